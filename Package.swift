@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AsyncPatterns", targets: ["AsyncPatterns"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // No pkgConfig: SwiftPM would warn about (and drop) its -D_XOPEN_SOURCE flags; the
+        // shim header defines what they enable and the module map links ncursesw.
+        .systemLibrary(name: "CNCurses"),
+        .target(
+            name: "AsyncPatterns",
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "Scenarios", dependencies: ["AsyncPatterns"], swiftSettings: strict),
+        .target(name: "Dashboard", dependencies: ["AsyncPatterns", "Scenarios"], swiftSettings: strict),
+        .target(name: "Terminal", dependencies: ["CNCurses", "Dashboard"], swiftSettings: strict),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "AsyncPatterns", "Scenarios", "Dashboard", "Terminal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], swiftSettings: strict),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard"], swiftSettings: strict),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,55 @@
+/// Receives every state change of the patterns it is given to.
+///
+/// `observe` is called synchronously on the task that caused the change, after the
+/// pattern's lock is released. It must not block, suspend or call back into the pattern;
+/// keep it to a few counter updates (see `AggregatingObserver`).
+public protocol PatternObserver: Sendable {
+    func observe(_ event: PatternEvent)
+}
+
+/// Sends each event to several observers in order.
+public struct FanOutObserver: PatternObserver {
+    public let observers: [any PatternObserver]
+    public init(_ observers: [any PatternObserver]) { self.observers = observers }
+    public func observe(_ event: PatternEvent) {
+        for observer in observers { observer.observe(event) }
+    }
+}
+
+/// A pattern's link to its observer: cheap to keep when there is none.
+///
+/// Reading the clock costs ~20 ns, so the timestamp is taken only when someone listens.
+@usableFromInline
+struct Emitter: Sendable {
+    @usableFromInline let observer: (any PatternObserver)?
+    @usableFromInline let source: PatternID
+
+    init(_ observer: (any PatternObserver)?, _ source: PatternID) {
+        self.observer = observer
+        self.source = source
+    }
+
+    @inlinable var isActive: Bool { observer != nil }
+
+    /// Now, if anyone observes; zero otherwise (so idle patterns pay no clock read).
+    @inlinable func stamp() -> UInt64 { observer == nil ? 0 : monotonicNanoseconds() }
+
+    @inlinable func queue(_ event: @autoclosure () -> QueueEvent) {
+        if let observer { observer.observe(.queue(event(), source: source, at: .now())) }
+    }
+    @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) {
+        if let observer { observer.observe(.semaphore(event(), source: source, at: .now())) }
+    }
+    @inlinable func actor(_ event: @autoclosure () -> ActorEvent) {
+        if let observer { observer.observe(.actor(event(), source: source, at: .now())) }
+    }
+    @inlinable func stream(_ event: @autoclosure () -> StreamEvent) {
+        if let observer { observer.observe(.stream(event(), source: source, at: .now())) }
+    }
+    @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) {
+        if let observer { observer.observe(.resource(event(), source: source, at: .now())) }
+    }
+    @inlinable func health(_ event: @autoclosure () -> HealthEvent) {
+        if let observer { observer.observe(.health(event(), source: source, at: .now())) }
+    }
+}

@@ -1,0 +1,295 @@
+import Synchronization
+
+/// A bounded FIFO queue between async producers and consumers, with back-pressure.
+///
+/// The tutorial's `AsyncMessageQueue` done right: `put` suspends while the queue is full,
+/// `get` suspends while it is empty, both in FIFO order of arrival; `taskDone()`/`join()`
+/// track completion; `close()` rejects new puts while consumers drain what is left.
+/// Cancelling a waiting `put` or `get` removes exactly that waiter: nothing is lost or
+/// delivered twice. Every change is reported to the observer as a `QueueEvent`.
+///
+/// Built on a lock and a ring buffer (no `AsyncStream`): a `put` into a queue with room and
+/// a `get` from a queue with items never suspend and never allocate.
+public final class BoundedQueue<Element: Sendable>: Sendable {
+    typealias Machine = BoundedQueueStateMachine<
+        Element,
+        UnsafeContinuation<Void, any Error>,
+        UnsafeContinuation<Element, any Error>,
+        UnsafeContinuation<Void, any Error>
+    >
+
+    private let state: Mutex<Machine>
+    private let emit: Emitter
+
+    /// The identity in events (`kind` is `.queue`).
+    public var id: PatternID { emit.source }
+
+    /// Creates an open, empty queue.
+    /// - Parameters:
+    ///   - capacity: how many items it holds before `put` suspends (at least 1).
+    ///   - name: the name shown in events and snapshots.
+    ///   - observer: receives a `QueueEvent` for every change; nil costs nothing.
+    public init(capacity: Int, name: String = "queue", observer: (any PatternObserver)? = nil) {
+        precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
+        state = Mutex(Machine(capacity: capacity))
+        emit = Emitter(observer, PatternID(.queue, name))
+        emit.queue(.capacityChanged(capacity: capacity, QueueGauges(depth: 0, waitingProducers: 0, waitingConsumers: 0)))
+    }
+
+    // MARK: put
+
+    /// Adds `element` at the back.
+    ///
+    /// Suspends while the queue is full (back-pressure), FIFO among waiting producers.
+    /// - Throws: `QueueClosed` if the queue is closed (before or while waiting; the element
+    ///   was not put), `CancellationError` if the task is cancelled while waiting (the
+    ///   element was not put).
+    /// - Emits: `.put`, and `.producerBlocked` when it has to wait.
+    public func put(_ element: Element) async throws {
+        let now = emit.stamp()
+        let action = state.withLock { $0.put(element, now: now) }
+        if case .mustWait(let id) = action {
+            try await putWaiting(element, id: id)
+        } else {
+            try finishPut(action, producer: nil)
+        }
+    }
+
+    /// `put` that gives up after `timeout` on `clock`.
+    /// - Throws: `TimedOut` (the element was not put), or what `put` throws.
+    public func put<C: Clock>(_ element: Element, timeout: C.Duration, clock: C) async throws {
+        if try tryPut(element) { return }
+        try await withDeadline(timeout, clock: clock) { try await self.put(element) }
+    }
+
+    /// Adds `element` if there is room, without suspending.
+    /// - Returns: false when the queue is full (nothing was put).
+    /// - Throws: `QueueClosed` when closed.
+    @discardableResult
+    public func tryPut(_ element: Element) throws -> Bool {
+        let now = emit.stamp()
+        let action = state.withLock { $0.put(element, now: now) }
+        if case .mustWait = action { return false }
+        try finishPut(action, producer: nil)
+        return true
+    }
+
+    private func putWaiting(_ element: Element, id: UInt64) async throws {
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                let now = emit.stamp()
+                let action = state.withLock {
+                    $0.suspendProducer(id: id, element: element, token: continuation, isCancelled: Task.isCancelled, now: now)
+                }
+                switch action {
+                case .suspended(let gauges):
+                    emit.queue(.producerBlocked(gauges))
+                case .cancelled(let producer):
+                    producer.resume(throwing: CancellationError())
+                case .resumeNow(let producer, let put):
+                    do {
+                        try finishPut(put, producer: producer)
+                    } catch {
+                        producer.resume(throwing: error)
+                    }
+                }
+            }
+        } onCancel: {
+            if let (producer, gauges) = state.withLock({ $0.abandonProducer(id: id) }) {
+                producer.resume(throwing: CancellationError())
+                emit.queue(.waiterAbandoned(gauges, producer: true))
+            }
+        }
+    }
+
+    /// Performs the side effects of a put decided under the lock.
+    private func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?) throws {
+        switch action {
+        case .stored(let gauges):
+            producer?.resume()
+            emit.queue(.put(gauges))
+        case .handOff(let consumer, let element, let gauges):
+            consumer.resume(returning: element)
+            producer?.resume()
+            emit.queue(.put(gauges))
+            emit.queue(.got(gauges, waitedNanos: 0))
+        case .closed:
+            throw QueueClosed()
+        case .mustWait:
+            preconditionFailure("a put that must wait is not finished here")
+        }
+    }
+
+    // MARK: get
+
+    /// Removes and returns the front item.
+    ///
+    /// Suspends while the queue is empty, FIFO among waiting consumers. After `close()` it
+    /// keeps returning the items left, then throws.
+    /// - Throws: `QueueClosed` once the queue is closed and empty, `CancellationError` if
+    ///   cancelled while waiting (nothing was taken).
+    /// - Emits: `.got` (with how long the item waited), `.consumerBlocked` when it waits.
+    public func get() async throws -> Element {
+        let now = emit.stamp()
+        let action = state.withLock { $0.get(now: now) }
+        if case .mustWait(let id) = action {
+            return try await getWaiting(id: id)
+        }
+        return try finishGet(action, now: now)
+    }
+
+    /// `get` that gives up after `timeout` on `clock` (the tutorial's
+    /// `wait_for(queue.get(), 1.0)`).
+    /// - Throws: `TimedOut` (nothing was taken), or what `get` throws.
+    public func get<C: Clock>(timeout: C.Duration, clock: C) async throws -> Element {
+        if let element = try tryGet() { return element }
+        return try await withDeadline(timeout, clock: clock) { try await self.get() }
+    }
+
+    /// `get` with a timeout on the system's continuous clock.
+    public func get(timeout: Duration) async throws -> Element {
+        try await get(timeout: timeout, clock: ContinuousClock())
+    }
+
+    /// Removes the front item if there is one, without suspending.
+    /// - Returns: nil when empty.
+    /// - Throws: `QueueClosed` when closed and empty.
+    public func tryGet() throws -> Element? {
+        let now = emit.stamp()
+        let action = state.withLock { $0.get(now: now) }
+        if case .mustWait = action { return nil }
+        return try finishGet(action, now: now)
+    }
+
+    private func getWaiting(id: UInt64) async throws -> Element {
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
+                let now = emit.stamp()
+                let action = state.withLock {
+                    $0.suspendConsumer(id: id, token: continuation, isCancelled: Task.isCancelled, now: now)
+                }
+                switch action {
+                case .suspended(let gauges):
+                    emit.queue(.consumerBlocked(gauges))
+                case .cancelled(let consumer):
+                    consumer.resume(throwing: CancellationError())
+                case .resumeNow(let consumer, let get):
+                    do {
+                        consumer.resume(returning: try finishGet(get, now: now))
+                    } catch {
+                        consumer.resume(throwing: error)
+                    }
+                }
+            }
+        } onCancel: {
+            if let (consumer, gauges) = state.withLock({ $0.abandonConsumer(id: id) }) {
+                consumer.resume(throwing: CancellationError())
+                emit.queue(.waiterAbandoned(gauges, producer: false))
+            }
+        }
+    }
+
+    private func finishGet(_ action: Machine.GetAction, now: UInt64) throws -> Element {
+        switch action {
+        case .item(let element, let enqueuedAt, let gauges, let admitted):
+            if let admitted {
+                admitted.resume()
+                emit.queue(.put(gauges))
+            }
+            emit.queue(.got(gauges, waitedNanos: now &- min(now, enqueuedAt)))
+            return element
+        case .closed:
+            throw QueueClosed()
+        case .mustWait:
+            preconditionFailure("a get that must wait is not finished here")
+        }
+    }
+
+    // MARK: completion
+
+    /// Marks one item got as processed (the tutorial's `task_done()`).
+    /// - Throws: `TaskDoneWithoutItem` when called more often than items were got.
+    /// - Emits: `.taskDone`.
+    public func taskDone() throws {
+        let action = state.withLock { $0.taskDone() }
+        switch action {
+        case .tooMany:
+            throw TaskDoneWithoutItem()
+        case .done(let unfinished, let wake):
+            for joiner in wake { joiner.resume() }
+            emit.queue(.taskDone(unfinished: unfinished))
+        }
+    }
+
+    /// Suspends until every item put so far has been marked done with `taskDone()`.
+    /// Returns at once when nothing is unfinished.
+    /// - Throws: `CancellationError` if cancelled while waiting.
+    public func join() async throws {
+        let id = state.withLock { $0.makeID() }
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                let cancelled = Task.isCancelled
+                let waits = state.withLock { $0.suspendJoiner(id: id, token: continuation, isCancelled: cancelled) }
+                if !waits {
+                    if cancelled {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        continuation.resume()
+                    }
+                }
+            }
+        } onCancel: {
+            state.withLock({ $0.abandonJoiner(id: id) })?.resume(throwing: CancellationError())
+        }
+    }
+
+    // MARK: control
+
+    /// Closes the queue: later `put`s throw `QueueClosed`; waiting producers are resumed
+    /// with `QueueClosed` (their items were not put); consumers drain what is left, then
+    /// get `QueueClosed`. Idempotent.
+    /// - Emits: `.closed` the first time.
+    public func close() {
+        let (action, gauges) = state.withLock { ($0.close(), $0.gauges) }
+        for producer in action.producers { producer.resume(throwing: QueueClosed()) }
+        for consumer in action.consumers { consumer.resume(throwing: QueueClosed()) }
+        if action.wasOpen { emit.queue(.closed(gauges)) }
+    }
+
+    /// Changes the capacity while running. Growing admits waiting producers at once;
+    /// shrinking never drops stored items (new puts wait until the depth is below it).
+    /// - Emits: `.capacityChanged`, and `.put` for each producer admitted.
+    public func setCapacity(_ capacity: Int) {
+        precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
+        let now = emit.stamp()
+        let admitted = state.withLock { $0.setCapacity(capacity, now: now) }
+        emit.queue(.capacityChanged(capacity: capacity, admitted.gauges))
+        for producer in admitted.producers {
+            producer.resume()
+            emit.queue(.put(admitted.gauges))
+        }
+    }
+
+    /// A consistent picture of the queue right now.
+    public var stats: QueueStats {
+        state.withLock { m in
+            QueueStats(
+                capacity: m.capacity, depth: m.depth, waitingProducers: m.producers.count,
+                waitingConsumers: m.consumers.count, put: m.putCount, got: m.gotCount,
+                done: m.doneCount, maxDepth: m.maxDepth, isClosed: m.isClosed)
+        }
+    }
+}
+
+/// Counters and gauges of a `BoundedQueue` at one moment.
+public struct QueueStats: Sendable, Hashable {
+    public var capacity: Int
+    public var depth: Int
+    public var waitingProducers: Int
+    public var waitingConsumers: Int
+    public var put: Int
+    public var got: Int
+    public var done: Int
+    public var maxDepth: Int
+    public var isClosed: Bool
+}

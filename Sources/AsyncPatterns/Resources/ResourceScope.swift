@@ -1,0 +1,123 @@
+import Synchronization
+
+/// Async resource scopes (the tutorial's async context managers), observable.
+///
+/// `with(open:close:body:)` opens a resource, runs the body, and always runs the async
+/// `close`: on success, on a thrown error and on cancellation. `close` runs in a task of its
+/// own that is not cancelled, so its awaits complete even when the scope's task was
+/// cancelled. The body's error is re-thrown, never swallowed.
+/// Emits `ResourceEvent`s: opening, opened, closing, closed, openFailed, timed.
+public final class ResourceScope: Sendable {
+    private let emit: Emitter
+    private let counters = Mutex(ResourceStats())
+
+    /// The identity in events (`kind` is `.resource`).
+    public var id: PatternID { emit.source }
+
+    public init(name: String = "resources", observer: (any PatternObserver)? = nil) {
+        emit = Emitter(observer, PatternID(.resource, name))
+    }
+
+    /// Opens a resource, runs `body` with it, and closes it whatever happens.
+    ///
+    /// - Suspends: during `open`, `body` and `close`.
+    /// - Throws: `open`'s error (nothing was opened, `close` does not run); else `body`'s
+    ///   error after `close` ran; else `close`'s error.
+    public func with<R: Sendable, T>(
+        open: () async throws -> R,
+        close: @escaping @Sendable (R) async throws -> Void,
+        body: (R) async throws -> T
+    ) async throws -> T {
+        update { $0.opening += 1 }
+        emit.resource(.opening)
+        let openStart = monotonicNanoseconds()
+        let resource: R
+        do {
+            resource = try await open()
+        } catch {
+            update {
+                $0.opening -= 1
+                $0.openFailed += 1
+            }
+            emit.resource(.openFailed)
+            throw error
+        }
+        let openedAt = monotonicNanoseconds()
+        update {
+            $0.opening -= 1
+            $0.open += 1
+            $0.opened += 1
+        }
+        emit.resource(.opened(openNanos: openedAt &- openStart))
+
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(resource))
+        } catch {
+            result = .failure(error)
+        }
+
+        update {
+            $0.open -= 1
+            $0.closing += 1
+        }
+        emit.resource(.closing)
+        // Not the caller's task: a cancelled caller must still get a complete async close.
+        let closeResult = await Task { try await close(resource) }.result
+        let bodyFailed: Bool = if case .failure = result { true } else { false }
+        update {
+            $0.closing -= 1
+            $0.closed += 1
+            if bodyFailed { $0.failed += 1 }
+            if case .failure = closeResult { $0.closeFailed += 1 }
+        }
+        emit.resource(.closed(heldNanos: monotonicNanoseconds() &- openedAt, bodyFailed: bodyFailed))
+        let value = try result.get()
+        try closeResult.get()
+        return value
+    }
+
+    /// Runs `body` and reports how long it took on `clock` (the tutorial's `async_timer`).
+    /// - Returns: the body's result and the duration; the duration is also emitted as
+    ///   `.timed` even when `body` throws.
+    public func timed<T, C: Clock>(clock: C, _ body: () async throws -> T) async throws -> (T, C.Duration) {
+        let start = clock.now
+        let start0 = monotonicNanoseconds()
+        defer { emit.resource(.timed(nanos: monotonicNanoseconds() &- start0)) }
+        let value = try await body()
+        return (value, start.duration(to: clock.now))
+    }
+
+    /// Open, closing and total counts right now.
+    public var stats: ResourceStats { counters.withLock { $0 } }
+
+    private func update(_ change: (inout ResourceStats) -> Void) {
+        counters.withLock { change(&$0) }
+    }
+}
+
+/// Counts of a `ResourceScope` at one moment.
+public struct ResourceStats: Sendable, Hashable {
+    /// Scopes in `open` now.
+    public var opening = 0
+    /// Scopes whose body runs now.
+    public var open = 0
+    /// Scopes in `close` now.
+    public var closing = 0
+    /// Resources opened in all (each is closed exactly once).
+    public var opened = 0
+    public var closed = 0
+    /// Scopes whose body threw or was cancelled (they were still closed).
+    public var failed = 0
+    public var openFailed = 0
+    public var closeFailed = 0
+}
+
+/// `ResourceScope.with` without observation: opens, runs `body`, always closes.
+public func withResource<R: Sendable, T>(
+    open: () async throws -> R,
+    close: @escaping @Sendable (R) async throws -> Void,
+    body: (R) async throws -> T
+) async throws -> T {
+    try await ResourceScope().with(open: open, close: close, body: body)
+}

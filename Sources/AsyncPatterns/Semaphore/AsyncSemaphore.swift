@@ -1,0 +1,156 @@
+import Synchronization
+
+/// An async counting semaphore whose limit can change while tasks hold permits.
+///
+/// `acquire()` suspends while every permit is taken, FIFO among waiters; `release()` hands
+/// the permit to the first waiter. Lowering the limit never revokes held permits: new
+/// grants wait until in-use falls below the new limit. A cancelled or timed-out waiter
+/// holds nothing, so permits are never leaked or granted twice. Every change is reported
+/// as a `SemaphoreEvent`.
+public final class AsyncSemaphore: Sendable {
+    typealias Machine = AsyncSemaphoreStateMachine<UnsafeContinuation<Void, any Error>>
+
+    private let state: Mutex<Machine>
+    private let emit: Emitter
+
+    /// The identity in events (`kind` is `.semaphore`).
+    public var id: PatternID { emit.source }
+
+    /// - Parameters:
+    ///   - limit: permits available (0 or more; 0 makes every acquire wait).
+    ///   - name: the name shown in events and snapshots.
+    ///   - observer: receives a `SemaphoreEvent` for every change.
+    public init(limit: Int, name: String = "semaphore", observer: (any PatternObserver)? = nil) {
+        precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
+        state = Mutex(Machine(limit: limit))
+        emit = Emitter(observer, PatternID(.semaphore, name))
+        emit.semaphore(.limitChanged(SemaphoreGauges(limit: limit, inUse: 0, waiting: 0)))
+    }
+
+    /// Takes a permit, suspending until one is free (FIFO).
+    /// - Throws: `CancellationError` if cancelled while waiting (no permit is held).
+    /// - Emits: `.waiting` when it has to wait, `.acquired` when granted.
+    public func acquire() async throws {
+        let action = state.withLock { $0.acquire() }
+        switch action {
+        case .granted(let gauges):
+            emit.semaphore(.acquired(gauges, waitedNanos: 0))
+        case .mustWait(let id):
+            try await acquireWaiting(id: id)
+        }
+    }
+
+    /// `acquire` that gives up after `timeout` on `clock`.
+    /// - Throws: `TimedOut` (no permit is held), `CancellationError`.
+    public func acquire<C: Clock>(timeout: C.Duration, clock: C) async throws {
+        if tryAcquire() { return }
+        try await withDeadline(timeout, clock: clock) { try await self.acquire() }
+    }
+
+    /// `acquire` with a timeout on the continuous clock.
+    public func acquire(timeout: Duration) async throws {
+        try await acquire(timeout: timeout, clock: ContinuousClock())
+    }
+
+    /// Takes a permit if one is free and nobody waits, without suspending.
+    public func tryAcquire() -> Bool {
+        let action = state.withLock { machine -> Machine.AcquireAction? in
+            let action = machine.acquire()
+            if case .mustWait = action { return nil }
+            return action
+        }
+        guard case .granted(let gauges) = action else { return false }
+        emit.semaphore(.acquired(gauges, waitedNanos: 0))
+        return true
+    }
+
+    private func acquireWaiting(id: UInt64) async throws {
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                let now = emit.stamp()
+                let action = state.withLock {
+                    $0.suspend(id: id, token: continuation, isCancelled: Task.isCancelled, now: now)
+                }
+                switch action {
+                case .suspended(let gauges):
+                    emit.semaphore(.waiting(gauges))
+                case .grantedNow(let waiter, let gauges):
+                    waiter.resume()
+                    emit.semaphore(.acquired(gauges, waitedNanos: 0))
+                case .cancelled(let waiter):
+                    waiter.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            if let (waiter, gauges) = state.withLock({ $0.abandon(id: id) }) {
+                waiter.resume(throwing: CancellationError())
+                emit.semaphore(.waiterAbandoned(gauges))
+            }
+        }
+    }
+
+    /// Returns a permit; the first waiter, if any and if the limit allows, gets it.
+    /// - Throws: `ReleaseWithoutAcquire` when no permit is held.
+    /// - Emits: `.released`, and `.acquired` for the waiter that got it.
+    public func release() throws {
+        let action = state.withLock { $0.release() }
+        switch action {
+        case .notHeld:
+            throw ReleaseWithoutAcquire()
+        case .released(let gauges):
+            emit.semaphore(.released(gauges))
+        case .handedOff(let grant, let between):
+            grant.token.resume()
+            emit.semaphore(.released(between))
+            grantEvent(grant)
+        }
+    }
+
+    /// Runs `body` holding a permit; the permit is returned when `body` returns, throws or
+    /// is cancelled.
+    /// - Throws: what `acquire` or `body` throw.
+    public func withPermit<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await acquire()
+        defer { try! release() }  // we hold the permit we just acquired: release cannot fail
+        return try await body()
+    }
+
+    /// Changes the limit while running. Raising it wakes waiters in order; lowering it
+    /// revokes nothing (new grants wait until in-use is below it).
+    /// - Emits: `.limitChanged`, and `.acquired` for each waiter it wakes.
+    public func setLimit(_ limit: Int) {
+        precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
+        let (grants, gauges) = state.withLock { machine in
+            let grants = machine.setLimit(limit)
+            return (grants, machine.gauges)
+        }
+        emit.semaphore(.limitChanged(gauges))
+        for grant in grants {
+            grant.token.resume()
+            grantEvent(grant)
+        }
+    }
+
+    private func grantEvent(_ grant: Machine.Grant) {
+        guard emit.isActive else { return }
+        let now = monotonicNanoseconds()
+        emit.semaphore(.acquired(grant.gauges, waitedNanos: now &- min(now, grant.since)))
+    }
+
+    /// A consistent picture of the semaphore right now.
+    public var stats: SemaphoreStats {
+        state.withLock { m in
+            SemaphoreStats(limit: m.limit, inUse: m.inUse, waiting: m.waiters.count,
+                           acquired: m.acquiredCount, maxInUse: m.maxInUse)
+        }
+    }
+}
+
+/// Gauges and counters of an `AsyncSemaphore` at one moment.
+public struct SemaphoreStats: Sendable, Hashable {
+    public var limit: Int
+    public var inUse: Int
+    public var waiting: Int
+    public var acquired: Int
+    public var maxInUse: Int
+}

@@ -1,0 +1,109 @@
+import DequeModule
+
+/// The pure state of an `AsyncSemaphore`: the limit, permits in use and the FIFO line.
+///
+/// Invariant: new grants never push `inUse` above `limit`; lowering the limit never revokes
+/// a held permit, so `inUse` may exceed `limit` until enough permits are released.
+struct AsyncSemaphoreStateMachine<Waiter> {
+    struct Waiting {
+        var id: UInt64
+        var token: Waiter
+        var since: UInt64
+    }
+
+    private(set) var limit: Int
+    private(set) var inUse = 0
+    private(set) var waiters: Deque<Waiting> = []
+    private(set) var acquiredCount = 0
+    private(set) var maxInUse = 0
+    private var nextID: UInt64 = 0
+
+    var gauges: SemaphoreGauges { SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count) }
+
+    init(limit: Int) {
+        precondition(limit >= 0, "a semaphore limit cannot be negative")
+        self.limit = limit
+    }
+
+    enum AcquireAction: Equatable {
+        case granted(SemaphoreGauges)
+        case mustWait(id: UInt64)
+    }
+
+    /// Grants at once only when nobody waits (no barging past the line).
+    mutating func acquire() -> AcquireAction {
+        if waiters.isEmpty, inUse < limit {
+            grant()
+            return .granted(gauges)
+        }
+        nextID &+= 1
+        return .mustWait(id: nextID)
+    }
+
+    enum SuspendAction {
+        case suspended(SemaphoreGauges)
+        case grantedNow(Waiter, SemaphoreGauges)
+        case cancelled(Waiter)
+    }
+
+    mutating func suspend(id: UInt64, token: Waiter, isCancelled: Bool, now: UInt64) -> SuspendAction {
+        if isCancelled { return .cancelled(token) }
+        if waiters.isEmpty, inUse < limit {
+            grant()
+            return .grantedNow(token, gauges)
+        }
+        waiters.append(Waiting(id: id, token: token, since: now))
+        return .suspended(gauges)
+    }
+
+    struct Grant {
+        var token: Waiter
+        var since: UInt64
+        /// Gauges after this grant.
+        var gauges: SemaphoreGauges
+    }
+
+    enum ReleaseAction {
+        /// The permit went straight to the first waiter.
+        /// `releasedGauges` are the gauges between the release and the hand-off.
+        case handedOff(Grant, releasedGauges: SemaphoreGauges)
+        case released(SemaphoreGauges)
+        case notHeld
+    }
+
+    mutating func release() -> ReleaseAction {
+        guard inUse > 0 else { return .notHeld }
+        inUse -= 1
+        if inUse < limit, let next = waiters.popFirst() {
+            let between = SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count + 1)
+            grant()
+            return .handedOff(Grant(token: next.token, since: next.since, gauges: gauges), releasedGauges: between)
+        }
+        return .released(gauges)
+    }
+
+    /// Removes exactly waiter `id` if it still waits; it holds no permit.
+    mutating func abandon(id: UInt64) -> (Waiter, SemaphoreGauges)? {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
+        let token = waiters.remove(at: index).token
+        return (token, gauges)
+    }
+
+    /// Raising the limit grants to waiters in order; lowering revokes nothing.
+    mutating func setLimit(_ newLimit: Int) -> [Grant] {
+        precondition(newLimit >= 0, "a semaphore limit cannot be negative")
+        limit = newLimit
+        var grants: [Grant] = []
+        while inUse < limit, let next = waiters.popFirst() {
+            grant()
+            grants.append(Grant(token: next.token, since: next.since, gauges: gauges))
+        }
+        return grants
+    }
+
+    private mutating func grant() {
+        inUse += 1
+        acquiredCount += 1
+        maxInUse = max(maxInUse, inUse)
+    }
+}

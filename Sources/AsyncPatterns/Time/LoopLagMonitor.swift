@@ -1,0 +1,52 @@
+import Synchronization
+
+/// A heartbeat on the cooperative pool that measures how late it gets to run, like
+/// asyncio's debug mode flagging callbacks that block the loop for more than 100 ms.
+///
+/// Every `interval` (real time) it wakes and compares when it ran with when it asked to.
+/// When something blocks the pool's threads, the heartbeat runs late and the lag shows.
+/// Emits `.loopLag` for each beat.
+public final class LoopLagMonitor: Sendable {
+    public let interval: Duration
+    private let emit: Emitter
+    private let state = Mutex(LagStats())
+
+    /// The identity in events (`kind` is `.health`).
+    public var id: PatternID { emit.source }
+
+    public init(interval: Duration = .milliseconds(50), name: String = "loop-lag", observer: (any PatternObserver)? = nil) {
+        self.interval = interval
+        emit = Emitter(observer, PatternID(.health, name))
+    }
+
+    /// Beats until the calling task is cancelled. Suspends between beats.
+    public func run() async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            let expected = clock.now.advanced(by: interval)
+            do {
+                try await clock.sleep(until: expected)
+            } catch {
+                return
+            }
+            let late = clock.now - expected
+            let nanos = UInt64(max(0, late.components.seconds)) * 1_000_000_000
+                + UInt64(max(0, late.components.attoseconds / 1_000_000_000))
+            state.withLock {
+                $0.beats += 1
+                $0.last = nanos
+                $0.max = Swift.max($0.max, nanos)
+            }
+            emit.health(.loopLag(lagNanos: nanos))
+        }
+    }
+
+    public var stats: LagStats { state.withLock { $0 } }
+}
+
+/// Loop-lag figures in nanoseconds.
+public struct LagStats: Sendable, Hashable {
+    public var beats = 0
+    public var last: UInt64 = 0
+    public var max: UInt64 = 0
+}
