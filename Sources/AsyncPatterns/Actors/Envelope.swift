@@ -47,7 +47,7 @@ final class ReplySlot<Message: Sendable>: Sendable {
         case consumed
     }
 
-    private let state = Mutex<State>(.empty)
+    private let state = Locked<State>(.empty)
 
     func fulfil(_ result: Result<Message, any Error>) {
         let waiter: UnsafeContinuation<Message, any Error>? = state.withLock { state in

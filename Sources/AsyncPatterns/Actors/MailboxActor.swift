@@ -61,7 +61,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     public let mailboxCapacity: Int?
     private let mailbox: BoundedQueue<Envelope<Message>>
     private let emit: Emitter
-    private let peers = Mutex<[String: MailboxActor<Message>]>([:])
+    private let peers = Locked<[String: MailboxActor<Message>]>([:])
     private let depth = Atomic<Int>(0)
     private let processed = Atomic<Int>(0)
     private let deadLetters = Atomic<Int>(0)
@@ -140,24 +140,27 @@ public final class MailboxActor<Message: Sendable>: Sendable {
             reportDeadLetter(to: name, reason: .stopped)
             throw ActorStopped(name: name)
         }
+        // Counted before the put so the runner, which subtracts after its get, never sees
+        // the depth below zero; taken back on every path where the message did not go in.
         let newDepth = depth.wrappingAdd(1, ordering: .relaxed).newValue
         do {
             if try !mailbox.tryPut(envelope) {
-                guard ifFull == .wait else {
-                    depth.wrappingSubtract(1, ordering: .relaxed)
-                    reportDeadLetter(to: name, reason: .mailboxFull)
-                    throw MailboxFull(name: name)
-                }
+                guard ifFull == .wait else { throw MailboxFull(name: name) }
                 emit.actor(.senderBlocked(depth: newDepth - 1))
                 try await mailbox.put(envelope)
             }
-        } catch is QueueClosed {
-            depth.wrappingSubtract(1, ordering: .relaxed)
-            reportDeadLetter(to: name, reason: .stopped)
-            throw ActorStopped(name: name)
         } catch {
             depth.wrappingSubtract(1, ordering: .relaxed)
-            throw error
+            switch error {
+            case is QueueClosed:
+                reportDeadLetter(to: name, reason: .stopped)
+                throw ActorStopped(name: name)
+            case is MailboxFull:
+                reportDeadLetter(to: name, reason: .mailboxFull)
+                throw error
+            default:
+                throw error  // cancelled while waiting for room: not delivered, the sender knows
+            }
         }
         emit.actor(.enqueued(depth: newDepth))
     }

@@ -8,7 +8,7 @@ import Synchronization
 /// Each event costs one short lock and no allocation once a pattern has been seen.
 /// Memory stays flat: one entry per pattern, fixed-size histograms, a bounded log.
 public final class AggregatingObserver: PatternObserver {
-    private let state: Mutex<Aggregate>
+    private let state: Locked<Aggregate>
     private let timeSource: @Sendable () -> Duration
 
     /// - Parameters:
@@ -17,7 +17,7 @@ public final class AggregatingObserver: PatternObserver {
     ///     for rates per scenario-second. Defaults to real monotonic time.
     public init(logCapacity: Int = 256, timeSource: (@Sendable () -> Duration)? = nil) {
         precondition(logCapacity >= 1, "the event log keeps at least one event")
-        state = Mutex(Aggregate(logCapacity: logCapacity))
+        state = Locked(Aggregate(logCapacity: logCapacity))
         self.timeSource = timeSource ?? { .nanoseconds(Int64(monotonicNanoseconds())) }
     }
 

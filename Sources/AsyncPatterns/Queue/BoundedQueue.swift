@@ -18,7 +18,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         UnsafeContinuation<Void, any Error>
     >
 
-    private let state: Mutex<Machine>
+    private let state: Locked<Machine>
     private let emit: Emitter
 
     /// The identity in events (`kind` is `.queue`).
@@ -31,7 +31,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     ///   - observer: receives a `QueueEvent` for every change; nil costs nothing.
     public init(capacity: Int, name: String = "queue", observer: (any PatternObserver)? = nil) {
         precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
-        state = Mutex(Machine(capacity: capacity))
+        state = Locked(Machine(capacity: capacity))
         emit = Emitter(observer, PatternID(.queue, name))
         emit.queue(.capacityChanged(capacity: capacity, QueueGauges(depth: 0, waitingProducers: 0, waitingConsumers: 0)))
     }

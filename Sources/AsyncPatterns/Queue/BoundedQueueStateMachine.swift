@@ -240,3 +240,9 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
         return action
     }
 }
+
+extension BoundedQueueStateMachine: Sendable
+where Element: Sendable, Producer: Sendable, Consumer: Sendable, Joiner: Sendable {}
+extension BoundedQueueStateMachine.Item: Sendable where Element: Sendable {}
+extension BoundedQueueStateMachine.WaitingProducer: Sendable where Element: Sendable, Producer: Sendable {}
+extension BoundedQueueStateMachine.WaitingConsumer: Sendable where Consumer: Sendable {}

@@ -9,7 +9,7 @@ import Synchronization
 /// Emits `ResourceEvent`s: opening, opened, closing, closed, openFailed, timed.
 public final class ResourceScope: Sendable {
     private let emit: Emitter
-    private let counters = Mutex(ResourceStats())
+    private let counters = Locked(ResourceStats())
 
     /// The identity in events (`kind` is `.resource`).
     public var id: PatternID { emit.source }

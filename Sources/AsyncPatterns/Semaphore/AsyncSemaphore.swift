@@ -10,7 +10,7 @@ import Synchronization
 public final class AsyncSemaphore: Sendable {
     typealias Machine = AsyncSemaphoreStateMachine<UnsafeContinuation<Void, any Error>>
 
-    private let state: Mutex<Machine>
+    private let state: Locked<Machine>
     private let emit: Emitter
 
     /// The identity in events (`kind` is `.semaphore`).
@@ -22,7 +22,7 @@ public final class AsyncSemaphore: Sendable {
     ///   - observer: receives a `SemaphoreEvent` for every change.
     public init(limit: Int, name: String = "semaphore", observer: (any PatternObserver)? = nil) {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
-        state = Mutex(Machine(limit: limit))
+        state = Locked(Machine(limit: limit))
         emit = Emitter(observer, PatternID(.semaphore, name))
         emit.semaphore(.limitChanged(SemaphoreGauges(limit: limit, inUse: 0, waiting: 0)))
     }

@@ -107,3 +107,6 @@ struct AsyncSemaphoreStateMachine<Waiter> {
         maxInUse = max(maxInUse, inUse)
     }
 }
+
+extension AsyncSemaphoreStateMachine: Sendable where Waiter: Sendable {}
+extension AsyncSemaphoreStateMachine.Waiting: Sendable where Waiter: Sendable {}

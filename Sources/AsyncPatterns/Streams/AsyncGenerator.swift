@@ -57,7 +57,7 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
 /// the iterator is dropped, so an abandoned generator never leaks a task.
 public final class GeneratorRun<Element: Sendable>: Sendable {
     private let buffer: BoundedQueue<Element>
-    private let producer: Mutex<Task<Void, Never>?> = Mutex(nil)
+    private let producer: Locked<Task<Void, Never>?> = Locked(nil)
     private let failure = FailureBox()
     private let generator: AsyncGenerator<Element>
 
@@ -133,7 +133,7 @@ public func asyncRange(_ start: Int, _ stop: Int, step: Int = 1, delay: Duration
 /// The producer task's error, shared with the iterator without the task owning the run
 /// (which would keep an abandoned run, and its task, alive).
 final class FailureBox: Sendable {
-    private let state = Mutex<(any Error)?>(nil)
+    private let state = Locked<(any Error)?>(nil)
     var error: (any Error)? { state.withLock { $0 } }
     func record(_ error: any Error) { state.withLock { $0 = error } }
 }

@@ -99,11 +99,11 @@ public struct StreamStats: Sendable, Hashable {
 /// Shared counters behind a stream (iterators are values; progress is one place).
 final class StreamProgress: Sendable {
     let total: Int?
-    private let state: Mutex<StreamStats>
+    private let state: Locked<StreamStats>
 
     init(total: Int?) {
         self.total = total
-        state = Mutex(StreamStats(produced: 0, consumed: 0, total: total, finished: false, failed: false))
+        state = Locked(StreamStats(produced: 0, consumed: 0, total: total, finished: false, failed: false))
     }
 
     var stats: StreamStats { state.withLock { $0 } }

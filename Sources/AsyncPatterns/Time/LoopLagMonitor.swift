@@ -9,7 +9,7 @@ import Synchronization
 public final class LoopLagMonitor: Sendable {
     public let interval: Duration
     private let emit: Emitter
-    private let state = Mutex(LagStats())
+    private let state = Locked(LagStats())
 
     /// The identity in events (`kind` is `.health`).
     public var id: PatternID { emit.source }

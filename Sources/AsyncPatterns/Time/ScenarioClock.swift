@@ -34,13 +34,13 @@ public final class ScenarioClock: Clock, Sendable {
     /// sleeper within this, without a registry of sleepers.
     static let recheck: Duration = .milliseconds(200)
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let real = ContinuousClock()
 
     /// - Parameter speed: scenario seconds per real second (1 = real time).
     public init(speed: Double = 1) {
         precondition(Self.speedRange.contains(speed), "speed must be within \(Self.speedRange)")
-        state = Mutex(State(speed: speed, anchor: ContinuousClock.now))
+        state = Locked(State(speed: speed, anchor: ContinuousClock.now))
     }
 
     public var now: Instant { Instant(offset: state.withLock { $0.now(real: real.now) }) }

@@ -1,0 +1,155 @@
+import Synchronization
+import Testing
+@testable import AsyncPatterns
+
+@Suite struct StreamTests {
+    @Test func tutorialComprehensionGivesEvens() async throws {
+        let evens = try await asyncRange(0, 5).filter { $0 % 2 == 0 }.collect()
+        #expect(evens == [0, 2, 4])
+    }
+
+    @Test func progressStreamReportsProducedConsumedAndFinished() async throws {
+        let observer = AggregatingObserver()
+        let clock = ManualClock()
+        let stream = ProgressStream(["a", "b", "c", "d", "e"], delay: .milliseconds(100), clock: clock,
+                                    name: "data", observer: observer)
+        let reader = Task { try await stream.map { $0.uppercased() }.collect() }
+        for _ in 0..<5 {
+            await clock.waitForSleepers(1)
+            clock.advance(by: .milliseconds(100))
+        }
+        #expect(try await reader.value == ["A", "B", "C", "D", "E"])
+        #expect(clock.now.offset == .milliseconds(500))
+        let snap = observer.snapshot().stream("data")
+        #expect(snap?.produced == 5 && snap?.consumed == 5 && snap?.total == 5 && snap?.isFinished == true)
+        #expect(snap?.fraction == 1)
+    }
+
+    @Test func generatorClosureFormComposesAndStopsItsProducerWhenAbandoned() async throws {
+        let produced = Counter()
+        let gen = AsyncGenerator<Int>(buffer: 2) { yield in
+            var i = 0
+            while true {
+                try await yield(i)
+                produced.add()
+                i += 1
+            }
+        }
+        var firstSquares: [Int] = []
+        for try await sq in gen.map({ $0 * $0 }) {
+            firstSquares.append(sq)
+            if firstSquares.count == 4 { break }
+        }
+        #expect(firstSquares == [0, 1, 4, 9])
+        #expect(produced.load <= 4 + 2 + 1)  // at most a buffer ahead
+    }
+
+    @Test func generatorErrorsReachTheConsumer() async throws {
+        struct Broken: Error {}
+        let observer = AggregatingObserver()
+        let gen = AsyncGenerator<Int>(total: 3, name: "g", observer: observer) { yield in
+            try await yield(1)
+            throw Broken()
+        }
+        var got: [Int] = []
+        await #expect(throws: Broken.self) { for try await x in gen { got.append(x) } }
+        #expect(got == [1])
+        #expect(observer.snapshot().stream("g")?.isFailed == true)
+    }
+}
+
+@Suite struct ResourceTests {
+    struct Boom: Error {}
+
+    @Test func closeRunsOnSuccessErrorAndCancellationAndTheBodyErrorIsRethrown() async throws {
+        let observer = AggregatingObserver()
+        let scope = ResourceScope(name: "db", observer: observer)
+        let closes = Counter()
+        let clock = ManualClock()
+        let close: @Sendable (Int) async throws -> Void = { _ in
+            try await Task.sleep(for: .milliseconds(1))  // a real async close, even when cancelled
+            closes.add()
+        }
+        #expect(try await scope.with(open: { 1 }, close: close, body: { $0 + 1 }) == 2)
+        await #expect(throws: Boom.self) { try await scope.with(open: { 1 }, close: close, body: { _ in throw Boom() }) }
+        let cancelled = Task { try await scope.with(open: { 1 }, close: close, body: { _ in try await clock.sleep(for: .seconds(5)) }) }
+        await clock.waitForSleepers(1)
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        await #expect(throws: Boom.self) { try await scope.with(open: { () throws -> Int in throw Boom() }, close: close, body: { $0 }) }
+        #expect(closes.load == 3)  // not for the failed open
+        let stats = scope.stats
+        #expect(stats.opened == 3 && stats.closed == 3 && stats.failed == 2 && stats.openFailed == 1 && stats.open == 0)
+        let snap = observer.snapshot().resource("db")
+        #expect(snap?.opened == 3 && snap?.closed == 3 && snap?.failed == 2 && snap?.open == 0 && snap?.closing == 0)
+    }
+
+    @Test func timedScopeMeasuresOnTheClock() async throws {
+        let clock = ManualClock()
+        let scope = ResourceScope()
+        let timed = Task { try await scope.timed(clock: clock) { try await clock.sleep(for: .milliseconds(250)); return "ok" } }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(250))
+        let (value, duration) = try await timed.value
+        #expect(value == "ok" && duration == .milliseconds(250))
+    }
+}
+
+@Suite struct ClockTests {
+    @Test func scenarioClockScalesAndPauses() async throws {
+        let clock = ScenarioClock(speed: 1000)
+        let start = ContinuousClock.now
+        try await clock.sleep(for: .seconds(1))  // 1 scenario second = 1 ms real
+        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(clock.elapsed >= .seconds(1))
+        clock.pause()
+        let frozen = clock.elapsed
+        let sleeper = Task { try await clock.sleep(for: .milliseconds(1)) }
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(clock.elapsed == frozen)  // time stands still while paused
+        clock.resume()
+        try await sleeper.value
+        #expect(clock.elapsed > frozen)
+    }
+
+    @Test func manualClockWakesInDeadlineOrderAndCancels() async throws {
+        let clock = ManualClock()
+        let order = Recorder<Int>()
+        let a = Task { try await clock.sleep(for: .seconds(2)); order.append(2) }
+        let b = Task { try await clock.sleep(for: .seconds(1)); order.append(1) }
+        let c = Task { try await clock.sleep(for: .seconds(1)) }
+        await clock.waitForSleepers(3)
+        c.cancel()
+        await #expect(throws: CancellationError.self) { try await c.value }
+        clock.advance(by: .seconds(1))
+        try await b.value
+        clock.advance(by: .seconds(1))
+        try await a.value
+        #expect(order.all == [1, 2])
+    }
+}
+
+@Suite struct ObserverTests {
+    @Test func eventLogIsBoundedAndCountsWhatItDropped() {
+        let observer = AggregatingObserver(logCapacity: 10)
+        let id = PatternID(.health, "t")
+        for i in 0..<1_000 { observer.observe(.health(.note("n\(i)"), source: id, at: .now())) }
+        let snap = observer.snapshot()
+        #expect(snap.recentEvents.count == 10 && snap.droppedEvents == 990 && snap.totalEvents == 1_000)
+        #expect(snap.health.notes.count == 20)
+    }
+
+    @Test func ratesFollowTheTimeSource() {
+        let now = ManualClock()
+        let observer = AggregatingObserver(timeSource: { now.now.offset })
+        let id = PatternID(.queue, "q")
+        let g = QueueGauges(depth: 1, waitingProducers: 0, waitingConsumers: 0)
+        _ = observer.snapshot()
+        for _ in 0..<50 { observer.observe(.queue(.put(g), source: id, at: .now())) }
+        _ = observer.snapshot()  // anchors the queue's meter at 50 puts
+        for _ in 0..<100 { observer.observe(.queue(.put(g), source: id, at: .now())) }
+        now.advance(by: .seconds(2))
+        #expect(observer.snapshot().queue("q")?.putPerSecond == 50)  // 100 puts in 2 s
+        #expect(observer.snapshot().queue("q")?.putPerSecond == 50)  // time stood still: held
+    }
+}
