@@ -89,6 +89,11 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         peers.withLock { $0[other.name] = other }
     }
 
+    /// Forgets the peer registered under `name`; later sends to it are dead letters.
+    public func removePeer(named name: String) {
+        peers.withLock { _ = $0.removeValue(forKey: name) }
+    }
+
     /// The peer registered under `name`, if any.
     public func peer(named name: String) -> MailboxActor<Message>? {
         peers.withLock { $0[name] }

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs blocking work on a thread of its own and suspends until it is done (the
+/// tutorial's `run_in_executor`): the cooperative pool stays free for tasks that await.
+///
+/// Each call starts a thread, which costs tens of microseconds: meant for calls that block
+/// for milliseconds or more (file I/O, a C library, `sleep`), not for tiny work.
+/// - Throws: what `work` throws. Cancellation does not interrupt the thread.
+public func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+        let job = OffPoolJob { continuation.resume(with: Result { try work() }) }
+        let context = Unmanaged.passRetained(job).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            let job = Unmanaged<OffPoolJob>.fromOpaque(raw).takeRetainedValue()
+            job.body()
+            return nil
+        }, context)
+        if rc == 0 {
+            pthread_detach(thread)
+        } else {
+            // No thread: run it here rather than fail (it blocks the pool, as asked not to).
+            Unmanaged<OffPoolJob>.fromOpaque(context).takeRetainedValue().body()
+        }
+    }
+}
+
+/// The closure handed to the new thread.
+private final class OffPoolJob: Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}

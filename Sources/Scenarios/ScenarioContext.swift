@@ -1,0 +1,195 @@
+import AsyncPatterns
+import Synchronization
+
+/// What a running scenario is given: the clock, the observer, live knobs, seeded
+/// randomness, and a transcript for `seed` runs.
+public final class ScenarioContext: Sendable {
+    public let preset: Preset
+    public let clock: ScenarioClock
+    public let observer: any PatternObserver
+    public let knobs: KnobBoard
+    private let random: Mutex<SplitMix64>
+    private let transcript: @Sendable (String) -> Void
+    private let notes: PatternID
+
+    public init(preset: Preset, clock: ScenarioClock, observer: any PatternObserver, knobs: KnobBoard,
+                seed: UInt64, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.preset = preset
+        self.clock = clock
+        self.observer = observer
+        self.knobs = knobs
+        self.random = Mutex(SplitMix64(seed: seed))
+        self.transcript = transcript
+        self.notes = PatternID(.health, "scenario")
+    }
+
+    /// A knob's current value.
+    public func knob(_ name: String) -> Double { knobs.value(name) }
+    /// A count knob's current value.
+    public func count(_ name: String) -> Int { Int(knobs.value(name).rounded()) }
+
+    /// Says what happened, like the tutorial's `print`: into the event log, and into the
+    /// transcript that a headless `seed` run prints.
+    public func say(_ line: String) {
+        observer.observe(.health(.note(line), source: notes, at: .now()))
+        transcript(line)
+    }
+
+    /// A uniform random number (seeded: the same seed gives the same run).
+    public func uniform(_ range: ClosedRange<Double>) -> Double {
+        random.withLock { Double.random(in: range, using: &$0) }
+    }
+
+    /// True with probability `p` (0...1).
+    public func chance(_ p: Double) -> Bool { uniform(0...1) < p }
+
+    /// A whole random number.
+    public func pick(_ range: Range<Int>) -> Int { random.withLock { Int.random(in: range, using: &$0) } }
+
+    /// Waits `seconds` of scenario time. Throws when cancelled.
+    public func sleep(_ seconds: Double) async throws {
+        try await clock.sleep(for: .seconds(seconds))
+    }
+
+    /// Simulated work of `seconds` scenario time that, once started, finishes even if the
+    /// task is cancelled: an item being processed is never dropped half-way.
+    public func work(_ seconds: Double) async {
+        let clock = self.clock
+        await Task { try? await clock.sleep(for: .seconds(seconds)) }.value
+    }
+
+    /// `seconds` with ±`jitter` (a fraction) of seeded noise, never negative.
+    public func jittered(_ seconds: Double, _ jitter: Double = 0.5) -> Double {
+        max(0, seconds * uniform((1 - jitter)...(1 + jitter)))
+    }
+}
+
+/// The knob values of a running scenario: read at any time, changed from the UI, waited on
+/// by the scenario's supervisor.
+public final class KnobBoard: Sendable {
+    private struct State {
+        var values: [String: Double]
+        var version = 0
+        var waiters: [Int: CheckedContinuation<Int, any Error>] = [:]
+        var nextWaiter = 0
+    }
+
+    public let specs: [KnobSpec]
+    private let state: Mutex<State>
+
+    public init(specs: [KnobSpec], values: [String: Double]) {
+        self.specs = specs
+        state = Mutex(State(values: values))
+    }
+
+    public func value(_ name: String) -> Double {
+        state.withLock { $0.values[name] } ?? specs.first { $0.name == name }?.defaultValue ?? 0
+    }
+
+    public var values: [String: Double] { state.withLock { $0.values } }
+    public var version: Int { state.withLock { $0.version } }
+
+    /// Sets a knob (clamped to its range) and wakes whoever waits for changes.
+    /// - Returns: the value set.
+    @discardableResult
+    public func set(_ name: String, to value: Double) -> Double {
+        let spec = specs.first { $0.name == name }
+        let clamped = spec.map { min($0.range.upperBound, max($0.range.lowerBound, value)) } ?? value
+        let waiters = state.withLock { s -> [(CheckedContinuation<Int, any Error>, Int)] in
+            s.values[name] = clamped
+            s.version += 1
+            let version = s.version
+            defer { s.waiters.removeAll() }
+            return s.waiters.values.map { ($0, version) }
+        }
+        for (waiter, version) in waiters { waiter.resume(returning: version) }
+        return clamped
+    }
+
+    /// Suspends until a knob changes after `version`; returns the new version.
+    /// - Throws: `CancellationError` when cancelled.
+    public func waitForChange(after version: Int) async throws -> Int {
+        let id = state.withLock { s -> Int in
+            s.nextWaiter += 1
+            return s.nextWaiter
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int, any Error>) in
+                enum Outcome { case changed(Int), waiting, cancelled }
+                let cancelled = Task.isCancelled
+                let outcome = state.withLock { s -> Outcome in
+                    if s.version > version { return .changed(s.version) }
+                    if cancelled { return .cancelled }
+                    s.waiters[id] = c
+                    return .waiting
+                }
+                switch outcome {
+                case .changed(let v): c.resume(returning: v)
+                case .cancelled: c.resume(throwing: CancellationError())
+                case .waiting: break
+                }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+        }
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64): the same seed gives the same run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A resizable set of worker tasks (consumers, producers, job sources): growing spawns,
+/// shrinking cancels the newest. Workers must treat cancellation as "finish what you hold,
+/// then stop".
+public final class WorkerPool: Sendable {
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// Cancelled by a shrink but perhaps still finishing an item: awaited by `shutdown`.
+    private let retired = Mutex<[Task<Void, Never>]>([])
+    private let spawn: @Sendable (Int) -> Task<Void, Never>
+
+    /// - Parameter spawn: starts worker number `i` (0-based).
+    public init(_ spawn: @escaping @Sendable (Int) -> Task<Void, Never>) {
+        self.spawn = spawn
+    }
+
+    public var count: Int { tasks.withLock { $0.count } }
+
+    /// Spawns or cancels workers until there are `n`.
+    public func resize(to n: Int) {
+        let retired = tasks.withLock { tasks -> [Task<Void, Never>] in
+            while tasks.count < n { tasks.append(spawn(tasks.count)) }
+            guard tasks.count > n else { return [] }
+            let extra = Array(tasks[n...])
+            tasks.removeLast(tasks.count - n)
+            return extra
+        }
+        for task in retired { task.cancel() }
+        self.retired.withLock { $0 += retired }
+    }
+
+    /// Cancels every worker and waits until each has finished what it held.
+    public func shutdown() async {
+        let all = tasks.withLock { tasks -> [Task<Void, Never>] in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in all { task.cancel() }
+        for task in all { await task.value }
+        for task in retired.withLock({ $0 }) { await task.value }
+    }
+
+    /// Waits for every current worker to finish on its own.
+    public func waitAll() async {
+        for task in tasks.withLock({ $0 }) { await task.value }
+    }
+}

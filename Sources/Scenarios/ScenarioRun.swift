@@ -1,0 +1,142 @@
+import AsyncPatterns
+import Synchronization
+
+/// One scenario running: start, pause, change speed and knobs, restart, stop, and a
+/// `Snapshot` of its patterns at any moment. Both the dashboard and the headless runner
+/// drive scenarios through this.
+public final class ScenarioRun: Sendable {
+    public enum Status: Sendable, Equatable {
+        case running, paused
+        /// Finished on its own (a `seed` run), or stopped.
+        case done
+        /// Ended with an error (its description).
+        case failed(String)
+    }
+
+    /// Everything that a restart replaces.
+    private struct Session: Sendable {
+        let clock: ScenarioClock
+        let observer: AggregatingObserver
+        let knobs: KnobBoard
+        let context: ScenarioContext
+        let task: Task<Void, Never>
+        let generation: Int
+    }
+
+    public let scenario: any Scenario
+    public let preset: Preset
+    public let seed: UInt64
+    private let transcript: @Sendable (String) -> Void
+    private let logCapacity: Int
+    private let session: Mutex<Session?> = Mutex(nil)
+    private let status: Mutex<(generation: Int, status: Status)> = Mutex((0, .running))
+
+    /// - Parameters:
+    ///   - values: starting knob values (defaults come from the preset).
+    ///   - transcript: receives the scenario's `say` lines (a headless seed run prints them).
+    public init(_ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
+                seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.scenario = scenario
+        self.preset = preset
+        self.seed = seed
+        self.transcript = transcript
+        self.logCapacity = logCapacity
+        var start = scenario.values(for: preset)
+        for (k, v) in values { start[k] = v }
+        session.withLock { $0 = makeSession(values: start, speed: speed, generation: 1) }
+    }
+
+    private func makeSession(values: [String: Double], speed: Double, generation: Int) -> Session {
+        let clock = ScenarioClock(speed: speed)
+        let observer = AggregatingObserver(logCapacity: logCapacity, timeSource: { clock.elapsed })
+        let knobs = KnobBoard(specs: scenario.knobs, values: values)
+        let context = ScenarioContext(preset: preset, clock: clock, observer: observer, knobs: knobs,
+                                      seed: seed, transcript: transcript)
+        let scenario = self.scenario
+        status.withLock { $0 = (generation, .running) }
+        let task = Task.detached { [weak self] in
+            var outcome = Status.done
+            do {
+                try await scenario.run(context)
+            } catch is CancellationError {
+            } catch {
+                outcome = .failed(String(describing: error))
+            }
+            self?.status.withLock { s in
+                if s.generation == generation { s.status = outcome }
+            }
+        }
+        return Session(clock: clock, observer: observer, knobs: knobs, context: context, task: task, generation: generation)
+    }
+
+    private var current: Session { session.withLock { $0! } }
+
+    public var currentStatus: Status { status.withLock { $0.status } }
+    public var isFinished: Bool {
+        switch currentStatus {
+        case .done, .failed: true
+        case .running, .paused: false
+        }
+    }
+
+    public var clock: ScenarioClock { current.clock }
+    public var knobs: KnobBoard { current.knobs }
+    public var elapsed: Duration { current.clock.elapsed }
+    public var speed: Double { current.clock.speed }
+
+    /// What the patterns look like now.
+    public func snapshot() -> Snapshot { current.observer.snapshot() }
+
+    /// Holds every sleeper and stops scenario time; tasks stop at their next clock await.
+    public func pause() {
+        current.clock.pause()
+        status.withLock { if $0.status == .running { $0.status = .paused } }
+    }
+
+    public func resume() {
+        current.clock.resume()
+        status.withLock { if $0.status == .paused { $0.status = .running } }
+    }
+
+    public func togglePause() {
+        if currentStatus == .paused { resume() } else if currentStatus == .running { pause() }
+    }
+
+    public func setSpeed(_ speed: Double) {
+        current.clock.setSpeed(min(ScenarioClock.speedRange.upperBound, max(ScenarioClock.speedRange.lowerBound, speed)))
+    }
+
+    /// Sets a knob (clamped to its range); the running scenario picks it up at once.
+    @discardableResult
+    public func setKnob(_ name: String, to value: Double) -> Double {
+        let session = current
+        let set = session.knobs.set(name, to: value)
+        let spec = scenario.knob(named: name)
+        session.context.say("knob \(name) = \(spec?.format(set) ?? formatDecimal(set))")
+        return set
+    }
+
+    /// Waits until the scenario finishes on its own (or is stopped).
+    public func wait() async {
+        await current.task.value
+    }
+
+    /// Cancels the scenario and waits for its tasks to finish what they hold.
+    public func stop() async {
+        let session = current
+        session.clock.resume()  // a paused clock would hold the workers' last items forever
+        session.task.cancel()
+        await session.task.value
+        status.withLock { s in
+            if s.generation == session.generation, s.status == .running || s.status == .paused { s.status = .done }
+        }
+    }
+
+    /// Stops and starts again with the current knobs and speed, on a fresh clock and observer.
+    public func restart() async {
+        let old = current
+        await stop()
+        let next = makeSession(values: old.knobs.values, speed: old.clock.speed, generation: old.generation + 1)
+        session.withLock { $0 = next }
+    }
+}

@@ -1,0 +1,198 @@
+import AsyncPatterns
+
+/// A minimal JSON value, enough for the headless summary (no Foundation needed).
+public indirect enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object([(String, JSON)])
+
+    public static func == (a: JSON, b: JSON) -> Bool { a.text == b.text }
+
+    public static func int(_ n: Int) -> JSON { .number(Double(n)) }
+
+    /// Compact JSON text with keys in the order given.
+    public var text: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let n):
+            guard n.isFinite else { return "null" }
+            if n == n.rounded(), abs(n) < 1e15 { return String(Int(n)) }
+            return String(n)
+        case .string(let s): return JSON.quote(s)
+        case .array(let a): return "[" + a.map(\.text).joined(separator: ",") + "]"
+        case .object(let o): return "{" + o.map { JSON.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// What a finished (or stopped) run reports: per pattern, its final counters.
+public struct RunSummary: Sendable {
+    public let scenario: String
+    public let preset: Preset
+    public let elapsedSeconds: Double
+    public let status: ScenarioRun.Status
+    public let snapshot: Snapshot
+    /// How many recent events the summary lists.
+    public var eventLimit = 50
+
+    public init(run: ScenarioRun) {
+        scenario = run.scenario.name
+        preset = run.preset
+        elapsedSeconds = run.elapsed.seconds
+        status = run.currentStatus
+        snapshot = run.snapshot()
+    }
+
+    public var json: JSON {
+        let s = snapshot
+        var statusText = "done"
+        if case .failed(let why) = status { statusText = "failed: \(why)" }
+        return .object([
+            ("scenario", .string(scenario)),
+            ("preset", .string(preset.rawValue)),
+            ("status", .string(statusText)),
+            ("elapsed_seconds", .number((elapsedSeconds * 1000).rounded() / 1000)),
+            ("queues", .array(s.queues.map { q in
+                .object([("name", .string(q.name)), ("capacity", .int(q.capacity)), ("put", .int(q.put)), ("got", .int(q.got)),
+                         ("done", .int(q.done)), ("max_depth", .int(q.maxDepth)), ("depth", .int(q.depth))])
+            })),
+            ("semaphores", .array(s.semaphores.map { m in
+                .object([("name", .string(m.name)), ("limit", .int(m.limit)), ("max_in_use", .int(m.maxInUse)),
+                         ("acquired", .int(m.acquired)), ("in_use", .int(m.inUse)), ("waiting", .int(m.waiting))])
+            })),
+            ("actors", .array(s.actors.map { a in
+                .object([("name", .string(a.name)), ("processed", .int(a.processed)), ("dead_letters", .int(a.deadLetters)),
+                         ("max_mailbox_depth", .int(a.maxMailboxDepth)), ("failed", .int(a.failed))])
+            })),
+            ("streams", .array(s.streams.map { t in
+                .object([("name", .string(t.name)), ("produced", .int(t.produced)), ("consumed", .int(t.consumed)),
+                         ("total", t.total.map { .int($0) } ?? .null), ("finished", .bool(t.isFinished))])
+            })),
+            ("resources", .array(s.resources.map { r in
+                .object([("name", .string(r.name)), ("opened", .int(r.opened)), ("closed", .int(r.closed)),
+                         ("failed", .int(r.failed)), ("open", .int(r.open))])
+            })),
+            ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
+            ("events_total", .int(s.totalEvents)),
+            ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
+        ])
+    }
+
+    /// A few lines for people.
+    public var text: String {
+        let s = snapshot
+        var lines = ["\(scenario) (\(preset.rawValue)): \(statusLine) after \(formatDecimal(elapsedSeconds)) s, \(s.totalEvents) events"]
+        for q in s.queues {
+            lines.append("  queue \(q.name): capacity \(q.capacity), put \(q.put), got \(q.got), done \(q.done), max depth \(q.maxDepth), left \(q.depth)")
+        }
+        for m in s.semaphores {
+            lines.append("  semaphore \(m.name): limit \(m.limit), acquired \(m.acquired), max in use \(m.maxInUse), waiting \(m.waiting)")
+        }
+        let actors = s.actors.sorted { $0.processed > $1.processed }
+        for a in actors.prefix(10) {
+            lines.append("  actor \(a.name): processed \(a.processed), dead letters \(a.deadLetters), max mailbox \(a.maxMailboxDepth)")
+        }
+        if actors.count > 10 { lines.append("  ... and \(actors.count - 10) more actors") }
+        for t in s.streams.suffix(6) {
+            lines.append("  stream \(t.name): produced \(t.produced)\(t.total.map { "/\($0)" } ?? ""), consumed \(t.consumed)\(t.isFinished ? ", finished" : "")")
+        }
+        for r in s.resources {
+            if r.opened == 0, r.timed.count > 0 {
+                lines.append("  timer \(r.name): \(r.timed.count) timed, p50 \(formatDecimal(Double(r.timed.p50) / 1e6)) ms, max \(formatDecimal(Double(r.timed.max) / 1e6)) ms")
+            } else {
+                lines.append("  resource \(r.name): opened \(r.opened), closed \(r.closed), failed \(r.failed), open \(r.open)")
+            }
+        }
+        if s.health.beats > 0 {
+            lines.append("  loop lag: max \(formatDecimal(Double(s.health.maxLagNanos) / 1e6)) ms")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private var statusLine: String {
+        switch status {
+        case .done: "finished"
+        case .running, .paused: "stopped"
+        case .failed(let why): "failed (\(why))"
+        }
+    }
+}
+
+/// One event as a line of text, for logs and summaries.
+public func describe(_ event: PatternEvent) -> String {
+    let who = event.source.name
+    switch event {
+    case .queue(let e, _, _):
+        switch e {
+        case .put(let g): return "\(who): put (depth \(g.depth))"
+        case .got(let g, _): return "\(who): got (depth \(g.depth))"
+        case .producerBlocked(let g): return "\(who): producer blocked, queue full (\(g.waitingProducers) waiting)"
+        case .consumerBlocked(let g): return "\(who): consumer waiting, queue empty (\(g.waitingConsumers) waiting)"
+        case .waiterAbandoned(_, let producer): return "\(who): a waiting \(producer ? "put" : "get") gave up"
+        case .taskDone(let unfinished): return "\(who): task done (\(unfinished) unfinished)"
+        case .capacityChanged(let c, _): return "\(who): capacity \(c)"
+        case .closed(let g): return "\(who): closed with \(g.depth) items left"
+        }
+    case .semaphore(let e, _, _):
+        switch e {
+        case .acquired(let g, _): return "\(who): acquired (\(g.inUse)/\(g.limit) in use)"
+        case .released(let g): return "\(who): released (\(g.inUse)/\(g.limit) in use)"
+        case .waiting(let g): return "\(who): waiting for a permit (\(g.waiting) in line)"
+        case .waiterAbandoned: return "\(who): a waiter gave up"
+        case .limitChanged(let g): return "\(who): limit \(g.limit)"
+        }
+    case .actor(let e, _, _):
+        switch e {
+        case .enqueued(let d): return "\(who): message queued (mailbox \(d))"
+        case .processed(let d, let ns): return "\(who): processed in \(formatDecimal(Double(ns) / 1e6)) ms (mailbox \(d))"
+        case .deadLetter(let to, let reason): return "\(who): DEAD LETTER to \(to) (\(reason.rawValue))"
+        case .senderBlocked(let d): return "\(who): sender blocked, mailbox full (\(d))"
+        case .started: return "\(who): started"
+        case .stopped(let n): return "\(who): stopped (\(n) unprocessed)"
+        case .failed: return "\(who): message failed"
+        }
+    case .stream(let e, _, _):
+        switch e {
+        case .produced(let n, let t): return "\(who): produced \(n)\(t.map { "/\($0)" } ?? "")"
+        case .consumed(let n, let t): return "\(who): consumed \(n)\(t.map { "/\($0)" } ?? "")"
+        case .finished(let n): return "\(who): finished after \(n)"
+        case .failed(let n): return "\(who): failed after \(n)"
+        }
+    case .resource(let e, _, _):
+        switch e {
+        case .opening: return "\(who): opening"
+        case .opened: return "\(who): opened"
+        case .closing: return "\(who): closing"
+        case .closed(_, let failed): return "\(who): closed\(failed ? " after an error" : "")"
+        case .openFailed: return "\(who): open failed"
+        case .timed(let ns): return "\(who): took \(formatDecimal(Double(ns) / 1e6)) ms"
+        }
+    case .health(let e, _, _):
+        switch e {
+        case .loopLag(let ns): return "\(who): heartbeat \(formatDecimal(Double(ns) / 1e6)) ms late"
+        case .note(let text): return text
+        }
+    }
+}

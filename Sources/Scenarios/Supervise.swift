@@ -1,0 +1,26 @@
+import AsyncPatterns
+import Synchronization
+
+/// The live loop every scenario shares: size each pool from its knob, apply other knob
+/// changes with `apply`, and repeat at every change until cancelled; then shut the pools
+/// down (each worker finishes the item it holds).
+func supervise(_ context: ScenarioContext, pools: [(knob: String, pool: WorkerPool)], apply: () -> Void = {}) async {
+    var version = context.knobs.version
+    while true {
+        for (knob, pool) in pools { pool.resize(to: context.count(knob)) }
+        apply()
+        do {
+            version = try await context.knobs.waitForChange(after: version)
+        } catch {
+            break
+        }
+    }
+    for (_, pool) in pools { await pool.shutdown() }
+}
+
+/// A lock for scenario bookkeeping (not a hot path).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import AsyncPatterns
+import Scenarios
+import Terminal
+
+extension Preset: ExpressibleByArgument {}
+
+/// `sluice run NAME`: opens one scenario in the dashboard, or runs it headless.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one scenario: in the dashboard, or headless with --headless.",
+        discussion: "Knobs are set with --KNOB VALUE. Every scenario's knobs:\n\n" + Catalog.all.map { scenario in
+            "\(scenario.name): \(scenario.summary)\n" + scenario.knobs.map { "  " + knobHelpLine($0) }.joined(separator: "\n")
+        }.joined(separator: "\n\n")
+    )
+
+    @Argument(help: ArgumentHelp("The scenario to run.", valueName: "name"))
+    var name: String
+
+    @Option(help: "seed reproduces the tutorial's example and ends; live runs until stopped.")
+    var preset: Preset = .live
+
+    @Option(help: "Scenario seconds per real second (0.01...1000).")
+    var speed: Double = 1
+
+    @Option(help: "Seed for the scenario's randomness: the same seed, the same run.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Run without a terminal and print a summary.")
+    var headless = false
+
+    @Option(help: "With --headless: how long to run (e.g. 5s, 500ms, 2m). A live run defaults to 5s; a seed run to until it ends.")
+    var duration: String?
+
+    @Flag(help: "With --headless: print the summary as one JSON object.")
+    var json = false
+
+    @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Knob values: --KNOB VALUE ...", valueName: "knobs"))
+    var knobArguments: [String] = []
+
+    func validate() throws {
+        _ = try resolve()
+    }
+
+    /// The scenario, its knob values and the duration, or a clear error (exit status 64).
+    func resolve() throws -> (scenario: any Scenario, values: [String: Double], duration: Duration?) {
+        guard let scenario = Catalog.named(name) else {
+            throw ValidationError("unknown scenario '\(name)'. Valid scenarios: \(Catalog.names.joined(separator: ", ")).")
+        }
+        guard ScenarioClock.speedRange.contains(speed), speed.isFinite else {
+            throw ValidationError("--speed \(speed) is out of range: use 0.01...1000.")
+        }
+        let values = try parseKnobs(knobArguments, for: scenario)
+        var limit: Duration?
+        if let duration {
+            guard let parsed = parseDuration(duration) else {
+                throw ValidationError("--duration '\(duration)' is not a duration: use e.g. 5s, 500ms, 2m (more than 0, at most 24h).")
+            }
+            limit = parsed
+        }
+        if !headless, duration != nil || json {
+            throw ValidationError("--duration and --json go with --headless.")
+        }
+        return (scenario, values, limit)
+    }
+
+    func run() async throws {
+        let (scenario, values, limit) = try resolve()
+        if headless {
+            let status = await runHeadless(scenario, values: values, limit: limit)
+            throw ExitCode(status)
+        }
+        let status = openDashboard(scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func runHeadless(_ scenario: any Scenario, values: [String: Double], limit: Duration?) async -> Int32 {
+        SignalFlag.install()
+        let printsTranscript = !json && preset == .seed
+        let output = Output()
+        let clockBox = ClockBox()
+        let run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed) { line in
+            guard printsTranscript else { return }
+            output.line("[\(formatSeconds(clockBox.elapsed))] \(line)")
+        }
+        clockBox.set(run.clock)
+        let deadline = limit ?? (preset == .live ? .seconds(5) : nil)
+        let start = ContinuousClock.now
+        var caught: Int32?
+        while !run.isFinished {
+            if let signal = SignalFlag.pending {
+                caught = signal
+                break
+            }
+            if let deadline, ContinuousClock.now - start >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        await run.stop()
+        let summary = RunSummary(run: run)
+        output.line(json ? summary.json.text : summary.text)
+        if let caught { return SignalFlag.exitStatus(for: caught) }
+        if case .failed = run.currentStatus { return 1 }
+        return output.failed ? 1 : 0
+    }
+}
+
+/// Parses `--knob value` and `--knob=value` pairs against a scenario's knobs.
+func parseKnobs(_ arguments: [String], for scenario: any Scenario) throws -> [String: Double] {
+    let valid = scenario.knobs.map { "--\($0.name)" }.joined(separator: ", ")
+    var values: [String: Double] = [:]
+    var i = 0
+    while i < arguments.count {
+        let argument = arguments[i]
+        guard argument.hasPrefix("--"), argument.count > 2 else {
+            throw ValidationError("unexpected argument '\(argument)'. Knobs of \(scenario.name): \(valid).")
+        }
+        var name = String(argument.dropFirst(2))
+        var text: String?
+        if let eq = name.firstIndex(of: "=") {
+            text = String(name[name.index(after: eq)...])
+            name = String(name[..<eq])
+        }
+        guard let knob = scenario.knob(named: name) else {
+            throw ValidationError("unknown option or knob '--\(name)' for \(scenario.name). Its knobs: \(valid).")
+        }
+        if text == nil {
+            i += 1
+            guard i < arguments.count else {
+                throw ValidationError("--\(name) needs a value in \(knob.rangeText)\(knob.unit.isEmpty ? "" : " " + knob.unit).")
+            }
+            text = arguments[i]
+        }
+        guard let raw = text, let value = Double(raw), value.isFinite else {
+            throw ValidationError("--\(name) '\(text ?? "")' is not a number: use a value in \(knob.rangeText).")
+        }
+        guard knob.range.contains(value) else {
+            throw ValidationError("--\(name) \(raw) is out of range: use \(knob.rangeText)\(knob.unit.isEmpty ? "" : " " + knob.unit).")
+        }
+        if knob.isInteger, value != value.rounded() {
+            throw ValidationError("--\(name) takes a whole number in \(knob.rangeText), not \(raw).")
+        }
+        values[name] = value
+        i += 1
+    }
+    return values
+}
+
+/// `5s`, `500ms`, `2m`, `1h` or a plain number of seconds; more than zero, at most a day.
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    var number = text
+    var scale = 1.0
+    for (suffix, factor) in units where text.hasSuffix(suffix) {
+        number = String(text.dropLast(suffix.count))
+        scale = factor
+        break
+    }
+    guard let value = Double(number), value.isFinite, value > 0, value * scale <= 86_400 else { return nil }
+    return .milliseconds(Int64(value * scale * 1000))
+}
+
+func formatSeconds(_ d: Duration) -> String {
+    let s = d.seconds
+    let hundredths = Int((s * 100).rounded())
+    let frac = String(hundredths % 100)
+    return "\(hundredths / 100).\(frac.count == 1 ? "0" + frac : frac)s"
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import Scenarios
+
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Watch and steer async concurrency patterns, live in the terminal.",
+        discussion: """
+            With no subcommand, opens the scenario picker. Scenarios: \(Catalog.names.joined(separator: ", ")).
+            Try `sluice run producer-consumer`, or `sluice run semaphore --preset seed --headless`.
+            """,
+        version: "0.1.0",
+        subcommands: [Pick.self, List.self, Run.self],
+        defaultSubcommand: Pick.self
+    )
+}

@@ -1,0 +1,75 @@
+import AsyncPatterns
+import Testing
+@testable import Scenarios
+
+/// Waits (polling the snapshot) until `condition` holds, or fails after `limit` real time.
+func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        if ContinuousClock.now > deadline {
+            Issue.record("timed out waiting for: \(what)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+@Suite struct LiveKnobTests {
+    @Test func moreConsumersDrainAFullQueue() async throws {
+        let run = ScenarioRun(ProducerConsumerScenario(), preset: .live,
+                              values: ["producers": 4, "consumers": 1, "interval": 20, "service": 200, "capacity": 40], speed: 10)
+        try await eventually("the queue fills") { run.snapshot().queue("queue")?.depth == 40 }
+        run.setKnob("consumers", to: 60)
+        try await eventually("the queue drains") { (run.snapshot().queue("queue")?.depth ?? 99) < 10 }
+        await run.stop()
+        let q = try #require(run.snapshot().queue("queue"))
+        #expect(q.got == q.done)  // every item taken was finished, none dropped mid-way
+    }
+
+    @Test func lowerPermitLimitBoundsNewGrants() async throws {
+        let run = ScenarioRun(SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "duration": 400],
+                              speed: 10, logCapacity: 100_000)
+        try await eventually("4 permits in use") { run.snapshot().semaphore("permits")?.maxInUse == 4 }
+        run.setKnob("permits", to: 1)
+        try await eventually("in use falls to the new limit") { (run.snapshot().semaphore("permits")?.inUse ?? 9) <= 1 }
+        let mark = run.snapshot().totalEvents
+        try await eventually("more grants happen") {
+            let s = run.snapshot()
+            return s.semaphore("permits")!.acquired > 0 && s.totalEvents > mark + 20
+        }
+        await run.stop()
+        let snap = run.snapshot()
+        let later = snap.recentEvents.suffix(snap.totalEvents - mark)
+        let grants = later.compactMap { event -> Int? in
+            if case .semaphore(.acquired(let g, _), _, _) = event { return g.inUse }
+            return nil
+        }
+        #expect(!grants.isEmpty)
+        #expect(grants.allSatisfy { $0 <= 1 })
+    }
+
+    @Test func knobsAreClampedAndEveryScenarioStartsAndStops() async throws {
+        for scenario in Catalog.all {
+            let run = ScenarioRun(scenario, preset: .live, speed: 5)
+            let first = scenario.knobs[0]
+            #expect(run.setKnob(first.name, to: first.range.upperBound + 1_000) == first.range.upperBound)
+            run.setKnob(first.name, to: first.defaultValue)
+            try await Task.sleep(for: .milliseconds(50))
+            run.pause()
+            #expect(run.currentStatus == .paused)
+            run.resume()
+            await run.restart()
+            #expect(run.currentStatus == .running)
+            await run.stop()
+            #expect(run.currentStatus == .done)
+        }
+    }
+
+    @Test func knobParsingHelpersFormatValues() {
+        let k = KnobSpec("service", unit: "ms", range: 1...5000, step: 25, default: 150, "x")
+        #expect(k.format(150) == "150 ms" && k.rangeText == "1...5000")
+        #expect(k.stepped(150, by: 1) == 175 && k.stepped(10, by: -1) == 1)
+        #expect(formatDecimal(3.5) == "3.5" && formatDecimal(0.125) == "0.13")
+        #expect(JSON.object([("a", .string("x\"y")), ("b", .array([.int(1), .null]))]).text == #"{"a":"x\"y","b":[1,null]}"#)
+    }
+}

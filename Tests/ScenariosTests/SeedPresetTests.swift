@@ -1,0 +1,92 @@
+import AsyncPatterns
+import Synchronization
+import Testing
+@testable import Scenarios
+
+/// Collects a run's transcript with the scenario time of each line.
+final class Transcript: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+/// Runs a scenario's seed preset to the end on a sped-up clock.
+func runSeed(_ name: String, speed: Double = 20) async throws -> (ScenarioRun, [String]) {
+    let scenario = try #require(Catalog.named(name))
+    let transcript = Transcript()
+    let run = ScenarioRun(scenario, preset: .seed, speed: speed, logCapacity: 10_000) { transcript.append($0) }
+    await run.wait()
+    #expect(run.currentStatus == .done)
+    return (run, transcript.all)
+}
+
+/// Each tutorial example, reproduced by its scenario's seed preset.
+@Suite struct SeedPresetTests {
+    @Test func producerConsumerConsumesFifteenItemsOnceEach() async throws {
+        let (run, lines) = try await runSeed("producer-consumer")
+        let q = try #require(run.snapshot().queue("queue"))
+        #expect(q.capacity == 10 && q.put == 15 && q.got == 15 && q.done == 15 && q.depth == 0)
+        #expect(q.maxDepth <= 10)
+        let processed = lines.filter { $0.contains("processing: ") }.map { $0.components(after: "processing: ") }
+        #expect(processed.count == 15 && Set(processed).count == 15)
+        #expect(Set(processed) == Set((0..<3).flatMap { p in (0..<5).map { "item-\(p)-\($0)" } }))
+    }
+
+    @Test func actorsCounterReachesFiveSelfSendIsADeadLetterLoggerHasOneLine() async throws {
+        let (run, lines) = try await runSeed("actors")
+        let snap = run.snapshot()
+        #expect(snap.actor("counter1")?.deadLetters == 1)
+        #expect(lines.contains("counter2: added 5, now 5"))
+        #expect(lines.contains("log: [counter2] operation complete"))
+        #expect(lines.last == "counter2 = 5; logger holds 1 line")
+    }
+
+    @Test func semaphoreRunsTenJobsAtMostThreeAtOnceInFourRounds() async throws {
+        let (run, lines) = try await runSeed("semaphore")
+        let sem = try #require(run.snapshot().semaphore("permits"))
+        #expect(sem.acquired == 10 && sem.maxInUse == 3 && sem.inUse == 0)
+        #expect(run.elapsed >= .seconds(4))  // ceil(10 / 3) rounds of 1 s cannot take less
+        #expect(lines.filter { $0.hasSuffix("started") }.count == 10)
+    }
+
+    @Test func streamsProcessFiveItemsAndTheComprehensionGivesEvens() async throws {
+        let (run, lines) = try await runSeed("streams")
+        #expect(lines.filter { $0.hasPrefix("processing: ") } == (1...5).map { "processing: \($0)" })
+        #expect(lines.filter { $0.hasPrefix("number: ") } == [0, 2, 4, 6, 8].map { "number: \($0)" })
+        #expect(lines.last == "evens: [0, 2, 4]")
+        let data = try #require(run.snapshot().stream("data"))
+        #expect(data.produced == 5 && data.total == 5 && data.isFinished)
+    }
+
+    @Test func resourcesCloseOnSuccessAndOnErrorAndRethrow() async throws {
+        let (run, lines) = try await runSeed("resources")
+        let r = try #require(run.snapshot().resource("connections"))
+        #expect(r.opened == 2 && r.closed == 2 && r.failed == 1 && r.open == 0)
+        #expect(lines.contains("error re-thrown after cleanup: query failed"))
+        let took = lines.first { $0.hasPrefix("async operation took ") }.map { $0.components(after: "took ").split(separator: " ")[0] }
+        #expect(took.flatMap { Double($0) }.map { $0 >= 0.5 } == true)  // the timer measured at least its 0.5 s sleep
+    }
+
+    @Test func pipelineDeliversEveryItemToTheAggregator() async throws {
+        let (run, lines) = try await runSeed("pipeline")
+        let snap = run.snapshot()
+        let q = try #require(snap.queue("queue"))
+        #expect(q.put == 20 && q.got == 20 && q.done == 20)
+        #expect(try #require(snap.semaphore("permits")).maxInUse <= 2)
+        #expect(lines.last == "aggregated 20 items, sum = 210")
+    }
+
+    @Test func blockingShowsBothPhases() async throws {
+        let (_, lines) = try await runSeed("blocking", speed: 10)
+        #expect(lines.contains { $0.hasPrefix("blocking on the pool: heartbeat ran up to") })
+        #expect(lines.contains { $0.hasPrefix("blocking calls offloaded: heartbeat") })
+    }
+}
+
+extension String {
+    /// The text after the first `marker`, or "" when it is absent.
+    func components(after marker: String) -> String {
+        let parts = split(separator: marker, maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count == 2 ? String(parts[1]) : ""
+    }
+}
