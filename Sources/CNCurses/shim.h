@@ -32,6 +32,26 @@ static inline attr_t sluice_a_underline(void) { return A_UNDERLINE; }
 
 static inline int sluice_key_f(int n) { return KEY_F(n); }
 
+// Mouse wheel reporting (the masks are macros Swift cannot import).
+static inline void sluice_enable_wheel(void) {
+    mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+}
+
+// After KEY_MOUSE: -1 for wheel up, +1 for wheel down, 0 for anything else.
+static inline int sluice_read_wheel(void) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return 0;
+    if (event.bstate & BUTTON4_PRESSED) return -1;
+#ifdef BUTTON5_PRESSED
+    if (event.bstate & BUTTON5_PRESSED) return 1;
+#endif
+    return 0;
+}
+
+// Opens the terminal without initscr's exit(1) on an unknown TERM: NULL when it fails.
+static inline SCREEN *sluice_newterm(void) { return newterm(NULL, stdout, stdin); }
+
 // Sets one cell: a wide-character string (one grapheme) with attributes and a colour pair.
 static inline int sluice_put_cell(int y, int x, const wchar_t *text, attr_t attrs, short pair) {
     cchar_t cell;

@@ -8,6 +8,8 @@ public final class ScenarioContext: Sendable {
     public let clock: ScenarioClock
     public let observer: any PatternObserver
     public let knobs: KnobBoard
+    /// The heartbeat every run has, so the Health pane can show loop lag for any scenario.
+    public let lagMonitor: LoopLagMonitor
     private let random: Mutex<SplitMix64>
     private let transcript: @Sendable (String) -> Void
     private let notes: PatternID
@@ -18,6 +20,7 @@ public final class ScenarioContext: Sendable {
         self.clock = clock
         self.observer = observer
         self.knobs = knobs
+        self.lagMonitor = LoopLagMonitor(interval: .milliseconds(50), name: "loop-lag", observer: observer)
         self.random = Mutex(SplitMix64(seed: seed))
         self.transcript = transcript
         self.notes = PatternID(.health, "scenario")

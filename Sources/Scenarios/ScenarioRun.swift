@@ -56,12 +56,14 @@ public final class ScenarioRun: Sendable {
         status.withLock { $0 = (generation, .running) }
         let task = Task.detached { [weak self] in
             var outcome = Status.done
+            let heartbeat = Task { await context.lagMonitor.run() }
             do {
                 try await scenario.run(context)
             } catch is CancellationError {
             } catch {
                 outcome = .failed(String(describing: error))
             }
+            heartbeat.cancel()
             self?.status.withLock { s in
                 if s.generation == generation { s.status = outcome }
             }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Dashboard
 import Scenarios
+import Terminal
 
 /// `sluice` (no subcommand): the scenario picker.
 struct Pick: AsyncParsableCommand {
@@ -10,13 +12,28 @@ struct Pick: AsyncParsableCommand {
     var noColor = false
 
     func run() async throws {
-        let status = openDashboard(scenario: nil, preset: .live, values: [:], speed: 1, seed: 1, noColor: noColor)
+        let noColor = noColor
+        let status = await MainActor.run {
+            openDashboard(scenario: nil, preset: .live, values: [:], speed: 1, seed: 1, noColor: noColor)
+        }
         if status != 0 { throw ExitCode(status) }
     }
 }
 
-/// Opens the TUI; returns the process exit status.
+/// Opens the TUI on the main thread and runs it until `q` or a signal; the terminal is
+/// restored on every way out. Returns the process exit status.
+@MainActor
 func openDashboard(scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64, noColor: Bool) -> Int32 {
-    print("the dashboard is not built yet")
-    return 1
+    SignalFlag.install()
+    let backend: NCursesBackend
+    do {
+        backend = try NCursesBackend(noColor: noColor)
+    } catch {
+        printError("\(error)")
+        return TerminalError.exitStatus
+    }
+    defer { backend.close() }
+    let app = DashboardApp(backend: backend, preset: preset, seed: seed, values: values, speed: speed,
+                           interrupted: { SignalFlag.pending })
+    return app.run(start: scenario)
 }

@@ -73,7 +73,10 @@ struct Run: AsyncParsableCommand {
             let status = await runHeadless(scenario, values: values, limit: limit)
             throw ExitCode(status)
         }
-        let status = openDashboard(scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor)
+        let (preset, speed, seed, noColor) = (preset, speed, seed, noColor)
+        let status = await MainActor.run {
+            openDashboard(scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor)
+        }
         if status != 0 { throw ExitCode(status) }
     }
 

@@ -33,3 +33,9 @@ final class ClockBox: Sendable {
     func set(_ c: ScenarioClock) { clock.withLock { $0 = c } }
     var elapsed: Duration { clock.withLock { $0?.elapsed } ?? .zero }
 }
+
+/// Writes a message and a newline to stderr.
+func printError(_ message: String) {
+    let bytes = Array((message + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

@@ -138,6 +138,8 @@ struct Aggregate {
     var lag = LatencyRecorder()
     var log: Deque<PatternEvent> = []
     var total = 0
+    /// Events offered to the log (all but heartbeats).
+    var loggedTotal = 0
     var eventRate = RateMeter()
 
     init(logCapacity: Int) {
@@ -163,8 +165,12 @@ struct Aggregate {
 
     mutating func fold(_ event: PatternEvent) {
         total += 1
-        if log.count == logCapacity { log.removeFirst() }
-        log.append(event)
+        // Heartbeats are folded into the health gauges only: twenty a second would flood the log.
+        if case .health(.loopLag, _, _) = event {} else {
+            loggedTotal += 1
+            if log.count == logCapacity { log.removeFirst() }
+            log.append(event)
+        }
         switch event {
         case .queue(let e, let source, _): foldQueue(e, &queues[slot(source)])
         case .semaphore(let e, let source, _): foldSemaphore(e, &semaphores[slot(source)])
@@ -320,7 +326,7 @@ struct Aggregate {
         s.totalEvents = total
         s.eventsPerSecond = eventRate.update(count: total, now: now)
         s.recentEvents = Array(log)
-        s.droppedEvents = total - log.count
+        s.droppedEvents = loggedTotal - log.count
         for i in queues.indices {
             queues[i].snap.putPerSecond = queues[i].putRate.update(count: queues[i].snap.put, now: now)
             queues[i].snap.gotPerSecond = queues[i].gotRate.update(count: queues[i].snap.got, now: now)

@@ -25,9 +25,7 @@ public struct BlockingScenario: Scenario {
     public let seedValues: [String: Double] = ["blocking": 2, "awaiting": 2, "block": 150, "offload": 0]
 
     public func run(_ context: ScenarioContext) async throws {
-        let lag = LoopLagMonitor(interval: .milliseconds(50), name: "loop-lag", observer: context.observer)
-        let heartbeat = Task { await lag.run() }
-        defer { heartbeat.cancel() }
+        let lag = context.lagMonitor
         let jobs = ResourceScope(name: "blocking calls", observer: context.observer)
         let awaits = ResourceScope(name: "awaiting calls", observer: context.observer)
 

@@ -1,0 +1,42 @@
+import AsyncPatterns
+
+/// A health finding, with a one-line explanation.
+public struct Warning: Sendable, Hashable {
+    public enum Level: Sendable, Hashable { case info, warn, bad }
+    public var level: Level
+    public var text: String
+}
+
+/// What looks wrong in a snapshot: a stalled pool, a queue about to overflow, a mailbox
+/// growing without bound, dead letters.
+public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warning] {
+    var found: [Warning] = []
+    let lagMs = Double(snapshot.health.lastLagNanos) / 1e6
+    if snapshot.health.beats > 0, lagMs >= 100 {
+        found.append(Warning(level: .bad, text: "pool stalled: heartbeat \(Int(lagMs)) ms late; blocking calls hold the cooperative threads"))
+    } else if snapshot.health.beats > 0, lagMs >= 20 {
+        found.append(Warning(level: .warn, text: "pool slow: heartbeat \(Int(lagMs)) ms late"))
+    }
+    for q in snapshot.queues where !q.isClosed {
+        if q.depth >= q.capacity, q.waitingProducers > 0 {
+            found.append(Warning(level: .bad, text: "\(q.name) full: \(q.waitingProducers) producers blocked (back-pressure)"))
+        } else if q.putPerSecond > q.gotPerSecond * 1.05, q.depth > 0 {
+            let seconds = Double(q.capacity - q.depth) / (q.putPerSecond - q.gotPerSecond)
+            found.append(Warning(level: .warn, text: "\(q.name) will be full in \(formatOne(seconds)) s: \(formatOne(q.putPerSecond))/s in, \(formatOne(q.gotPerSecond))/s out"))
+        }
+    }
+    let growing = snapshot.actors.compactMap { a -> (ActorSnapshot, Double)? in
+        guard let h = history.actorDepth[a.name], a.mailboxDepth >= 50 else { return nil }
+        let perSecond = h.trend(over: 10) * DashboardHistory.samplesPerSecond
+        return perSecond > 0.5 ? (a, perSecond) : nil
+    }.sorted { $0.1 > $1.1 }
+    for (a, rate) in growing.prefix(2) {
+        found.append(Warning(level: .warn, text: "\(a.name) mailbox growing without bound: \(a.mailboxDepth) (+\(formatOne(rate))/s)"))
+    }
+    let dead = snapshot.actors.reduce(0) { $0 + $1.deadLetters }
+    if dead > 0 {
+        let last = snapshot.actors.last { !$0.recentDeadLetters.isEmpty }?.recentDeadLetters.last ?? ""
+        found.append(Warning(level: .info, text: "\(dead) dead letters (latest: \(last))"))
+    }
+    return found
+}

@@ -1,0 +1,33 @@
+import AsyncPatterns
+import Scenarios
+
+/// The most recent events, newest last, with a count of those not shown.
+public struct EventLogPane: Widget {
+    public var events: [PatternEvent]
+    public var dropped: Int
+    public var scrolledBack: Int
+    public var focused: Bool
+    public var glyphs: Glyphs
+
+    public init(events: [PatternEvent], dropped: Int, scrolledBack: Int = 0, focused: Bool = false, glyphs: Glyphs) {
+        self.events = events
+        self.dropped = dropped
+        self.scrolledBack = scrolledBack
+        self.focused = focused
+        self.glyphs = glyphs
+    }
+
+    public func render(in area: Rect, into buffer: inout Buffer) {
+        Panel("Events\(scrolledBack > 0 ? " (scrolled back \(scrolledBack))" : "")", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        let lines = events.map { event -> (text: String, style: Style) in
+            let text = describe(event)
+            switch event {
+            case .actor(.deadLetter, _, _): return (text, Theme.bad)
+            case .queue(.producerBlocked, _, _), .semaphore(.waiting, _, _): return (text, Theme.warn)
+            case .health(.note, _, _): return (text, Theme.accent)
+            default: return (text, .plain)
+            }
+        }
+        LogView(lines: lines, scrolledBack: scrolledBack, dropped: dropped, glyphs: glyphs).render(in: Panel.inner(area), into: &buffer)
+    }
+}

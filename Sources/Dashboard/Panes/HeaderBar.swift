@@ -1,0 +1,50 @@
+import Scenarios
+
+/// The top line: scenario, preset, elapsed scenario time, speed, status and event rate.
+public struct HeaderBar: Widget {
+    public var scenario: String
+    public var preset: Preset
+    public var elapsedSeconds: Double
+    public var speed: Double
+    public var status: ScenarioRun.Status
+    public var eventsPerSecond: Double
+
+    public init(scenario: String, preset: Preset, elapsedSeconds: Double, speed: Double, status: ScenarioRun.Status, eventsPerSecond: Double) {
+        self.scenario = scenario
+        self.preset = preset
+        self.elapsedSeconds = elapsedSeconds
+        self.speed = speed
+        self.status = status
+        self.eventsPerSecond = eventsPerSecond
+    }
+
+    public var statusText: String {
+        switch status {
+        case .running: "RUNNING"
+        case .paused: "PAUSED"
+        case .done: "DONE"
+        case .failed: "FAILED"
+        }
+    }
+
+    public func render(in area: Rect, into buffer: inout Buffer) {
+        guard !area.isEmpty else { return }
+        buffer.fill(area.row(0), style: Style(bg: .blue))
+        let base = Style(fg: .brightWhite, bg: .blue)
+        var x = area.x
+        x += buffer.put(" sluice ", x: x, y: area.y, style: base.bolded(), clip: area)
+        x += buffer.put("\(scenario) (\(preset.rawValue))  ", x: x, y: area.y, style: base.bolded(), clip: area)
+        x += buffer.put("t=\(formatOne(elapsedSeconds))s  speed \(formatDecimal(speed))x  ", x: x, y: area.y, style: base, clip: area)
+        let statusStyle: Style = switch status {
+        case .running: Style(fg: .black, bg: .green, bold: true)
+        case .paused: Style(fg: .black, bg: .yellow, bold: true)
+        case .done: Style(fg: .black, bg: .cyan, bold: true)
+        case .failed: Style(fg: .brightWhite, bg: .red, bold: true)
+        }
+        x += buffer.put(" \(statusText) ", x: x, y: area.y, style: statusStyle, clip: area)
+        buffer.put("  \(formatCount(eventsPerSecond)) events/s", x: x, y: area.y, style: base, clip: area)
+        if case .failed(let why) = status {
+            buffer.put(truncate("  " + why, to: area.right - x - 20, glyphs: .ascii), x: x + 20, y: area.y, style: base, clip: area)
+        }
+    }
+}
