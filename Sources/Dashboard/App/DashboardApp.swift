@@ -41,6 +41,8 @@ public final class DashboardApp {
     var actorSelection = 0
     var logScroll = 0
     var lastChange: String?
+    var knobNote: (pane: PaneKind, text: String)?
+    var allEvents = false
     var lastSnapshot = Snapshot()
     let preset: Preset
     let seed: UInt64
@@ -67,7 +69,9 @@ public final class DashboardApp {
             pickerSelection = scenarios.firstIndex { $0.name == start.name } ?? 0
             open(start, values: initialValues, speed: initialSpeed)
         }
-        defer { stopRun() }
+        // On the way out, give the scenario a moment to finish what it holds, not more:
+        // the process ends anyway, and the user asked to leave.
+        defer { stopRun(waitMilliseconds: 300) }
         while true {
             if let signal = interrupted() { return 128 + signal }
             draw()
@@ -111,7 +115,8 @@ public final class DashboardApp {
         var detail: String?
         if case .actorDetail(let name) = screen { detail = name }
         return ScenarioScreen.ViewState(selectedKnob: selectedKnob, lastChange: lastChange, focus: focus, detailActor: detail,
-                                        history: history, actorSort: actorSort, actorSelection: actorSelection, logScroll: logScroll)
+                                        history: history, actorSort: actorSort, actorSelection: actorSelection, logScroll: logScroll,
+                                        knobNote: knobNote, allEvents: allEvents)
     }
 
     private func tooSmall(into buffer: inout Buffer) {
@@ -182,6 +187,9 @@ public final class DashboardApp {
             lastChange = "speed \(formatDecimal(run.speed))x"
         case .tab: cycleFocus(by: 1)
         case .backTab: cycleFocus(by: -1)
+        case .char("e"):
+            allEvents.toggle()
+            logScroll = 0
         case .char("s"):
             actorSort = ActorsPane.SortKey(rawValue: (actorSort.rawValue + 1) % ActorsPane.SortKey.allCases.count)!
         case .char("+"), .char("="), .right, .char("l"):
@@ -223,6 +231,7 @@ public final class DashboardApp {
         let old = run.knobs.value(spec.name)
         let new = run.setKnob(spec.name, to: spec.stepped(old, by: steps))
         lastChange = old == new ? "\(spec.name) at its \(steps > 0 ? "maximum" : "minimum")" : "\(spec.name) \(spec.format(old)) -> \(spec.format(new))"
+        knobNote = (PaneKind.affected(by: spec.name, in: run.scenario.name), "\(spec.name) \(spec.format(new))")
     }
 
     private func cycleFocus(by delta: Int) {
@@ -248,6 +257,7 @@ public final class DashboardApp {
         actorSelection = 0
         logScroll = 0
         lastChange = nil
+        knobNote = nil
         screen = .scenario
     }
 
@@ -263,7 +273,7 @@ public final class DashboardApp {
 
     /// Stops the running scenario without blocking the UI thread on its tasks for long:
     /// they finish what they hold on the pool.
-    private func stopRun() {
+    private func stopRun(waitMilliseconds: Int = 2000) {
         guard let run else { return }
         self.run = nil
         run.resume()
@@ -272,7 +282,7 @@ public final class DashboardApp {
             await run.stop()
             done.open()
         }
-        done.wait(timeoutMilliseconds: 2000)
+        done.wait(timeoutMilliseconds: waitMilliseconds)
     }
 
     var helpLines: [String] {
@@ -289,6 +299,7 @@ public final class DashboardApp {
                 "Tab / Shift-Tab   move focus between panels",
                 "Enter             open the selected actor (Actors panel focused)",
                 "s                 sort the actors by the next column",
+                "e                 event log: notable events / every event",
                 "PgUp/PgDn, wheel  scroll the focused list",
                 "Esc               back (detail, then the picker)",
                 "q                 quit",

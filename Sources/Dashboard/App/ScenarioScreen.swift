@@ -5,6 +5,22 @@ import Scenarios
 public enum PaneKind: Sendable, Hashable, CaseIterable {
     case queue, semaphore, actors, streams, resources, health
 
+    /// The pane a knob acts on, whose title shows the knob's last change.
+    public static func affected(by knob: String, in scenario: String) -> PaneKind {
+        switch (scenario, knob) {
+        case ("producer-consumer", _): return .queue
+        case ("actors", _): return .actors
+        case ("semaphore", _): return .semaphore
+        case ("streams", _): return .streams
+        case ("resources", _): return .resources
+        case ("pipeline", "rate"), ("pipeline", "items"): return .streams
+        case ("pipeline", "capacity"), ("pipeline", "workers"): return .queue
+        case ("pipeline", "permits"), ("pipeline", "service"): return .semaphore
+        case ("pipeline", "failure"): return .resources
+        default: return .health
+        }
+    }
+
     /// The panes for a scenario, in order: fixed per known scenario so the layout does not
     /// jump while the first events arrive; otherwise what the snapshot has.
     public static func panes(for scenario: String, snapshot: Snapshot) -> [PaneKind] {
@@ -41,6 +57,9 @@ struct ScenarioScreen: Widget {
         var actorSort: ActorsPane.SortKey
         var actorSelection: Int
         var logScroll: Int
+        /// The last knob change and the pane it affects.
+        var knobNote: (pane: PaneKind, text: String)?
+        var allEvents: Bool
     }
 
     let app: ViewState
@@ -66,11 +85,12 @@ struct ScenarioScreen: Widget {
         } else {
             renderPanes(in: body[1], into: &buffer)
         }
-        EventLogPane(events: snapshot.recentEvents, dropped: snapshot.droppedEvents, scrolledBack: app.logScroll,
-                     focused: app.focus == .log, glyphs: glyphs)
+        let shown = app.allEvents ? snapshot.recentEvents : snapshot.recentEvents.filter(isNotable)
+        EventLogPane(events: shown, dropped: snapshot.droppedEvents + snapshot.recentEvents.count - shown.count,
+                     scrolledBack: app.logScroll, focused: app.focus == .log, allEvents: app.allEvents, glyphs: glyphs)
             .render(in: rows[2], into: &buffer)
         KeyHints([("q", "quit"), ("?", "help"), ("space", run.currentStatus == .paused ? "resume" : "pause"), ("+/-", "knob"),
-                  ("[ ]", "speed"), ("r", "restart"), ("Tab", "focus"), ("Esc", "back")])
+                  ("[ ]", "speed"), ("r", "restart"), ("Tab", "focus"), ("e", app.allEvents ? "notable events" : "all events"), ("Esc", "back")])
             .render(in: rows[3], into: &buffer)
     }
 
@@ -89,23 +109,72 @@ struct ScenarioScreen: Widget {
     }
 
     private func pane(_ kind: PaneKind, focused: Bool) -> any Widget {
+        let note = app.knobNote.flatMap { $0.pane == kind ? $0.text : nil }
         switch kind {
         case .queue:
             let q = snapshot.queues.first ?? QueueSnapshot(name: "queue")
-            return QueuePane(queue: q, depthHistory: app.history.queueDepth[q.name]?.values ?? [], focused: focused, glyphs: glyphs)
+            var pane = QueuePane(queue: q, depthHistory: app.history.queueDepth[q.name]?.values ?? [], focused: focused, glyphs: glyphs)
+            pane.note = note
+            return pane
         case .semaphore:
             let s = snapshot.semaphores.first ?? SemaphoreSnapshot(name: "permits")
-            return SemaphorePane(semaphore: s, inUseHistory: app.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, glyphs: glyphs)
+            var pane = SemaphorePane(semaphore: s, inUseHistory: app.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, glyphs: glyphs)
+            pane.note = note
+            return pane
         case .actors:
-            return ActorsPane(actors: snapshot.actors, depthHistory: app.history.actorDepth, sort: app.actorSort,
-                              selected: focused ? app.actorSelection : nil, focused: focused, glyphs: glyphs)
+            var pane = ActorsPane(actors: snapshot.actors, depthHistory: app.history.actorDepth, sort: app.actorSort,
+                                  selected: focused ? app.actorSelection : nil, focused: focused, glyphs: glyphs)
+            pane.note = note
+            return pane
         case .streams:
-            return StreamsPane(streams: snapshot.streams, focused: focused, glyphs: glyphs)
+            var pane = StreamsPane(streams: snapshot.streams, focused: focused, glyphs: glyphs)
+            pane.note = note
+            return pane
         case .resources:
-            return ResourcesPane(resources: snapshot.resources, focused: focused, glyphs: glyphs)
+            var pane = ResourcesPane(resources: snapshot.resources, focused: focused, glyphs: glyphs)
+            pane.note = note
+            return pane
         case .health:
-            return HealthPane(health: snapshot.health, lagHistory: app.history.lag.values,
-                              warnings: warnings(for: snapshot, history: app.history), focused: focused, glyphs: glyphs)
+            var pane = HealthPane(health: snapshot.health, lagHistory: app.history.lag.values,
+                                  warnings: warnings(for: snapshot, history: app.history), focused: focused, glyphs: glyphs)
+            pane.note = note
+            return pane
+        }
+    }
+}
+
+/// Events worth a line in the default log: what the scenario says, knob changes, and the
+/// moments something blocks, fails, gives up or changes shape. Routine puts, gets and
+/// messages are left to the panes (press `e` for every event).
+func isNotable(_ event: PatternEvent) -> Bool {
+    switch event {
+    case .health(.note, _, _): return true
+    case .health(.loopLag, _, _): return false
+    case .queue(let e, _, _):
+        switch e {
+        case .producerBlocked, .waiterAbandoned, .capacityChanged, .closed: return true
+        case .put, .got, .consumerBlocked, .taskDone: return false
+        }
+    case .semaphore(let e, _, _):
+        switch e {
+        case .waiterAbandoned, .limitChanged: return true
+        case .acquired, .released, .waiting: return false
+        }
+    case .actor(let e, _, _):
+        switch e {
+        case .deadLetter, .senderBlocked, .failed, .started, .stopped: return true
+        case .enqueued, .processed: return false
+        }
+    case .stream(let e, _, _):
+        switch e {
+        case .finished, .failed: return true
+        case .produced, .consumed: return false
+        }
+    case .resource(let e, _, _):
+        switch e {
+        case .openFailed: return true
+        case .closed(_, let failed): return failed
+        case .opening, .opened, .closing, .timed: return false
         }
     }
 }

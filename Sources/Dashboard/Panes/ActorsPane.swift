@@ -26,6 +26,8 @@ public struct ActorsPane: Widget {
     /// Index into the sorted rows.
     public var selected: Int?
     public var focused: Bool
+    /// The last knob change that affects this pane, shown in its title.
+    public var note: String? = nil
     public var glyphs: Glyphs
 
     public init(actors: [ActorSnapshot], depthHistory: [String: History], sort: SortKey = .mailbox, selected: Int? = nil,
@@ -54,7 +56,7 @@ public struct ActorsPane: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         let rows = Self.sorted(actors, by: sort)
-        Panel("Actors (\(actors.count))  sort: \(sort.title)", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Actors (\(actors.count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         if rows.isEmpty {

@@ -7,18 +7,21 @@ public struct EventLogPane: Widget {
     public var dropped: Int
     public var scrolledBack: Int
     public var focused: Bool
+    /// Every event, or only the notable ones (the title says which).
+    public var allEvents: Bool
     public var glyphs: Glyphs
 
-    public init(events: [PatternEvent], dropped: Int, scrolledBack: Int = 0, focused: Bool = false, glyphs: Glyphs) {
+    public init(events: [PatternEvent], dropped: Int, scrolledBack: Int = 0, focused: Bool = false, allEvents: Bool = true, glyphs: Glyphs) {
         self.events = events
         self.dropped = dropped
         self.scrolledBack = scrolledBack
         self.focused = focused
+        self.allEvents = allEvents
         self.glyphs = glyphs
     }
 
     public func render(in area: Rect, into buffer: inout Buffer) {
-        Panel("Events\(scrolledBack > 0 ? " (scrolled back \(scrolledBack))" : "")", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Events (\(allEvents ? "all" : "notable"))\(scrolledBack > 0 ? " scrolled back \(scrolledBack)" : "")", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let lines = events.map { event -> (text: String, style: Style) in
             let text = describe(event)
             switch event {

@@ -6,6 +6,8 @@ public struct HealthPane: Widget {
     public var lagHistory: [Double]
     public var warnings: [Warning]
     public var focused: Bool
+    /// The last knob change that affects this pane, shown in its title.
+    public var note: String? = nil
     public var glyphs: Glyphs
 
     public init(health: HealthSnapshot, lagHistory: [Double], warnings: [Warning], focused: Bool = false, glyphs: Glyphs) {
@@ -17,7 +19,7 @@ public struct HealthPane: Widget {
     }
 
     public func render(in area: Rect, into buffer: inout Buffer) {
-        Panel("Health", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Health" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         var y = inner.y

@@ -6,6 +6,8 @@ public struct QueuePane: Widget {
     public var queue: QueueSnapshot
     public var depthHistory: [Double]
     public var focused: Bool
+    /// The last knob change that affects this pane, shown in its title.
+    public var note: String? = nil
     public var glyphs: Glyphs
 
     public init(queue: QueueSnapshot, depthHistory: [Double], focused: Bool = false, glyphs: Glyphs) {
@@ -17,7 +19,7 @@ public struct QueuePane: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         let q = queue
-        Panel("Queue \(q.name)\(q.isClosed ? " (closed)" : "")", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Queue \(q.name)\(q.isClosed ? " (closed)" : "")" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         var y = inner.y

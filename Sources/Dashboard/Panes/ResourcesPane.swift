@@ -4,6 +4,8 @@ import AsyncPatterns
 public struct ResourcesPane: Widget {
     public var resources: [ResourceSnapshot]
     public var focused: Bool
+    /// The last knob change that affects this pane, shown in its title.
+    public var note: String? = nil
     public var glyphs: Glyphs
 
     public init(resources: [ResourceSnapshot], focused: Bool = false, glyphs: Glyphs) {
@@ -13,7 +15,7 @@ public struct ResourcesPane: Widget {
     }
 
     public func render(in area: Rect, into buffer: inout Buffer) {
-        Panel("Resources", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Resources" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         if resources.isEmpty {

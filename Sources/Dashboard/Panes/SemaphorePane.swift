@@ -6,6 +6,8 @@ public struct SemaphorePane: Widget {
     public var semaphore: SemaphoreSnapshot
     public var inUseHistory: [Double]
     public var focused: Bool
+    /// The last knob change that affects this pane, shown in its title.
+    public var note: String? = nil
     public var glyphs: Glyphs
 
     public init(semaphore: SemaphoreSnapshot, inUseHistory: [Double], focused: Bool = false, glyphs: Glyphs) {
@@ -17,7 +19,7 @@ public struct SemaphorePane: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         let s = semaphore
-        Panel("Semaphore \(s.name)  \(s.inUse)/\(s.limit) in use", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Semaphore \(s.name)  \(s.inUse)/\(s.limit) in use" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         let statsHeight = min(3, max(0, inner.height - 2))

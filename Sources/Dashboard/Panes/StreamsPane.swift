@@ -4,6 +4,8 @@ import AsyncPatterns
 public struct StreamsPane: Widget {
     public var streams: [StreamSnapshot]
     public var focused: Bool
+    /// The last knob change that affects this pane, shown in its title.
+    public var note: String? = nil
     public var glyphs: Glyphs
 
     public init(streams: [StreamSnapshot], focused: Bool = false, glyphs: Glyphs) {
@@ -13,7 +15,7 @@ public struct StreamsPane: Widget {
     }
 
     public func render(in area: Rect, into buffer: inout Buffer) {
-        Panel("Streams (\(streams.count))", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Streams (\(streams.count))" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         if streams.isEmpty {

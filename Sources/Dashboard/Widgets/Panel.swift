@@ -33,3 +33,8 @@ public struct Panel: Widget {
         }
     }
 }
+
+/// " · text" for a pane title, or nothing.
+public func titleNote(_ note: String?) -> String {
+    note.map { " · \($0)" } ?? ""
+}

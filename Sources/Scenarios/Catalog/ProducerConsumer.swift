@@ -46,7 +46,7 @@ public struct ProducerConsumerScenario: Scenario {
             } catch {
                 return  // timed out, cancelled or closed: nothing was taken
             }
-            context.say("consumer \(id) processing: \(item)")
+            if context.preset == .seed { context.say("consumer \(id) processing: \(item)") }
             await context.work(context.jittered(context.knob("service") / 1000, 3.0 / 7.0))
             try? queue.taskDone()
         }

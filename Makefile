@@ -1,0 +1,63 @@
+# Sluice: two commands do everything on a fresh machine.
+#   make run    build and open the dashboard
+#   make test   build and pass every test (unit, scenario, widget snapshots, tmux end-to-end)
+SWIFT ?= swift
+BIN_DEBUG := .build/debug/sluice
+BIN_RELEASE := .build/release/sluice
+
+.PHONY: all build release run test unit e2e deps bench clean help
+
+all: build
+
+help:
+	@echo "make run      build (release) and open the dashboard"
+	@echo "make test     build and run every test, including the tmux end-to-end tests"
+	@echo "make build    debug build;  make release: optimized build"
+	@echo "make bench    release benchmarks of the engine against its peers"
+	@echo "make deps     install or explain the system packages (libncurses-dev, tmux)"
+
+# System packages: installed with apt-get when we are root on Debian/Ubuntu, else explained.
+deps:
+	@missing=""; \
+	if [ ! -e /usr/include/ncursesw/ncurses.h ] && [ ! -e /usr/include/ncurses.h ]; then missing="$$missing libncurses-dev"; fi; \
+	if ! command -v tmux >/dev/null 2>&1; then missing="$$missing tmux"; fi; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+				{ echo "could not install$$missing; install them and run make again"; exit 1; }; \
+		else \
+			echo "missing system packages:$$missing"; \
+			echo "install them, e.g.: sudo apt-get install$$missing"; \
+			case "$$missing" in *libncurses-dev*) exit 1;; esac; \
+			echo "(tmux is only needed by the end-to-end tests, which will be skipped)"; \
+		fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product sluice
+
+run: release
+	$(BIN_RELEASE)
+
+unit: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+e2e: build
+	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+
+bench: deps
+	$(SWIFT) build -c release --product sluice-bench
+	.build/release/sluice-bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# End-to-end tests of the real `sluice` binary in a real terminal (tmux), as a user would
+# drive it: picker, resize, a live scenario steered with keys, pause, help, other
+# scenarios, quitting, signals and bad terminals. Usage: tui.sh path/to/sluice
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "SKIPPED: tmux is not installed, so the end-to-end TUI tests did not run (apt-get install tmux)"
+    exit 0
+fi
+sock="sluice-e2e-$$"
+T="tmux -L $sock"
+passed=0
+failed=0
+trap '$T kill-server 2>/dev/null' EXIT
+
+ok() { passed=$((passed + 1)); echo "  ok   $1"; }
+bad() { failed=$((failed + 1)); echo "  FAIL $1"; echo "----- screen -----"; screen | sed 's/^/  | /'; echo "------------------"; }
+screen() { $T capture-pane -t e2e -p; }
+keys() { $T send-keys -t e2e "$@"; }
+# wait_for PATTERN SECONDS: true once the screen matches the (extended) regex.
+wait_for() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+check() { if wait_for "$2" "${3:-10}"; then ok "$1"; else bad "$1 (expected /$2/)"; fi; }
+# A number from the screen: value_of REGEX-WITH-ONE-GROUP
+value_of() { screen | sed -nE "s|.*$1.*|\1|p" | head -1; }
+new_shell() {
+    $T kill-server 2>/dev/null
+    while $T ls >/dev/null 2>&1; do sleep 0.1; done
+    $T new-session -d -x 120 -y 40 -s e2e "env -i HOME=$HOME PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 PS1='prompt\$ ' bash --norc --noprofile"
+    wait_for 'prompt\$' 5 || true
+}
+# quit_and_check_prompt EXPECTED_STATUS: the shell is back, usable, and saw the status.
+# wait_prompt: the last non-empty line is a bare prompt (the program has exited).
+wait_prompt() {
+    local deadline=$((SECONDS + ${1:-10}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -v '^ *$' | tail -1 | grep -Eq '^prompt\$ *$' && return 0
+        sleep 0.2
+    done
+    return 1
+}
+prompt_back() {
+    wait_prompt 10
+    keys "echo EXIT=\$? ok-\$((40+2))" Enter
+    check "$1: exit status $2 and a usable prompt" "EXIT=$2 ok-42" 10
+}
+
+echo "TUI end-to-end tests (tmux, 120x40)"
+
+new_shell
+keys "$bin" Enter
+check "the picker opens" "pick a scenario"
+check "it lists every scenario" "blocking +Blocking calls"
+keys j
+check "j moves the selection" "▶ actors"
+keys k
+check "k moves it back" "▶ producer-consumer"
+$T resize-window -t e2e -x 60 -y 20
+check "a 60x20 terminal gets a clear message" "terminal too small: need 80x24, have 60x20"
+$T resize-window -t e2e -x 120 -y 40
+check "growing back restores the picker" "▶ producer-consumer"
+keys '?'
+check "? opens help" "choose a scenario"
+keys x
+check "any key closes help" "▶ producer-consumer"
+
+keys Enter
+check "Enter starts producer-consumer" "producer-consumer \(live\).*RUNNING"
+check "the queue pane shows depth" "depth .*[0-9]+/50"
+if wait_for "depth .* (4[0-9]|50)/50" 20; then ok "the queue fills while producers outrun consumers"; else bad "the queue fills"; fi
+before=$(value_of 'depth .* ([0-9]+)/50')
+keys j
+check "j selects the consumers knob" "▶ consumers +2"
+for _ in 1 2 3 4 5 6; do keys +; done
+check "+ raises consumers (shown in the knob panel)" "▶ consumers +8"
+check "the change is logged" "knob consumers = 8"
+check "the queue pane's header shows it" "Queue queue · consumers 8"
+drained=no
+for _ in $(seq 1 60); do
+    now=$(value_of 'depth .* ([0-9]+)/50')
+    if [ -n "$now" ] && [ -n "$before" ] && [ "$now" -lt $((before - 10)) ]; then drained=yes; break; fi
+    sleep 0.25
+done
+if [ $drained = yes ]; then ok "more consumers drain the queue (depth $before -> $now)"; else bad "more consumers drain the queue (depth stayed at ${now:-?}, was $before)"; fi
+
+keys Space
+check "space pauses" "PAUSED"
+sleep 0.3
+a=$(screen | grep -E '^.*total +put' | head -1)
+t1=$(value_of 't=([0-9.]+)s')
+sleep 1.5
+b=$(screen | grep -E '^.*total +put' | head -1)
+t2=$(value_of 't=([0-9.]+)s')
+if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$t1" = "$t2" ]; then ok "paused numbers and time hold still"; else bad "paused numbers hold still ('$a' vs '$b', t $t1 vs $t2)"; fi
+keys Space
+check "space resumes" "RUNNING"
+keys '?'
+check "? opens the scenario help" "pause / resume the scenario"
+keys Escape
+check "a key closes it" "Knobs"
+
+keys Escape
+check "Esc goes back to the picker" "pick a scenario"
+keys j Enter
+check "actors starts" "actors \(live\).*RUNNING"
+check "the actors pane lists actors with live numbers" "actor-[0-9]+ +[0-9]+ .* [1-9][0-9]* "
+check "dead letters are reported" "dead letters"
+keys Tab
+check "Tab focuses the actors pane" "Actors \([0-9]+\)  sort"
+keys Down Enter
+check "Enter on the focused actors pane opens an actor" "Actor actor-[0-9]+"
+keys Escape Escape
+check "Esc, Esc: back to the picker" "pick a scenario"
+keys j Enter
+check "semaphore starts" "semaphore \(live\).*RUNNING"
+check "the semaphore pane shows permits in use" "Semaphore permits +[0-9]/3 in use"
+check "acquires are counted" "acquired [1-9]"
+keys q
+prompt_back "q quits" 0
+
+new_shell
+keys "$bin run pipeline --speed 2" Enter
+check "sluice run NAME opens the scenario directly" "pipeline \(live\).*RUNNING"
+check "pipeline shows all its panes" "Resources"
+$T resize-window -t e2e -x 80 -y 24
+check "80x24 still lays out the pipeline" "Queue queue"
+$T resize-window -t e2e -x 120 -y 40
+keys C-c
+prompt_back "Ctrl-C restores the terminal" 130
+
+new_shell
+keys "$bin run semaphore & sleep 2; kill -TERM %1; wait %1" Enter
+keys "echo EXIT=\$? ok-\$((40+2))" Enter
+check "SIGTERM restores the terminal: status 143" "EXIT=143 ok-42" 10
+
+new_shell
+keys "$bin run actors & sleep 2; kill -HUP %1; wait %1" Enter
+keys "echo EXIT=\$? ok-\$((40+2))" Enter
+check "SIGHUP: status 129" "EXIT=129 ok-42" 10
+
+new_shell
+keys "TERM=bogus $bin; echo EXIT=\$?" Enter
+check "an unknown TERM gets a clear message and status 2" "does not know the terminal type TERM=bogus"
+check "... with status 2" "EXIT=2"
+keys "$bin < /dev/null > /tmp/sluice-e2e-out.txt; echo EXIT=\$?" Enter
+check "no TTY: a clear message and status 2" "stdin or stdout is not a TTY"
+keys "$bin run nosuch; echo EXIT=\$?" Enter
+check "an unknown scenario: status 64" "unknown scenario 'nosuch'.*"
+check "... exit 64" "EXIT=64"
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
