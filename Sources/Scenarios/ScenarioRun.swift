@@ -56,7 +56,7 @@ public final class ScenarioRun: Sendable {
         status.withLock { $0 = (generation, .running) }
         let task = Task.detached { [weak self] in
             var outcome = Status.done
-            let heartbeat = Task { await context.lagMonitor.run() }
+            let heartbeat = Task { await context.lagMonitor.run(pausedWith: clock) }
             do {
                 try await scenario.run(context)
             } catch is CancellationError {

@@ -21,10 +21,20 @@ public final class NCursesBackend: Backend {
 
     /// Opens the terminal: checks it first, and fails with a clear `TerminalError` instead
     /// of letting ncurses exit the process.
-    public init(noColor: Bool) throws {
+    public convenience init(noColor: Bool) throws {
         try TerminalCheck.preflight()
+        try self.init(screen: sluice_newterm(), noColor: noColor)
+    }
+
+    /// Opens ncurses on a file instead of the terminal (for smoke tests: `/dev/null`).
+    convenience init(testingOn path: String) throws {
+        guard let output = fopen(path, "w"), let input = fopen(path, "r") else { throw TerminalError.notATTY }
+        try self.init(screen: newterm(nil, output, input), noColor: false)
+    }
+
+    private init(screen: OpaquePointer?, noColor: Bool) throws {
         setlocale(LC_ALL, "")
-        guard let screen = sluice_newterm() else {
+        guard let screen else {
             throw TerminalError.unknownTerm(getenv("TERM").map { String(cString: $0) } ?? "")
         }
         self.screen = screen

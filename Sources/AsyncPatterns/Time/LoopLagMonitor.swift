@@ -20,9 +20,12 @@ public final class LoopLagMonitor: Sendable {
     }
 
     /// Beats until the calling task is cancelled. Suspends between beats.
-    public func run() async {
+    /// - Parameter pausedWith: a scenario clock whose pause also pauses the heartbeat, so a
+    ///   paused scenario is entirely still.
+    public func run(pausedWith scenarioClock: ScenarioClock? = nil) async {
         let clock = ContinuousClock()
         while !Task.isCancelled {
+            do { try await scenarioClock?.waitWhilePaused() } catch { return }
             let expected = clock.now.advanced(by: interval)
             do {
                 try await clock.sleep(until: expected)

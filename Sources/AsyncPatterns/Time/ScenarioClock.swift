@@ -103,6 +103,12 @@ public final class ScenarioClock: Clock, Sendable {
         }
     }
 
+    /// Returns at once when running; while paused, suspends until `resume()`.
+    /// - Throws: `CancellationError` if cancelled while waiting.
+    public func waitWhilePaused() async throws {
+        if isPaused { try await waitForResume() }
+    }
+
     private func waitForResume() async throws {
         let id = state.withLock { s -> UInt64 in
             s.nextID += 1

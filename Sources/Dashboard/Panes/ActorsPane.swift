@@ -72,9 +72,9 @@ public struct ActorsPane: Widget {
         let window = Array(rows[start..<min(rows.count, start + visibleCount)])
         let maxDepth = Double(max(1, rows.map(\.mailboxDepth).max() ?? 1))
         let wide = inner.width >= 70
-        var columns: [Table.Column] = [Table.Column("name", width: min(14, max(6, inner.width / 5))), Table.Column("mailbox", width: 6, right: true)]
+        var columns: [Table.Column] = [Table.Column("name", width: min(14, max(6, inner.width / 5))), Table.Column("mailbox", width: 8, right: true)]
         if wide { columns.append(Table.Column("", width: 8)); columns.append(Table.Column("last 60s", width: 12)) }
-        columns += [Table.Column("processed", width: 9, right: true), Table.Column("/s", width: 6, right: true),
+        columns += [Table.Column("processed", width: 10, right: true), Table.Column("/s", width: 6, right: true),
                     Table.Column("p99", width: 7, right: true), Table.Column("dead", width: 5, right: true)]
         let table = Table(
             columns: columns,

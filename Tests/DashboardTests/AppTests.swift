@@ -1,0 +1,83 @@
+import AsyncPatterns
+import Scenarios
+import Testing
+@testable import Dashboard
+
+/// The app driven by keys through a `TestBackend`: what a user sees after each key.
+@MainActor
+@Suite(.serialized) struct AppTests {
+    func text(_ backend: TestBackend) -> String { backend.lastFrame?.lines.joined(separator: "\n") ?? "" }
+
+    @Test func pickerMovesAndStartsAScenario() async throws {
+        let backend = TestBackend(width: 100, height: 30)
+        let app = DashboardApp(backend: backend, speed: 5)
+        app.draw()
+        #expect(text(backend).contains("▶ producer-consumer"))
+        app.press(.char("j"))
+        app.draw()
+        #expect(text(backend).contains("▶ actors"))
+        app.press(.up)
+        app.press(.enter)
+        app.draw()
+        #expect(text(backend).contains("producer-consumer (live)"))
+        #expect(text(backend).contains("Queue queue"))
+        app.press(.char("j"))
+        app.press(.char("+"))
+        app.draw()
+        #expect(text(backend).contains("consumers 2 -> 3"))
+        #expect(text(backend).contains("Queue queue · consumers 3"))
+        app.press(.char("?"))
+        app.draw()
+        #expect(text(backend).contains("pause / resume the scenario"))
+        app.press(.char("x"))
+        app.press(.escape)
+        app.draw()
+        #expect(text(backend).contains("pick a scenario"))
+        #expect(app.press(.char("q")))
+    }
+
+    @Test func aPausedScreenSendsNoCells() async throws {
+        let backend = TestBackend(width: 120, height: 40)
+        let app = DashboardApp(backend: backend)
+        app.press(.char("j"))
+        app.press(.char("j"))
+        app.press(.enter)  // semaphore
+        try await Task.sleep(for: .milliseconds(200))
+        app.press(.char(" "))
+        try await Task.sleep(for: .milliseconds(100))
+        app.draw()
+        app.draw()
+        app.draw()
+        #expect(text(backend).contains("PAUSED"))
+        #expect(backend.cellsSent.suffix(2) == [0, 0])
+        _ = app.press(.char("q"))
+    }
+
+    @Test func tooSmallShowsAMessageAndRecovers() {
+        let backend = TestBackend(width: 60, height: 20)
+        let app = DashboardApp(backend: backend)
+        app.draw()
+        #expect(text(backend).contains("terminal too small: need 80x24, have 60x20"))
+        backend.size = (1, 1)
+        app.draw()  // no crash at 1x1
+        backend.size = (80, 24)
+        app.draw()
+        #expect(text(backend).contains("pick a scenario"))
+    }
+
+    @Test func everyScenarioScreenFitsAt80x24() async throws {
+        for (i, scenario) in Catalog.all.enumerated() {
+            let backend = TestBackend(width: 80, height: 24)
+            let app = DashboardApp(backend: backend, speed: 5)
+            for _ in 0..<i { app.press(.down) }
+            app.press(.enter)
+            try await Task.sleep(for: .milliseconds(50))
+            app.draw()
+            let lines = backend.lastFrame!.lines
+            #expect(lines.count == 24)
+            #expect(lines[0].contains(scenario.name))
+            #expect(lines[23].contains("quit"))
+            _ = app.press(.char("q"))
+        }
+    }
+}
