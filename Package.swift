@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AsyncPatterns", targets: ["AsyncPatterns"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .executable(name: "sluice", targets: ["sluice"]),
+        .executable(name: "sluice-bench", targets: ["sluice-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(name: "sluice-bench", dependencies: ["AsyncPatterns", "Dashboard", "Scenarios"], swiftSettings: strict),
         .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard"], swiftSettings: strict),
