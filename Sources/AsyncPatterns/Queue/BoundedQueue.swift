@@ -11,15 +11,15 @@ import Synchronization
 /// Built on a lock and a ring buffer (no `AsyncStream`): a `put` into a queue with room and
 /// a `get` from a queue with items never suspend and never allocate.
 public final class BoundedQueue<Element: Sendable>: Sendable {
-    typealias Machine = BoundedQueueStateMachine<
+    @usableFromInline typealias Machine = BoundedQueueStateMachine<
         Element,
         UnsafeContinuation<Void, any Error>,
         UnsafeContinuation<Element, any Error>,
         UnsafeContinuation<Void, any Error>
     >
 
-    private let state: Locked<Machine>
-    private let emit: Emitter
+    @usableFromInline let state: Locked<Machine>
+    @usableFromInline let emit: Emitter
 
     /// The identity in events (`kind` is `.queue`).
     public var id: PatternID { emit.source }
@@ -45,6 +45,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     ///   was not put), `CancellationError` if the task is cancelled while waiting (the
     ///   element was not put).
     /// - Emits: `.put`, and `.producerBlocked` when it has to wait.
+    @inlinable
     public func put(_ element: Element) async throws {
         let now = emit.stamp()
         let action = state.withLock { $0.put(element, now: now) }
@@ -66,6 +67,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Returns: false when the queue is full (nothing was put).
     /// - Throws: `QueueClosed` when closed.
     @discardableResult
+    @inlinable
     public func tryPut(_ element: Element) throws -> Bool {
         let now = emit.stamp()
         let action = state.withLock { $0.put(element, now: now) }
@@ -74,7 +76,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         return true
     }
 
-    private func putWaiting(_ element: Element, id: UInt64) async throws {
+    @usableFromInline
+    func putWaiting(_ element: Element, id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let now = emit.stamp()
@@ -103,7 +106,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     }
 
     /// Performs the side effects of a put decided under the lock.
-    private func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?) throws {
+    @inlinable
+    func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?) throws {
         switch action {
         case .stored(let gauges):
             producer?.resume()
@@ -129,6 +133,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Throws: `QueueClosed` once the queue is closed and empty, `CancellationError` if
     ///   cancelled while waiting (nothing was taken).
     /// - Emits: `.got` (with how long the item waited), `.consumerBlocked` when it waits.
+    @inlinable
     public func get() async throws -> Element {
         let now = emit.stamp()
         let action = state.withLock { $0.get(now: now) }
@@ -154,6 +159,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// Removes the front item if there is one, without suspending.
     /// - Returns: nil when empty.
     /// - Throws: `QueueClosed` when closed and empty.
+    @inlinable
     public func tryGet() throws -> Element? {
         let now = emit.stamp()
         let action = state.withLock { $0.get(now: now) }
@@ -161,7 +167,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         return try finishGet(action, now: now)
     }
 
-    private func getWaiting(id: UInt64) async throws -> Element {
+    @usableFromInline
+    func getWaiting(id: UInt64) async throws -> Element {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
                 let now = emit.stamp()
@@ -189,7 +196,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         }
     }
 
-    private func finishGet(_ action: Machine.GetAction, now: UInt64) throws -> Element {
+    @inlinable
+    func finishGet(_ action: Machine.GetAction, now: UInt64) throws -> Element {
         switch action {
         case .item(let element, let enqueuedAt, let gauges, let admitted):
             if let admitted {
@@ -210,6 +218,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// Marks one item got as processed (the tutorial's `task_done()`).
     /// - Throws: `TaskDoneWithoutItem` when called more often than items were got.
     /// - Emits: `.taskDone`.
+    @inlinable
     public func taskDone() throws {
         let action = state.withLock { $0.taskDone() }
         switch action {

@@ -5,55 +5,68 @@ import DequeModule
 /// Every input is a `mutating func` that returns what the caller must do once the lock is
 /// dropped. It never resumes anything itself, so it is unit-tested with plain tokens in
 /// place of continuations. `Producer`, `Consumer` and `Joiner` are those tokens.
-struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
-    struct Item {
-        var element: Element
-        var enqueuedAt: UInt64
+@usableFromInline struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
+    @usableFromInline struct Item {
+        @usableFromInline var element: Element
+        @usableFromInline var enqueuedAt: UInt64
+        @inlinable init(element: Element, enqueuedAt: UInt64) {
+            self.element = element
+            self.enqueuedAt = enqueuedAt
+        }
     }
 
-    struct WaitingProducer {
-        var id: UInt64
-        var element: Element
-        var token: Producer
+    @usableFromInline struct WaitingProducer {
+        @usableFromInline var id: UInt64
+        @usableFromInline var element: Element
+        @usableFromInline var token: Producer
+        @inlinable init(id: UInt64, element: Element, token: Producer) {
+            self.id = id
+            self.element = element
+            self.token = token
+        }
     }
 
-    struct WaitingConsumer {
-        var id: UInt64
-        var token: Consumer
+    @usableFromInline struct WaitingConsumer {
+        @usableFromInline var id: UInt64
+        @usableFromInline var token: Consumer
+        @inlinable init(id: UInt64, token: Consumer) {
+            self.id = id
+            self.token = token
+        }
     }
 
-    private(set) var items: Deque<Item> = []
-    private(set) var capacity: Int
-    private(set) var producers: Deque<WaitingProducer> = []
-    private(set) var consumers: Deque<WaitingConsumer> = []
-    private(set) var joiners: [(id: UInt64, token: Joiner)] = []
-    private(set) var isClosed = false
-    private(set) var putCount = 0
-    private(set) var gotCount = 0
-    private(set) var doneCount = 0
-    private(set) var maxDepth = 0
-    private var nextID: UInt64 = 0
+    @usableFromInline var items: Deque<Item> = []
+    @usableFromInline var capacity: Int
+    @usableFromInline var producers: Deque<WaitingProducer> = []
+    @usableFromInline var consumers: Deque<WaitingConsumer> = []
+    @usableFromInline var joiners: [(id: UInt64, token: Joiner)] = []
+    @usableFromInline var isClosed = false
+    @usableFromInline var putCount = 0
+    @usableFromInline var gotCount = 0
+    @usableFromInline var doneCount = 0
+    @usableFromInline var maxDepth = 0
+    @usableFromInline var nextID: UInt64 = 0
 
-    init(capacity: Int) {
+    @inlinable init(capacity: Int) {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
         self.capacity = capacity
     }
 
-    var depth: Int { items.count }
-    var gauges: QueueGauges {
+    @usableFromInline var depth: Int { items.count }
+    @usableFromInline var gauges: QueueGauges {
         QueueGauges(depth: items.count, waitingProducers: producers.count, waitingConsumers: consumers.count)
     }
     /// Items put and not yet marked done (what `join` waits for).
-    var unfinished: Int { putCount - doneCount }
+    @usableFromInline var unfinished: Int { putCount - doneCount }
 
-    mutating func makeID() -> UInt64 {
+    @inlinable mutating func makeID() -> UInt64 {
         nextID &+= 1
         return nextID
     }
 
     // MARK: put
 
-    enum PutAction {
+    @usableFromInline enum PutAction {
         /// Stored; the caller returns.
         case stored(QueueGauges)
         /// Handed straight to a waiting consumer: resume it with the element.
@@ -64,7 +77,7 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
         case closed
     }
 
-    mutating func put(_ element: Element, now: UInt64) -> PutAction {
+    @inlinable mutating func put(_ element: Element, now: UInt64) -> PutAction {
         if isClosed { return .closed }
         if let consumer = consumers.popFirst() {
             // A waiting consumer means the queue is empty: the item skips the buffer.
@@ -82,7 +95,7 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
         return .mustWait(id: makeID())
     }
 
-    enum SuspendProducerAction {
+    @usableFromInline enum SuspendProducerAction {
         /// Waiting; resumed later by a get, capacity change, close or cancellation.
         case suspended(QueueGauges)
         /// Things changed between the fast path and here: resume the token at once with
@@ -93,7 +106,7 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
     }
 
     /// Called with the lock held again, now that the producer has a token to wait on.
-    mutating func suspendProducer(id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: UInt64) -> SuspendProducerAction {
+    @inlinable mutating func suspendProducer(id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: UInt64) -> SuspendProducerAction {
         if isCancelled { return .cancelled(token) }
         switch put(element, now: now) {
         case .mustWait:
@@ -106,7 +119,7 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
 
     // MARK: get
 
-    enum GetAction {
+    @usableFromInline enum GetAction {
         /// Took an item; if a producer was waiting its item moved into the buffer: resume it.
         case item(Element, enqueuedAt: UInt64, QueueGauges, admitted: Producer?)
         /// Empty: suspend under `id` and call `suspendConsumer`.
@@ -115,7 +128,7 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
         case closed
     }
 
-    mutating func get(now: UInt64) -> GetAction {
+    @inlinable mutating func get(now: UInt64) -> GetAction {
         if let item = items.popFirst() {
             gotCount += 1
             var admitted: Producer?
@@ -137,13 +150,13 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
         return isClosed ? .closed : .mustWait(id: makeID())
     }
 
-    enum SuspendConsumerAction {
+    @usableFromInline enum SuspendConsumerAction {
         case suspended(QueueGauges)
         case resumeNow(Consumer, GetAction)
         case cancelled(Consumer)
     }
 
-    mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: UInt64) -> SuspendConsumerAction {
+    @inlinable mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: UInt64) -> SuspendConsumerAction {
         if isCancelled { return .cancelled(token) }
         switch get(now: now) {
         case .mustWait:
@@ -157,32 +170,32 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
     // MARK: abandoning a wait (cancellation, timeout)
 
     /// Removes exactly the producer `id` if it still waits; its item was never put.
-    mutating func abandonProducer(id: UInt64) -> (Producer, QueueGauges)? {
+    @inlinable mutating func abandonProducer(id: UInt64) -> (Producer, QueueGauges)? {
         guard let index = producers.firstIndex(where: { $0.id == id }) else { return nil }
         let token = producers.remove(at: index).token
         return (token, gauges)
     }
 
     /// Removes exactly the consumer `id` if it still waits; it took nothing.
-    mutating func abandonConsumer(id: UInt64) -> (Consumer, QueueGauges)? {
+    @inlinable mutating func abandonConsumer(id: UInt64) -> (Consumer, QueueGauges)? {
         guard let index = consumers.firstIndex(where: { $0.id == id }) else { return nil }
         let token = consumers.remove(at: index).token
         return (token, gauges)
     }
 
-    mutating func abandonJoiner(id: UInt64) -> Joiner? {
+    @inlinable mutating func abandonJoiner(id: UInt64) -> Joiner? {
         guard let index = joiners.firstIndex(where: { $0.id == id }) else { return nil }
         return joiners.remove(at: index).token
     }
 
     // MARK: taskDone / join
 
-    enum TaskDoneAction {
+    @usableFromInline enum TaskDoneAction {
         case done(unfinished: Int, wake: [Joiner])
         case tooMany
     }
 
-    mutating func taskDone() -> TaskDoneAction {
+    @inlinable mutating func taskDone() -> TaskDoneAction {
         guard doneCount < gotCount else { return .tooMany }
         doneCount += 1
         if unfinished == 0 {
@@ -194,7 +207,7 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
     }
 
     /// Returns false when there is nothing to wait for (the joiner returns at once).
-    mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool) -> Bool {
+    @inlinable mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool) -> Bool {
         if unfinished == 0 || isCancelled { return false }
         joiners.append((id, token))
         return true
@@ -202,14 +215,18 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
 
     // MARK: capacity and close
 
-    struct Admitted {
-        var producers: [Producer]
-        var gauges: QueueGauges
+    @usableFromInline struct Admitted {
+        @usableFromInline var producers: [Producer]
+        @usableFromInline var gauges: QueueGauges
+        @inlinable init(producers: [Producer], gauges: QueueGauges) {
+            self.producers = producers
+            self.gauges = gauges
+        }
     }
 
     /// Growing admits waiting producers in order; shrinking keeps every stored item (new
     /// puts wait until the depth falls below the new capacity).
-    mutating func setCapacity(_ newCapacity: Int, now: UInt64) -> Admitted {
+    @inlinable mutating func setCapacity(_ newCapacity: Int, now: UInt64) -> Admitted {
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
         capacity = newCapacity
         var admitted: [Producer] = []
@@ -222,15 +239,20 @@ struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
         return Admitted(producers: admitted, gauges: gauges)
     }
 
-    struct CloseAction {
+    @usableFromInline struct CloseAction {
         /// Waiting producers: their items were never put; resume them with `QueueClosed`.
-        var producers: [Producer]
+        @usableFromInline var producers: [Producer]
         /// Waiting consumers (the buffer is empty): resume them with `QueueClosed`.
-        var consumers: [Consumer]
-        var wasOpen: Bool
+        @usableFromInline var consumers: [Consumer]
+        @usableFromInline var wasOpen: Bool
+        @inlinable init(producers: [Producer], consumers: [Consumer], wasOpen: Bool) {
+            self.producers = producers
+            self.consumers = consumers
+            self.wasOpen = wasOpen
+        }
     }
 
-    mutating func close() -> CloseAction {
+    @inlinable mutating func close() -> CloseAction {
         let wasOpen = !isClosed
         isClosed = true
         let action = CloseAction(

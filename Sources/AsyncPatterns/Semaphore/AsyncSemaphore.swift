@@ -8,10 +8,10 @@ import Synchronization
 /// holds nothing, so permits are never leaked or granted twice. Every change is reported
 /// as a `SemaphoreEvent`.
 public final class AsyncSemaphore: Sendable {
-    typealias Machine = AsyncSemaphoreStateMachine<UnsafeContinuation<Void, any Error>>
+    @usableFromInline typealias Machine = AsyncSemaphoreStateMachine<UnsafeContinuation<Void, any Error>>
 
-    private let state: Locked<Machine>
-    private let emit: Emitter
+    @usableFromInline let state: Locked<Machine>
+    @usableFromInline let emit: Emitter
 
     /// The identity in events (`kind` is `.semaphore`).
     public var id: PatternID { emit.source }
@@ -30,6 +30,7 @@ public final class AsyncSemaphore: Sendable {
     /// Takes a permit, suspending until one is free (FIFO).
     /// - Throws: `CancellationError` if cancelled while waiting (no permit is held).
     /// - Emits: `.waiting` when it has to wait, `.acquired` when granted.
+    @inlinable
     public func acquire() async throws {
         let action = state.withLock { $0.acquire() }
         switch action {
@@ -53,6 +54,7 @@ public final class AsyncSemaphore: Sendable {
     }
 
     /// Takes a permit if one is free and nobody waits, without suspending.
+    @inlinable
     public func tryAcquire() -> Bool {
         let action = state.withLock { machine -> Machine.AcquireAction? in
             let action = machine.acquire()
@@ -64,7 +66,8 @@ public final class AsyncSemaphore: Sendable {
         return true
     }
 
-    private func acquireWaiting(id: UInt64) async throws {
+    @usableFromInline
+    func acquireWaiting(id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let now = emit.stamp()
@@ -92,6 +95,7 @@ public final class AsyncSemaphore: Sendable {
     /// Returns a permit; the first waiter, if any and if the limit allows, gets it.
     /// - Throws: `ReleaseWithoutAcquire` when no permit is held.
     /// - Emits: `.released`, and `.acquired` for the waiter that got it.
+    @inlinable
     public func release() throws {
         let action = state.withLock { $0.release() }
         switch action {
@@ -131,7 +135,8 @@ public final class AsyncSemaphore: Sendable {
         }
     }
 
-    private func grantEvent(_ grant: Machine.Grant) {
+    @usableFromInline
+    func grantEvent(_ grant: Machine.Grant) {
         guard emit.isActive else { return }
         let now = monotonicNanoseconds()
         emit.semaphore(.acquired(grant.gauges, waitedNanos: now &- min(now, grant.since)))

@@ -4,34 +4,39 @@ import DequeModule
 ///
 /// Invariant: new grants never push `inUse` above `limit`; lowering the limit never revokes
 /// a held permit, so `inUse` may exceed `limit` until enough permits are released.
-struct AsyncSemaphoreStateMachine<Waiter> {
-    struct Waiting {
-        var id: UInt64
-        var token: Waiter
-        var since: UInt64
+@usableFromInline struct AsyncSemaphoreStateMachine<Waiter> {
+    @usableFromInline struct Waiting {
+        @usableFromInline var id: UInt64
+        @usableFromInline var token: Waiter
+        @usableFromInline var since: UInt64
+        @inlinable init(id: UInt64, token: Waiter, since: UInt64) {
+            self.id = id
+            self.token = token
+            self.since = since
+        }
     }
 
-    private(set) var limit: Int
-    private(set) var inUse = 0
-    private(set) var waiters: Deque<Waiting> = []
-    private(set) var acquiredCount = 0
-    private(set) var maxInUse = 0
-    private var nextID: UInt64 = 0
+    @usableFromInline var limit: Int
+    @usableFromInline var inUse = 0
+    @usableFromInline var waiters: Deque<Waiting> = []
+    @usableFromInline var acquiredCount = 0
+    @usableFromInline var maxInUse = 0
+    @usableFromInline var nextID: UInt64 = 0
 
-    var gauges: SemaphoreGauges { SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count) }
+    @usableFromInline var gauges: SemaphoreGauges { SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count) }
 
-    init(limit: Int) {
+    @inlinable init(limit: Int) {
         precondition(limit >= 0, "a semaphore limit cannot be negative")
         self.limit = limit
     }
 
-    enum AcquireAction: Equatable {
+    @usableFromInline enum AcquireAction: Equatable {
         case granted(SemaphoreGauges)
         case mustWait(id: UInt64)
     }
 
     /// Grants at once only when nobody waits (no barging past the line).
-    mutating func acquire() -> AcquireAction {
+    @inlinable mutating func acquire() -> AcquireAction {
         if waiters.isEmpty, inUse < limit {
             grant()
             return .granted(gauges)
@@ -40,13 +45,13 @@ struct AsyncSemaphoreStateMachine<Waiter> {
         return .mustWait(id: nextID)
     }
 
-    enum SuspendAction {
+    @usableFromInline enum SuspendAction {
         case suspended(SemaphoreGauges)
         case grantedNow(Waiter, SemaphoreGauges)
         case cancelled(Waiter)
     }
 
-    mutating func suspend(id: UInt64, token: Waiter, isCancelled: Bool, now: UInt64) -> SuspendAction {
+    @inlinable mutating func suspend(id: UInt64, token: Waiter, isCancelled: Bool, now: UInt64) -> SuspendAction {
         if isCancelled { return .cancelled(token) }
         if waiters.isEmpty, inUse < limit {
             grant()
@@ -56,14 +61,19 @@ struct AsyncSemaphoreStateMachine<Waiter> {
         return .suspended(gauges)
     }
 
-    struct Grant {
-        var token: Waiter
-        var since: UInt64
+    @usableFromInline struct Grant {
+        @usableFromInline var token: Waiter
+        @usableFromInline var since: UInt64
         /// Gauges after this grant.
-        var gauges: SemaphoreGauges
+        @usableFromInline var gauges: SemaphoreGauges
+        @inlinable init(token: Waiter, since: UInt64, gauges: SemaphoreGauges) {
+            self.token = token
+            self.since = since
+            self.gauges = gauges
+        }
     }
 
-    enum ReleaseAction {
+    @usableFromInline enum ReleaseAction {
         /// The permit went straight to the first waiter.
         /// `releasedGauges` are the gauges between the release and the hand-off.
         case handedOff(Grant, releasedGauges: SemaphoreGauges)
@@ -71,7 +81,7 @@ struct AsyncSemaphoreStateMachine<Waiter> {
         case notHeld
     }
 
-    mutating func release() -> ReleaseAction {
+    @inlinable mutating func release() -> ReleaseAction {
         guard inUse > 0 else { return .notHeld }
         inUse -= 1
         if inUse < limit, let next = waiters.popFirst() {
@@ -83,14 +93,14 @@ struct AsyncSemaphoreStateMachine<Waiter> {
     }
 
     /// Removes exactly waiter `id` if it still waits; it holds no permit.
-    mutating func abandon(id: UInt64) -> (Waiter, SemaphoreGauges)? {
+    @inlinable mutating func abandon(id: UInt64) -> (Waiter, SemaphoreGauges)? {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
         let token = waiters.remove(at: index).token
         return (token, gauges)
     }
 
     /// Raising the limit grants to waiters in order; lowering revokes nothing.
-    mutating func setLimit(_ newLimit: Int) -> [Grant] {
+    @inlinable mutating func setLimit(_ newLimit: Int) -> [Grant] {
         precondition(newLimit >= 0, "a semaphore limit cannot be negative")
         limit = newLimit
         var grants: [Grant] = []
@@ -101,7 +111,7 @@ struct AsyncSemaphoreStateMachine<Waiter> {
         return grants
     }
 
-    private mutating func grant() {
+    @inlinable mutating func grant() {
         inUse += 1
         acquiredCount += 1
         maxInUse = max(maxInUse, inUse)

@@ -14,13 +14,15 @@ import Darwin
 /// `_MutexHandle._lockSlow` at 60% of the queue's time). glibc's adaptive mutex spins
 /// briefly, and lets the running thread take the lock again while the waiter wakes.
 ///
-/// `@unchecked Sendable` is safe because `value` is private and only touched inside
+/// `@unchecked Sendable` is safe because `value` is only touched inside
 /// `withLock`, while `mutex` is held; `Value: Sendable`, so nothing non-Sendable enters
 /// or leaves through it.
+@usableFromInline
 final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline var value: Value
 
+    @usableFromInline
     init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
@@ -44,6 +46,7 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value. Keep it short: compute, do not call out.
+    @inlinable
     func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
