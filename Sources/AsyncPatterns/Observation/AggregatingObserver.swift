@@ -137,6 +137,8 @@ struct Aggregate {
     var health = HealthSnapshot()
     var lag = LatencyRecorder()
     var log: Deque<PatternEvent> = []
+    var notable: Deque<PatternEvent> = []
+    var notableTotal = 0
     var total = 0
     /// Events offered to the log (all but heartbeats).
     var loggedTotal = 0
@@ -170,6 +172,11 @@ struct Aggregate {
             loggedTotal += 1
             if log.count == logCapacity { log.removeFirst() }
             log.append(event)
+            if event.isNotable {
+                notableTotal += 1
+                if notable.count == logCapacity { notable.removeFirst() }
+                notable.append(event)
+            }
         }
         switch event {
         case .queue(let e, let source, _): foldQueue(e, &queues[slot(source)])
@@ -327,6 +334,8 @@ struct Aggregate {
         s.eventsPerSecond = eventRate.update(count: total, now: now)
         s.recentEvents = Array(log)
         s.droppedEvents = loggedTotal - log.count
+        s.notableEvents = Array(notable)
+        s.droppedNotableEvents = notableTotal - notable.count
         for i in queues.indices {
             queues[i].snap.putPerSecond = queues[i].putRate.update(count: queues[i].snap.put, now: now)
             queues[i].snap.gotPerSecond = queues[i].gotRate.update(count: queues[i].snap.got, now: now)

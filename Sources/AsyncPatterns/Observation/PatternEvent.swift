@@ -183,3 +183,42 @@ public enum PatternEvent: Sendable, Hashable {
         }
     }
 }
+
+extension PatternEvent {
+    /// Events that mark a change of shape rather than routine flow: notes, blocking,
+    /// giving up, limits and capacities, dead letters, failures, starts and stops. The
+    /// aggregating observer keeps these in a log of their own, so a flood of puts and gets
+    /// cannot push them out.
+    public var isNotable: Bool {
+        switch self {
+        case .health(.note, _, _): return true
+        case .health(.loopLag, _, _): return false
+        case .queue(let e, _, _):
+            switch e {
+            case .producerBlocked, .waiterAbandoned, .capacityChanged, .closed: return true
+            case .put, .got, .consumerBlocked, .taskDone: return false
+            }
+        case .semaphore(let e, _, _):
+            switch e {
+            case .waiterAbandoned, .limitChanged: return true
+            case .acquired, .released, .waiting: return false
+            }
+        case .actor(let e, _, _):
+            switch e {
+            case .deadLetter, .senderBlocked, .failed, .started, .stopped: return true
+            case .enqueued, .processed: return false
+            }
+        case .stream(let e, _, _):
+            switch e {
+            case .finished, .failed: return true
+            case .produced, .consumed: return false
+            }
+        case .resource(let e, _, _):
+            switch e {
+            case .openFailed: return true
+            case .closed(_, let failed): return failed
+            case .opening, .opened, .closing, .timed: return false
+            }
+        }
+    }
+}

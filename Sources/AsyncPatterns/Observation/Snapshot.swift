@@ -11,6 +11,10 @@ public struct Snapshot: Sendable {
     public var recentEvents: [PatternEvent] = []
     /// Events that happened but are no longer in `recentEvents`.
     public var droppedEvents = 0
+    /// The most recent notable events (`PatternEvent.isNotable`), oldest first.
+    public var notableEvents: [PatternEvent] = []
+    /// Notable events no longer in `notableEvents`.
+    public var droppedNotableEvents = 0
     public var totalEvents = 0
     /// Events per second of the observer's time source, over the last second or so.
     public var eventsPerSecond: Double = 0

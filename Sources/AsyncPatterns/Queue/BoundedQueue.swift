@@ -267,11 +267,12 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     /// Changes the capacity while running. Growing admits waiting producers at once;
     /// shrinking never drops stored items (new puts wait until the depth is below it).
+    /// Setting the current capacity does nothing.
     /// - Emits: `.capacityChanged`, and `.put` for each producer admitted.
     public func setCapacity(_ capacity: Int) {
         precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
         let now = emit.stamp()
-        let admitted = state.withLock { $0.setCapacity(capacity, now: now) }
+        guard let admitted = state.withLock({ $0.capacity == capacity ? nil : $0.setCapacity(capacity, now: now) }) else { return }
         emit.queue(.capacityChanged(capacity: capacity, admitted.gauges))
         for producer in admitted.producers {
             producer.resume()

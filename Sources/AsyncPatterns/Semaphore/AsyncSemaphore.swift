@@ -120,14 +120,16 @@ public final class AsyncSemaphore: Sendable {
     }
 
     /// Changes the limit while running. Raising it wakes waiters in order; lowering it
-    /// revokes nothing (new grants wait until in-use is below it).
+    /// revokes nothing (new grants wait until in-use is below it). Setting the current
+    /// limit does nothing.
     /// - Emits: `.limitChanged`, and `.acquired` for each waiter it wakes.
     public func setLimit(_ limit: Int) {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
-        let (grants, gauges) = state.withLock { machine in
+        guard let (grants, gauges) = state.withLock({ machine -> ([Machine.Grant], SemaphoreGauges)? in
+            guard machine.limit != limit else { return nil }
             let grants = machine.setLimit(limit)
             return (grants, machine.gauges)
-        }
+        }) else { return }
         emit.semaphore(.limitChanged(gauges))
         for grant in grants {
             grant.token.resume()

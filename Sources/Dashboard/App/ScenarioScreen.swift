@@ -85,8 +85,8 @@ struct ScenarioScreen: Widget {
         } else {
             renderPanes(in: body[1], into: &buffer)
         }
-        let shown = app.allEvents ? snapshot.recentEvents : snapshot.recentEvents.filter(isNotable)
-        EventLogPane(events: shown, dropped: snapshot.droppedEvents + snapshot.recentEvents.count - shown.count,
+        let shown = app.allEvents ? snapshot.recentEvents : snapshot.notableEvents
+        EventLogPane(events: shown, dropped: app.allEvents ? snapshot.droppedEvents : snapshot.droppedNotableEvents,
                      scrolledBack: app.logScroll, focused: app.focus == .log, allEvents: app.allEvents, glyphs: glyphs)
             .render(in: rows[2], into: &buffer)
         KeyHints([("q", "quit"), ("?", "help"), ("space", run.currentStatus == .paused ? "resume" : "pause"), ("+/-", "knob"),
@@ -139,42 +139,6 @@ struct ScenarioScreen: Widget {
                                   warnings: warnings(for: snapshot, history: app.history), focused: focused, glyphs: glyphs)
             pane.note = note
             return pane
-        }
-    }
-}
-
-/// Events worth a line in the default log: what the scenario says, knob changes, and the
-/// moments something blocks, fails, gives up or changes shape. Routine puts, gets and
-/// messages are left to the panes (press `e` for every event).
-func isNotable(_ event: PatternEvent) -> Bool {
-    switch event {
-    case .health(.note, _, _): return true
-    case .health(.loopLag, _, _): return false
-    case .queue(let e, _, _):
-        switch e {
-        case .producerBlocked, .waiterAbandoned, .capacityChanged, .closed: return true
-        case .put, .got, .consumerBlocked, .taskDone: return false
-        }
-    case .semaphore(let e, _, _):
-        switch e {
-        case .waiterAbandoned, .limitChanged: return true
-        case .acquired, .released, .waiting: return false
-        }
-    case .actor(let e, _, _):
-        switch e {
-        case .deadLetter, .senderBlocked, .failed, .started, .stopped: return true
-        case .enqueued, .processed: return false
-        }
-    case .stream(let e, _, _):
-        switch e {
-        case .finished, .failed: return true
-        case .produced, .consumed: return false
-        }
-    case .resource(let e, _, _):
-        switch e {
-        case .openFailed: return true
-        case .closed(_, let failed): return failed
-        case .opening, .opened, .closing, .timed: return false
         }
     }
 }
