@@ -5,8 +5,16 @@ public struct Envelope<Message: Sendable>: Sendable {
     /// The sending actor's name; nil for sends from outside any actor.
     public let sender: String?
     public let message: Message
-    let reply: ReplySlot<Message>?
-    let enqueuedAt: UInt64
+    @usableFromInline let reply: ReplySlot<Message>?
+    @usableFromInline let enqueuedAt: UInt64
+
+    @inlinable
+    init(sender: String?, message: Message, reply: ReplySlot<Message>?, enqueuedAt: UInt64) {
+        self.sender = sender
+        self.message = message
+        self.reply = reply
+        self.enqueuedAt = enqueuedAt
+    }
 
     /// True when the sender waits for a reply (`ask`).
     public var expectsReply: Bool { reply != nil }
@@ -39,6 +47,7 @@ public struct MailboxFull: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// A one-shot place for an `ask`'s answer: fulfilled once, by reply, by "no reply" after
 /// processing, or by the actor stopping; whichever comes first wins.
+@usableFromInline
 final class ReplySlot<Message: Sendable>: Sendable {
     private enum State {
         case empty
@@ -49,6 +58,9 @@ final class ReplySlot<Message: Sendable>: Sendable {
 
     private let state = Locked<State>(.empty)
 
+    @usableFromInline init() {}
+
+    @usableFromInline
     func fulfil(_ result: Result<Message, any Error>) {
         let waiter: UnsafeContinuation<Message, any Error>? = state.withLock { state in
             switch state {

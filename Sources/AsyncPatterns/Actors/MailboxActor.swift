@@ -11,6 +11,10 @@ public protocol ActorBehavior<Message>: Sendable {
 /// What a behaviour can do while handling a message: who it is, and send to its peers.
 public struct ActorContext<Message: Sendable>: Sendable {
     public let actor: MailboxActor<Message>
+
+    @inlinable
+    init(actor: MailboxActor<Message>) { self.actor = actor }
+
     public var name: String { actor.name }
 
     /// Sends to a peer by name (the tutorial's `send(to, content)`).
@@ -59,13 +63,13 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     public let name: String
     /// The mailbox bound; nil when unbounded.
     public let mailboxCapacity: Int?
-    private let mailbox: BoundedQueue<Envelope<Message>>
-    private let emit: Emitter
+    @usableFromInline let mailbox: BoundedQueue<Envelope<Message>>
+    @usableFromInline let emit: Emitter
     private let peers = Locked<[String: MailboxActor<Message>]>([:])
-    private let depth = Atomic<Int>(0)
-    private let processed = Atomic<Int>(0)
-    private let deadLetters = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
+    @usableFromInline let depth = Atomic<Int>(0)
+    @usableFromInline let processed = Atomic<Int>(0)
+    @usableFromInline let deadLetters = Atomic<Int>(0)
+    @usableFromInline let stopping = Atomic<Bool>(false)
 
     /// The identity in events (`kind` is `.actor`).
     public var id: PatternID { emit.source }
@@ -126,6 +130,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// - Throws: `ActorStopped` (dead letter), `MailboxFull` with `.fail`,
     ///   `CancellationError` if cancelled while waiting (not delivered).
     /// - Emits: `.enqueued`, or `.senderBlocked` when it waits, or `.deadLetter`.
+    @inlinable
     public func tell(_ message: Message, from sender: String? = nil, ifFull: FullPolicy = .wait) async throws {
         try await deliver(Envelope(sender: sender, message: message, reply: nil, enqueuedAt: emit.stamp()), ifFull: ifFull)
     }
@@ -140,7 +145,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         return try await slot.wait()
     }
 
-    private func deliver(_ envelope: Envelope<Message>, ifFull: FullPolicy) async throws {
+    @inlinable
+    func deliver(_ envelope: Envelope<Message>, ifFull: FullPolicy) async throws {
         if stopping.load(ordering: .acquiring) {
             reportDeadLetter(to: name, reason: .stopped)
             throw ActorStopped(name: name)
@@ -170,6 +176,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         emit.actor(.enqueued(depth: newDepth))
     }
 
+    @usableFromInline
     func reportDeadLetter(to recipient: String, reason: DeadLetterReason) {
         deadLetters.wrappingAdd(1, ordering: .relaxed)
         emit.actor(.deadLetter(to: recipient, reason: reason))
@@ -181,6 +188,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// task), then reports what was left in the mailbox as dead letters.
     /// Suspends while the mailbox is empty, without polling.
     /// - Emits: `.started`, `.processed` or `.failed` per message, `.stopped`.
+    @inlinable
     public func run<B: ActorBehavior>(_ behavior: B) async where B.Message == Message {
         var behavior = behavior
         let context = ActorContext(actor: self)
@@ -214,7 +222,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         mailbox.close()
     }
 
-    private func drainAfterStop() {
+    @usableFromInline
+    func drainAfterStop() {
         stopping.store(true, ordering: .releasing)
         mailbox.close()
         var unprocessed = 0

@@ -129,6 +129,7 @@ struct Aggregate {
 
     let logCapacity: Int
     var index: [PatternID: Int] = [:]
+    var lastSource: (id: PatternID, slot: Int)?
     var queues: [QueueAgg] = []
     var semaphores: [SemaphoreAgg] = []
     var actors: [ActorAgg] = []
@@ -151,7 +152,13 @@ struct Aggregate {
 
     /// The slot of `id` in its kind's array, created on first sight.
     private mutating func slot(_ id: PatternID) -> Int {
-        if let i = index[id] { return i }
+        // Events come in runs from one pattern: comparing with the last one (the same string
+        // storage, so a pointer compare) skips hashing the name.
+        if let last = lastSource, last.id == id { return last.slot }
+        if let i = index[id] {
+            lastSource = (id, i)
+            return i
+        }
         let i: Int
         switch id.kind {
         case .queue: i = queues.count; queues.append(QueueAgg(snap: QueueSnapshot(name: id.name)))
@@ -162,6 +169,7 @@ struct Aggregate {
         case .health: i = 0
         }
         index[id] = i
+        lastSource = (id, i)
         return i
     }
 
