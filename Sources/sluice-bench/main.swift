@@ -177,9 +177,7 @@ func asyncStreamItems() async {
 func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Duration) async -> Double {
     let backend = TestBackend(width: 200, height: 60)
     let app = DashboardApp(backend: backend, values: values)
-    let index = Catalog.all.firstIndex { $0.name == scenario.name }!
-    for _ in 0..<index { app.press(.down) }
-    app.press(.enter)
+    app.open(scenario, values: values, speed: 1)
     try? await Task.sleep(for: settle)
     var previous = app.frame()
     let frames = quick ? 50 : 200
@@ -199,7 +197,7 @@ func pausedCPUPercent() -> Double? {
     guard system("command -v tmux >/dev/null 2>&1") == 0 else { return nil }
     let script = """
         S=sluice-bench-$$; tmux -L $S new-session -d -x 200 -y 60 ".build/release/sluice run semaphore" && sleep 2 && \
-        tmux -L $S send-keys Space && sleep 1 && P=$(pgrep -f 'release/sluice run semaphore' | head -1) && \
+        tmux -L $S send-keys Space && sleep 1 && P=$(pgrep -n -x sluice) && \
         A=$(awk '{print $14+$15}' /proc/$P/stat) && sleep 10 && B=$(awk '{print $14+$15}' /proc/$P/stat) && \
         tmux -L $S kill-server; echo $((B - A)) > /tmp/sluice-bench-cpu
         """
@@ -315,7 +313,7 @@ for scenario in Catalog.all {
     let us = await composeAndDiff(scenario: scenario, values: [:], settle: .milliseconds(300))
     frameRows.append(("\(scenario.name) screen 200x60", us))
 }
-let actors1000 = await composeAndDiff(scenario: ActorsScenario(), values: ["actors": 1000, "rate": 2000], settle: .seconds(1))
+let actors1000 = await composeAndDiff(scenario: ActorsScenario(), values: ["actors": 1000, "rate": 2000], settle: .seconds(2))
 frameRows.append(("actors screen, 1,000 actors", actors1000))
 let cpu = quick ? nil : pausedCPUPercent()
 

@@ -64,8 +64,15 @@ struct LatencyRecorder {
 
     mutating func percentiles(realNow: UInt64) -> Percentiles {
         guard dirty, let histogram, realNow &- cachedAt >= percentileRefreshNanos || cached.count == 0 else { return cached }
+        var decades: [UInt64] = []
+        var lower: UInt64 = 0
+        for upper in Percentiles.decades {
+            decades.append(histogram.count(within: lower...(upper - 1)))
+            lower = upper
+        }
+        decades.append(histogram.max >= lower ? histogram.count(within: lower...histogram.max) : 0)
         cached = Percentiles(count: histogram.totalCount, p50: histogram.valueAtPercentile(50),
-                             p99: histogram.valueAtPercentile(99), max: histogram.max)
+                             p99: histogram.valueAtPercentile(99), max: histogram.max, decadeCounts: decades)
         cachedAt = realNow
         dirty = false
         return cached

@@ -30,17 +30,27 @@ public struct Snapshot: Sendable {
     public func resource(_ name: String) -> ResourceSnapshot? { resources.first { $0.name == name } }
 }
 
-/// Latency percentiles in nanoseconds (0 when nothing was recorded).
+/// Latency percentiles in nanoseconds (0 when nothing was recorded), and a coarse
+/// histogram: how many samples fell in each decade of `Percentiles.decades`.
 public struct Percentiles: Sendable, Hashable {
     public var count: UInt64 = 0
     public var p50: UInt64 = 0
     public var p99: UInt64 = 0
     public var max: UInt64 = 0
-    public init(count: UInt64 = 0, p50: UInt64 = 0, p99: UInt64 = 0, max: UInt64 = 0) {
+    /// Sample counts per decade: <10µs, <100µs, <1ms, <10ms, <100ms, <1s, >=1s.
+    public var decadeCounts: [UInt64] = []
+
+    /// The upper bounds of the histogram's decades, in nanoseconds (the last is open).
+    public static let decades: [UInt64] = [10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000]
+    /// Labels for the decades.
+    public static let decadeLabels = ["<10µs", "<100µs", "<1ms", "<10ms", "<100ms", "<1s", ">=1s"]
+
+    public init(count: UInt64 = 0, p50: UInt64 = 0, p99: UInt64 = 0, max: UInt64 = 0, decadeCounts: [UInt64] = []) {
         self.count = count
         self.p50 = p50
         self.p99 = p99
         self.max = max
+        self.decadeCounts = decadeCounts
     }
 }
 

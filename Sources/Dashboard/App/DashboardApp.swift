@@ -72,12 +72,27 @@ public final class DashboardApp {
         // On the way out, give the scenario a moment to finish what it holds, not more:
         // the process ends anyway, and the user asked to leave.
         defer { stopRun(waitMilliseconds: 300) }
+        var dirty = true
+        var lastDraw = ContinuousClock.now
         while true {
             if let signal = interrupted() { return 128 + signal }
-            draw()
+            // A still screen (the picker, a paused or finished scenario) is drawn only after
+            // a key, and once a second in case something outside changed: near-zero CPU.
+            if dirty || isMoving || ContinuousClock.now - lastDraw >= .seconds(1) {
+                draw()
+                lastDraw = ContinuousClock.now
+                dirty = false
+            }
             guard let key = backend.readKey(timeoutMilliseconds: Self.frameMilliseconds) else { continue }
+            dirty = true
             if handle(key) == .quit { return 0 }
         }
+    }
+
+    /// True while the screen shows a running scenario (it changes every frame).
+    var isMoving: Bool {
+        guard case .picker = screen else { return run?.currentStatus == .running }
+        return false
     }
 
     /// Renders one frame and draws it (public for tests and benchmarks).
@@ -247,7 +262,8 @@ public final class DashboardApp {
 
     // MARK: runs
 
-    private func open(_ scenario: any Scenario, values: [String: Double], speed: Double) {
+    /// Opens a scenario's screen with the given knob values (what Enter in the picker does).
+    public func open(_ scenario: any Scenario, values: [String: Double], speed: Double) {
         stopRun()
         run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed)
         history = DashboardHistory()

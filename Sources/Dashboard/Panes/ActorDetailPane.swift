@@ -38,6 +38,21 @@ public struct ActorDetailPane: Widget {
             Sparkline(depthHistory, glyphs: glyphs).render(in: Rect(x: inner.x + label.count, y: y, width: inner.width - label.count, height: 1), into: &buffer)
             y += 2
         }
+        // The processing-time histogram: one row per decade that has samples.
+        let counts = a.processing.decadeCounts
+        let top = Double(counts.max() ?? 0)
+        if top > 0, y < inner.bottom {
+            buffer.put("processing time histogram", x: inner.x, y: y, style: Theme.label.bolded(), clip: inner)
+            y += 1
+            let barWidth = max(0, min(40, inner.width - 8 - 10))
+            for (i, count) in counts.enumerated() where count > 0 && y < inner.bottom - 2 {
+                let x = inner.x + buffer.put(pad(Percentiles.decadeLabels[i], to: 7, glyphs: glyphs) + " ", x: inner.x, y: y, style: Theme.label, clip: inner)
+                Bar(fraction: Double(count) / top, glyphs: glyphs, style: Theme.accent).draw(x: x, y: y, width: barWidth, into: &buffer, clip: inner)
+                buffer.put(" \(formatCount(Double(count)))", x: x + barWidth, y: y, style: Theme.value, clip: inner)
+                y += 1
+            }
+            y += 1
+        }
         if y < inner.bottom {
             buffer.put("recent messages", x: inner.x, y: y, style: Theme.label.bolded(), clip: inner)
             y += 1
