@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DEBUG := .build/debug/sluice
 BIN_RELEASE := .build/release/sluice
 
-.PHONY: all build release run test unit e2e deps bench clean help
+.PHONY: all build release run test unit e2e deps bench check clean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make test     build and run every test, including the tmux end-to-end tests"
 	@echo "make build    debug build;  make release: optimized build"
 	@echo "make bench    release benchmarks of the engine against its peers"
+	@echo "make check    the test suite under ThreadSanitizer"
 	@echo "make deps     install or explain the system packages (libncurses-dev, tmux)"
 
 # System packages: installed with apt-get when we are root on Debian/Ubuntu, else explained.
@@ -54,6 +55,11 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+
+# The whole test suite under ThreadSanitizer, in a build folder of its own.
+check: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 bench: deps
 	$(SWIFT) build -c release --product sluice-bench

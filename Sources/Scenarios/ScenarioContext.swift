@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Synchronization
 
 /// What a running scenario is given: the clock, the observer, live knobs, seeded
 /// randomness, and a transcript for `seed` runs.
@@ -10,7 +9,7 @@ public final class ScenarioContext: Sendable {
     public let knobs: KnobBoard
     /// The heartbeat every run has, so the Health pane can show loop lag for any scenario.
     public let lagMonitor: LoopLagMonitor
-    private let random: Mutex<SplitMix64>
+    private let random: Locked<SplitMix64>
     private let transcript: @Sendable (String) -> Void
     private let notes: PatternID
 
@@ -21,7 +20,7 @@ public final class ScenarioContext: Sendable {
         self.observer = observer
         self.knobs = knobs
         self.lagMonitor = LoopLagMonitor(interval: .milliseconds(50), name: "loop-lag", observer: observer)
-        self.random = Mutex(SplitMix64(seed: seed))
+        self.random = Locked(SplitMix64(seed: seed))
         self.transcript = transcript
         self.notes = PatternID(.health, "scenario")
     }
@@ -78,11 +77,11 @@ public final class KnobBoard: Sendable {
     }
 
     public let specs: [KnobSpec]
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(specs: [KnobSpec], values: [String: Double]) {
         self.specs = specs
-        state = Mutex(State(values: values))
+        state = Locked(State(values: values))
     }
 
     public func value(_ name: String) -> Double {
@@ -155,9 +154,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 /// shrinking cancels the newest. Workers must treat cancellation as "finish what you hold,
 /// then stop".
 public final class WorkerPool: Sendable {
-    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let tasks = Locked<[Task<Void, Never>]>([])
     /// Cancelled by a shrink but perhaps still finishing an item: awaited by `shutdown`.
-    private let retired = Mutex<[Task<Void, Never>]>([])
+    private let retired = Locked<[Task<Void, Never>]>([])
     private let spawn: @Sendable (Int) -> Task<Void, Never>
 
     /// - Parameter spawn: starts worker number `i` (0-based).

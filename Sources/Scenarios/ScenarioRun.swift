@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Synchronization
 
 /// One scenario running: start, pause, change speed and knobs, restart, stop, and a
 /// `Snapshot` of its patterns at any moment. Both the dashboard and the headless runner
@@ -28,8 +27,8 @@ public final class ScenarioRun: Sendable {
     public let seed: UInt64
     private let transcript: @Sendable (String) -> Void
     private let logCapacity: Int
-    private let session: Mutex<Session?> = Mutex(nil)
-    private let status: Mutex<(generation: Int, status: Status)> = Mutex((0, .running))
+    private let session: Locked<Session?> = Locked(nil)
+    private let status: Locked<(generation: Int, status: Status)> = Locked((0, .running))
 
     /// - Parameters:
     ///   - values: starting knob values (defaults come from the preset).

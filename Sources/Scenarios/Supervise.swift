@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Synchronization
 
 /// The live loop every scenario shares: size each pool from its knob, apply other knob
 /// changes with `apply`, and repeat at every change until cancelled; then shut the pools
@@ -16,11 +15,4 @@ func supervise(_ context: ScenarioContext, pools: [(knob: String, pool: WorkerPo
         }
     }
     for (_, pool) in pools { await pool.shutdown() }
-}
-
-/// A lock for scenario bookkeeping (not a hot path).
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }

@@ -2,11 +2,10 @@
 import Glibc
 #endif
 import AsyncPatterns
-import Synchronization
 
 /// Writes lines to stdout; remembers a failed write (stdout closed) instead of crashing.
 final class Output: Sendable {
-    private let state = Mutex(false)
+    private let state = Locked(false)
     var failed: Bool { state.withLock { $0 } }
 
     func line(_ text: String) {
@@ -29,7 +28,7 @@ final class Output: Sendable {
 
 /// The run's clock, set once it exists (the transcript closure is made before the run).
 final class ClockBox: Sendable {
-    private let clock = Mutex<ScenarioClock?>(nil)
+    private let clock = Locked<ScenarioClock?>(nil)
     func set(_ c: ScenarioClock) { clock.withLock { $0 = c } }
     var elapsed: Duration { clock.withLock { $0?.elapsed } ?? .zero }
 }

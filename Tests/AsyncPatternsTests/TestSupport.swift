@@ -1,3 +1,4 @@
+import AsyncPatterns
 import Synchronization
 
 /// A shared counter for tests (an `Atomic` cannot be captured by escaping closures).
@@ -17,7 +18,7 @@ final class Counter: Sendable {
 
 /// A shared list for tests.
 final class Recorder<T: Sendable>: Sendable {
-    private let items = Mutex<[T]>([])
+    private let items = Locked<[T]>([])
     init() {}
     func append(_ item: T) { items.withLock { $0.append(item) } }
     var all: [T] { items.withLock { $0 } }
@@ -25,7 +26,7 @@ final class Recorder<T: Sendable>: Sendable {
 
 /// A one-way gate: `wait()` suspends until `open()` (no polling, no sleeping).
 final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [UnsafeContinuation<Void, Never>])>((false, []))
+    private let state = Locked<(open: Bool, waiters: [UnsafeContinuation<Void, Never>])>((false, []))
     init() {}
     func open() {
         let waiters = state.withLock { s -> [UnsafeContinuation<Void, Never>] in

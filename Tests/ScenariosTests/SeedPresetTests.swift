@@ -5,7 +5,7 @@ import Testing
 
 /// Collects a run's transcript with the scenario time of each line.
 final class Transcript: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
 }

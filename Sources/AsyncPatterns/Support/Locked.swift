@@ -6,24 +6,25 @@ import Musl
 import Darwin
 #endif
 
-/// A value guarded by a `pthread_mutex_t`: what every pattern's state machine lives in.
+/// A value guarded by a `pthread_mutex_t`: what every pattern's state machine lives in, and
+/// what Sluice's other modules use for their own small shared state.
 ///
 /// Why not `Synchronization.Mutex`: on Linux it is a priority-inheritance futex, which
 /// hands the lock to a sleeping waiter on unlock, so a hot lock traded between a producer
 /// and a consumer thread waits for a thread to wake up at every hand-off (perf showed
 /// `_MutexHandle._lockSlow` at 60% of the queue's time). glibc's adaptive mutex spins
-/// briefly, and lets the running thread take the lock again while the waiter wakes.
+/// briefly, and lets the running thread take the lock again while the waiter wakes. And
+/// ThreadSanitizer understands pthread mutexes, while it reported accesses inside
+/// `Mutex.withLock` as races (it does not see the futex as synchronization).
 ///
 /// `@unchecked Sendable` is safe because `value` is only touched inside
 /// `withLock`, while `mutex` is held; `Value: Sendable`, so nothing non-Sendable enters
 /// or leaves through it.
-@usableFromInline
-final class Locked<Value: Sendable>: @unchecked Sendable {
+public final class Locked<Value: Sendable>: @unchecked Sendable {
     @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
     @usableFromInline var value: Value
 
-    @usableFromInline
-    init(_ value: Value) {
+    public init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -47,7 +48,7 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
 
     /// Runs `body` with exclusive access to the value. Keep it short: compute, do not call out.
     @inlinable
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
