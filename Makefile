@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DEBUG := .build/debug/sluice
 BIN_RELEASE := .build/release/sluice
 
-.PHONY: all build release run test unit e2e deps bench check clean help
+.PHONY: all build release run test unit e2e deps bench check soak clean help
 
 all: build
 
@@ -14,7 +14,8 @@ help:
 	@echo "make test     build and run every test, including the tmux end-to-end tests"
 	@echo "make build    debug build;  make release: optimized build"
 	@echo "make bench    release benchmarks of the engine against its peers"
-	@echo "make check    the test suite under ThreadSanitizer"
+	@echo "make check    the test suite under ThreadSanitizer, then hostile-input tests"
+	@echo "make soak     every scenario under heavy load for 10 minutes, memory sampled (not in CI)"
 	@echo "make deps     install or explain the system packages (libncurses-dev, tmux)"
 
 # System packages: installed with apt-get when we are root on Debian/Ubuntu, else explained.
@@ -60,6 +61,10 @@ test: deps
 check: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+# Every scenario under heavy load for 10 minutes (SOAK_SECONDS), memory sampled each second.
+soak: release
+	bash scripts/soak.sh $(BIN_RELEASE)
 
 bench: deps
 	$(SWIFT) build -c release --product sluice-bench

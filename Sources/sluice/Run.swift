@@ -35,6 +35,9 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "With --headless: print the summary as one JSON object.")
     var json = false
 
+    @Flag(help: "With --headless: print a line to stderr every second: time, events, events/s, resident memory.")
+    var progress = false
+
     @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
     var noColor = false
 
@@ -61,8 +64,8 @@ struct Run: AsyncParsableCommand {
             }
             limit = parsed
         }
-        if !headless, duration != nil || json {
-            throw ValidationError("--duration and --json go with --headless.")
+        if !headless, duration != nil || json || progress {
+            throw ValidationError("--duration, --json and --progress go with --headless.")
         }
         return (scenario, values, limit)
     }
@@ -93,7 +96,16 @@ struct Run: AsyncParsableCommand {
         let deadline = limit ?? (preset == .live ? .seconds(5) : nil)
         let start = ContinuousClock.now
         var caught: Int32?
+        var lastReport = start
+        var lastEvents = 0
         while !run.isFinished {
+            if progress, ContinuousClock.now - lastReport >= .seconds(1) {
+                let events = run.snapshot().totalEvents
+                let seconds = (ContinuousClock.now - lastReport).seconds
+                printError("progress t=\(formatSeconds(ContinuousClock.now - start)) events=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())")
+                lastReport = ContinuousClock.now
+                lastEvents = events
+            }
             if let signal = SignalFlag.pending {
                 caught = signal
                 break
