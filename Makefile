@@ -55,12 +55,16 @@ e2e: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	bash Tests/e2e/cli.sh $(BIN_DEBUG)
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
 
-# The whole test suite under ThreadSanitizer, in a build folder of its own.
+# The whole test suite under ThreadSanitizer (in a build folder of its own), then
+# 10,000 random keys, 100 resizes and signals at random moments into the real TUI.
 check: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) build
+	bash Tests/e2e/hostile.sh $(BIN_DEBUG)
 
 # Every scenario under heavy load for 10 minutes (SOAK_SECONDS), memory sampled each second.
 soak: release

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Hostile command lines: every option and knob with missing, malformed, negative, huge and
+# non-numeric values must give a clear error and exit status 64, never a crash; a headless
+# run whose stdout is closed must end quietly. Usage: cli.sh path/to/sluice
+set -u
+bin=$1
+passed=0
+failed=0
+fail() { failed=$((failed + 1)); echo "  FAIL $*"; }
+
+# expect_usage_error ARGS...: exit status 64 and an "Error:" line on stderr.
+expect_usage_error() {
+    local err status
+    err=$("$bin" "$@" 2>&1 >/dev/null)
+    status=$?
+    if [ $status -eq 64 ] && printf '%s' "$err" | grep -q "Error:"; then
+        passed=$((passed + 1))
+    else
+        fail "sluice $* -> status $status, stderr: $(printf '%s' "$err" | head -2)"
+    fi
+}
+
+echo "CLI hostile-input tests"
+bad_numbers=("" "abc" "1x" "-5" "-0.5" "1e309" "99999999999999999999999" "nan" "inf" "-inf" "1,5" " 3")
+for value in "${bad_numbers[@]}"; do
+    expect_usage_error run semaphore --headless --speed "$value"
+    expect_usage_error run semaphore --headless --duration "$value"
+done
+for value in "" "abc" "-5" "99999999999999999999999" "1.5" "nan"; do
+    expect_usage_error run semaphore --headless --seed "$value"
+done
+expect_usage_error run semaphore --headless --speed 0
+expect_usage_error run semaphore --headless --speed 1001
+expect_usage_error run semaphore --headless --duration 0s
+expect_usage_error run semaphore --headless --duration 25h
+expect_usage_error run semaphore --headless --preset nonsense
+expect_usage_error run semaphore --headless --preset
+expect_usage_error run semaphore --speed
+expect_usage_error run semaphore --json
+expect_usage_error run
+expect_usage_error run nosuch
+expect_usage_error run semaphore --nosuchknob 3
+expect_usage_error run semaphore --headless extra-argument
+expect_usage_error nosuchcommand
+
+# Every knob of every scenario: missing, non-numeric, out of range both ways, fractional counts.
+while read -r name; do
+    while read -r knob range; do
+        lo=${range%%...*}
+        hi=${range##*...}
+        expect_usage_error run "$name" --headless "--$knob"
+        expect_usage_error run "$name" --headless "--$knob" abc
+        expect_usage_error run "$name" --headless "--$knob" nan
+        expect_usage_error run "$name" --headless "--$knob" "$(awk "BEGIN { print $lo - 1 }")"
+        expect_usage_error run "$name" --headless "--$knob" "$(awk "BEGIN { print $hi * 10 + 1 }")"
+        expect_usage_error run "$name" --headless "--$knob=1e400"
+    done < <("$bin" list --knobs | awk -v n="$name" '$0 !~ /^ / { cur = $1 } $0 ~ /^    --/ && cur == n { sub("--", "", $1); print $1, $2 }')
+done < <("$bin" list | awk '{ print $1 }')
+
+# A good command still works, with knobs in both spellings.
+if "$bin" run semaphore --preset seed --headless --speed 50 --permits=2 --jobs 4 >/dev/null; then passed=$((passed + 1)); else fail "a valid command failed"; fi
+
+# stdout closed, or closed early by the reader: no crash, no signal death.
+"$bin" run producer-consumer --headless --json --duration 200ms >&- 2>/dev/null
+status=$?
+if [ $status -lt 128 ]; then passed=$((passed + 1)); else fail "stdout closed: died with status $status"; fi
+"$bin" run producer-consumer --headless --json --duration 200ms 2>/dev/null | head -c 10 >/dev/null
+status=${PIPESTATUS[0]}
+if [ $status -lt 128 ]; then passed=$((passed + 1)); else fail "stdout closed early: died with status $status"; fi
+"$bin" run semaphore --preset seed --headless --speed 20 2>/dev/null | head -n 1 >/dev/null
+status=${PIPESTATUS[0]}
+if [ $status -lt 128 ]; then passed=$((passed + 1)); else fail "transcript reader gone: died with status $status"; fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
