@@ -11,7 +11,7 @@ mkdir -p "$out"
 declare -A knobs=(
     [producer-consumer]="--producers 16 --consumers 64 --capacity 1000 --interval 1 --service 1"
     [actors]="--actors 2000 --rate 20000 --processing 0 --mailbox 1000"
-    [semaphore]="--permits 256 --rate 5000 --duration 50"
+    [semaphore]="--permits 256 --rate 5000 --hold 50"
     [streams]="--items 1000000 --delay 0 --step 0"
     [resources]="--workers 256 --open 0 --hold 0 --close 0 --failure 50"
     [pipeline]="--rate 2000 --capacity 1000 --workers 64 --permits 64 --service 1 --failure 50"

@@ -133,7 +133,7 @@ public struct RunSummary: Sendable {
 
     private var statusLine: String {
         switch status {
-        case .done: "finished"
+        case .done: preset == .seed ? "finished" : "ran"
         case .running, .paused: "stopped"
         case .failed(let why): "failed (\(why))"
         }

@@ -27,7 +27,7 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
     }
 
     @Test func lowerPermitLimitBoundsNewGrants() async throws {
-        let run = ScenarioRun(SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "duration": 400],
+        let run = ScenarioRun(SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
                               speed: 10, logCapacity: 100_000)
         try await eventually("4 permits in use") { run.snapshot().semaphore("permits")?.maxInUse == 4 }
         run.setKnob("permits", to: 1)
@@ -61,6 +61,14 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
             #expect(run.currentStatus == .running)
             await run.stop()
             #expect(run.currentStatus == .done)
+        }
+    }
+
+    @Test func noKnobIsNamedLikeACommandLineOption() {
+        for scenario in Catalog.all {
+            for knob in scenario.knobs {
+                #expect(!Catalog.reservedOptionNames.contains(knob.name), "\(scenario.name): knob \(knob.name) shadows an option")
+            }
         }
     }
 

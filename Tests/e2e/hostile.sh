@@ -73,7 +73,7 @@ if pgrep -x sluice >/dev/null; then ok "alive after $keys random keys and $resiz
 $T send-keys -t h Escape Escape Escape
 sleep 0.3
 $T send-keys -t h q
-if wait_prompt 10; then ok "q still quits"; else bad "q did not quit"; fi
+if wait_prompt 30; then ok "q still quits"; else bad "q did not quit"; fi
 $T send-keys -t h "echo EXIT=\$? ok-\$((40+2))" Enter
 if wait_for "EXIT=0 ok-42" 5; then ok "exit status 0 and a usable prompt"; else bad "exit status or prompt after random input"; fi
 

@@ -287,9 +287,10 @@ public final class DashboardApp {
         lastChange = "restarted"
     }
 
-    /// Stops the running scenario without blocking the UI thread on its tasks for long:
-    /// they finish what they hold on the pool.
-    private func stopRun(waitMilliseconds: Int = 2000) {
+    /// Stops the running scenario. Its tasks finish what they hold on the pool while the UI
+    /// goes on: the UI thread never waits for them (a user mashing Esc and Enter would
+    /// otherwise queue up seconds of waiting), except on the way out, for `waitMilliseconds`.
+    private func stopRun(waitMilliseconds: Int = 0) {
         guard let run else { return }
         self.run = nil
         run.resume()
@@ -298,7 +299,7 @@ public final class DashboardApp {
             await run.stop()
             done.open()
         }
-        done.wait(timeoutMilliseconds: waitMilliseconds)
+        if waitMilliseconds > 0 { done.wait(timeoutMilliseconds: waitMilliseconds) }
     }
 
     var helpLines: [String] {

@@ -6,19 +6,19 @@ public struct SemaphoreScenario: Scenario {
     public let name = "semaphore"
     public let summary = "Jobs bounded by a semaphore whose permit limit changes live"
     public let explanation = """
-        Jobs arrive at `rate` per second; each holds one of `permits` slots for `duration`. \
+        Jobs arrive at `rate` per second; each holds one of `permits` slots for `hold` ms. \
         Never more than `permits` run at once; the rest wait in line, first come first served. \
         Lowering permits never revokes a running job: new jobs wait until in-use drops below \
-        the new limit. Throughput is at most permits / duration.
+        the new limit. Throughput is at most permits / hold.
         """
     public let knobs = [
         KnobSpec("permits", range: 0...256, step: 1, default: 3, "concurrent jobs allowed"),
         KnobSpec("rate", unit: "jobs/s", range: 0...10_000, step: 0.5, default: 3.5, "job arrivals per second"),
-        KnobSpec("duration", unit: "ms", range: 1...60_000, step: 50, default: 1000, "time each job holds its permit"),
+        KnobSpec("hold", unit: "ms", range: 1...60_000, step: 50, default: 1000, "time each job holds its permit"),
         KnobSpec("jobs", range: 1...100_000, step: 1, default: 10, "jobs to run (seed preset only)"),
     ]
     /// 10 jobs, 1 s each, 3 permits: about 4 s, never more than 3 at once.
-    public let seedValues: [String: Double] = ["permits": 3, "duration": 1000, "jobs": 10]
+    public let seedValues: [String: Double] = ["permits": 3, "hold": 1000, "jobs": 10]
 
     /// Jobs waiting beyond this are turned away in the live preset, so an arrival rate far
     /// above capacity cannot grow memory without bound.
@@ -33,7 +33,7 @@ public struct SemaphoreScenario: Scenario {
                     group.addTask {
                         try await semaphore.withPermit {
                             context.say("job \(i) started")
-                            try await context.sleep(context.knob("duration") / 1000)
+                            try await context.sleep(context.knob("hold") / 1000)
                             context.say("job \(i) done")
                         }
                     }
@@ -60,7 +60,7 @@ public struct SemaphoreScenario: Scenario {
                     }
                     jobs.start {
                         _ = try? await semaphore.withPermit {
-                            await context.work(context.jittered(context.knob("duration") / 1000, 0.2))
+                            await context.work(context.jittered(context.knob("hold") / 1000, 0.2))
                         }
                     }
                 }
