@@ -113,32 +113,20 @@ struct ScenarioScreen: Widget {
         switch kind {
         case .queue:
             let q = snapshot.queues.first ?? QueueSnapshot(name: "queue")
-            var pane = QueuePane(queue: q, depthHistory: app.history.queueDepth[q.name]?.values ?? [], focused: focused, glyphs: glyphs)
-            pane.note = note
-            return pane
+            return QueuePane(queue: q, depthHistory: app.history.queueDepth[q.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs)
         case .semaphore:
             let s = snapshot.semaphores.first ?? SemaphoreSnapshot(name: "permits")
-            var pane = SemaphorePane(semaphore: s, inUseHistory: app.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, glyphs: glyphs)
-            pane.note = note
-            return pane
+            return SemaphorePane(semaphore: s, inUseHistory: app.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs)
         case .actors:
-            var pane = ActorsPane(actors: snapshot.actors, depthHistory: app.history.actorDepth, sort: app.actorSort,
-                                  selected: focused ? app.actorSelection : nil, focused: focused, glyphs: glyphs)
-            pane.note = note
-            return pane
+            return ActorsPane(actors: snapshot.actors, depthHistory: app.history.actorDepth, sort: app.actorSort,
+                                  selected: focused ? app.actorSelection : nil, focused: focused, note: note, glyphs: glyphs)
         case .streams:
-            var pane = StreamsPane(streams: snapshot.streams, focused: focused, glyphs: glyphs)
-            pane.note = note
-            return pane
+            return StreamsPane(streams: snapshot.streams, focused: focused, note: note, glyphs: glyphs)
         case .resources:
-            var pane = ResourcesPane(resources: snapshot.resources, focused: focused, glyphs: glyphs)
-            pane.note = note
-            return pane
+            return ResourcesPane(resources: snapshot.resources, focused: focused, note: note, glyphs: glyphs)
         case .health:
-            var pane = HealthPane(health: snapshot.health, lagHistory: app.history.lag.values,
-                                  warnings: warnings(for: snapshot, history: app.history), focused: focused, glyphs: glyphs)
-            pane.note = note
-            return pane
+            return HealthPane(health: snapshot.health, lagHistory: app.history.lag.values,
+                                  warnings: warnings(for: snapshot, history: app.history), focused: focused, note: note, glyphs: glyphs)
         }
     }
 }

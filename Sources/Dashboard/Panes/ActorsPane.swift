@@ -31,7 +31,8 @@ public struct ActorsPane: Widget {
     public var glyphs: Glyphs
 
     public init(actors: [ActorSnapshot], depthHistory: [String: History], sort: SortKey = .mailbox, selected: Int? = nil,
-                focused: Bool = false, glyphs: Glyphs) {
+                focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+        self.note = note
         self.actors = actors
         self.depthHistory = depthHistory
         self.sort = sort

@@ -10,7 +10,8 @@ public struct HealthPane: Widget {
     public var note: String? = nil
     public var glyphs: Glyphs
 
-    public init(health: HealthSnapshot, lagHistory: [Double], warnings: [Warning], focused: Bool = false, glyphs: Glyphs) {
+    public init(health: HealthSnapshot, lagHistory: [Double], warnings: [Warning], focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+        self.note = note
         self.health = health
         self.lagHistory = lagHistory
         self.warnings = warnings

@@ -10,7 +10,8 @@ public struct QueuePane: Widget {
     public var note: String? = nil
     public var glyphs: Glyphs
 
-    public init(queue: QueueSnapshot, depthHistory: [Double], focused: Bool = false, glyphs: Glyphs) {
+    public init(queue: QueueSnapshot, depthHistory: [Double], focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+        self.note = note
         self.queue = queue
         self.depthHistory = depthHistory
         self.focused = focused

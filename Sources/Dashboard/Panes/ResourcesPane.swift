@@ -8,7 +8,8 @@ public struct ResourcesPane: Widget {
     public var note: String? = nil
     public var glyphs: Glyphs
 
-    public init(resources: [ResourceSnapshot], focused: Bool = false, glyphs: Glyphs) {
+    public init(resources: [ResourceSnapshot], focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+        self.note = note
         self.resources = resources
         self.focused = focused
         self.glyphs = glyphs

@@ -10,7 +10,8 @@ public struct SemaphorePane: Widget {
     public var note: String? = nil
     public var glyphs: Glyphs
 
-    public init(semaphore: SemaphoreSnapshot, inUseHistory: [Double], focused: Bool = false, glyphs: Glyphs) {
+    public init(semaphore: SemaphoreSnapshot, inUseHistory: [Double], focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+        self.note = note
         self.semaphore = semaphore
         self.inUseHistory = inUseHistory
         self.focused = focused

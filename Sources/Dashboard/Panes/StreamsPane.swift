@@ -8,7 +8,8 @@ public struct StreamsPane: Widget {
     public var note: String? = nil
     public var glyphs: Glyphs
 
-    public init(streams: [StreamSnapshot], focused: Bool = false, glyphs: Glyphs) {
+    public init(streams: [StreamSnapshot], focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+        self.note = note
         self.streams = streams
         self.focused = focused
         self.glyphs = glyphs
