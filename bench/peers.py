@@ -1,10 +1,9 @@
 """Python asyncio peers for `make bench`: the same workloads as the Swift side.
 
-Prints one JSON object: workload name -> operations per second (median of runs).
+Prints one line per workload: its name, a tab, operations per second (median of runs).
 Usage: python3 bench/peers.py ITEMS RUNS
 """
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -95,7 +94,8 @@ def main():
         "semaphore waiting": median(lambda: semaphore_workload(4, n // 4), runs),
         "stream items": median(lambda: generator_workload(n), runs),
     }
-    print(json.dumps(out))
+    for name, rate in out.items():
+        print(f"{name}\t{rate:.0f}")
 
 
 if __name__ == "__main__":

@@ -224,25 +224,11 @@ func pythonPeers() -> [String: Double] {
     }
     pclose(pipe)
     var result: [String: Double] = [:]
-    // The script prints {"name": rate, ...}: parse it without Foundation.
-    for part in out.trimmingBraces.split(separator: ",") {
-        let kv = part.split(separator: ":", maxSplits: 1)
-        guard kv.count == 2 else { continue }
-        let key = kv[0].trimmingCharacters.replacingQuotes
-        if let v = Double(kv[1].trimmingCharacters) { result[key] = v }
+    for line in out.split(separator: "\n") {
+        let fields = line.split(separator: "\t")
+        if fields.count == 2, let rate = Double(fields[1]) { result[String(fields[0])] = rate }
     }
     return result
-}
-
-extension String {
-    var trimmingBraces: String { String(filter { $0 != "{" && $0 != "}" && $0 != "\n" }) }
-}
-extension Substring {
-    var trimmingCharacters: String { String(drop { $0 == " " }).trimmingTrailingSpaces }
-}
-extension String {
-    var trimmingTrailingSpaces: String { var s = self; while s.hasSuffix(" ") { s.removeLast() }; return s }
-    var replacingQuotes: String { String(filter { $0 != "\"" }) }
 }
 
 // MARK: run
