@@ -103,7 +103,7 @@ public struct RunSummary: Sendable {
     /// A few lines for people.
     public var text: String {
         let s = snapshot
-        var lines = ["\(scenario) (\(preset.rawValue)): \(statusLine) after \(formatDecimal(elapsedSeconds)) s, \(s.totalEvents) events"]
+        var lines = ["\(scenario) (\(preset.rawValue)): \(statusLine) \(formatDecimal(elapsedSeconds)) s, \(s.totalEvents) events"]
         for q in s.queues {
             lines.append("  queue \(q.name): capacity \(q.capacity), put \(q.put), got \(q.got), done \(q.done), max depth \(q.maxDepth), left \(q.depth)")
         }
@@ -133,9 +133,9 @@ public struct RunSummary: Sendable {
 
     private var statusLine: String {
         switch status {
-        case .done: preset == .seed ? "finished" : "ran"
-        case .running, .paused: "stopped"
-        case .failed(let why): "failed (\(why))"
+        case .done: preset == .seed ? "finished after" : "ran for"
+        case .running, .paused: "stopped after"
+        case .failed(let why): "failed (\(why)) after"
         }
     }
 }
