@@ -3,54 +3,10 @@
 # drive it: picker, resize, a live scenario steered with keys, pause, help, other
 # scenarios, quitting, signals and bad terminals. Usage: tui.sh path/to/sluice
 set -u
-bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "SKIPPED: tmux is not installed, so the end-to-end TUI tests did not run (apt-get install tmux)"
-    exit 0
-fi
-sock="sluice-e2e-$$"
-T="tmux -L $sock"
-passed=0
-failed=0
-trap '$T kill-server 2>/dev/null' EXIT
-
-ok() { passed=$((passed + 1)); echo "  ok   $1"; }
-bad() { failed=$((failed + 1)); echo "  FAIL $1"; echo "----- screen -----"; screen | sed 's/^/  | /'; echo "------------------"; }
-screen() { $T capture-pane -t e2e -p; }
-keys() { $T send-keys -t e2e "$@"; }
-# wait_for PATTERN SECONDS: true once the screen matches the (extended) regex.
-wait_for() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while [ $SECONDS -lt $deadline ]; do
-        screen | grep -Eq -- "$1" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-check() { if wait_for "$2" "${3:-10}"; then ok "$1"; else bad "$1 (expected /$2/)"; fi; }
+name=e2e
+source "$(dirname "$0")/lib.sh"
 # A number from the screen: value_of REGEX-WITH-ONE-GROUP
 value_of() { screen | sed -nE "s|.*$1.*|\1|p" | head -1; }
-new_shell() {
-    $T kill-server 2>/dev/null
-    while $T ls >/dev/null 2>&1; do sleep 0.1; done
-    $T new-session -d -x 120 -y 40 -s e2e "env -i HOME=$HOME PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 PS1='prompt\$ ' bash --norc --noprofile"
-    wait_for 'prompt\$' 5 || true
-}
-# quit_and_check_prompt EXPECTED_STATUS: the shell is back, usable, and saw the status.
-# wait_prompt: the last non-empty line is a bare prompt (the program has exited).
-wait_prompt() {
-    local deadline=$((SECONDS + ${1:-10}))
-    while [ $SECONDS -lt $deadline ]; do
-        screen | grep -v '^ *$' | tail -1 | grep -Eq '^prompt\$ *$' && return 0
-        sleep 0.2
-    done
-    return 1
-}
-prompt_back() {
-    wait_prompt 10
-    keys "echo EXIT=\$? ok-\$((40+2))" Enter
-    check "$1: exit status $2 and a usable prompt" "EXIT=$2 ok-42" 10
-}
 
 echo "TUI end-to-end tests (tmux, 120x40)"
 

@@ -1,0 +1,49 @@
+# Shared by the tmux end-to-end scripts: a private tmux server with one session `e2e`
+# running a clean bash, and helpers to type, read the screen and wait for it.
+# Source it after setting `name` (a short label for the tmux socket).
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "SKIPPED: tmux is not installed, so the $name tests did not run (apt-get install tmux)"
+    exit 0
+fi
+T="tmux -L sluice-$name-$$"
+passed=0
+failed=0
+trap '$T kill-server 2>/dev/null' EXIT
+
+ok() { passed=$((passed + 1)); echo "  ok   $1"; }
+bad() { failed=$((failed + 1)); echo "  FAIL $1"; echo "----- screen -----"; screen | sed 's/^/  | /'; echo "------------------"; }
+screen() { $T capture-pane -t e2e -p; }
+keys() { $T send-keys -t e2e "$@"; }
+# wait_for PATTERN SECONDS: true once the screen matches the (extended) regex.
+wait_for() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+check() { if wait_for "$2" "${3:-10}"; then ok "$1"; else bad "$1 (expected /$2/)"; fi; }
+# A fresh 120x40 terminal with a bare prompt, `prompt$ `.
+new_shell() {
+    $T kill-server 2>/dev/null
+    while $T ls >/dev/null 2>&1; do sleep 0.1; done
+    $T new-session -d -x 120 -y 40 -s e2e "env -i HOME=$HOME PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 PS1='prompt\$ ' bash --norc --noprofile"
+    wait_for 'prompt\$' 5 || true
+}
+# wait_prompt SECONDS: the last non-empty line is a bare prompt (the program has exited).
+wait_prompt() {
+    local deadline=$((SECONDS + ${1:-10}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -v '^ *$' | tail -1 | grep -Eq '^prompt\$ *$' && return 0
+        sleep 0.2
+    done
+    return 1
+}
+# prompt_back LABEL STATUS: the program exited with STATUS and the shell is usable.
+prompt_back() {
+    wait_prompt "${3:-10}"
+    keys "echo EXIT=\$? ok-\$((40+2))" Enter
+    check "$1: exit status $2 and a usable prompt" "EXIT=$2 ok-42" 10
+}
