@@ -12,7 +12,7 @@ import Darwin
 /// Why not `Synchronization.Mutex`: on Linux it is a priority-inheritance futex, which
 /// hands the lock to a sleeping waiter on unlock, so a hot lock traded between a producer
 /// and a consumer thread waits for a thread to wake up at every hand-off (perf showed
-/// `_MutexHandle._lockSlow` at 60% of the queue's time). glibc's adaptive mutex spins
+/// `_MutexHandle._lockSlow` at 60% of the queue's time, on a loaded machine). glibc's adaptive mutex spins
 /// briefly, and lets the running thread take the lock again while the waiter wakes. And
 /// ThreadSanitizer understands pthread mutexes, while it reported accesses inside
 /// `Mutex.withLock` as races (it does not see the futex as synchronization).
