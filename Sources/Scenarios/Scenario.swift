@@ -88,3 +88,13 @@ public func formatDecimal(_ value: Double) -> String {
     if text.hasSuffix(".") { text.removeLast() }
     return text
 }
+
+/// Exactly `places` decimals, like printf's `%.3f`: `formatFixed(0.5, places: 3)` is "0.500".
+public func formatFixed(_ value: Double, places: Int) -> String {
+    let scale = (0..<places).reduce(1) { acc, _ in acc * 10 }
+    let scaled = Int((abs(value) * Double(scale)).rounded())
+    let fraction = String(scaled % scale)
+    let sign = value < 0 && scaled > 0 ? "-" : ""
+    guard places > 0 else { return sign + String(scaled) }
+    return "\(sign)\(scaled / scale).\(String(repeating: "0", count: places - fraction.count))\(fraction)"
+}

@@ -178,8 +178,5 @@ func parseDuration(_ text: String) -> Duration? {
 }
 
 func formatSeconds(_ d: Duration) -> String {
-    let s = d.seconds
-    let hundredths = Int((s * 100).rounded())
-    let frac = String(hundredths % 100)
-    return "\(hundredths / 100).\(frac.count == 1 ? "0" + frac : frac)s"
+    formatFixed(d.seconds, places: 2) + "s"
 }

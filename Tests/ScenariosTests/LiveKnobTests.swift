@@ -77,6 +77,7 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
         #expect(k.format(150) == "150 ms" && k.rangeText == "1...5000")
         #expect(k.stepped(150, by: 1) == 175 && k.stepped(10, by: -1) == 1)
         #expect(formatDecimal(3.5) == "3.5" && formatDecimal(0.125) == "0.13")
+        #expect(formatFixed(0.5, places: 3) == "0.500" && formatFixed(12.345, places: 2) == "12.35" && formatFixed(-0.05, places: 1) == "-0.1")
         #expect(JSON.object([("a", .string("x\"y")), ("b", .array([.int(1), .null]))]).text == #"{"a":"x\"y","b":[1,null]}"#)
     }
 }

@@ -58,7 +58,7 @@ public struct ResourcesScenario: Scenario {
             }
             let timer = ResourceScope(name: "timer", observer: context.observer)
             let (_, took) = try await timer.timed(clock: context.clock) { try await context.sleep(0.5) }
-            context.say("async operation took \(String(format3(took.seconds))) s")
+            context.say("async operation took \(formatFixed(took.seconds, places: 3)) s")
             return
         }
         let workers = WorkerPool { _ in
@@ -79,11 +79,4 @@ public struct ResourcesScenario: Scenario {
         }
         await supervise(context, pools: [("workers", workers)])
     }
-}
-
-/// Three decimals, like the tutorial's `{elapsed:.3f}`.
-func format3(_ value: Double) -> String {
-    let thousandths = Int((value * 1000).rounded())
-    let fraction = String(abs(thousandths) % 1000)
-    return "\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
 }
