@@ -34,8 +34,12 @@ struct Emitter: Sendable {
     /// Now, if anyone observes; zero otherwise (so idle patterns pay no clock read).
     @inlinable func stamp() -> UInt64 { observer == nil ? 0 : monotonicNanoseconds() }
 
-    @inlinable func queue(_ event: @autoclosure () -> QueueEvent) {
-        if let observer { observer.observe(.queue(event(), source: source, at: .now())) }
+    /// `stamp` is a time the caller already read with `stamp()` (0: read it now), so a
+    /// queue operation reads the clock once for both its wait times and its events.
+    @inlinable func queue(_ event: @autoclosure () -> QueueEvent, at stamp: UInt64 = 0) {
+        if let observer {
+            observer.observe(.queue(event(), source: source, at: stamp == 0 ? .now() : MonotonicInstant(nanoseconds: stamp)))
+        }
     }
     @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) {
         if let observer { observer.observe(.semaphore(event(), source: source, at: .now())) }

@@ -52,7 +52,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         if case .mustWait(let id) = action {
             try await putWaiting(element, id: id)
         } else {
-            try finishPut(action, producer: nil)
+            try finishPut(action, producer: nil, now: now)
         }
     }
 
@@ -72,7 +72,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         let now = emit.stamp()
         let action = state.withLock { $0.put(element, now: now) }
         if case .mustWait = action { return false }
-        try finishPut(action, producer: nil)
+        try finishPut(action, producer: nil, now: now)
         return true
     }
 
@@ -91,7 +91,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
                     producer.resume(throwing: CancellationError())
                 case .resumeNow(let producer, let put):
                     do {
-                        try finishPut(put, producer: producer)
+                        try finishPut(put, producer: producer, now: now)
                     } catch {
                         producer.resume(throwing: error)
                     }
@@ -107,16 +107,16 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     /// Performs the side effects of a put decided under the lock.
     @inlinable
-    func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?) throws {
+    func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?, now: UInt64) throws {
         switch action {
         case .stored(let gauges):
             producer?.resume()
-            emit.queue(.put(gauges))
+            emit.queue(.put(gauges), at: now)
         case .handOff(let consumer, let element, let gauges):
             consumer.resume(returning: element)
             producer?.resume()
-            emit.queue(.put(gauges))
-            emit.queue(.got(gauges, waitedNanos: 0))
+            emit.queue(.put(gauges), at: now)
+            emit.queue(.got(gauges, waitedNanos: 0), at: now)
         case .closed:
             throw QueueClosed()
         case .mustWait:
@@ -202,9 +202,9 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         case .item(let element, let enqueuedAt, let gauges, let admitted):
             if let admitted {
                 admitted.resume()
-                emit.queue(.put(gauges))
+                emit.queue(.put(gauges), at: now)
             }
-            emit.queue(.got(gauges, waitedNanos: now &- min(now, enqueuedAt)))
+            emit.queue(.got(gauges, waitedNanos: now &- min(now, enqueuedAt)), at: now)
             return element
         case .closed:
             throw QueueClosed()

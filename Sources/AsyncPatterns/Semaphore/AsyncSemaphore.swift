@@ -56,12 +56,8 @@ public final class AsyncSemaphore: Sendable {
     /// Takes a permit if one is free and nobody waits, without suspending.
     @inlinable
     public func tryAcquire() -> Bool {
-        let action = state.withLock { machine -> Machine.AcquireAction? in
-            let action = machine.acquire()
-            if case .mustWait = action { return nil }
-            return action
-        }
-        guard case .granted(let gauges) = action else { return false }
+        // A refused try leaves no waiter behind: `acquire()` only hands out a waiter id.
+        guard case .granted(let gauges) = state.withLock({ $0.acquire() }) else { return false }
         emit.semaphore(.acquired(gauges, waitedNanos: 0))
         return true
     }
