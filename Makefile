@@ -70,9 +70,13 @@ check: deps
 soak: release
 	bash scripts/soak.sh $(BIN_RELEASE)
 
+# A package of its own (Benchmarks/), so the peers' dependencies stay out of Sluice's build.
+# BENCH_ARGS: e.g. --quick (one short run) or --only queue (for profiling).
+BENCH := Benchmarks/.build/release
 bench: deps
-	$(SWIFT) build -c release --product sluice-bench
-	.build/release/sluice-bench
+	$(SWIFT) build -c release --package-path Benchmarks --product sluice-bench
+	$(SWIFT) build -c release --package-path Benchmarks --product sluice
+	$(BENCH)/sluice-bench --sluice $(BENCH)/sluice $(BENCH_ARGS)
 
 clean:
-	rm -rf .build
+	rm -rf .build Benchmarks/.build

@@ -192,14 +192,23 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     public func run<B: ActorBehavior>(_ behavior: B) async where B.Message == Message {
         var behavior = behavior
         let context = ActorContext(actor: self)
+        // Messages are taken from the mailbox in batches (one lock for up to 64) and then
+        // processed one at a time; they count in the mailbox depth until processed.
+        var batch: [Envelope<Message>] = []
+        var next = 0
         emit.actor(.started)
         while !stopping.load(ordering: .acquiring) {
-            let envelope: Envelope<Message>
-            do {
-                envelope = try await mailbox.get()
-            } catch {
-                break  // closed by stop(), or the run task was cancelled
+            if next == batch.count {
+                batch.removeAll(keepingCapacity: true)
+                next = 0
+                do {
+                    try await mailbox.getBatch(into: &batch, max: 64)
+                } catch {
+                    break  // closed by stop(), or the run task was cancelled
+                }
             }
+            let envelope = batch[next]
+            next += 1
             let left = depth.wrappingSubtract(1, ordering: .relaxed).newValue
             let start = emit.stamp()
             do {
@@ -212,7 +221,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
                 emit.actor(.failed(depth: left))
             }
         }
-        drainAfterStop()
+        drainAfterStop(inHand: batch[next...])
     }
 
     /// Stops the actor: the message being processed finishes, later sends become dead
@@ -222,17 +231,20 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         mailbox.close()
     }
 
+    /// Reports what was left, in order: the rest of the run loop's batch, then the mailbox.
     @usableFromInline
-    func drainAfterStop() {
+    func drainAfterStop(inHand: ArraySlice<Envelope<Message>>) {
         stopping.store(true, ordering: .releasing)
         mailbox.close()
         var unprocessed = 0
-        while let envelope = try? mailbox.tryGet() {
+        func deadLetter(_ envelope: Envelope<Message>) {
             depth.wrappingSubtract(1, ordering: .relaxed)
             unprocessed += 1
             envelope.reply?.fulfil(.failure(ActorStopped(name: name)))
             reportDeadLetter(to: name, reason: .stopped)
         }
+        inHand.forEach(deadLetter)
+        while let envelope = try? mailbox.tryGet() { deadLetter(envelope) }
         emit.actor(.stopped(unprocessed: unprocessed))
     }
 

@@ -193,17 +193,19 @@ struct Aggregate {
                 notable.append(event)
             }
         }
+        // The folds are static: an instance method borrowing `self` while one of its arrays
+        // is passed inout makes Swift copy `self`, and the array with it, on every event.
         switch event {
-        case .queue(let e, let source, _): foldQueue(e, &queues[slot(source)])
-        case .semaphore(let e, let source, _): foldSemaphore(e, &semaphores[slot(source)])
-        case .actor(let e, let source, _): foldActor(e, &actors[slot(source)])
-        case .stream(let e, let source, _): foldStream(e, &streams[slot(source)].snap)
-        case .resource(let e, let source, _): foldResource(e, &resources[slot(source)])
+        case .queue(let e, let source, _): Self.foldQueue(e, &queues[slot(source)])
+        case .semaphore(let e, let source, _): Self.foldSemaphore(e, &semaphores[slot(source)])
+        case .actor(let e, let source, _): Self.foldActor(e, &actors[slot(source)])
+        case .stream(let e, let source, _): Self.foldStream(e, &streams[slot(source)].snap)
+        case .resource(let e, let source, _): Self.foldResource(e, &resources[slot(source)])
         case .health(let e, _, _): foldHealth(e)
         }
     }
 
-    private func foldQueue(_ event: QueueEvent, _ q: inout QueueAgg) {
+    private static func foldQueue(_ event: QueueEvent, _ q: inout QueueAgg) {
         func gauges(_ g: QueueGauges) {
             q.snap.depth = g.depth
             q.snap.maxDepth = max(q.snap.maxDepth, g.depth)
@@ -235,7 +237,7 @@ struct Aggregate {
         }
     }
 
-    private func foldSemaphore(_ event: SemaphoreEvent, _ s: inout SemaphoreAgg) {
+    private static func foldSemaphore(_ event: SemaphoreEvent, _ s: inout SemaphoreAgg) {
         func gauges(_ g: SemaphoreGauges) {
             s.snap.limit = g.limit
             s.snap.inUse = g.inUse
@@ -258,7 +260,7 @@ struct Aggregate {
         }
     }
 
-    private func foldActor(_ event: ActorEvent, _ a: inout ActorAgg) {
+    private static func foldActor(_ event: ActorEvent, _ a: inout ActorAgg) {
         switch event {
         case .enqueued(let depth):
             a.snap.mailboxDepth = depth
@@ -286,7 +288,7 @@ struct Aggregate {
         }
     }
 
-    private func foldStream(_ event: StreamEvent, _ s: inout StreamSnapshot) {
+    private static func foldStream(_ event: StreamEvent, _ s: inout StreamSnapshot) {
         switch event {
         case .produced(let count, let total):
             s.produced = max(s.produced, count)
@@ -304,7 +306,7 @@ struct Aggregate {
         }
     }
 
-    private func foldResource(_ event: ResourceEvent, _ r: inout ResourceAgg) {
+    private static func foldResource(_ event: ResourceEvent, _ r: inout ResourceAgg) {
         switch event {
         case .opening:
             r.snap.opening += 1

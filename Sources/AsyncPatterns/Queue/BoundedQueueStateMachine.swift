@@ -52,12 +52,18 @@ import DequeModule
         self.capacity = capacity
     }
 
-    @usableFromInline var depth: Int { items.count }
-    @usableFromInline var gauges: QueueGauges {
+    @inlinable var depth: Int { items.count }
+    @inlinable var gauges: QueueGauges {
         QueueGauges(depth: items.count, waitingProducers: producers.count, waitingConsumers: consumers.count)
     }
     /// Items put and not yet marked done (what `join` waits for).
-    @usableFromInline var unfinished: Int { putCount - doneCount }
+    @inlinable var unfinished: Int { putCount - doneCount }
+
+    /// Once the queue has filled up, waiting producers are let in together when it has
+    /// drained to this depth, not one by one as each slot frees (hysteresis, as in
+    /// swift-nio's high and low watermarks). Letting a producer in means waking its task;
+    /// one slot at a time, a full queue wakes its producer for every item got.
+    @inlinable var resumeProducersAt: Int { capacity / 2 }
 
     @inlinable mutating func makeID() -> UInt64 {
         nextID &+= 1
@@ -86,7 +92,8 @@ import DequeModule
             maxDepth = max(maxDepth, 1)
             return .handOff(consumer.token, element, gauges)
         }
-        if items.count < capacity {
+        // Producers already waiting go first, even when there is room (FIFO).
+        if items.count < capacity, producers.isEmpty {
             items.append(Item(element: element, enqueuedAt: now))
             putCount += 1
             maxDepth = max(maxDepth, items.count)
@@ -120,8 +127,9 @@ import DequeModule
     // MARK: get
 
     @usableFromInline enum GetAction {
-        /// Took an item; if a producer was waiting its item moved into the buffer: resume it.
-        case item(Element, enqueuedAt: UInt64, QueueGauges, admitted: Producer?)
+        /// Took an item; producers whose items moved into the buffer (see
+        /// `resumeProducersAt`) must be resumed.
+        case item(Element, enqueuedAt: UInt64, QueueGauges, admitted: [Producer])
         /// Empty: suspend under `id` and call `suspendConsumer`.
         case mustWait(id: UInt64)
         /// Closed and empty: throw `QueueClosed`.
@@ -131,13 +139,7 @@ import DequeModule
     @inlinable mutating func get(now: UInt64) -> GetAction {
         if let item = items.popFirst() {
             gotCount += 1
-            var admitted: Producer?
-            if items.count < capacity, let producer = producers.popFirst() {
-                items.append(Item(element: producer.element, enqueuedAt: now))
-                putCount += 1
-                maxDepth = max(maxDepth, items.count)
-                admitted = producer.token
-            }
+            let admitted = items.count <= resumeProducersAt ? admitProducers(now: now) : []
             return .item(item.element, enqueuedAt: item.enqueuedAt, gauges, admitted: admitted)
         }
         if let producer = producers.popFirst() {
@@ -145,7 +147,7 @@ import DequeModule
             // rules out; kept total so a waiting producer can never be stranded.
             putCount += 1
             gotCount += 1
-            return .item(producer.element, enqueuedAt: now, gauges, admitted: producer.token)
+            return .item(producer.element, enqueuedAt: now, gauges, admitted: [producer.token])
         }
         return isClosed ? .closed : .mustWait(id: makeID())
     }
@@ -229,6 +231,12 @@ import DequeModule
     @inlinable mutating func setCapacity(_ newCapacity: Int, now: UInt64) -> Admitted {
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
         capacity = newCapacity
+        return Admitted(producers: admitProducers(now: now), gauges: gauges)
+    }
+
+    /// Moves waiting producers' items into the buffer, in order, while there is room.
+    @inlinable mutating func admitProducers(now: UInt64) -> [Producer] {
+        guard !producers.isEmpty, items.count < capacity else { return [] }
         var admitted: [Producer] = []
         while items.count < capacity, let producer = producers.popFirst() {
             items.append(Item(element: producer.element, enqueuedAt: now))
@@ -236,7 +244,7 @@ import DequeModule
             admitted.append(producer.token)
         }
         maxDepth = max(maxDepth, items.count)
-        return Admitted(producers: admitted, gauges: gauges)
+        return admitted
     }
 
     @usableFromInline struct CloseAction {

@@ -1,7 +1,7 @@
 """Python asyncio peers for `make bench`: the same workloads as the Swift side.
 
 Prints one line per workload: its name, a tab, operations per second (median of runs).
-Usage: python3 bench/peers.py ITEMS RUNS
+Usage: python3 Benchmarks/peers.py ITEMS RUNS
 """
 import asyncio
 import statistics
@@ -92,6 +92,7 @@ def main():
         "queue 4/4": median(lambda: queue_workload(n, 4, 4), runs),
         "actor messages": median(lambda: actor_workload(n), runs),
         "semaphore waiting": median(lambda: semaphore_workload(4, n // 4), runs),
+        "semaphore tasks": median(lambda: semaphore_workload(n // 10, 1), runs),
         "stream items": median(lambda: generator_workload(n), runs),
     }
     for name, rate in out.items():

@@ -1,0 +1,25 @@
+// swift-tools-version: 6.1
+// `make bench`: Sluice against its peers. A package of its own (as swift-nio keeps its
+// benchmarks) so the peers' dependencies never enter Sluice's build or `make test`.
+import PackageDescription
+
+let package = Package(
+    name: "SluiceBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Sluice", path: ".."),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: [
+                .product(name: "AsyncPatterns", package: "Sluice"),
+                .product(name: "Scenarios", package: "Sluice"),
+                .product(name: "Dashboard", package: "Sluice"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]
+        ),
+    ]
+)

@@ -1,0 +1,141 @@
+// The measuring side of `make bench`: arguments, medians, the Python peers, the paused
+// dashboard's CPU time, and formatting.
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+import Dashboard
+import Scenarios
+
+/// Command line: `[--quick] [--only WORD] [--sluice PATH]`.
+struct Options: Sendable {
+    /// 200,000 items and one run instead of 1,000,000 items and three (a smoke test).
+    var quick = false
+    /// Measure only the workloads whose names contain this (for profiling).
+    var only: String?
+    /// The release `sluice` whose paused dashboard is measured.
+    var sluicePath = "Benchmarks/.build/release/sluice"
+
+    var items: Int { quick ? 200_000 : 1_000_000 }
+    var runs: Int { quick ? 1 : 3 }
+
+    static func parse(_ arguments: [String]) -> Options {
+        var options = Options()
+        var rest = arguments.dropFirst()[...]
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--quick": options.quick = true
+            case "--only": options.only = rest.popFirst()
+            case "--sluice": options.sluicePath = rest.popFirst() ?? options.sluicePath
+            case "-h", "--help":
+                print("usage: sluice-bench [--quick] [--only WORD] [--sluice PATH]")
+                exit(0)
+            default:
+                print("sluice-bench: unknown argument '\(argument)' (try --help)")
+                exit(64)
+            }
+        }
+        return options
+    }
+
+    func wants(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+}
+
+let options = Options.parse(CommandLine.arguments)
+let items = options.items
+
+/// Median of `options.runs` timings of `body`, as operations per second.
+@MainActor
+func measure(_ operations: Int, _ body: () async -> Void) async -> Double {
+    var rates: [Double] = []
+    for _ in 0..<options.runs {
+        let start = ContinuousClock.now
+        await body()
+        rates.append(Double(operations) / (ContinuousClock.now - start).seconds)
+    }
+    return rates.sorted()[rates.count / 2]
+}
+
+/// How a Sluice workload is observed while it is measured.
+enum Observation: CaseIterable {
+    case none
+    /// An `AggregatingObserver` folds every event.
+    case aggregating
+    /// ...and a task takes a snapshot 20 times a second, as the dashboard does.
+    case snapshots
+
+    var title: String {
+        switch self {
+        case .none: "no observer"
+        case .aggregating: "aggregating"
+        case .snapshots: "+ snapshots 20/s"
+        }
+    }
+
+    /// Runs `workload` with a fresh observer of this kind.
+    @MainActor
+    func run(_ workload: ((any PatternObserver)?) async -> Void) async {
+        guard self != .none else { return await workload(nil) }
+        let observer = AggregatingObserver()
+        let sampler = Task {
+            guard self == .snapshots else { return }
+            while !Task.isCancelled {
+                _ = observer.snapshot()
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        await workload(observer)
+        sampler.cancel()
+        await sampler.value
+    }
+}
+
+/// The Python asyncio peers (`Benchmarks/peers.py`), by workload name; empty without python3.
+func pythonPeers() -> [String: Double] {
+    guard let pipe = popen("python3 Benchmarks/peers.py \(items) \(options.runs) 2>/dev/null", "r") else { return [:] }
+    var out = ""
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while fgets(&buffer, 4096, pipe) != nil {
+        out += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    pclose(pipe)
+    var result: [String: Double] = [:]
+    for line in out.split(separator: "\n") {
+        let fields = line.split(separator: "\t")
+        if fields.count == 2, let rate = Double(fields[1]) { result[String(fields[0])] = rate }
+    }
+    return result
+}
+
+/// Percent of one core used by `sluice` over 10 s with a paused scenario, in tmux.
+func pausedCPUPercent() -> Double? {
+    guard system("command -v tmux >/dev/null 2>&1") == 0 else { return nil }
+    let out = "/tmp/sluice-bench-cpu-\(getpid())"
+    let script = """
+        S=sluice-bench-$$; tmux -L $S new-session -d -x 200 -y 60 "\(options.sluicePath) run semaphore" && sleep 2 && \
+        tmux -L $S send-keys Space && sleep 1 && P=$(pgrep -n -x sluice) && \
+        A=$(awk '{print $14+$15}' /proc/$P/stat) && sleep 10 && B=$(awk '{print $14+$15}' /proc/$P/stat); \
+        tmux -L $S kill-server; echo $((B - A)) > \(out)
+        """
+    guard system(script) == 0, let f = fopen(out, "r") else { return nil }
+    defer { fclose(f); unlink(out) }
+    var line = [CChar](repeating: 0, count: 64)
+    guard fgets(&line, 64, f) != nil else { return nil }
+    let ticks = Double(atoi(line))
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK))) / 10 * 100
+}
+
+func rate(_ v: Double) -> String {
+    if v.isNaN { return "n/a" }
+    if v >= 1e6 { return formatOne(v / 1e6) + "M" }
+    if v >= 1e3 { return formatOne(v / 1e3) + "k" }
+    return formatOne(v)
+}
+
+func ratio(_ a: Double, _ b: Double) -> String {
+    a.isNaN || b.isNaN || b == 0 ? "n/a" : formatOne(a / b) + "x"
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+
+func json(_ v: Double) -> String { v.isNaN ? "null" : String(Int(v)) }
