@@ -44,6 +44,41 @@ import Testing
         #expect(produced.load <= 4 + 2 + 1)  // at most a buffer ahead
     }
 
+    /// The consumer's cancellation reaches the producer whether it lands while the consumer
+    /// waits for an element or between two elements.
+    @Test(.timeLimit(.minutes(1))) func cancellingTheConsumerCancelsTheProducer() async throws {
+        let clock = ManualClock()
+        let producerCancelled = Counter()
+        let gen = AsyncGenerator<Int>(buffer: 1) { yield in
+            try await yield(1)
+            do {
+                try await clock.sleep(for: .seconds(3600))
+            } catch {
+                producerCancelled.add()
+                throw error
+            }
+        }
+        let consumer = Task { () -> (GeneratorRun<Int>, Bool) in
+            var iterator = gen.makeAsyncIterator()
+            let first = try? await iterator.next()
+            var cancelled = false
+            do { _ = try await iterator.next() } catch is CancellationError { cancelled = true } catch {}
+            // The run is handed back alive, so its deinit is not what stops the producer.
+            return (iterator.run, first == 1 && cancelled)
+        }
+        await clock.waitForSleepers(1)  // 1 was yielded; the producer waits on the clock
+        consumer.cancel()
+        let (run, sawCancellation) = await consumer.value
+        #expect(sawCancellation)
+        // It must happen, so wait for it (the time limit cancels this test if it never does).
+        while producerCancelled.load == 0 {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+        #expect(producerCancelled.load == 1)
+        withExtendedLifetime(run) {}
+    }
+
     @Test func generatorErrorsReachTheConsumer() async throws {
         struct Broken: Error {}
         let observer = AggregatingObserver()

@@ -27,6 +27,7 @@ struct Options: Sendable {
             case "--quick": options.quick = true
             case "--only": options.only = rest.popFirst()
             case "--sluice": options.sluicePath = rest.popFirst() ?? options.sluicePath
+            case "--observe-only": break
             case "-h", "--help":
                 print("usage: sluice-bench [--quick] [--only WORD] [--sluice PATH]")
                 exit(0)

@@ -72,3 +72,22 @@ func sluiceGenerator(observer: (any PatternObserver)?) async {
     var n = 0
     do { for try await _ in gen { n += 1 } } catch {}
 }
+
+/// What one event costs the aggregating observer, alone on one thread: the floor under the
+/// observer's overhead on every workload. Returns nanoseconds per event.
+func foldCost() async -> (event: Double, clockRead: Double) {
+    let observer = AggregatingObserver()
+    let source = PatternID(.queue, "queue")
+    let gauges = QueueGauges(depth: 3, waitingProducers: 0, waitingConsumers: 0)
+    let eventRate = await measure(items) {
+        for i in 0..<items {
+            observer.observe(.queue(i & 1 == 0 ? .put(gauges) : .taskDone(unfinished: 1), source: source, at: .now()))
+        }
+    }
+    var sink: UInt64 = 0
+    let clockRate = await measure(items) {
+        for _ in 0..<items { sink &+= MonotonicInstant.now().nanoseconds }
+    }
+    if sink == 42 { print("") }  // keeps the loop
+    return (1e9 / eventRate, 1e9 / clockRate)
+}

@@ -81,6 +81,10 @@ let peers: [String: [(String, () async -> Double)]] = [
     ],
 ]
 
+if CommandLine.arguments.contains("--observe-only"), let w = engine.first(where: { options.wants($0.name) }) {
+    for _ in 0..<5 { print(rate(await measure(w.operations) { await Observation.aggregating.run(w.run) })) }
+    exit(0)
+}
 var rows: [String: Row] = [:]
 var observed: [String: [Observation: Double]] = [:]
 for workload in engine where options.wants(workload.name) {
@@ -122,7 +126,13 @@ for workload in engine {
     json.append("{\"workload\":\"\(row.workload)\",\"sluice\":\(json(row.sluice)),\"peers\":{\(peerJSON)}}")
 }
 
+let fold = options.wants("observer") || options.only == nil ? await foldCost() : nil
 var worstObserverCost = 0.0
+if let fold {
+    print("")
+    print(pad("one event into the aggregating observer", 46) + formatOne(fold.event) + " ns (of which a clock read: " + formatOne(fold.clockRead) + " ns)")
+    json.append("{\"workload\":\"observer: one event\",\"nanoseconds\":\(formatOne(fold.event)),\"clockReadNanoseconds\":\(formatOne(fold.clockRead))}")
+}
 if !observed.isEmpty {
     print("")
     print(pad("observer overhead", 46) + pad("none", 10) + pad("aggregating", 20) + "+ snapshots 20/s")

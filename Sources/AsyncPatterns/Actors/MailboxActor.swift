@@ -8,6 +8,12 @@ public protocol ActorBehavior<Message>: Sendable {
     mutating func receive(_ envelope: Envelope<Message>, context: ActorContext<Message>) async throws
 }
 
+/// 64 bytes of nothing: keeps the stored properties around it on different cache lines.
+@usableFromInline struct CacheLinePadding: Sendable {
+    @usableFromInline let bytes: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    @inlinable init() {}
+}
+
 /// What a behaviour can do while handling a message: who it is, and send to its peers.
 public struct ActorContext<Message: Sendable>: Sendable {
     public let actor: MailboxActor<Message>
@@ -66,10 +72,19 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     @usableFromInline let mailbox: BoundedQueue<Envelope<Message>>
     @usableFromInline let emit: Emitter
     private let peers = Locked<[String: MailboxActor<Message>]>([:])
-    @usableFromInline let depth = Atomic<Int>(0)
-    @usableFromInline let processed = Atomic<Int>(0)
-    @usableFromInline let deadLetters = Atomic<Int>(0)
     @usableFromInline let stopping = Atomic<Bool>(false)
+    @usableFromInline let deadLetters = Atomic<Int>(0)
+    // The mailbox depth is `sent - taken`: senders count up one counter, the run loop (the
+    // only writer of the other two) stores its own. Padding keeps the three groups on cache
+    // lines of their own (Swift lays out stored properties in order), so a busy sender and
+    // the run loop do not trade a line on every message.
+    @usableFromInline let padding1 = CacheLinePadding()
+    /// Messages counted into the mailbox (taken back when a delivery fails).
+    @usableFromInline let sent = Atomic<Int>(0)
+    @usableFromInline let padding2 = CacheLinePadding()
+    /// Messages the run loop has taken out (processed or reported as dead letters).
+    @usableFromInline let taken = Atomic<Int>(0)
+    @usableFromInline let processed = Atomic<Int>(0)
 
     /// The identity in events (`kind` is `.actor`).
     public var id: PatternID { emit.source }
@@ -153,7 +168,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         }
         // Counted before the put so the runner, which subtracts after its get, never sees
         // the depth below zero; taken back on every path where the message did not go in.
-        let newDepth = depth.wrappingAdd(1, ordering: .relaxed).newValue
+        let newDepth = sent.wrappingAdd(1, ordering: .relaxed).newValue &- taken.load(ordering: .relaxed)
         do {
             if try !mailbox.tryPut(envelope) {
                 guard ifFull == .wait else { throw MailboxFull(name: name) }
@@ -161,7 +176,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
                 try await mailbox.put(envelope)
             }
         } catch {
-            depth.wrappingSubtract(1, ordering: .relaxed)
+            sent.wrappingSubtract(1, ordering: .relaxed)
             switch error {
             case is QueueClosed:
                 reportDeadLetter(to: name, reason: .stopped)
@@ -192,33 +207,40 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     public func run<B: ActorBehavior>(_ behavior: B) async where B.Message == Message {
         var behavior = behavior
         let context = ActorContext(actor: self)
-        // Messages are taken from the mailbox in batches (one lock for up to 64) and then
-        // processed one at a time; they count in the mailbox depth until processed.
+        // An unbounded mailbox is emptied in batches (one lock for up to 64 messages), then
+        // processed one at a time; messages count in the depth until processed. A bounded
+        // one is taken one message at a time: a batch in hand would let senders exceed
+        // the bound.
+        let batchLimit = mailboxCapacity == nil ? 64 : 1
         var batch: [Envelope<Message>] = []
         var next = 0
+        var takenCount = taken.load(ordering: .relaxed)
+        var processedCount = processed.load(ordering: .relaxed)
         emit.actor(.started)
         while !stopping.load(ordering: .acquiring) {
             if next == batch.count {
                 batch.removeAll(keepingCapacity: true)
                 next = 0
                 do {
-                    try await mailbox.getBatch(into: &batch, max: 64)
+                    try await mailbox.getBatch(into: &batch, max: batchLimit)
                 } catch {
                     break  // closed by stop(), or the run task was cancelled
                 }
             }
             let envelope = batch[next]
             next += 1
-            let left = depth.wrappingSubtract(1, ordering: .relaxed).newValue
+            takenCount &+= 1
+            taken.store(takenCount, ordering: .relaxed)
             let start = emit.stamp()
             do {
                 try await behavior.receive(envelope, context: context)
                 envelope.reply?.fulfil(.failure(NoReply()))
-                processed.wrappingAdd(1, ordering: .relaxed)
-                emit.actor(.processed(depth: left, nanos: emit.stamp() &- start))
+                processedCount &+= 1
+                processed.store(processedCount, ordering: .relaxed)
+                emit.actor(.processed(depth: currentDepth, nanos: emit.stamp() &- start))
             } catch {
                 envelope.reply?.fulfil(.failure(error))
-                emit.actor(.failed(depth: left))
+                emit.actor(.failed(depth: currentDepth))
             }
         }
         drainAfterStop(inHand: batch[next...])
@@ -238,7 +260,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         mailbox.close()
         var unprocessed = 0
         func deadLetter(_ envelope: Envelope<Message>) {
-            depth.wrappingSubtract(1, ordering: .relaxed)
+            taken.wrappingAdd(1, ordering: .relaxed)
             unprocessed += 1
             envelope.reply?.fulfil(.failure(ActorStopped(name: name)))
             reportDeadLetter(to: name, reason: .stopped)
@@ -248,10 +270,17 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         emit.actor(.stopped(unprocessed: unprocessed))
     }
 
+    /// Messages sent and not yet taken by the run loop. A message is counted as sent before
+    /// it can be taken; the two counters are read one after the other, so clamp at zero.
+    @usableFromInline var currentDepth: Int {
+        let out = taken.load(ordering: .relaxed)
+        return max(0, sent.load(ordering: .relaxed) &- out)
+    }
+
     /// A picture of the actor right now.
     public var stats: ActorStats {
         ActorStats(
-            mailboxDepth: max(0, depth.load(ordering: .relaxed)),
+            mailboxDepth: currentDepth,
             processed: processed.load(ordering: .relaxed),
             deadLetters: deadLetters.load(ordering: .relaxed),
             isStopped: stopping.load(ordering: .relaxed))

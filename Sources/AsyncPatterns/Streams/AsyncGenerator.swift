@@ -10,10 +10,10 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     /// Hands one element to the consumer; suspends while the buffer is full.
     public typealias Yield = @Sendable (Element) async throws -> Void
 
-    let produce: @Sendable (Yield) async throws -> Void
-    let buffer: Int
-    let emit: Emitter
-    let progress: StreamProgress
+    @usableFromInline let produce: @Sendable (Yield) async throws -> Void
+    @usableFromInline let buffer: Int
+    @usableFromInline let emit: Emitter
+    @usableFromInline let progress: StreamProgress
 
     /// - Parameters:
     ///   - total: how many elements it will yield, if known (for progress and ETA).
@@ -31,20 +31,31 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
 
     public var stats: StreamStats { progress.stats }
 
+    @inlinable
     public func makeAsyncIterator() -> Iterator {
         Iterator(run: GeneratorRun(self))
     }
 
+    // Inlinable, like the run below, so a client's loop is specialized for its element type.
     public struct Iterator: AsyncIteratorProtocol {
-        let run: GeneratorRun<Element>
-        var handedOut = false
+        @usableFromInline let run: GeneratorRun<Element>
+        @usableFromInline var handedOut = false
+        @usableFromInline var started = false
+
+        @inlinable
+        init(run: GeneratorRun<Element>) { self.run = run }
 
         /// Suspends until the producer yields, then returns the element; nil once it returns.
         /// - Throws: what the producer threw.
+        @inlinable
         public mutating func next() async throws -> Element? {
             if handedOut {
                 handedOut = false
                 run.consumed()
+            }
+            if !started {
+                started = true
+                run.start()
             }
             guard let element = try await run.next() else { return nil }
             handedOut = true
@@ -56,22 +67,24 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
 /// One iteration of a generator: its producer task and buffer. Cancels the producer when
 /// the iterator is dropped, so an abandoned generator never leaks a task.
 public final class GeneratorRun<Element: Sendable>: Sendable {
-    private let buffer: BoundedQueue<Element>
-    private let producer: Locked<Task<Void, Never>?> = Locked(nil)
-    private let failure = FailureBox()
-    private let generator: AsyncGenerator<Element>
+    @usableFromInline let buffer: BoundedQueue<Element>
+    @usableFromInline let producer: Locked<Task<Void, Never>?> = Locked(nil)
+    @usableFromInline let failure = FailureBox()
+    @usableFromInline let generator: AsyncGenerator<Element>
 
+    @usableFromInline
     init(_ generator: AsyncGenerator<Element>) {
         self.generator = generator
         buffer = BoundedQueue(capacity: generator.buffer, name: "generator-buffer")
     }
 
     deinit {
-        producer.withLock { $0?.cancel() }
+        cancelProducer()
         buffer.close()
     }
 
-    private func start() {
+    @inlinable
+    func start() {
         producer.withLock { task in
             if task != nil { return }
             let buffer = self.buffer
@@ -92,26 +105,40 @@ public final class GeneratorRun<Element: Sendable>: Sendable {
         }
     }
 
+    @usableFromInline
+    func cancelProducer() {
+        producer.withLock { $0?.cancel() }
+    }
+
+    /// A cancelled consumer cancels the producer: checked on each call, and when a wait for
+    /// the next element ends in `CancellationError` (the buffer's get is cancellable), which
+    /// is cheaper than a cancellation handler installed for every element.
+    @inlinable
     func next() async throws -> Element? {
-        start()
+        if Task.isCancelled { cancelProducer() }
         do {
-            return try await withTaskCancellationHandler {
-                try await buffer.get()
-            } onCancel: {
-                producer.withLock { $0?.cancel() }
-            }
+            return try await buffer.get()
         } catch is QueueClosed {
-            if let error = failure.error {
-                generator.progress.finish(failed: true)
-                generator.emit.stream(.failed(count: generator.progress.stats.produced))
-                throw error
-            }
-            generator.progress.finish(failed: false)
-            generator.emit.stream(.finished(count: generator.progress.stats.produced))
-            return nil
+            return try finish()
+        } catch {
+            cancelProducer()
+            throw error
         }
     }
 
+    @usableFromInline
+    func finish() throws -> Element? {
+        if let error = failure.error {
+            generator.progress.finish(failed: true)
+            generator.emit.stream(.failed(count: generator.progress.stats.produced))
+            throw error
+        }
+        generator.progress.finish(failed: false)
+        generator.emit.stream(.finished(count: generator.progress.stats.produced))
+        return nil
+    }
+
+    @inlinable
     func consumed() {
         let count = generator.progress.consume()
         generator.emit.stream(.consumed(count: count, total: generator.progress.total))
@@ -132,8 +159,10 @@ public func asyncRange(_ start: Int, _ stop: Int, step: Int = 1, delay: Duration
 
 /// The producer task's error, shared with the iterator without the task owning the run
 /// (which would keep an abandoned run, and its task, alive).
+@usableFromInline
 final class FailureBox: Sendable {
     private let state = Locked<(any Error)?>(nil)
-    var error: (any Error)? { state.withLock { $0 } }
-    func record(_ error: any Error) { state.withLock { $0 = error } }
+    @usableFromInline init() {}
+    @usableFromInline var error: (any Error)? { state.withLock { $0 } }
+    @usableFromInline func record(_ error: any Error) { state.withLock { $0 = error } }
 }

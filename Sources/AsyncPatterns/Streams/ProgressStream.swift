@@ -9,11 +9,11 @@ import Synchronization
 public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendable where Base.Element: Sendable {
     public typealias Element = Base.Element
 
-    let base: Base
-    let delay: Duration
-    let clock: any Clock<Duration>
-    let emit: Emitter
-    let progress: StreamProgress
+    @usableFromInline let base: Base
+    @usableFromInline let delay: Duration
+    @usableFromInline let clock: any Clock<Duration>
+    @usableFromInline let emit: Emitter
+    @usableFromInline let progress: StreamProgress
 
     /// - Parameters:
     ///   - base: the elements; `base.count` is the known total.
@@ -32,18 +32,28 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
     /// Produced and consumed so far across every iteration of this stream.
     public var stats: StreamStats { progress.stats }
 
+    @inlinable
     public func makeAsyncIterator() -> Iterator {
         Iterator(stream: self, index: base.startIndex)
     }
 
+    // Inlinable so that a client's iteration is specialized for its collection: generic
+    // code called across the module boundary costs a metadata lookup per element.
     public struct Iterator: AsyncIteratorProtocol {
-        let stream: ProgressStream
-        var index: Base.Index
-        var handedOut = false
-        var done = false
+        @usableFromInline let stream: ProgressStream
+        @usableFromInline var index: Base.Index
+        @usableFromInline var handedOut = false
+        @usableFromInline var done = false
+
+        @inlinable
+        init(stream: ProgressStream, index: Base.Index) {
+            self.stream = stream
+            self.index = index
+        }
 
         /// Suspends for `delay` on the clock, then returns the next element, or nil at the end.
         /// - Throws: `CancellationError` if cancelled while waiting (the stream fails).
+        @inlinable
         public mutating func next() async throws -> Element? {
             if handedOut { stream.consumed() }
             handedOut = false
@@ -68,18 +78,22 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
         }
     }
 
+    @inlinable
     func produced() {
         let count = progress.produce()
         emit.stream(.produced(count: count, total: progress.total))
     }
+    @inlinable
     func consumed() {
         let count = progress.consume()
         emit.stream(.consumed(count: count, total: progress.total))
     }
+    @usableFromInline
     func finished() {
         progress.finish(failed: false)
         emit.stream(.finished(count: progress.stats.produced))
     }
+    @usableFromInline
     func failed() {
         progress.finish(failed: true)
         emit.stream(.failed(count: progress.stats.produced))
@@ -97,25 +111,26 @@ public struct StreamStats: Sendable, Hashable {
 }
 
 /// Shared counters behind a stream (iterators are values; progress is one place).
+/// Atomics, not a lock: produced and consumed are counted once per element.
+@usableFromInline
 final class StreamProgress: Sendable {
-    let total: Int?
-    private let state: Locked<StreamStats>
+    @usableFromInline let total: Int?
+    @usableFromInline let produced = Atomic<Int>(0)
+    @usableFromInline let consumed = Atomic<Int>(0)
+    /// 0 running, 1 finished, 2 failed.
+    let ending = Atomic<Int>(0)
 
-    init(total: Int?) {
-        self.total = total
-        state = Locked(StreamStats(produced: 0, consumed: 0, total: total, finished: false, failed: false))
+    init(total: Int?) { self.total = total }
+
+    var stats: StreamStats {
+        let end = ending.load(ordering: .acquiring)
+        return StreamStats(produced: produced.load(ordering: .relaxed), consumed: consumed.load(ordering: .relaxed),
+                           total: total, finished: end != 0, failed: end == 2)
     }
 
-    var stats: StreamStats { state.withLock { $0 } }
-
-    func produce() -> Int { state.withLock { $0.produced += 1; return $0.produced } }
-    func consume() -> Int { state.withLock { $0.consumed += 1; return $0.consumed } }
-    func finish(failed: Bool) {
-        state.withLock {
-            $0.finished = true
-            $0.failed = failed
-        }
-    }
+    @inlinable func produce() -> Int { produced.wrappingAdd(1, ordering: .relaxed).newValue }
+    @inlinable func consume() -> Int { consumed.wrappingAdd(1, ordering: .relaxed).newValue }
+    func finish(failed: Bool) { ending.store(failed ? 2 : 1, ordering: .releasing) }
 }
 
 extension AsyncSequence where Self: Sendable {
