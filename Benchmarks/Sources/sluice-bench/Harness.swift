@@ -7,7 +7,7 @@ import AsyncPatterns
 import Dashboard
 import Scenarios
 
-/// Command line: `[--quick] [--only WORD] [--sluice PATH]`.
+/// Command line: `[--quick] [--only WORD] [--profile none|aggregating|snapshots] [--sluice PATH]`.
 struct Options: Sendable {
     /// 200,000 items and one run instead of 1,000,000 items and three (a smoke test).
     var quick = false
@@ -15,6 +15,9 @@ struct Options: Sendable {
     var only: String?
     /// The release `sluice` whose paused dashboard is measured.
     var sluicePath = "Benchmarks/.build/release/sluice"
+    /// Run only the first workload `only` selects, five times, observed this way, and print
+    /// each rate: something steady to attach `perf` to.
+    var profile: Observation?
 
     var items: Int { quick ? 200_000 : 1_000_000 }
     var runs: Int { quick ? 1 : 3 }
@@ -27,9 +30,15 @@ struct Options: Sendable {
             case "--quick": options.quick = true
             case "--only": options.only = rest.popFirst()
             case "--sluice": options.sluicePath = rest.popFirst() ?? options.sluicePath
-            case "--observe-only": break
+            case "--profile":
+                let mode = rest.popFirst() ?? ""
+                guard let observation = Observation.allCases.first(where: { "\($0)" == mode }) else {
+                    print("sluice-bench: --profile takes none, aggregating or snapshots")
+                    exit(64)
+                }
+                options.profile = observation
             case "-h", "--help":
-                print("usage: sluice-bench [--quick] [--only WORD] [--sluice PATH]")
+                print("usage: sluice-bench [--quick] [--only WORD] [--profile none|aggregating|snapshots] [--sluice PATH]")
                 exit(0)
             default:
                 print("sluice-bench: unknown argument '\(argument)' (try --help)")
@@ -58,7 +67,7 @@ func measure(_ operations: Int, _ body: () async -> Void) async -> Double {
 }
 
 /// How a Sluice workload is observed while it is measured.
-enum Observation: CaseIterable {
+enum Observation: CaseIterable, Sendable {
     case none
     /// An `AggregatingObserver` folds every event.
     case aggregating

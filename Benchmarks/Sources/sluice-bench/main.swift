@@ -81,8 +81,12 @@ let peers: [String: [(String, () async -> Double)]] = [
     ],
 ]
 
-if CommandLine.arguments.contains("--observe-only"), let w = engine.first(where: { options.wants($0.name) }) {
-    for _ in 0..<5 { print(rate(await measure(w.operations) { await Observation.aggregating.run(w.run) })) }
+if let observation = options.profile {
+    guard let w = engine.first(where: { options.wants($0.name) }) else {
+        print("sluice-bench: --only names none of: \(engine.map(\.name).joined(separator: ", "))")
+        exit(64)
+    }
+    for _ in 0..<5 { print(w.name, observation.title, rate(await measure(w.operations) { await observation.run(w.run) })) }
     exit(0)
 }
 var rows: [String: Row] = [:]

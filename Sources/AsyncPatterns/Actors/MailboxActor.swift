@@ -166,13 +166,14 @@ public final class MailboxActor<Message: Sendable>: Sendable {
             reportDeadLetter(to: name, reason: .stopped)
             throw ActorStopped(name: name)
         }
-        // Counted before the put so the runner, which subtracts after its get, never sees
-        // the depth below zero; taken back on every path where the message did not go in.
-        let newDepth = sent.wrappingAdd(1, ordering: .relaxed).newValue &- taken.load(ordering: .relaxed)
+        // Counted before the put so the depth (sent - taken) never goes below zero; taken
+        // back on every path where the message did not go in. The run loop's counter is
+        // read only for events: reading it on every send would pull its cache line over.
+        sent.wrappingAdd(1, ordering: .relaxed)
         do {
             if try !mailbox.tryPut(envelope) {
                 guard ifFull == .wait else { throw MailboxFull(name: name) }
-                emit.actor(.senderBlocked(depth: newDepth - 1))
+                emit.actor(.senderBlocked(depth: currentDepth - 1))
                 try await mailbox.put(envelope)
             }
         } catch {
@@ -188,7 +189,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
                 throw error  // cancelled while waiting for room: not delivered, the sender knows
             }
         }
-        emit.actor(.enqueued(depth: newDepth))
+        emit.actor(.enqueued(depth: currentDepth))
     }
 
     @usableFromInline
