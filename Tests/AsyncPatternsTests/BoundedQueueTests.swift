@@ -124,6 +124,31 @@ import Testing
         #expect(throws: TaskDoneWithoutItem.self) { try q.taskDone() }
     }
 
+    /// `taskDone` does not take the lock; `join` and the last `taskDone` must still meet:
+    /// joiners racing consumers, many times over, all return, and only once all is done.
+    @Test(.timeLimit(.minutes(1))) func joinersRacingConsumersReturnExactlyWhenAllIsDone() async throws {
+        let n = 64
+        for _ in 0..<200 {
+            let q = BoundedQueue<Int>(capacity: n)
+            for i in 0..<n { try await q.put(i) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        try await q.join()
+                        #expect(q.stats.done == n)
+                    }
+                }
+                for _ in 0..<4 {
+                    group.addTask {
+                        while try q.tryGet() != nil { try q.taskDone() }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(throws: TaskDoneWithoutItem.self) { try q.taskDone() }
+        }
+    }
+
     @Test func growingCapacityWakesBlockedProducers() async throws {
         let q = BoundedQueue<Int>(capacity: 1)
         try await q.put(0)

@@ -9,7 +9,7 @@ import Scenarios
 
 /// Command line: `[--quick] [--only WORD] [--profile none|aggregating|snapshots] [--sluice PATH]`.
 struct Options: Sendable {
-    /// 200,000 items and one run instead of 1,000,000 items and three (a smoke test).
+    /// 200,000 items and one run instead of 1,000,000 items and five (a smoke test).
     var quick = false
     /// Measure only the workloads whose names contain this (for profiling).
     var only: String?
@@ -20,7 +20,7 @@ struct Options: Sendable {
     var profile: Observation?
 
     var items: Int { quick ? 200_000 : 1_000_000 }
-    var runs: Int { quick ? 1 : 3 }
+    var runs: Int { quick ? 1 : 5 }
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()

@@ -21,6 +21,14 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     @usableFromInline let state: Locked<Machine>
     @usableFromInline let emit: Emitter
+    // `taskDone` is counted here, with atomics, not in the state machine: taking the lock
+    // for it would be a third of the lock traffic of each item (put, get, taskDone).
+    /// Items handed to consumers and not yet marked done; raised under the lock.
+    @usableFromInline let gotNotDone = Atomic<Int>(0)
+    /// Items marked done.
+    @usableFromInline let done = Atomic<Int>(0)
+    /// How many `join`s wait; `taskDone` takes the lock only when some do.
+    @usableFromInline let joinersWaiting = Atomic<Int>(0)
 
     /// The identity in events (`kind` is `.queue`).
     public var id: PatternID { emit.source }
@@ -49,7 +57,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @inlinable
     public func put(_ element: Element) async throws {
         let now = emit.stamp()
-        let action = state.withLock { $0.put(element, now: now) }
+        let action = locked { $0.put(element, now: now) }
         if case .mustWait(let id) = action {
             try await putWaiting(element, id: id)
         } else {
@@ -71,7 +79,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @inlinable
     public func tryPut(_ element: Element) throws -> Bool {
         let now = emit.stamp()
-        let action = state.withLock { $0.put(element, now: now) }
+        let action = locked { $0.put(element, now: now) }
         if case .mustWait = action { return false }
         try finishPut(action, producer: nil, now: now)
         return true
@@ -82,7 +90,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let now = emit.stamp()
-                let action = state.withLock {
+                let action = locked {
                     $0.suspendProducer(id: id, element: element, token: continuation, isCancelled: Task.isCancelled, now: now)
                 }
                 switch action {
@@ -137,7 +145,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @inlinable
     public func get() async throws -> Element {
         let now = emit.stamp()
-        let action = state.withLock { $0.get(now: now) }
+        let action = locked { $0.get(now: now) }
         if case .mustWait(let id) = action {
             return try await getWaiting(id: id)
         }
@@ -163,7 +171,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @inlinable
     public func tryGet() throws -> Element? {
         let now = emit.stamp()
-        let action = state.withLock { $0.get(now: now) }
+        let action = locked { $0.get(now: now) }
         if case .mustWait = action { return nil }
         return try finishGet(action, now: now)
     }
@@ -177,7 +185,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     func getBatch(into batch: inout [Element], max: Int) async throws {
         let now = emit.stamp()
         var taken: [Machine.GetAction] = []
-        let first = state.withLock { m -> Machine.GetAction in
+        let first = locked { m -> Machine.GetAction in
             let action = m.get(now: now)
             guard case .item = action else { return action }
             taken.append(action)
@@ -197,7 +205,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
                 let now = emit.stamp()
-                let action = state.withLock {
+                let action = locked {
                     $0.suspendConsumer(id: id, token: continuation, isCancelled: Task.isCancelled, now: now)
                 }
                 switch action {
@@ -245,14 +253,29 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Emits: `.taskDone`.
     @inlinable
     public func taskDone() throws {
-        let action = state.withLock { $0.taskDone() }
-        switch action {
-        case .tooMany:
-            throw TaskDoneWithoutItem()
-        case .done(let unfinished, let wake):
-            for joiner in wake { joiner.resume() }
-            emit.queue(.taskDone(unfinished: unfinished))
+        var current = gotNotDone.load(ordering: .relaxed)
+        while true {
+            guard current > 0 else { throw TaskDoneWithoutItem() }
+            let (exchanged, original) = gotNotDone.weakCompareExchange(
+                expected: current, desired: current - 1, successOrdering: .relaxed, failureOrdering: .relaxed)
+            if exchanged { break }
+            current = original
         }
+        let doneNow = done.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        // Pairs with `join`, which announces itself before it reads `done`: one of the two
+        // sees the other, so a joiner is never left waiting for a finish it missed.
+        if joinersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wakeJoiners() }
+        if emit.isActive { emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: doneNow) })) }
+    }
+
+    @usableFromInline
+    func wakeJoiners() {
+        let wake = state.withLock { m in
+            let wake = m.finishedJoiners(done: done.load(ordering: .sequentiallyConsistent))
+            joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
+            return wake
+        }
+        for joiner in wake { joiner.resume() }
     }
 
     /// Suspends until every item put so far has been marked done with `taskDone()`.
@@ -263,7 +286,15 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let cancelled = Task.isCancelled
-                let waits = state.withLock { $0.suspendJoiner(id: id, token: continuation, isCancelled: cancelled) }
+                let waits = state.withLock { m in
+                    // Announce first, then read `done` (see `taskDone`).
+                    joinersWaiting.store(m.joiners.count + 1, ordering: .sequentiallyConsistent)
+                    let waits = m.suspendJoiner(
+                        id: id, token: continuation, isCancelled: cancelled,
+                        done: done.load(ordering: .sequentiallyConsistent))
+                    joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
+                    return waits
+                }
                 if !waits {
                     if cancelled {
                         continuation.resume(throwing: CancellationError())
@@ -273,7 +304,24 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
                 }
             }
         } onCancel: {
-            state.withLock({ $0.abandonJoiner(id: id) })?.resume(throwing: CancellationError())
+            let joiner = state.withLock { m in
+                let joiner = m.abandonJoiner(id: id)
+                joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
+                return joiner
+            }
+            joiner?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// `state.withLock` for operations that may hand items to consumers: counts them as
+    /// got-and-not-done before any consumer can call `taskDone` for them.
+    @inlinable
+    func locked<Result>(_ body: (inout Machine) throws -> Result) rethrows -> Result {
+        try state.withLock { m in
+            let before = m.gotCount
+            let result = try body(&m)
+            if m.gotCount != before { gotNotDone.wrappingAdd(m.gotCount &- before, ordering: .relaxed) }
+            return result
         }
     }
 
@@ -311,7 +359,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
             QueueStats(
                 capacity: m.capacity, depth: m.depth, waitingProducers: m.producers.count,
                 waitingConsumers: m.consumers.count, put: m.putCount, got: m.gotCount,
-                done: m.doneCount, maxDepth: m.maxDepth, isClosed: m.isClosed)
+                done: done.load(ordering: .relaxed), maxDepth: m.maxDepth, isClosed: m.isClosed)
         }
     }
 }

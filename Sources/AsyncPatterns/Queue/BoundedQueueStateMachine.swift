@@ -43,7 +43,6 @@ import DequeModule
     @usableFromInline var isClosed = false
     @usableFromInline var putCount = 0
     @usableFromInline var gotCount = 0
-    @usableFromInline var doneCount = 0
     @usableFromInline var maxDepth = 0
     @usableFromInline var nextID: UInt64 = 0
 
@@ -56,8 +55,9 @@ import DequeModule
     @inlinable var gauges: QueueGauges {
         QueueGauges(depth: items.count, waitingProducers: producers.count, waitingConsumers: consumers.count)
     }
-    /// Items put and not yet marked done (what `join` waits for).
-    @inlinable var unfinished: Int { putCount - doneCount }
+    /// Items put and not yet marked done, given how many were done (what `join` waits for).
+    /// `taskDone` is counted outside the lock, by `BoundedQueue`, so it is passed in.
+    @inlinable func unfinished(done: Int) -> Int { putCount - done }
 
     /// Once the queue has filled up, waiting producers are let in together when it has
     /// drained to this depth, not one by one as each slot frees (hysteresis, as in
@@ -190,29 +190,21 @@ import DequeModule
         return joiners.remove(at: index).token
     }
 
-    // MARK: taskDone / join
-
-    @usableFromInline enum TaskDoneAction {
-        case done(unfinished: Int, wake: [Joiner])
-        case tooMany
-    }
-
-    @inlinable mutating func taskDone() -> TaskDoneAction {
-        guard doneCount < gotCount else { return .tooMany }
-        doneCount += 1
-        if unfinished == 0 {
-            let wake = joiners.map(\.token)
-            joiners.removeAll()
-            return .done(unfinished: 0, wake: wake)
-        }
-        return .done(unfinished: unfinished, wake: [])
-    }
+    // MARK: join
 
     /// Returns false when there is nothing to wait for (the joiner returns at once).
-    @inlinable mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool) -> Bool {
-        if unfinished == 0 || isCancelled { return false }
+    @inlinable mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool, done: Int) -> Bool {
+        if unfinished(done: done) == 0 || isCancelled { return false }
         joiners.append((id, token))
         return true
+    }
+
+    /// The joiners to resume, if `done` items finish everything put so far.
+    @inlinable mutating func finishedJoiners(done: Int) -> [Joiner] {
+        guard unfinished(done: done) == 0, !joiners.isEmpty else { return [] }
+        let wake = joiners.map(\.token)
+        joiners.removeAll()
+        return wake
     }
 
     // MARK: capacity and close
