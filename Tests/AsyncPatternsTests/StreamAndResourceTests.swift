@@ -8,6 +8,13 @@ import Testing
         #expect(evens == [0, 2, 4])
     }
 
+    @Test func intStrideIsStrideWithoutTheArray() {
+        for (a, b, step) in [(0, 10, 2), (0, 5, 1), (5, 0, -1), (10, 0, -3), (0, 0, 1), (3, 1, 1), (1, 3, -1), (0, 1, 5), (-5, 5, 4)] {
+            #expect(Array(IntStride(a, b, step: step)) == Array(stride(from: a, to: b, by: step)), "\(a) \(b) \(step)")
+        }
+        #expect(IntStride(0, 1_000_000_000, step: 3).count == 333_333_334)
+    }
+
     @Test func progressStreamReportsProducedConsumedAndFinished() async throws {
         let observer = AggregatingObserver()
         let clock = ManualClock()

@@ -151,10 +151,32 @@ public final class GeneratorRun<Element: Sendable>: Sendable {
 /// `asyncRange(0, 5).filter { $0 % 2 == 0 }.collect()` is `[0, 2, 4]`.
 public func asyncRange(_ start: Int, _ stop: Int, step: Int = 1, delay: Duration = .milliseconds(10),
                        clock: any Clock<Duration> = ContinuousClock(), name: String = "async_range",
-                       observer: (any PatternObserver)? = nil) -> ProgressStream<[Int]> {
-    precondition(step != 0, "asyncRange step cannot be zero")
-    return ProgressStream(Array(stride(from: start, to: stop, by: step)), delay: delay, clock: clock,
-                          name: name, observer: observer)
+                       observer: (any PatternObserver)? = nil) -> ProgressStream<IntStride> {
+    ProgressStream(IntStride(start, stop, step: step), delay: delay, clock: clock, name: name, observer: observer)
+}
+
+/// `start, start+step, ...` up to (not including) `stop`, as a collection computed from
+/// its index: a million-element range costs no memory (`stride` is only a sequence, and an
+/// array of it would allocate every element).
+public struct IntStride: RandomAccessCollection, Sendable, Hashable {
+    public let start: Int
+    public let step: Int
+    public let count: Int
+
+    public init(_ start: Int, _ stop: Int, step: Int = 1) {
+        precondition(step != 0, "asyncRange step cannot be zero")
+        self.start = start
+        self.step = step
+        let span = step > 0 ? stop - start : start - stop
+        count = span <= 0 ? 0 : (span - 1) / abs(step) + 1
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(position: Int) -> Int {
+        precondition(position >= 0 && position < count, "IntStride index out of range")
+        return start + position * step
+    }
 }
 
 /// The producer task's error, shared with the iterator without the task owning the run

@@ -68,7 +68,7 @@ public struct PipelineScenario: Scenario {
         if seed {
             workers.resize(to: context.count("workers"))
             let items = context.count("items")
-            let source = ProgressStream(Array(1...items), delay: .milliseconds(1000 / max(0.001, context.knob("rate"))),
+            let source = ProgressStream(1...items, delay: .milliseconds(1000 / max(0.001, context.knob("rate"))),
                                         clock: context.clock, name: "source", observer: observer)
             for try await item in source { try await queue.put(item) }
             try await queue.join()

@@ -22,7 +22,7 @@ public struct StreamsScenario: Scenario {
 
     public func run(_ context: ScenarioContext) async throws {
         if context.preset == .seed {
-            let data = ProgressStream(Array(1...context.count("items")), delay: .milliseconds(context.knob("delay")),
+            let data = ProgressStream(1...context.count("items"), delay: .milliseconds(context.knob("delay")),
                                       clock: context.clock, name: "data", observer: context.observer)
             for try await item in data { context.say("processing: \(item)") }
             let step = Duration.milliseconds(context.knob("step"))
@@ -41,7 +41,7 @@ public struct StreamsScenario: Scenario {
             let items = context.count("items")
             let delay = Duration.milliseconds(context.knob("delay"))
             let step = Duration.milliseconds(context.knob("step"))
-            let data = ProgressStream(Array(0..<items), delay: delay, clock: context.clock,
+            let data = ProgressStream(0..<items, delay: delay, clock: context.clock,
                                       name: "data #\(round)", observer: context.observer)
             let evens = AsyncGenerator<Int>(total: (items + 1) / 2, name: "evens #\(round)", observer: context.observer) { yield in
                 let numbers = asyncRange(0, items, delay: step, clock: context.clock,
