@@ -54,16 +54,30 @@ struct Options: Sendable {
 let options = Options.parse(CommandLine.arguments)
 let items = options.items
 
-/// Median of `options.runs` timings of `body`, as operations per second.
+/// Operations per second over `options.runs` timings: the median, and the slowest and
+/// fastest run (two-task workloads are often bimodal: see BENCHMARKS.md).
+struct Rate {
+    var median: Double
+    var min: Double
+    var max: Double
+}
+
 @MainActor
-func measure(_ operations: Int, _ body: () async -> Void) async -> Double {
+func measureSpread(_ operations: Int, _ body: () async -> Void) async -> Rate {
     var rates: [Double] = []
     for _ in 0..<options.runs {
         let start = ContinuousClock.now
         await body()
         rates.append(Double(operations) / (ContinuousClock.now - start).seconds)
     }
-    return rates.sorted()[rates.count / 2]
+    rates.sort()
+    return Rate(median: rates[rates.count / 2], min: rates[0], max: rates[rates.count - 1])
+}
+
+/// The median of `measureSpread`.
+@MainActor
+func measure(_ operations: Int, _ body: () async -> Void) async -> Double {
+    await measureSpread(operations, body).median
 }
 
 /// How a Sluice workload is observed while it is measured.

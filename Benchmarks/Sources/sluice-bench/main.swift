@@ -91,12 +91,14 @@ if let observation = options.profile {
 }
 var rows: [String: Row] = [:]
 var observed: [String: [Observation: Double]] = [:]
+var spread: [String: Rate] = [:]
 for workload in engine where options.wants(workload.name) {
     print("measuring \(workload.name)...")
     var row = Row(workload: titles[workload.name] ?? workload.name, sluice: 0, peers: [])
     for observation in Observation.allCases {
-        let r = await measure(workload.operations) { await observation.run(workload.run) }
-        observed[workload.name, default: [:]][observation] = r
+        let r = await measureSpread(workload.operations) { await observation.run(workload.run) }
+        observed[workload.name, default: [:]][observation] = r.median
+        if observation == .none { spread[workload.name] = r }
     }
     row.sluice = observed[workload.name]?[Observation.none] ?? .nan
     for (name, measurePeer) in peers[workload.name] ?? [] { row.peers.append((name, await measurePeer())) }
@@ -131,6 +133,16 @@ for workload in engine {
 }
 
 let fold = options.wants("observer") || options.only == nil ? await foldCost() : nil
+if !spread.isEmpty, options.runs > 1 {
+    print("")
+    print(pad("Sluice, run to run (\(options.runs) runs)", 46) + pad("slowest", 10) + pad("median", 10) + "fastest")
+    for workload in engine {
+        guard let r = spread[workload.name] else { continue }
+        print(pad(workload.name, 46) + pad(rate(r.min) + "/s", 10) + pad(rate(r.median) + "/s", 10) + rate(r.max) + "/s")
+        json.append("{\"workload\":\"spread: \(workload.name)\",\"min\":\(json(r.min)),\"median\":\(json(r.median)),\"max\":\(json(r.max))}")
+    }
+}
+
 var worstObserverCost = 0.0
 if let fold {
     print("")
