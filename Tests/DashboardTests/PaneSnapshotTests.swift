@@ -175,5 +175,9 @@ import Testing
         var filling = Snapshot()
         filling.queues = [queue(depth: 10, capacity: 50)]
         #expect(warnings(for: filling, history: DashboardHistory()).map(\.text) == ["jobs will be full in 2.3 s: 30/s in, 12.5/s out"])
+        var draining = Snapshot()
+        draining.queues = [queue(depth: 40, capacity: 50)]
+        draining.queues[0].waitingProducers = 2
+        #expect(warnings(for: draining, history: DashboardHistory()).map(\.text) == ["jobs was full: 2 producers wait until it drains to 25"])
     }
 }

@@ -202,7 +202,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
 
     /// Processes messages one at a time until `stop()` (or cancellation of the calling
     /// task), then reports what was left in the mailbox as dead letters.
-    /// Suspends while the mailbox is empty, without polling.
+    /// Suspends while the mailbox is empty, without polling. Run it from one task only: it
+    /// is the mailbox's single consumer (and the only writer of its `taken` counter).
     /// - Emits: `.started`, `.processed` or `.failed` per message, `.stopped`.
     @inlinable
     public func run<B: ActorBehavior>(_ behavior: B) async where B.Message == Message {

@@ -20,6 +20,9 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
     for q in snapshot.queues where !q.isClosed {
         if q.depth >= q.capacity, q.waitingProducers > 0 {
             found.append(Warning(level: .bad, text: "\(q.name) full: \(q.waitingProducers) producers blocked (back-pressure)"))
+        } else if q.waitingProducers > 0 {
+            // Once full, producers are let in again at half capacity (BoundedQueue).
+            found.append(Warning(level: .warn, text: "\(q.name) was full: \(q.waitingProducers) producers wait until it drains to \(q.capacity / 2)"))
         } else if q.putPerSecond > q.gotPerSecond * 1.05, q.depth > 0 {
             let seconds = Double(q.capacity - q.depth) / (q.putPerSecond - q.gotPerSecond)
             found.append(Warning(level: .warn, text: "\(q.name) will be full in \(formatOne(seconds)) s: \(formatOne(q.putPerSecond))/s in, \(formatOne(q.gotPerSecond))/s out"))
