@@ -10,6 +10,15 @@ import Scenarios
 
 typealias Workload = ((any PatternObserver)?) async -> Void
 
+/// One engine workload: Sluice's side (also measured under observation) and its peers.
+struct Engine {
+    var name: String
+    var title: String
+    var operations: Int
+    var run: Workload
+    var peers: [(name: String, rate: () async -> Double)]
+}
+
 struct Row {
     var workload: String
     var sluice: Double
@@ -26,59 +35,58 @@ if options.only == nil {
 
 // MARK: engine against peers
 
+/// A peer measured once per session, however many rows compare with it.
+var peerRates: [String: Double] = [:]
+@MainActor
+func peer(_ key: String, _ operations: Int = items, _ body: () async -> Void) async -> Double {
+    if let known = peerRates[key] { return known }
+    let r = await measure(operations, body)
+    peerRates[key] = r
+    return r
+}
+
 /// The engine workloads, each also measured under observation below.
-let engine: [(name: String, operations: Int, run: Workload)] = [
-    ("queue 1/1", items, { await sluiceQueue(producers: 1, consumers: 1, observer: $0) }),
-    ("queue 4/4", items, { await sluiceQueue(producers: 4, consumers: 4, observer: $0) }),
-    ("mailbox", items, { await sluiceMailbox(observer: $0) }),
-    ("semaphore waiting", items, { await sluiceSemaphore(observer: $0) }),
-    ("semaphore tasks", items / 10, { await sluiceSemaphoreManyTasks(observer: $0) }),
-    ("progress stream", items, { await sluiceStream(observer: $0) }),
-    ("generator", items, { await sluiceGenerator(observer: $0) }),
-]
-let titles = [
-    "queue 1/1": "queue 1/1 (cap 1024, put/get/taskDone)",
-    "queue 4/4": "queue 4/4",
-    "mailbox": "mailbox: messages to one actor",
-    "semaphore waiting": "semaphore limit 3, 4 tasks, waiting acquires",
-    "semaphore tasks": "semaphore limit 3, \(items / 10) tasks x 1 permit",
-    "progress stream": "progress stream",
-    "generator": "generator (producer task, buffer 256)",
-]
-let peers: [String: [(String, () async -> Double)]] = [
-    "queue 1/1": [
-        ("AsyncStream", { await measure(items) { await asyncStreamQueue(producers: 1) } }),
-        ("AsyncChannel", { await measure(items) { await asyncChannelQueue(producers: 1, consumers: 1) } }),
-        ("actor queue", { await measure(items) { await naiveActorQueue(producers: 1, consumers: 1) } }),
+let engine: [Engine] = [
+    Engine(name: "queue 1/1", title: "queue 1/1 (cap 1024, put/get/taskDone)", operations: items,
+           run: { await sluiceQueue(producers: 1, consumers: 1, observer: $0) }, peers: [
+        ("AsyncStream", { await peer("AsyncStream 1/1") { await asyncStreamQueue(producers: 1) } }),
+        ("AsyncChannel", { await peer("AsyncChannel 1/1") { await asyncChannelQueue(producers: 1, consumers: 1) } }),
+        ("actor queue", { await peer("actor queue 1/1") { await naiveActorQueue(producers: 1, consumers: 1) } }),
         ("asyncio.Queue", { py["queue 1/1"] ?? .nan }),
-    ],
-    "queue 4/4": [
-        ("AsyncStream 4/1", { await measure(items) { await asyncStreamQueue(producers: 4) } }),
-        ("AsyncChannel", { await measure(items) { await asyncChannelQueue(producers: 4, consumers: 4) } }),
-        ("actor queue", { await measure(items) { await naiveActorQueue(producers: 4, consumers: 4) } }),
+    ]),
+    Engine(name: "queue 4/4", title: "queue 4/4", operations: items,
+           run: { await sluiceQueue(producers: 4, consumers: 4, observer: $0) }, peers: [
+        ("AsyncStream 4/1", { await peer("AsyncStream 4/1") { await asyncStreamQueue(producers: 4) } }),
+        ("AsyncChannel", { await peer("AsyncChannel 4/4") { await asyncChannelQueue(producers: 4, consumers: 4) } }),
+        ("actor queue", { await peer("actor queue 4/4") { await naiveActorQueue(producers: 4, consumers: 4) } }),
         ("asyncio.Queue", { py["queue 4/4"] ?? .nan }),
-    ],
-    "mailbox": [
-        ("actor method calls", { await measure(items) { await actorMethodChain() } }),
-        ("AsyncStream inbox", { await measure(items) { await asyncStreamMailbox() } }),
+    ]),
+    Engine(name: "mailbox", title: "mailbox: messages to one actor", operations: items,
+           run: { await sluiceMailbox(observer: $0) }, peers: [
+        ("actor method calls", { await peer("actor method calls") { await actorMethodChain() } }),
+        ("AsyncStream inbox", { await peer("AsyncStream inbox") { await asyncStreamMailbox() } }),
         ("asyncio actor", { py["actor messages"] ?? .nan }),
-    ],
-    "semaphore waiting": [
-        ("Mutex+continuations", { await measure(items) { await naiveSemaphore() } }),
+    ]),
+    Engine(name: "semaphore waiting", title: "semaphore limit 3, 4 tasks, waiting acquires", operations: items,
+           run: { await sluiceSemaphore(observer: $0) }, peers: [
+        ("Mutex+continuations", { await peer("naive semaphore") { await naiveSemaphore() } }),
         ("asyncio.Semaphore", { py["semaphore waiting"] ?? .nan }),
-    ],
-    "semaphore tasks": [
-        ("Mutex+continuations", { await measure(items / 10) { await naiveSemaphoreManyTasks() } }),
+    ]),
+    Engine(name: "semaphore tasks", title: "semaphore limit 3, \(items / 10) tasks x 1 permit", operations: items / 10,
+           run: { await sluiceSemaphoreManyTasks(observer: $0) }, peers: [
+        ("Mutex+continuations", { await peer("naive semaphore, tasks", items / 10) { await naiveSemaphoreManyTasks() } }),
         ("asyncio.Semaphore", { py["semaphore tasks"] ?? .nan }),
-    ],
-    "progress stream": [
-        ("AsyncStream", { await measure(items) { await asyncStreamItems() } }),
+    ]),
+    Engine(name: "progress stream", title: "progress stream", operations: items,
+           run: { await sluiceStream(observer: $0) }, peers: [
+        ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
         ("async generator (py)", { py["stream items"] ?? .nan }),
-    ],
-    "generator": [
-        ("AsyncStream", { await measure(items) { await asyncStreamItems() } }),
+    ]),
+    Engine(name: "generator", title: "generator (producer task, buffer 256)", operations: items,
+           run: { await sluiceGenerator(observer: $0) }, peers: [
+        ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
         ("async generator (py)", { py["stream items"] ?? .nan }),
-    ],
+    ]),
 ]
 
 if let observation = options.profile {
@@ -94,14 +102,14 @@ var observed: [String: [Observation: Double]] = [:]
 var spread: [String: Rate] = [:]
 for workload in engine where options.wants(workload.name) {
     print("measuring \(workload.name)...")
-    var row = Row(workload: titles[workload.name] ?? workload.name, sluice: 0, peers: [])
+    var row = Row(workload: workload.title, sluice: 0, peers: [])
     for observation in Observation.allCases {
         let r = await measureSpread(workload.operations) { await observation.run(workload.run) }
         observed[workload.name, default: [:]][observation] = r.median
         if observation == .none { spread[workload.name] = r }
     }
     row.sluice = observed[workload.name]?[Observation.none] ?? .nan
-    for (name, measurePeer) in peers[workload.name] ?? [] { row.peers.append((name, await measurePeer())) }
+    for (name, measurePeer) in workload.peers { row.peers.append((name, await measurePeer())) }
     rows[workload.name] = row
 }
 
@@ -132,7 +140,7 @@ for workload in engine {
     json.append("{\"workload\":\"\(row.workload)\",\"sluice\":\(json(row.sluice)),\"peers\":{\(peerJSON)}}")
 }
 
-let fold = options.wants("observer") || options.only == nil ? await foldCost() : nil
+let fold = options.wants("observer") ? await foldCost() : nil
 if !spread.isEmpty, options.runs > 1 {
     print("")
     print(pad("Sluice, run to run (\(options.runs) runs)", 46) + pad("slowest", 10) + pad("median", 10) + "fastest")
