@@ -73,7 +73,10 @@ soak: release
 # A package of its own (Benchmarks/), so the peers' dependencies stay out of Sluice's build.
 # BENCH_ARGS: e.g. --quick (one short run) or --only queue (for profiling).
 BENCH := Benchmarks/.build/release
+# The build plan is dropped first: SwiftPM does not notice a file added to Sluice (a path
+# dependency of Benchmarks/) and would build from its old list of sources.
 bench: deps
+	rm -f Benchmarks/.build/release.yaml
 	$(SWIFT) build -c release --package-path Benchmarks --product sluice-bench
 	$(SWIFT) build -c release --package-path Benchmarks --product sluice
 	$(BENCH)/sluice-bench --sluice $(BENCH)/sluice $(BENCH_ARGS)

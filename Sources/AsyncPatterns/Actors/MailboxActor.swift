@@ -8,12 +8,6 @@ public protocol ActorBehavior<Message>: Sendable {
     mutating func receive(_ envelope: Envelope<Message>, context: ActorContext<Message>) async throws
 }
 
-/// 64 bytes of nothing: keeps the stored properties around it on different cache lines.
-@usableFromInline struct CacheLinePadding: Sendable {
-    @usableFromInline let bytes: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
-    @inlinable init() {}
-}
-
 /// What a behaviour can do while handling a message: who it is, and send to its peers.
 public struct ActorContext<Message: Sendable>: Sendable {
     public let actor: MailboxActor<Message>

@@ -39,23 +39,26 @@ struct Emitter: Sendable {
     /// `stamp` is a time the caller already read with `stamp()` (0: read it now), so a
     /// queue operation reads the clock once for both its wait times and its events.
     @inlinable func queue(_ event: @autoclosure () -> QueueEvent, at stamp: UInt64 = 0) {
-        if isActive, let observer {
-            observer.observe(.queue(event(), source: source, at: stamp == 0 ? .now() : MonotonicInstant(nanoseconds: stamp)))
-        }
+        send(.queue(event(), source: source, at: stamp == 0 ? .now() : MonotonicInstant(nanoseconds: stamp)))
     }
     @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) {
-        if isActive, let observer { observer.observe(.semaphore(event(), source: source, at: .now())) }
+        send(.semaphore(event(), source: source, at: .now()))
     }
     @inlinable func actor(_ event: @autoclosure () -> ActorEvent) {
-        if isActive, let observer { observer.observe(.actor(event(), source: source, at: .now())) }
+        send(.actor(event(), source: source, at: .now()))
     }
     @inlinable func stream(_ event: @autoclosure () -> StreamEvent) {
-        if isActive, let observer { observer.observe(.stream(event(), source: source, at: .now())) }
+        send(.stream(event(), source: source, at: .now()))
     }
     @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) {
-        if isActive, let observer { observer.observe(.resource(event(), source: source, at: .now())) }
+        send(.resource(event(), source: source, at: .now()))
     }
     @inlinable func health(_ event: @autoclosure () -> HealthEvent) {
-        if isActive, let observer { observer.observe(.health(event(), source: source, at: .now())) }
+        send(.health(event(), source: source, at: .now()))
+    }
+
+    /// Builds the event (and reads the clock) only when someone observes.
+    @inlinable func send(_ event: @autoclosure () -> PatternEvent) {
+        if isActive, let observer { observer.observe(event()) }
     }
 }
