@@ -1,28 +1,26 @@
 import AsyncPatterns
 
-/// What a running scenario is given: the clock, the observer, live knobs, seeded
-/// randomness, and a transcript for `seed` runs.
+/// What a running scenario is given: the clock, the registry its patterns join, live knobs,
+/// seeded randomness, and a transcript for `seed` runs.
 public final class ScenarioContext: Sendable {
     public let preset: Preset
     public let clock: ScenarioClock
-    public let observer: any PatternObserver
+    public let registry: PatternRegistry
     public let knobs: KnobBoard
     /// The heartbeat every run has, so the Health pane can show loop lag for any scenario.
     public let lagMonitor: LoopLagMonitor
     private let random: Locked<SplitMix64>
     private let transcript: @Sendable (String) -> Void
-    private let notes: PatternID
 
-    public init(preset: Preset, clock: ScenarioClock, observer: any PatternObserver, knobs: KnobBoard,
+    public init(preset: Preset, clock: ScenarioClock, registry: PatternRegistry, knobs: KnobBoard,
                 seed: UInt64, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
         self.preset = preset
         self.clock = clock
-        self.observer = observer
+        self.registry = registry
         self.knobs = knobs
-        self.lagMonitor = LoopLagMonitor(interval: .milliseconds(50), name: "loop-lag", observer: observer)
+        self.lagMonitor = LoopLagMonitor(interval: .milliseconds(50), name: "loop-lag", registry: registry)
         self.random = Locked(SplitMix64(seed: seed))
         self.transcript = transcript
-        self.notes = PatternID(.health, "scenario")
     }
 
     /// A knob's current value.
@@ -33,7 +31,7 @@ public final class ScenarioContext: Sendable {
     /// Says what happened, like the tutorial's `print`: into the event log, and into the
     /// transcript that a headless `seed` run prints.
     public func say(_ line: String) {
-        observer.observe(.health(.note(line), source: notes, at: .now()))
+        registry.note(line, from: "scenario")
         transcript(line)
     }
 

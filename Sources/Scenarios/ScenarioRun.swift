@@ -15,7 +15,9 @@ public final class ScenarioRun: Sendable {
     /// Everything that a restart replaces.
     private struct Session: Sendable {
         let clock: ScenarioClock
-        let observer: AggregatingObserver
+        let registry: PatternRegistry
+        let log: EventLog
+        let subscription: EventSubscription
         let knobs: KnobBoard
         let context: ScenarioContext
         let task: Task<Void, Never>
@@ -47,9 +49,11 @@ public final class ScenarioRun: Sendable {
 
     private func makeSession(values: [String: Double], speed: Double, generation: Int) -> Session {
         let clock = ScenarioClock(speed: speed)
-        let observer = AggregatingObserver(logCapacity: logCapacity, timeSource: { clock.elapsed })
+        let registry = PatternRegistry(timeSource: { clock.elapsed })
+        let log = EventLog(capacity: logCapacity)
+        let subscription = registry.subscribe(log, interest: .notable)
         let knobs = KnobBoard(specs: scenario.knobs, values: values)
-        let context = ScenarioContext(preset: preset, clock: clock, observer: observer, knobs: knobs,
+        let context = ScenarioContext(preset: preset, clock: clock, registry: registry, knobs: knobs,
                                       seed: seed, transcript: transcript)
         let scenario = self.scenario
         status.withLock { $0 = (generation, .running) }
@@ -67,7 +71,8 @@ public final class ScenarioRun: Sendable {
                 if s.generation == generation { s.status = outcome }
             }
         }
-        return Session(clock: clock, observer: observer, knobs: knobs, context: context, task: task, generation: generation)
+        return Session(clock: clock, registry: registry, log: log, subscription: subscription, knobs: knobs, context: context,
+                       task: task, generation: generation)
     }
 
     private var current: Session { session.withLock { $0! } }
@@ -85,8 +90,19 @@ public final class ScenarioRun: Sendable {
     public var elapsed: Duration { current.clock.elapsed }
     public var speed: Double { current.clock.speed }
 
-    /// What the patterns look like now.
-    public func snapshot() -> Snapshot { current.observer.snapshot() }
+    /// What the patterns look like now, with the events the log kept.
+    public func snapshot() -> Snapshot {
+        let session = current
+        var snapshot = session.registry.snapshot()
+        session.log.fill(&snapshot)
+        return snapshot
+    }
+
+    /// Every event (`true`: each item put and got, which costs the scenario a little per
+    /// operation) or only notable ones (the default) from now on.
+    public func setAllEvents(_ all: Bool) {
+        current.subscription.setInterest(all ? .all : .notable)
+    }
 
     /// Holds every sleeper and stops scenario time; tasks stop at their next clock await.
     public func pause() {

@@ -95,7 +95,7 @@ public struct RunSummary: Sendable {
                          ("failed", .int(r.failed)), ("open", .int(r.open))])
             })),
             ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
-            ("events_total", .int(s.totalEvents)),
+            ("operations_total", .int(s.operations)),
             ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
         ])
     }
@@ -103,7 +103,7 @@ public struct RunSummary: Sendable {
     /// A few lines for people.
     public var text: String {
         let s = snapshot
-        var lines = ["\(scenario) (\(preset.rawValue)): \(statusLine) \(formatDecimal(elapsedSeconds)) s, \(s.totalEvents) events"]
+        var lines = ["\(scenario) (\(preset.rawValue)): \(statusLine) \(formatDecimal(elapsedSeconds)) s, \(s.operations) operations"]
         for q in s.queues {
             lines.append("  queue \(q.name): capacity \(q.capacity), put \(q.put), got \(q.got), done \(q.done), max depth \(q.maxDepth), left \(q.depth)")
         }
@@ -147,7 +147,7 @@ public func describe(_ event: PatternEvent) -> String {
     case .queue(let e, _, _):
         switch e {
         case .put(let g): return "\(who): put (depth \(g.depth))"
-        case .got(let g, _): return "\(who): got (depth \(g.depth))"
+        case .got(let g): return "\(who): got (depth \(g.depth))"
         case .producerBlocked(let g): return "\(who): producer blocked, queue full (\(g.waitingProducers) waiting)"
         case .consumerBlocked(let g): return "\(who): consumer waiting, queue empty (\(g.waitingConsumers) waiting)"
         case .waiterAbandoned(_, let producer): return "\(who): a waiting \(producer ? "put" : "get") gave up"
@@ -157,7 +157,7 @@ public func describe(_ event: PatternEvent) -> String {
         }
     case .semaphore(let e, _, _):
         switch e {
-        case .acquired(let g, _): return "\(who): acquired (\(g.inUse)/\(g.limit) in use)"
+        case .acquired(let g): return "\(who): acquired (\(g.inUse)/\(g.limit) in use)"
         case .released(let g): return "\(who): released (\(g.inUse)/\(g.limit) in use)"
         case .waiting(let g): return "\(who): waiting for a permit (\(g.waiting) in line)"
         case .waiterAbandoned: return "\(who): a waiter gave up"
@@ -166,7 +166,7 @@ public func describe(_ event: PatternEvent) -> String {
     case .actor(let e, _, _):
         switch e {
         case .enqueued(let d): return "\(who): message queued (mailbox \(d))"
-        case .processed(let d, let ns): return "\(who): processed in \(formatDecimal(Double(ns) / 1e6)) ms (mailbox \(d))"
+        case .processed(let d): return "\(who): processed (mailbox \(d))"
         case .deadLetter(let to, let reason): return "\(who): DEAD LETTER to \(to) (\(reason.rawValue))"
         case .senderBlocked(let d): return "\(who): sender blocked, mailbox full (\(d))"
         case .started: return "\(who): started"
@@ -179,6 +179,7 @@ public func describe(_ event: PatternEvent) -> String {
         case .consumed(let n, let t): return "\(who): consumed \(n)\(t.map { "/\($0)" } ?? "")"
         case .finished(let n): return "\(who): finished after \(n)"
         case .failed(let n): return "\(who): failed after \(n)"
+        case .stoppedEarly(let n): return "\(who): consumer stopped after \(n)"
         }
     case .resource(let e, _, _):
         switch e {

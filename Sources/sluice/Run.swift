@@ -35,7 +35,7 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "With --headless: print the summary as one JSON object.")
     var json = false
 
-    @Flag(help: "With --headless: print a line to stderr every second: time, events, events/s, resident memory.")
+    @Flag(help: "With --headless: print a line to stderr every second: time, operations, operations/s, resident memory.")
     var progress = false
 
     @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
@@ -100,9 +100,9 @@ struct Run: AsyncParsableCommand {
         var lastEvents = 0
         while !run.isFinished {
             if progress, ContinuousClock.now - lastReport >= .seconds(1) {
-                let events = run.snapshot().totalEvents
+                let events = run.snapshot().operations
                 let seconds = (ContinuousClock.now - lastReport).seconds
-                printError("progress t=\(formatSeconds(ContinuousClock.now - start)) events=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())")
+                printError("progress t=\(formatSeconds(ContinuousClock.now - start)) ops=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())")
                 lastReport = ContinuousClock.now
                 lastEvents = events
             }

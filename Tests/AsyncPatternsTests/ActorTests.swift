@@ -6,11 +6,11 @@ import Testing
     /// The tutorial's actor example: counter1 sends "increment" to itself (not its own peer:
     /// a dead letter), `{value: 5}` to counter2, counter2 tells the logger it is done.
     @Test func tutorialCounterAndLogger() async throws {
-        let observer = AggregatingObserver()
-        let counter1 = MailboxActor<TutorialMessage>(name: "counter1", observer: observer)
-        let counter2 = MailboxActor<TutorialMessage>(name: "counter2", observer: observer)
-        let logger = MailboxActor<TutorialMessage>(name: "logger", observer: observer)
-        MailboxActor.connect([counter1, counter2, logger])
+        let registry = PatternRegistry()
+        let directory = ActorDirectory<TutorialMessage>()
+        let counter1 = MailboxActor<TutorialMessage>(name: "counter1", directory: directory, registry: registry)
+        let counter2 = MailboxActor<TutorialMessage>(name: "counter2", directory: directory, registry: registry)
+        let logger = MailboxActor<TutorialMessage>(name: "logger", directory: directory, registry: registry)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await counter1.run(CounterBehavior()) }
             group.addTask { await counter2.run(CounterBehavior()) }
@@ -24,7 +24,7 @@ import Testing
             for a in [counter1, counter2, logger] { a.stop() }
             try await group.waitForAll()
         }
-        let snap = observer.snapshot()
+        let snap = registry.snapshot()
         #expect(snap.actor("counter1")?.deadLetters == 1)
         #expect(snap.actor("counter1")?.recentDeadLetters == ["counter1: unknown recipient"])
         #expect(snap.actor("counter2")?.processed == 2)
@@ -42,8 +42,8 @@ import Testing
     }
 
     @Test func boundedMailboxWaitsOrFailsAtTheSendersChoice() async throws {
-        let observer = AggregatingObserver()
-        let slow = MailboxActor<TutorialMessage>(name: "slow", mailboxCapacity: 2, observer: observer)
+        let registry = PatternRegistry()
+        let slow = MailboxActor<TutorialMessage>(name: "slow", mailboxCapacity: 2, registry: registry)
         try await slow.tell(.increment)
         try await slow.tell(.increment)
         await #expect(throws: MailboxFull.self) { try await slow.tell(.increment, ifFull: .fail) }
@@ -54,7 +54,7 @@ import Testing
         #expect(try await slow.ask(.getCount) == .count(12))
         slow.stop()
         await run.value
-        #expect(observer.snapshot().actor("slow")?.deadLetters == 1)
+        #expect(registry.snapshot().actor("slow")?.deadLetters == 1)
     }
 
     /// Stopping with a full mailbox: the message in progress finishes, every other one is
@@ -67,9 +67,9 @@ import Testing
                 try? await gate.sleep(for: .seconds(1))
             }
         }
-        let observer = AggregatingObserver()
+        let registry = PatternRegistry()
         let gate = ManualClock()
-        let actor = MailboxActor<TutorialMessage>(name: "a", observer: observer)
+        let actor = MailboxActor<TutorialMessage>(name: "a", registry: registry)
         for _ in 0..<50 { try await actor.tell(.increment) }
         let asked = Task { try await actor.ask(.getCount) }
         while actor.stats.mailboxDepth < 51 { await Task.yield() }
@@ -80,7 +80,7 @@ import Testing
         await run.value
         await #expect(throws: ActorStopped.self) { try await asked.value }
         await #expect(throws: ActorStopped.self) { try await actor.tell(.increment) }
-        let snap = observer.snapshot().actor("a")
+        let snap = registry.snapshot().actor("a")
         #expect(snap?.processed == 1)
         #expect(snap?.deadLetters == 51)  // 50 queued (49 + the ask) + the late tell
         #expect(actor.stats.mailboxDepth == 0)

@@ -33,11 +33,11 @@ import Testing
         _ = m.suspendProducer(id: a, element: 2, token: "p2", isCancelled: false, now: 0)
         guard case .mustWait(let b) = m.put(3, now: 0) else { Issue.record(); return }
         _ = m.suspendProducer(id: b, element: 3, token: "p3", isCancelled: false, now: 0)
-        guard case .item(let e, _, let g, let admitted) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(let e, let g, let admitted) = m.get(now: 0) else { Issue.record(); return }
         #expect(e == 1 && admitted == ["p2"] && g.depth == 1 && g.waitingProducers == 1)
-        guard case .item(let e2, _, _, let admitted2) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(let e2, _, let admitted2) = m.get(now: 0) else { Issue.record(); return }
         #expect(e2 == 2 && admitted2 == ["p3"])
-        guard case .item(let e3, _, _, let admitted3) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(let e3, _, let admitted3) = m.get(now: 0) else { Issue.record(); return }
         #expect(e3 == 3 && admitted3.isEmpty && m.putCount == 3 && m.gotCount == 3)
     }
 
@@ -48,14 +48,14 @@ import Testing
             guard case .mustWait(let id) = m.put(i, now: 0) else { Issue.record(); return }
             _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
         }
-        guard case .item(1, _, let g1, let none) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(1, let g1, let none) = m.get(now: 0) else { Issue.record(); return }
         #expect(none.isEmpty && g1.depth == 3 && g1.waitingProducers == 2)
         // Room, but producers wait: a newcomer queues behind them instead of barging in.
         guard case .mustWait = m.put(7, now: 0) else { Issue.record("expected FIFO among producers"); return }
-        guard case .item(2, _, let g2, let both) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(2, let g2, let both) = m.get(now: 0) else { Issue.record(); return }
         #expect(both == ["p5", "p6"] && g2.depth == 4 && g2.waitingProducers == 0)
         var order: [Int] = []
-        while case .item(let e, _, _, _) = m.get(now: 0) { order.append(e) }
+        while case .item(let e, _, _) = m.get(now: 0) { order.append(e) }
         #expect(order == [3, 4, 5, 6] && m.putCount == 6)
     }
 
@@ -97,7 +97,7 @@ import Testing
         #expect(second == nil)  // already gone: a second cancel is a no-op
         #expect(m.producers.map(\.token) == ["p1", "p3"])
         var got: [Int] = []
-        while case .item(let e, _, _, _) = m.get(now: 0) { got.append(e) }
+        while case .item(let e, _, _) = m.get(now: 0) { got.append(e) }
         #expect(got == [0, 1, 3])  // the abandoned item 2 was never put
         #expect(m.putCount == 3)
     }
@@ -127,7 +127,7 @@ import Testing
         let again = m.close()
         #expect(again.wasOpen == false)
         guard case .closed = m.put(3, now: 0) else { Issue.record(); return }
-        guard case .item(1, _, _, let none) = m.get(now: 0), none.isEmpty else { Issue.record("drains what is left"); return }
+        guard case .item(1, _, let none) = m.get(now: 0), none.isEmpty else { Issue.record("drains what is left"); return }
         guard case .closed = m.get(now: 0) else { Issue.record("then closed"); return }
     }
 
@@ -170,9 +170,9 @@ import Testing
         #expect(grown.producers == ["p2", "p3"] && grown.gauges.depth == 3 && grown.gauges.waitingProducers == 1)
         let shrunk = m.setCapacity(1, now: 0)
         #expect(shrunk.producers.isEmpty && m.depth == 3)  // nothing dropped
-        guard case .item(1, _, _, let a1) = m.get(now: 0), a1.isEmpty else { Issue.record("depth 2 >= capacity 1: no admission"); return }
-        guard case .item(2, _, _, let a2) = m.get(now: 0), a2.isEmpty else { Issue.record(); return }
-        guard case .item(3, _, _, ["p4"]) = m.get(now: 0) else { Issue.record("below capacity again: p4 admitted"); return }
+        guard case .item(1, _, let a1) = m.get(now: 0), a1.isEmpty else { Issue.record("depth 2 >= capacity 1: no admission"); return }
+        guard case .item(2, _, let a2) = m.get(now: 0), a2.isEmpty else { Issue.record(); return }
+        guard case .item(3, _, ["p4"]) = m.get(now: 0) else { Issue.record("below capacity again: p4 admitted"); return }
         #expect(m.putCount == 4)
     }
 }

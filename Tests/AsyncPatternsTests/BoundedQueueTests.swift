@@ -162,13 +162,13 @@ import Testing
     }
 
     @Test func eventsReachTheObserver() async throws {
-        let observer = AggregatingObserver()
-        let q = BoundedQueue<Int>(capacity: 2, name: "jobs", observer: observer)
+        let registry = PatternRegistry()
+        let q = BoundedQueue<Int>(capacity: 2, name: "jobs", registry: registry)
         try await q.put(1)
         try await q.put(2)
         _ = try await q.get()
         try q.taskDone()
-        let snap = observer.snapshot().queue("jobs")
+        let snap = registry.snapshot().queue("jobs")
         #expect(snap?.put == 2 && snap?.got == 1 && snap?.done == 1 && snap?.depth == 1 && snap?.capacity == 2)
         #expect(snap?.wait.count == 1)
     }

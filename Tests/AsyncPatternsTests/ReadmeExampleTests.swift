@@ -4,8 +4,8 @@ import AsyncPatterns
 /// The README's library example, verbatim in spirit: it must compile and do what it says.
 @Suite struct ReadmeExampleTests {
     @Test func queueExampleProcessesFifteenJobs() async throws {
-        let observer = AggregatingObserver()
-        let queue = BoundedQueue<String>(capacity: 10, name: "jobs", observer: observer)
+        let registry = PatternRegistry()
+        let queue = BoundedQueue<String>(capacity: 10, name: "jobs", registry: registry)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {  // a consumer
@@ -19,6 +19,6 @@ import AsyncPatterns
             queue.close()
             try await group.waitForAll()
         }
-        #expect(observer.snapshot().queue("jobs")!.got == 15)
+        #expect(registry.snapshot().queue("jobs")!.got == 15)
     }
 }

@@ -16,10 +16,10 @@ import Testing
     }
 
     @Test func progressStreamReportsProducedConsumedAndFinished() async throws {
-        let observer = AggregatingObserver()
+        let registry = PatternRegistry()
         let clock = ManualClock()
         let stream = ProgressStream(["a", "b", "c", "d", "e"], delay: .milliseconds(100), clock: clock,
-                                    name: "data", observer: observer)
+                                    name: "data", registry: registry)
         let reader = Task { try await stream.map { $0.uppercased() }.collect() }
         for _ in 0..<5 {
             await clock.waitForSleepers(1)
@@ -27,7 +27,7 @@ import Testing
         }
         #expect(try await reader.value == ["A", "B", "C", "D", "E"])
         #expect(clock.now.offset == .milliseconds(500))
-        let snap = observer.snapshot().stream("data")
+        let snap = registry.snapshot().stream("data")
         #expect(snap?.produced == 5 && snap?.consumed == 5 && snap?.total == 5 && snap?.isFinished == true)
         #expect(snap?.fraction == 1)
     }
@@ -88,15 +88,15 @@ import Testing
 
     @Test func generatorErrorsReachTheConsumer() async throws {
         struct Broken: Error {}
-        let observer = AggregatingObserver()
-        let gen = AsyncGenerator<Int>(total: 3, name: "g", observer: observer) { yield in
+        let registry = PatternRegistry()
+        let gen = AsyncGenerator<Int>(total: 3, name: "g", registry: registry) { yield in
             try await yield(1)
             throw Broken()
         }
         var got: [Int] = []
         await #expect(throws: Broken.self) { for try await x in gen { got.append(x) } }
         #expect(got == [1])
-        #expect(observer.snapshot().stream("g")?.isFailed == true)
+        #expect(registry.snapshot().stream("g")?.isFailed == true)
     }
 }
 
@@ -104,8 +104,8 @@ import Testing
     struct Boom: Error {}
 
     @Test func closeRunsOnSuccessErrorAndCancellationAndTheBodyErrorIsRethrown() async throws {
-        let observer = AggregatingObserver()
-        let scope = ResourceScope(name: "db", observer: observer)
+        let registry = PatternRegistry()
+        let scope = ResourceScope(name: "db", registry: registry)
         let closes = Counter()
         let clock = ManualClock()
         let close: @Sendable (Int) async throws -> Void = { _ in
@@ -122,7 +122,7 @@ import Testing
         #expect(closes.load == 3)  // not for the failed open
         let stats = scope.stats
         #expect(stats.opened == 3 && stats.closed == 3 && stats.failed == 2 && stats.openFailed == 1 && stats.open == 0)
-        let snap = observer.snapshot().resource("db")
+        let snap = registry.snapshot().resource("db")
         #expect(snap?.opened == 3 && snap?.closed == 3 && snap?.failed == 2 && snap?.open == 0 && snap?.closing == 0)
     }
 
@@ -171,27 +171,3 @@ import Testing
     }
 }
 
-@Suite struct ObserverTests {
-    @Test func eventLogIsBoundedAndCountsWhatItDropped() {
-        let observer = AggregatingObserver(logCapacity: 10)
-        let id = PatternID(.health, "t")
-        for i in 0..<1_000 { observer.observe(.health(.note("n\(i)"), source: id, at: .now())) }
-        let snap = observer.snapshot()
-        #expect(snap.recentEvents.count == 10 && snap.droppedEvents == 990 && snap.totalEvents == 1_000)
-        #expect(snap.health.notes.count == 20)
-    }
-
-    @Test func ratesFollowTheTimeSource() {
-        let now = ManualClock()
-        let observer = AggregatingObserver(timeSource: { now.now.offset })
-        let id = PatternID(.queue, "q")
-        let g = QueueGauges(depth: 1, waitingProducers: 0, waitingConsumers: 0)
-        _ = observer.snapshot()
-        for _ in 0..<50 { observer.observe(.queue(.put(g), source: id, at: .now())) }
-        _ = observer.snapshot()  // anchors the queue's meter at 50 puts
-        for _ in 0..<100 { observer.observe(.queue(.put(g), source: id, at: .now())) }
-        now.advance(by: .seconds(2))
-        #expect(observer.snapshot().queue("q")?.putPerSecond == 50)  // 100 puts in 2 s
-        #expect(observer.snapshot().queue("q")?.putPerSecond == 50)  // time stood still: held
-    }
-}

@@ -128,7 +128,10 @@ final class RecordingObserver: PatternObserver {
         let seed = stressSeed() &+ UInt64(round)
         var rng = TestRandom(seed)
         let observer = RecordingObserver()
-        let sem = AsyncSemaphore(limit: Int.random(in: 0...4, using: &rng), observer: observer)
+        let registry = PatternRegistry()
+        let subscription = registry.subscribe(observer, interest: .all)
+        defer { subscription.cancel() }
+        let sem = AsyncSemaphore(limit: Int.random(in: 0...4, using: &rng), registry: registry)
         let workers = (0..<200).map { w in
             Task {
                 var r = TestRandom(seed &+ UInt64(w) &* 31)
@@ -162,7 +165,7 @@ final class RecordingObserver: PatternObserver {
         let stats = sem.stats
         #expect(stats.inUse == 0 && stats.waiting == 0, "seed \(seed): \(stats)")
         let grants = observer.events.withLock { $0 }.compactMap { e -> SemaphoreGauges? in
-            if case .semaphore(.acquired(let g, _), _, _) = e { return g }
+            if case .semaphore(.acquired(let g), _, _) = e { return g }
             return nil
         }
         #expect(grants.count == stats.acquired, "seed \(seed)")
@@ -175,8 +178,8 @@ final class RecordingObserver: PatternObserver {
     func actorsStoppedWithFullMailboxesLoseNothing(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
         var rng = TestRandom(seed)
-        let observer = AggregatingObserver()
-        let actors = (0..<4).map { MailboxActor<TutorialMessage>(name: "a\($0)", mailboxCapacity: Int.random(in: 1...16, using: &rng), observer: observer) }
+        let registry = PatternRegistry()
+        let actors = (0..<4).map { MailboxActor<TutorialMessage>(name: "a\($0)", mailboxCapacity: Int.random(in: 1...16, using: &rng), registry: registry) }
         let runs = actors.map { a in Task { await a.run(CounterBehavior()) } }
         let attempts = Counter()
         let senders = (0..<6).map { s in
@@ -198,7 +201,7 @@ final class RecordingObserver: PatternObserver {
         for a in actors { a.stop() }
         for s in senders { await s.value }
         for r in runs { await r.value }
-        let snap = observer.snapshot()
+        let snap = registry.snapshot()
         let processed = snap.actors.reduce(0) { $0 + $1.processed }
         let dead = snap.actors.reduce(0) { $0 + $1.deadLetters }
         #expect(processed + dead == attempts.load, "seed \(seed): \(attempts.load) sent, \(processed) processed, \(dead) dead letters")

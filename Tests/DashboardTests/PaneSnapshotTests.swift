@@ -135,7 +135,7 @@ import Testing
         #expect(HealthPane(health: HealthSnapshot(), lagHistory: [], warnings: [], glyphs: a).rendered(width: 20, height: 3).lines[1] == "|all clear         |")
 
         let id = PatternID(.health, "scenario")
-        let events = (0..<5).map { PatternEvent.health(.note("note \($0)"), source: id, at: .now()) }
+        let events = (0..<5).map { PatternEvent.health(.note(text: "note \($0)"), source: id, at: .now()) }
         let log = EventLogPane(events: events, dropped: 10, glyphs: a).rendered(width: 40, height: 5).lines
         #expect(log == [
             "+ Events (all) ------------------------+",

@@ -29,6 +29,7 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
     @Test func lowerPermitLimitBoundsNewGrants() async throws {
         let run = ScenarioRun(SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
                               speed: 10, logCapacity: 100_000)
+        run.setAllEvents(true)
         try await eventually("4 permits in use") { run.snapshot().semaphore("permits")?.maxInUse == 4 }
         run.setKnob("permits", to: 1)
         try await eventually("in use falls to the new limit") { (run.snapshot().semaphore("permits")?.inUse ?? 9) <= 1 }
@@ -40,7 +41,7 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
         let snap = run.snapshot()
         let later = snap.recentEvents.suffix(logged(snap) - mark)
         let grants = later.compactMap { event -> Int? in
-            if case .semaphore(.acquired(let g, _), _, _) = event { return g.inUse }
+            if case .semaphore(.acquired(let g), _, _) = event { return g.inUse }
             return nil
         }
         #expect(!grants.isEmpty)

@@ -6,14 +6,12 @@ public struct Envelope<Message: Sendable>: Sendable {
     public let sender: String?
     public let message: Message
     @usableFromInline let reply: ReplySlot<Message>?
-    @usableFromInline let enqueuedAt: UInt64
 
     @inlinable
-    init(sender: String?, message: Message, reply: ReplySlot<Message>?, enqueuedAt: UInt64) {
+    init(sender: String?, message: Message, reply: ReplySlot<Message>?) {
         self.sender = sender
         self.message = message
         self.reply = reply
-        self.enqueuedAt = enqueuedAt
     }
 
     /// True when the sender waits for a reply (`ask`).

@@ -17,28 +17,29 @@ public struct ActorContext<Message: Sendable>: Sendable {
 
     public var name: String { actor.name }
 
-    /// Sends to a peer by name (the tutorial's `send(to, content)`).
+    /// Sends to a peer by name (the tutorial's `send(to, content)`), looked up in the
+    /// actor's directory. An actor is not its own peer: a send to its own name is a dead
+    /// letter, as in the tutorial.
     ///
-    /// An unknown name, a stopped peer or (with `.fail`) a full mailbox makes the message
-    /// a dead letter: reported as `.deadLetter`, never silently dropped.
+    /// An unknown name, a stopped peer, (with `.fail`) a full mailbox, or the sender's own
+    /// cancellation while it waits for room makes the message a dead letter, reported once
+    /// as `.deadLetter`: by the recipient when it exists, else by the sender.
     /// - Suspends: while the peer's bounded mailbox is full, with `.wait`.
     /// - Returns: whether the message was delivered.
     @discardableResult
     public func send(to peer: String, _ message: Message, ifFull: MailboxActor<Message>.FullPolicy = .wait) async -> Bool {
-        guard let target = actor.peer(named: peer) else {
+        guard peer != name, let target = actor.directory?.actor(named: peer) else {
             actor.reportDeadLetter(to: peer, reason: .unknownRecipient)
             return false
         }
         do {
             try await target.tell(message, from: name, ifFull: ifFull)
             return true
-        } catch let error as MailboxFull {
-            actor.reportDeadLetter(to: error.name, reason: .mailboxFull)
-        } catch let error as ActorStopped {
-            actor.reportDeadLetter(to: error.name, reason: .stopped)
+        } catch is MailboxFull {
+        } catch is ActorStopped {
+            // Both reported by the recipient already.
         } catch {
-            // Cancelled while waiting for room: the message was not delivered.
-            actor.reportDeadLetter(to: peer, reason: .stopped)
+            actor.reportDeadLetter(to: peer, reason: .senderCancelled)
         }
         return false
     }
@@ -50,8 +51,11 @@ public struct ActorContext<Message: Sendable>: Sendable {
 /// suspended on its mailbox: it never polls. The mailbox may be bounded: a send then waits
 /// for room or fails, the sender's choice. `stop()` lets the message being processed
 /// finish; messages still queued are reported as dead letters and their asks fail.
-/// Emits `ActorEvent`s: enqueued, processed (with processing time), dead letters.
-public final class MailboxActor<Message: Sendable>: Sendable {
+/// Actors find each other by name through a shared `ActorDirectory`, not a copy of every
+/// peer in every actor. The actor keeps its own numbers (`stats`, and a sample of processing
+/// times in its registry's snapshots) and emits `ActorEvent`s (enqueued, processed, dead
+/// letters, …) only to those who subscribe to its registry.
+public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
     /// What a send does when a bounded mailbox is full.
     public enum FullPolicy: Sendable {
         /// Suspend until there is room (back-pressure).
@@ -63,11 +67,20 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     public let name: String
     /// The mailbox bound; nil when unbounded.
     public let mailboxCapacity: Int?
+    /// Where it finds its peers by name (and where they find it); nil: it sends to nobody.
+    public let directory: ActorDirectory<Message>?
     @usableFromInline let mailbox: BoundedQueue<Envelope<Message>>
     @usableFromInline let emit: Emitter
-    private let peers = Locked<[String: MailboxActor<Message>]>([:])
     @usableFromInline let stopping = Atomic<Bool>(false)
     @usableFromInline let deadLetters = Atomic<Int>(0)
+    @usableFromInline let failed = Atomic<Int>(0)
+    @usableFromInline let blockedSends = Atomic<Int>(0)
+    /// The deepest the mailbox was seen by the run loop (its only writer).
+    @usableFromInline let maxDepth = Atomic<Int>(0)
+    /// Processing times of a sample of messages; made on the first sample, so an idle
+    /// actor keeps none.
+    @usableFromInline let processing = Locked<LatencyDistribution?>(nil)
+    private let recentDeadLetters = Locked<[String]>([])
     // The mailbox depth is `sent - taken`: senders count up one counter, the run loop (the
     // only writer of the other two) stores its own. Padding keeps the three groups on cache
     // lines of their own (Swift lays out stored properties in order), so a busy sender and
@@ -86,40 +99,37 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// - Parameters:
     ///   - name: the name peers address it by.
     ///   - mailboxCapacity: nil for an unbounded mailbox, else at least 1.
-    ///   - observer: receives `ActorEvent`s.
-    public init(name: String, mailboxCapacity: Int? = nil, observer: (any PatternObserver)? = nil) {
+    ///   - directory: joins it (replacing an actor of the same name) until it stops.
+    ///   - registry: where the actor is listed until it stops (nil: nowhere); its
+    ///     subscribers get the actor's events.
+    public init(name: String, mailboxCapacity: Int? = nil, directory: ActorDirectory<Message>? = nil,
+                registry: PatternRegistry? = .shared) {
         precondition(mailboxCapacity.map { $0 >= 1 } ?? true, "a mailbox bound must be at least 1")
         self.name = name
         self.mailboxCapacity = mailboxCapacity
-        mailbox = BoundedQueue(capacity: mailboxCapacity ?? Int.max, name: name)
-        emit = Emitter(observer, PatternID(.actor, name))
+        self.directory = directory
+        mailbox = BoundedQueue(capacity: mailboxCapacity ?? Int.max, name: name, registry: nil)
+        emit = Emitter(registry, PatternID(.actor, name))
+        directory?.add(self)
+        emit.register(self)
     }
 
-    // MARK: peers
+    deinit { emit.retire(.actor(snapshot())) }
 
-    /// Makes `other` reachable by its name from this actor's context.
-    public func addPeer(_ other: MailboxActor<Message>) {
-        peers.withLock { $0[other.name] = other }
-    }
+    func read() -> PatternReading { .actor(snapshot()) }
 
-    /// Forgets the peer registered under `name`; later sends to it are dead letters.
-    public func removePeer(named name: String) {
-        peers.withLock { _ = $0.removeValue(forKey: name) }
-    }
-
-    /// The peer registered under `name`, if any.
-    public func peer(named name: String) -> MailboxActor<Message>? {
-        peers.withLock { $0[name] }
-    }
-
-    /// Names of the registered peers, sorted.
-    public var peerNames: [String] { peers.withLock { $0.keys.sorted() } }
-
-    /// Registers every actor as a peer of every other (not of itself), as the tutorial does.
-    public static func connect(_ actors: [MailboxActor<Message>]) {
-        for a in actors {
-            for b in actors where a !== b { a.addPeer(b) }
-        }
+    private func snapshot() -> ActorSnapshot {
+        var a = ActorSnapshot(name: name)
+        a.mailboxDepth = currentDepth
+        a.maxMailboxDepth = max(a.mailboxDepth, maxDepth.load(ordering: .relaxed))
+        a.processed = processed.load(ordering: .relaxed)
+        a.failed = failed.load(ordering: .relaxed)
+        a.deadLetters = deadLetters.load(ordering: .relaxed)
+        a.blockedSends = blockedSends.load(ordering: .relaxed)
+        a.isStopped = stopping.load(ordering: .relaxed)
+        a.processing = processing.withLock { $0?.percentiles() } ?? Percentiles()
+        a.recentDeadLetters = recentDeadLetters.withLock { $0 }
+        return a
     }
 
     // MARK: sending
@@ -141,7 +151,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// - Emits: `.enqueued`, or `.senderBlocked` when it waits, or `.deadLetter`.
     @inlinable
     public func tell(_ message: Message, from sender: String? = nil, ifFull: FullPolicy = .wait) async throws {
-        try await deliver(Envelope(sender: sender, message: message, reply: nil, enqueuedAt: emit.stamp()), ifFull: ifFull)
+        try await deliver(Envelope(sender: sender, message: message, reply: nil), ifFull: ifFull)
     }
 
     /// Sends `message` and suspends until the actor replies with `Envelope.respond`
@@ -150,7 +160,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     ///   stopped first, and what `tell` throws.
     public func ask(_ message: Message, from sender: String? = nil) async throws -> Message {
         let slot = ReplySlot<Message>()
-        try await deliver(Envelope(sender: sender, message: message, reply: slot, enqueuedAt: emit.stamp()), ifFull: .wait)
+        try await deliver(Envelope(sender: sender, message: message, reply: slot), ifFull: .wait)
         return try await slot.wait()
     }
 
@@ -167,6 +177,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         do {
             if try !mailbox.tryPut(envelope) {
                 guard ifFull == .wait else { throw MailboxFull(name: name) }
+                blockedSends.wrappingAdd(1, ordering: .relaxed)
                 emit.actor(.senderBlocked(depth: currentDepth - 1))
                 try await mailbox.put(envelope)
             }
@@ -189,6 +200,10 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     @usableFromInline
     func reportDeadLetter(to recipient: String, reason: DeadLetterReason) {
         deadLetters.wrappingAdd(1, ordering: .relaxed)
+        recentDeadLetters.withLock { list in
+            if list.count == 5 { list.removeFirst() }
+            list.append("\(recipient): \(reason.rawValue)")
+        }
         emit.actor(.deadLetter(to: recipient, reason: reason))
     }
 
@@ -212,6 +227,9 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         var next = 0
         var takenCount = taken.load(ordering: .relaxed)
         var processedCount = processed.load(ordering: .relaxed)
+        var deepest = maxDepth.load(ordering: .relaxed)
+        let timed = emit.registry != nil
+        var sampler = LatencySampler()
         emit.actor(.started)
         while !stopping.load(ordering: .acquiring) {
             if next == batch.count {
@@ -222,30 +240,48 @@ public final class MailboxActor<Message: Sendable>: Sendable {
                 } catch {
                     break  // closed by stop(), or the run task was cancelled
                 }
+                // Once per batch: reading the senders' counter pulls their cache line over.
+                let depth = currentDepth
+                if depth > deepest {
+                    deepest = depth
+                    maxDepth.store(depth, ordering: .relaxed)
+                }
             }
             let envelope = batch[next]
             next += 1
             takenCount &+= 1
             taken.store(takenCount, ordering: .relaxed)
-            let start = emit.stamp()
+            let start = timed && sampler.tick() ? monotonicNanoseconds() : 0
             do {
                 try await behavior.receive(envelope, context: context)
                 envelope.reply?.fulfil(.failure(NoReply()))
                 processedCount &+= 1
                 processed.store(processedCount, ordering: .relaxed)
-                emit.actor(.processed(depth: currentDepth, nanos: emit.stamp() &- start))
+                if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &sampler) }
+                emit.actor(.processed(depth: currentDepth))
             } catch {
                 envelope.reply?.fulfil(.failure(error))
+                failed.wrappingAdd(1, ordering: .relaxed)
                 emit.actor(.failed(depth: currentDepth))
             }
         }
         drainAfterStop(inHand: batch[next...])
     }
 
+    @usableFromInline
+    func recordProcessing(_ nanos: UInt64, _ sampler: inout LatencySampler) {
+        sampler.took(nanos)
+        processing.withLock { distribution in
+            if distribution == nil { distribution = LatencyDistribution() }
+            distribution!.record(nanos)
+        }
+    }
+
     /// Stops the actor: the message being processed finishes, later sends become dead
     /// letters, and queued messages are reported as dead letters by the run loop.
     public func stop() {
         stopping.store(true, ordering: .releasing)
+        directory?.remove(self)
         mailbox.close()
     }
 
@@ -263,6 +299,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         }
         inHand.forEach(deadLetter)
         while let envelope = try? mailbox.tryGet() { deadLetter(envelope) }
+        directory?.remove(self)
+        // Still listed (as stopped) until released: a late send still counts against it.
         emit.actor(.stopped(unprocessed: unprocessed))
     }
 
@@ -280,6 +318,34 @@ public final class MailboxActor<Message: Sendable>: Sendable {
             processed: processed.load(ordering: .relaxed),
             deadLetters: deadLetters.load(ordering: .relaxed),
             isStopped: stopping.load(ordering: .relaxed))
+    }
+}
+
+/// Where actors find each other by name: one shared table for a group of actors, instead of
+/// a copy of every peer in every actor (100,000 actors cost one entry each). An actor joins
+/// when it is created with the directory and leaves when it stops.
+public final class ActorDirectory<Message: Sendable>: Sendable {
+    private let actors = Locked<[String: MailboxActor<Message>]>([:])
+
+    public init() {}
+
+    /// The running actor registered under `name`, if any.
+    public func actor(named name: String) -> MailboxActor<Message>? {
+        actors.withLock { $0[name] }
+    }
+
+    /// Actors in the directory now.
+    public var count: Int { actors.withLock { $0.count } }
+
+    func add(_ actor: MailboxActor<Message>) {
+        actors.withLock { $0[actor.name] = actor }
+    }
+
+    /// Removes `actor`, not another that took its name since.
+    func remove(_ actor: MailboxActor<Message>) {
+        actors.withLock { table in
+            if table[actor.name] === actor { table.removeValue(forKey: actor.name) }
+        }
     }
 }
 

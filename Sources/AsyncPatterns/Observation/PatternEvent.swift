@@ -4,7 +4,7 @@ public enum PatternKind: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// The identity of one running pattern instance: its kind and a human name.
-public struct PatternID: Sendable, Hashable, CustomStringConvertible {
+public struct PatternID: Sendable, Hashable, Codable, CustomStringConvertible {
     public let kind: PatternKind
     public let name: String
 
@@ -20,10 +20,20 @@ public struct PatternID: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Real (not scenario) time: it orders events and measures latencies even while a scenario
 /// clock is paused or sped up.
-public struct MonotonicInstant: Sendable, Hashable, Comparable {
+public struct MonotonicInstant: Sendable, Hashable, Comparable, Codable {
     public let nanoseconds: UInt64
 
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+    /// Encoded as a bare number of nanoseconds.
+    public init(from decoder: any Decoder) throws {
+        nanoseconds = try decoder.singleValueContainer().decode(UInt64.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(nanoseconds)
+    }
 
     /// Reads the monotonic clock (`CLOCK_MONOTONIC`, via `ContinuousClock` semantics).
     @inlinable
@@ -40,7 +50,7 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable {
 }
 
 /// The gauges of a queue at the moment of an event, read under its lock.
-public struct QueueGauges: Sendable, Hashable {
+public struct QueueGauges: Sendable, Hashable, Codable {
     public var depth: Int
     public var waitingProducers: Int
     public var waitingConsumers: Int
@@ -52,27 +62,35 @@ public struct QueueGauges: Sendable, Hashable {
 }
 
 /// Events from a `BoundedQueue`. Each carries the gauges after the change.
-public enum QueueEvent: Sendable, Hashable {
+public enum QueueEvent: Sendable, Hashable, Codable {
     /// An item entered the queue (or went straight to a waiting consumer).
-    case put(QueueGauges)
-    /// An item left the queue; `waitedNanos` is how long it sat in the queue.
-    case got(QueueGauges, waitedNanos: UInt64)
+    case put(gauges: QueueGauges)
+    /// An item left the queue.
+    case got(gauges: QueueGauges)
     /// A producer suspended because the queue is full.
-    case producerBlocked(QueueGauges)
+    case producerBlocked(gauges: QueueGauges)
     /// A consumer suspended because the queue is empty.
-    case consumerBlocked(QueueGauges)
+    case consumerBlocked(gauges: QueueGauges)
     /// A waiting producer or consumer gave up (cancelled or timed out) without effect.
-    case waiterAbandoned(QueueGauges, producer: Bool)
+    case waiterAbandoned(gauges: QueueGauges, producer: Bool)
     /// `taskDone()` was called; `unfinished` items remain un-done.
     case taskDone(unfinished: Int)
     /// The capacity changed.
-    case capacityChanged(capacity: Int, QueueGauges)
+    case capacityChanged(capacity: Int, gauges: QueueGauges)
     /// The queue was closed; waiters were released.
-    case closed(QueueGauges)
+    case closed(gauges: QueueGauges)
+
+    /// A change of shape rather than routine flow (see `PatternEvent.isNotable`).
+    @inlinable public var isNotable: Bool {
+        switch self {
+        case .producerBlocked, .waiterAbandoned, .capacityChanged, .closed: true
+        case .put, .got, .consumerBlocked, .taskDone: false
+        }
+    }
 }
 
 /// The gauges of a semaphore at the moment of an event, read under its lock.
-public struct SemaphoreGauges: Sendable, Hashable {
+public struct SemaphoreGauges: Sendable, Hashable, Codable {
     public var limit: Int
     public var inUse: Int
     public var waiting: Int
@@ -84,35 +102,49 @@ public struct SemaphoreGauges: Sendable, Hashable {
 }
 
 /// Events from an `AsyncSemaphore`. Each carries the gauges after the change.
-public enum SemaphoreEvent: Sendable, Hashable {
-    /// A permit was granted after `waitedNanos` of waiting (0 when free at once).
-    case acquired(SemaphoreGauges, waitedNanos: UInt64)
+public enum SemaphoreEvent: Sendable, Hashable, Codable {
+    /// A permit was granted.
+    case acquired(gauges: SemaphoreGauges)
     /// A permit was returned.
-    case released(SemaphoreGauges)
+    case released(gauges: SemaphoreGauges)
     /// A task started waiting for a permit.
-    case waiting(SemaphoreGauges)
+    case waiting(gauges: SemaphoreGauges)
     /// A waiting task gave up (cancelled or timed out) and holds no permit.
-    case waiterAbandoned(SemaphoreGauges)
+    case waiterAbandoned(gauges: SemaphoreGauges)
     /// The limit changed.
-    case limitChanged(SemaphoreGauges)
+    case limitChanged(gauges: SemaphoreGauges)
+
+    @inlinable public var isNotable: Bool {
+        switch self {
+        case .waiterAbandoned, .limitChanged: true
+        case .acquired, .released, .waiting: false
+        }
+    }
 }
 
 /// Events from a mailbox actor.
-public enum ActorEvent: Sendable, Hashable {
+public enum ActorEvent: Sendable, Hashable, Codable {
     /// A message entered the mailbox; `depth` counts messages queued after it.
     case enqueued(depth: Int)
-    /// A message was processed in `nanos`.
-    case processed(depth: Int, nanos: UInt64)
+    /// A message was processed.
+    case processed(depth: Int)
     /// A message could not be delivered: `to` is unknown, stopped, or its mailbox is full.
     case deadLetter(to: String, reason: DeadLetterReason)
     /// A sender suspended because the mailbox is full.
     case senderBlocked(depth: Int)
     /// The actor started.
     case started
-    /// The actor stopped after processing its last message.
+    /// The actor stopped; `unprocessed` messages were left and became dead letters.
     case stopped(unprocessed: Int)
     /// The behaviour threw while processing a message; the actor goes on.
     case failed(depth: Int)
+
+    @inlinable public var isNotable: Bool {
+        switch self {
+        case .deadLetter, .senderBlocked, .failed, .started, .stopped: true
+        case .enqueued, .processed: false
+        }
+    }
 }
 
 /// Why a message became a dead letter.
@@ -120,10 +152,12 @@ public enum DeadLetterReason: String, Sendable, Hashable, Codable {
     case unknownRecipient = "unknown recipient"
     case stopped = "recipient stopped"
     case mailboxFull = "mailbox full"
+    /// The sender was cancelled while it waited for room in a full mailbox.
+    case senderCancelled = "sender cancelled"
 }
 
 /// Events from a progress stream or generator.
-public enum StreamEvent: Sendable, Hashable {
+public enum StreamEvent: Sendable, Hashable, Codable {
     /// An element was produced; `total` is nil for open-ended generators.
     case produced(count: Int, total: Int?)
     /// An element reached the consumer.
@@ -132,10 +166,19 @@ public enum StreamEvent: Sendable, Hashable {
     case finished(count: Int)
     /// The stream ended with an error (or was cancelled).
     case failed(count: Int)
+    /// The consumer stopped iterating before the end.
+    case stoppedEarly(count: Int)
+
+    @inlinable public var isNotable: Bool {
+        switch self {
+        case .finished, .failed, .stoppedEarly: true
+        case .produced, .consumed: false
+        }
+    }
 }
 
 /// Events from async resource scopes.
-public enum ResourceEvent: Sendable, Hashable {
+public enum ResourceEvent: Sendable, Hashable, Codable {
     case opening
     case opened(openNanos: UInt64)
     case closing
@@ -146,18 +189,36 @@ public enum ResourceEvent: Sendable, Hashable {
     case openFailed
     /// A timing scope finished after `nanos`.
     case timed(nanos: UInt64)
+
+    @inlinable public var isNotable: Bool {
+        switch self {
+        case .openFailed: true
+        case .closed(_, let failed): failed
+        case .opening, .opened, .closing, .timed: false
+        }
+    }
 }
 
-/// Events from health monitors (loop lag).
-public enum HealthEvent: Sendable, Hashable {
+/// Events from health monitors (loop lag) and notes.
+public enum HealthEvent: Sendable, Hashable, Codable {
     /// A heartbeat ran `lagNanos` later than scheduled.
     case loopLag(lagNanos: UInt64)
-    /// A free-form note from a scenario (shown in the event log).
-    case note(String)
+    /// A free-form note from a scenario or program (shown in the event log).
+    case note(text: String)
+
+    @inlinable public var isNotable: Bool {
+        switch self {
+        case .note: true
+        case .loopLag: false
+        }
+    }
 }
 
 /// One state change of one pattern. The enum is closed: every observer can switch over it.
-public enum PatternEvent: Sendable, Hashable {
+///
+/// Encoded flat: `{"kind":"queue","name":"jobs","at":123456789,"event":{"put":{"gauges":{…}}}}`
+/// (`at` in monotonic nanoseconds; `event` as its kind's enum encodes itself).
+public enum PatternEvent: Sendable, Hashable, Codable {
     case queue(QueueEvent, source: PatternID, at: MonotonicInstant)
     case semaphore(SemaphoreEvent, source: PatternID, at: MonotonicInstant)
     case actor(ActorEvent, source: PatternID, at: MonotonicInstant)
@@ -182,43 +243,52 @@ public enum PatternEvent: Sendable, Hashable {
             return t
         }
     }
-}
 
-extension PatternEvent {
     /// Events that mark a change of shape rather than routine flow: notes, blocking,
-    /// giving up, limits and capacities, dead letters, failures, starts and stops. The
-    /// aggregating observer keeps these in a log of their own, so a flood of puts and gets
-    /// cannot push them out.
+    /// giving up, limits and capacities, dead letters, failures, starts and stops. Event
+    /// logs keep these apart, so a flood of puts and gets cannot push them out, and a
+    /// subscriber with `.notable` interest gets only these.
     public var isNotable: Bool {
         switch self {
-        case .health(.note, _, _): return true
-        case .health(.loopLag, _, _): return false
-        case .queue(let e, _, _):
-            switch e {
-            case .producerBlocked, .waiterAbandoned, .capacityChanged, .closed: return true
-            case .put, .got, .consumerBlocked, .taskDone: return false
-            }
-        case .semaphore(let e, _, _):
-            switch e {
-            case .waiterAbandoned, .limitChanged: return true
-            case .acquired, .released, .waiting: return false
-            }
-        case .actor(let e, _, _):
-            switch e {
-            case .deadLetter, .senderBlocked, .failed, .started, .stopped: return true
-            case .enqueued, .processed: return false
-            }
-        case .stream(let e, _, _):
-            switch e {
-            case .finished, .failed: return true
-            case .produced, .consumed: return false
-            }
-        case .resource(let e, _, _):
-            switch e {
-            case .openFailed: return true
-            case .closed(_, let failed): return failed
-            case .opening, .opened, .closing, .timed: return false
-            }
+        case .queue(let e, _, _): e.isNotable
+        case .semaphore(let e, _, _): e.isNotable
+        case .actor(let e, _, _): e.isNotable
+        case .stream(let e, _, _): e.isNotable
+        case .resource(let e, _, _): e.isNotable
+        case .health(let e, _, _): e.isNotable
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, name, at, event }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(PatternKind.self, forKey: .kind)
+        let source = PatternID(kind, try c.decode(String.self, forKey: .name))
+        let at = try c.decode(MonotonicInstant.self, forKey: .at)
+        switch kind {
+        case .queue: self = .queue(try c.decode(QueueEvent.self, forKey: .event), source: source, at: at)
+        case .semaphore: self = .semaphore(try c.decode(SemaphoreEvent.self, forKey: .event), source: source, at: at)
+        case .actor: self = .actor(try c.decode(ActorEvent.self, forKey: .event), source: source, at: at)
+        case .stream: self = .stream(try c.decode(StreamEvent.self, forKey: .event), source: source, at: at)
+        case .resource: self = .resource(try c.decode(ResourceEvent.self, forKey: .event), source: source, at: at)
+        case .health: self = .health(try c.decode(HealthEvent.self, forKey: .event), source: source, at: at)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        // The source's kind names the event's kind: an event is always of its source's kind.
+        try c.encode(source.kind, forKey: .kind)
+        try c.encode(source.name, forKey: .name)
+        try c.encode(at, forKey: .at)
+        switch self {
+        case .queue(let e, _, _): try c.encode(e, forKey: .event)
+        case .semaphore(let e, _, _): try c.encode(e, forKey: .event)
+        case .actor(let e, _, _): try c.encode(e, forKey: .event)
+        case .stream(let e, _, _): try c.encode(e, forKey: .event)
+        case .resource(let e, _, _): try c.encode(e, forKey: .event)
+        case .health(let e, _, _): try c.encode(e, forKey: .event)
         }
     }
 }

@@ -1,64 +1,124 @@
-/// Receives every state change of the patterns it is given to.
+import DequeModule
+import Synchronization
+
+/// Receives the events of a registry's patterns, as many as its subscription asks for
+/// (`PatternRegistry.subscribe(_:interest:)`).
 ///
 /// `observe` is called synchronously on the task that caused the change, after the
 /// pattern's lock is released. It must not block, suspend or call back into the pattern;
-/// keep it to a few counter updates (see `AggregatingObserver`).
+/// keep it to a few counter updates or an append to a bounded buffer (see `EventLog`).
 public protocol PatternObserver: Sendable {
     func observe(_ event: PatternEvent)
 }
 
-/// Sends each event to several observers in order.
-public struct FanOutObserver: PatternObserver {
-    public let observers: [any PatternObserver]
-    public init(_ observers: [any PatternObserver]) { self.observers = observers }
-    public func observe(_ event: PatternEvent) {
-        for observer in observers { observer.observe(event) }
+/// A pattern's link to its registry: its identity, its membership, and its events. Costs
+/// one relaxed atomic load per operation while nobody wants the events.
+@usableFromInline
+struct Emitter: Sendable {
+    @usableFromInline let registry: PatternRegistry?
+    @usableFromInline let source: PatternID
+    /// The pattern's key in the registry (0 when it has none).
+    @usableFromInline let key: UInt64
+
+    init(_ registry: PatternRegistry?, _ source: PatternID) {
+        self.registry = registry
+        self.source = source
+        key = registry?.reserveID() ?? 0
+    }
+
+    /// Joins the registry; call once the pattern is fully initialized.
+    func register(_ probe: any PatternProbe) { registry?.add(probe, id: key) }
+
+    /// Leaves the registry with its last numbers (finished, stopped or released).
+    func retire(_ final: PatternReading) { registry?.retire(id: key, final: final) }
+
+    /// Whether someone wants events of this level: one relaxed atomic load.
+    @inlinable func wants(notable: Bool) -> Bool {
+        guard let registry else { return false }
+        return registry.interest.load(ordering: .relaxed) >= (notable ? 1 : 2)
+    }
+
+    @inlinable func queue(_ event: QueueEvent) {
+        let notable = event.isNotable
+        if wants(notable: notable) { registry!.deliver(.queue(event, source: source, at: .now()), notable: notable) }
+    }
+    @inlinable func semaphore(_ event: SemaphoreEvent) {
+        let notable = event.isNotable
+        if wants(notable: notable) { registry!.deliver(.semaphore(event, source: source, at: .now()), notable: notable) }
+    }
+    @inlinable func actor(_ event: ActorEvent) {
+        let notable = event.isNotable
+        if wants(notable: notable) { registry!.deliver(.actor(event, source: source, at: .now()), notable: notable) }
+    }
+    @inlinable func stream(_ event: StreamEvent) {
+        let notable = event.isNotable
+        if wants(notable: notable) { registry!.deliver(.stream(event, source: source, at: .now()), notable: notable) }
+    }
+    @inlinable func resource(_ event: ResourceEvent) {
+        let notable = event.isNotable
+        if wants(notable: notable) { registry!.deliver(.resource(event, source: source, at: .now()), notable: notable) }
+    }
+    @inlinable func health(_ event: HealthEvent) {
+        let notable = event.isNotable
+        if wants(notable: notable) { registry!.deliver(.health(event, source: source, at: .now()), notable: notable) }
     }
 }
 
-/// A pattern's link to its observer: cheap to keep when there is none.
-///
-/// Reading the clock costs ~20 ns, so the timestamp is taken only when someone listens.
-@usableFromInline
-struct Emitter: Sendable {
-    @usableFromInline let observer: (any PatternObserver)?
-    @usableFromInline let source: PatternID
-    /// Stored, not `observer != nil`: comparing an optional existential with nil copies it
-    /// first (a few percent of an unobserved mailbox's time, in perf).
-    @usableFromInline let isActive: Bool
-
-    init(_ observer: (any PatternObserver)?, _ source: PatternID) {
-        self.observer = observer
-        self.source = source
-        isActive = observer != nil
+/// Keeps the most recent events and, apart, the most recent notable ones, each numbered, in
+/// bounded memory; counts what it had to drop. Subscribe it to a registry.
+public final class EventLog: PatternObserver {
+    private struct State {
+        var all: Deque<PatternEvent> = []
+        var notable: Deque<PatternEvent> = []
+        /// Events seen (the number of the next one).
+        var total: UInt64 = 0
+        var notableTotal: UInt64 = 0
     }
 
-    /// Now, if anyone observes; zero otherwise (so idle patterns pay no clock read).
-    @inlinable func stamp() -> UInt64 { isActive ? monotonicNanoseconds() : 0 }
+    public let capacity: Int
+    private let state = Locked(State())
 
-    /// `stamp` is a time the caller already read with `stamp()` (0: read it now), so a
-    /// queue operation reads the clock once for both its wait times and its events.
-    @inlinable func queue(_ event: @autoclosure () -> QueueEvent, at stamp: UInt64 = 0) {
-        send(.queue(event(), source: source, at: stamp == 0 ? .now() : MonotonicInstant(nanoseconds: stamp)))
-    }
-    @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) {
-        send(.semaphore(event(), source: source, at: .now()))
-    }
-    @inlinable func actor(_ event: @autoclosure () -> ActorEvent) {
-        send(.actor(event(), source: source, at: .now()))
-    }
-    @inlinable func stream(_ event: @autoclosure () -> StreamEvent) {
-        send(.stream(event(), source: source, at: .now()))
-    }
-    @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) {
-        send(.resource(event(), source: source, at: .now()))
-    }
-    @inlinable func health(_ event: @autoclosure () -> HealthEvent) {
-        send(.health(event(), source: source, at: .now()))
+    /// - Parameter capacity: events kept in each of the two logs.
+    public init(capacity: Int = 256) {
+        precondition(capacity >= 1, "an event log keeps at least one event")
+        self.capacity = capacity
     }
 
-    /// Builds the event (and reads the clock) only when someone observes.
-    @inlinable func send(_ event: @autoclosure () -> PatternEvent) {
-        if isActive, let observer { observer.observe(event()) }
+    public func observe(_ event: PatternEvent) {
+        let capacity = self.capacity
+        state.withLock { s in
+            s.total &+= 1
+            if s.all.count == capacity { s.all.removeFirst() }
+            s.all.append(event)
+            if event.isNotable {
+                s.notableTotal &+= 1
+                if s.notable.count == capacity { s.notable.removeFirst() }
+                s.notable.append(event)
+            }
+        }
+    }
+
+    /// Events seen so far, kept or not.
+    public var total: UInt64 { state.withLock { $0.total } }
+
+    /// Copies the kept events into `snapshot` (recent, notable and how many each dropped).
+    public func fill(_ snapshot: inout Snapshot) {
+        state.withLock { s in
+            snapshot.recentEvents = Array(s.all)
+            snapshot.droppedEvents = Int(s.total) - s.all.count
+            snapshot.notableEvents = Array(s.notable)
+            snapshot.droppedNotableEvents = Int(s.notableTotal) - s.notable.count
+        }
+    }
+
+    /// The events numbered `cursor` and later that are still kept, the cursor to ask with
+    /// next time, and how many after `cursor` were dropped before they could be read.
+    public func events(since cursor: UInt64) -> (events: [PatternEvent], next: UInt64, missed: UInt64) {
+        state.withLock { s in
+            let first = s.total - UInt64(s.all.count)
+            let from = max(cursor, first)
+            let events = from >= s.total ? [] : Array(s.all.suffix(Int(s.total - from)))
+            return (events, s.total, from - min(cursor, from))
+        }
     }
 }

@@ -7,11 +7,14 @@ import Synchronization
 /// track completion; `close()` rejects new puts while consumers drain what is left.
 /// Cancelling a waiting `put` or `get` removes exactly that waiter: nothing is lost or
 /// delivered twice. Once full, waiting producers are let in together when the queue has
-/// drained to half its capacity (one wake-up per half queue, not one per item). Every change is reported to the observer as a `QueueEvent`.
+/// drained to half its capacity (one wake-up per half queue, not one per item).
+///
+/// The queue keeps its own numbers (`stats`; in a registry's snapshot also how long a sample
+/// of items waited) and emits `QueueEvent`s only to those who subscribe to its registry.
 ///
 /// Built on a lock and a ring buffer (no `AsyncStream`): a `put` into a queue with room and
 /// a `get` from a queue with items never suspend and never allocate.
-public final class BoundedQueue<Element: Sendable>: Sendable {
+public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
     @usableFromInline typealias Machine = BoundedQueueStateMachine<
         Element,
         UnsafeContinuation<Void, any Error>,
@@ -37,12 +40,36 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Parameters:
     ///   - capacity: how many items it holds before `put` suspends (at least 1).
     ///   - name: the name shown in events and snapshots.
-    ///   - observer: receives a `QueueEvent` for every change; nil costs nothing.
-    public init(capacity: Int, name: String = "queue", observer: (any PatternObserver)? = nil) {
+    ///   - registry: where the queue is listed while it lives (nil: nowhere); its
+    ///     subscribers get the queue's events.
+    public init(capacity: Int, name: String = "queue", registry: PatternRegistry? = .shared) {
         precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
-        state = Locked(Machine(capacity: capacity))
-        emit = Emitter(observer, PatternID(.queue, name))
-        emit.queue(.capacityChanged(capacity: capacity, QueueGauges(depth: 0, waitingProducers: 0, waitingConsumers: 0)))
+        state = Locked(Machine(capacity: capacity, timed: registry != nil))
+        emit = Emitter(registry, PatternID(.queue, name))
+        emit.register(self)
+    }
+
+    deinit { emit.retire(.queue(snapshot(gone: true))) }
+
+    func read() -> PatternReading { .queue(snapshot(gone: false)) }
+
+    private func snapshot(gone: Bool) -> QueueSnapshot {
+        var q = QueueSnapshot(name: emit.source.name)
+        state.withLock { m in
+            q.capacity = m.capacity
+            q.depth = m.depth
+            q.maxDepth = m.maxDepth
+            q.waitingProducers = m.producers.count
+            q.waitingConsumers = m.consumers.count
+            q.put = m.putCount
+            q.got = m.gotCount
+            q.abandoned = m.abandonedCount
+            q.isClosed = m.isClosed
+            if let wait = m.wait { q.wait = wait.percentiles() }
+        }
+        q.done = done.load(ordering: .relaxed)
+        q.isGone = gone
+        return q
     }
 
     // MARK: put
@@ -56,12 +83,11 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Emits: `.put`, and `.producerBlocked` when it has to wait.
     @inlinable
     public func put(_ element: Element) async throws {
-        let now = emit.stamp()
-        let action = locked { $0.put(element, now: now) }
+        let action = locked { $0.put(element, now: monotonicNanoseconds()) }
         if case .mustWait(let id) = action {
             try await putWaiting(element, id: id)
         } else {
-            try finishPut(action, producer: nil, now: now)
+            try finishPut(action, producer: nil)
         }
     }
 
@@ -78,10 +104,9 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @discardableResult
     @inlinable
     public func tryPut(_ element: Element) throws -> Bool {
-        let now = emit.stamp()
-        let action = locked { $0.put(element, now: now) }
+        let action = locked { $0.put(element, now: monotonicNanoseconds()) }
         if case .mustWait = action { return false }
-        try finishPut(action, producer: nil, now: now)
+        try finishPut(action, producer: nil)
         return true
     }
 
@@ -89,18 +114,18 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     func putWaiting(_ element: Element, id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let now = emit.stamp()
                 let action = locked {
-                    $0.suspendProducer(id: id, element: element, token: continuation, isCancelled: Task.isCancelled, now: now)
+                    $0.suspendProducer(id: id, element: element, token: continuation, isCancelled: Task.isCancelled,
+                                       now: monotonicNanoseconds())
                 }
                 switch action {
                 case .suspended(let gauges):
-                    emit.queue(.producerBlocked(gauges))
+                    emit.queue(.producerBlocked(gauges: gauges))
                 case .cancelled(let producer):
                     producer.resume(throwing: CancellationError())
                 case .resumeNow(let producer, let put):
                     do {
-                        try finishPut(put, producer: producer, now: now)
+                        try finishPut(put, producer: producer)
                     } catch {
                         producer.resume(throwing: error)
                     }
@@ -109,23 +134,23 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         } onCancel: {
             if let (producer, gauges) = state.withLock({ $0.abandonProducer(id: id) }) {
                 producer.resume(throwing: CancellationError())
-                emit.queue(.waiterAbandoned(gauges, producer: true))
+                emit.queue(.waiterAbandoned(gauges: gauges, producer: true))
             }
         }
     }
 
     /// Performs the side effects of a put decided under the lock.
     @inlinable
-    func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?, now: UInt64) throws {
+    func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?) throws {
         switch action {
         case .stored(let gauges):
             producer?.resume()
-            emit.queue(.put(gauges), at: now)
+            emit.queue(.put(gauges: gauges))
         case .handOff(let consumer, let element, let gauges):
             consumer.resume(returning: element)
             producer?.resume()
-            emit.queue(.put(gauges), at: now)
-            emit.queue(.got(gauges, waitedNanos: 0), at: now)
+            emit.queue(.put(gauges: gauges))
+            emit.queue(.got(gauges: gauges))
         case .closed:
             throw QueueClosed()
         case .mustWait:
@@ -144,12 +169,11 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Emits: `.got` (with how long the item waited), `.consumerBlocked` when it waits.
     @inlinable
     public func get() async throws -> Element {
-        let now = emit.stamp()
-        let action = locked { $0.get(now: now) }
+        let action = locked { $0.get(now: monotonicNanoseconds()) }
         if case .mustWait(let id) = action {
             return try await getWaiting(id: id)
         }
-        return try finishGet(action, now: now)
+        return try finishGet(action)
     }
 
     /// `get` that gives up after `timeout` on `clock` (the tutorial's
@@ -170,10 +194,9 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Throws: `QueueClosed` when closed and empty.
     @inlinable
     public func tryGet() throws -> Element? {
-        let now = emit.stamp()
-        let action = locked { $0.get(now: now) }
+        let action = locked { $0.get(now: monotonicNanoseconds()) }
         if case .mustWait = action { return nil }
-        return try finishGet(action, now: now)
+        return try finishGet(action)
     }
 
     /// Appends up to `max` items to `batch` (at least one: waits like `get` while empty),
@@ -183,39 +206,37 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Throws: what `get` throws, only when nothing was taken.
     @inlinable
     func getBatch(into batch: inout [Element], max: Int) async throws {
-        let now = emit.stamp()
         var taken: [Machine.GetAction] = []
         let first = locked { m -> Machine.GetAction in
-            let action = m.get(now: now)
+            let action = m.get(now: monotonicNanoseconds())
             guard case .item = action else { return action }
             taken.append(action)
-            while taken.count < max, m.depth > 0 { taken.append(m.get(now: now)) }
+            while taken.count < max, m.depth > 0 { taken.append(m.get(now: monotonicNanoseconds())) }
             return action
         }
         if case .mustWait(let id) = first {
             batch.append(try await getWaiting(id: id))
             return
         }
-        if taken.isEmpty { _ = try finishGet(first, now: now) }  // closed: throws
-        for action in taken { batch.append(try finishGet(action, now: now)) }
+        if taken.isEmpty { _ = try finishGet(first) }  // closed: throws
+        for action in taken { batch.append(try finishGet(action)) }
     }
 
     @usableFromInline
     func getWaiting(id: UInt64) async throws -> Element {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
-                let now = emit.stamp()
                 let action = locked {
-                    $0.suspendConsumer(id: id, token: continuation, isCancelled: Task.isCancelled, now: now)
+                    $0.suspendConsumer(id: id, token: continuation, isCancelled: Task.isCancelled, now: monotonicNanoseconds())
                 }
                 switch action {
                 case .suspended(let gauges):
-                    emit.queue(.consumerBlocked(gauges))
+                    emit.queue(.consumerBlocked(gauges: gauges))
                 case .cancelled(let consumer):
                     consumer.resume(throwing: CancellationError())
                 case .resumeNow(let consumer, let get):
                     do {
-                        consumer.resume(returning: try finishGet(get, now: now))
+                        consumer.resume(returning: try finishGet(get))
                     } catch {
                         consumer.resume(throwing: error)
                     }
@@ -224,20 +245,20 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         } onCancel: {
             if let (consumer, gauges) = state.withLock({ $0.abandonConsumer(id: id) }) {
                 consumer.resume(throwing: CancellationError())
-                emit.queue(.waiterAbandoned(gauges, producer: false))
+                emit.queue(.waiterAbandoned(gauges: gauges, producer: false))
             }
         }
     }
 
     @inlinable
-    func finishGet(_ action: Machine.GetAction, now: UInt64) throws -> Element {
+    func finishGet(_ action: Machine.GetAction) throws -> Element {
         switch action {
-        case .item(let element, let enqueuedAt, let gauges, let admitted):
+        case .item(let element, let gauges, let admitted):
             for producer in admitted {
                 producer.resume()
-                emit.queue(.put(gauges), at: now)
+                emit.queue(.put(gauges: gauges))
             }
-            emit.queue(.got(gauges, waitedNanos: now &- min(now, enqueuedAt)), at: now)
+            emit.queue(.got(gauges: gauges))
             return element
         case .closed:
             throw QueueClosed()
@@ -265,7 +286,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         // Pairs with `join`, which announces itself before it reads `done`: one of the two
         // sees the other, so a joiner is never left waiting for a finish it missed.
         if joinersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wakeJoiners() }
-        if emit.isActive { emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: doneNow) })) }
+        if emit.wants(notable: false) { emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: doneNow) })) }
     }
 
     @usableFromInline
@@ -335,7 +356,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         let (action, gauges) = state.withLock { ($0.close(), $0.gauges) }
         for producer in action.producers { producer.resume(throwing: QueueClosed()) }
         for consumer in action.consumers { consumer.resume(throwing: QueueClosed()) }
-        if action.wasOpen { emit.queue(.closed(gauges)) }
+        if action.wasOpen { emit.queue(.closed(gauges: gauges)) }
     }
 
     /// Changes the capacity while running. Growing admits waiting producers at once;
@@ -344,12 +365,12 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Emits: `.capacityChanged`, and `.put` for each producer admitted.
     public func setCapacity(_ capacity: Int) {
         precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
-        let now = emit.stamp()
-        guard let admitted = state.withLock({ $0.capacity == capacity ? nil : $0.setCapacity(capacity, now: now) }) else { return }
-        emit.queue(.capacityChanged(capacity: capacity, admitted.gauges))
+        guard let admitted = state.withLock({ $0.capacity == capacity ? nil : $0.setCapacity(capacity, now: monotonicNanoseconds()) })
+        else { return }
+        emit.queue(.capacityChanged(capacity: capacity, gauges: admitted.gauges))
         for producer in admitted.producers {
             producer.resume()
-            emit.queue(.put(admitted.gauges))
+            emit.queue(.put(gauges: admitted.gauges))
         }
     }
 

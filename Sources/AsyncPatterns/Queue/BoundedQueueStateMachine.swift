@@ -44,11 +44,31 @@ import DequeModule
     @usableFromInline var putCount = 0
     @usableFromInline var gotCount = 0
     @usableFromInline var maxDepth = 0
+    @usableFromInline var abandonedCount = 0
     @usableFromInline var nextID: UInt64 = 0
+    /// How long items wait in the queue, for a sample of them (nil: not timed).
+    @usableFromInline let wait: LatencyDistribution?
+    @usableFromInline var sampler = LatencySampler()
 
-    @inlinable init(capacity: Int) {
+    @inlinable init(capacity: Int, timed: Bool = false) {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
         self.capacity = capacity
+        wait = timed ? LatencyDistribution() : nil
+    }
+
+    /// The time to stamp an item with: the clock for a sampled item, 0 (not timed) otherwise.
+    @inlinable mutating func stamp(_ now: () -> UInt64) -> UInt64 {
+        guard wait != nil, sampler.tick() else { return 0 }
+        return Swift.max(1, now())
+    }
+
+    /// Records how long a stamped item waited.
+    @inlinable mutating func recordWait(since enqueuedAt: UInt64, _ now: () -> UInt64) {
+        guard enqueuedAt != 0, let wait else { return }
+        let t = now()
+        let waited = t &- Swift.min(t, enqueuedAt)
+        wait.record(waited)
+        sampler.took(waited)
     }
 
     @inlinable var depth: Int { items.count }
@@ -83,18 +103,19 @@ import DequeModule
         case closed
     }
 
-    @inlinable mutating func put(_ element: Element, now: UInt64) -> PutAction {
+    @inlinable mutating func put(_ element: Element, now: @autoclosure () -> UInt64) -> PutAction {
         if isClosed { return .closed }
         if let consumer = consumers.popFirst() {
             // A waiting consumer means the queue is empty: the item skips the buffer.
             putCount += 1
             gotCount += 1
             maxDepth = max(maxDepth, 1)
+            if let wait, sampler.tick() { wait.record(0) }  // straight to a waiting consumer
             return .handOff(consumer.token, element, gauges)
         }
         // Producers already waiting go first, even when there is room (FIFO).
         if items.count < capacity, producers.isEmpty {
-            items.append(Item(element: element, enqueuedAt: now))
+            items.append(Item(element: element, enqueuedAt: stamp(now)))
             putCount += 1
             maxDepth = max(maxDepth, items.count)
             return .stored(gauges)
@@ -113,9 +134,9 @@ import DequeModule
     }
 
     /// Called with the lock held again, now that the producer has a token to wait on.
-    @inlinable mutating func suspendProducer(id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: UInt64) -> SuspendProducerAction {
+    @inlinable mutating func suspendProducer(id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: @autoclosure () -> UInt64) -> SuspendProducerAction {
         if isCancelled { return .cancelled(token) }
-        switch put(element, now: now) {
+        switch put(element, now: now()) {
         case .mustWait:
             producers.append(WaitingProducer(id: id, element: element, token: token))
             return .suspended(gauges)
@@ -129,25 +150,26 @@ import DequeModule
     @usableFromInline enum GetAction {
         /// Took an item; producers whose items moved into the buffer (see
         /// `resumeProducersAt`) must be resumed.
-        case item(Element, enqueuedAt: UInt64, QueueGauges, admitted: [Producer])
+        case item(Element, QueueGauges, admitted: [Producer])
         /// Empty: suspend under `id` and call `suspendConsumer`.
         case mustWait(id: UInt64)
         /// Closed and empty: throw `QueueClosed`.
         case closed
     }
 
-    @inlinable mutating func get(now: UInt64) -> GetAction {
+    @inlinable mutating func get(now: @autoclosure () -> UInt64) -> GetAction {
         if let item = items.popFirst() {
             gotCount += 1
-            let admitted = items.count <= resumeProducersAt ? admitProducers(now: now) : []
-            return .item(item.element, enqueuedAt: item.enqueuedAt, gauges, admitted: admitted)
+            recordWait(since: item.enqueuedAt, now)
+            let admitted = items.count <= resumeProducersAt ? admitProducers(now: now()) : []
+            return .item(item.element, gauges, admitted: admitted)
         }
         if let producer = producers.popFirst() {
             // Only possible with capacity reached by an empty buffer, which capacity >= 1
             // rules out; kept total so a waiting producer can never be stranded.
             putCount += 1
             gotCount += 1
-            return .item(producer.element, enqueuedAt: now, gauges, admitted: [producer.token])
+            return .item(producer.element, gauges, admitted: [producer.token])
         }
         return isClosed ? .closed : .mustWait(id: makeID())
     }
@@ -158,9 +180,9 @@ import DequeModule
         case cancelled(Consumer)
     }
 
-    @inlinable mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: UInt64) -> SuspendConsumerAction {
+    @inlinable mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: @autoclosure () -> UInt64) -> SuspendConsumerAction {
         if isCancelled { return .cancelled(token) }
-        switch get(now: now) {
+        switch get(now: now()) {
         case .mustWait:
             consumers.append(WaitingConsumer(id: id, token: token))
             return .suspended(gauges)
@@ -175,6 +197,7 @@ import DequeModule
     @inlinable mutating func abandonProducer(id: UInt64) -> (Producer, QueueGauges)? {
         guard let index = producers.firstIndex(where: { $0.id == id }) else { return nil }
         let token = producers.remove(at: index).token
+        abandonedCount += 1
         return (token, gauges)
     }
 
@@ -182,6 +205,7 @@ import DequeModule
     @inlinable mutating func abandonConsumer(id: UInt64) -> (Consumer, QueueGauges)? {
         guard let index = consumers.firstIndex(where: { $0.id == id }) else { return nil }
         let token = consumers.remove(at: index).token
+        abandonedCount += 1
         return (token, gauges)
     }
 
@@ -220,18 +244,18 @@ import DequeModule
 
     /// Growing admits waiting producers in order; shrinking keeps every stored item (new
     /// puts wait until the depth falls below the new capacity).
-    @inlinable mutating func setCapacity(_ newCapacity: Int, now: UInt64) -> Admitted {
+    @inlinable mutating func setCapacity(_ newCapacity: Int, now: @autoclosure () -> UInt64) -> Admitted {
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
         capacity = newCapacity
-        return Admitted(producers: admitProducers(now: now), gauges: gauges)
+        return Admitted(producers: admitProducers(now: now()), gauges: gauges)
     }
 
     /// Moves waiting producers' items into the buffer, in order, while there is room.
-    @inlinable mutating func admitProducers(now: UInt64) -> [Producer] {
+    @inlinable mutating func admitProducers(now: @autoclosure () -> UInt64) -> [Producer] {
         guard !producers.isEmpty, items.count < capacity else { return [] }
         var admitted: [Producer] = []
         while items.count < capacity, let producer = producers.popFirst() {
-            items.append(Item(element: producer.element, enqueuedAt: now))
+            items.append(Item(element: producer.element, enqueuedAt: stamp(now)))
             putCount += 1
             admitted.append(producer.token)
         }

@@ -6,16 +6,49 @@ import Synchronization
 /// `close`: on success, on a thrown error and on cancellation. `close` runs in a task of its
 /// own that is not cancelled, so its awaits complete even when the scope's task was
 /// cancelled. The body's error is re-thrown, never swallowed.
-/// Emits `ResourceEvent`s: opening, opened, closing, closed, openFailed, timed.
-public final class ResourceScope: Sendable {
+/// Keeps its counts and how long resources stayed open; emits `ResourceEvent`s (opening,
+/// opened, closing, closed, openFailed, timed) to those who subscribe to its registry.
+public final class ResourceScope: Sendable, PatternProbe {
+    private struct State: Sendable {
+        var stats = ResourceStats()
+        let held = LatencyDistribution()
+        let timed = LatencyDistribution()
+    }
+
     private let emit: Emitter
-    private let counters = Locked(ResourceStats())
+    private let state = Locked(State())
 
     /// The identity in events (`kind` is `.resource`).
     public var id: PatternID { emit.source }
 
-    public init(name: String = "resources", observer: (any PatternObserver)? = nil) {
-        emit = Emitter(observer, PatternID(.resource, name))
+    /// - Parameters:
+    ///   - name: the name in snapshots and events.
+    ///   - registry: where the scope is listed while it lives (nil: nowhere).
+    public init(name: String = "resources", registry: PatternRegistry? = .shared) {
+        emit = Emitter(registry, PatternID(.resource, name))
+        emit.register(self)
+    }
+
+    deinit { emit.retire(.resource(snapshot(gone: true))) }
+
+    func read() -> PatternReading { .resource(snapshot(gone: false)) }
+
+    private func snapshot(gone: Bool) -> ResourceSnapshot {
+        var r = ResourceSnapshot(name: emit.source.name)
+        state.withLock { s in
+            r.opening = s.stats.opening
+            r.open = s.stats.open
+            r.closing = s.stats.closing
+            r.opened = s.stats.opened
+            r.closed = s.stats.closed
+            r.failed = s.stats.failed
+            r.openFailed = s.stats.openFailed
+            r.closeFailed = s.stats.closeFailed
+            r.held = s.held.percentiles()
+            r.timed = s.timed.percentiles()
+        }
+        r.isGone = gone
+        return r
     }
 
     /// Opens a resource, runs `body` with it, and closes it whatever happens.
@@ -65,13 +98,15 @@ public final class ResourceScope: Sendable {
         // Not the caller's task: a cancelled caller must still get a complete async close.
         let closeResult = await Task { try await close(resource) }.result
         let bodyFailed: Bool = if case .failure = result { true } else { false }
-        update {
-            $0.closing -= 1
-            $0.closed += 1
-            if bodyFailed { $0.failed += 1 }
-            if case .failure = closeResult { $0.closeFailed += 1 }
+        let held = monotonicNanoseconds() &- openedAt
+        state.withLock { s in
+            s.stats.closing -= 1
+            s.stats.closed += 1
+            if bodyFailed { s.stats.failed += 1 }
+            if case .failure = closeResult { s.stats.closeFailed += 1 }
+            s.held.record(held)
         }
-        emit.resource(.closed(heldNanos: monotonicNanoseconds() &- openedAt, bodyFailed: bodyFailed))
+        emit.resource(.closed(heldNanos: held, bodyFailed: bodyFailed))
         let value = try result.get()
         try closeResult.get()
         return value
@@ -83,16 +118,20 @@ public final class ResourceScope: Sendable {
     public func timed<T, C: Clock>(clock: C, _ body: () async throws -> T) async throws -> (T, C.Duration) {
         let start = clock.now
         let start0 = monotonicNanoseconds()
-        defer { emit.resource(.timed(nanos: monotonicNanoseconds() &- start0)) }
+        defer {
+            let nanos = monotonicNanoseconds() &- start0
+            state.withLock { $0.timed.record(nanos) }
+            emit.resource(.timed(nanos: nanos))
+        }
         let value = try await body()
         return (value, start.duration(to: clock.now))
     }
 
     /// Open, closing and total counts right now.
-    public var stats: ResourceStats { counters.withLock { $0 } }
+    public var stats: ResourceStats { state.withLock { $0.stats } }
 
     private func update(_ change: (inout ResourceStats) -> Void) {
-        counters.withLock { change(&$0) }
+        state.withLock { change(&$0.stats) }
     }
 }
 
@@ -119,5 +158,5 @@ public func withResource<R: Sendable, T>(
     close: @escaping @Sendable (R) async throws -> Void,
     body: (R) async throws -> T
 ) async throws -> T {
-    try await ResourceScope().with(open: open, close: close, body: body)
+    try await ResourceScope(registry: nil).with(open: open, close: close, body: body)
 }

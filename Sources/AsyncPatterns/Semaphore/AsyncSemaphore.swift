@@ -6,8 +6,9 @@ import Synchronization
 /// the permit to the first waiter. Lowering the limit never revokes held permits: new
 /// grants wait until in-use falls below the new limit. A cancelled or timed-out waiter
 /// holds nothing, so permits are never leaked or granted twice. Every change is reported
-/// as a `SemaphoreEvent`.
-public final class AsyncSemaphore: Sendable {
+/// as a `SemaphoreEvent` to those who subscribe to its registry; the semaphore keeps its own
+/// numbers (`stats`, and a sample of wait times in its registry's snapshots).
+public final class AsyncSemaphore: Sendable, PatternProbe {
     @usableFromInline typealias Machine = AsyncSemaphoreStateMachine<UnsafeContinuation<Void, any Error>>
 
     @usableFromInline let state: Locked<Machine>
@@ -19,12 +20,33 @@ public final class AsyncSemaphore: Sendable {
     /// - Parameters:
     ///   - limit: permits available (0 or more; 0 makes every acquire wait).
     ///   - name: the name shown in events and snapshots.
-    ///   - observer: receives a `SemaphoreEvent` for every change.
-    public init(limit: Int, name: String = "semaphore", observer: (any PatternObserver)? = nil) {
+    ///   - registry: where the semaphore is listed while it lives (nil: nowhere); its
+    ///     subscribers get the semaphore's events.
+    public init(limit: Int, name: String = "semaphore", registry: PatternRegistry? = .shared) {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
-        state = Locked(Machine(limit: limit))
-        emit = Emitter(observer, PatternID(.semaphore, name))
-        emit.semaphore(.limitChanged(SemaphoreGauges(limit: limit, inUse: 0, waiting: 0)))
+        state = Locked(Machine(limit: limit, timed: registry != nil))
+        emit = Emitter(registry, PatternID(.semaphore, name))
+        emit.register(self)
+    }
+
+    deinit { emit.retire(.semaphore(snapshot(gone: true))) }
+
+    func read() -> PatternReading { .semaphore(snapshot(gone: false)) }
+
+    private func snapshot(gone: Bool) -> SemaphoreSnapshot {
+        var s = SemaphoreSnapshot(name: emit.source.name)
+        state.withLock { m in
+            s.limit = m.limit
+            s.inUse = m.inUse
+            s.maxInUse = m.maxInUse
+            s.waiting = m.waiters.count
+            s.acquired = m.acquiredCount
+            s.released = m.releasedCount
+            s.abandoned = m.abandonedCount
+            if let wait = m.wait { s.wait = wait.percentiles() }
+        }
+        s.isGone = gone
+        return s
     }
 
     /// Takes a permit, suspending until one is free (FIFO).
@@ -35,7 +57,7 @@ public final class AsyncSemaphore: Sendable {
         let action = state.withLock { $0.acquire() }
         switch action {
         case .granted(let gauges):
-            emit.semaphore(.acquired(gauges, waitedNanos: 0))
+            emit.semaphore(.acquired(gauges: gauges))
         case .mustWait(let id):
             try await acquireWaiting(id: id)
         }
@@ -58,7 +80,7 @@ public final class AsyncSemaphore: Sendable {
     public func tryAcquire() -> Bool {
         // A refused try leaves no waiter behind: `acquire()` only hands out a waiter id.
         guard case .granted(let gauges) = state.withLock({ $0.acquire() }) else { return false }
-        emit.semaphore(.acquired(gauges, waitedNanos: 0))
+        emit.semaphore(.acquired(gauges: gauges))
         return true
     }
 
@@ -66,16 +88,17 @@ public final class AsyncSemaphore: Sendable {
     func acquireWaiting(id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let now = emit.stamp()
+                // The slow path: the clock read is small next to a suspension.
+                let now = monotonicNanoseconds()
                 let action = state.withLock {
                     $0.suspend(id: id, token: continuation, isCancelled: Task.isCancelled, now: now)
                 }
                 switch action {
                 case .suspended(let gauges):
-                    emit.semaphore(.waiting(gauges))
+                    emit.semaphore(.waiting(gauges: gauges))
                 case .grantedNow(let waiter, let gauges):
                     waiter.resume()
-                    emit.semaphore(.acquired(gauges, waitedNanos: 0))
+                    emit.semaphore(.acquired(gauges: gauges))
                 case .cancelled(let waiter):
                     waiter.resume(throwing: CancellationError())
                 }
@@ -83,7 +106,7 @@ public final class AsyncSemaphore: Sendable {
         } onCancel: {
             if let (waiter, gauges) = state.withLock({ $0.abandon(id: id) }) {
                 waiter.resume(throwing: CancellationError())
-                emit.semaphore(.waiterAbandoned(gauges))
+                emit.semaphore(.waiterAbandoned(gauges: gauges))
             }
         }
     }
@@ -93,16 +116,16 @@ public final class AsyncSemaphore: Sendable {
     /// - Emits: `.released`, and `.acquired` for the waiter that got it.
     @inlinable
     public func release() throws {
-        let action = state.withLock { $0.release() }
+        let action = state.withLock { $0.release(now: monotonicNanoseconds()) }
         switch action {
         case .notHeld:
             throw ReleaseWithoutAcquire()
         case .released(let gauges):
-            emit.semaphore(.released(gauges))
+            emit.semaphore(.released(gauges: gauges))
         case .handedOff(let grant, let between):
             grant.token.resume()
-            emit.semaphore(.released(between))
-            grantEvent(grant)
+            emit.semaphore(.released(gauges: between))
+            emit.semaphore(.acquired(gauges: grant.gauges))
         }
     }
 
@@ -123,21 +146,14 @@ public final class AsyncSemaphore: Sendable {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
         guard let (grants, gauges) = state.withLock({ machine -> ([Machine.Grant], SemaphoreGauges)? in
             guard machine.limit != limit else { return nil }
-            let grants = machine.setLimit(limit)
+            let grants = machine.setLimit(limit, now: monotonicNanoseconds())
             return (grants, machine.gauges)
         }) else { return }
-        emit.semaphore(.limitChanged(gauges))
+        emit.semaphore(.limitChanged(gauges: gauges))
         for grant in grants {
             grant.token.resume()
-            grantEvent(grant)
+            emit.semaphore(.acquired(gauges: grant.gauges))
         }
-    }
-
-    @usableFromInline
-    func grantEvent(_ grant: Machine.Grant) {
-        guard emit.isActive else { return }
-        let now = monotonicNanoseconds()
-        emit.semaphore(.acquired(grant.gauges, waitedNanos: now &- min(now, grant.since)))
     }
 
     /// A consistent picture of the semaphore right now.

@@ -21,13 +21,19 @@ import DequeModule
     @usableFromInline var waiters: Deque<Waiting> = []
     @usableFromInline var acquiredCount = 0
     @usableFromInline var maxInUse = 0
+    @usableFromInline var releasedCount = 0
+    @usableFromInline var abandonedCount = 0
     @usableFromInline var nextID: UInt64 = 0
+    /// How long a sample of acquires waited (0 for those granted at once); nil: not timed.
+    @usableFromInline let wait: LatencyDistribution?
+    @usableFromInline var sampler = LatencySampler()
 
     @usableFromInline var gauges: SemaphoreGauges { SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count) }
 
-    @inlinable init(limit: Int) {
+    @inlinable init(limit: Int, timed: Bool = false) {
         precondition(limit >= 0, "a semaphore limit cannot be negative")
         self.limit = limit
+        wait = timed ? LatencyDistribution() : nil
     }
 
     @usableFromInline enum AcquireAction: Equatable {
@@ -38,7 +44,7 @@ import DequeModule
     /// Grants at once only when nobody waits (no barging past the line).
     @inlinable mutating func acquire() -> AcquireAction {
         if waiters.isEmpty, inUse < limit {
-            grant()
+            grant(waitingSince: nil, now: 0)
             return .granted(gauges)
         }
         nextID &+= 1
@@ -54,7 +60,7 @@ import DequeModule
     @inlinable mutating func suspend(id: UInt64, token: Waiter, isCancelled: Bool, now: UInt64) -> SuspendAction {
         if isCancelled { return .cancelled(token) }
         if waiters.isEmpty, inUse < limit {
-            grant()
+            grant(waitingSince: nil, now: 0)
             return .grantedNow(token, gauges)
         }
         waiters.append(Waiting(id: id, token: token, since: now))
@@ -63,12 +69,10 @@ import DequeModule
 
     @usableFromInline struct Grant {
         @usableFromInline var token: Waiter
-        @usableFromInline var since: UInt64
         /// Gauges after this grant.
         @usableFromInline var gauges: SemaphoreGauges
-        @inlinable init(token: Waiter, since: UInt64, gauges: SemaphoreGauges) {
+        @inlinable init(token: Waiter, gauges: SemaphoreGauges) {
             self.token = token
-            self.since = since
             self.gauges = gauges
         }
     }
@@ -81,13 +85,14 @@ import DequeModule
         case notHeld
     }
 
-    @inlinable mutating func release() -> ReleaseAction {
+    @inlinable mutating func release(now: @autoclosure () -> UInt64 = 0) -> ReleaseAction {
         guard inUse > 0 else { return .notHeld }
         inUse -= 1
+        releasedCount += 1
         if inUse < limit, let next = waiters.popFirst() {
             let between = SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count + 1)
-            grant()
-            return .handedOff(Grant(token: next.token, since: next.since, gauges: gauges), releasedGauges: between)
+            grant(waitingSince: next.since, now: now())
+            return .handedOff(Grant(token: next.token, gauges: gauges), releasedGauges: between)
         }
         return .released(gauges)
     }
@@ -96,25 +101,36 @@ import DequeModule
     @inlinable mutating func abandon(id: UInt64) -> (Waiter, SemaphoreGauges)? {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
         let token = waiters.remove(at: index).token
+        abandonedCount += 1
         return (token, gauges)
     }
 
     /// Raising the limit grants to waiters in order; lowering revokes nothing.
-    @inlinable mutating func setLimit(_ newLimit: Int) -> [Grant] {
+    @inlinable mutating func setLimit(_ newLimit: Int, now: @autoclosure () -> UInt64 = 0) -> [Grant] {
         precondition(newLimit >= 0, "a semaphore limit cannot be negative")
         limit = newLimit
         var grants: [Grant] = []
         while inUse < limit, let next = waiters.popFirst() {
-            grant()
-            grants.append(Grant(token: next.token, since: next.since, gauges: gauges))
+            grant(waitingSince: next.since, now: now())
+            grants.append(Grant(token: next.token, gauges: gauges))
         }
         return grants
     }
 
-    @inlinable mutating func grant() {
+    /// Counts a grant; a sample of grants records how long they waited (`waitingSince` nil:
+    /// granted at once, 0 ns).
+    @inlinable mutating func grant(waitingSince: UInt64?, now: @autoclosure () -> UInt64) {
         inUse += 1
         acquiredCount += 1
         maxInUse = max(maxInUse, inUse)
+        guard let wait, sampler.tick() else { return }
+        var waited: UInt64 = 0
+        if let since = waitingSince {
+            let t = now()
+            waited = t &- Swift.min(t, since)
+        }
+        wait.record(waited)
+        sampler.took(waited)
     }
 }
 

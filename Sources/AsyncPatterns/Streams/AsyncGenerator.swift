@@ -5,31 +5,39 @@ import Synchronization
 ///
 /// The producer runs in its own task, at most `buffer` elements ahead of the consumer
 /// (back-pressure through a `BoundedQueue`, not `AsyncStream`). When the consumer stops
-/// early, the producer is cancelled. Emits `StreamEvent`s like `ProgressStream`.
+/// early, the producer is cancelled and the run ends as stopped early. Each iteration is a
+/// run of its own, listed in the registry while it runs, like `ProgressStream`'s.
 public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     /// Hands one element to the consumer; suspends while the buffer is full.
     public typealias Yield = @Sendable (Element) async throws -> Void
 
     @usableFromInline let produce: @Sendable (Yield) async throws -> Void
     @usableFromInline let buffer: Int
-    @usableFromInline let emit: Emitter
-    @usableFromInline let progress: StreamProgress
+    @usableFromInline let total: Int?
+    @usableFromInline let name: String
+    @usableFromInline let registry: PatternRegistry?
+    @usableFromInline let latest: LatestRun
 
     /// - Parameters:
     ///   - total: how many elements it will yield, if known (for progress and ETA).
     ///   - buffer: how far the producer may run ahead (at least 1).
+    ///   - name: the name in snapshots and events.
+    ///   - registry: where each iteration is listed while it runs (nil: nowhere).
     ///   - produce: the body; call `yield` for each element, return to finish, throw to fail.
     public init(total: Int? = nil, buffer: Int = 1, name: String = "generator",
-                observer: (any PatternObserver)? = nil,
+                registry: PatternRegistry? = .shared,
                 _ produce: @escaping @Sendable (Yield) async throws -> Void) {
         precondition(buffer >= 1, "a generator buffer must be at least 1")
         self.produce = produce
         self.buffer = buffer
-        self.emit = Emitter(observer, PatternID(.stream, name))
-        self.progress = StreamProgress(total: total)
+        self.total = total
+        self.name = name
+        self.registry = registry
+        self.latest = LatestRun(total: total)
     }
 
-    public var stats: StreamStats { progress.stats }
+    /// Produced and consumed so far in the most recent iteration.
+    public var stats: StreamStats { latest.stats }
 
     @inlinable
     public func makeAsyncIterator() -> Iterator {
@@ -39,7 +47,6 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     // Inlinable, like the run below, so a client's loop is specialized for its element type.
     public struct Iterator: AsyncIteratorProtocol {
         @usableFromInline let run: GeneratorRun<Element>
-        @usableFromInline var handedOut = false
         @usableFromInline var started = false
 
         @inlinable
@@ -49,38 +56,39 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
         /// - Throws: what the producer threw.
         @inlinable
         public mutating func next() async throws -> Element? {
-            if handedOut {
-                handedOut = false
-                run.consumed()
-            }
             if !started {
                 started = true
                 run.start()
             }
             guard let element = try await run.next() else { return nil }
-            handedOut = true
+            run.progress.consume()
             return element
         }
     }
 }
 
-/// One iteration of a generator: its producer task and buffer. Cancels the producer when
-/// the iterator is dropped, so an abandoned generator never leaks a task.
-public final class GeneratorRun<Element: Sendable>: Sendable {
+/// One iteration of a generator: its producer task, buffer and progress. Cancels the
+/// producer when the iterator is dropped, so an abandoned generator never leaks a task.
+@usableFromInline
+final class GeneratorRun<Element: Sendable>: Sendable {
     @usableFromInline let buffer: BoundedQueue<Element>
     @usableFromInline let producer: Locked<Task<Void, Never>?> = Locked(nil)
     @usableFromInline let failure = FailureBox()
     @usableFromInline let generator: AsyncGenerator<Element>
+    @usableFromInline let progress: StreamProgress
 
     @usableFromInline
     init(_ generator: AsyncGenerator<Element>) {
         self.generator = generator
-        buffer = BoundedQueue(capacity: generator.buffer, name: "generator-buffer")
+        buffer = BoundedQueue(capacity: generator.buffer, name: "generator-buffer", registry: nil)
+        progress = StreamProgress(total: generator.total, name: generator.name, registry: generator.registry,
+                                  latest: generator.latest)
     }
 
     deinit {
         cancelProducer()
         buffer.close()
+        progress.end(.stoppedEarly)
     }
 
     @inlinable
@@ -90,12 +98,12 @@ public final class GeneratorRun<Element: Sendable>: Sendable {
             let buffer = self.buffer
             let generator = self.generator
             let failure = self.failure
+            let progress = self.progress
             task = Task {
                 do {
                     try await generator.produce { element in
                         try await buffer.put(element)
-                        let count = generator.progress.produce()
-                        generator.emit.stream(.produced(count: count, total: generator.progress.total))
+                        progress.produce()
                     }
                 } catch {
                     failure.record(error)
@@ -129,19 +137,11 @@ public final class GeneratorRun<Element: Sendable>: Sendable {
     @usableFromInline
     func finish() throws -> Element? {
         if let error = failure.error {
-            generator.progress.finish(failed: true)
-            generator.emit.stream(.failed(count: generator.progress.stats.produced))
+            progress.end(.failed)
             throw error
         }
-        generator.progress.finish(failed: false)
-        generator.emit.stream(.finished(count: generator.progress.stats.produced))
+        progress.end(.finished)
         return nil
-    }
-
-    @inlinable
-    func consumed() {
-        let count = generator.progress.consume()
-        generator.emit.stream(.consumed(count: count, total: generator.progress.total))
     }
 }
 
@@ -151,8 +151,8 @@ public final class GeneratorRun<Element: Sendable>: Sendable {
 /// `asyncRange(0, 5).filter { $0 % 2 == 0 }.collect()` is `[0, 2, 4]`.
 public func asyncRange(_ start: Int, _ stop: Int, step: Int = 1, delay: Duration = .milliseconds(10),
                        clock: any Clock<Duration> = ContinuousClock(), name: String = "async_range",
-                       observer: (any PatternObserver)? = nil) -> ProgressStream<IntStride> {
-    ProgressStream(IntStride(start, stop, step: step), delay: delay, clock: clock, name: name, observer: observer)
+                       registry: PatternRegistry? = .shared) -> ProgressStream<IntStride> {
+    ProgressStream(IntStride(start, stop, step: step), delay: delay, clock: clock, name: name, registry: registry)
 }
 
 /// `start, start+step, ...` up to (not including) `stop`, as a collection computed from

@@ -3,38 +3,44 @@ import Synchronization
 /// An `AsyncSequence` over a collection of known length that reports progress (the
 /// tutorial's `AsyncDataStream`): each element is produced after `delay` on `clock`.
 ///
-/// Pull-based: nothing runs ahead of the consumer, no task is spawned. An element counts
-/// as consumed when the consumer asks for the next one (or stops iterating).
-/// Emits `StreamEvent`s: produced, consumed, finished, failed (cancelled).
+/// Pull-based: nothing runs ahead of the consumer, no task is spawned. An element counts as
+/// produced and consumed when it is handed to the consumer. Each iteration is a run of its
+/// own, listed in the registry until it ends: at the end of the collection (finished), when
+/// the wait throws (failed, e.g. cancelled), or when the consumer stops iterating early.
+/// Emits `StreamEvent`s to those who subscribe to the registry.
 public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendable where Base.Element: Sendable {
     public typealias Element = Base.Element
 
     @usableFromInline let base: Base
     @usableFromInline let delay: Duration
     @usableFromInline let clock: any Clock<Duration>
-    @usableFromInline let emit: Emitter
-    @usableFromInline let progress: StreamProgress
+    @usableFromInline let name: String
+    @usableFromInline let registry: PatternRegistry?
+    @usableFromInline let latest: LatestRun
 
     /// - Parameters:
     ///   - base: the elements; `base.count` is the known total.
     ///   - delay: the wait before each element (zero for none).
     ///   - clock: what `delay` is measured on.
-    ///   - name: the name in events; `observer` receives them.
+    ///   - name: the name in snapshots and events.
+    ///   - registry: where each iteration is listed while it runs (nil: nowhere).
     public init(_ base: Base, delay: Duration = .zero, clock: any Clock<Duration> = ContinuousClock(),
-                name: String = "stream", observer: (any PatternObserver)? = nil) {
+                name: String = "stream", registry: PatternRegistry? = .shared) {
         self.base = base
         self.delay = delay
         self.clock = clock
-        self.emit = Emitter(observer, PatternID(.stream, name))
-        self.progress = StreamProgress(total: base.count)
+        self.name = name
+        self.registry = registry
+        self.latest = LatestRun(total: base.count)
     }
 
-    /// Produced and consumed so far across every iteration of this stream.
-    public var stats: StreamStats { progress.stats }
+    /// Produced and consumed so far in the most recent iteration.
+    public var stats: StreamStats { latest.stats }
 
     @inlinable
     public func makeAsyncIterator() -> Iterator {
-        Iterator(stream: self, index: base.startIndex)
+        Iterator(stream: self, index: base.startIndex,
+                 run: StreamProgress(total: base.count, name: name, registry: registry, latest: latest))
     }
 
     // Inlinable so that a client's iteration is specialized for its collection: generic
@@ -42,95 +48,40 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
     public struct Iterator: AsyncIteratorProtocol {
         @usableFromInline let stream: ProgressStream
         @usableFromInline var index: Base.Index
-        @usableFromInline var handedOut = false
+        @usableFromInline let run: StreamProgress
         @usableFromInline var done = false
 
         @inlinable
-        init(stream: ProgressStream, index: Base.Index) {
+        init(stream: ProgressStream, index: Base.Index, run: StreamProgress) {
             self.stream = stream
             self.index = index
+            self.run = run
         }
 
         /// Suspends for `delay` on the clock, then returns the next element, or nil at the end.
-        /// - Throws: `CancellationError` if cancelled while waiting (the stream fails).
+        /// - Throws: `CancellationError` if cancelled while waiting (the run fails).
         @inlinable
         public mutating func next() async throws -> Element? {
-            if handedOut { stream.consumed() }
-            handedOut = false
             guard !done else { return nil }
             guard index != stream.base.endIndex else {
                 done = true
-                stream.finished()
+                run.end(.finished)
                 return nil
             }
             do {
                 if stream.delay > .zero { try await stream.clock.sleep(for: stream.delay) }
             } catch {
                 done = true
-                stream.failed()
+                run.end(.failed)
                 throw error
             }
             let element = stream.base[index]
             stream.base.formIndex(after: &index)
-            stream.produced()
-            handedOut = true
+            run.produce()
+            run.consume()
             return element
         }
     }
-
-    @inlinable
-    func produced() {
-        let count = progress.produce()
-        emit.stream(.produced(count: count, total: progress.total))
-    }
-    @inlinable
-    func consumed() {
-        let count = progress.consume()
-        emit.stream(.consumed(count: count, total: progress.total))
-    }
-    @usableFromInline
-    func finished() {
-        progress.finish(failed: false)
-        emit.stream(.finished(count: progress.stats.produced))
-    }
-    @usableFromInline
-    func failed() {
-        progress.finish(failed: true)
-        emit.stream(.failed(count: progress.stats.produced))
-    }
-}
-
-/// Progress of a stream at one moment.
-public struct StreamStats: Sendable, Hashable {
-    public var produced: Int
-    public var consumed: Int
-    /// nil for open-ended generators.
-    public var total: Int?
-    public var finished: Bool
-    public var failed: Bool
-}
-
-/// Shared counters behind a stream (iterators are values; progress is one place).
-/// Atomics, not a lock: produced and consumed are counted once per element.
-@usableFromInline
-final class StreamProgress: Sendable {
-    @usableFromInline let total: Int?
-    @usableFromInline let produced = Atomic<Int>(0)
-    @usableFromInline let consumed = Atomic<Int>(0)
-    /// 0 running, 1 finished, 2 failed.
-    let ending = Atomic<Int>(0)
-
-    init(total: Int?) { self.total = total }
-
-    var stats: StreamStats {
-        let end = ending.load(ordering: .acquiring)
-        return StreamStats(produced: produced.load(ordering: .relaxed), consumed: consumed.load(ordering: .relaxed),
-                           total: total, finished: end != 0, failed: end == 2)
-    }
-
-    @inlinable func produce() -> Int { produced.wrappingAdd(1, ordering: .relaxed).newValue }
-    @inlinable func consume() -> Int { consumed.wrappingAdd(1, ordering: .relaxed).newValue }
-    func finish(failed: Bool) { ending.store(failed ? 2 : 1, ordering: .releasing) }
 }
 
 extension AsyncSequence where Self: Sendable {

@@ -5,18 +5,43 @@ import Synchronization
 ///
 /// Every `interval` (real time) it wakes and compares when it ran with when it asked to.
 /// When something blocks the pool's threads, the heartbeat runs late and the lag shows.
-/// Emits `.loopLag` for each beat.
-public final class LoopLagMonitor: Sendable {
+/// Keeps its figures and a lag distribution; emits `.loopLag` for each beat to those who
+/// ask for every event.
+public final class LoopLagMonitor: Sendable, PatternProbe {
+    private struct State: Sendable {
+        var stats = LagStats()
+        let lag = LatencyDistribution()
+    }
+
     public let interval: Duration
     private let emit: Emitter
-    private let state = Locked(LagStats())
+    private let state = Locked(State())
 
     /// The identity in events (`kind` is `.health`).
     public var id: PatternID { emit.source }
 
-    public init(interval: Duration = .milliseconds(50), name: String = "loop-lag", observer: (any PatternObserver)? = nil) {
+    /// - Parameters:
+    ///   - interval: time between beats.
+    ///   - registry: where the monitor is listed while it lives (nil: nowhere).
+    public init(interval: Duration = .milliseconds(50), name: String = "loop-lag", registry: PatternRegistry? = .shared) {
         self.interval = interval
-        emit = Emitter(observer, PatternID(.health, name))
+        emit = Emitter(registry, PatternID(.health, name))
+        emit.register(self)
+    }
+
+    deinit { emit.retire(.health(health())) }
+
+    func read() -> PatternReading { .health(health()) }
+
+    private func health() -> HealthSnapshot {
+        state.withLock { s in
+            var h = HealthSnapshot()
+            h.beats = s.stats.beats
+            h.lastLagNanos = s.stats.last
+            h.maxLagNanos = s.stats.max
+            h.lag = s.lag.percentiles()
+            return h
+        }
     }
 
     /// Beats until the calling task is cancelled. Suspends between beats.
@@ -36,15 +61,16 @@ public final class LoopLagMonitor: Sendable {
             let nanos = UInt64(max(0, late.components.seconds)) * 1_000_000_000
                 + UInt64(max(0, late.components.attoseconds / 1_000_000_000))
             state.withLock {
-                $0.beats += 1
-                $0.last = nanos
-                $0.max = Swift.max($0.max, nanos)
+                $0.stats.beats += 1
+                $0.stats.last = nanos
+                $0.stats.max = Swift.max($0.stats.max, nanos)
+                $0.lag.record(nanos)
             }
             emit.health(.loopLag(lagNanos: nanos))
         }
     }
 
-    public var stats: LagStats { state.withLock { $0 } }
+    public var stats: LagStats { state.withLock { $0.stats } }
 }
 
 /// Loop-lag figures in nanoseconds.

@@ -204,6 +204,7 @@ public final class DashboardApp {
         case .backTab: cycleFocus(by: -1)
         case .char("e"):
             allEvents.toggle()
+            run.setAllEvents(allEvents)
             logScroll = 0
         case .char("s"):
             actorSort = ActorsPane.SortKey(rawValue: (actorSort.rawValue + 1) % ActorsPane.SortKey.allCases.count)!
@@ -266,6 +267,7 @@ public final class DashboardApp {
     public func open(_ scenario: any Scenario, values: [String: Double], speed: Double) {
         stopRun()
         run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed)
+        allEvents = false
         history = DashboardHistory()
         lastSnapshot = Snapshot()
         selectedKnob = 0
@@ -283,6 +285,7 @@ public final class DashboardApp {
         let speed = old.speed
         stopRun()
         run = ScenarioRun(old.scenario, preset: old.preset, values: values, speed: speed, seed: seed)
+        run?.setAllEvents(allEvents)
         history = DashboardHistory()
         lastChange = "restarted"
     }

@@ -71,7 +71,7 @@ struct ScenarioScreen: Widget {
         let logHeight = max(6, area.height / 4)
         let rows = Layout.rows(area, [.fixed(1), .fill(min: 8), .fixed(logHeight), .fixed(1)])
         HeaderBar(scenario: run.scenario.name, preset: run.preset, elapsedSeconds: snapshot.elapsed.seconds, speed: run.speed,
-                  status: run.currentStatus, eventsPerSecond: snapshot.eventsPerSecond)
+                  status: run.currentStatus, operationsPerSecond: snapshot.operationsPerSecond)
             .render(in: rows[0], into: &buffer)
         let knobWidth = min(34, max(26, area.width / 4))
         let body = Layout.columns(rows[1], [.fixed(knobWidth), .fill()])

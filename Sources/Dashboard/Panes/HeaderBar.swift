@@ -7,15 +7,15 @@ public struct HeaderBar: Widget {
     public var elapsedSeconds: Double
     public var speed: Double
     public var status: ScenarioRun.Status
-    public var eventsPerSecond: Double
+    public var operationsPerSecond: Double
 
-    public init(scenario: String, preset: Preset, elapsedSeconds: Double, speed: Double, status: ScenarioRun.Status, eventsPerSecond: Double) {
+    public init(scenario: String, preset: Preset, elapsedSeconds: Double, speed: Double, status: ScenarioRun.Status, operationsPerSecond: Double) {
         self.scenario = scenario
         self.preset = preset
         self.elapsedSeconds = elapsedSeconds
         self.speed = speed
         self.status = status
-        self.eventsPerSecond = eventsPerSecond
+        self.operationsPerSecond = operationsPerSecond
     }
 
     public var statusText: String {
@@ -42,7 +42,7 @@ public struct HeaderBar: Widget {
         case .failed: Style(fg: .brightWhite, bg: .red, bold: true)
         }
         x += buffer.put(" \(statusText) ", x: x, y: area.y, style: statusStyle, clip: area)
-        buffer.put("  \(formatCount(eventsPerSecond)) events/s", x: x, y: area.y, style: base, clip: area)
+        buffer.put("  \(formatCount(operationsPerSecond)) ops/s", x: x, y: area.y, style: base, clip: area)
         if case .failed(let why) = status {
             buffer.put(truncate("  " + why, to: area.right - x - 20, glyphs: .ascii), x: x + 20, y: area.y, style: base, clip: area)
         }

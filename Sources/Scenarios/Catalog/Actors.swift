@@ -14,7 +14,7 @@ public struct ActorsScenario: Scenario {
         `mailbox` bound) show up as dead letters.
         """
     public let knobs = [
-        KnobSpec("actors", range: 1...2000, step: 1, default: 8, "actors in the mesh"),
+        KnobSpec("actors", range: 1...100_000, step: 1, default: 8, "actors in the mesh"),
         KnobSpec("rate", unit: "msg/s", range: 0...100_000, step: 10, default: 100, "messages the driver sends per second"),
         KnobSpec("processing", unit: "ms", range: 0...5000, step: 5, default: 30, "time to process one message (actor-0 takes 4x)"),
         KnobSpec("mailbox", unit: "msgs", range: 0...10_000, step: 10, default: 0, "mailbox bound for new actors (0 = unbounded)"),
@@ -32,10 +32,10 @@ public struct ActorsScenario: Scenario {
     /// counter1 sends "increment" to itself (not its own peer: a dead letter), `{value: 5}`
     /// to counter2; counter2 tells the logger "operation complete".
     private func runSeed(_ context: ScenarioContext) async throws {
-        let counter1 = MailboxActor<TutorialMessage>(name: "counter1", observer: context.observer)
-        let counter2 = MailboxActor<TutorialMessage>(name: "counter2", observer: context.observer)
-        let logger = MailboxActor<TutorialMessage>(name: "logger", observer: context.observer)
-        MailboxActor.connect([counter1, counter2, logger])
+        let directory = ActorDirectory<TutorialMessage>()
+        let counter1 = MailboxActor<TutorialMessage>(name: "counter1", directory: directory, registry: context.registry)
+        let counter2 = MailboxActor<TutorialMessage>(name: "counter2", directory: directory, registry: context.registry)
+        let logger = MailboxActor<TutorialMessage>(name: "logger", directory: directory, registry: context.registry)
         let onChange: @Sendable (String, TutorialMessage, Int) -> Void = { name, message, count in
             switch message {
             case .add(let n): context.say("\(name): added \(n), now \(count)")
@@ -63,8 +63,9 @@ public struct ActorsScenario: Scenario {
     }
 
     private func runLive(_ context: ScenarioContext) async {
-        let logger = MailboxActor<TutorialMessage>(name: "logger", observer: context.observer)
-        let mesh = Mesh(context: context, logger: logger)
+        let directory = ActorDirectory<TutorialMessage>()
+        let logger = MailboxActor<TutorialMessage>(name: "logger", directory: directory, registry: context.registry)
+        let mesh = Mesh(context: context, directory: directory)
         let loggerRun = Task { await logger.run(LoggerBehavior()) }
         let driver = WorkerPool { _ in
             Task {
@@ -103,15 +104,14 @@ public struct ActorsScenario: Scenario {
 /// The live mesh: actors added and removed as the `actors` knob moves.
 private final class Mesh: Sendable {
     let context: ScenarioContext
-    let logger: MailboxActor<TutorialMessage>
+    let directory: ActorDirectory<TutorialMessage>
     let driverActor: MailboxActor<TutorialMessage>
     private let members = Locked<[(MailboxActor<TutorialMessage>, Task<Void, Never>)]>([])
 
-    init(context: ScenarioContext, logger: MailboxActor<TutorialMessage>) {
+    init(context: ScenarioContext, directory: ActorDirectory<TutorialMessage>) {
         self.context = context
-        self.logger = logger
-        driverActor = MailboxActor(name: "driver", observer: context.observer)
-        driverActor.addPeer(logger)
+        self.directory = directory
+        driverActor = MailboxActor(name: "driver", directory: directory, registry: context.registry)
     }
 
     func randomName() -> String {
@@ -126,35 +126,20 @@ private final class Mesh: Sendable {
     }
 
     func resize(to n: Int) async {
-        let (added, removed) = members.withLock { list -> ([MailboxActor<TutorialMessage>], [(MailboxActor<TutorialMessage>, Task<Void, Never>)]) in
-            var added: [MailboxActor<TutorialMessage>] = []
+        let removed = members.withLock { list -> [(MailboxActor<TutorialMessage>, Task<Void, Never>)] in
             while list.count < n {
                 let bound = context.count("mailbox")
                 let actor = MailboxActor<TutorialMessage>(name: "actor-\(list.count)", mailboxCapacity: bound > 0 ? bound : nil,
-                                                          observer: context.observer)
+                                                          directory: directory, registry: context.registry)
                 let behavior = MeshBehavior(context: context, slow: list.isEmpty, meshSize: { [weak self] in self?.count ?? 1 })
                 list.append((actor, Task { await actor.run(behavior) }))
-                added.append(actor)
             }
             let removed = list.count > n ? Array(list[n...]) : []
             if list.count > n { list.removeLast(list.count - n) }
-            return (added, removed)
+            return removed
         }
-        let all = members.withLock { $0.map(\.0) }
-        for actor in added {
-            actor.addPeer(logger)
-            driverActor.addPeer(actor)
-            for other in all where other !== actor {
-                actor.addPeer(other)
-                other.addPeer(actor)
-            }
-        }
-        for (actor, task) in removed {
-            driverActor.removePeer(named: actor.name)
-            for other in all { other.removePeer(named: actor.name) }
-            actor.stop()
-            await task.value
-        }
+        for (actor, _) in removed { actor.stop() }
+        for (_, task) in removed { await task.value }
     }
 
     var count: Int { members.withLock { $0.count } }

@@ -26,8 +26,8 @@ public struct BlockingScenario: Scenario {
 
     public func run(_ context: ScenarioContext) async throws {
         let lag = context.lagMonitor
-        let jobs = ResourceScope(name: "blocking calls", observer: context.observer)
-        let awaits = ResourceScope(name: "awaiting calls", observer: context.observer)
+        let jobs = ResourceScope(name: "blocking calls", registry: context.registry)
+        let awaits = ResourceScope(name: "awaiting calls", registry: context.registry)
 
         /// One blocking call: on the pool (bad) or off it (good). Real time scaled by speed.
         let blockOnce: @Sendable () async -> Void = {

@@ -27,13 +27,13 @@ public struct PipelineScenario: Scenario {
     struct Failed: Error {}
 
     public func run(_ context: ScenarioContext) async throws {
-        let observer = context.observer
-        let queue = BoundedQueue<Int>(capacity: context.count("capacity"), name: "queue", observer: observer)
-        let semaphore = AsyncSemaphore(limit: context.count("permits"), name: "permits", observer: observer)
-        let scope = ResourceScope(name: "work scopes", observer: observer)
-        let logger = MailboxActor<TutorialMessage>(name: "logger", observer: observer)
-        let aggregator = MailboxActor<TutorialMessage>(name: "aggregator", observer: observer)
-        aggregator.addPeer(logger)
+        let registry = context.registry
+        let directory = ActorDirectory<TutorialMessage>()
+        let queue = BoundedQueue<Int>(capacity: context.count("capacity"), name: "queue", registry: registry)
+        let semaphore = AsyncSemaphore(limit: context.count("permits"), name: "permits", registry: registry)
+        let scope = ResourceScope(name: "work scopes", registry: registry)
+        let logger = MailboxActor<TutorialMessage>(name: "logger", directory: directory, registry: registry)
+        let aggregator = MailboxActor<TutorialMessage>(name: "aggregator", directory: directory, registry: registry)
         let seed = context.preset == .seed
         let loggerRun = Task { await logger.run(LoggerBehavior { if seed { context.say("log: \($0)") } }) }
         let aggregatorRun = Task { await aggregator.run(Aggregator()) }
@@ -69,7 +69,7 @@ public struct PipelineScenario: Scenario {
             workers.resize(to: context.count("workers"))
             let items = context.count("items")
             let source = ProgressStream(1...items, delay: .milliseconds(1000 / max(0.001, context.knob("rate"))),
-                                        clock: context.clock, name: "source", observer: observer)
+                                        clock: context.clock, name: "source", registry: registry)
             for try await item in source { try await queue.put(item) }
             try await queue.join()
             await workers.shutdown()
@@ -78,7 +78,7 @@ public struct PipelineScenario: Scenario {
             }
         } else {
             let source = Task {
-                let generator = AsyncGenerator<Int>(name: "source", observer: observer) { yield in
+                let generator = AsyncGenerator<Int>(name: "source", registry: registry) { yield in
                     var n = 0
                     while true {
                         let rate = context.knob("rate")

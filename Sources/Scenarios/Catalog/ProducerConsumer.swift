@@ -24,7 +24,7 @@ public struct ProducerConsumerScenario: Scenario {
     public let seedValues: [String: Double] = ["producers": 3, "consumers": 2, "capacity": 10, "interval": 200, "service": 350, "items": 5]
 
     public func run(_ context: ScenarioContext) async throws {
-        let queue = BoundedQueue<String>(capacity: context.count("capacity"), name: "queue", observer: context.observer)
+        let queue = BoundedQueue<String>(capacity: context.count("capacity"), name: "queue", registry: context.registry)
         if context.preset == .seed {
             try await runSeed(context, queue)
         } else {

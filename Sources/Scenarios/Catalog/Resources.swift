@@ -31,7 +31,7 @@ public struct ResourcesScenario: Scenario {
     }
 
     public func run(_ context: ScenarioContext) async throws {
-        let scope = ResourceScope(name: "connections", observer: context.observer)
+        let scope = ResourceScope(name: "connections", registry: context.registry)
         let open: @Sendable (Bool) async throws -> Connection = { talk in
             if talk { context.say("opening database connection...") }
             try await context.sleep(context.knob("open") / 1000)
@@ -56,7 +56,7 @@ public struct ResourcesScenario: Scenario {
             } catch {
                 context.say("error re-thrown after cleanup: \(error)")
             }
-            let timer = ResourceScope(name: "timer", observer: context.observer)
+            let timer = ResourceScope(name: "timer", registry: context.registry)
             let (_, took) = try await timer.timed(clock: context.clock) { try await context.sleep(0.5) }
             context.say("async operation took \(formatFixed(took.seconds, places: 3)) s")
             return

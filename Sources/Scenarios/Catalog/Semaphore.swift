@@ -25,7 +25,7 @@ public struct SemaphoreScenario: Scenario {
     static let maxWaiting = 1_000
 
     public func run(_ context: ScenarioContext) async throws {
-        let semaphore = AsyncSemaphore(limit: context.count("permits"), name: "permits", observer: context.observer)
+        let semaphore = AsyncSemaphore(limit: context.count("permits"), name: "permits", registry: context.registry)
         if context.preset == .seed {
             let start = context.clock.now
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -23,13 +23,13 @@ public struct StreamsScenario: Scenario {
     public func run(_ context: ScenarioContext) async throws {
         if context.preset == .seed {
             let data = ProgressStream(1...context.count("items"), delay: .milliseconds(context.knob("delay")),
-                                      clock: context.clock, name: "data", observer: context.observer)
+                                      clock: context.clock, name: "data", registry: context.registry)
             for try await item in data { context.say("processing: \(item)") }
             let step = Duration.milliseconds(context.knob("step"))
-            for try await n in asyncRange(0, 10, step: 2, delay: step, clock: context.clock, name: "async_range(0, 10, 2)", observer: context.observer) {
+            for try await n in asyncRange(0, 10, step: 2, delay: step, clock: context.clock, name: "async_range(0, 10, 2)", registry: context.registry) {
                 context.say("number: \(n)")
             }
-            let evens = try await asyncRange(0, 5, delay: step, clock: context.clock, name: "async_range(0, 5)", observer: context.observer)
+            let evens = try await asyncRange(0, 5, delay: step, clock: context.clock, name: "async_range(0, 5)", registry: context.registry)
                 .filter { $0 % 2 == 0 }.collect()
             context.say("evens: \(evens)")
             return
@@ -42,10 +42,10 @@ public struct StreamsScenario: Scenario {
             let delay = Duration.milliseconds(context.knob("delay"))
             let step = Duration.milliseconds(context.knob("step"))
             let data = ProgressStream(0..<items, delay: delay, clock: context.clock,
-                                      name: "data #\(round)", observer: context.observer)
-            let evens = AsyncGenerator<Int>(total: (items + 1) / 2, name: "evens #\(round)", observer: context.observer) { yield in
+                                      name: "data #\(round)", registry: context.registry)
+            let evens = AsyncGenerator<Int>(total: (items + 1) / 2, name: "evens #\(round)", registry: context.registry) { yield in
                 let numbers = asyncRange(0, items, delay: step, clock: context.clock,
-                                         name: "async_range #\(round)", observer: context.observer)
+                                         name: "async_range #\(round)", registry: context.registry)
                 for try await n in numbers where n % 2 == 0 { try await yield(n) }
             }
             do {

@@ -1,0 +1,103 @@
+/// A fixed-size latency distribution: 125 log-linear buckets (four per power of two from
+/// 64 ns to about 137 s), a count, a sum and the exact maximum, in 1,024 bytes that never grow.
+///
+/// Recording is a few instructions and no allocation, made under the lock its pattern
+/// already holds (or by a pattern's single writer). Percentiles are read from the buckets,
+/// so they are accurate to the bucket's width (about 12%), with the maximum exact.
+// `@unchecked Sendable`: each instance belongs to one pattern and is read and written only
+// under that pattern's lock (inside its `Locked` state), never shared otherwise.
+@usableFromInline
+final class LatencyDistribution: @unchecked Sendable {
+    @usableFromInline static let bucketCount = 125
+    @usableFromInline let buckets: UnsafeMutablePointer<UInt64>
+    @usableFromInline var count: UInt64 = 0
+    @usableFromInline var sum: UInt64 = 0
+    @usableFromInline var max: UInt64 = 0
+    // Percentiles are recomputed only when something was recorded since the last read:
+    // 100,000 idle actors cost nothing to snapshot.
+    private var cached = Percentiles()
+    private var cachedCount: UInt64 = 0
+
+    @usableFromInline init() {
+        buckets = .allocate(capacity: Self.bucketCount)
+        buckets.initialize(repeating: 0, count: Self.bucketCount)
+    }
+
+    deinit { buckets.deallocate() }
+
+    /// The bucket of `nanos`: 0 below 64 ns, then four per octave, the last one open.
+    @inlinable static func bucket(_ nanos: UInt64) -> Int {
+        guard nanos >= 64 else { return 0 }
+        let octave = 63 - nanos.leadingZeroBitCount  // 6 for 64...127
+        let sub = Int(truncatingIfNeeded: (nanos >> UInt64(octave - 2)) & 3)
+        return Swift.min(bucketCount - 1, (octave - 6) * 4 + sub + 1)
+    }
+
+    /// The lower and upper bounds of bucket `i` in nanoseconds.
+    static func bounds(_ i: Int) -> (lower: UInt64, upper: UInt64) {
+        guard i > 0 else { return (0, 64) }
+        let octave = (i - 1) / 4 + 6
+        let sub = UInt64((i - 1) % 4)
+        return ((4 + sub) << UInt64(octave - 2), (5 + sub) << UInt64(octave - 2))
+    }
+
+    @inlinable func record(_ nanos: UInt64) {
+        buckets[Self.bucket(nanos)] &+= 1
+        count &+= 1
+        sum &+= nanos
+        if nanos > max { max = nanos }
+    }
+
+    /// p50, p90, p99, max, mean and counts per decade.
+    func percentiles() -> Percentiles {
+        if count == cachedCount { return cached }
+        var result = Percentiles()
+        result.count = count
+        result.max = max
+        result.mean = count == 0 ? 0 : sum / count
+        let targets: [Double] = [0.5, 0.9, 0.99]
+        var found: [UInt64] = [0, 0, 0]
+        var seen: UInt64 = 0
+        var next = 0
+        for i in 0..<Self.bucketCount where buckets[i] > 0 {
+            seen += buckets[i]
+            let (lower, upper) = Self.bounds(i)
+            let value = Swift.min(max, lower + (upper - lower) / 2)
+            while next < targets.count, Double(seen) >= targets[next] * Double(count) {
+                found[next] = value
+                next += 1
+            }
+            result.decades.add(buckets[i], at: value)
+        }
+        (result.p50, result.p90, result.p99) = (found[0], found[1], found[2])
+        cached = result
+        cachedCount = count
+        return result
+    }
+}
+
+/// When to time an operation: reading the clock costs about 20 ns, more than a queue item
+/// itself costs, so fast patterns time one operation in 32; once an operation took longer
+/// than 20 µs the clock is cheap by comparison and every one is timed. Unbiased for a steady
+/// workload: which operation is timed does not depend on how long it takes.
+@usableFromInline
+struct LatencySampler: Sendable {
+    @usableFromInline var countdown: UInt32 = 1
+    @usableFromInline var period: UInt32 = 32
+
+    @inlinable init() {}
+
+    /// True when this operation should be timed.
+    @inlinable mutating func tick() -> Bool {
+        countdown &-= 1
+        guard countdown == 0 else { return false }
+        countdown = period
+        return true
+    }
+
+    /// Feeds back what a timed operation took.
+    @inlinable mutating func took(_ nanos: UInt64) {
+        period = nanos > 20_000 ? 1 : 32
+        if countdown > period { countdown = period }
+    }
+}

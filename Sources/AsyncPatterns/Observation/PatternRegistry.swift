@@ -1,0 +1,361 @@
+import DequeModule
+import Synchronization
+
+/// The live patterns of a program (or of one scenario run), readable at any moment.
+///
+/// Patterns keep their own numbers (counters and gauges under the lock they already take
+/// or in atomics, a fixed-size latency distribution); a snapshot reads them, so it costs
+/// nothing per operation and its gauges are always the current truth. A pattern joins the
+/// registry it is given when it is created and leaves it when it finishes (a stopped actor,
+/// an ended stream) or is released: its last numbers are kept among the recently finished
+/// (at most `finishedToKeep` of each kind) and added to `Snapshot.retired`, so memory stays
+/// flat whatever names a program makes up.
+///
+/// Events go only to those who ask (`subscribe(_:interest:)`): with nobody asking for every
+/// event, an item through a queue emits nothing.
+public final class PatternRegistry: Sendable {
+    /// Where patterns register unless given another registry (or nil).
+    public static let shared = PatternRegistry()
+
+    /// How many finished patterns of each kind a snapshot still lists.
+    public let finishedToKeep: Int
+    let nextID = Atomic<UInt64>(0)
+    /// The highest interest of any subscriber (`EventInterest.rawValue`), read by every
+    /// pattern before it builds an event.
+    @usableFromInline let interest = Atomic<Int>(0)
+    private let state: Locked<RegistryState>
+    private let subscribers = Locked<[Subscriber]>([])
+    /// Rate meters and snapshot-only state; also keeps two snapshots from interleaving.
+    private let reader = Locked(ReaderState())
+    private let timeSource: @Sendable () -> Duration
+
+    /// - Parameters:
+    ///   - finishedToKeep: finished patterns of each kind that snapshots still list.
+    ///   - timeSource: the time rates and `Snapshot.elapsed` are measured in (a scenario
+    ///     clock's elapsed time, say); by default, real time since the registry was made.
+    public init(finishedToKeep: Int = 32, timeSource: (@Sendable () -> Duration)? = nil) {
+        precondition(finishedToKeep >= 0, "finishedToKeep cannot be negative")
+        self.finishedToKeep = finishedToKeep
+        state = Locked(RegistryState())
+        if let timeSource {
+            self.timeSource = timeSource
+        } else {
+            let start = monotonicNanoseconds()
+            self.timeSource = { .nanoseconds(Int64(monotonicNanoseconds() &- start)) }
+        }
+    }
+
+    /// Live patterns right now.
+    public var count: Int { state.withLock { $0.live } }
+
+    // MARK: membership (called by patterns)
+
+    func reserveID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).newValue }
+
+    func add(_ probe: any PatternProbe, id: UInt64) {
+        state.withLock { $0.add(Entry(id: id, probe: probe, meters: Meters())) }
+    }
+
+    /// Takes the pattern out; its last reading joins the finished list. Idempotent.
+    func retire(id: UInt64, final reading: PatternReading) {
+        let keep = finishedToKeep
+        state.withLock { $0.retire(id: id, final: reading, keep: keep) }
+    }
+
+    // MARK: snapshot
+
+    /// Every live pattern's numbers now, then the recently finished ones. Rates are per
+    /// second of the time source over the last second or so; while it stands still (a
+    /// paused clock) they hold their last value. Percentiles are read from each pattern's
+    /// distribution, recomputed only for patterns that recorded something since.
+    public func snapshot() -> Snapshot {
+        reader.withLock { reader in
+            let (live, finished, retired, retiredOps) = state.withLock { s in
+                (s.entries.compactMap { e -> (any PatternProbe, Meters)? in
+                    guard let e, let probe = e.probe else { return nil }
+                    return (probe, e.meters)
+                }, s.finished, s.retired, s.retiredOperations)
+            }
+            let now = timeSource()
+            var snap = Snapshot()
+            snap.elapsed = now
+            snap.retired = retired
+            var operations = retiredOps
+            for (probe, meters) in live {
+                let reading = probe.read()
+                operations += reading.operations
+                reading.append(to: &snap, meters: meters, now: now)
+            }
+            for reading in finished { reading.append(to: &snap, meters: nil, now: now) }
+            snap.operations = operations
+            snap.operationsPerSecond = reader.operations.update(count: operations, now: now)
+            return snap
+        }
+    }
+
+    // MARK: events
+
+    /// Sends events to `observer` from every pattern in this registry, as much as it asks
+    /// for. Keep the subscription: it ends when cancelled or released.
+    public func subscribe(_ observer: any PatternObserver, interest: EventInterest) -> EventSubscription {
+        let subscription = EventSubscription(registry: self)
+        subscribers.withLock { list in
+            list.append(Subscriber(id: ObjectIdentifier(subscription), observer: observer, interest: interest))
+            recomputeInterest(list)
+        }
+        return subscription
+    }
+
+    func setInterest(_ interest: EventInterest, for subscription: ObjectIdentifier) {
+        subscribers.withLock { list in
+            for i in list.indices where list[i].id == subscription { list[i].interest = interest }
+            recomputeInterest(list)
+        }
+    }
+
+    func unsubscribe(_ subscription: ObjectIdentifier) {
+        subscribers.withLock { list in
+            list.removeAll { $0.id == subscription }
+            recomputeInterest(list)
+        }
+    }
+
+    /// Stores the highest interest of any subscriber, for patterns to read.
+    private func recomputeInterest(_ list: [Subscriber]) {
+        interest.store(list.map(\.interest.rawValue).max() ?? 0, ordering: .relaxed)
+    }
+
+    /// Hands `event` to every subscriber that wants it. Called by patterns, outside their
+    /// locks, only after `interest` said someone does.
+    @usableFromInline
+    func deliver(_ event: PatternEvent, notable: Bool) {
+        let needed: EventInterest = notable ? .notable : .all
+        for subscriber in subscribers.withLock({ $0 }) where subscriber.interest >= needed {
+            subscriber.observer.observe(event)
+        }
+    }
+
+    /// Puts a free-form note in the event log of whoever listens (notable).
+    public func note(_ text: String, from source: String = "program") {
+        guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
+        deliver(.health(.note(text: text), source: PatternID(.health, source), at: .now()), notable: true)
+    }
+}
+
+/// How many events an observer wants.
+public enum EventInterest: Int, Sendable, Hashable, Comparable, Codable, CaseIterable {
+    /// None (a paused subscription).
+    case none = 0
+    /// Only events that change the shape of things (`PatternEvent.isNotable`).
+    case notable = 1
+    /// Every event: each item put and got, each message. Costs the program a clock read and
+    /// a call per operation; ask for it only while someone looks at every event.
+    case all = 2
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A subscription to a registry's events. Ends when cancelled or released.
+public final class EventSubscription: Sendable {
+    private let registry: PatternRegistry
+
+    fileprivate init(registry: PatternRegistry) { self.registry = registry }
+
+    deinit { registry.unsubscribe(ObjectIdentifier(self)) }
+
+    /// Asks for more or fewer events from now on.
+    public func setInterest(_ interest: EventInterest) {
+        registry.setInterest(interest, for: ObjectIdentifier(self))
+    }
+
+    /// Stops the events; idempotent.
+    public func cancel() { registry.unsubscribe(ObjectIdentifier(self)) }
+}
+
+private struct Subscriber: Sendable {
+    let id: ObjectIdentifier
+    let observer: any PatternObserver
+    var interest: EventInterest
+}
+
+// MARK: - registry internals
+
+/// A registered pattern, as the registry reads it.
+protocol PatternProbe: AnyObject, Sendable {
+    func read() -> PatternReading
+}
+
+/// One pattern's numbers, read at once.
+enum PatternReading: Sendable {
+    case queue(QueueSnapshot)
+    case semaphore(SemaphoreSnapshot)
+    case actor(ActorSnapshot)
+    case stream(StreamSnapshot)
+    case resource(ResourceSnapshot)
+    case health(HealthSnapshot)
+
+    /// Operations counted by the pattern (what would be one event each).
+    var operations: Int {
+        switch self {
+        case .queue(let q): q.put + q.got + q.done
+        case .semaphore(let s): s.acquired + s.released
+        case .actor(let a): a.processed + a.failed + a.deadLetters
+        case .stream(let s): s.produced + s.consumed
+        case .resource(let r): r.opened + r.closed + r.openFailed
+        case .health(let h): h.beats
+        }
+    }
+
+    func append(to snap: inout Snapshot, meters: Meters?, now: Duration) {
+        switch self {
+        case .queue(var q):
+            if let meters {
+                q.putPerSecond = meters.a.update(count: q.put, now: now)
+                q.gotPerSecond = meters.b.update(count: q.got, now: now)
+            }
+            snap.queues.append(q)
+        case .semaphore(var s):
+            if let meters { s.acquiredPerSecond = meters.a.update(count: s.acquired, now: now) }
+            snap.semaphores.append(s)
+        case .actor(var a):
+            if let meters {
+                a.processedPerSecond = meters.a.update(count: a.processed, now: now)
+                meters.maxDepth = max(meters.maxDepth, a.mailboxDepth, a.maxMailboxDepth)
+                a.maxMailboxDepth = meters.maxDepth
+            }
+            snap.actors.append(a)
+        case .stream(var s):
+            if let meters { s.producedPerSecond = meters.a.update(count: s.produced, now: now) }
+            snap.streams.append(s)
+        case .resource(var r):
+            if let meters { r.openedPerSecond = meters.a.update(count: r.opened, now: now) }
+            snap.resources.append(r)
+        case .health(let h):
+            // One loop-lag monitor per run: the latest registered one is shown.
+            snap.health = h
+        }
+    }
+}
+
+/// Snapshot-side state of one pattern; touched only under the registry's reader lock.
+// `@unchecked Sendable`: every access happens inside `PatternRegistry.reader.withLock`
+// (snapshot), which serializes them; the registry's state lock only stores the reference.
+final class Meters: @unchecked Sendable {
+    var a = RateMeter()
+    var b = RateMeter()
+    var maxDepth = 0
+}
+
+struct Entry {
+    let id: UInt64
+    weak var probe: (any PatternProbe)?
+    let meters: Meters
+}
+
+struct ReaderState {
+    var operations = RateMeter()
+}
+
+struct RegistryState {
+    /// In registration order; nil where a pattern retired (compacted when half are).
+    var entries: [Entry?] = []
+    var position: [UInt64: Int] = [:]
+    var live = 0
+    var finished: Deque<PatternReading> = []
+    var finishedCounts: [PatternKind: Int] = [:]
+    var retired = RetiredTotals()
+    var retiredOperations = 0
+
+    mutating func add(_ entry: Entry) {
+        position[entry.id] = entries.count
+        entries.append(entry)
+        live += 1
+    }
+
+    mutating func retire(id: UInt64, final reading: PatternReading, keep: Int) {
+        guard let i = position.removeValue(forKey: id) else { return }
+        entries[i] = nil
+        live -= 1
+        retiredOperations += reading.operations
+        retired.add(reading)
+        let kind = reading.kind
+        finished.append(reading)
+        finishedCounts[kind, default: 0] += 1
+        if finishedCounts[kind, default: 0] > keep, let oldest = finished.firstIndex(where: { $0.kind == kind }) {
+            finished.remove(at: oldest)
+            finishedCounts[kind, default: 0] -= 1
+        }
+        if entries.count >= 64, live < entries.count / 2 { compact() }
+    }
+
+    private mutating func compact() {
+        entries.removeAll { $0 == nil }
+        position.removeAll(keepingCapacity: true)
+        for (i, e) in entries.enumerated() { position[e!.id] = i }
+    }
+}
+
+extension PatternReading {
+    var kind: PatternKind {
+        switch self {
+        case .queue: .queue
+        case .semaphore: .semaphore
+        case .actor: .actor
+        case .stream: .stream
+        case .resource: .resource
+        case .health: .health
+        }
+    }
+}
+
+extension RetiredTotals {
+    mutating func add(_ reading: PatternReading) {
+        switch reading {
+        case .queue(let q):
+            queues += 1
+            queueItems += q.put
+        case .semaphore: semaphores += 1
+        case .actor(let a):
+            actors += 1
+            actorProcessed += a.processed
+            actorDeadLetters += a.deadLetters
+            actorFailed += a.failed
+        case .stream(let s):
+            streams += 1
+            streamElements += s.produced
+        case .resource(let r):
+            resources += 1
+            resourcesOpened += r.opened
+        case .health: break
+        }
+    }
+}
+
+/// A rate over windows of about a second of the time source.
+struct RateMeter {
+    private var anchorCount = 0
+    private var anchorTime: Duration?
+    private(set) var rate: Double = 0
+
+    mutating func update(count: Int, now: Duration) -> Double {
+        guard let anchorTime else {
+            self.anchorTime = now
+            anchorCount = count
+            return rate
+        }
+        let dt = now - anchorTime
+        if dt >= .seconds(1) {
+            rate = Double(count - anchorCount) / dt.seconds
+            self.anchorTime = now
+            anchorCount = count
+        }
+        return rate
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

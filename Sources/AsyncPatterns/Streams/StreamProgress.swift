@@ -1,0 +1,110 @@
+import Synchronization
+
+/// Progress of a stream at one moment.
+public struct StreamStats: Sendable, Hashable {
+    public var produced: Int
+    public var consumed: Int
+    /// nil for open-ended generators.
+    public var total: Int?
+    /// Ended: ran to its end, failed, or its consumer stopped early.
+    public var finished: Bool
+    public var failed: Bool
+    /// The consumer stopped iterating before the end.
+    public var stoppedEarly: Bool
+}
+
+/// The counters of one iteration of a stream, and its place in a registry. Each iteration
+/// (`makeAsyncIterator`) is a run of its own: iterating twice counts each run from zero
+/// instead of adding them up. When the iteration is dropped before its end (the consumer
+/// broke out of its loop), the run ends as stopped early.
+@usableFromInline
+final class StreamProgress: Sendable, PatternProbe {
+    @usableFromInline enum Ending: Int { case running = 0, finished, failed, stoppedEarly }
+
+    @usableFromInline let total: Int?
+    @usableFromInline let produced = Atomic<Int>(0)
+    @usableFromInline let consumed = Atomic<Int>(0)
+    private let ending = Atomic<Int>(Ending.running.rawValue)
+    @usableFromInline let emit: Emitter
+    private let latest: LatestRun
+
+    @usableFromInline init(total: Int?, name: String, registry: PatternRegistry?, latest: LatestRun) {
+        self.total = total
+        self.latest = latest
+        emit = Emitter(registry, PatternID(.stream, name))
+        emit.register(self)
+        latest.started(self)
+    }
+
+    deinit {
+        end(.stoppedEarly)
+        latest.ended(stats)
+    }
+
+    var stats: StreamStats {
+        let end = Ending(rawValue: ending.load(ordering: .acquiring)) ?? .running
+        return StreamStats(produced: produced.load(ordering: .relaxed), consumed: consumed.load(ordering: .relaxed),
+                           total: total, finished: end != .running, failed: end == .failed, stoppedEarly: end == .stoppedEarly)
+    }
+
+    func read() -> PatternReading { .stream(snapshot()) }
+
+    private func snapshot() -> StreamSnapshot {
+        let s = stats
+        var snap = StreamSnapshot(name: emit.source.name)
+        snap.produced = s.produced
+        snap.consumed = s.consumed
+        snap.total = s.total
+        snap.isFinished = s.finished
+        snap.isFailed = s.failed
+        snap.stoppedEarly = s.stoppedEarly
+        return snap
+    }
+
+    @inlinable func produce() {
+        let count = produced.wrappingAdd(1, ordering: .relaxed).newValue
+        emit.stream(.produced(count: count, total: total))
+    }
+
+    @inlinable func consume() {
+        let count = consumed.wrappingAdd(1, ordering: .relaxed).newValue
+        emit.stream(.consumed(count: count, total: total))
+    }
+
+    /// Ends the run once (later calls do nothing), reports it and leaves the registry.
+    @usableFromInline func end(_ how: Ending) {
+        guard ending.compareExchange(expected: Ending.running.rawValue, desired: how.rawValue, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        let count = produced.load(ordering: .relaxed)
+        switch how {
+        case .finished: emit.stream(.finished(count: count))
+        case .failed: emit.stream(.failed(count: count))
+        case .stoppedEarly: emit.stream(.stoppedEarly(count: count))
+        case .running: preconditionFailure("a run cannot end as running")
+        }
+        emit.retire(.stream(snapshot()))
+    }
+}
+
+/// The stream value's view of its most recent run, for `stats`: the run while it lives,
+/// its last numbers once it is gone (held weakly, so dropping an iterator ends its run).
+@usableFromInline
+final class LatestRun: Sendable {
+    private struct State {
+        weak var run: StreamProgress?
+        var last: StreamStats?
+    }
+    private let state = Locked(State())
+    private let total: Int?
+
+    @usableFromInline init(total: Int?) { self.total = total }
+
+    func started(_ run: StreamProgress) { state.withLock { $0.run = run } }
+    func ended(_ stats: StreamStats) { state.withLock { $0.last = stats } }
+
+    var stats: StreamStats {
+        let (run, last) = state.withLock { ($0.run, $0.last) }
+        return run?.stats ?? last
+            ?? StreamStats(produced: 0, consumed: 0, total: total, finished: false, failed: false, stoppedEarly: false)
+    }
+}
