@@ -17,7 +17,7 @@ import Synchronization
 ///   never decreases;
 /// - **latencies** as gauges in seconds with a `quantile` dimension ("0.5", "0.99", "1"),
 ///   like a Prometheus summary (`sluice_queue_wait_seconds{quantile="0.99"}`), plus a
-///   `…_seconds_count` counter of the samples behind them.
+///   counter of the samples behind them (`sluice_queue_wait_samples_total`).
 ///
 /// Every series has the dimensions `[("kind", kind), ("name", name)]` (latencies add
 /// `quantile`). Rates are not exported: the backend derives them from the counters.
@@ -133,45 +133,45 @@ public final class PatternMetrics: Sendable {
         for sample in pattern.samples {
             switch sample.value {
             case .gauge(let value):
-                let id = SeriesID(metric: sample.metric, quantile: "")
-                let gauge = series.gauges[id] ?? makeGauge(sample.metric, dimensions)
-                series.gauges[id] = gauge
-                gauge.record(value)
+                set(sample.metric, to: value, in: &series, dimensions)
             case .counter(let total):
-                let id = SeriesID(metric: sample.metric, quantile: "")
-                var slot = series.counters[id] ?? CounterSlot(
-                    counter: Counter(label: prefix + sample.metric, dimensions: dimensions, factory: factory))
-                // Backwards means a new pattern under an old name: its whole total is new.
-                let delta = total >= slot.last ? total - slot.last : total
-                if delta > 0 { slot.counter.increment(by: delta) }
-                slot.last = total
-                series.counters[id] = slot
+                count(sample.metric, total: total, in: &series, dimensions)
             case .latency(let percentiles):
                 // Gauges per quantile, not a swift-metrics `Timer`: the engine keeps a
                 // bucketed histogram and hands out its percentiles, not the individual
                 // samples a `Timer` needs; recording p50/p99/max into a `Timer` would make
                 // the backend's histogram a histogram of percentiles, which means nothing.
                 for (quantile, nanos) in [("0.5", percentiles.p50), ("0.99", percentiles.p99), ("1", percentiles.max)] {
-                    let id = SeriesID(metric: sample.metric, quantile: quantile)
-                    let gauge = series.gauges[id] ?? makeGauge(sample.metric, dimensions + [("quantile", quantile)])
-                    series.gauges[id] = gauge
-                    gauge.record(Double(nanos) / 1e9)
+                    set(sample.metric + "_seconds", quantile: quantile, to: Double(nanos) / 1e9, in: &series, dimensions)
                 }
-                let countID = SeriesID(metric: sample.metric + "_count", quantile: "")
-                var slot = series.counters[countID] ?? CounterSlot(
-                    counter: Counter(label: prefix + sample.metric + "_count", dimensions: dimensions, factory: factory))
-                let count = Int(clamping: percentiles.count)
-                let delta = count >= slot.last ? count - slot.last : count
-                if delta > 0 { slot.counter.increment(by: delta) }
-                slot.last = count
-                series.counters[countID] = slot
+                count(sample.metric + "_samples_total", total: Int(clamping: percentiles.count), in: &series, dimensions)
             }
         }
         state.patterns[key] = series
     }
 
-    private func makeGauge(_ metric: String, _ dimensions: [(String, String)]) -> Gauge {
-        Gauge(label: prefix + metric, dimensions: dimensions, factory: factory)
+    /// Sets a gauge, creating it on first use.
+    private func set(_ metric: String, quantile: String = "", to value: Double, in series: inout PatternSeries,
+                     _ dimensions: [(String, String)]) {
+        let id = SeriesID(metric: metric, quantile: quantile)
+        let gauge = series.gauges[id] ?? Gauge(
+            label: prefix + metric, dimensions: quantile.isEmpty ? dimensions : dimensions + [("quantile", quantile)],
+            factory: factory)
+        series.gauges[id] = gauge
+        gauge.record(value)
+    }
+
+    /// Increments a counter by what `total` grew since the last report, creating the counter
+    /// on first use (so a total of 0 shows as 0, not as nothing).
+    private func count(_ metric: String, total: Int, in series: inout PatternSeries, _ dimensions: [(String, String)]) {
+        let id = SeriesID(metric: metric, quantile: "")
+        var slot = series.counters[id]
+            ?? CounterSlot(counter: Counter(label: prefix + metric, dimensions: dimensions, factory: factory))
+        // Backwards means a new pattern under an old name: its whole total is new.
+        let delta = total >= slot.last ? total - slot.last : total
+        if delta > 0 { slot.counter.increment(by: delta) }
+        slot.last = total
+        series.counters[id] = slot
     }
 }
 
@@ -243,7 +243,8 @@ private enum SampleValue {
 }
 
 private struct Sample {
-    /// The metric name without the prefix, e.g. `queue_depth`.
+    /// The metric name without the prefix, e.g. `queue_depth`; for a latency, the name
+    /// before `_seconds` (quantiles) and `_samples_total` (how many samples).
     var metric: String
     var value: SampleValue
 
@@ -277,7 +278,7 @@ private struct PatternSamples {
             .counter("queue_got_total", q.got),
             .counter("queue_done_total", q.done),
             .counter("queue_abandoned_total", q.abandoned),
-            .latency("queue_wait_seconds", q.wait),
+            .latency("queue_wait", q.wait),
         ]
     }
 
@@ -292,7 +293,7 @@ private struct PatternSamples {
             .counter("semaphore_acquired_total", s.acquired),
             .counter("semaphore_released_total", s.released),
             .counter("semaphore_abandoned_total", s.abandoned),
-            .latency("semaphore_wait_seconds", s.wait),
+            .latency("semaphore_wait", s.wait),
         ]
     }
 
@@ -308,7 +309,7 @@ private struct PatternSamples {
             .counter("actor_failed_total", a.failed),
             .counter("actor_dead_letters_total", a.deadLetters),
             .counter("actor_blocked_sends_total", a.blockedSends),
-            .latency("actor_processing_seconds", a.processing),
+            .latency("actor_processing", a.processing),
         ]
     }
 
@@ -336,8 +337,8 @@ private struct PatternSamples {
             .counter("resource_closed_total", r.closed),
             .counter("resource_failed_total", r.failed),
             .counter("resource_open_failed_total", r.openFailed),
-            .latency("resource_held_seconds", r.held),
-            .latency("resource_timed_seconds", r.timed),
+            .latency("resource_held", r.held),
+            .latency("resource_timed", r.timed),
         ]
     }
 
@@ -352,7 +353,7 @@ private struct PatternSamples {
             Sample("loop_lag_last_seconds", .gauge(Double(h.lastLagNanos) / 1e9)),
             Sample("loop_lag_max_seconds", .gauge(Double(h.maxLagNanos) / 1e9)),
             .counter("loop_beats_total", h.beats),
-            .latency("loop_lag_seconds", h.lag),
+            .latency("loop_lag", h.lag),
         ]
     }
 }

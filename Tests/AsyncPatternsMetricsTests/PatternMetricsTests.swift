@@ -147,7 +147,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         #expect(try quantile("sluice_queue_wait_seconds", "queue", "jobs", "1") == 2)
         #expect(try quantile("sluice_actor_processing_seconds", "actor", "worker", "0.5") == 0.00002)
         #expect(try quantile("sluice_actor_processing_seconds", "actor", "worker", "1") == 0.000041)
-        #expect(try metrics.expectCounter("sluice_queue_wait_seconds_count", dims("queue", "jobs")).totalValue == 10)
+        #expect(try metrics.expectCounter("sluice_queue_wait_samples_total", dims("queue", "jobs")).totalValue == 10)
         let gauge = try metrics.expectGauge("sluice_queue_wait_seconds", dims("queue", "jobs") + [("quantile", "0.99")])
         #expect(gauge.dimensions.map { "\($0.0)=\($0.1)" } == ["kind=queue", "name=jobs", "quantile=0.99"])
         // Three quantiles per latency, nothing else under that label.
@@ -249,7 +249,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         #expect(try metrics.expectCounter("sluice_queue_got_total", dims("queue", "jobs")).totalValue == 1)
         #expect(try metrics.expectGauge("sluice_queue_depth", dims("queue", "jobs")).lastValue == 2)
         #expect(try metrics.expectGauge("sluice_queue_capacity", dims("queue", "jobs")).lastValue == 4)
-        #expect(try metrics.expectCounter("sluice_queue_wait_seconds_count", dims("queue", "jobs")).totalValue == 1)
+        #expect(try metrics.expectCounter("sluice_queue_wait_samples_total", dims("queue", "jobs")).totalValue == 1)
         _ = try await jobs.get()
         m.update()
         #expect(try metrics.expectCounter("sluice_queue_got_total", dims("queue", "jobs")).values == [1, 1])
