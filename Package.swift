@@ -13,12 +13,14 @@ let package = Package(
         .library(name: "AsyncPatterns", targets: ["AsyncPatterns"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
+        .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // No pkgConfig: SwiftPM would warn about (and drop) its -D_XOPEN_SOURCE flags; the
@@ -29,6 +31,16 @@ let package = Package(
             dependencies: [
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // The swift-metrics bridge: a separate product so the engine itself never depends on
+        // swift-metrics; only servers that export metrics pay for it.
+        .target(
+            name: "AsyncPatternsMetrics",
+            dependencies: [
+                "AsyncPatterns",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -44,6 +56,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncPatternsMetricsTests",
+            dependencies: [
+                "AsyncPatternsMetrics",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"], swiftSettings: strict),

@@ -1,0 +1,359 @@
+import AsyncPatterns
+import CoreMetrics
+import Synchronization
+
+/// Reports the patterns in a `Snapshot` through swift-metrics, so whatever backend the
+/// program bootstrapped (swift-prometheus, swift-otel, statsd…) exports its queues,
+/// semaphores, actors, streams and resource scopes next to its other metrics.
+///
+/// Each `update()` reads one snapshot and, for every pattern in it, emits:
+/// - **gauges** (`Gauge`) for levels: `sluice_queue_depth`, `sluice_semaphore_in_use`,
+///   `sluice_actor_mailbox_depth`, `sluice_resource_open`, …;
+/// - **counters** (`Counter`, names ending in `_total`) for running totals:
+///   `sluice_queue_put_total`, `sluice_actor_processed_total`, … A swift-metrics counter
+///   only increments, so the reporter remembers the last total it reported per series and
+///   increments by the difference. A total that went backwards means a pattern of the same
+///   name was recreated: the new total is taken as the increment, so the exported counter
+///   never decreases;
+/// - **latencies** as gauges in seconds with a `quantile` dimension ("0.5", "0.99", "1"),
+///   like a Prometheus summary (`sluice_queue_wait_seconds{quantile="0.99"}`), plus a
+///   counter of the samples behind them (`sluice_queue_wait_samples_total`).
+///
+/// Every series has the dimensions `[("kind", kind), ("name", name)]` (latencies add
+/// `quantile`). Rates are not exported: the backend derives them from the counters.
+///
+/// When a pattern no longer appears in a snapshot, its remembered totals are dropped and
+/// its handlers destroyed (`MetricsFactory.destroyCounter`/`destroyRecorder`), so memory
+/// stays flat however many patterns a program creates and drops.
+///
+/// Patterns of one kind are told apart by name: if two in one snapshot share a kind and a
+/// name, only the first is reported.
+public final class PatternMetrics: Sendable {
+    private let snapshot: @Sendable () -> Snapshot
+    private let factory: any MetricsFactory
+    private let prefix: String
+    private let state = Mutex(ReporterState())
+
+    /// Creates a reporter; it reports nothing until `update()` or `run(every:)` is called.
+    ///
+    /// This is the one designated initializer: other sources of snapshots (such as a
+    /// registry of live patterns) are convenience initializers that pass their `snapshot()`.
+    ///
+    /// - Parameters:
+    ///   - snapshot: returns the current numbers of every pattern to report, for example
+    ///     `{ observer.snapshot() }`. Called once per `update()`, never under the reporter's
+    ///     lock; it must not block.
+    ///   - factory: the swift-metrics backend to report to. Defaults to the one the program
+    ///     bootstrapped (`MetricsSystem.factory`, read now); pass one explicitly in tests.
+    ///   - prefix: the start of every metric name, joined with `_` (`sluice_queue_depth`).
+    ///     An empty prefix gives `queue_depth`.
+    public init(
+        snapshot: @escaping @Sendable () -> Snapshot,
+        factory: any MetricsFactory = MetricsSystem.factory,
+        prefix: String = "sluice"
+    ) {
+        self.snapshot = snapshot
+        self.factory = factory
+        self.prefix = prefix.isEmpty ? "" : prefix + "_"
+    }
+
+    // Seam for the pattern registry: once `PatternRegistry` is in this tree, add
+    //     public convenience init(registry: PatternRegistry,
+    //                             factory: any MetricsFactory = MetricsSystem.factory,
+    //                             prefix: String = "sluice") {
+    //         self.init(snapshot: { registry.snapshot() }, factory: factory, prefix: prefix)
+    //     }
+    // Patterns that leave the registry leave its snapshot, and `update()` forgets them.
+
+    /// Reads one snapshot and reports it: sets every gauge, increments every counter by
+    /// what its total grew since the last update, and destroys the handlers of patterns
+    /// that are gone. Synchronous and does not suspend; concurrent calls are serialized.
+    public func update() {
+        let snapshot = self.snapshot()
+        var samples: [PatternSamples] = []
+        samples.reserveCapacity(snapshot.queues.count + snapshot.semaphores.count + snapshot.actors.count
+            + snapshot.streams.count + snapshot.resources.count + 1)
+        samples.append(contentsOf: snapshot.queues.lazy.map(PatternSamples.init))
+        samples.append(contentsOf: snapshot.semaphores.lazy.map(PatternSamples.init))
+        samples.append(contentsOf: snapshot.actors.lazy.map(PatternSamples.init))
+        samples.append(contentsOf: snapshot.streams.lazy.map(PatternSamples.init))
+        samples.append(contentsOf: snapshot.resources.lazy.map(PatternSamples.init))
+        if let health = PatternSamples(snapshot.health) { samples.append(health) }
+
+        // The lock is held while calling the metrics backend. That breaks no promise the
+        // backend relies on (swift-metrics handlers are thread-safe, quick and never call
+        // back into us), and it keeps two concurrent updates from interleaving a pattern's
+        // creation, increments and destruction.
+        state.withLock { state in
+            state.generation &+= 1
+            let generation = state.generation
+            for pattern in samples {
+                report(pattern, generation: generation, into: &state)
+            }
+            state.forget(olderThan: generation)
+        }
+    }
+
+    /// Calls `update()` now and then every `interval` (on the continuous clock) until the
+    /// calling task is cancelled; suspends between updates. Cancellation ends it quietly:
+    /// it returns without throwing. It throws nothing today; `throws` lets it run as a
+    /// service (swift-service-lifecycle's `Service.run()`) unchanged.
+    ///
+    /// When an update takes longer than `interval`, the missed ticks are skipped rather
+    /// than run back to back.
+    public func run(every interval: Duration = .seconds(1)) async throws {
+        precondition(interval > .zero, "the interval between updates must be positive")
+        let clock = ContinuousClock()
+        var deadline = clock.now
+        while !Task.isCancelled {
+            update()
+            deadline = deadline.advanced(by: interval)
+            let now = clock.now
+            if deadline < now { deadline = now.advanced(by: interval) }
+            do {
+                try await clock.sleep(until: deadline)
+            } catch {
+                return  // cancelled
+            }
+        }
+    }
+
+    // MARK: - internals
+
+    private func report(_ pattern: PatternSamples, generation: UInt64, into state: inout ReporterState) {
+        let key = PatternKey(kind: pattern.kind, name: pattern.name)
+        var series = state.patterns.removeValue(forKey: key) ?? PatternSeries()
+        guard series.generation != generation else {
+            // A second pattern of this kind and name in the same snapshot: keep the first.
+            state.patterns[key] = series
+            return
+        }
+        series.generation = generation
+        let dimensions = [("kind", pattern.kind), ("name", pattern.name)]
+        for sample in pattern.samples {
+            switch sample.value {
+            case .gauge(let value):
+                set(sample.metric, to: value, in: &series, dimensions)
+            case .counter(let total):
+                count(sample.metric, total: total, in: &series, dimensions)
+            case .latency(let percentiles):
+                // Gauges per quantile, not a swift-metrics `Timer`: the engine keeps a
+                // bucketed histogram and hands out its percentiles, not the individual
+                // samples a `Timer` needs; recording p50/p99/max into a `Timer` would make
+                // the backend's histogram a histogram of percentiles, which means nothing.
+                for (quantile, nanos) in [("0.5", percentiles.p50), ("0.99", percentiles.p99), ("1", percentiles.max)] {
+                    set(sample.metric + "_seconds", quantile: quantile, to: Double(nanos) / 1e9, in: &series, dimensions)
+                }
+                count(sample.metric + "_samples_total", total: Int(clamping: percentiles.count), in: &series, dimensions)
+            }
+        }
+        state.patterns[key] = series
+    }
+
+    /// Sets a gauge, creating it on first use.
+    private func set(_ metric: String, quantile: String = "", to value: Double, in series: inout PatternSeries,
+                     _ dimensions: [(String, String)]) {
+        let id = SeriesID(metric: metric, quantile: quantile)
+        let gauge = series.gauges[id] ?? Gauge(
+            label: prefix + metric, dimensions: quantile.isEmpty ? dimensions : dimensions + [("quantile", quantile)],
+            factory: factory)
+        series.gauges[id] = gauge
+        gauge.record(value)
+    }
+
+    /// Increments a counter by what `total` grew since the last report, creating the counter
+    /// on first use (so a total of 0 shows as 0, not as nothing).
+    private func count(_ metric: String, total: Int, in series: inout PatternSeries, _ dimensions: [(String, String)]) {
+        let id = SeriesID(metric: metric, quantile: "")
+        var slot = series.counters[id]
+            ?? CounterSlot(counter: Counter(label: prefix + metric, dimensions: dimensions, factory: factory))
+        // Backwards means a new pattern under an old name: its whole total is new.
+        let delta = total >= slot.last ? total - slot.last : total
+        if delta > 0 { slot.counter.increment(by: delta) }
+        slot.last = total
+        series.counters[id] = slot
+    }
+}
+
+extension PatternMetrics {
+    /// How many patterns the reporter remembers (for tests: it must fall to zero when
+    /// every pattern is gone).
+    var rememberedPatterns: Int { state.withLock { $0.patterns.count } }
+
+    /// How many series (counters and gauges) the reporter holds handlers for.
+    var rememberedSeries: Int {
+        state.withLock { $0.patterns.values.reduce(0) { $0 + $1.counters.count + $1.gauges.count } }
+    }
+}
+
+// MARK: - state
+
+private struct PatternKey: Hashable {
+    var kind: String
+    var name: String
+}
+
+/// One series of a pattern: the metric name without the prefix, and the quantile for a
+/// latency ("" otherwise).
+private struct SeriesID: Hashable {
+    var metric: String
+    var quantile: String
+}
+
+private struct CounterSlot {
+    let counter: Counter
+    /// The pattern's total when it was last reported.
+    var last = 0
+}
+
+private struct PatternSeries {
+    var generation: UInt64 = 0
+    var counters: [SeriesID: CounterSlot] = [:]
+    var gauges: [SeriesID: Gauge] = [:]
+}
+
+private struct ReporterState {
+    var generation: UInt64 = 0
+    var patterns: [PatternKey: PatternSeries] = [:]
+
+    /// Drops the patterns not seen in the update numbered `generation`, and destroys their
+    /// handlers so the backend forgets them too.
+    mutating func forget(olderThan generation: UInt64) {
+        guard patterns.values.contains(where: { $0.generation != generation }) else { return }
+        var kept: [PatternKey: PatternSeries] = [:]
+        kept.reserveCapacity(patterns.count)
+        for (key, series) in patterns {
+            if series.generation == generation {
+                kept[key] = series
+            } else {
+                for slot in series.counters.values { slot.counter.destroy() }
+                for gauge in series.gauges.values { gauge.destroy() }
+            }
+        }
+        patterns = kept
+    }
+}
+
+// MARK: - what each kind of pattern reports
+
+private enum SampleValue {
+    case gauge(Double)
+    case counter(Int)
+    case latency(Percentiles)
+}
+
+private struct Sample {
+    /// The metric name without the prefix, e.g. `queue_depth`; for a latency, the name
+    /// before `_seconds` (quantiles) and `_samples_total` (how many samples).
+    var metric: String
+    var value: SampleValue
+
+    init(_ metric: String, _ value: SampleValue) {
+        self.metric = metric
+        self.value = value
+    }
+
+    static func gauge(_ metric: String, _ value: Int) -> Sample { Sample(metric, .gauge(Double(value))) }
+    static func flag(_ metric: String, _ value: Bool) -> Sample { Sample(metric, .gauge(value ? 1 : 0)) }
+    static func counter(_ metric: String, _ total: Int) -> Sample { Sample(metric, .counter(total)) }
+    static func latency(_ metric: String, _ percentiles: Percentiles) -> Sample { Sample(metric, .latency(percentiles)) }
+}
+
+private struct PatternSamples {
+    var kind: String
+    var name: String
+    var samples: [Sample]
+
+    init(_ q: QueueSnapshot) {
+        kind = "queue"
+        name = q.name
+        samples = [
+            .gauge("queue_depth", q.depth),
+            .gauge("queue_max_depth", q.maxDepth),
+            .gauge("queue_capacity", q.capacity),
+            .gauge("queue_waiting_producers", q.waitingProducers),
+            .gauge("queue_waiting_consumers", q.waitingConsumers),
+            .flag("queue_closed", q.isClosed),
+            .counter("queue_put_total", q.put),
+            .counter("queue_got_total", q.got),
+            .counter("queue_done_total", q.done),
+            .counter("queue_abandoned_total", q.abandoned),
+            .latency("queue_wait", q.wait),
+        ]
+    }
+
+    init(_ s: SemaphoreSnapshot) {
+        kind = "semaphore"
+        name = s.name
+        samples = [
+            .gauge("semaphore_in_use", s.inUse),
+            .gauge("semaphore_max_in_use", s.maxInUse),
+            .gauge("semaphore_limit", s.limit),
+            .gauge("semaphore_waiting", s.waiting),
+            .counter("semaphore_acquired_total", s.acquired),
+            .counter("semaphore_released_total", s.released),
+            .counter("semaphore_abandoned_total", s.abandoned),
+            .latency("semaphore_wait", s.wait),
+        ]
+    }
+
+    init(_ a: ActorSnapshot) {
+        kind = "actor"
+        name = a.name
+        samples = [
+            .gauge("actor_mailbox_depth", a.mailboxDepth),
+            .gauge("actor_max_mailbox_depth", a.maxMailboxDepth),
+            .flag("actor_running", a.isRunning),
+            .flag("actor_stopped", a.isStopped),
+            .counter("actor_processed_total", a.processed),
+            .counter("actor_failed_total", a.failed),
+            .counter("actor_dead_letters_total", a.deadLetters),
+            .counter("actor_blocked_sends_total", a.blockedSends),
+            .latency("actor_processing", a.processing),
+        ]
+    }
+
+    init(_ s: StreamSnapshot) {
+        kind = "stream"
+        name = s.name
+        samples = [
+            .counter("stream_produced_total", s.produced),
+            .counter("stream_consumed_total", s.consumed),
+            .flag("stream_finished", s.isFinished),
+            .flag("stream_failed", s.isFailed),
+        ]
+        // Only streams that know their length have one; the others never create the series.
+        if let total = s.total { samples.append(.gauge("stream_expected_items", total)) }
+    }
+
+    init(_ r: ResourceSnapshot) {
+        kind = "resource"
+        name = r.name
+        samples = [
+            .gauge("resource_opening", r.opening),
+            .gauge("resource_open", r.open),
+            .gauge("resource_closing", r.closing),
+            .counter("resource_opened_total", r.opened),
+            .counter("resource_closed_total", r.closed),
+            .counter("resource_failed_total", r.failed),
+            .counter("resource_open_failed_total", r.openFailed),
+            .latency("resource_held", r.held),
+            .latency("resource_timed", r.timed),
+        ]
+    }
+
+    /// The loop-lag heartbeat, when one has beaten (otherwise there is nothing to report).
+    /// The snapshot folds every heartbeat into one `HealthSnapshot` without a name, so the
+    /// name is the monitor's default, "loop-lag".
+    init?(_ h: HealthSnapshot) {
+        guard h.beats > 0 else { return nil }
+        kind = "health"
+        name = "loop-lag"
+        samples = [
+            Sample("loop_lag_last_seconds", .gauge(Double(h.lastLagNanos) / 1e9)),
+            Sample("loop_lag_max_seconds", .gauge(Double(h.maxLagNanos) / 1e9)),
+            .counter("loop_beats_total", h.beats),
+            .latency("loop_lag", h.lag),
+        ]
+    }
+}

@@ -1,0 +1,272 @@
+import AsyncPatterns
+import MetricsTestKit
+import Synchronization
+import Testing
+@testable import AsyncPatternsMetrics
+
+/// A snapshot the test sets by hand, read by the reporter like a registry's.
+final class SnapshotSource: Sendable {
+    private let current = Mutex(Snapshot())
+    private let reads = Atomic<Int>(0)
+    init() {}
+    func set(_ snapshot: Snapshot) { current.withLock { $0 = snapshot } }
+    func read() -> Snapshot {
+        reads.wrappingAdd(1, ordering: .relaxed)
+        return current.withLock { $0 }
+    }
+    var readCount: Int { reads.load(ordering: .relaxed) }
+}
+
+private func dims(_ kind: String, _ name: String) -> [(String, String)] { [("kind", kind), ("name", name)] }
+
+private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -> QueueSnapshot {
+    var q = QueueSnapshot(name: name)
+    q.capacity = 8
+    q.depth = depth
+    q.put = put
+    q.got = got
+    return q
+}
+
+@Suite struct PatternMetricsTests {
+    let metrics = TestMetrics()
+    let source = SnapshotSource()
+
+    func reporter(prefix: String = "sluice") -> PatternMetrics {
+        let source = source
+        return PatternMetrics(snapshot: { source.read() }, factory: metrics, prefix: prefix)
+    }
+
+    @Test func gaugesAndCountersOfEveryKindWithKindAndNameDimensions() throws {
+        var snap = Snapshot()
+        var q = queue("jobs", depth: 3, put: 5, got: 2)
+        q.waitingProducers = 1
+        snap.queues = [q]
+        var s = SemaphoreSnapshot(name: "db")
+        s.limit = 4
+        s.inUse = 3
+        s.waiting = 2
+        s.acquired = 7
+        snap.semaphores = [s]
+        var a = ActorSnapshot(name: "logger")
+        a.mailboxDepth = 6
+        a.processed = 40
+        a.failed = 1
+        a.deadLetters = 2
+        a.isRunning = true
+        snap.actors = [a]
+        var st = StreamSnapshot(name: "pages")
+        st.produced = 12
+        st.total = 100
+        snap.streams = [st]
+        var r = ResourceSnapshot(name: "conn")
+        r.open = 2
+        r.opened = 9
+        snap.resources = [r]
+        source.set(snap)
+
+        let m = reporter()
+        m.update()
+
+        #expect(try metrics.expectGauge("sluice_queue_depth", dims("queue", "jobs")).lastValue == 3)
+        #expect(try metrics.expectGauge("sluice_queue_capacity", dims("queue", "jobs")).lastValue == 8)
+        #expect(try metrics.expectGauge("sluice_queue_waiting_producers", dims("queue", "jobs")).lastValue == 1)
+        #expect(try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs")).totalValue == 5)
+        #expect(try metrics.expectCounter("sluice_queue_got_total", dims("queue", "jobs")).totalValue == 2)
+        #expect(try metrics.expectGauge("sluice_semaphore_in_use", dims("semaphore", "db")).lastValue == 3)
+        #expect(try metrics.expectGauge("sluice_semaphore_limit", dims("semaphore", "db")).lastValue == 4)
+        #expect(try metrics.expectGauge("sluice_semaphore_waiting", dims("semaphore", "db")).lastValue == 2)
+        #expect(try metrics.expectCounter("sluice_semaphore_acquired_total", dims("semaphore", "db")).totalValue == 7)
+        #expect(try metrics.expectGauge("sluice_actor_mailbox_depth", dims("actor", "logger")).lastValue == 6)
+        #expect(try metrics.expectGauge("sluice_actor_running", dims("actor", "logger")).lastValue == 1)
+        #expect(try metrics.expectCounter("sluice_actor_processed_total", dims("actor", "logger")).totalValue == 40)
+        #expect(try metrics.expectCounter("sluice_actor_failed_total", dims("actor", "logger")).totalValue == 1)
+        #expect(try metrics.expectCounter("sluice_actor_dead_letters_total", dims("actor", "logger")).totalValue == 2)
+        #expect(try metrics.expectCounter("sluice_stream_produced_total", dims("stream", "pages")).totalValue == 12)
+        #expect(try metrics.expectGauge("sluice_stream_expected_items", dims("stream", "pages")).lastValue == 100)
+        #expect(try metrics.expectGauge("sluice_resource_open", dims("resource", "conn")).lastValue == 2)
+        #expect(try metrics.expectCounter("sluice_resource_opened_total", dims("resource", "conn")).totalValue == 9)
+        // The exact dimensions, in order.
+        let depth = try metrics.expectGauge("sluice_queue_depth", dims("queue", "jobs"))
+        #expect(depth.dimensions.map { "\($0.0)=\($0.1)" } == ["kind=queue", "name=jobs"])
+        // A counter that is still zero exists, so a backend shows 0 rather than nothing.
+        #expect(try metrics.expectCounter("sluice_queue_abandoned_total", dims("queue", "jobs")).values == [])
+        // No heartbeat ran: no loop-lag series.
+        #expect(metrics.recorders(label: "sluice_loop_lag_last_seconds").isEmpty)
+    }
+
+    @Test func countersIncrementByTheDeltaAndGaugesFollowTheLevel() throws {
+        let m = reporter()
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 3, put: 5, got: 2)]; return s }())
+        m.update()
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 1, put: 9, got: 8)]; return s }())
+        m.update()
+        m.update()  // nothing changed: no increment at all
+
+        let put = try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs"))
+        #expect(put.values == [5, 4])
+        #expect(put.totalValue == 9)
+        let got = try metrics.expectCounter("sluice_queue_got_total", dims("queue", "jobs"))
+        #expect(got.values == [2, 6])
+        #expect(got.totalValue == 8)
+        #expect(try metrics.expectGauge("sluice_queue_depth", dims("queue", "jobs")).values == [3, 1, 1])
+    }
+
+    @Test func aCounterThatGoesBackwardsCountsItsNewTotal() throws {
+        let m = reporter()
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 10)]; return s }())
+        m.update()
+        // The queue was dropped and a new one made under the same name between two reads.
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 4)]; return s }())
+        m.update()
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 6)]; return s }())
+        m.update()
+
+        let put = try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs"))
+        #expect(put.values == [10, 4, 2])
+        #expect(put.totalValue == 16)
+    }
+
+    @Test func latenciesAreQuantileGaugesInSeconds() throws {
+        var q = queue("jobs")
+        q.wait = Percentiles(count: 10, p50: 1_500_000, p99: 250_000_000, max: 2_000_000_000)
+        var a = ActorSnapshot(name: "worker")
+        a.processing = Percentiles(count: 3, p50: 20_000, p99: 40_000, max: 41_000)
+        var snap = Snapshot()
+        snap.queues = [q]
+        snap.actors = [a]
+        source.set(snap)
+        let m = reporter()
+        m.update()
+
+        func quantile(_ label: String, _ kind: String, _ name: String, _ q: String) throws -> Double? {
+            try metrics.expectGauge(label, dims(kind, name) + [("quantile", q)]).lastValue
+        }
+        #expect(try quantile("sluice_queue_wait_seconds", "queue", "jobs", "0.5") == 0.0015)
+        #expect(try quantile("sluice_queue_wait_seconds", "queue", "jobs", "0.99") == 0.25)
+        #expect(try quantile("sluice_queue_wait_seconds", "queue", "jobs", "1") == 2)
+        #expect(try quantile("sluice_actor_processing_seconds", "actor", "worker", "0.5") == 0.00002)
+        #expect(try quantile("sluice_actor_processing_seconds", "actor", "worker", "1") == 0.000041)
+        #expect(try metrics.expectCounter("sluice_queue_wait_samples_total", dims("queue", "jobs")).totalValue == 10)
+        let gauge = try metrics.expectGauge("sluice_queue_wait_seconds", dims("queue", "jobs") + [("quantile", "0.99")])
+        #expect(gauge.dimensions.map { "\($0.0)=\($0.1)" } == ["kind=queue", "name=jobs", "quantile=0.99"])
+        // Three quantiles per latency, nothing else under that label.
+        #expect(metrics.recorders(label: "sluice_queue_wait_seconds").count == 3)
+        #expect(metrics.timers.isEmpty)
+    }
+
+    @Test func loopLagIsReportedOnceTheHeartbeatHasBeaten() throws {
+        var snap = Snapshot()
+        snap.health.beats = 20
+        snap.health.lastLagNanos = 3_000_000
+        snap.health.maxLagNanos = 120_000_000
+        snap.health.lag = Percentiles(count: 20, p50: 1_000_000, p99: 100_000_000, max: 120_000_000)
+        source.set(snap)
+        reporter().update()
+
+        let loop = dims("health", "loop-lag")
+        #expect(try metrics.expectGauge("sluice_loop_lag_last_seconds", loop).lastValue == 0.003)
+        #expect(try metrics.expectGauge("sluice_loop_lag_max_seconds", loop).lastValue == 0.12)
+        #expect(try metrics.expectCounter("sluice_loop_beats_total", loop).totalValue == 20)
+        #expect(try metrics.expectGauge("sluice_loop_lag_seconds", loop + [("quantile", "0.99")]).lastValue == 0.1)
+    }
+
+    @Test func patternsThatAreGoneAreForgottenAndTheirHandlersDestroyed() throws {
+        let m = reporter()
+        var many = Snapshot()
+        many.queues = (0..<10_000).map { queue("q\($0)", depth: $0 % 7, put: $0) }
+        source.set(many)
+        m.update()
+        #expect(m.rememberedPatterns == 10_000)
+        #expect(metrics.counters(label: "sluice_queue_put_total").count == 10_000)
+        #expect(metrics.counterTotal(label: "sluice_queue_put_total") == Int64((0..<10_000).reduce(0, +)))
+
+        // Half of them go.
+        many.queues.removeLast(5_000)
+        source.set(many)
+        m.update()
+        #expect(m.rememberedPatterns == 5_000)
+        #expect(metrics.counters(label: "sluice_queue_put_total").count == 5_000)
+        #expect(metrics.recorders(label: "sluice_queue_depth").count == 5_000)
+
+        // All of them go: nothing is left, here or in the backend.
+        source.set(Snapshot())
+        m.update()
+        #expect(m.rememberedPatterns == 0)
+        #expect(m.rememberedSeries == 0)
+        #expect(metrics.counters.isEmpty)
+        #expect(metrics.recorders.isEmpty)
+        #expect(metrics.meters.isEmpty)
+    }
+
+    @Test func aPatternThatComesBackStartsAfresh() throws {
+        let m = reporter()
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 10)]; return s }())
+        m.update()
+        source.set(Snapshot())
+        m.update()
+        #expect(metrics.counters.isEmpty)
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 3)]; return s }())
+        m.update()
+        // A new handler: the destroyed one's 10 is not carried over.
+        #expect(try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs")).totalValue == 3)
+    }
+
+    @Test func onePatternPerKindAndNameAndKindsDoNotCollide() throws {
+        var snap = Snapshot()
+        snap.queues = [queue("jobs", depth: 2, put: 5), queue("jobs", depth: 7, put: 50)]
+        var a = ActorSnapshot(name: "jobs")
+        a.processed = 4
+        snap.actors = [a]
+        source.set(snap)
+        let m = reporter()
+        m.update()
+        m.update()
+        #expect(try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs")).values == [5])
+        #expect(try metrics.expectGauge("sluice_queue_depth", dims("queue", "jobs")).values == [2, 2])
+        #expect(try metrics.expectCounter("sluice_actor_processed_total", dims("actor", "jobs")).totalValue == 4)
+        #expect(m.rememberedPatterns == 2)
+    }
+
+    @Test func thePrefixStartsEveryName() throws {
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 1)]; return s }())
+        reporter(prefix: "app").update()
+        reporter(prefix: "").update()
+        #expect(try metrics.expectGauge("app_queue_depth", dims("queue", "jobs")).lastValue == 1)
+        #expect(try metrics.expectGauge("queue_depth", dims("queue", "jobs")).lastValue == 1)
+    }
+
+    @Test func reportsRealPatternsThroughAnAggregatingObserver() async throws {
+        let observer = AggregatingObserver()
+        let jobs = BoundedQueue<Int>(capacity: 4, name: "jobs", observer: observer)
+        try await jobs.put(1)
+        try await jobs.put(2)
+        try await jobs.put(3)
+        _ = try await jobs.get()
+        let m = PatternMetrics(snapshot: { observer.snapshot() }, factory: metrics)
+        m.update()
+        #expect(try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs")).totalValue == 3)
+        #expect(try metrics.expectCounter("sluice_queue_got_total", dims("queue", "jobs")).totalValue == 1)
+        #expect(try metrics.expectGauge("sluice_queue_depth", dims("queue", "jobs")).lastValue == 2)
+        #expect(try metrics.expectGauge("sluice_queue_capacity", dims("queue", "jobs")).lastValue == 4)
+        #expect(try metrics.expectCounter("sluice_queue_wait_samples_total", dims("queue", "jobs")).totalValue == 1)
+        _ = try await jobs.get()
+        m.update()
+        #expect(try metrics.expectCounter("sluice_queue_got_total", dims("queue", "jobs")).values == [1, 1])
+    }
+
+    @Test func runUpdatesAtOnceAndEndsQuietlyWhenCancelled() async throws {
+        // The snapshot closure says when it was read: no sleeping to wait for the first tick.
+        let (reads, reader) = AsyncStream.makeStream(of: Void.self)
+        let source = source
+        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 5)]; return s }())
+        let m = PatternMetrics(snapshot: { defer { reader.yield() }; return source.read() }, factory: metrics)
+        let task = Task { try await m.run(every: .seconds(3600)) }
+        var iterator = reads.makeAsyncIterator()
+        await iterator.next()
+        task.cancel()
+        try await task.value  // returns, does not throw CancellationError
+        #expect(source.readCount == 1)
+        #expect(try metrics.expectGauge("sluice_queue_depth", dims("queue", "jobs")).lastValue == 5)
+    }
+}
