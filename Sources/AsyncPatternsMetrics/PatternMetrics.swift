@@ -41,7 +41,7 @@ public final class PatternMetrics: Sendable {
     ///
     /// - Parameters:
     ///   - snapshot: returns the current numbers of every pattern to report, for example
-    ///     `{ observer.snapshot() }`. Called once per `update()`, never under the reporter's
+    ///     `{ registry.snapshot() }`. Called once per `update()`, never under the reporter's
     ///     lock; it must not block.
     ///   - factory: the swift-metrics backend to report to. Defaults to the one the program
     ///     bootstrapped (`MetricsSystem.factory`, read now); pass one explicitly in tests.
@@ -57,13 +57,16 @@ public final class PatternMetrics: Sendable {
         self.prefix = prefix.isEmpty ? "" : prefix + "_"
     }
 
-    // Seam for the pattern registry: once `PatternRegistry` is in this tree, add
-    //     public convenience init(registry: PatternRegistry,
-    //                             factory: any MetricsFactory = MetricsSystem.factory,
-    //                             prefix: String = "sluice") {
-    //         self.init(snapshot: { registry.snapshot() }, factory: factory, prefix: prefix)
-    //     }
-    // Patterns that leave the registry leave its snapshot, and `update()` forgets them.
+    /// Reports every pattern registered in `registry` (by default the one patterns join
+    /// unless told otherwise). Patterns that leave the registry leave its snapshot, and
+    /// `update()` forgets them.
+    public convenience init(
+        registry: PatternRegistry = .shared,
+        factory: any MetricsFactory = MetricsSystem.factory,
+        prefix: String = "sluice"
+    ) {
+        self.init(snapshot: { registry.snapshot() }, factory: factory, prefix: prefix)
+    }
 
     /// Reads one snapshot and reports it: sets every gauge, increments every counter by
     /// what its total grew since the last update, and destroys the handlers of patterns
@@ -303,7 +306,6 @@ private struct PatternSamples {
         samples = [
             .gauge("actor_mailbox_depth", a.mailboxDepth),
             .gauge("actor_max_mailbox_depth", a.maxMailboxDepth),
-            .flag("actor_running", a.isRunning),
             .flag("actor_stopped", a.isStopped),
             .counter("actor_processed_total", a.processed),
             .counter("actor_failed_total", a.failed),

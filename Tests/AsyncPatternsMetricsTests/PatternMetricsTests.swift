@@ -53,7 +53,6 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         a.processed = 40
         a.failed = 1
         a.deadLetters = 2
-        a.isRunning = true
         snap.actors = [a]
         var st = StreamSnapshot(name: "pages")
         st.produced = 12
@@ -78,7 +77,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         #expect(try metrics.expectGauge("sluice_semaphore_waiting", dims("semaphore", "db")).lastValue == 2)
         #expect(try metrics.expectCounter("sluice_semaphore_acquired_total", dims("semaphore", "db")).totalValue == 7)
         #expect(try metrics.expectGauge("sluice_actor_mailbox_depth", dims("actor", "logger")).lastValue == 6)
-        #expect(try metrics.expectGauge("sluice_actor_running", dims("actor", "logger")).lastValue == 1)
+        #expect(try metrics.expectGauge("sluice_actor_stopped", dims("actor", "logger")).lastValue == 0)
         #expect(try metrics.expectCounter("sluice_actor_processed_total", dims("actor", "logger")).totalValue == 40)
         #expect(try metrics.expectCounter("sluice_actor_failed_total", dims("actor", "logger")).totalValue == 1)
         #expect(try metrics.expectCounter("sluice_actor_dead_letters_total", dims("actor", "logger")).totalValue == 2)
@@ -236,14 +235,14 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         #expect(try metrics.expectGauge("queue_depth", dims("queue", "jobs")).lastValue == 1)
     }
 
-    @Test func reportsRealPatternsThroughAnAggregatingObserver() async throws {
-        let observer = AggregatingObserver()
-        let jobs = BoundedQueue<Int>(capacity: 4, name: "jobs", observer: observer)
+    @Test func reportsRealPatternsThroughARegistry() async throws {
+        let registry = PatternRegistry()
+        let jobs = BoundedQueue<Int>(capacity: 4, name: "jobs", registry: registry)
         try await jobs.put(1)
         try await jobs.put(2)
         try await jobs.put(3)
         _ = try await jobs.get()
-        let m = PatternMetrics(snapshot: { observer.snapshot() }, factory: metrics)
+        let m = PatternMetrics(registry: registry, factory: metrics)
         m.update()
         #expect(try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs")).totalValue == 3)
         #expect(try metrics.expectCounter("sluice_queue_got_total", dims("queue", "jobs")).totalValue == 1)
