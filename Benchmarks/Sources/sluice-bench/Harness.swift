@@ -7,7 +7,7 @@ import AsyncPatterns
 import Dashboard
 import Scenarios
 
-/// Command line: `[--quick] [--only WORD] [--profile none|aggregating|snapshots] [--sluice PATH]`.
+/// Command line: `[--quick] [--only WORD] [--profile none|dashboard|everyEvent] [--sluice PATH]`.
 struct Options: Sendable {
     /// 200,000 items and one run instead of 1,000,000 items and five (a smoke test).
     var quick = false
@@ -33,12 +33,12 @@ struct Options: Sendable {
             case "--profile":
                 let mode = rest.popFirst() ?? ""
                 guard let observation = Observation.allCases.first(where: { "\($0)" == mode }) else {
-                    print("sluice-bench: --profile takes none, aggregating or snapshots")
+                    print("sluice-bench: --profile takes none, dashboard or everyEvent")
                     exit(64)
                 }
                 options.profile = observation
             case "-h", "--help":
-                print("usage: sluice-bench [--quick] [--only WORD] [--profile none|aggregating|snapshots] [--sluice PATH]")
+                print("usage: sluice-bench [--quick] [--only WORD] [--profile none|dashboard|everyEvent] [--sluice PATH]")
                 exit(0)
             default:
                 print("sluice-bench: unknown argument '\(argument)' (try --help)")
@@ -82,36 +82,61 @@ func measure(_ operations: Int, _ body: () async -> Void) async -> Double {
 
 /// How a Sluice workload is observed while it is measured.
 enum Observation: CaseIterable, Sendable {
+    /// No registry: the patterns keep their counters, nobody reads them.
     case none
-    /// An `AggregatingObserver` folds every event.
-    case aggregating
-    /// ...and a task takes a snapshot 20 times a second, as the dashboard does.
-    case snapshots
+    /// As the dashboard observes: registered, a snapshot 20 times a second, an event log
+    /// subscribed to notable events.
+    case dashboard
+    /// The same with every event subscribed (the dashboard's "all events" log).
+    case everyEvent
 
     var title: String {
         switch self {
-        case .none: "no observer"
-        case .aggregating: "aggregating"
-        case .snapshots: "+ snapshots 20/s"
+        case .none: "unobserved"
+        case .dashboard: "dashboard"
+        case .everyEvent: "every event"
         }
     }
 
-    /// Runs `workload` with a fresh observer of this kind.
+    /// Runs `workload` observed this way.
     @MainActor
-    func run(_ workload: ((any PatternObserver)?) async -> Void) async {
+    func run(_ workload: (PatternRegistry?) async -> Void) async {
         guard self != .none else { return await workload(nil) }
-        let observer = AggregatingObserver()
+        let registry = PatternRegistry()
+        let log = EventLog()
+        let subscription = registry.subscribe(log, interest: self == .everyEvent ? .all : .notable)
         let sampler = Task {
-            guard self == .snapshots else { return }
             while !Task.isCancelled {
-                _ = observer.snapshot()
+                var snapshot = registry.snapshot()
+                log.fill(&snapshot)
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
-        await workload(observer)
+        await workload(registry)
         sampler.cancel()
         await sampler.value
+        subscription.cancel()
     }
+}
+
+/// Runs the release `sluice` with `arguments` and `--progress`: the most resident memory it
+/// reported (KiB) and how many bytes it printed on standard output.
+func sluiceFootprint(_ arguments: String) -> (maxRSSKiB: Int, stdoutBytes: Int)? {
+    let out = "/tmp/sluice-bench-run-\(getpid())"
+    guard system("\(options.sluicePath) \(arguments) --progress > \(out).out 2> \(out).err") == 0 else { return nil }
+    defer { unlink(out + ".out"); unlink(out + ".err") }
+    var peak = 0
+    if let f = fopen(out + ".err", "r") {
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, 512, f) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let r = text.firstRange(of: "rss_kb=") { peak = max(peak, Int(text[r.upperBound...].prefix { $0.isNumber }) ?? 0) }
+        }
+        fclose(f)
+    }
+    var st = stat()
+    stat(out + ".out", &st)
+    return (peak, Int(st.st_size))
 }
 
 /// The Python asyncio peers (`Benchmarks/peers.py`), by workload name; empty without python3.

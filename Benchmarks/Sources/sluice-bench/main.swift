@@ -1,14 +1,14 @@
 // `make bench`: Sluice's engine and dashboard against their peers, measured side by side
 // in one run on this machine. Prints tables (medians of several runs), checks the targets
-// of issue #6 and writes everything as JSON to bench-results/latest.json.
+// of issues #6 and #11 and writes everything as JSON to bench-results/latest.json.
 #if canImport(Glibc)
 import Glibc
 #endif
-import AsyncPatterns
+@_spi(Benchmarks) import AsyncPatterns
 import Dashboard
 import Scenarios
 
-typealias Workload = ((any PatternObserver)?) async -> Void
+typealias Workload = (PatternRegistry?) async -> Void
 
 /// One engine workload: Sluice's side (also measured under observation) and its peers.
 struct Engine {
@@ -48,42 +48,42 @@ func peer(_ key: String, _ operations: Int = items, _ body: () async -> Void) as
 /// The engine workloads, each also measured under observation below.
 let engine: [Engine] = [
     Engine(name: "queue 1/1", title: "queue 1/1 (cap 1024, put/get/taskDone)", operations: items,
-           run: { await sluiceQueue(producers: 1, consumers: 1, observer: $0) }, peers: [
+           run: { await sluiceQueue(producers: 1, consumers: 1, registry: $0) }, peers: [
         ("AsyncStream", { await peer("AsyncStream 1/1") { await asyncStreamQueue(producers: 1) } }),
         ("AsyncChannel", { await peer("AsyncChannel 1/1") { await asyncChannelQueue(producers: 1, consumers: 1) } }),
         ("actor queue", { await peer("actor queue 1/1") { await naiveActorQueue(producers: 1, consumers: 1) } }),
         ("asyncio.Queue", { py["queue 1/1"] ?? .nan }),
     ]),
     Engine(name: "queue 4/4", title: "queue 4/4", operations: items,
-           run: { await sluiceQueue(producers: 4, consumers: 4, observer: $0) }, peers: [
+           run: { await sluiceQueue(producers: 4, consumers: 4, registry: $0) }, peers: [
         ("AsyncStream 4/1", { await peer("AsyncStream 4/1") { await asyncStreamQueue(producers: 4) } }),
         ("AsyncChannel", { await peer("AsyncChannel 4/4") { await asyncChannelQueue(producers: 4, consumers: 4) } }),
         ("actor queue", { await peer("actor queue 4/4") { await naiveActorQueue(producers: 4, consumers: 4) } }),
         ("asyncio.Queue", { py["queue 4/4"] ?? .nan }),
     ]),
     Engine(name: "mailbox", title: "mailbox: messages to one actor", operations: items,
-           run: { await sluiceMailbox(observer: $0) }, peers: [
+           run: { await sluiceMailbox(registry: $0) }, peers: [
         ("actor method calls", { await peer("actor method calls") { await actorMethodChain() } }),
         ("AsyncStream inbox", { await peer("AsyncStream inbox") { await asyncStreamMailbox() } }),
         ("asyncio actor", { py["actor messages"] ?? .nan }),
     ]),
     Engine(name: "semaphore waiting", title: "semaphore limit 3, 4 tasks, waiting acquires", operations: items,
-           run: { await sluiceSemaphore(observer: $0) }, peers: [
+           run: { await sluiceSemaphore(registry: $0) }, peers: [
         ("Mutex+continuations", { await peer("naive semaphore") { await naiveSemaphore() } }),
         ("asyncio.Semaphore", { py["semaphore waiting"] ?? .nan }),
     ]),
     Engine(name: "semaphore tasks", title: "semaphore limit 3, \(items / 10) tasks x 1 permit", operations: items / 10,
-           run: { await sluiceSemaphoreManyTasks(observer: $0) }, peers: [
+           run: { await sluiceSemaphoreManyTasks(registry: $0) }, peers: [
         ("Mutex+continuations", { await peer("naive semaphore, tasks", items / 10) { await naiveSemaphoreManyTasks() } }),
         ("asyncio.Semaphore", { py["semaphore tasks"] ?? .nan }),
     ]),
     Engine(name: "progress stream", title: "progress stream", operations: items,
-           run: { await sluiceStream(observer: $0) }, peers: [
+           run: { await sluiceStream(registry: $0) }, peers: [
         ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
         ("async generator (py)", { py["stream items"] ?? .nan }),
     ]),
     Engine(name: "generator", title: "generator (producer task, buffer 256)", operations: items,
-           run: { await sluiceGenerator(observer: $0) }, peers: [
+           run: { await sluiceGenerator(registry: $0) }, peers: [
         ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
         ("async generator (py)", { py["stream items"] ?? .nan }),
     ]),
@@ -124,6 +124,26 @@ if options.wants("frame") {
     }
     let actors1000 = await composeAndDiff(scenario: ActorsScenario(), values: ["actors": 1000, "rate": 2000], settle: .seconds(2))
     frameRows.append(("actors screen, 1,000 actors", actors1000))
+    let actors100k = await composeAndDiff(scenario: ActorsScenario(), values: ["actors": 100_000, "rate": 0], settle: .seconds(8))
+    frameRows.append(("actors screen, 100,000 idle actors", actors100k))
+}
+
+// MARK: what observation costs in memory (issue #11)
+
+var memory: [(String, Double, String)] = []
+if options.wants("memory") {
+    print("measuring observation memory...")
+    let perActor = await observationBytesPerActor()
+    memory.append(("an idle actor, running, observed", perActor.total, "bytes"))
+    memory.append(("of which observation", perActor.observation, "bytes"))
+    memory.append(("a latency distribution", Double(ObservationCosts.distributionBytes), "bytes"))
+    if let f = sluiceFootprint("run actors --headless --actors 100000 --rate 0 --duration 8s") {
+        memory.append(("actors scenario, 100,000 idle actors: max RSS", Double(f.maxRSSKiB) / 1024, "MiB"))
+    }
+    if let f = sluiceFootprint("run streams --headless --items 1 --delay 0 --step 0 --speed 1000 --duration 20s --json") {
+        memory.append(("streams, new names 20 s: max RSS", Double(f.maxRSSKiB) / 1024, "MiB"))
+        memory.append(("streams, new names 20 s: JSON summary", Double(f.stdoutBytes) / 1024, "KiB"))
+    }
 }
 let cpu = options.quick || !options.wants("paused") ? nil : pausedCPUPercent()
 
@@ -140,7 +160,7 @@ for workload in engine {
     json.append("{\"workload\":\"\(row.workload)\",\"sluice\":\(json(row.sluice)),\"peers\":{\(peerJSON)}}")
 }
 
-let fold = options.wants("observer") ? await foldCost() : nil
+let recordCost = options.wants("observer") ? latencyRecordCost() : nil
 if !spread.isEmpty, options.runs > 1 {
     print("")
     print(pad("Sluice, run to run (\(options.runs) runs)", 46) + pad("slowest", 10) + pad("median", 10) + "fastest")
@@ -151,30 +171,47 @@ if !spread.isEmpty, options.runs > 1 {
     }
 }
 
-var worstObserverCost = 0.0
-if let fold {
+var worstDashboardCost = 0.0
+if let recordCost {
     print("")
-    print(pad("one event into the aggregating observer", 46) + formatOne(fold.event) + " ns (of which a clock read: " + formatOne(fold.clockRead) + " ns)")
-    json.append("{\"workload\":\"observer: one event\",\"nanoseconds\":\(formatOne(fold.event)),\"clockReadNanoseconds\":\(formatOne(fold.clockRead))}")
+    print(pad("recording one latency", 46) + formatOne(recordCost) + " ns")
+    json.append("{\"workload\":\"observer: record one latency\",\"nanoseconds\":\(formatOne(recordCost))}")
 }
 if !observed.isEmpty {
     print("")
-    print(pad("observer overhead", 46) + pad("none", 10) + pad("aggregating", 20) + "+ snapshots 20/s")
+    print(pad("observation overhead", 46) + pad("unobserved", 12) + pad("dashboard", 20) + "every event")
     for workload in engine {
         guard let r = observed[workload.name], let none = r[Observation.none] else { continue }
-        var line = pad(workload.name, 46) + pad(rate(none) + "/s", 10)
+        var line = pad(workload.name, 46) + pad(rate(none) + "/s", 12)
         var fields: [String] = []
-        for observation in [Observation.aggregating, .snapshots] {
+        for observation in [Observation.dashboard, .everyEvent] {
             let v = r[observation] ?? .nan
             let cost = (1 - v / none) * 100
-            worstObserverCost = max(worstObserverCost, cost)
+            if observation == .dashboard { worstDashboardCost = max(worstDashboardCost, cost) }
             line += pad("\(rate(v))/s (\(cost >= 0 ? "-" : "+")\(formatOne(abs(cost)))%)", 20)
-            fields.append("\"\(observation == .aggregating ? "aggregating" : "snapshots")\":\(json(v))")
+            fields.append("\"\(observation)\":\(json(v))")
         }
         print(line)
         json.append("{\"workload\":\"observer: \(workload.name)\",\"none\":\(json(none)),\(fields.joined(separator: ","))}")
     }
 }
+/// Nanoseconds each event adds on the queue 1/1 workload when every event is subscribed:
+/// three events an item (put, got, taskDone).
+var perEventNanos = Double.nan
+if let r = observed["queue 1/1"], let none = r[Observation.none], let all = r[Observation.everyEvent] {
+    perEventNanos = (1e9 / all - 1e9 / none) / 3
+    print(pad("every event, queue 1/1: added per event", 46) + formatOne(perEventNanos) + " ns")
+    json.append("{\"workload\":\"observer: per event\",\"nanoseconds\":\(formatOne(perEventNanos))}")
+}
+if !memory.isEmpty {
+    print("")
+    print(pad("observation memory", 52) + "measured")
+    for (name, value, unit) in memory {
+        print(pad(name, 52) + formatOne(value) + " " + unit)
+        json.append("{\"workload\":\"memory: \(name)\",\"\(unit)\":\(formatOne(value))}")
+    }
+}
+@MainActor func memoryValue(_ name: String) -> Double { memory.first { $0.0 == name }?.1 ?? .nan }
 
 if !frameRows.isEmpty || cpu != nil {
     print("")
@@ -189,7 +226,7 @@ if !frameRows.isEmpty || cpu != nil {
     }
 }
 
-// MARK: targets (issue #6)
+// MARK: targets (issues #6 and #11)
 
 struct Target {
     var text: String
@@ -216,13 +253,27 @@ if let row = rows["semaphore waiting"] {
     targets.append(Target(text: "semaphore waiting >= 2x the naive semaphore", measured: row.sluice / row.peer("Mutex+continuations"), needed: 2))
 }
 if !observed.isEmpty {
-    targets.append(Target(text: "observer costs <= 10% (worst workload, %)", measured: worstObserverCost, needed: 10, atMost: true))
+    targets.append(Target(text: "dashboard observation <= 5% (worst workload, %)", measured: worstDashboardCost, needed: 5, atMost: true))
+    targets.append(Target(text: "every event <= 30 ns added per event (queue 1/1)", measured: perEventNanos, needed: 30, atMost: true))
 }
-let screens = frameRows.filter { !$0.0.contains("1,000") }.map(\.1)
+if let recordCost {
+    targets.append(Target(text: "record one latency <= 5 ns", measured: recordCost, needed: 5, atMost: true))
+    targets.append(Target(text: "latency distribution <= 1024 bytes", measured: Double(ObservationCosts.distributionBytes), needed: 1024, atMost: true))
+}
+if !memory.isEmpty {
+    targets.append(Target(text: "observation state <= 2048 bytes an actor", measured: memoryValue("of which observation"), needed: 2048, atMost: true))
+    targets.append(Target(text: "100,000 idle actors <= 512 MiB resident", measured: memoryValue("actors scenario, 100,000 idle actors: max RSS"), needed: 512, atMost: true))
+    targets.append(Target(text: "streams with new names: <= 64 MiB after 20 s", measured: memoryValue("streams, new names 20 s: max RSS"), needed: 64, atMost: true))
+    targets.append(Target(text: "streams with new names: JSON < 1024 KiB", measured: memoryValue("streams, new names 20 s: JSON summary"), needed: 1024, atMost: true))
+}
+let screens = frameRows.filter { $0.0.hasSuffix("screen 200x60") }.map(\.1)
 if let slowest = screens.max() {
     targets.append(Target(text: "full 200x60 frame < 1000 µs (slowest screen)", measured: slowest, needed: 1000, atMost: true))
 }
 if let cpu { targets.append(Target(text: "paused dashboard < 2% of a core", measured: cpu, needed: 2, atMost: true)) }
+if let big = frameRows.first(where: { $0.0.contains("100,000") }) {
+    targets.append(Target(text: "200x60 actors frame, 100,000 actors <= 5000 µs", measured: big.1, needed: 5000, atMost: true))
+}
 
 if !targets.isEmpty {
     print("")

@@ -77,10 +77,8 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
     @usableFromInline let blockedSends = Atomic<Int>(0)
     /// The deepest the mailbox was seen by the run loop (its only writer).
     @usableFromInline let maxDepth = Atomic<Int>(0)
-    /// Processing times of a sample of messages; made on the first sample, so an idle
-    /// actor keeps none.
-    @usableFromInline let processing = Locked<LatencyDistribution?>(nil)
-    private let recentDeadLetters = Locked<[String]>([])
+    /// Processing times and the last dead letters, behind one lock (one object an actor).
+    @usableFromInline let diagnostics = Locked(ActorDiagnostics())
     // The mailbox depth is `sent - taken`: senders count up one counter, the run loop (the
     // only writer of the other two) stores its own. Padding keeps the three groups on cache
     // lines of their own (Swift lays out stored properties in order), so a busy sender and
@@ -127,8 +125,9 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
         a.deadLetters = deadLetters.load(ordering: .relaxed)
         a.blockedSends = blockedSends.load(ordering: .relaxed)
         a.isStopped = stopping.load(ordering: .relaxed)
-        a.processing = processing.withLock { $0?.percentiles() } ?? Percentiles()
-        a.recentDeadLetters = recentDeadLetters.withLock { $0 }
+        (a.processing, a.recentDeadLetters) = diagnostics.withLock { d in
+            (d.processing?.percentiles() ?? Percentiles(), d.recentDeadLetters)
+        }
         return a
     }
 
@@ -200,9 +199,9 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
     @usableFromInline
     func reportDeadLetter(to recipient: String, reason: DeadLetterReason) {
         deadLetters.wrappingAdd(1, ordering: .relaxed)
-        recentDeadLetters.withLock { list in
-            if list.count == 5 { list.removeFirst() }
-            list.append("\(recipient): \(reason.rawValue)")
+        diagnostics.withLock { d in
+            if d.recentDeadLetters.count == 5 { d.recentDeadLetters.removeFirst() }
+            d.recentDeadLetters.append("\(recipient): \(reason.rawValue)")
         }
         emit.actor(.deadLetter(to: recipient, reason: reason))
     }
@@ -216,64 +215,75 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
     /// - Emits: `.started`, `.processed` or `.failed` per message, `.stopped`.
     @inlinable
     public func run<B: ActorBehavior>(_ behavior: B) async where B.Message == Message {
-        var behavior = behavior
-        let context = ActorContext(actor: self)
-        // An unbounded mailbox is emptied in batches (one lock for up to 64 messages), then
-        // processed one at a time; messages count in the depth until processed. A bounded
-        // one is taken one message at a time: a batch in hand would let senders exceed
-        // the bound.
-        let batchLimit = mailboxCapacity == nil ? 64 : 1
-        var batch: [Envelope<Message>] = []
-        var next = 0
-        var takenCount = taken.load(ordering: .relaxed)
-        var processedCount = processed.load(ordering: .relaxed)
-        var deepest = maxDepth.load(ordering: .relaxed)
-        let timed = emit.registry != nil
-        var sampler = LatencySampler()
+        // The loop itself only waits and dispatches: the mailbox wait and the processing of a
+        // message are calls of their own, so an idle actor's task holds small frames (the
+        // processing frame exists only while a message is processed).
+        var loop = RunLoop(behavior: behavior, context: ActorContext(actor: self), batchLimit: mailboxCapacity == nil ? 64 : 1,
+                           taken: taken.load(ordering: .relaxed), processed: processed.load(ordering: .relaxed),
+                           deepest: maxDepth.load(ordering: .relaxed), timed: emit.registry != nil)
         emit.actor(.started)
         while !stopping.load(ordering: .acquiring) {
-            if next == batch.count {
-                batch.removeAll(keepingCapacity: true)
-                next = 0
-                do {
-                    try await mailbox.getBatch(into: &batch, max: batchLimit)
-                } catch {
-                    break  // closed by stop(), or the run task was cancelled
-                }
-                // Once per batch: reading the senders' counter pulls their cache line over.
-                let depth = currentDepth
-                if depth > deepest {
-                    deepest = depth
-                    maxDepth.store(depth, ordering: .relaxed)
-                }
+            if loop.next == loop.batch.count {
+                guard await refill(&loop) else { break }  // closed by stop(), or cancelled
             }
-            let envelope = batch[next]
-            next += 1
-            takenCount &+= 1
-            taken.store(takenCount, ordering: .relaxed)
-            let start = timed && sampler.tick() ? monotonicNanoseconds() : 0
-            do {
-                try await behavior.receive(envelope, context: context)
-                envelope.reply?.fulfil(.failure(NoReply()))
-                processedCount &+= 1
-                processed.store(processedCount, ordering: .relaxed)
-                if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &sampler) }
-                emit.actor(.processed(depth: currentDepth))
-            } catch {
-                envelope.reply?.fulfil(.failure(error))
-                failed.wrappingAdd(1, ordering: .relaxed)
-                emit.actor(.failed(depth: currentDepth))
-            }
+            await processNext(&loop)
         }
-        drainAfterStop(inHand: batch[next...])
+        drainAfterStop(inHand: loop.batch[loop.next...])
+    }
+
+    /// Takes the next batch: up to `batchLimit` messages under one lock, or waits for one.
+    /// An unbounded mailbox is emptied in batches (messages count in the depth until
+    /// processed); a bounded one is taken one message at a time, since a batch in hand
+    /// would let senders exceed the bound.
+    /// - Returns: false when the mailbox is closed and empty, or the task was cancelled.
+    @inlinable @inline(never)
+    func refill<B>(_ loop: inout RunLoop<B>) async -> Bool where B.Message == Message {
+        loop.batch.removeAll(keepingCapacity: true)
+        loop.next = 0
+        do {
+            if try !mailbox.tryGetBatch(into: &loop.batch, max: loop.batchLimit) {
+                loop.batch.append(try await mailbox.getOutOfLine())
+            }
+        } catch {
+            return false
+        }
+        // Once per batch: reading the senders' counter pulls their cache line over.
+        let depth = currentDepth
+        if depth > loop.deepest {
+            loop.deepest = depth
+            maxDepth.store(depth, ordering: .relaxed)
+        }
+        return true
+    }
+
+    /// Processes the next message of the batch: counts it, times a sample, reports it.
+    @inlinable @inline(never)
+    func processNext<B>(_ loop: inout RunLoop<B>) async where B.Message == Message {
+        let envelope = loop.batch[loop.next]
+        loop.next += 1
+        loop.takenCount &+= 1
+        taken.store(loop.takenCount, ordering: .relaxed)
+        let start = loop.timed && loop.sampler.tick() ? monotonicNanoseconds() : 0
+        do {
+            try await loop.behavior.receive(envelope, context: loop.context)
+            envelope.reply?.fulfil(.failure(NoReply()))
+            loop.processedCount &+= 1
+            processed.store(loop.processedCount, ordering: .relaxed)
+            if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &loop.sampler) }
+            emit.actor(.processed(depth: currentDepth))
+        } catch {
+            envelope.reply?.fulfil(.failure(error))
+            failed.wrappingAdd(1, ordering: .relaxed)
+            emit.actor(.failed(depth: currentDepth))
+        }
     }
 
     @usableFromInline
     func recordProcessing(_ nanos: UInt64, _ sampler: inout LatencySampler) {
         sampler.took(nanos)
-        processing.withLock { distribution in
-            if distribution == nil { distribution = LatencyDistribution() }
-            distribution!.record(nanos)
+        diagnostics.withLock { d in
+            if d.processing == nil { d.processing = LatencyDistribution() }
+            d.processing!.record(nanos)
         }
     }
 
@@ -319,6 +329,43 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
             deadLetters: deadLetters.load(ordering: .relaxed),
             isStopped: stopping.load(ordering: .relaxed))
     }
+}
+
+/// The run loop's own state: the behaviour, the batch in hand, and the counters it alone
+/// writes.
+@usableFromInline
+struct RunLoop<B: ActorBehavior> {
+    @usableFromInline var behavior: B
+    @usableFromInline let context: ActorContext<B.Message>
+    @usableFromInline let batchLimit: Int
+    @usableFromInline var batch: [Envelope<B.Message>] = []
+    @usableFromInline var next = 0
+    @usableFromInline var takenCount: Int
+    @usableFromInline var processedCount: Int
+    @usableFromInline var deepest: Int
+    @usableFromInline let timed: Bool
+    @usableFromInline var sampler = LatencySampler()
+
+    @inlinable
+    init(behavior: B, context: ActorContext<B.Message>, batchLimit: Int, taken: Int, processed: Int, deepest: Int, timed: Bool) {
+        self.behavior = behavior
+        self.context = context
+        self.batchLimit = batchLimit
+        takenCount = taken
+        processedCount = processed
+        self.deepest = deepest
+        self.timed = timed
+    }
+}
+
+/// What an actor keeps for the screen beyond its counters.
+@usableFromInline
+struct ActorDiagnostics: Sendable {
+    /// Processing times of a sample of messages; made on the first sample, so an idle actor
+    /// keeps none.
+    @usableFromInline var processing: LatencyDistribution?
+    var recentDeadLetters: [String] = []
+    @usableFromInline init() {}
 }
 
 /// Where actors find each other by name: one shared table for a group of actors, instead of

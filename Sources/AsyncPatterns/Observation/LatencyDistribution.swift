@@ -101,3 +101,20 @@ struct LatencySampler: Sendable {
         if countdown > period { countdown = period }
     }
 }
+
+/// Measuring hooks for `make bench`, not API.
+@_spi(Benchmarks)
+public enum ObservationCosts {
+    /// Records `count` latencies into a fresh distribution; returns nanoseconds per record.
+    public static func recordLatencies(_ count: Int) -> Double {
+        let distribution = LatencyDistribution()
+        let start = monotonicNanoseconds()
+        for i in 0..<count { distribution.record(UInt64(truncatingIfNeeded: i & 0xFFFF) &* 97) }
+        let elapsed = monotonicNanoseconds() &- start
+        precondition(distribution.count == UInt64(count))
+        return Double(elapsed) / Double(max(1, count))
+    }
+
+    /// Bytes a latency distribution takes (its buckets and totals).
+    public static var distributionBytes: Int { LatencyDistribution.bucketCount * 8 + 3 * 8 }
+}

@@ -331,22 +331,25 @@ extension RetiredTotals {
     }
 }
 
-/// A rate over windows of about a second of the time source.
+/// A rate over windows of about a second of the time source. 24 bytes: 100,000 actors
+/// each keep one.
 struct RateMeter {
     private var anchorCount = 0
-    private var anchorTime: Duration?
+    /// Nanoseconds of the time source at the anchor; -1 before the first update.
+    private var anchorNanos: Int64 = -1
     private(set) var rate: Double = 0
 
     mutating func update(count: Int, now: Duration) -> Double {
-        guard let anchorTime else {
-            self.anchorTime = now
+        let nowNanos = Int64(now.seconds * 1e9)
+        guard anchorNanos >= 0 else {
+            anchorNanos = nowNanos
             anchorCount = count
             return rate
         }
-        let dt = now - anchorTime
-        if dt >= .seconds(1) {
-            rate = Double(count - anchorCount) / dt.seconds
-            self.anchorTime = now
+        let dt = nowNanos - anchorNanos
+        if dt >= 1_000_000_000 {
+            rate = Double(count - anchorCount) / (Double(dt) / 1e9)
+            anchorNanos = nowNanos
             anchorCount = count
         }
         return rate

@@ -199,13 +199,15 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
         return try finishGet(action)
     }
 
-    /// Appends up to `max` items to `batch` (at least one: waits like `get` while empty),
-    /// under one lock. For a single consumer that works through them in order, such as an
-    /// actor's run loop: one lock per batch instead of one per item. Each item is still
-    /// got, counted and reported one by one, in order.
-    /// - Throws: what `get` throws, only when nothing was taken.
-    @inlinable
-    func getBatch(into batch: inout [Element], max: Int) async throws {
+    /// Appends up to `max` items to `batch` under one lock, without suspending. For a single
+    /// consumer that works through them in order, such as an actor's run loop: one lock per
+    /// batch instead of one per item. Each item is still got and counted one by one, in
+    /// order. Not async, so a consumer that then waits with `get()` keeps a small frame
+    /// while idle (100,000 idle actors hold 100,000 of them).
+    /// - Returns: false when the queue is empty (nothing was taken).
+    /// - Throws: `QueueClosed` once closed and empty.
+    @inlinable @inline(never)
+    func tryGetBatch(into batch: inout [Element], max: Int) throws -> Bool {
         var taken: [Machine.GetAction] = []
         let first = locked { m -> Machine.GetAction in
             let action = m.get(now: monotonicNanoseconds())
@@ -214,15 +216,20 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
             while taken.count < max, m.depth > 0 { taken.append(m.get(now: monotonicNanoseconds())) }
             return action
         }
-        if case .mustWait(let id) = first {
-            batch.append(try await getWaiting(id: id))
-            return
-        }
+        if case .mustWait = first { return false }
         if taken.isEmpty { _ = try finishGet(first) }  // closed: throws
         for action in taken { batch.append(try finishGet(action)) }
+        return true
     }
 
-    @usableFromInline
+    /// `get` as a call of its own, not inlined: a caller that waits here while idle keeps
+    /// only its own small frame, not the frame of every path `get` could take.
+    @inlinable @inline(never)
+    func getOutOfLine() async throws -> Element {
+        try await get()
+    }
+
+    @inlinable
     func getWaiting(id: UInt64) async throws -> Element {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in

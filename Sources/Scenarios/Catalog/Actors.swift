@@ -131,7 +131,7 @@ private final class Mesh: Sendable {
                 let bound = context.count("mailbox")
                 let actor = MailboxActor<TutorialMessage>(name: "actor-\(list.count)", mailboxCapacity: bound > 0 ? bound : nil,
                                                           directory: directory, registry: context.registry)
-                let behavior = MeshBehavior(context: context, slow: list.isEmpty, meshSize: { [weak self] in self?.count ?? 1 })
+                let behavior = MeshBehavior(context: context, slow: list.isEmpty, mesh: self)
                 list.append((actor, Task { await actor.run(behavior) }))
             }
             let removed = list.count > n ? Array(list[n...]) : []
@@ -159,7 +159,9 @@ private final class Mesh: Sendable {
 private struct MeshBehavior: ActorBehavior {
     let context: ScenarioContext
     let slow: Bool
-    let meshSize: @Sendable () -> Int
+    /// Unowned: the mesh stops every member before it goes (no closure and weak reference
+    /// an actor, with 100,000 of them).
+    unowned let mesh: Mesh
     var handled = 0
 
     mutating func receive(_ envelope: Envelope<TutorialMessage>, context actor: ActorContext<TutorialMessage>) async throws {
@@ -167,7 +169,7 @@ private struct MeshBehavior: ActorBehavior {
         let ms = context.knob("processing") * (slow ? 4 : 1)
         if ms > 0 { await context.work(context.jittered(ms / 1000, 0.3)) }
         if context.chance(0.5) {
-            let peer = "actor-\(context.pick(0..<max(1, meshSize())))"
+            let peer = "actor-\(context.pick(0..<max(1, mesh.count)))"
             if peer != actor.name {
                 await actor.send(to: peer, .increment, ifFull: context.count("mailbox") > 0 ? .fail : .wait)
             }
