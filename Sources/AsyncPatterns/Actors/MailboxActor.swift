@@ -223,10 +223,8 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
                            deepest: maxDepth.load(ordering: .relaxed), timed: emit.registry != nil)
         emit.actor(.started)
         while !stopping.load(ordering: .acquiring) {
-            if loop.next == loop.batch.count {
-                guard await refill(&loop) else { break }  // closed by stop(), or cancelled
-            }
-            await processNext(&loop)
+            guard await refill(&loop) else { break }  // closed by stop(), or cancelled
+            await processBatch(&loop)
         }
         drainAfterStop(inHand: loop.batch[loop.next...])
     }
@@ -241,8 +239,8 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
         loop.batch.removeAll(keepingCapacity: true)
         loop.next = 0
         do {
-            if try !mailbox.tryGetBatch(into: &loop.batch, max: loop.batchLimit) {
-                loop.batch.append(try await mailbox.getOutOfLine())
+            if let id = try mailbox.takeBatch(into: &loop.batch, max: loop.batchLimit) {
+                loop.batch.append(try await mailbox.getWaiting(id: id))
             }
         } catch {
             return false
@@ -256,25 +254,29 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
         return true
     }
 
-    /// Processes the next message of the batch: counts it, times a sample, reports it.
+    /// Processes the messages of the batch in order, each counted, a sample timed, each
+    /// reported, until the batch is done or the actor is stopped.
     @inlinable @inline(never)
-    func processNext<B>(_ loop: inout RunLoop<B>) async where B.Message == Message {
-        let envelope = loop.batch[loop.next]
-        loop.next += 1
-        loop.takenCount &+= 1
-        taken.store(loop.takenCount, ordering: .relaxed)
-        let start = loop.timed && loop.sampler.tick() ? monotonicNanoseconds() : 0
-        do {
-            try await loop.behavior.receive(envelope, context: loop.context)
-            envelope.reply?.fulfil(.failure(NoReply()))
-            loop.processedCount &+= 1
-            processed.store(loop.processedCount, ordering: .relaxed)
-            if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &loop.sampler) }
-            emit.actor(.processed(depth: currentDepth))
-        } catch {
-            envelope.reply?.fulfil(.failure(error))
-            failed.wrappingAdd(1, ordering: .relaxed)
-            emit.actor(.failed(depth: currentDepth))
+    func processBatch<B>(_ loop: inout RunLoop<B>) async where B.Message == Message {
+        while loop.next < loop.batch.count {
+            let envelope = loop.batch[loop.next]
+            loop.next += 1
+            loop.takenCount &+= 1
+            taken.store(loop.takenCount, ordering: .relaxed)
+            let start = loop.timed && loop.sampler.tick() ? monotonicNanoseconds() : 0
+            do {
+                try await loop.behavior.receive(envelope, context: loop.context)
+                envelope.reply?.fulfil(.failure(NoReply()))
+                loop.processedCount &+= 1
+                processed.store(loop.processedCount, ordering: .relaxed)
+                if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &loop.sampler) }
+                emit.actor(.processed(depth: currentDepth))
+            } catch {
+                envelope.reply?.fulfil(.failure(error))
+                failed.wrappingAdd(1, ordering: .relaxed)
+                emit.actor(.failed(depth: currentDepth))
+            }
+            if stopping.load(ordering: .acquiring) { return }
         }
     }
 

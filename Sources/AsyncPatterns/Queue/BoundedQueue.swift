@@ -202,12 +202,13 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
     /// Appends up to `max` items to `batch` under one lock, without suspending. For a single
     /// consumer that works through them in order, such as an actor's run loop: one lock per
     /// batch instead of one per item. Each item is still got and counted one by one, in
-    /// order. Not async, so a consumer that then waits with `get()` keeps a small frame
-    /// while idle (100,000 idle actors hold 100,000 of them).
-    /// - Returns: false when the queue is empty (nothing was taken).
+    /// order. Not async, and not inlined: a consumer that then waits with
+    /// `getWaiting(id:)` keeps small frames while idle (100,000 idle actors hold 100,000).
+    /// - Returns: nil when items were taken; when the queue is empty, the id to wait under
+    ///   with `getWaiting(id:)`.
     /// - Throws: `QueueClosed` once closed and empty.
     @inlinable @inline(never)
-    func tryGetBatch(into batch: inout [Element], max: Int) throws -> Bool {
+    func takeBatch(into batch: inout [Element], max: Int) throws -> UInt64? {
         var taken: [Machine.GetAction] = []
         let first = locked { m -> Machine.GetAction in
             let action = m.get(now: monotonicNanoseconds())
@@ -216,20 +217,15 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
             while taken.count < max, m.depth > 0 { taken.append(m.get(now: monotonicNanoseconds())) }
             return action
         }
-        if case .mustWait = first { return false }
+        if case .mustWait(let id) = first { return id }
         if taken.isEmpty { _ = try finishGet(first) }  // closed: throws
         for action in taken { batch.append(try finishGet(action)) }
-        return true
+        return nil
     }
 
-    /// `get` as a call of its own, not inlined: a caller that waits here while idle keeps
-    /// only its own small frame, not the frame of every path `get` could take.
+    // Specialized for the element type but not inlined: callers keep small frames while
+    // they wait here (an idle actor's task holds this chain of frames).
     @inlinable @inline(never)
-    func getOutOfLine() async throws -> Element {
-        try await get()
-    }
-
-    @inlinable
     func getWaiting(id: UInt64) async throws -> Element {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
