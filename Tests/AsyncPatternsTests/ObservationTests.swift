@@ -186,3 +186,44 @@ final class CountingObserver: PatternObserver {
         #expect(try JSONDecoder().decode(PatternEvent.self, from: Data(json.utf8)) == event)
     }
 }
+
+@Suite struct RegistryStressTests {
+    /// Patterns made and released on several tasks while snapshots are taken without pause:
+    /// a snapshot never reads a pattern that is gone (the registry holds no reference to
+    /// them), and everything released is retired exactly once.
+    @Test func snapshotsWhilePatternsComeAndGo() async throws {
+        let registry = PatternRegistry(finishedToKeep: 4)
+        let reading = Atomic<Bool>(true)
+        let snapshots = Task.detached {
+            var taken = 0
+            while reading.load(ordering: .relaxed) {
+                let snap = registry.snapshot()
+                #expect(snap.queues.count <= registry.finishedToKeep + 400)
+                taken += 1
+            }
+            return taken
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for i in 0..<500 {
+                        let q = BoundedQueue<Int>(capacity: 4, name: "q\(worker)-\(i)", registry: registry)
+                        try q.tryPut(i)
+                        let a = MailboxActor<Int>(name: "a\(worker)-\(i)", registry: registry)
+                        try await a.tell(i)
+                        a.stop()
+                        for try await _ in ProgressStream(0..<3, name: "s\(worker)-\(i)", registry: registry) {}
+                        _ = try q.tryGet()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        reading.store(false, ordering: .relaxed)
+        #expect(await snapshots.value > 0)
+        let snap = registry.snapshot()
+        #expect(registry.count == 0)
+        #expect(snap.retired.queues == 2_000 && snap.retired.actors == 2_000 && snap.retired.streams == 2_000)
+        #expect(snap.retired.queueItems == 2_000 && snap.retired.streamElements == 6_000)
+    }
+}

@@ -55,7 +55,7 @@ public struct ActorContext<Message: Sendable>: Sendable {
 /// peer in every actor. The actor keeps its own numbers (`stats`, and a sample of processing
 /// times in its registry's snapshots) and emits `ActorEvent`s (enqueued, processed, dead
 /// letters, …) only to those who subscribe to its registry.
-public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
+public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
     /// What a send does when a bounded mailbox is full.
     public enum FullPolicy: Sendable {
         /// Suspend until there is room (back-pressure).
@@ -79,6 +79,8 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
     @usableFromInline let maxDepth = Atomic<Int>(0)
     /// Processing times and the last dead letters, behind one lock (one object an actor).
     @usableFromInline let diagnostics = Locked(ActorDiagnostics())
+    /// Set once `diagnostics` holds anything: a snapshot skips the lock of idle actors.
+    @usableFromInline let hasDiagnostics = Atomic<Bool>(false)
     // The mailbox depth is `sent - taken`: senders count up one counter, the run loop (the
     // only writer of the other two) stores its own. Padding keeps the three groups on cache
     // lines of their own (Swift lays out stored properties in order), so a busy sender and
@@ -116,6 +118,13 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
 
     func read() -> PatternReading { .actor(snapshot()) }
 
+    func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int {
+        snap.actors.append(snapshot())
+        let i = snap.actors.count - 1
+        snap.actors[i].processedPerSecond = meters.a.update(count: snap.actors[i].processed, now: now)
+        return snap.actors[i].processed + snap.actors[i].failed + snap.actors[i].deadLetters
+    }
+
     private func snapshot() -> ActorSnapshot {
         var a = ActorSnapshot(name: name)
         a.mailboxDepth = currentDepth
@@ -125,8 +134,10 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
         a.deadLetters = deadLetters.load(ordering: .relaxed)
         a.blockedSends = blockedSends.load(ordering: .relaxed)
         a.isStopped = stopping.load(ordering: .relaxed)
-        (a.processing, a.recentDeadLetters) = diagnostics.withLock { d in
-            (d.processing?.percentiles() ?? Percentiles(), d.recentDeadLetters)
+        if hasDiagnostics.load(ordering: .relaxed) {
+            (a.processing, a.recentDeadLetters) = diagnostics.withLock { d in
+                (d.processing?.percentiles() ?? Percentiles(), d.recentDeadLetters)
+            }
         }
         return a
     }
@@ -203,6 +214,7 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
             if d.recentDeadLetters.count == 5 { d.recentDeadLetters.removeFirst() }
             d.recentDeadLetters.append("\(recipient): \(reason.rawValue)")
         }
+        if !hasDiagnostics.load(ordering: .relaxed) { hasDiagnostics.store(true, ordering: .relaxed) }
         emit.actor(.deadLetter(to: recipient, reason: reason))
     }
 
@@ -287,6 +299,7 @@ public final class MailboxActor<Message: Sendable>: Sendable, PatternProbe {
             if d.processing == nil { d.processing = LatencyDistribution() }
             d.processing!.record(nanos)
         }
+        if !hasDiagnostics.load(ordering: .relaxed) { hasDiagnostics.store(true, ordering: .relaxed) }
     }
 
     /// Stops the actor: the message being processed finishes, later sends become dead

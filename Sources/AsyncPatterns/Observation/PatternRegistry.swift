@@ -25,8 +25,6 @@ public final class PatternRegistry: Sendable {
     @usableFromInline let interest = Atomic<Int>(0)
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])
-    /// Rate meters and snapshot-only state; also keeps two snapshots from interleaving.
-    private let reader = Locked(ReaderState())
     private let timeSource: @Sendable () -> Duration
 
     /// - Parameters:
@@ -53,7 +51,8 @@ public final class PatternRegistry: Sendable {
     func reserveID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).newValue }
 
     func add(_ probe: any PatternProbe, id: UInt64) {
-        state.withLock { $0.add(Entry(id: id, probe: probe, meters: Meters())) }
+        let isActor = probe is any ActorProbe
+        state.withLock { $0.add(Entry(id: id, probe: probe, isActor: isActor)) }
     }
 
     /// Takes the pattern out; its last reading joins the finished list. Idempotent.
@@ -68,27 +67,26 @@ public final class PatternRegistry: Sendable {
     /// second of the time source over the last second or so; while it stands still (a
     /// paused clock) they hold their last value. Percentiles are read from each pattern's
     /// distribution, recomputed only for patterns that recorded something since.
+    ///
+    /// Patterns are read under the registry's lock, in one pass: a pattern that is being
+    /// released waits in its `deinit` (which retires it under the same lock) until the read
+    /// is done, so a listed pattern is always whole while it is read. Patterns never take
+    /// this lock while holding their own.
     public func snapshot() -> Snapshot {
-        reader.withLock { reader in
-            let (live, finished, retired, retiredOps) = state.withLock { s in
-                (s.entries.compactMap { e -> (any PatternProbe, Meters)? in
-                    guard let e, let probe = e.probe else { return nil }
-                    return (probe, e.meters)
-                }, s.finished, s.retired, s.retiredOperations)
-            }
-            let now = timeSource()
+        let now = timeSource()
+        return state.withLock { s in
             var snap = Snapshot()
             snap.elapsed = now
-            snap.retired = retired
-            var operations = retiredOps
-            for (probe, meters) in live {
-                let reading = probe.read()
-                operations += reading.operations
-                reading.append(to: &snap, meters: meters, now: now)
+            snap.retired = s.retired
+            var operations = s.retiredOperations
+            snap.actors.reserveCapacity(s.actorCount + s.finishedCounts[.actor, default: 0])
+            for i in s.entries.indices where s.entries[i] != nil {
+                operations += s.entries[i]!.probe.read(into: &snap, meters: &s.entries[i]!.meters, now: now)
             }
-            for reading in finished { reading.append(to: &snap, meters: nil, now: now) }
+            var none = Meters()
+            for reading in s.finished { reading.append(to: &snap, meters: &none, now: now) }
             snap.operations = operations
-            snap.operationsPerSecond = reader.operations.update(count: operations, now: now)
+            snap.operationsPerSecond = s.operationsRate.update(count: operations, now: now)
             return snap
         }
     }
@@ -183,6 +181,17 @@ private struct Subscriber: Sendable {
 /// A registered pattern, as the registry reads it.
 protocol PatternProbe: AnyObject, Sendable {
     func read() -> PatternReading
+    /// Appends the pattern's numbers to `snap` with its rates; returns its operations. A
+    /// pattern kept by the hundred thousand (actors) builds its row in place.
+    func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int
+}
+
+extension PatternProbe {
+    func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int {
+        let reading = read()
+        reading.append(to: &snap, meters: &meters, now: now)
+        return reading.operations
+    }
 }
 
 /// One pattern's numbers, read at once.
@@ -206,29 +215,25 @@ enum PatternReading: Sendable {
         }
     }
 
-    func append(to snap: inout Snapshot, meters: Meters?, now: Duration) {
+    /// Adds the reading to `snap` with its rates (finished patterns pass fresh meters:
+    /// their rates read 0).
+    func append(to snap: inout Snapshot, meters: inout Meters, now: Duration) {
         switch self {
         case .queue(var q):
-            if let meters {
-                q.putPerSecond = meters.a.update(count: q.put, now: now)
-                q.gotPerSecond = meters.b.update(count: q.got, now: now)
-            }
+            q.putPerSecond = meters.a.update(count: q.put, now: now)
+            q.gotPerSecond = meters.b.update(count: q.got, now: now)
             snap.queues.append(q)
         case .semaphore(var s):
-            if let meters { s.acquiredPerSecond = meters.a.update(count: s.acquired, now: now) }
+            s.acquiredPerSecond = meters.a.update(count: s.acquired, now: now)
             snap.semaphores.append(s)
         case .actor(var a):
-            if let meters {
-                a.processedPerSecond = meters.a.update(count: a.processed, now: now)
-                meters.maxDepth = max(meters.maxDepth, a.mailboxDepth, a.maxMailboxDepth)
-                a.maxMailboxDepth = meters.maxDepth
-            }
+            a.processedPerSecond = meters.a.update(count: a.processed, now: now)
             snap.actors.append(a)
         case .stream(var s):
-            if let meters { s.producedPerSecond = meters.a.update(count: s.produced, now: now) }
+            s.producedPerSecond = meters.a.update(count: s.produced, now: now)
             snap.streams.append(s)
         case .resource(var r):
-            if let meters { r.openedPerSecond = meters.a.update(count: r.opened, now: now) }
+            r.openedPerSecond = meters.a.update(count: r.opened, now: now)
             snap.resources.append(r)
         case .health(let h):
             // One loop-lag monitor per run: the latest registered one is shown.
@@ -237,43 +242,55 @@ enum PatternReading: Sendable {
     }
 }
 
-/// Snapshot-side state of one pattern; touched only under the registry's reader lock.
-// `@unchecked Sendable`: every access happens inside `PatternRegistry.reader.withLock`
-// (snapshot), which serializes them; the registry's state lock only stores the reference.
-final class Meters: @unchecked Sendable {
+/// The rates a snapshot keeps for one pattern.
+struct Meters {
     var a = RateMeter()
     var b = RateMeter()
-    var maxDepth = 0
 }
 
+/// A listed pattern. Not a strong reference (the registry must not keep patterns alive)
+/// and not a weak one (a weak reference gives every pattern a side table and makes each
+/// retain and release take the slow path: 100,000 actors read 20 times a second):
+/// `unowned(unsafe)`, which is sound because every pattern retires itself in its `deinit`,
+/// before its memory goes, under the lock that every read of `probe` holds.
 struct Entry {
     let id: UInt64
-    weak var probe: (any PatternProbe)?
-    let meters: Meters
+    unowned(unsafe) let probe: any PatternProbe
+    let isActor: Bool
+    var meters = Meters()
+
+    init(id: UInt64, probe: any PatternProbe, isActor: Bool) {
+        self.id = id
+        self.probe = probe
+        self.isActor = isActor
+    }
 }
 
-struct ReaderState {
-    var operations = RateMeter()
-}
+/// Marks actors, so a snapshot can make room for all of them at once.
+protocol ActorProbe: PatternProbe {}
 
 struct RegistryState {
     /// In registration order; nil where a pattern retired (compacted when half are).
     var entries: [Entry?] = []
     var position: [UInt64: Int] = [:]
     var live = 0
+    var actorCount = 0
     var finished: Deque<PatternReading> = []
     var finishedCounts: [PatternKind: Int] = [:]
     var retired = RetiredTotals()
     var retiredOperations = 0
+    var operationsRate = RateMeter()
 
     mutating func add(_ entry: Entry) {
         position[entry.id] = entries.count
         entries.append(entry)
         live += 1
+        if entry.isActor { actorCount += 1 }
     }
 
     mutating func retire(id: UInt64, final reading: PatternReading, keep: Int) {
         guard let i = position.removeValue(forKey: id) else { return }
+        if entries[i]!.isActor { actorCount -= 1 }
         entries[i] = nil
         live -= 1
         retiredOperations += reading.operations

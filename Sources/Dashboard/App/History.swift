@@ -38,7 +38,23 @@ public struct DashboardHistory: Sendable {
         lastSample = snapshot.elapsed
         for q in snapshot.queues { queueDepth[q.name, default: History()].append(Double(q.depth)) }
         for s in snapshot.semaphores { semaphoreInUse[s.name, default: History()].append(Double(s.inUse)) }
-        for a in snapshot.actors { actorDepth[a.name, default: History()].append(Double(a.mailboxDepth)) }
+        sampleActors(snapshot.actors)
         lag.append(Double(snapshot.health.lastLagNanos) / 1e6)
+    }
+
+    /// Actors whose histories are kept, at most: with 100,000 actors, a history each would
+    /// cost 100 MB and a dictionary update per actor twice a second.
+    public static let actorHistoryLimit = 1_000
+
+    /// Every actor's depth while there are few; past the limit, only actors with messages
+    /// waiting (or with a history already), and histories that stayed at zero for their
+    /// whole window are dropped.
+    private mutating func sampleActors(_ actors: [ActorSnapshot]) {
+        let few = actors.count <= Self.actorHistoryLimit
+        for a in actors where few || a.mailboxDepth > 0 || actorDepth[a.name] != nil {
+            actorDepth[a.name, default: History()].append(Double(a.mailboxDepth))
+        }
+        guard actorDepth.count > Self.actorHistoryLimit else { return }
+        actorDepth = actorDepth.filter { $0.value.values.count < $0.value.capacity || $0.value.values.contains { $0 > 0 } }
     }
 }

@@ -29,14 +29,14 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
         }
     }
     let growing = snapshot.actors.compactMap { a -> (ActorSnapshot, Double)? in
-        guard let h = history.actorDepth[a.name], a.mailboxDepth >= 50 else { return nil }
+        guard a.mailboxDepth >= 50, let h = history.actorDepth[a.name] else { return nil }
         let perSecond = h.trend(over: 10) * DashboardHistory.samplesPerSecond
         return perSecond > 0.5 ? (a, perSecond) : nil
     }.sorted { $0.1 > $1.1 }
     for (a, rate) in growing.prefix(2) {
         found.append(Warning(level: .warn, text: "\(a.name) mailbox growing without bound: \(a.mailboxDepth) (+\(formatOne(rate))/s)"))
     }
-    let dead = snapshot.actors.reduce(0) { $0 + $1.deadLetters }
+    let dead = snapshot.deadLetters
     if dead > 0 {
         let last = snapshot.actors.last { !$0.recentDeadLetters.isEmpty }?.recentDeadLetters.last ?? ""
         found.append(Warning(level: .info, text: "\(dead) dead letters (latest: \(last))"))

@@ -43,20 +43,39 @@ public struct ActorsPane: Widget {
 
     /// The actors in display order.
     public static func sorted(_ actors: [ActorSnapshot], by key: SortKey) -> [ActorSnapshot] {
-        actors.sorted { a, b in
-            switch key {
-            case .name: return a.name.compare(naturally: b.name)
-            case .mailbox: return (a.mailboxDepth, b.name) > (b.mailboxDepth, a.name)
-            case .processed: return (a.processed, b.name) > (b.processed, a.name)
-            case .rate: return (a.processedPerSecond, b.name) > (b.processedPerSecond, a.name)
-            case .p99: return (a.processing.p99, b.name) > (b.processing.p99, a.name)
-            case .deadLetters: return (a.deadLetters, b.name) > (b.deadLetters, a.name)
-            }
+        actors.sorted { precedes($0, $1, by: key) }
+    }
+
+    /// The first `count` actors in display order, without sorting them all: 100,000 actors
+    /// cost one pass and a short sorted list, not a sort of 100,000 rows every frame.
+    public static func first(_ count: Int, of actors: [ActorSnapshot], by key: SortKey) -> [ActorSnapshot] {
+        guard count < actors.count / 4 else { return Array(sorted(actors, by: key).prefix(count)) }
+        var top: [Int] = []
+        top.reserveCapacity(count + 1)
+        for i in actors.indices {
+            if top.count == count, let last = top.last, !precedes(actors[i], actors[last], by: key) { continue }
+            let at = top.partitioningIndex { !precedes(actors[$0], actors[i], by: key) }
+            top.insert(i, at: at)
+            if top.count > count { top.removeLast() }
+        }
+        return top.map { actors[$0] }
+    }
+
+    static func precedes(_ a: ActorSnapshot, _ b: ActorSnapshot, by key: SortKey) -> Bool {
+        switch key {
+        case .name: return a.name.compare(naturally: b.name)
+        case .mailbox: return (a.mailboxDepth, b.name) > (b.mailboxDepth, a.name)
+        case .processed: return (a.processed, b.name) > (b.processed, a.name)
+        case .rate: return (a.processedPerSecond, b.name) > (b.processedPerSecond, a.name)
+        case .p99: return (a.processing.p99, b.name) > (b.processing.p99, a.name)
+        case .deadLetters: return (a.deadLetters, b.name) > (b.deadLetters, a.name)
         }
     }
 
     public func render(in area: Rect, into buffer: inout Buffer) {
-        let rows = Self.sorted(actors, by: sort)
+        // Only the rows up to the selection and the window after it are ever shown.
+        let wanted = max(0, area.height) + (selected ?? 0) + 1
+        let rows = Self.first(wanted, of: actors, by: sort)
         Panel("Actors (\(actors.count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
@@ -65,10 +84,10 @@ public struct ActorsPane: Widget {
             return
         }
         let capacity = max(0, inner.height - 1)
-        let needsMore = rows.count > capacity
+        let needsMore = actors.count > capacity
         let visibleCount = needsMore ? max(0, capacity - 1) : rows.count
         // Keep the selection visible: scroll so it is in the window.
-        let sel = selected.map { min($0, rows.count - 1) }
+        let sel = selected.map { min($0, actors.count - 1, rows.count - 1) }
         let start = sel.map { max(0, $0 - visibleCount + 1) } ?? 0
         let window = Array(rows[start..<min(rows.count, start + visibleCount)])
         let maxDepth = Double(max(1, rows.map(\.mailboxDepth).max() ?? 1))
@@ -103,7 +122,7 @@ public struct ActorsPane: Widget {
             }
         }
         if needsMore {
-            let rest = rows.count - window.count
+            let rest = actors.count - window.count
             buffer.put("+ \(rest) more (PgUp/PgDn, s to sort)", x: inner.x, y: inner.bottom - 1, style: Theme.label, clip: inner)
         }
     }
@@ -121,10 +140,26 @@ public struct ActorsPane: Widget {
 }
 
 extension String {
-    /// "actor-2" before "actor-10".
+    /// "actor-2" before "actor-10": names that differ only in a number after the last `-`
+    /// compare by that number. Allocates nothing (called for every pair a sort compares).
     func compare(naturally other: String) -> Bool {
-        let a = split(separator: "-"), b = other.split(separator: "-")
-        if a.count == 2, b.count == 2, a[0] == b[0], let x = Int(a[1]), let y = Int(b[1]) { return x < y }
+        if let a = lastIndex(of: "-"), let b = other.lastIndex(of: "-"), self[..<a] == other[..<b],
+           let x = Int(self[index(after: a)...]), let y = Int(other[other.index(after: b)...]) {
+            return x < y
+        }
         return self < other
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongsInSecondPartition`, for an array
+    /// already partitioned by it (binary search).
+    func partitioningIndex(where belongsInSecondPartition: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongsInSecondPartition(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 }
