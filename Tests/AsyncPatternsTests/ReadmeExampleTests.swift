@@ -8,8 +8,8 @@ import AsyncPatterns
         let queue = BoundedQueue<String>(capacity: 10, name: "jobs", registry: registry)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {  // a consumer
-                while let job = try? await queue.get(timeout: .seconds(1)) {
+            group.addTask {  // a consumer, until the queue is closed and empty
+                while let job = try? await queue.get() {
                     _ = job
                     try queue.taskDone()
                 }
