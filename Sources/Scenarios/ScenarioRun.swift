@@ -19,7 +19,17 @@ public final class ScenarioRun: Sendable {
         let knobs: KnobBoard
         let context: ScenarioContext
         let task: Task<Void, Never>
+        /// Opened when the task has finished.
+        let finished: SyncGate
         let generation: Int
+
+        /// Ends the session for good without waiting: cancels its task, tells its blocking
+        /// loops to stop, and lets paused sleepers go so they see it.
+        func cancel() {
+            context.markStopped()
+            clock.resume()  // a paused clock would hold the workers' last items forever
+            task.cancel()
+        }
     }
 
     public let scenario: any Scenario
@@ -47,12 +57,14 @@ public final class ScenarioRun: Sendable {
 
     private func makeSession(values: [String: Double], speed: Double, generation: Int) -> Session {
         let clock = ScenarioClock(speed: speed)
+        // The one place that builds what observes the run.
         let observer = AggregatingObserver(logCapacity: logCapacity, timeSource: { clock.elapsed })
         let knobs = KnobBoard(specs: scenario.knobs, values: values)
         let context = ScenarioContext(preset: preset, clock: clock, observer: observer, knobs: knobs,
                                       seed: seed, transcript: transcript)
         let scenario = self.scenario
         status.withLock { $0 = (generation, .running) }
+        let finished = SyncGate()
         let task = Task.detached { [weak self] in
             var outcome = Status.done
             let heartbeat = Task { await context.lagMonitor.run(pausedWith: clock) }
@@ -66,8 +78,10 @@ public final class ScenarioRun: Sendable {
             self?.status.withLock { s in
                 if s.generation == generation { s.status = outcome }
             }
+            finished.open()
         }
-        return Session(clock: clock, observer: observer, knobs: knobs, context: context, task: task, generation: generation)
+        return Session(clock: clock, observer: observer, knobs: knobs, context: context, task: task, finished: finished,
+                       generation: generation)
     }
 
     private var current: Session { session.withLock { $0! } }
@@ -108,12 +122,12 @@ public final class ScenarioRun: Sendable {
     }
 
     /// Sets a knob (clamped to its range); the running scenario picks it up at once.
+    /// An undeclared name is a programmer error.
     @discardableResult
     public func setKnob(_ name: String, to value: Double) -> Double {
         let session = current
         let set = session.knobs.set(name, to: value)
-        let spec = scenario.knob(named: name)
-        session.context.say("knob \(name) = \(spec?.format(set) ?? formatDecimal(set))")
+        session.context.say("knob \(name) = \(session.knobs.format(name, set))")
         return set
     }
 
@@ -122,21 +136,37 @@ public final class ScenarioRun: Sendable {
         await current.task.value
     }
 
-    /// Cancels the scenario and waits for its tasks to finish what they hold.
+    /// Stops the scenario for good and waits for its tasks to finish what they hold.
     public func stop() async {
         let session = current
-        session.clock.resume()  // a paused clock would hold the workers' last items forever
-        session.task.cancel()
+        session.cancel()
         await session.task.value
+        markStopped(session)
+    }
+
+    /// Stops the scenario for good and waits at most `limit` for its tasks, without the
+    /// cooperative pool (they may be stuck in blocking calls): what quitting uses.
+    /// - Returns: true when every task finished in time.
+    @discardableResult
+    public func stop(waitingAtMost limit: Duration) -> Bool {
+        let session = current
+        session.cancel()
+        let finished = session.finished.wait(timeoutMilliseconds: Int(limit.seconds * 1000))
+        markStopped(session)
+        return finished
+    }
+
+    private func markStopped(_ session: Session) {
         status.withLock { s in
             if s.generation == session.generation, s.status == .running || s.status == .paused { s.status = .done }
         }
     }
 
-    /// Stops and starts again with the current knobs and speed, on a fresh clock and observer.
-    public func restart() async {
+    /// Starts again with the current knobs and speed, on a fresh clock and observer, at
+    /// once: the old session is stopped for good and winds down on its own.
+    public func restart() {
         let old = current
-        await stop()
+        old.cancel()
         let next = makeSession(values: old.knobs.values, speed: old.clock.speed, generation: old.generation + 1)
         session.withLock { $0 = next }
     }

@@ -278,28 +278,17 @@ public final class DashboardApp {
     }
 
     private func restart() {
-        guard let old = run else { return }
-        let values = old.knobs.values
-        let speed = old.speed
-        stopRun()
-        run = ScenarioRun(old.scenario, preset: old.preset, values: values, speed: speed, seed: seed)
+        run?.restart()
         history = DashboardHistory()
         lastChange = "restarted"
     }
 
-    /// Stops the running scenario. Its tasks finish what they hold on the pool while the UI
-    /// goes on: the UI thread never waits for them (a user mashing Esc and Enter would
-    /// otherwise queue up seconds of waiting), except on the way out, for `waitMilliseconds`.
+    /// Stops the running scenario for good. The UI thread waits for its tasks only on the
+    /// way out, for `waitMilliseconds`, and never needs the pool to do so.
     private func stopRun(waitMilliseconds: Int = 0) {
         guard let run else { return }
         self.run = nil
-        run.resume()
-        let done = SyncGate()
-        Task.detached {
-            await run.stop()
-            done.open()
-        }
-        if waitMilliseconds > 0 { done.wait(timeoutMilliseconds: waitMilliseconds) }
+        run.stop(waitingAtMost: .milliseconds(waitMilliseconds))
     }
 
     var helpLines: [String] {
@@ -322,34 +311,5 @@ public final class DashboardApp {
                 "q                 quit",
             ]
         }
-    }
-}
-
-/// A one-shot gate a synchronous thread can wait on (the UI thread waiting for a stop).
-// `@unchecked Sendable`: the only state is a POSIX semaphore, which is made to be posted and
-// waited on from different threads; the pointer itself never changes after init.
-final class SyncGate: @unchecked Sendable {
-    private let semaphore: UnsafeMutablePointer<sem_t>
-
-    init() {
-        semaphore = .allocate(capacity: 1)
-        sem_init(semaphore, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
-    }
-
-    func open() { sem_post(semaphore) }
-
-    /// Waits until opened or the timeout passes.
-    func wait(timeoutMilliseconds: Int) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let nanos = Int(deadline.tv_nsec) + (timeoutMilliseconds % 1000) * 1_000_000
-        deadline.tv_sec += timeoutMilliseconds / 1000 + nanos / 1_000_000_000
-        deadline.tv_nsec = nanos % 1_000_000_000
-        while sem_timedwait(semaphore, &deadline) != 0, errno == EINTR {}
     }
 }

@@ -1,3 +1,4 @@
+import AsyncPatterns
 import Scenarios
 
 /// The top line: scenario, preset, elapsed scenario time, speed, status and event rate.

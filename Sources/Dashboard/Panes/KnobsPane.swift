@@ -1,3 +1,4 @@
+import AsyncPatterns
 import Scenarios
 
 /// The knobs of the running scenario, the selected one highlighted, with its range.

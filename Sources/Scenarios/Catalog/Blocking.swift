@@ -16,6 +16,7 @@ public struct BlockingScenario: Scenario {
         mode, which flags >100 ms) shows the stall. Set `offload` to 1 to run the blocking \
         calls on threads of their own: the lag drops back to near zero.
         """
+    public let panes: [PatternKind] = [.health, .resource]
     public let knobs = [
         KnobSpec("blocking", range: 0...16, step: 1, default: 2, "workers making blocking calls"),
         KnobSpec("awaiting", range: 0...64, step: 1, default: 4, "workers that await instead"),
@@ -40,7 +41,8 @@ public struct BlockingScenario: Scenario {
         }
         let blocking = WorkerPool { _ in
             Task {
-                while !Task.isCancelled {
+                // A stopped run's worker must not block again: its pool thread is wanted.
+                while !Task.isCancelled, !context.isStopped {
                     _ = try? await jobs.timed(clock: context.clock) { await blockOnce() }
                     try? await context.sleep(context.knob("block") / 4000)  // a short pause between calls
                 }

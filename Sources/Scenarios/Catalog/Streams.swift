@@ -12,6 +12,7 @@ public struct StreamsScenario: Scenario {
         even numbers (the tutorial's comprehension), so it produces half as many. When a \
         round ends the next starts.
         """
+    public let panes: [PatternKind] = [.stream, .health]
     public let knobs = [
         KnobSpec("items", range: 1...1_000_000, step: 10, default: 200, "elements in the data stream"),
         KnobSpec("delay", unit: "ms", range: 0...10_000, step: 10, default: 50, "wait before each data element"),
