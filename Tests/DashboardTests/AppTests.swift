@@ -2,6 +2,7 @@ import AsyncPatterns
 import Scenarios
 import Testing
 @testable import Dashboard
+import TUI
 
 /// The app driven by keys through a `TestBackend`: what a user sees after each key.
 @MainActor

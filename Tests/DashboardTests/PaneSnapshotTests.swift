@@ -2,6 +2,7 @@ import AsyncPatterns
 import Scenarios
 import Testing
 @testable import Dashboard
+import TUI
 
 /// Every pane over hand-made snapshots: empty, full, and areas too small.
 @Suite struct PaneSnapshotTests {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AsyncPatterns
 import Scenarios
+import TUI
 
 /// The dashboard: the picker, the scenario screen and its detail views, driven by keys.
 ///

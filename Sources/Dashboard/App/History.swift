@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Fixed-size history of a value, oldest first (for sparklines and trends).
 public struct History: Sendable {
@@ -27,7 +28,6 @@ public struct DashboardHistory: Sendable {
     public var semaphoreInUse: [String: History] = [:]
     public var actorDepth: [String: History] = [:]
     public var lag = History()
-    public var eventsPerSecond = History()
     private var lastSample: Duration?
 
     public init() {}
@@ -41,6 +41,5 @@ public struct DashboardHistory: Sendable {
         for s in snapshot.semaphores { semaphoreInUse[s.name, default: History()].append(Double(s.inUse)) }
         for a in snapshot.actors { actorDepth[a.name, default: History()].append(Double(a.mailboxDepth)) }
         lag.append(Double(snapshot.health.lastLagNanos) / 1e6)
-        eventsPerSecond.append(snapshot.eventsPerSecond)
     }
 }

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Scenarios
+import TUI
 
 /// The panes a scenario screen can show.
 public enum PaneKind: Sendable, Hashable, CaseIterable {

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// A health finding, with a one-line explanation.
 public struct Warning: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Scenarios
+import TUI
 
 /// One actor up close: its counters, latency percentiles, mailbox history and its recent
 /// events.

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Actors, one row each: mailbox depth with a bar and a sparkline, processed, rate,
 /// processing p99, dead letters. Sorted by any column; the top rows that fit are shown

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Scenarios
+import TUI
 
 /// The most recent events, newest last, with a count of those not shown.
 public struct EventLogPane: Widget {

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Scenarios
+import TUI
 
 /// The top line: scenario, preset, elapsed scenario time, speed, status and event rate.
 public struct HeaderBar: Widget {

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Loop lag (how late the heartbeat runs) and the warnings found in the snapshot.
 public struct HealthPane: Widget {

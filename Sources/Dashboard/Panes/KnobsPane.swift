@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Scenarios
+import TUI
 
 /// The knobs of the running scenario, the selected one highlighted, with its range.
 public struct KnobsPane: Widget {

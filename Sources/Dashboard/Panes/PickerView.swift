@@ -1,4 +1,5 @@
 import Scenarios
+import TUI
 
 /// The first screen: every scenario with its summary, and the selected one explained.
 public struct PickerView: Widget {
@@ -43,32 +44,4 @@ public struct PickerView: Widget {
         KeyHints([("↑↓/jk", "move"), ("Enter", "start"), ("?", "help"), ("q", "quit")].map { (glyphs.levels[0] == "_" && $0.0 == "↑↓/jk" ? "j/k" : $0.0, $0.1) })
             .render(in: parts[2], into: &buffer)
     }
-}
-
-/// Word-wraps `text` to `width` columns.
-public func wrap(_ text: String, width: Int) -> [String] {
-    guard width > 0 else { return [] }
-    var lines: [String] = []
-    var line = ""
-    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-        let w = String(word)
-        if line.isEmpty {
-            line = w
-        } else if CellWidth.of(line) + 1 + CellWidth.of(w) <= width {
-            line += " " + w
-        } else {
-            lines.append(line)
-            line = w
-        }
-        while CellWidth.of(line) > width {
-            lines.append(String(line.prefix(width)))
-            line = String(line.dropFirst(width))
-        }
-    }
-    if !line.isEmpty { lines.append(line) }
-    return lines
-}
-
-func wrapLines(_ lines: [String], width: Int) -> [String] {
-    lines.flatMap { $0.isEmpty ? [""] : wrap($0, width: width) }
 }

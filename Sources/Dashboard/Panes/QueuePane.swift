@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// A bounded queue: depth against capacity, depth over the last minute, who is blocked,
 /// rates and how long items wait.

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Resource scopes: how many are opening, open and closing now; totals; how long they stay open.
 public struct ResourcesPane: Widget {

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// A semaphore: its slots (busy, free), the waiting line, in-use over time, and how long
 /// acquires wait.

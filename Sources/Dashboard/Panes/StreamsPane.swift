@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Streams and generators: one progress bar each, newest at the bottom.
 public struct StreamsPane: Widget {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Dashboard
+@testable import TUI
 
 /// Widgets rendered to text lines at several sizes, including areas too small for them.
 @Suite struct WidgetSnapshotTests {

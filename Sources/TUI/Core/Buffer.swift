@@ -35,10 +35,6 @@ public struct Buffer: Sendable, Equatable {
         return cells[y * width + x]
     }
 
-    /// Clears to blanks (keeping the size).
-    public mutating func clear() {
-        for i in cells.indices { cells[i] = .blank }
-    }
 
     /// Fills `rect` with `character` in `style`.
     public mutating func fill(_ rect: Rect, _ character: Character = " ", style: Style = .plain) {
@@ -52,14 +48,6 @@ public struct Buffer: Sendable, Equatable {
         }
     }
 
-    /// Changes the style of every cell in `rect`, keeping the text (for highlights).
-    public mutating func restyle(_ rect: Rect, _ change: (inout Style) -> Void) {
-        let r = rect.intersection(area)
-        guard !r.isEmpty else { return }
-        for y in r.y..<r.bottom {
-            for x in r.x..<r.right { change(&cells[y * width + x].style) }
-        }
-    }
 
     /// Writes `text` from (x, y), one grapheme per cell (two for wide ones), clipped to
     /// `clip` (default: the whole buffer). A wide grapheme that does not fit is replaced
