@@ -29,9 +29,6 @@ extension Scenario {
 
     public func refusal(of values: [String: Double], preset: Preset) -> String? { nil }
 
-    /// The pane a knob's change shows on.
-    public func pane(of knob: KnobSpec) -> PatternKind? { knob.actsOn ?? panes.first }
-
     /// The starting knob values for a preset.
     public func values(for preset: Preset) -> [String: Double] {
         var values = Dictionary(uniqueKeysWithValues: knobs.map { ($0.name, $0.defaultValue) })

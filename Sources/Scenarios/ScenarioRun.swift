@@ -87,13 +87,6 @@ public final class ScenarioRun: Sendable {
     private var current: Session { session.withLock { $0! } }
 
     public var currentStatus: Status { status.withLock { $0.status } }
-    public var isFinished: Bool {
-        switch currentStatus {
-        case .done, .failed: true
-        case .running, .paused: false
-        }
-    }
-
     public var clock: ScenarioClock { current.clock }
     public var knobs: KnobBoard { current.knobs }
     public var elapsed: Duration { current.clock.elapsed }
@@ -111,10 +104,6 @@ public final class ScenarioRun: Sendable {
     public func resume() {
         current.clock.resume()
         status.withLock { if $0.status == .paused { $0.status = .running } }
-    }
-
-    public func togglePause() {
-        if currentStatus == .paused { resume() } else if currentStatus == .running { pause() }
     }
 
     public func setSpeed(_ speed: Double) {

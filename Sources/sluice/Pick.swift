@@ -33,9 +33,10 @@ func openDashboard(scenario: (any Scenario)?, preset: Preset, values: [String: D
         printError("\(error)")
         endProcess(TerminalError.exitStatus)
     }
-    let app = DashboardApp(backend: backend, preset: preset, seed: seed, values: values, speed: speed,
-                           interrupted: { SignalFlag.pending })
-    let status = app.run(start: scenario)
+    let choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
+    let app = DashboardApp(backend: backend, choices: choices, interrupted: { SignalFlag.pending })
+    let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
+    let status = app.run(start: start)
     backend.close()
     endProcess(status)
 }

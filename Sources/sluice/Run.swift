@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import AsyncPatterns
+import Dashboard
 import Scenarios
 import Terminal
 
@@ -87,26 +88,26 @@ struct Run: AsyncParsableCommand {
     }
 
     /// Runs until the scenario ends, `limit` passes or a signal arrives (polled on the main
-    /// thread), then prints the summary of what ran and exits within `stopLimit`.
+    /// thread), then prints the summary of what ran and exits within `DashboardApp.stopLimit`.
     @MainActor
     private func runHeadless(_ scenario: any Scenario, values: [String: Double], limit: Duration?) -> Never {
         SignalFlag.install()
         let printsTranscript = !json && preset == .seed
         let output = Output()
         let clockBox = ClockBox()
-        let run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed) { line in
+        let source = LocalSource(scenario, preset: preset, values: values, speed: speed, seed: seed) { line in
             guard printsTranscript else { return }
             output.line("[\(formatSeconds(clockBox.elapsed))] \(line)")
         }
-        clockBox.set(run.clock)
+        clockBox.set(source.run.clock)
         let deadline = limit ?? (preset == .live ? .seconds(5) : nil)
         let start = ContinuousClock.now
         var caught: Int32?
         var lastReport = start
         var lastEvents = 0
-        while !run.isFinished {
+        while source.status == .running || source.status == .paused {
             if progress, ContinuousClock.now - lastReport >= .seconds(1) {
-                let events = run.snapshot().totalEvents
+                let events = source.snapshot().totalEvents
                 let seconds = (ContinuousClock.now - lastReport).seconds
                 printError("progress t=\(formatSeconds(ContinuousClock.now - start)) events=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())")
                 lastReport = ContinuousClock.now
@@ -119,11 +120,11 @@ struct Run: AsyncParsableCommand {
             if let deadline, ContinuousClock.now - start >= deadline { break }
             usleep(20_000)
         }
-        run.stop(waitingAtMost: stopLimit)
-        let summary = RunSummary(run: run)
+        source.stop(waitingAtMost: DashboardApp.stopLimit)
+        let summary = RunSummary(run: source.run)
         output.line(json ? summary.json.text : summary.text)
         if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
-        if case .failed = run.currentStatus { endProcess(1) }
+        if case .failed = source.status { endProcess(1) }
         endProcess(output.failed ? 1 : 0)
     }
 }
@@ -168,10 +169,6 @@ func parseKnobs(_ arguments: [String], for scenario: any Scenario) throws -> [St
     }
     return values
 }
-
-/// How long quitting waits for a run's tasks to finish what they hold before the process
-/// ends anyway.
-let stopLimit = Duration.milliseconds(300)
 
 /// `5s`, `500ms`, `2m`, `1h` or a plain number of seconds; at least a millisecond (the
 /// resolution of a run's limit), at most a day.

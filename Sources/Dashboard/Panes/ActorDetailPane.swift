@@ -1,5 +1,5 @@
 import AsyncPatterns
-import Scenarios
+import Scenarios  // describe(_:) of an event, shared with the headless summary
 import TUI
 
 /// One actor up close: its counters, latency percentiles, mailbox history and its recent

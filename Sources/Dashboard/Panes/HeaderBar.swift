@@ -1,19 +1,18 @@
 import AsyncPatterns
-import Scenarios
 import TUI
 
-/// The top line: scenario, preset, elapsed scenario time, speed, status and event rate.
+/// The top line: what is watched and how it runs, elapsed scenario time, speed, status and event rate.
 public struct HeaderBar: Widget {
-    public var scenario: String
-    public var preset: Preset
+    public var title: String
+    public var mode: String
     public var elapsedSeconds: Double
     public var speed: Double
-    public var status: ScenarioRun.Status
+    public var status: SourceStatus
     public var eventsPerSecond: Double
 
-    public init(scenario: String, preset: Preset, elapsedSeconds: Double, speed: Double, status: ScenarioRun.Status, eventsPerSecond: Double) {
-        self.scenario = scenario
-        self.preset = preset
+    public init(title: String, mode: String, elapsedSeconds: Double, speed: Double, status: SourceStatus, eventsPerSecond: Double) {
+        self.title = title
+        self.mode = mode
         self.elapsedSeconds = elapsedSeconds
         self.speed = speed
         self.status = status
@@ -35,7 +34,7 @@ public struct HeaderBar: Widget {
         let base = Style(fg: .brightWhite, bg: .blue)
         var x = area.x
         x += buffer.put(" sluice ", x: x, y: area.y, style: base.bolded(), clip: area)
-        x += buffer.put("\(scenario) (\(preset.rawValue))  ", x: x, y: area.y, style: base.bolded(), clip: area)
+        x += buffer.put("\(title) (\(mode))  ", x: x, y: area.y, style: base.bolded(), clip: area)
         x += buffer.put("t=\(formatOne(elapsedSeconds))s  speed \(formatDecimal(speed))x  ", x: x, y: area.y, style: base, clip: area)
         let statusStyle: Style = switch status {
         case .running: Style(fg: .black, bg: .green, bold: true)

@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios
 import TUI
 
 /// The knobs of the running scenario, the selected one highlighted, with its range.
@@ -49,8 +48,10 @@ public struct KnobsPane: Widget {
             buffer.put(truncate("  speed \(formatDecimal(speed))x", to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.label, clip: inner)
             y += 1
         }
-        if let lastChange, y < inner.bottom {
-            buffer.put(truncate("  " + lastChange, to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.accent, clip: inner)
+        // Wrapped, not cut: "pause: not available for this source" must be read whole.
+        for line in wrap(lastChange ?? "", width: inner.width - 2) where y < inner.bottom {
+            buffer.put("  " + line, x: inner.x, y: y, style: Theme.accent, clip: inner)
+            y += 1
         }
     }
 }
