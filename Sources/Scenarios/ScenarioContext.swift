@@ -14,8 +14,10 @@ public final class ScenarioContext: Sendable {
     private let notes: PatternID
     private let stopped = Locked(false)
 
-    public init(preset: Preset, clock: ScenarioClock, observer: any PatternObserver, knobs: KnobBoard,
-                seed: UInt64, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        preset: Preset, clock: ScenarioClock, observer: any PatternObserver, knobs: KnobBoard,
+        seed: UInt64, transcript: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.preset = preset
         self.clock = clock
         self.observer = observer
@@ -137,7 +139,10 @@ public final class KnobBoard: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int, any Error>) in
-                enum Outcome { case changed(Int), waiting, cancelled }
+                enum Outcome {
+                    case changed(Int)
+                    case waiting, cancelled
+                }
                 let cancelled = Task.isCancelled
                 let outcome = state.withLock { s -> Outcome in
                     if s.version > version { return .changed(s.version) }

@@ -43,8 +43,10 @@ public final class ScenarioRun: Sendable {
     /// - Parameters:
     ///   - values: starting knob values (defaults come from the preset).
     ///   - transcript: receives the scenario's `say` lines (a headless seed run prints them).
-    public init(_ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-                seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
+        seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.scenario = scenario
         self.preset = preset
         self.seed = seed
@@ -60,8 +62,9 @@ public final class ScenarioRun: Sendable {
         // The one place that builds what observes the run.
         let observer = AggregatingObserver(logCapacity: logCapacity, timeSource: { clock.elapsed })
         let knobs = KnobBoard(specs: scenario.knobs, values: values)
-        let context = ScenarioContext(preset: preset, clock: clock, observer: observer, knobs: knobs,
-                                      seed: seed, transcript: transcript)
+        let context = ScenarioContext(
+            preset: preset, clock: clock, observer: observer, knobs: knobs,
+            seed: seed, transcript: transcript)
         let scenario = self.scenario
         status.withLock { $0 = (generation, .running) }
         let finished = SyncGate()
@@ -80,8 +83,9 @@ public final class ScenarioRun: Sendable {
             }
             finished.open()
         }
-        return Session(clock: clock, observer: observer, knobs: knobs, context: context, task: task, finished: finished,
-                       generation: generation)
+        return Session(
+            clock: clock, observer: observer, knobs: knobs, context: context, task: task, finished: finished,
+            generation: generation)
     }
 
     private var current: Session { session.withLock { $0! } }

@@ -23,8 +23,10 @@ struct Pick: AsyncParsableCommand {
 /// terminal and ends the process from this thread: the way out never waits for the
 /// cooperative pool, which a scenario may hold in blocking calls.
 @MainActor
-func openDashboard(scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
-                   noColor: Bool) -> Never {
+func openDashboard(
+    scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
+    noColor: Bool
+) -> Never {
     SignalFlag.install()
     let backend: NCursesBackend
     do {

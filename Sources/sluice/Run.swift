@@ -13,9 +13,10 @@ extension Preset: ExpressibleByArgument {}
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one scenario: in the dashboard, or headless with --headless.",
-        discussion: "Knobs are set with --KNOB VALUE. Every scenario's knobs:\n\n" + Catalog.all.map { scenario in
-            "\(scenario.name): \(scenario.summary)\n" + scenario.knobs.map { "  " + knobHelpLine($0) }.joined(separator: "\n")
-        }.joined(separator: "\n\n")
+        discussion: "Knobs are set with --KNOB VALUE. Every scenario's knobs:\n\n"
+            + Catalog.all.map { scenario in
+                "\(scenario.name): \(scenario.summary)\n" + scenario.knobs.map { "  " + knobHelpLine($0) }.joined(separator: "\n")
+            }.joined(separator: "\n\n")
     )
 
     @Argument(help: ArgumentHelp("The scenario to run.", valueName: "name"))
@@ -109,7 +110,9 @@ struct Run: AsyncParsableCommand {
             if progress, ContinuousClock.now - lastReport >= .seconds(1) {
                 let events = source.snapshot().totalEvents
                 let seconds = (ContinuousClock.now - lastReport).seconds
-                printError("progress t=\(formatSeconds(ContinuousClock.now - start)) events=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())")
+                printError(
+                    "progress t=\(formatSeconds(ContinuousClock.now - start)) events=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())"
+                )
                 lastReport = ContinuousClock.now
                 lastEvents = events
             }

@@ -105,7 +105,8 @@ import TUI
 
     /// The dashboard names no scenario: screens come from what sources declare.
     @Test func dashboardNamesNoScenario() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/Dashboard").standardized
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/Dashboard")
+            .standardized
         let files = FileManager.default.enumerator(atPath: root.path)!.compactMap { $0 as? String }
             .filter { $0.hasSuffix(".swift") && !$0.hasSuffix("LocalSource.swift") }
         #expect(files.count > 10)

@@ -16,8 +16,9 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
 
 @Suite struct LiveKnobTests {
     @Test func moreConsumersDrainAFullQueue() async throws {
-        let run = ScenarioRun(ProducerConsumerScenario(), preset: .live,
-                              values: ["producers": 4, "consumers": 1, "interval": 20, "service": 200, "capacity": 40], speed: 10)
+        let run = ScenarioRun(
+            ProducerConsumerScenario(), preset: .live,
+            values: ["producers": 4, "consumers": 1, "interval": 20, "service": 200, "capacity": 40], speed: 10)
         try await eventually("the queue fills") { run.snapshot().queue("queue")?.depth == 40 }
         run.setKnob("consumers", to: 60)
         try await eventually("the queue drains") { (run.snapshot().queue("queue")?.depth ?? 99) < 10 }
@@ -27,8 +28,9 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
     }
 
     @Test func lowerPermitLimitBoundsNewGrants() async throws {
-        let run = ScenarioRun(SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
-                              speed: 10, logCapacity: 100_000)
+        let run = ScenarioRun(
+            SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
+            speed: 10, logCapacity: 100_000)
         try await eventually("4 permits in use") { run.snapshot().semaphore("permits")?.maxInUse == 4 }
         run.setKnob("permits", to: 1)
         try await eventually("in use falls to the new limit") { (run.snapshot().semaphore("permits")?.inUse ?? 9) <= 1 }
@@ -77,7 +79,8 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
         #expect(k.format(150) == "150 ms" && k.rangeText == "1...5000")
         #expect(k.stepped(150, by: 1) == 175 && k.stepped(10, by: -1) == 1)
         #expect(formatDecimal(3.5) == "3.5" && formatDecimal(0.125) == "0.13")
-        #expect(formatFixed(0.5, places: 3) == "0.500" && formatFixed(12.345, places: 2) == "12.35" && formatFixed(-0.05, places: 1) == "-0.1")
+        #expect(
+            formatFixed(0.5, places: 3) == "0.500" && formatFixed(12.345, places: 2) == "12.35" && formatFixed(-0.05, places: 1) == "-0.1")
         #expect(JSON.object([("a", .string("x\"y")), ("b", .array([.int(1), .null]))]).text == #"{"a":"x\"y","b":[1,null]}"#)
     }
 }

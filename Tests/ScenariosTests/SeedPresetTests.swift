@@ -55,8 +55,10 @@ func runSeed(_ name: String, values: [String: Double] = [:], speed: Double = 20)
 
     /// Seed runs that could never finish are refused up front, naming the knob.
     @Test func seedRunsThatCannotFinishAreRefused() throws {
-        let cases: [(String, String)] = [("producer-consumer", "consumers"), ("semaphore", "permits"), ("pipeline", "workers"),
-                                         ("pipeline", "permits"), ("pipeline", "rate")]
+        let cases: [(String, String)] = [
+            ("producer-consumer", "consumers"), ("semaphore", "permits"), ("pipeline", "workers"),
+            ("pipeline", "permits"), ("pipeline", "rate"),
+        ]
         for (name, knob) in cases {
             let scenario = try #require(Catalog.named(name))
             var values = scenario.values(for: .seed)

@@ -36,7 +36,10 @@ import Testing
         let logger = MailboxActor<TutorialMessage>(name: "logger")
         let run = Task { await logger.run(LoggerBehavior()) }
         for i in 0..<150 { try await logger.tell(.text("line \(i)"), from: "t") }
-        guard case .lines(let lines) = try await logger.ask(.getLines) else { Issue.record(); return }
+        guard case .lines(let lines) = try await logger.ask(.getLines) else {
+            Issue.record()
+            return
+        }
         #expect(lines.count == 100 && lines.first == "[t] line 50" && lines.last == "[t] line 149")
         logger.stop()
         await run.value

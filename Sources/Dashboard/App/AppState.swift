@@ -132,14 +132,15 @@ public struct AppState: Sendable {
     }
 
     private mutating func move(_ action: KeyAction, _ source: SourceFacts) {
-        let delta = switch action {
-        case .up: -1
-        case .down: 1
-        case .pageUp: -10
-        case .pageDown: 10
-        case .top: -Int.max / 2
-        default: Int.max / 2
-        }
+        let delta =
+            switch action {
+            case .up: -1
+            case .down: 1
+            case .pageUp: -10
+            case .pageDown: 10
+            case .top: -Int.max / 2
+            default: Int.max / 2
+            }
         func clamp(_ value: Int, _ count: Int) -> Int { min(max(0, count - 1), max(0, value)) }
         if screen == .picker {
             pickerSelection = clamp(pickerSelection + delta, choices)
@@ -164,7 +165,8 @@ public struct AppState: Sendable {
         case .refused(let why):
             lastChange = "\(spec.name): \(why)"
         case .applied(let new):
-            lastChange = old == new ? "\(spec.name) at its \(up ? "maximum" : "minimum")" : "\(spec.name) \(spec.format(old)) -> \(spec.format(new))"
+            lastChange =
+                old == new ? "\(spec.name) at its \(up ? "maximum" : "minimum")" : "\(spec.name) \(spec.format(old)) -> \(spec.format(new))"
             knobNote = pane.map { ($0, "\(spec.name) \(spec.format(new))") }
         }
     }

@@ -72,9 +72,11 @@ public final class DashboardApp {
         let glyphs = backend.glyphs
         let capabilities = source?.capabilities ?? []
         if state.screen == .picker || source == nil {
-            PickerView(choices: choices, selected: state.pickerSelection, glyphs: glyphs,
-                       hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs))
-                .render(in: buffer.area, into: &buffer)
+            PickerView(
+                choices: choices, selected: state.pickerSelection, glyphs: glyphs,
+                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs)
+            )
+            .render(in: buffer.area, into: &buffer)
         } else if let source {
             let snapshot = source.snapshot()
             lastSnapshot = snapshot

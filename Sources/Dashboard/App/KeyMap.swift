@@ -31,8 +31,10 @@ public struct KeyBinding: Sendable {
     /// What the source must be able to do for it to work.
     public let needs: SourceCapability?
 
-    init(_ keys: [Key], _ label: String, _ action: KeyAction, on screens: Set<Screen>, help: String?, footer: String? = nil,
-         footerLabel: String? = nil, needs: SourceCapability? = nil) {
+    init(
+        _ keys: [Key], _ label: String, _ action: KeyAction, on screens: Set<Screen>, help: String?, footer: String? = nil,
+        footerLabel: String? = nil, needs: SourceCapability? = nil
+    ) {
         self.keys = keys
         self.label = label
         self.action = action
@@ -47,32 +49,40 @@ public struct KeyBinding: Sendable {
 public enum KeyMap {
     /// Every key, in the order help and footer show them.
     public static let bindings: [KeyBinding] = [
-        KeyBinding([.up, .char("k"), .wheelUp], "up/down or j/k", .up, on: [.picker], help: "choose a scenario", footer: "move",
-                   footerLabel: "↑↓/jk"),
+        KeyBinding(
+            [.up, .char("k"), .wheelUp], "up/down or j/k", .up, on: [.picker], help: "choose a scenario", footer: "move",
+            footerLabel: "↑↓/jk"),
         KeyBinding([.down, .char("j"), .wheelDown], "", .down, on: [.picker], help: nil),
         KeyBinding([.home], "Home", .top, on: [.picker], help: nil),
         KeyBinding([.end], "End", .bottom, on: [.picker], help: nil),
         KeyBinding([.enter, .right, .char("l")], "Enter", .select, on: [.picker], help: "start it", footer: "start"),
-        KeyBinding([.up, .char("k"), .wheelUp], "up/down, j/k", .up, on: [.source],
-                   help: "select a knob (or a row in the focused list)"),
+        KeyBinding(
+            [.up, .char("k"), .wheelUp], "up/down, j/k", .up, on: [.source],
+            help: "select a knob (or a row in the focused list)"),
         KeyBinding([.down, .char("j"), .wheelDown], "", .down, on: [.source], help: nil),
-        KeyBinding([.char("+"), .char("="), .right, .char("l")], "+/- or left/right", .knobUp, on: [.source],
-                   help: "change the selected knob", footer: "knob", footerLabel: "+/-"),
+        KeyBinding(
+            [.char("+"), .char("="), .right, .char("l")], "+/- or left/right", .knobUp, on: [.source],
+            help: "change the selected knob", footer: "knob", footerLabel: "+/-"),
         KeyBinding([.char("-"), .char("_"), .left, .char("h")], "", .knobDown, on: [.source], help: nil),
-        KeyBinding([.char(" ")], "space", .pause, on: [.source], help: "pause / resume the scenario (its clock stops)",
-                   footer: "pause", needs: .pause),
-        KeyBinding([.char("r")], "r", .restart, on: [.source], help: "restart with the current knobs", footer: "restart",
-                   needs: .restart),
-        KeyBinding([.char("["), .char("{")], "[ / ]", .slower, on: [.source], help: "slower / faster (speed halves / doubles)",
-                   footer: "speed", footerLabel: "[ ]", needs: .speed),
+        KeyBinding(
+            [.char(" ")], "space", .pause, on: [.source], help: "pause / resume the scenario (its clock stops)",
+            footer: "pause", needs: .pause),
+        KeyBinding(
+            [.char("r")], "r", .restart, on: [.source], help: "restart with the current knobs", footer: "restart",
+            needs: .restart),
+        KeyBinding(
+            [.char("["), .char("{")], "[ / ]", .slower, on: [.source], help: "slower / faster (speed halves / doubles)",
+            footer: "speed", footerLabel: "[ ]", needs: .speed),
         KeyBinding([.char("]"), .char("}")], "", .faster, on: [.source], help: nil, needs: .speed),
-        KeyBinding([.tab], "Tab / Shift-Tab", .focusNext, on: [.source], help: "move focus between panels", footer: "focus",
-                   footerLabel: "Tab"),
+        KeyBinding(
+            [.tab], "Tab / Shift-Tab", .focusNext, on: [.source], help: "move focus between panels", footer: "focus",
+            footerLabel: "Tab"),
         KeyBinding([.backTab], "", .focusPrevious, on: [.source], help: nil),
         KeyBinding([.enter], "Enter", .select, on: [.source], help: "open the selected actor (Actors panel focused)"),
         KeyBinding([.char("s")], "s", .sortActors, on: [.source], help: "sort the actors by the next column"),
-        KeyBinding([.char("e")], "e", .toggleEvents, on: [.source], help: "event log: notable events / every event",
-                   footer: "all events"),
+        KeyBinding(
+            [.char("e")], "e", .toggleEvents, on: [.source], help: "event log: notable events / every event",
+            footer: "all events"),
         KeyBinding([.pageUp], "PgUp/PgDn, wheel", .pageUp, on: [.source], help: "scroll the focused list"),
         KeyBinding([.pageDown], "", .pageDown, on: [.source], help: nil),
         KeyBinding([.escape, .backspace], "Esc", .back, on: [.source], help: "back (detail, then the picker)", footer: "back"),
@@ -97,8 +107,10 @@ public enum KeyMap {
 
     /// The footer: `q quit  ? help ...`, quit and help first; `word` may replace a word
     /// (pause shows `resume` while paused). Keys the source cannot serve are left out.
-    public static func hints(on screen: KeyBinding.Screen, capabilities: Set<SourceCapability>, glyphs: Glyphs,
-                             word: (KeyAction) -> String? = { _ in nil }) -> [(key: String, action: String)] {
+    public static func hints(
+        on screen: KeyBinding.Screen, capabilities: Set<SourceCapability>, glyphs: Glyphs,
+        word: (KeyAction) -> String? = { _ in nil }
+    ) -> [(key: String, action: String)] {
         let shown = bindings.filter { b in
             b.screens.contains(screen) && b.footer != nil && b.needs.map { capabilities.contains($0) } != false
         }

@@ -13,25 +13,33 @@ struct SourceScreen: Widget {
     func render(in area: Rect, into buffer: inout Buffer) {
         let logHeight = max(6, area.height / 4)
         let rows = Layout.rows(area, [.fixed(1), .fill(min: 8), .fixed(logHeight), .fixed(1)])
-        HeaderBar(title: source.title, mode: source.mode, elapsedSeconds: snapshot.elapsed.seconds, speed: source.speed,
-                  status: source.status, eventsPerSecond: snapshot.eventsPerSecond)
-            .render(in: rows[0], into: &buffer)
+        HeaderBar(
+            title: source.title, mode: source.mode, elapsedSeconds: snapshot.elapsed.seconds, speed: source.speed,
+            status: source.status, eventsPerSecond: snapshot.eventsPerSecond
+        )
+        .render(in: rows[0], into: &buffer)
         let knobWidth = min(34, max(26, area.width / 4))
         let body = Layout.columns(rows[1], [.fixed(knobWidth), .fill()])
-        KnobsPane(specs: source.knobs, values: source.knobValues, selected: state.selectedKnob, speed: source.speed,
-                  lastChange: state.lastChange, focused: state.focus == .knobs, glyphs: glyphs)
-            .render(in: body[0], into: &buffer)
+        KnobsPane(
+            specs: source.knobs, values: source.knobValues, selected: state.selectedKnob, speed: source.speed,
+            lastChange: state.lastChange, focused: state.focus == .knobs, glyphs: glyphs
+        )
+        .render(in: body[0], into: &buffer)
         if case .actorDetail(let name) = state.screen {
             let actor = snapshot.actor(name) ?? ActorSnapshot(name: name)
-            ActorDetailPane(actor: actor, depthHistory: state.history.actorDepth[name]?.values ?? [], events: snapshot.recentEvents, glyphs: glyphs)
-                .render(in: body[1], into: &buffer)
+            ActorDetailPane(
+                actor: actor, depthHistory: state.history.actorDepth[name]?.values ?? [], events: snapshot.recentEvents, glyphs: glyphs
+            )
+            .render(in: body[1], into: &buffer)
         } else {
             renderPanes(in: body[1], into: &buffer)
         }
         let shown = state.allEvents ? snapshot.recentEvents : snapshot.notableEvents
-        EventLogPane(events: shown, dropped: state.allEvents ? snapshot.droppedEvents : snapshot.droppedNotableEvents,
-                     scrolledBack: state.logScroll, focused: state.focus == .log, allEvents: state.allEvents, glyphs: glyphs)
-            .render(in: rows[2], into: &buffer)
+        EventLogPane(
+            events: shown, dropped: state.allEvents ? snapshot.droppedEvents : snapshot.droppedNotableEvents,
+            scrolledBack: state.logScroll, focused: state.focus == .log, allEvents: state.allEvents, glyphs: glyphs
+        )
+        .render(in: rows[2], into: &buffer)
         let paused = source.status == .paused
         let hints = KeyMap.hints(on: .source, capabilities: source.capabilities, glyphs: glyphs) { action in
             switch action {
@@ -51,7 +59,9 @@ struct SourceScreen: Widget {
         let columnRects = Layout.columns(area, Array(repeating: .fill(), count: columns))
         for (c, columnRect) in columnRects.enumerated() {
             let mine = Array(kinds.dropFirst(c * perColumn).prefix(perColumn))
-            let constraints: [Constraint] = mine.map { $0 == .health && mine.count > 1 ? .fixed(min(8, max(4, columnRect.height / 3))) : .fill() }
+            let constraints: [Constraint] = mine.map {
+                $0 == .health && mine.count > 1 ? .fixed(min(8, max(4, columnRect.height / 3))) : .fill()
+            }
             for (kind, rect) in zip(mine, Layout.rows(columnRect, constraints)) {
                 pane(kind, focused: state.focus == .pane(kind)).render(in: rect, into: &buffer)
             }
@@ -63,20 +73,25 @@ struct SourceScreen: Widget {
         switch kind {
         case .queue:
             let q = snapshot.queues.first ?? QueueSnapshot(name: "queue")
-            return QueuePane(queue: q, depthHistory: state.history.queueDepth[q.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs)
+            return QueuePane(
+                queue: q, depthHistory: state.history.queueDepth[q.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs)
         case .semaphore:
             let s = snapshot.semaphores.first ?? SemaphoreSnapshot(name: "permits")
-            return SemaphorePane(semaphore: s, inUseHistory: state.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs)
+            return SemaphorePane(
+                semaphore: s, inUseHistory: state.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs
+            )
         case .actor:
-            return ActorsPane(actors: snapshot.actors, depthHistory: state.history.actorDepth, sort: state.actorSort,
-                                  selected: focused ? state.actorSelection : nil, focused: focused, note: note, glyphs: glyphs)
+            return ActorsPane(
+                actors: snapshot.actors, depthHistory: state.history.actorDepth, sort: state.actorSort,
+                selected: focused ? state.actorSelection : nil, focused: focused, note: note, glyphs: glyphs)
         case .stream:
             return StreamsPane(streams: snapshot.streams, focused: focused, note: note, glyphs: glyphs)
         case .resource:
             return ResourcesPane(resources: snapshot.resources, focused: focused, note: note, glyphs: glyphs)
         case .health:
-            return HealthPane(health: snapshot.health, lagHistory: state.history.lag.values,
-                                  warnings: warnings(for: snapshot, history: state.history), focused: focused, note: note, glyphs: glyphs)
+            return HealthPane(
+                health: snapshot.health, lagHistory: state.history.lag.values,
+                warnings: warnings(for: snapshot, history: state.history), focused: focused, note: note, glyphs: glyphs)
         }
     }
 }

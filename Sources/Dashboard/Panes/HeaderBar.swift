@@ -36,12 +36,13 @@ public struct HeaderBar: Widget {
         x += buffer.put(" sluice ", x: x, y: area.y, style: base.bolded(), clip: area)
         x += buffer.put("\(title) (\(mode))  ", x: x, y: area.y, style: base.bolded(), clip: area)
         x += buffer.put("t=\(formatOne(elapsedSeconds))s  speed \(formatDecimal(speed))x  ", x: x, y: area.y, style: base, clip: area)
-        let statusStyle: Style = switch status {
-        case .running: Style(fg: .black, bg: .green, bold: true)
-        case .paused: Style(fg: .black, bg: .yellow, bold: true)
-        case .done: Style(fg: .black, bg: .cyan, bold: true)
-        case .failed: Style(fg: .brightWhite, bg: .red, bold: true)
-        }
+        let statusStyle: Style =
+            switch status {
+            case .running: Style(fg: .black, bg: .green, bold: true)
+            case .paused: Style(fg: .black, bg: .yellow, bold: true)
+            case .done: Style(fg: .black, bg: .cyan, bold: true)
+            case .failed: Style(fg: .brightWhite, bg: .red, bold: true)
+            }
         x += buffer.put(" \(statusText) ", x: x, y: area.y, style: statusStyle, clip: area)
         buffer.put("  \(formatCount(eventsPerSecond)) events/s", x: x, y: area.y, style: base, clip: area)
         if case .failed(let why) = status {

@@ -18,7 +18,9 @@ public struct PickerView: Widget {
     public func render(in area: Rect, into buffer: inout Buffer) {
         let parts = Layout.rows(area, [.fixed(1), .fill(), .fixed(1)])
         buffer.fill(parts[0], style: Style(bg: .blue))
-        buffer.put(" sluice  pick a scenario to watch and steer", x: parts[0].x, y: parts[0].y, style: Style(fg: .brightWhite, bg: .blue, bold: true), clip: parts[0])
+        buffer.put(
+            " sluice  pick a scenario to watch and steer", x: parts[0].x, y: parts[0].y,
+            style: Style(fg: .brightWhite, bg: .blue, bold: true), clip: parts[0])
         let listHeight = min(parts[1].height / 2, choices.count + 2)
         let body = Layout.rows(parts[1], [.fixed(listHeight), .fill()])
         Panel("Scenarios", focused: true, glyphs: glyphs).render(in: body[0], into: &buffer)
@@ -30,7 +32,8 @@ public struct PickerView: Widget {
             let line = (i == selected ? glyphs.pointer + " " : "  ") + pad(s.name, to: nameWidth, glyphs: glyphs) + s.summary
             let y = list.y + row
             if i == selected { buffer.fill(list.row(row), style: Theme.selected) }
-            buffer.put(truncate(line, to: list.width, glyphs: glyphs), x: list.x, y: y, style: i == selected ? Theme.selected : .plain, clip: list)
+            buffer.put(
+                truncate(line, to: list.width, glyphs: glyphs), x: list.x, y: y, style: i == selected ? Theme.selected : .plain, clip: list)
         }
         if choices.indices.contains(selected) {
             let s = choices[selected]

@@ -21,7 +21,8 @@ public struct SemaphorePane: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         let s = semaphore
-        Panel("Semaphore \(s.name)  \(s.inUse)/\(s.limit) in use" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Semaphore \(s.name)  \(s.inUse)/\(s.limit) in use" + titleNote(note), focused: focused, glyphs: glyphs).render(
+            in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         let statsHeight = min(3, max(0, inner.height - 2))

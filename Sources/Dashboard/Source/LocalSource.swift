@@ -6,8 +6,10 @@ import Scenarios
 public final class LocalSource: Source {
     public let run: ScenarioRun
 
-    public init(_ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-                seed: UInt64 = 1, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
+        seed: UInt64 = 1, transcript: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed, transcript: transcript)
     }
 
@@ -56,8 +58,10 @@ public final class LocalSource: Source {
 
 extension SourceChoice {
     /// The scenarios as picker entries, each opening a local run.
-    public static func scenarios(_ scenarios: [any Scenario] = Catalog.all, preset: Preset = .live, speed: Double = 1,
-                                 seed: UInt64 = 1) -> [SourceChoice] {
+    public static func scenarios(
+        _ scenarios: [any Scenario] = Catalog.all, preset: Preset = .live, speed: Double = 1,
+        seed: UInt64 = 1
+    ) -> [SourceChoice] {
         scenarios.map { scenario in
             SourceChoice(name: scenario.name, summary: scenario.summary, explanation: scenario.explanation, knobs: scenario.knobs) {
                 LocalSource(scenario, preset: preset, values: $0, speed: speed, seed: seed)

@@ -69,8 +69,10 @@ public struct SourceChoice: Sendable {
     /// Opens it with starting knob values (empty: its defaults).
     public let open: @Sendable ([String: Double]) -> any Source
 
-    public init(name: String, summary: String, explanation: String, knobs: [KnobSpec],
-                open: @escaping @Sendable ([String: Double]) -> any Source) {
+    public init(
+        name: String, summary: String, explanation: String, knobs: [KnobSpec],
+        open: @escaping @Sendable ([String: Double]) -> any Source
+    ) {
         self.name = name
         self.summary = summary
         self.explanation = explanation

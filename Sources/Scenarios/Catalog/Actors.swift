@@ -52,10 +52,11 @@ public struct ActorsScenario: Scenario {
             group.addTask { await counter1.run(CounterBehavior(onChange: onChange)) }
             group.addTask { await counter2.run(CounterBehavior(onChange: onChange)) }
             group.addTask {
-                await logger.run(LoggerBehavior { line in
-                    logged.withLock { $0 += 1 }
-                    context.say("log: \(line)")
-                })
+                await logger.run(
+                    LoggerBehavior { line in
+                        logged.withLock { $0 += 1 }
+                        context.say("log: \(line)")
+                    })
             }
             if await !counter1.send(to: "counter1", .increment) {
                 context.say("dead letter: counter1 -> counter1 \"increment\" (unknown recipient: an actor is not its own peer)")
@@ -134,12 +135,14 @@ private final class Mesh: Sendable {
     }
 
     func resize(to n: Int) async {
-        let (added, removed) = members.withLock { list -> ([MailboxActor<TutorialMessage>], [(MailboxActor<TutorialMessage>, Task<Void, Never>)]) in
+        let (added, removed) = members.withLock {
+            list -> ([MailboxActor<TutorialMessage>], [(MailboxActor<TutorialMessage>, Task<Void, Never>)]) in
             var added: [MailboxActor<TutorialMessage>] = []
             while list.count < n {
                 let bound = context.count("mailbox")
-                let actor = MailboxActor<TutorialMessage>(name: "actor-\(list.count)", mailboxCapacity: bound > 0 ? bound : nil,
-                                                          observer: context.observer)
+                let actor = MailboxActor<TutorialMessage>(
+                    name: "actor-\(list.count)", mailboxCapacity: bound > 0 ? bound : nil,
+                    observer: context.observer)
                 let behavior = MeshBehavior(context: context, slow: list.isEmpty, meshSize: { [weak self] in self?.count ?? 1 })
                 list.append((actor, Task { await actor.run(behavior) }))
                 added.append(actor)

@@ -51,7 +51,8 @@ public struct BlockingScenario: Scenario {
         let awaiting = WorkerPool { _ in
             Task {
                 while !Task.isCancelled {
-                    do { _ = try await awaits.timed(clock: context.clock) { try await context.sleep(context.knob("block") / 1000) } } catch { return }
+                    do { _ = try await awaits.timed(clock: context.clock) { try await context.sleep(context.knob("block") / 1000) } } catch
+                    { return }
                 }
             }
         }
@@ -65,9 +66,10 @@ public struct BlockingScenario: Scenario {
                 await blocking.shutdown()
                 await awaiting.shutdown()
                 let worst = Double(offload == 0 ? lag.stats.max : max(before, lag.stats.last)) / 1e6
-                context.say(offload == 0
-                    ? "blocking on the pool: heartbeat ran up to \(Int(worst)) ms late\(worst > 100 ? " (asyncio's debug mode would flag it)" : "")"
-                    : "blocking calls offloaded: heartbeat \(Int(Double(lag.stats.last) / 1e6)) ms late")
+                context.say(
+                    offload == 0
+                        ? "blocking on the pool: heartbeat ran up to \(Int(worst)) ms late\(worst > 100 ? " (asyncio's debug mode would flag it)" : "")"
+                        : "blocking calls offloaded: heartbeat \(Int(Double(lag.stats.last) / 1e6)) ms late")
             }
             return
         }

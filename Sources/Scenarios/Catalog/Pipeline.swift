@@ -23,7 +23,9 @@ public struct PipelineScenario: Scenario {
         KnobSpec("failure", unit: "%", range: 0...100, step: 5, default: 5, actsOn: .resource, "share of items whose processing fails"),
         KnobSpec("items", range: 1...1_000_000, step: 1, default: 20, actsOn: .stream, "items the source emits (seed preset only)"),
     ]
-    public let seedValues: [String: Double] = ["rate": 10, "capacity": 10, "workers": 4, "permits": 2, "service": 200, "failure": 0, "items": 20]
+    public let seedValues: [String: Double] = [
+        "rate": 10, "capacity": 10, "workers": 4, "permits": 2, "service": 200, "failure": 0, "items": 20,
+    ]
 
     struct Failed: Error {}
 
@@ -73,8 +75,9 @@ public struct PipelineScenario: Scenario {
         if seed {
             workers.resize(to: context.count("workers"))
             let items = context.count("items")
-            let source = ProgressStream(1...items, delay: .milliseconds(1000 / max(0.001, context.knob("rate"))),
-                                        clock: context.clock, name: "source", observer: observer)
+            let source = ProgressStream(
+                1...items, delay: .milliseconds(1000 / max(0.001, context.knob("rate"))),
+                clock: context.clock, name: "source", observer: observer)
             for try await item in source { try await queue.put(item) }
             try await queue.join()
             await workers.shutdown()

@@ -86,14 +86,19 @@ public struct ProducerConsumerScenario: Scenario {
             giveUp()
         }
         do {
-            try await withTaskCancellationHandler { try await allDone.value } onCancel: { giveUp() }
+            try await withTaskCancellationHandler {
+                try await allDone.value
+            } onCancel: {
+                giveUp()
+            }
         } catch {
             await consumers.shutdown()
             await consumersGone.value
             if Task.isCancelled { throw CancellationError() }
             let stats = queue.stats
-            context.say("every consumer gave up after 1 s without an item; \(stats.put - stats.done) items put but not done, "
-                        + "\(producers.count * items - stats.put) never put: stopping")
+            context.say(
+                "every consumer gave up after 1 s without an item; \(stats.put - stats.done) items put but not done, "
+                    + "\(producers.count * items - stats.put) never put: stopping")
             return
         }
         context.say("all \(queue.stats.done) items done; stopping consumers")
@@ -126,5 +131,10 @@ public struct ProducerConsumerScenario: Scenario {
 /// Unique numbers across tasks.
 final class SerialNumbers: Sendable {
     private let counter = Locked(0)
-    func next() -> Int { counter.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        counter.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }

@@ -23,11 +23,14 @@ public struct StreamsScenario: Scenario {
 
     public func run(_ context: ScenarioContext) async throws {
         if context.preset == .seed {
-            let data = ProgressStream(1...context.count("items"), delay: .milliseconds(context.knob("delay")),
-                                      clock: context.clock, name: "data", observer: context.observer)
+            let data = ProgressStream(
+                1...context.count("items"), delay: .milliseconds(context.knob("delay")),
+                clock: context.clock, name: "data", observer: context.observer)
             for try await item in data { context.say("processing: \(item)") }
             let step = Duration.milliseconds(context.knob("step"))
-            for try await n in asyncRange(0, 10, step: 2, delay: step, clock: context.clock, name: "async_range(0, 10, 2)", observer: context.observer) {
+            for try await n in asyncRange(
+                0, 10, step: 2, delay: step, clock: context.clock, name: "async_range(0, 10, 2)", observer: context.observer)
+            {
                 context.say("number: \(n)")
             }
             let evens = try await asyncRange(0, 5, delay: step, clock: context.clock, name: "async_range(0, 5)", observer: context.observer)
@@ -42,11 +45,13 @@ public struct StreamsScenario: Scenario {
             let items = context.count("items")
             let delay = Duration.milliseconds(context.knob("delay"))
             let step = Duration.milliseconds(context.knob("step"))
-            let data = ProgressStream(0..<items, delay: delay, clock: context.clock,
-                                      name: "data #\(round)", observer: context.observer)
+            let data = ProgressStream(
+                0..<items, delay: delay, clock: context.clock,
+                name: "data #\(round)", observer: context.observer)
             let evens = AsyncGenerator<Int>(total: (items + 1) / 2, name: "evens #\(round)", observer: context.observer) { yield in
-                let numbers = asyncRange(0, items, delay: step, clock: context.clock,
-                                         name: "async_range #\(round)", observer: context.observer)
+                let numbers = asyncRange(
+                    0, items, delay: step, clock: context.clock,
+                    name: "async_range #\(round)", observer: context.observer)
                 for try await n in numbers where n % 2 == 0 { try await yield(n) }
             }
             do {

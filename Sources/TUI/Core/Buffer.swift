@@ -35,7 +35,6 @@ public struct Buffer: Sendable, Equatable {
         return cells[y * width + x]
     }
 
-
     /// Fills `rect` with `character` in `style`.
     public mutating func fill(_ rect: Rect, _ character: Character = " ", style: Style = .plain) {
         let r = rect.intersection(area)
@@ -47,7 +46,6 @@ public struct Buffer: Sendable, Equatable {
             }
         }
     }
-
 
     /// Writes `text` from (x, y), one grapheme per cell (two for wide ones), clipped to
     /// `clip` (default: the whole buffer). A wide grapheme that does not fit is replaced
