@@ -66,6 +66,14 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
         }
     }
 
+    /// It used to read as 0 and the scenario ran on with a wrong number.
+    @Test func anUndeclaredKnobIsAProgrammerError() async {
+        await #expect(processExitsWith: .failure) {
+            let board = KnobBoard(specs: [KnobSpec("a", range: 0...1, step: 1, default: 0, "a")], values: [:])
+            _ = board.value("nosuch")
+        }
+    }
+
     @Test func noKnobIsNamedLikeACommandLineOption() {
         for scenario in Catalog.all {
             for knob in scenario.knobs {

@@ -7,6 +7,7 @@ import Glibc
 import AsyncPatterns
 import Dashboard
 import Scenarios
+import TUI
 
 typealias Workload = ((any PatternObserver)?) async -> Void
 
