@@ -92,3 +92,35 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
         #expect(JSON.object([("a", .string("x\"y")), ("b", .array([.int(1), .null]))]).text == #"{"a":"x\"y","b":[1,null]}"#)
     }
 }
+
+/// Records the context of each session it runs, and waits until cancelled.
+private struct ContextRecorder: Scenario {
+    let contexts = Locked<[ScenarioContext]>([])
+    let name = "recorder"
+    let summary = ""
+    let explanation = ""
+    let knobs: [KnobSpec] = []
+    let seedValues: [String: Double] = [:]
+    let panes: [PatternKind] = [.health]
+
+    func run(_ context: ScenarioContext) async throws {
+        contexts.withLock { $0.append(context) }
+        _ = try await context.knobs.waitForChange(after: context.knobs.version)
+    }
+}
+
+@Suite struct StopTests {
+    /// A left session is stopped for good at once, without waiting for the pool: its
+    /// blocking loops see `isStopped` after their current block.
+    @Test func restartAndStopMarkTheLeftSessionStopped() async throws {
+        let recorder = ContextRecorder()
+        let run = ScenarioRun(recorder)
+        try await eventually("the first session runs") { recorder.contexts.withLock { $0.count } == 1 }
+        run.restart()
+        try await eventually("the second session runs") { recorder.contexts.withLock { $0.count } == 2 }
+        let (first, second) = recorder.contexts.withLock { ($0[0], $0[1]) }
+        #expect(first.isStopped && !second.isStopped)
+        #expect(run.stop(waitingAtMost: .seconds(10)))
+        #expect(second.isStopped && run.currentStatus == .done)
+    }
+}
