@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "AsyncPatterns", targets: ["AsyncPatterns"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "TUI", targets: ["TUI"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
         .executable(name: "sluice", targets: ["sluice"]),
@@ -45,12 +46,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Scenarios", dependencies: ["AsyncPatterns"], swiftSettings: strict),
-        .target(name: "Dashboard", dependencies: ["AsyncPatterns", "Scenarios"], swiftSettings: strict),
-        .target(name: "Terminal", dependencies: ["CNCurses", "Dashboard"], swiftSettings: strict),
+        // The terminal kit: cells, layout, widgets, the Backend protocol. Knows nothing else.
+        .target(name: "TUI", swiftSettings: strict),
+        .target(name: "Dashboard", dependencies: ["TUI", "AsyncPatterns", "Scenarios"], swiftSettings: strict),
+        .target(name: "Terminal", dependencies: ["CNCurses", "TUI"], swiftSettings: strict),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "AsyncPatterns", "Scenarios", "Dashboard", "Terminal",
+                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -65,7 +68,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], swiftSettings: strict),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard"], swiftSettings: strict),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal"], swiftSettings: strict),
+        .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: strict),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI"], swiftSettings: strict),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI"], swiftSettings: strict),
     ]
 )

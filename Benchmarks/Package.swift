@@ -17,6 +17,7 @@ let package = Package(
                 .product(name: "AsyncPatterns", package: "Sluice"),
                 .product(name: "Scenarios", package: "Sluice"),
                 .product(name: "Dashboard", package: "Sluice"),
+                .product(name: "TUI", package: "Sluice"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]

@@ -11,9 +11,12 @@ public final class ScenarioContext: Sendable {
     public let lagMonitor: LoopLagMonitor
     private let random: Locked<SplitMix64>
     private let transcript: @Sendable (String) -> Void
+    private let stopped = Locked(false)
 
-    public init(preset: Preset, clock: ScenarioClock, registry: PatternRegistry, knobs: KnobBoard,
-                seed: UInt64, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        preset: Preset, clock: ScenarioClock, registry: PatternRegistry, knobs: KnobBoard,
+        seed: UInt64, transcript: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.preset = preset
         self.clock = clock
         self.registry = registry
@@ -23,7 +26,15 @@ public final class ScenarioContext: Sendable {
         self.transcript = transcript
     }
 
-    /// A knob's current value.
+    /// True once the run was stopped for good. Cancellation reaches only the tasks the
+    /// scenario's own task spawned and awaits; a loop that blocks a thread checks this after
+    /// each block, so a left run never keeps pool threads busy.
+    public var isStopped: Bool { stopped.withLock { $0 } }
+
+    /// Called by the run (from any thread, without waiting for the pool).
+    func markStopped() { stopped.withLock { $0 = true } }
+
+    /// A knob's current value. An undeclared name is a programmer error.
     public func knob(_ name: String) -> Double { knobs.value(name) }
     /// A count knob's current value.
     public func count(_ name: String) -> Int { Int(knobs.value(name).rounded()) }
@@ -82,8 +93,20 @@ public final class KnobBoard: Sendable {
         state = Locked(State(values: values))
     }
 
+    /// A knob's value. An undeclared name is a programmer error and stops the process.
     public func value(_ name: String) -> Double {
-        state.withLock { $0.values[name] } ?? specs.first { $0.name == name }?.defaultValue ?? 0
+        let spec = self.spec(name)
+        return state.withLock { $0.values[name] } ?? spec.defaultValue
+    }
+
+    /// A value with its knob's unit.
+    public func format(_ name: String, _ value: Double) -> String { spec(name).format(value) }
+
+    private func spec(_ name: String) -> KnobSpec {
+        guard let spec = specs.first(where: { $0.name == name }) else {
+            preconditionFailure("unknown knob '\(name)': declared are \(specs.map(\.name))")
+        }
+        return spec
     }
 
     public var values: [String: Double] { state.withLock { $0.values } }
@@ -93,8 +116,7 @@ public final class KnobBoard: Sendable {
     /// - Returns: the value set.
     @discardableResult
     public func set(_ name: String, to value: Double) -> Double {
-        let spec = specs.first { $0.name == name }
-        let clamped = spec.map { min($0.range.upperBound, max($0.range.lowerBound, value)) } ?? value
+        let clamped = spec(name).clamped(value)
         let waiters = state.withLock { s -> [(CheckedContinuation<Int, any Error>, Int)] in
             s.values[name] = clamped
             s.version += 1
@@ -115,7 +137,10 @@ public final class KnobBoard: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int, any Error>) in
-                enum Outcome { case changed(Int), waiting, cancelled }
+                enum Outcome {
+                    case changed(Int)
+                    case waiting, cancelled
+                }
                 let cancelled = Task.isCancelled
                 let outcome = state.withLock { s -> Outcome in
                     if s.version > version { return .changed(s.version) }

@@ -21,7 +21,17 @@ public final class ScenarioRun: Sendable {
         let knobs: KnobBoard
         let context: ScenarioContext
         let task: Task<Void, Never>
+        /// Opened when the task has finished.
+        let finished: SyncGate
         let generation: Int
+
+        /// Ends the session for good without waiting: cancels its task, tells its blocking
+        /// loops to stop, and lets paused sleepers go so they see it.
+        func cancel() {
+            context.markStopped()
+            clock.resume()  // a paused clock would hold the workers' last items forever
+            task.cancel()
+        }
     }
 
     public let scenario: any Scenario
@@ -35,8 +45,10 @@ public final class ScenarioRun: Sendable {
     /// - Parameters:
     ///   - values: starting knob values (defaults come from the preset).
     ///   - transcript: receives the scenario's `say` lines (a headless seed run prints them).
-    public init(_ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-                seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
+        seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.scenario = scenario
         self.preset = preset
         self.seed = seed
@@ -49,14 +61,17 @@ public final class ScenarioRun: Sendable {
 
     private func makeSession(values: [String: Double], speed: Double, generation: Int) -> Session {
         let clock = ScenarioClock(speed: speed)
+        // The one place that builds what observes the run.
         let registry = PatternRegistry(timeSource: { clock.elapsed })
         let log = EventLog(capacity: logCapacity)
         let subscription = registry.subscribe(log, interest: .notable)
         let knobs = KnobBoard(specs: scenario.knobs, values: values)
-        let context = ScenarioContext(preset: preset, clock: clock, registry: registry, knobs: knobs,
-                                      seed: seed, transcript: transcript)
+        let context = ScenarioContext(
+            preset: preset, clock: clock, registry: registry, knobs: knobs,
+            seed: seed, transcript: transcript)
         let scenario = self.scenario
         status.withLock { $0 = (generation, .running) }
+        let finished = SyncGate()
         let task = Task.detached { [weak self] in
             var outcome = Status.done
             let heartbeat = Task { await context.lagMonitor.run(pausedWith: clock) }
@@ -70,21 +85,16 @@ public final class ScenarioRun: Sendable {
             self?.status.withLock { s in
                 if s.generation == generation { s.status = outcome }
             }
+            finished.open()
         }
-        return Session(clock: clock, registry: registry, log: log, subscription: subscription, knobs: knobs, context: context,
-                       task: task, generation: generation)
+        return Session(
+            clock: clock, registry: registry, log: log, subscription: subscription, knobs: knobs, context: context, task: task,
+            finished: finished, generation: generation)
     }
 
     private var current: Session { session.withLock { $0! } }
 
     public var currentStatus: Status { status.withLock { $0.status } }
-    public var isFinished: Bool {
-        switch currentStatus {
-        case .done, .failed: true
-        case .running, .paused: false
-        }
-    }
-
     public var clock: ScenarioClock { current.clock }
     public var knobs: KnobBoard { current.knobs }
     public var elapsed: Duration { current.clock.elapsed }
@@ -115,21 +125,17 @@ public final class ScenarioRun: Sendable {
         status.withLock { if $0.status == .paused { $0.status = .running } }
     }
 
-    public func togglePause() {
-        if currentStatus == .paused { resume() } else if currentStatus == .running { pause() }
-    }
-
     public func setSpeed(_ speed: Double) {
         current.clock.setSpeed(min(ScenarioClock.speedRange.upperBound, max(ScenarioClock.speedRange.lowerBound, speed)))
     }
 
     /// Sets a knob (clamped to its range); the running scenario picks it up at once.
+    /// An undeclared name is a programmer error.
     @discardableResult
     public func setKnob(_ name: String, to value: Double) -> Double {
         let session = current
         let set = session.knobs.set(name, to: value)
-        let spec = scenario.knob(named: name)
-        session.context.say("knob \(name) = \(spec?.format(set) ?? formatDecimal(set))")
+        session.context.say("knob \(name) = \(session.knobs.format(name, set))")
         return set
     }
 
@@ -138,21 +144,37 @@ public final class ScenarioRun: Sendable {
         await current.task.value
     }
 
-    /// Cancels the scenario and waits for its tasks to finish what they hold.
+    /// Stops the scenario for good and waits for its tasks to finish what they hold.
     public func stop() async {
         let session = current
-        session.clock.resume()  // a paused clock would hold the workers' last items forever
-        session.task.cancel()
+        session.cancel()
         await session.task.value
+        markStopped(session)
+    }
+
+    /// Stops the scenario for good and waits at most `limit` for its tasks, without the
+    /// cooperative pool (they may be stuck in blocking calls): what quitting uses.
+    /// - Returns: true when every task finished in time.
+    @discardableResult
+    public func stop(waitingAtMost limit: Duration) -> Bool {
+        let session = current
+        session.cancel()
+        let finished = session.finished.wait(timeoutMilliseconds: Int(limit.seconds * 1000))
+        markStopped(session)
+        return finished
+    }
+
+    private func markStopped(_ session: Session) {
         status.withLock { s in
             if s.generation == session.generation, s.status == .running || s.status == .paused { s.status = .done }
         }
     }
 
-    /// Stops and starts again with the current knobs and speed, on a fresh clock and observer.
-    public func restart() async {
+    /// Starts again with the current knobs and speed, on a fresh clock and observer, at
+    /// once: the old session is stopped for good and winds down on its own.
+    public func restart() {
         let old = current
-        await stop()
+        old.cancel()
         let next = makeSession(values: old.knobs.values, speed: old.clock.speed, generation: old.generation + 1)
         session.withLock { $0 = next }
     }

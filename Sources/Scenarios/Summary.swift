@@ -74,26 +74,56 @@ public struct RunSummary: Sendable {
             ("preset", .string(preset.rawValue)),
             ("status", .string(statusText)),
             ("elapsed_seconds", .number((elapsedSeconds * 1000).rounded() / 1000)),
-            ("queues", .array(s.queues.map { q in
-                .object([("name", .string(q.name)), ("capacity", .int(q.capacity)), ("put", .int(q.put)), ("got", .int(q.got)),
-                         ("done", .int(q.done)), ("max_depth", .int(q.maxDepth)), ("depth", .int(q.depth))])
-            })),
-            ("semaphores", .array(s.semaphores.map { m in
-                .object([("name", .string(m.name)), ("limit", .int(m.limit)), ("max_in_use", .int(m.maxInUse)),
-                         ("acquired", .int(m.acquired)), ("in_use", .int(m.inUse)), ("waiting", .int(m.waiting))])
-            })),
-            ("actors", .array(s.actors.map { a in
-                .object([("name", .string(a.name)), ("processed", .int(a.processed)), ("dead_letters", .int(a.deadLetters)),
-                         ("max_mailbox_depth", .int(a.maxMailboxDepth)), ("failed", .int(a.failed))])
-            })),
-            ("streams", .array(s.streams.map { t in
-                .object([("name", .string(t.name)), ("produced", .int(t.produced)), ("consumed", .int(t.consumed)),
-                         ("total", t.total.map { .int($0) } ?? .null), ("finished", .bool(t.isFinished))])
-            })),
-            ("resources", .array(s.resources.map { r in
-                .object([("name", .string(r.name)), ("opened", .int(r.opened)), ("closed", .int(r.closed)),
-                         ("failed", .int(r.failed)), ("open", .int(r.open))])
-            })),
+            (
+                "queues",
+                .array(
+                    s.queues.map { q in
+                        .object([
+                            ("name", .string(q.name)), ("capacity", .int(q.capacity)), ("put", .int(q.put)), ("got", .int(q.got)),
+                            ("done", .int(q.done)), ("max_depth", .int(q.maxDepth)), ("depth", .int(q.depth)),
+                        ])
+                    })
+            ),
+            (
+                "semaphores",
+                .array(
+                    s.semaphores.map { m in
+                        .object([
+                            ("name", .string(m.name)), ("limit", .int(m.limit)), ("max_in_use", .int(m.maxInUse)),
+                            ("acquired", .int(m.acquired)), ("in_use", .int(m.inUse)), ("waiting", .int(m.waiting)),
+                        ])
+                    })
+            ),
+            (
+                "actors",
+                .array(
+                    s.actors.map { a in
+                        .object([
+                            ("name", .string(a.name)), ("processed", .int(a.processed)), ("dead_letters", .int(a.deadLetters)),
+                            ("max_mailbox_depth", .int(a.maxMailboxDepth)), ("failed", .int(a.failed)),
+                        ])
+                    })
+            ),
+            (
+                "streams",
+                .array(
+                    s.streams.map { t in
+                        .object([
+                            ("name", .string(t.name)), ("produced", .int(t.produced)), ("consumed", .int(t.consumed)),
+                            ("total", t.total.map { .int($0) } ?? .null), ("finished", .bool(t.isFinished)),
+                        ])
+                    })
+            ),
+            (
+                "resources",
+                .array(
+                    s.resources.map { r in
+                        .object([
+                            ("name", .string(r.name)), ("opened", .int(r.opened)), ("closed", .int(r.closed)),
+                            ("failed", .int(r.failed)), ("open", .int(r.open)),
+                        ])
+                    })
+            ),
             ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
             ("operations_total", .int(s.operations)),
             ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
@@ -105,7 +135,9 @@ public struct RunSummary: Sendable {
         let s = snapshot
         var lines = ["\(scenario) (\(preset.rawValue)): \(statusLine) \(formatDecimal(elapsedSeconds)) s, \(s.operations) operations"]
         for q in s.queues {
-            lines.append("  queue \(q.name): capacity \(q.capacity), put \(q.put), got \(q.got), done \(q.done), max depth \(q.maxDepth), left \(q.depth)")
+            lines.append(
+                "  queue \(q.name): capacity \(q.capacity), put \(q.put), got \(q.got), done \(q.done), max depth \(q.maxDepth), left \(q.depth)"
+            )
         }
         for m in s.semaphores {
             lines.append("  semaphore \(m.name): limit \(m.limit), acquired \(m.acquired), max in use \(m.maxInUse), waiting \(m.waiting)")
@@ -116,11 +148,15 @@ public struct RunSummary: Sendable {
         }
         if actors.count > 10 { lines.append("  ... and \(actors.count - 10) more actors") }
         for t in s.streams.suffix(6) {
-            lines.append("  stream \(t.name): produced \(t.produced)\(t.total.map { "/\($0)" } ?? ""), consumed \(t.consumed)\(t.isFinished ? ", finished" : "")")
+            lines.append(
+                "  stream \(t.name): produced \(t.produced)\(t.total.map { "/\($0)" } ?? ""), consumed \(t.consumed)\(t.isFinished ? ", finished" : "")"
+            )
         }
         for r in s.resources {
             if r.opened == 0, r.timed.count > 0 {
-                lines.append("  timer \(r.name): \(r.timed.count) timed, p50 \(formatDecimal(Double(r.timed.p50) / 1e6)) ms, max \(formatDecimal(Double(r.timed.max) / 1e6)) ms")
+                lines.append(
+                    "  timer \(r.name): \(r.timed.count) timed, p50 \(formatDecimal(Double(r.timed.p50) / 1e6)) ms, max \(formatDecimal(Double(r.timed.max) / 1e6)) ms"
+                )
             } else {
                 lines.append("  resource \(r.name): opened \(r.opened), closed \(r.closed), failed \(r.failed), open \(r.open)")
             }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CNCurses
-import Dashboard
+import TUI
 
 /// The dashboard's terminal: ncursesw through the shim. Sends only the cells that changed
 /// since the last frame, maps styles to colour pairs (256 colours when the terminal has

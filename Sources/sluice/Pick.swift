@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Dashboard
 import Scenarios
@@ -12,28 +15,30 @@ struct Pick: AsyncParsableCommand {
     var noColor = false
 
     func run() async throws {
-        let noColor = noColor
-        let status = await MainActor.run {
-            openDashboard(scenario: nil, preset: .live, values: [:], speed: 1, seed: 1, noColor: noColor)
-        }
-        if status != 0 { throw ExitCode(status) }
+        await openDashboard(scenario: nil, preset: .live, values: [:], speed: 1, seed: 1, noColor: noColor)
     }
 }
 
-/// Opens the TUI on the main thread and runs it until `q` or a signal; the terminal is
-/// restored on every way out. Returns the process exit status.
+/// Opens the TUI on the main thread and runs it until `q` or a signal, then restores the
+/// terminal and ends the process from this thread: the way out never waits for the
+/// cooperative pool, which a scenario may hold in blocking calls.
 @MainActor
-func openDashboard(scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64, noColor: Bool) -> Int32 {
+func openDashboard(
+    scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
+    noColor: Bool
+) -> Never {
     SignalFlag.install()
     let backend: NCursesBackend
     do {
         backend = try NCursesBackend(noColor: noColor)
     } catch {
         printError("\(error)")
-        return TerminalError.exitStatus
+        endProcess(TerminalError.exitStatus)
     }
-    defer { backend.close() }
-    let app = DashboardApp(backend: backend, preset: preset, seed: seed, values: values, speed: speed,
-                           interrupted: { SignalFlag.pending })
-    return app.run(start: scenario)
+    let choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
+    let app = DashboardApp(backend: backend, choices: choices, interrupted: { SignalFlag.pending })
+    let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
+    let status = app.run(start: start)
+    backend.close()
+    endProcess(status)
 }

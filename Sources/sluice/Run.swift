@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import AsyncPatterns
+import Dashboard
 import Scenarios
 import Terminal
 
@@ -9,9 +13,10 @@ extension Preset: ExpressibleByArgument {}
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one scenario: in the dashboard, or headless with --headless.",
-        discussion: "Knobs are set with --KNOB VALUE. Every scenario's knobs:\n\n" + Catalog.all.map { scenario in
-            "\(scenario.name): \(scenario.summary)\n" + scenario.knobs.map { "  " + knobHelpLine($0) }.joined(separator: "\n")
-        }.joined(separator: "\n\n")
+        discussion: "Knobs are set with --KNOB VALUE. Every scenario's knobs:\n\n"
+            + Catalog.all.map { scenario in
+                "\(scenario.name): \(scenario.summary)\n" + scenario.knobs.map { "  " + knobHelpLine($0) }.joined(separator: "\n")
+            }.joined(separator: "\n\n")
     )
 
     @Argument(help: ArgumentHelp("The scenario to run.", valueName: "name"))
@@ -57,10 +62,15 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--speed \(speed) is out of range: use 0.01...1000.")
         }
         let values = try parseKnobs(knobArguments, for: scenario)
+        var start = scenario.values(for: preset)
+        start.merge(values) { _, given in given }
+        if let refusal = scenario.refusal(of: start, preset: preset) {
+            throw ValidationError(refusal)
+        }
         var limit: Duration?
         if let duration {
             guard let parsed = parseDuration(duration) else {
-                throw ValidationError("--duration '\(duration)' is not a duration: use e.g. 5s, 500ms, 2m (more than 0, at most 24h).")
+                throw ValidationError("--duration '\(duration)' is not a duration: use e.g. 5s, 500ms, 2m (at least 1ms, at most 24h).")
             }
             limit = parsed
         }
@@ -72,37 +82,37 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let (scenario, values, limit) = try resolve()
-        if headless {
-            let status = await runHeadless(scenario, values: values, limit: limit)
-            throw ExitCode(status)
-        }
-        let (preset, speed, seed, noColor) = (preset, speed, seed, noColor)
-        let status = await MainActor.run {
-            openDashboard(scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor)
-        }
-        if status != 0 { throw ExitCode(status) }
+        // Both ways end the process on the main thread, never back on the cooperative pool:
+        // a scenario may hold every pool thread in blocking calls.
+        if headless { await runHeadless(scenario, values: values, limit: limit) }
+        await openDashboard(scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor)
     }
 
-    private func runHeadless(_ scenario: any Scenario, values: [String: Double], limit: Duration?) async -> Int32 {
+    /// Runs until the scenario ends, `limit` passes or a signal arrives (polled on the main
+    /// thread), then prints the summary of what ran and exits within `DashboardApp.stopLimit`.
+    @MainActor
+    private func runHeadless(_ scenario: any Scenario, values: [String: Double], limit: Duration?) -> Never {
         SignalFlag.install()
         let printsTranscript = !json && preset == .seed
         let output = Output()
         let clockBox = ClockBox()
-        let run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed) { line in
+        let source = LocalSource(scenario, preset: preset, values: values, speed: speed, seed: seed) { line in
             guard printsTranscript else { return }
             output.line("[\(formatSeconds(clockBox.elapsed))] \(line)")
         }
-        clockBox.set(run.clock)
+        clockBox.set(source.run.clock)
         let deadline = limit ?? (preset == .live ? .seconds(5) : nil)
         let start = ContinuousClock.now
         var caught: Int32?
         var lastReport = start
         var lastEvents = 0
-        while !run.isFinished {
+        while source.status == .running || source.status == .paused {
             if progress, ContinuousClock.now - lastReport >= .seconds(1) {
-                let events = run.snapshot().operations
+                let events = source.snapshot().operations
                 let seconds = (ContinuousClock.now - lastReport).seconds
-                printError("progress t=\(formatSeconds(ContinuousClock.now - start)) ops=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())")
+                printError(
+                    "progress t=\(formatSeconds(ContinuousClock.now - start)) ops=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())"
+                )
                 lastReport = ContinuousClock.now
                 lastEvents = events
             }
@@ -111,14 +121,14 @@ struct Run: AsyncParsableCommand {
                 break
             }
             if let deadline, ContinuousClock.now - start >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(20))
+            usleep(20_000)
         }
-        await run.stop()
-        let summary = RunSummary(run: run)
+        source.stop(waitingAtMost: DashboardApp.stopLimit)
+        let summary = RunSummary(run: source.run)
         output.line(json ? summary.json.text : summary.text)
-        if let caught { return SignalFlag.exitStatus(for: caught) }
-        if case .failed = run.currentStatus { return 1 }
-        return output.failed ? 1 : 0
+        if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
+        if case .failed = source.status { endProcess(1) }
+        endProcess(output.failed ? 1 : 0)
     }
 }
 
@@ -163,7 +173,8 @@ func parseKnobs(_ arguments: [String], for scenario: any Scenario) throws -> [St
     return values
 }
 
-/// `5s`, `500ms`, `2m`, `1h` or a plain number of seconds; more than zero, at most a day.
+/// `5s`, `500ms`, `2m`, `1h` or a plain number of seconds; at least a millisecond (the
+/// resolution of a run's limit), at most a day.
 func parseDuration(_ text: String) -> Duration? {
     let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
     var number = text
@@ -173,8 +184,10 @@ func parseDuration(_ text: String) -> Duration? {
         scale = factor
         break
     }
-    guard let value = Double(number), value.isFinite, value > 0, value * scale <= 86_400 else { return nil }
-    return .milliseconds(Int64(value * scale * 1000))
+    guard let value = Double(number), value.isFinite, value * scale <= 86_400 else { return nil }
+    let milliseconds = (value * scale * 1000).rounded()
+    guard milliseconds >= 1 else { return nil }
+    return .milliseconds(Int64(milliseconds))
 }
 
 func formatSeconds(_ d: Duration) -> String {

@@ -50,3 +50,9 @@ func residentKilobytes() -> Int {
     guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
     return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
 }
+
+/// Ends the process with `status` (a free function: inside a command, `exit` is
+/// ArgumentParser's, which throws instead).
+func endProcess(_ status: Int32) -> Never {
+    exit(status)
+}

@@ -112,9 +112,9 @@ final class CountingObserver: PatternObserver {
     /// A message to a stopped actor is one dead letter, not two (recipient and sender).
     @Test func aDeadLetterIsCountedOnce() async throws {
         let registry = PatternRegistry()
-        let directory = ActorDirectory<TutorialMessage>()
-        let a = MailboxActor<TutorialMessage>(name: "a", directory: directory, registry: registry)
-        let b = MailboxActor<TutorialMessage>(name: "b", mailboxCapacity: 1, directory: directory, registry: registry)
+        let directory = ActorDirectory<Tally>()
+        let a = MailboxActor<Tally>(name: "a", directory: directory, registry: registry)
+        let b = MailboxActor<Tally>(name: "b", mailboxCapacity: 1, directory: directory, registry: registry)
         try await b.tell(.increment)
         #expect(await a.send(to: "b", .increment, ifFull: .fail) == false)  // full
         #expect(await a.send(to: "nobody", .increment) == false)  // unknown
@@ -125,8 +125,8 @@ final class CountingObserver: PatternObserver {
     }
 
     @Test func actorsFindEachOtherThroughTheDirectory() async throws {
-        let directory = ActorDirectory<TutorialMessage>()
-        let actors = (0..<100).map { MailboxActor<TutorialMessage>(name: "a\($0)", directory: directory, registry: nil) }
+        let directory = ActorDirectory<Tally>()
+        let actors = (0..<100).map { MailboxActor<Tally>(name: "a\($0)", directory: directory, registry: nil) }
         #expect(directory.count == 100)
         #expect(directory.actor(named: "a42") === actors[42])
         actors[42].stop()
@@ -200,6 +200,7 @@ final class CountingObserver: PatternObserver {
                 let snap = registry.snapshot()
                 #expect(snap.queues.count <= registry.finishedToKeep + 400)
                 taken += 1
+                await Task.yield()  // the pool's threads are shared with every other test
             }
             return taken
         }

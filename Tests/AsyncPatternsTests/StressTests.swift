@@ -179,8 +179,8 @@ final class RecordingObserver: PatternObserver {
         let seed = stressSeed() &+ UInt64(round)
         var rng = TestRandom(seed)
         let registry = PatternRegistry()
-        let actors = (0..<4).map { MailboxActor<TutorialMessage>(name: "a\($0)", mailboxCapacity: Int.random(in: 1...16, using: &rng), registry: registry) }
-        let runs = actors.map { a in Task { await a.run(CounterBehavior()) } }
+        let actors = (0..<4).map { MailboxActor<Tally>(name: "a\($0)", mailboxCapacity: Int.random(in: 1...16, using: &rng), registry: registry) }
+        let runs = actors.map { a in Task { await a.run(TallyBehavior()) } }
         let attempts = Counter()
         let senders = (0..<6).map { s in
             Task {

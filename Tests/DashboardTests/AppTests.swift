@@ -2,6 +2,7 @@ import AsyncPatterns
 import Scenarios
 import Testing
 @testable import Dashboard
+import TUI
 
 /// The app driven by keys through a `TestBackend`: what a user sees after each key.
 @MainActor
@@ -10,7 +11,7 @@ import Testing
 
     @Test func pickerMovesAndStartsAScenario() async throws {
         let backend = TestBackend(width: 100, height: 30)
-        let app = DashboardApp(backend: backend, speed: 5)
+        let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5))
         app.draw()
         #expect(text(backend).contains("▶ producer-consumer"))
         app.press(.char("j"))
@@ -38,7 +39,7 @@ import Testing
 
     @Test func aPausedScreenSendsNoCells() async throws {
         let backend = TestBackend(width: 120, height: 40)
-        let app = DashboardApp(backend: backend)
+        let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios())
         app.press(.char("j"))
         app.press(.char("j"))
         app.press(.enter)  // semaphore
@@ -55,7 +56,7 @@ import Testing
 
     @Test func tooSmallShowsAMessageAndRecovers() {
         let backend = TestBackend(width: 60, height: 20)
-        let app = DashboardApp(backend: backend)
+        let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios())
         app.draw()
         #expect(text(backend).contains("terminal too small: need 80x24, have 60x20"))
         backend.size = (1, 1)
@@ -68,7 +69,7 @@ import Testing
     @Test func everyScenarioScreenFitsAt80x24() async throws {
         for (i, scenario) in Catalog.all.enumerated() {
             let backend = TestBackend(width: 80, height: 24)
-            let app = DashboardApp(backend: backend, speed: 5)
+            let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5))
             for _ in 0..<i { app.press(.down) }
             app.press(.enter)
             try await Task.sleep(for: .milliseconds(50))

@@ -2,6 +2,7 @@ import AsyncPatterns
 import Scenarios
 import Testing
 @testable import Dashboard
+import TUI
 
 /// Every pane over hand-made snapshots: empty, full, and areas too small.
 @Suite struct PaneSnapshotTests {
@@ -24,31 +25,34 @@ import Testing
 
     @Test func queuePaneEmptyAndFull() {
         let empty = QueuePane(queue: QueueSnapshot(name: "jobs"), depthHistory: [], glyphs: a).rendered(width: 44, height: 8)
-        #expect(empty.lines == [
-            "+ Queue jobs ------------------------------+",
-            "|depth ................................ 0/0|",
-            "|last 60s                                  |",
-            "|blocked producers 0  consumers 0          |",
-            "|rate    put 0/s  get 0/s                  |",
-            "|wait    p50 0ns  p99 0ns                  |",
-            "|total   put 0  got 0  done 0  max 0       |",
-            "+------------------------------------------+",
-        ])
+        #expect(
+            empty.lines == [
+                "+ Queue jobs ------------------------------+",
+                "|depth ................................ 0/0|",
+                "|last 60s                                  |",
+                "|blocked producers 0  consumers 0          |",
+                "|rate    put 0/s  get 0/s                  |",
+                "|wait    p50 0ns  p99 0ns                  |",
+                "|total   put 0  got 0  done 0  max 0       |",
+                "+------------------------------------------+",
+            ])
         var full = QueuePane(queue: queue(depth: 50, capacity: 50), depthHistory: [10, 25, 50], glyphs: a)
         full.note = "consumers 8"
-        #expect(full.rendered(width: 44, height: 8).lines == [
-            "+ Queue jobs · consumers 8 ----------------+",
-            "|depth ############################## 50/50|",
-            "|last 60s                               .=@|",
-            "|blocked producers 3  consumers 0          |",
-            "|rate    put 30/s  get 12.5/s              |",
-            "|wait    p50 2.5ms  p99 900ms              |",
-            "|total   put 120  got 70  done 50  max 50  |",
-            "+------------------------------------------+",
-        ])
-        #expect(QueuePane(queue: queue(depth: 5, capacity: 50), depthHistory: [], glyphs: a).rendered(width: 12, height: 3).lines == [
-            "+ Queue jo~+", "|depth 5/50|", "+----------+",
-        ])
+        #expect(
+            full.rendered(width: 44, height: 8).lines == [
+                "+ Queue jobs · consumers 8 ----------------+",
+                "|depth ############################## 50/50|",
+                "|last 60s                               .=@|",
+                "|blocked producers 3  consumers 0          |",
+                "|rate    put 30/s  get 12.5/s              |",
+                "|wait    p50 2.5ms  p99 900ms              |",
+                "|total   put 120  got 70  done 50  max 50  |",
+                "+------------------------------------------+",
+            ])
+        #expect(
+            QueuePane(queue: queue(depth: 5, capacity: 50), depthHistory: [], glyphs: a).rendered(width: 12, height: 3).lines == [
+                "+ Queue jo~+", "|depth 5/50|", "+----------+",
+            ])
         #expect(QueuePane(queue: queue(depth: 5, capacity: 50), depthHistory: [], glyphs: a).rendered(width: 2, height: 1).lines == [""])
     }
 
@@ -64,9 +68,11 @@ import Testing
         #expect(lines[1] == "|###                                   |")
         #expect(lines[2] == "|waiting 5 .....                       |")
         #expect(lines.contains("|acquired 42  max in use 3  gave up 0  |"))
-        #expect(SemaphorePane(semaphore: SemaphoreSnapshot(name: "p"), inUseHistory: [], glyphs: a).rendered(width: 30, height: 4).lines == [
-            "+ Semaphore p  0/0 in use ---+", "|no permits                  |", "|waiting 0                   |", "+----------------------------+",
-        ])
+        #expect(
+            SemaphorePane(semaphore: SemaphoreSnapshot(name: "p"), inUseHistory: [], glyphs: a).rendered(width: 30, height: 4).lines == [
+                "+ Semaphore p  0/0 in use ---+", "|no permits                  |", "|waiting 0                   |",
+                "+----------------------------+",
+            ])
     }
 
     func actor(_ name: String, depth: Int, processed: Int, dead: Int = 0) -> ActorSnapshot {
@@ -87,7 +93,8 @@ import Testing
         #expect(lines[1] == "|name         mailbox processedv     /s     p99  dead      |")
         #expect(lines[2].hasPrefix("|actor-999"))
         #expect(lines[6].contains("+ 996 more"))
-        let byName = ActorsPane(actors: actors, depthHistory: [:], sort: .name, selected: 0, focused: true, glyphs: a).rendered(width: 60, height: 6)
+        let byName = ActorsPane(actors: actors, depthHistory: [:], sort: .name, selected: 0, focused: true, glyphs: a).rendered(
+            width: 60, height: 6)
         #expect(byName.lines[2].hasPrefix("|actor-0 "))
         #expect(byName.lines[3].hasPrefix("|actor-1 "))
         #expect(byName[1, 2].style.reverse)
@@ -132,18 +139,21 @@ import Testing
         let health = HealthPane(health: h, lagHistory: [1, 150], warnings: [warn], glyphs: a).rendered(width: 50, height: 5).lines
         #expect(health[1].hasPrefix("|loop lag ") && health[1].hasSuffix("150 ms (max 180)|"))
         #expect(health[3] == "|! pool stalled                                  |")
-        #expect(HealthPane(health: HealthSnapshot(), lagHistory: [], warnings: [], glyphs: a).rendered(width: 20, height: 3).lines[1] == "|all clear         |")
+        #expect(
+            HealthPane(health: HealthSnapshot(), lagHistory: [], warnings: [], glyphs: a).rendered(width: 20, height: 3).lines[1]
+                == "|all clear         |")
 
         let id = PatternID(.health, "scenario")
         let events = (0..<5).map { PatternEvent.health(.note(text: "note \($0)"), source: id, at: .now()) }
         let log = EventLogPane(events: events, dropped: 10, glyphs: a).rendered(width: 40, height: 5).lines
-        #expect(log == [
-            "+ Events (all) ------------------------+",
-            "|^ 13 earlier events not shown         |",
-            "|note 3                                |",
-            "|note 4                                |",
-            "+--------------------------------------+",
-        ])
+        #expect(
+            log == [
+                "+ Events (all) ------------------------+",
+                "|^ 13 earlier events not shown         |",
+                "|note 3                                |",
+                "|note 4                                |",
+                "+--------------------------------------+",
+            ])
     }
 
     @Test func knobsPaneHighlightsTheSelectedKnob() {
@@ -167,17 +177,19 @@ import Testing
         dead.recentDeadLetters = ["ghost: unknown recipient"]
         snap.actors = [dead]
         let texts = warnings(for: snap, history: DashboardHistory()).map(\.text)
-        #expect(texts == [
-            "pool stalled: heartbeat 250 ms late; blocking calls hold the cooperative threads",
-            "jobs full: 3 producers blocked (back-pressure)",
-            "4 dead letters (latest: ghost: unknown recipient)",
-        ])
+        #expect(
+            texts == [
+                "pool stalled: heartbeat 250 ms late; blocking calls hold the cooperative threads",
+                "jobs full: 3 producers blocked (back-pressure)",
+                "4 dead letters (latest: ghost: unknown recipient)",
+            ])
         var filling = Snapshot()
         filling.queues = [queue(depth: 10, capacity: 50)]
         #expect(warnings(for: filling, history: DashboardHistory()).map(\.text) == ["jobs will be full in 2.3 s: 30/s in, 12.5/s out"])
         var draining = Snapshot()
         draining.queues = [queue(depth: 40, capacity: 50)]
         draining.queues[0].waitingProducers = 2
-        #expect(warnings(for: draining, history: DashboardHistory()).map(\.text) == ["jobs was full: 2 producers wait until it drains to 25"])
+        #expect(
+            warnings(for: draining, history: DashboardHistory()).map(\.text) == ["jobs was full: 2 producers wait until it drains to 25"])
     }
 }

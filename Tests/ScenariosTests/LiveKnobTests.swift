@@ -16,8 +16,9 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
 
 @Suite struct LiveKnobTests {
     @Test func moreConsumersDrainAFullQueue() async throws {
-        let run = ScenarioRun(ProducerConsumerScenario(), preset: .live,
-                              values: ["producers": 4, "consumers": 1, "interval": 20, "service": 200, "capacity": 40], speed: 10)
+        let run = ScenarioRun(
+            ProducerConsumerScenario(), preset: .live,
+            values: ["producers": 4, "consumers": 1, "interval": 20, "service": 200, "capacity": 40], speed: 10)
         try await eventually("the queue fills") { run.snapshot().queue("queue")?.depth == 40 }
         run.setKnob("consumers", to: 60)
         try await eventually("the queue drains") { (run.snapshot().queue("queue")?.depth ?? 99) < 10 }
@@ -27,8 +28,9 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
     }
 
     @Test func lowerPermitLimitBoundsNewGrants() async throws {
-        let run = ScenarioRun(SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
-                              speed: 10, logCapacity: 100_000)
+        let run = ScenarioRun(
+            SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
+            speed: 10, logCapacity: 100_000)
         run.setAllEvents(true)
         try await eventually("4 permits in use") { run.snapshot().semaphore("permits")?.maxInUse == 4 }
         run.setKnob("permits", to: 1)
@@ -58,10 +60,18 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
             run.pause()
             #expect(run.currentStatus == .paused)
             run.resume()
-            await run.restart()
+            run.restart()
             #expect(run.currentStatus == .running)
             await run.stop()
             #expect(run.currentStatus == .done)
+        }
+    }
+
+    /// It used to read as 0 and the scenario ran on with a wrong number.
+    @Test func anUndeclaredKnobIsAProgrammerError() async {
+        await #expect(processExitsWith: .failure) {
+            let board = KnobBoard(specs: [KnobSpec("a", range: 0...1, step: 1, default: 0, "a")], values: [:])
+            _ = board.value("nosuch")
         }
     }
 
@@ -78,7 +88,40 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
         #expect(k.format(150) == "150 ms" && k.rangeText == "1...5000")
         #expect(k.stepped(150, by: 1) == 175 && k.stepped(10, by: -1) == 1)
         #expect(formatDecimal(3.5) == "3.5" && formatDecimal(0.125) == "0.13")
-        #expect(formatFixed(0.5, places: 3) == "0.500" && formatFixed(12.345, places: 2) == "12.35" && formatFixed(-0.05, places: 1) == "-0.1")
+        #expect(
+            formatFixed(0.5, places: 3) == "0.500" && formatFixed(12.345, places: 2) == "12.35" && formatFixed(-0.05, places: 1) == "-0.1")
         #expect(JSON.object([("a", .string("x\"y")), ("b", .array([.int(1), .null]))]).text == #"{"a":"x\"y","b":[1,null]}"#)
+    }
+}
+
+/// Records the context of each session it runs, and waits until cancelled.
+private struct ContextRecorder: Scenario {
+    let contexts = Locked<[ScenarioContext]>([])
+    let name = "recorder"
+    let summary = ""
+    let explanation = ""
+    let knobs: [KnobSpec] = []
+    let seedValues: [String: Double] = [:]
+    let panes: [PatternKind] = [.health]
+
+    func run(_ context: ScenarioContext) async throws {
+        contexts.withLock { $0.append(context) }
+        _ = try await context.knobs.waitForChange(after: context.knobs.version)
+    }
+}
+
+@Suite struct StopTests {
+    /// A left session is stopped for good at once, without waiting for the pool: its
+    /// blocking loops see `isStopped` after their current block.
+    @Test func restartAndStopMarkTheLeftSessionStopped() async throws {
+        let recorder = ContextRecorder()
+        let run = ScenarioRun(recorder)
+        try await eventually("the first session runs") { recorder.contexts.withLock { $0.count } == 1 }
+        run.restart()
+        try await eventually("the second session runs") { recorder.contexts.withLock { $0.count } == 2 }
+        let (first, second) = recorder.contexts.withLock { ($0[0], $0[1]) }
+        #expect(first.isStopped && !second.isStopped)
+        #expect(run.stop(waitingAtMost: .seconds(10)))
+        #expect(second.isStopped && run.currentStatus == .done)
     }
 }

@@ -11,10 +11,10 @@ final class Transcript: Sendable {
 }
 
 /// Runs a scenario's seed preset to the end on a sped-up clock.
-func runSeed(_ name: String, speed: Double = 20) async throws -> (ScenarioRun, [String]) {
+func runSeed(_ name: String, values: [String: Double] = [:], speed: Double = 20) async throws -> (ScenarioRun, [String]) {
     let scenario = try #require(Catalog.named(name))
     let transcript = Transcript()
-    let run = ScenarioRun(scenario, preset: .seed, speed: speed, logCapacity: 10_000) { transcript.append($0) }
+    let run = ScenarioRun(scenario, preset: .seed, values: values, speed: speed, logCapacity: 10_000) { transcript.append($0) }
     await run.wait()
     #expect(run.currentStatus == .done)
     return (run, transcript.all)
@@ -39,6 +39,35 @@ func runSeed(_ name: String, speed: Double = 20) async throws -> (ScenarioRun, [
         #expect(lines.contains("counter2: added 5, now 5"))
         #expect(lines.contains("log: [counter2] operation complete"))
         #expect(lines.last == "counter2 = 5; logger holds 1 line")
+        // As in the tutorial, each handles one message: reading the result is not work.
+        #expect(snap.actor("counter2")?.processed == 1 && snap.actor("logger")?.processed == 1)
+        #expect(snap.actor("counter1")?.processed == 0)
+    }
+
+    /// The tutorial's consumers give up after 1 s without an item; with producers slower
+    /// than that, nothing would finish the rest. The run says so and ends.
+    @Test func producerConsumerEndsWhenEveryConsumerGaveUp() async throws {
+        // One producer: every gap between items (2.5...7.5 s) is longer than the 1 s idle timeout.
+        let (run, lines) = try await runSeed("producer-consumer", values: ["producers": 1, "interval": 5000])
+        #expect(lines.last?.hasPrefix("every consumer gave up after 1 s without an item;") == true)
+        let q = try #require(run.snapshot().queue("queue"))
+        #expect(q.put < 5)
+    }
+
+    /// Seed runs that could never finish are refused up front, naming the knob.
+    @Test func seedRunsThatCannotFinishAreRefused() throws {
+        let cases: [(String, String)] = [
+            ("producer-consumer", "consumers"), ("semaphore", "permits"), ("pipeline", "workers"),
+            ("pipeline", "permits"), ("pipeline", "rate"),
+        ]
+        for (name, knob) in cases {
+            let scenario = try #require(Catalog.named(name))
+            var values = scenario.values(for: .seed)
+            #expect(scenario.refusal(of: values, preset: .seed) == nil)
+            values[knob] = 0
+            #expect(scenario.refusal(of: values, preset: .seed)?.hasPrefix("--\(knob) 0 ") == true, "\(name) \(knob)")
+            #expect(scenario.refusal(of: values, preset: .live) == nil)
+        }
     }
 
     @Test func semaphoreRunsTenJobsAtMostThreeAtOnceInFourRounds() async throws {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dashboard
+import TUI
 import Testing
 @testable import Terminal
 

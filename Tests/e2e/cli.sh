@@ -71,5 +71,45 @@ if [ $status -lt 128 ]; then passed=$((passed + 1)); else fail "stdout closed ea
 status=${PIPESTATUS[0]}
 if [ $status -lt 128 ]; then passed=$((passed + 1)); else fail "transcript reader gone: died with status $status"; fi
 
+# Issue 12's defects. Times are wall-clock milliseconds; "on time" means within a second of
+# the deadline or signal, whatever the scenario's sleepers and blocking calls are doing.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+expect_usage_error run semaphore --headless --duration 0.0001s
+for refused in "producer-consumer --consumers 0" "semaphore --permits 0" "pipeline --workers 0" "pipeline --permits 0"; do
+    # shellcheck disable=SC2086
+    expect_usage_error run $refused --preset seed --headless
+done
+# on_time LIMIT_MS ARGS...: a headless run ends (status 0) within LIMIT_MS.
+on_time() {
+    local limit=$1 start took status
+    shift
+    start=$(now_ms)
+    "$bin" "$@" >/dev/null 2>&1
+    status=$?
+    took=$(( $(now_ms) - start ))
+    if [ $status -eq 0 ] && [ $took -lt "$limit" ]; then passed=$((passed + 1)); else fail "sluice $* -> status $status after ${took}ms (limit ${limit}ms)"; fi
+}
+on_time 2000 run semaphore --headless --hold 60000 --duration 1s
+on_time 2000 run blocking --headless --blocking 16 --awaiting 64 --block 5000 --offload 0 --duration 1s
+on_time 30000 run producer-consumer --preset seed --headless --interval 5000 --speed 10
+# One producer: every gap between items is longer than the consumers' 1 s idle timeout.
+if "$bin" run producer-consumer --preset seed --headless --producers 1 --interval 5000 --speed 10 | grep -q "every consumer gave up"; then
+    passed=$((passed + 1)); else fail "a seed run whose consumers gave up says so"; fi
+for sig in INT TERM; do
+    "$bin" run semaphore --headless --hold 60000 --duration 60s >/dev/null 2>&1 &
+    pid=$!
+    sleep 1
+    start=$(now_ms)
+    kill -$sig $pid
+    wait $pid
+    status=$?
+    took=$(( $(now_ms) - start ))
+    want=$([ $sig = INT ] && echo 130 || echo 143)
+    if [ $status -eq "$want" ] && [ $took -lt 1000 ]; then passed=$((passed + 1)); else fail "SIG$sig on a headless run: status $status after ${took}ms"; fi
+done
+summary=$("$bin" run actors --preset seed --headless)
+if printf '%s' "$summary" | grep -q "actor counter2: processed 1," && printf '%s' "$summary" | grep -q "actor logger: processed 1,"; then
+    passed=$((passed + 1)); else fail "actors seed: counter2 and logger processed 1 each"; fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -101,6 +101,41 @@ keys "$bin run actors & sleep 2; kill -HUP %1; wait %1" Enter
 keys "echo EXIT=\$? ok-\$((40+2))" Enter
 check "SIGHUP: status 129" "EXIT=129 ok-42" 10
 
+# Quitting never needs the cooperative pool: with every pool thread stuck in a 5 s blocking
+# call, q and a closed terminal (SIGHUP) still end the process within a second.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+block="run blocking --blocking 16 --awaiting 8 --offload 0 --block 5000"
+new_shell
+keys "$bin $block; echo EXIT=\$? AT=\$(( \$(date +%s%N) / 1000000 ))" Enter
+check "blocking work fills the pool" "blocking \(live\).*RUNNING"
+sleep 1  # 16 workers on a 2-thread pool: both threads are in usleep by now
+start=$(now_ms)
+keys q
+if wait_for "EXIT=0 AT=[0-9]+" 10; then
+    took=$(( $(screen | sed -nE 's/.*EXIT=0 AT=([0-9]+).*/\1/p' | tail -1) - start ))
+    if [ "$took" -lt 1000 ]; then ok "q with a blocked pool exits within a second (${took}ms)"; else bad "q with a blocked pool took ${took}ms"; fi
+else
+    bad "q with a blocked pool: the process did not exit"
+fi
+keys "echo ok-\$((40+2))" Enter
+check "... and the terminal is restored" "^ok-42"
+
+new_shell
+pidfile=/tmp/sluice-e2e-pid.$$
+keys "echo \$\$ > $pidfile; exec $bin $block" Enter
+check "blocking work fills the pool (for SIGHUP)" "blocking \(live\).*RUNNING"
+sleep 1  # 16 workers on a 2-thread pool: both threads are in usleep by now
+pid=$(cat $pidfile)
+rm -f $pidfile
+start=$(now_ms)
+$T kill-server
+# Gone: no such process, or a zombie that tmux has not reaped yet (it has exited).
+alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+while alive "$pid" && [ $(( $(now_ms) - start )) -lt 3000 ]; do sleep 0.05; done
+took=$(( $(now_ms) - start ))
+if ! alive "$pid" && [ $took -lt 1000 ]; then ok "closing the terminal (SIGHUP) with a blocked pool: gone in ${took}ms"; else
+    bad "closing the terminal with a blocked pool: still there after ${took}ms"; kill -KILL "$pid" 2>/dev/null; fi
+
 new_shell
 keys "TERM=bogus $bin; echo EXIT=\$?" Enter
 check "an unknown TERM gets a clear message and status 2" "does not know the terminal type TERM=bogus"

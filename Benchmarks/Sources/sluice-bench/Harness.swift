@@ -6,6 +6,7 @@ import Glibc
 import AsyncPatterns
 import Dashboard
 import Scenarios
+import TUI
 
 /// Command line: `[--quick] [--only WORD] [--profile none|dashboard|everyEvent] [--sluice PATH]`.
 struct Options: Sendable {

@@ -7,6 +7,7 @@ import Glibc
 @_spi(Benchmarks) import AsyncPatterns
 import Dashboard
 import Scenarios
+import TUI
 
 typealias Workload = (PatternRegistry?) async -> Void
 

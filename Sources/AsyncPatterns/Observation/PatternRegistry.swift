@@ -25,6 +25,8 @@ public final class PatternRegistry: Sendable {
     @usableFromInline let interest = Atomic<Int>(0)
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])
+    /// Taken by `snapshot` around its reading: the rate meters are its alone.
+    private let reader = Locked(RateMeter())
     private let timeSource: @Sendable () -> Duration
 
     /// - Parameters:
@@ -67,26 +69,26 @@ public final class PatternRegistry: Sendable {
     /// second of the time source over the last second or so; while it stands still (a
     /// paused clock) they hold their last value. Percentiles are read from each pattern's
     /// distribution, recomputed only for patterns that recorded something since.
-    ///
-    /// Patterns are read under the registry's lock, in one pass: a pattern that is being
-    /// released waits in its `deinit` (which retires it under the same lock) until the read
-    /// is done, so a listed pattern is always whole while it is read. Patterns never take
-    /// this lock while holding their own.
     public func snapshot() -> Snapshot {
         let now = timeSource()
-        return state.withLock { s in
+        return reader.withLock { operationsRate in
+            // Strong references are taken under the state lock (a weak load never revives a
+            // pattern that is being released) and read and dropped outside it: a pattern
+            // whose last reference this drops retires itself, which takes the state lock.
+            let (live, finished, retired, retiredOperations, actors) = state.withLock { s in
+                (s.entries.compactMap { e in e?.probe.map { ($0, e!.meters) } }, s.finished, s.retired, s.retiredOperations,
+                 s.actorCount + s.finishedCounts[.actor, default: 0])
+            }
             var snap = Snapshot()
             snap.elapsed = now
-            snap.retired = s.retired
-            var operations = s.retiredOperations
-            snap.actors.reserveCapacity(s.actorCount + s.finishedCounts[.actor, default: 0])
-            for i in s.entries.indices where s.entries[i] != nil {
-                operations += s.entries[i]!.probe.read(into: &snap, meters: &s.entries[i]!.meters, now: now)
-            }
+            snap.retired = retired
+            snap.actors.reserveCapacity(actors)
+            var operations = retiredOperations
+            for (probe, meters) in live { operations += probe.read(into: &snap, meters: &meters.value, now: now) }
             var none = Meters()
-            for reading in s.finished { reading.append(to: &snap, meters: &none, now: now) }
+            for reading in finished { reading.append(to: &snap, meters: &none, now: now) }
             snap.operations = operations
-            snap.operationsPerSecond = s.operationsRate.update(count: operations, now: now)
+            snap.operationsPerSecond = operationsRate.update(count: operations, now: now)
             return snap
         }
     }
@@ -248,16 +250,21 @@ struct Meters {
     var b = RateMeter()
 }
 
-/// A listed pattern. Not a strong reference (the registry must not keep patterns alive)
-/// and not a weak one (a weak reference gives every pattern a side table and makes each
-/// retain and release take the slow path: 100,000 actors read 20 times a second):
-/// `unowned(unsafe)`, which is sound because every pattern retires itself in its `deinit`,
-/// before its memory goes, under the lock that every read of `probe` holds.
+/// The rates of one pattern, kept across snapshots.
+// `@unchecked Sendable`: `value` is read and written only inside `PatternRegistry.snapshot`,
+// under its `reader` lock; the state lock only stores and hands out the reference.
+final class MeterBox: @unchecked Sendable {
+    var value = Meters()
+}
+
+/// A listed pattern, held weakly: the registry keeps no pattern alive, and a weak load
+/// returns nothing for a pattern that is being released (any other non-owning reference
+/// could revive one whose `deinit` has begun).
 struct Entry {
     let id: UInt64
-    unowned(unsafe) let probe: any PatternProbe
+    weak var probe: (any PatternProbe)?
     let isActor: Bool
-    var meters = Meters()
+    let meters = MeterBox()
 
     init(id: UInt64, probe: any PatternProbe, isActor: Bool) {
         self.id = id
@@ -279,7 +286,6 @@ struct RegistryState {
     var finishedCounts: [PatternKind: Int] = [:]
     var retired = RetiredTotals()
     var retiredOperations = 0
-    var operationsRate = RateMeter()
 
     mutating func add(_ entry: Entry) {
         position[entry.id] = entries.count

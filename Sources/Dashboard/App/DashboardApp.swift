@@ -1,82 +1,46 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AsyncPatterns
-import Scenarios
+import TUI
 
-/// The dashboard: the picker, the scenario screen and its detail views, driven by keys.
+/// The dashboard: the picker, a source's screen and its detail views, driven by keys.
 ///
-/// The loop reads a key with a short timeout, applies it, samples the running scenario's
-/// `Snapshot`, renders a frame into a `Buffer` and hands it to the backend, which sends
-/// only the cells that changed. Scenarios run on the cooperative pool; this loop only
-/// samples them.
+/// The loop reads a key with a short timeout, lets the app state handle it, carries out
+/// the command on the source, samples the source's `Snapshot`, renders a frame into a
+/// `Buffer` and hands it to the backend, which sends only the cells that changed. Sources
+/// run elsewhere (a local run on the cooperative pool); this loop only samples them.
 @MainActor
 public final class DashboardApp {
     public static let minimumSize = (width: 80, height: 24)
     /// Frame period: about 20 frames a second.
     public static let frameMilliseconds = 50
-
-    enum Screen {
-        case picker
-        case scenario
-        case actorDetail(String)
-    }
-
-    enum Focus: Equatable, Sendable {
-        case knobs
-        case pane(PaneKind)
-        case log
-    }
+    /// How long leaving waits for a source to stop before going on without it.
+    public static let stopLimit = Duration.milliseconds(300)
 
     let backend: any Backend
-    let scenarios: [any Scenario]
-    var screen = Screen.picker
-    var pickerSelection = 0
-    var showHelp = false
-    var run: ScenarioRun?
-    var history = DashboardHistory()
-    var selectedKnob = 0
-    var focus = Focus.knobs
-    var actorSort = ActorsPane.SortKey.mailbox
-    var actorSelection = 0
-    var logScroll = 0
-    var lastChange: String?
-    var knobNote: (pane: PaneKind, text: String)?
-    var allEvents = false
+    let choices: [SourceChoice]
+    public private(set) var state: AppState
+    public private(set) var source: (any Source)?
     var lastSnapshot = Snapshot()
-    let preset: Preset
-    let seed: UInt64
-    let initialValues: [String: Double]
-    let initialSpeed: Double
     /// Returns the signal number when one asked us to stop.
     let interrupted: () -> Int32?
 
-    public init(backend: any Backend, scenarios: [any Scenario] = Catalog.all, preset: Preset = .live, seed: UInt64 = 1,
-                values: [String: Double] = [:], speed: Double = 1, interrupted: @escaping () -> Int32? = { nil }) {
+    public init(backend: any Backend, choices: [SourceChoice], interrupted: @escaping () -> Int32? = { nil }) {
         self.backend = backend
-        self.scenarios = scenarios
-        self.preset = preset
-        self.seed = seed
-        self.initialValues = values
-        self.initialSpeed = speed
+        self.choices = choices
         self.interrupted = interrupted
+        state = AppState(choices: choices.count)
     }
 
-    /// Runs until `q` (returns 0) or a signal (returns 128 + its number).
-    /// - Parameter start: a scenario to open at once instead of the picker.
-    public func run(start: (any Scenario)? = nil) -> Int32 {
-        if let start {
-            pickerSelection = scenarios.firstIndex { $0.name == start.name } ?? 0
-            open(start, values: initialValues, speed: initialSpeed)
-        }
-        // On the way out, give the scenario a moment to finish what it holds, not more:
-        // the process ends anyway, and the user asked to leave.
-        defer { stopRun(waitMilliseconds: 300) }
+    /// Runs until `q` (returns 0) or a signal (returns 128 + its number); the source is
+    /// stopped on the way out, waiting at most `stopLimit`.
+    /// - Parameter start: a picker entry to open at once, with its starting knob values.
+    public func run(start: (index: Int, values: [String: Double])? = nil) -> Int32 {
+        if let start { open(start.index, values: start.values) }
+        defer { close(waiting: true) }
         var dirty = true
         var lastDraw = ContinuousClock.now
         while true {
             if let signal = interrupted() { return 128 + signal }
-            // A still screen (the picker, a paused or finished scenario) is drawn only after
+            // A still screen (the picker, a paused or finished source) is drawn only after
             // a key, and once a second in case something outside changed: near-zero CPU.
             if dirty || isMoving || ContinuousClock.now - lastDraw >= .seconds(1) {
                 draw()
@@ -85,15 +49,12 @@ public final class DashboardApp {
             }
             guard let key = backend.readKey(timeoutMilliseconds: Self.frameMilliseconds) else { continue }
             dirty = true
-            if handle(key) == .quit { return 0 }
+            if press(key) { return 0 }
         }
     }
 
-    /// True while the screen shows a running scenario (it changes every frame).
-    var isMoving: Bool {
-        guard case .picker = screen else { return run?.currentStatus == .running }
-        return false
-    }
+    /// True while the screen shows a running source (it changes every frame).
+    var isMoving: Bool { state.screen != .picker && source?.status == .running }
 
     /// Renders one frame and draws it (public for tests and benchmarks).
     public func draw() {
@@ -109,29 +70,24 @@ public final class DashboardApp {
             return buffer
         }
         let glyphs = backend.glyphs
-        switch screen {
-        case .picker:
-            PickerView(scenarios: scenarios, selected: pickerSelection, glyphs: glyphs).render(in: buffer.area, into: &buffer)
-        case .scenario, .actorDetail:
-            if let run {
-                let snapshot = run.snapshot()
-                lastSnapshot = snapshot
-                history.sample(snapshot)
-                ScenarioScreen(app: viewState, run: run, snapshot: snapshot, glyphs: glyphs).render(in: buffer.area, into: &buffer)
-            }
+        let capabilities = source?.capabilities ?? []
+        if state.screen == .picker || source == nil {
+            PickerView(
+                choices: choices, selected: state.pickerSelection, glyphs: glyphs,
+                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs)
+            )
+            .render(in: buffer.area, into: &buffer)
+        } else if let source {
+            let snapshot = source.snapshot()
+            lastSnapshot = snapshot
+            state.history.sample(snapshot)
+            SourceScreen(state: state, source: source, snapshot: snapshot, glyphs: glyphs).render(in: buffer.area, into: &buffer)
         }
-        if showHelp {
-            HelpOverlay(title: "Keys", lines: helpLines, glyphs: glyphs).render(in: buffer.area, into: &buffer)
+        if state.showHelp {
+            HelpOverlay(title: "Keys", lines: KeyMap.helpLines(on: state.keyScreen, capabilities: capabilities), glyphs: glyphs)
+                .render(in: buffer.area, into: &buffer)
         }
         return buffer
-    }
-
-    private var viewState: ScenarioScreen.ViewState {
-        var detail: String?
-        if case .actorDetail(let name) = screen { detail = name }
-        return ScenarioScreen.ViewState(selectedKnob: selectedKnob, lastChange: lastChange, focus: focus, detailActor: detail,
-                                        history: history, actorSort: actorSort, actorSelection: actorSelection, logScroll: logScroll,
-                                        knobNote: knobNote, allEvents: allEvents)
     }
 
     private func tooSmall(into buffer: inout Buffer) {
@@ -144,215 +100,63 @@ public final class DashboardApp {
         }
     }
 
-    // MARK: keys
-
-    enum Outcome { case stay, quit }
-
-    /// Applies one key. Public so tests can drive the app without a loop.
+    /// Applies one key: the state decides, this carries out the command. Returns true for
+    /// quit. Public so tests can drive the app without a loop.
     @discardableResult
-    public func press(_ key: Key) -> Bool { handle(key) == .quit }
-
-    func handle(_ key: Key) -> Outcome {
-        if key == .char("q") { return .quit }
-        if showHelp {
-            if key != .resize { showHelp = false }
-            return .stay
+    public func press(_ key: Key) -> Bool {
+        let command = state.handle(key, source: facts)
+        switch command {
+        case .none: break
+        case .quit: return true
+        case .open(let index): open(index, values: [:])
+        case .close:
+            close()
+            state.screen = .picker
+        case .pause: source?.pause()
+        case .resume: source?.resume()
+        case .restart: source?.restart()
+        case .setSpeed(let speed):
+            source?.setSpeed(speed)
+            state.lastChange = "speed \(formatDecimal(source?.speed ?? speed))x"
+        case .setKnob(let name, let value):
+            guard let source, let spec = source.knobs.first(where: { $0.name == name }) else { break }
+            let old = source.knobValues[name] ?? spec.defaultValue
+            let answer = source.setKnob(name, to: value)
+            state.noteKnob(spec, from: old, answer: answer, pane: spec.actsOn ?? source.panes.first, up: value >= old)
         }
-        if key == .char("?") || key == .function(1) {
-            showHelp = true
-            return .stay
-        }
-        switch screen {
-        case .picker: handlePicker(key)
-        case .scenario: handleScenario(key)
-        case .actorDetail:
-            if key == .escape || key == .backspace || key == .enter { screen = .scenario }
-        }
-        return .stay
+        return false
     }
 
-    private func handlePicker(_ key: Key) {
-        switch key {
-        case .up, .char("k"), .wheelUp: pickerSelection = max(0, pickerSelection - 1)
-        case .down, .char("j"), .wheelDown: pickerSelection = min(scenarios.count - 1, pickerSelection + 1)
-        case .home: pickerSelection = 0
-        case .end: pickerSelection = scenarios.count - 1
-        case .enter, .right, .char("l"): open(scenarios[pickerSelection], values: [:], speed: initialSpeed)
-        default: break
-        }
+    /// What the state needs to know about the source to handle a key.
+    var facts: SourceFacts {
+        var facts = SourceFacts()
+        guard let source else { return facts }
+        facts.knobs = source.knobs
+        facts.values = source.knobValues
+        facts.capabilities = source.capabilities
+        facts.panes = source.panes
+        facts.status = source.status
+        facts.speed = source.speed
+        facts.actors = ActorsPane.sorted(lastSnapshot.actors, by: state.actorSort).map(\.name)
+        facts.logCount = lastSnapshot.recentEvents.count
+        return facts
     }
 
-    private func handleScenario(_ key: Key) {
-        guard let run else { return }
-        let specs = run.scenario.knobs
-        switch key {
-        case .escape, .backspace:
-            stopRun()
-            screen = .picker
-        case .char(" "):
-            run.togglePause()
-            lastChange = run.currentStatus == .paused ? "paused" : "resumed"
-        case .char("r"):
-            restart()
-        case .char("]"), .char("}"):
-            run.setSpeed(run.speed * 2)
-            lastChange = "speed \(formatDecimal(run.speed))x"
-        case .char("["), .char("{"):
-            run.setSpeed(run.speed / 2)
-            lastChange = "speed \(formatDecimal(run.speed))x"
-        case .tab: cycleFocus(by: 1)
-        case .backTab: cycleFocus(by: -1)
-        case .char("e"):
-            allEvents.toggle()
-            run.setAllEvents(allEvents)
-            logScroll = 0
-        case .char("s"):
-            actorSort = ActorsPane.SortKey(rawValue: (actorSort.rawValue + 1) % ActorsPane.SortKey.allCases.count)!
-        case .char("+"), .char("="), .right, .char("l"):
-            turnKnob(specs, by: 1)
-        case .char("-"), .char("_"), .left, .char("h"):
-            turnKnob(specs, by: -1)
-        case .up, .char("k"), .wheelUp:
-            moveSelection(by: -1, specs: specs)
-        case .down, .char("j"), .wheelDown:
-            moveSelection(by: 1, specs: specs)
-        case .pageUp: moveSelection(by: -10, specs: specs)
-        case .pageDown: moveSelection(by: 10, specs: specs)
-        case .enter:
-            if focus == .pane(.actors) {
-                let sorted = ActorsPane.sorted(lastSnapshot.actors, by: actorSort)
-                if sorted.indices.contains(actorSelection) { screen = .actorDetail(sorted[actorSelection].name) }
-            }
-        default: break
-        }
-    }
-
-    private func moveSelection(by delta: Int, specs: [KnobSpec]) {
-        switch focus {
-        case .knobs:
-            guard !specs.isEmpty else { return }
-            selectedKnob = min(specs.count - 1, max(0, selectedKnob + (abs(delta) == 1 ? delta : delta.signum() * specs.count)))
-        case .pane(.actors):
-            actorSelection = min(max(0, lastSnapshot.actors.count - 1), max(0, actorSelection + delta))
-        case .log:
-            logScroll = min(max(0, lastSnapshot.recentEvents.count - 1), max(0, logScroll - delta))
-        case .pane:
-            break
-        }
-    }
-
-    private func turnKnob(_ specs: [KnobSpec], by steps: Int) {
-        guard let run, specs.indices.contains(selectedKnob) else { return }
-        let spec = specs[selectedKnob]
-        let old = run.knobs.value(spec.name)
-        let new = run.setKnob(spec.name, to: spec.stepped(old, by: steps))
-        lastChange = old == new ? "\(spec.name) at its \(steps > 0 ? "maximum" : "minimum")" : "\(spec.name) \(spec.format(old)) -> \(spec.format(new))"
-        knobNote = (PaneKind.affected(by: spec.name, in: run.scenario.name), "\(spec.name) \(spec.format(new))")
-    }
-
-    private func cycleFocus(by delta: Int) {
-        let order: [Focus] = [.knobs] + panes.map { .pane($0) } + [.log]
-        let i = order.firstIndex(of: focus) ?? 0
-        focus = order[(i + delta + order.count) % order.count]
-    }
-
-    var panes: [PaneKind] {
-        guard let run else { return [] }
-        return PaneKind.panes(for: run.scenario.name, snapshot: lastSnapshot)
-    }
-
-    // MARK: runs
-
-    /// Opens a scenario's screen with the given knob values (what Enter in the picker does).
-    public func open(_ scenario: any Scenario, values: [String: Double], speed: Double) {
-        stopRun()
-        run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed)
-        allEvents = false
-        history = DashboardHistory()
+    /// Opens picker entry `index` with starting knob values (what Enter in the picker does).
+    public func open(_ index: Int, values: [String: Double]) {
+        guard choices.indices.contains(index) else { return }
+        close()
+        state.pickerSelection = index
+        source = choices[index].open(values)
         lastSnapshot = Snapshot()
-        selectedKnob = 0
-        focus = .knobs
-        actorSelection = 0
-        logScroll = 0
-        lastChange = nil
-        knobNote = nil
-        screen = .scenario
+        state.opened()
     }
 
-    private func restart() {
-        guard let old = run else { return }
-        let values = old.knobs.values
-        let speed = old.speed
-        stopRun()
-        run = ScenarioRun(old.scenario, preset: old.preset, values: values, speed: speed, seed: seed)
-        run?.setAllEvents(allEvents)
-        history = DashboardHistory()
-        lastChange = "restarted"
-    }
-
-    /// Stops the running scenario. Its tasks finish what they hold on the pool while the UI
-    /// goes on: the UI thread never waits for them (a user mashing Esc and Enter would
-    /// otherwise queue up seconds of waiting), except on the way out, for `waitMilliseconds`.
-    private func stopRun(waitMilliseconds: Int = 0) {
-        guard let run else { return }
-        self.run = nil
-        run.resume()
-        let done = SyncGate()
-        Task.detached {
-            await run.stop()
-            done.open()
-        }
-        if waitMilliseconds > 0 { done.wait(timeoutMilliseconds: waitMilliseconds) }
-    }
-
-    var helpLines: [String] {
-        switch screen {
-        case .picker:
-            return ["up/down or j/k   choose a scenario", "Enter            start it", "?                this help", "q                quit"]
-        case .scenario, .actorDetail:
-            return [
-                "up/down, j/k      select a knob (or a row in the focused list)",
-                "+/- or left/right change the selected knob",
-                "space             pause / resume the scenario (its clock stops)",
-                "r                 restart with the current knobs",
-                "[ / ]             slower / faster (speed halves / doubles)",
-                "Tab / Shift-Tab   move focus between panels",
-                "Enter             open the selected actor (Actors panel focused)",
-                "s                 sort the actors by the next column",
-                "e                 event log: notable events / every event",
-                "PgUp/PgDn, wheel  scroll the focused list",
-                "Esc               back (detail, then the picker)",
-                "q                 quit",
-            ]
-        }
-    }
-}
-
-/// A one-shot gate a synchronous thread can wait on (the UI thread waiting for a stop).
-// `@unchecked Sendable`: the only state is a POSIX semaphore, which is made to be posted and
-// waited on from different threads; the pointer itself never changes after init.
-final class SyncGate: @unchecked Sendable {
-    private let semaphore: UnsafeMutablePointer<sem_t>
-
-    init() {
-        semaphore = .allocate(capacity: 1)
-        sem_init(semaphore, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
-    }
-
-    func open() { sem_post(semaphore) }
-
-    /// Waits until opened or the timeout passes.
-    func wait(timeoutMilliseconds: Int) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let nanos = Int(deadline.tv_nsec) + (timeoutMilliseconds % 1000) * 1_000_000
-        deadline.tv_sec += timeoutMilliseconds / 1000 + nanos / 1_000_000_000
-        deadline.tv_nsec = nanos % 1_000_000_000
-        while sem_timedwait(semaphore, &deadline) != 0, errno == EINTR {}
+    /// Stops the source for good. Leaving for the picker does not wait for it (a user
+    /// mashing Esc and Enter would queue up waits); quitting waits at most `stopLimit`.
+    private func close(waiting: Bool = false) {
+        guard let source else { return }
+        self.source = nil
+        source.stop(waitingAtMost: waiting ? Self.stopLimit : .zero)
     }
 }

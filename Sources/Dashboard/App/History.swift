@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Fixed-size history of a value, oldest first (for sparklines and trends).
 public struct History: Sendable {

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// A health finding, with a one-line explanation.
 public struct Warning: Sendable, Hashable {
@@ -13,7 +14,8 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
     var found: [Warning] = []
     let lagMs = Double(snapshot.health.lastLagNanos) / 1e6
     if snapshot.health.beats > 0, lagMs >= 100 {
-        found.append(Warning(level: .bad, text: "pool stalled: heartbeat \(Int(lagMs)) ms late; blocking calls hold the cooperative threads"))
+        found.append(
+            Warning(level: .bad, text: "pool stalled: heartbeat \(Int(lagMs)) ms late; blocking calls hold the cooperative threads"))
     } else if snapshot.health.beats > 0, lagMs >= 20 {
         found.append(Warning(level: .warn, text: "pool slow: heartbeat \(Int(lagMs)) ms late"))
     }
@@ -22,10 +24,17 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
             found.append(Warning(level: .bad, text: "\(q.name) full: \(q.waitingProducers) producers blocked (back-pressure)"))
         } else if q.waitingProducers > 0 {
             // Once full, producers are let in again at half capacity (BoundedQueue).
-            found.append(Warning(level: .warn, text: "\(q.name) was full: \(q.waitingProducers) producers wait until it drains to \(q.capacity / 2)"))
+            found.append(
+                Warning(level: .warn, text: "\(q.name) was full: \(q.waitingProducers) producers wait until it drains to \(q.capacity / 2)")
+            )
         } else if q.putPerSecond > q.gotPerSecond * 1.05, q.depth > 0 {
             let seconds = Double(q.capacity - q.depth) / (q.putPerSecond - q.gotPerSecond)
-            found.append(Warning(level: .warn, text: "\(q.name) will be full in \(formatOne(seconds)) s: \(formatOne(q.putPerSecond))/s in, \(formatOne(q.gotPerSecond))/s out"))
+            found.append(
+                Warning(
+                    level: .warn,
+                    text:
+                        "\(q.name) will be full in \(formatOne(seconds)) s: \(formatOne(q.putPerSecond))/s in, \(formatOne(q.gotPerSecond))/s out"
+                ))
         }
     }
     let growing = snapshot.actors.compactMap { a -> (ActorSnapshot, Double)? in

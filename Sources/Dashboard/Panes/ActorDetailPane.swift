@@ -1,5 +1,6 @@
 import AsyncPatterns
-import Scenarios
+import Scenarios  // describe(_:) of an event, shared with the headless summary
+import TUI
 
 /// One actor up close: its counters, latency percentiles, mailbox history and its recent
 /// events.
@@ -35,7 +36,8 @@ public struct ActorDetailPane: Widget {
         if y < inner.bottom {
             let label = "mailbox, last 60s "
             buffer.put(label, x: inner.x, y: y, style: Theme.label, clip: inner)
-            Sparkline(depthHistory, glyphs: glyphs).render(in: Rect(x: inner.x + label.count, y: y, width: inner.width - label.count, height: 1), into: &buffer)
+            Sparkline(depthHistory, glyphs: glyphs).render(
+                in: Rect(x: inner.x + label.count, y: y, width: inner.width - label.count, height: 1), into: &buffer)
             y += 2
         }
         // The processing-time histogram: one row per decade that has samples.
@@ -46,8 +48,12 @@ public struct ActorDetailPane: Widget {
             y += 1
             let barWidth = max(0, min(40, inner.width - 8 - 10))
             for (i, count) in counts.enumerated() where count > 0 && y < inner.bottom - 2 {
-                let x = inner.x + buffer.put(pad(Percentiles.decadeLabels[i], to: 7, glyphs: glyphs) + " ", x: inner.x, y: y, style: Theme.label, clip: inner)
-                Bar(fraction: Double(count) / top, glyphs: glyphs, style: Theme.accent).draw(x: x, y: y, width: barWidth, into: &buffer, clip: inner)
+                let x =
+                    inner.x
+                    + buffer.put(
+                        pad(Percentiles.decadeLabels[i], to: 7, glyphs: glyphs) + " ", x: inner.x, y: y, style: Theme.label, clip: inner)
+                Bar(fraction: Double(count) / top, glyphs: glyphs, style: Theme.accent).draw(
+                    x: x, y: y, width: barWidth, into: &buffer, clip: inner)
                 buffer.put(" \(formatCount(Double(count)))", x: x + barWidth, y: y, style: Theme.value, clip: inner)
                 y += 1
             }
@@ -59,6 +65,7 @@ public struct ActorDetailPane: Widget {
         }
         let mine = events.filter { $0.source.kind == .actor && $0.source.name == a.name }
         let lines2 = mine.suffix(max(0, inner.bottom - y)).map { (text: describe($0), style: Style.plain) }
-        LogView(lines: lines2, glyphs: glyphs).render(in: Rect(x: inner.x, y: y, width: inner.width, height: inner.bottom - y), into: &buffer)
+        LogView(lines: lines2, glyphs: glyphs).render(
+            in: Rect(x: inner.x, y: y, width: inner.width, height: inner.bottom - y), into: &buffer)
     }
 }

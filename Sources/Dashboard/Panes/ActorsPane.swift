@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Actors, one row each: mailbox depth with a bar and a sparkline, processed, rate,
 /// processing p99, dead letters. Sorted by any column; the top rows that fit are shown
@@ -30,8 +31,10 @@ public struct ActorsPane: Widget {
     public var note: String? = nil
     public var glyphs: Glyphs
 
-    public init(actors: [ActorSnapshot], depthHistory: [String: History], sort: SortKey = .mailbox, selected: Int? = nil,
-                focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+    public init(
+        actors: [ActorSnapshot], depthHistory: [String: History], sort: SortKey = .mailbox, selected: Int? = nil,
+        focused: Bool = false, note: String? = nil, glyphs: Glyphs
+    ) {
         self.note = note
         self.actors = actors
         self.depthHistory = depthHistory
@@ -76,7 +79,8 @@ public struct ActorsPane: Widget {
         // Only the rows up to the selection and the window after it are ever shown.
         let wanted = max(0, area.height) + (selected ?? 0) + 1
         let rows = Self.first(wanted, of: actors, by: sort)
-        Panel("Actors (\(actors.count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Actors (\(actors.count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(
+            in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         if rows.isEmpty {
@@ -92,16 +96,25 @@ public struct ActorsPane: Widget {
         let window = Array(rows[start..<min(rows.count, start + visibleCount)])
         let maxDepth = Double(max(1, rows.map(\.mailboxDepth).max() ?? 1))
         let wide = inner.width >= 70
-        var columns: [Table.Column] = [Table.Column("name", width: min(14, max(6, inner.width / 5))), Table.Column("mailbox", width: 8, right: true)]
-        if wide { columns.append(Table.Column("", width: 8)); columns.append(Table.Column("last 60s", width: 12)) }
-        columns += [Table.Column("processed", width: 10, right: true), Table.Column("/s", width: 6, right: true),
-                    Table.Column("p99", width: 7, right: true), Table.Column("dead", width: 5, right: true)]
+        var columns: [Table.Column] = [
+            Table.Column("name", width: min(14, max(6, inner.width / 5))), Table.Column("mailbox", width: 8, right: true),
+        ]
+        if wide {
+            columns.append(Table.Column("", width: 8))
+            columns.append(Table.Column("last 60s", width: 12))
+        }
+        columns += [
+            Table.Column("processed", width: 10, right: true), Table.Column("/s", width: 6, right: true),
+            Table.Column("p99", width: 7, right: true), Table.Column("dead", width: 5, right: true),
+        ]
         let table = Table(
             columns: columns,
             rows: window.map { a in
                 var row = [a.name, formatCount(Double(a.mailboxDepth))]
                 if wide { row += ["", ""] }
-                row += [formatCount(Double(a.processed)), formatOne(a.processedPerSecond), formatNanos(a.processing.p99), "\(a.deadLetters)"]
+                row += [
+                    formatCount(Double(a.processed)), formatOne(a.processedPerSecond), formatNanos(a.processing.p99), "\(a.deadLetters)",
+                ]
                 return row
             },
             rowStyles: window.map { a in a.deadLetters > 0 ? Style(fg: .red) : a.isStopped ? Theme.dim : .plain },

@@ -1,5 +1,6 @@
 import AsyncPatterns
-import Scenarios
+import Scenarios  // describe(_:) of an event, shared with the headless summary
+import TUI
 
 /// The most recent events, newest last, with a count of those not shown.
 public struct EventLogPane: Widget {
@@ -11,7 +12,8 @@ public struct EventLogPane: Widget {
     public var allEvents: Bool
     public var glyphs: Glyphs
 
-    public init(events: [PatternEvent], dropped: Int, scrolledBack: Int = 0, focused: Bool = false, allEvents: Bool = true, glyphs: Glyphs) {
+    public init(events: [PatternEvent], dropped: Int, scrolledBack: Int = 0, focused: Bool = false, allEvents: Bool = true, glyphs: Glyphs)
+    {
         self.events = events
         self.dropped = dropped
         self.scrolledBack = scrolledBack
@@ -21,7 +23,10 @@ public struct EventLogPane: Widget {
     }
 
     public func render(in area: Rect, into buffer: inout Buffer) {
-        Panel("Events (\(allEvents ? "all" : "notable"))\(scrolledBack > 0 ? " scrolled back \(scrolledBack)" : "")", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel(
+            "Events (\(allEvents ? "all" : "notable"))\(scrolledBack > 0 ? " scrolled back \(scrolledBack)" : "")", focused: focused,
+            glyphs: glyphs
+        ).render(in: area, into: &buffer)
         let lines = events.map { event -> (text: String, style: Style) in
             let text = describe(event)
             switch event {

@@ -1,17 +1,18 @@
-import Scenarios
+import AsyncPatterns
+import TUI
 
-/// The top line: scenario, preset, elapsed scenario time, speed, status and event rate.
+/// The top line: what is watched and how it runs, elapsed scenario time, speed, status and event rate.
 public struct HeaderBar: Widget {
-    public var scenario: String
-    public var preset: Preset
+    public var title: String
+    public var mode: String
     public var elapsedSeconds: Double
     public var speed: Double
-    public var status: ScenarioRun.Status
+    public var status: SourceStatus
     public var operationsPerSecond: Double
 
-    public init(scenario: String, preset: Preset, elapsedSeconds: Double, speed: Double, status: ScenarioRun.Status, operationsPerSecond: Double) {
-        self.scenario = scenario
-        self.preset = preset
+    public init(title: String, mode: String, elapsedSeconds: Double, speed: Double, status: SourceStatus, operationsPerSecond: Double) {
+        self.title = title
+        self.mode = mode
         self.elapsedSeconds = elapsedSeconds
         self.speed = speed
         self.status = status
@@ -33,14 +34,15 @@ public struct HeaderBar: Widget {
         let base = Style(fg: .brightWhite, bg: .blue)
         var x = area.x
         x += buffer.put(" sluice ", x: x, y: area.y, style: base.bolded(), clip: area)
-        x += buffer.put("\(scenario) (\(preset.rawValue))  ", x: x, y: area.y, style: base.bolded(), clip: area)
+        x += buffer.put("\(title) (\(mode))  ", x: x, y: area.y, style: base.bolded(), clip: area)
         x += buffer.put("t=\(formatOne(elapsedSeconds))s  speed \(formatDecimal(speed))x  ", x: x, y: area.y, style: base, clip: area)
-        let statusStyle: Style = switch status {
-        case .running: Style(fg: .black, bg: .green, bold: true)
-        case .paused: Style(fg: .black, bg: .yellow, bold: true)
-        case .done: Style(fg: .black, bg: .cyan, bold: true)
-        case .failed: Style(fg: .brightWhite, bg: .red, bold: true)
-        }
+        let statusStyle: Style =
+            switch status {
+            case .running: Style(fg: .black, bg: .green, bold: true)
+            case .paused: Style(fg: .black, bg: .yellow, bold: true)
+            case .done: Style(fg: .black, bg: .cyan, bold: true)
+            case .failed: Style(fg: .brightWhite, bg: .red, bold: true)
+            }
         x += buffer.put(" \(statusText) ", x: x, y: area.y, style: statusStyle, clip: area)
         buffer.put("  \(formatCount(operationsPerSecond)) ops/s", x: x, y: area.y, style: base, clip: area)
         if case .failed(let why) = status {

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Loop lag (how late the heartbeat runs) and the warnings found in the snapshot.
 public struct HealthPane: Widget {
@@ -10,7 +11,9 @@ public struct HealthPane: Widget {
     public var note: String? = nil
     public var glyphs: Glyphs
 
-    public init(health: HealthSnapshot, lagHistory: [Double], warnings: [Warning], focused: Bool = false, note: String? = nil, glyphs: Glyphs) {
+    public init(
+        health: HealthSnapshot, lagHistory: [Double], warnings: [Warning], focused: Bool = false, note: String? = nil, glyphs: Glyphs
+    ) {
         self.note = note
         self.health = health
         self.lagHistory = lagHistory
@@ -26,8 +29,11 @@ public struct HealthPane: Widget {
         var y = inner.y
         if health.beats > 0 {
             let lagMs = Double(health.lastLagNanos) / 1e6
-            Gauge("loop lag", value: min(lagMs, 200), maximum: 200, text: "\(formatOne(lagMs)) ms (max \(formatOne(Double(health.maxLagNanos) / 1e6)))", glyphs: glyphs)
-                .render(in: inner.row(0), into: &buffer)
+            Gauge(
+                "loop lag", value: min(lagMs, 200), maximum: 200,
+                text: "\(formatOne(lagMs)) ms (max \(formatOne(Double(health.maxLagNanos) / 1e6)))", glyphs: glyphs
+            )
+            .render(in: inner.row(0), into: &buffer)
             y += 1
             if y < inner.bottom {
                 Sparkline(lagHistory, maximum: 200, style: lagMs >= 100 ? Theme.bad : Theme.accent, glyphs: glyphs)

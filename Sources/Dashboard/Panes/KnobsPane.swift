@@ -1,4 +1,5 @@
-import Scenarios
+import AsyncPatterns
+import TUI
 
 /// The knobs of the running scenario, the selected one highlighted, with its range.
 public struct KnobsPane: Widget {
@@ -11,8 +12,10 @@ public struct KnobsPane: Widget {
     public var focused: Bool
     public var glyphs: Glyphs
 
-    public init(specs: [KnobSpec], values: [String: Double], selected: Int, speed: Double, lastChange: String? = nil,
-                focused: Bool = true, glyphs: Glyphs) {
+    public init(
+        specs: [KnobSpec], values: [String: Double], selected: Int, speed: Double, lastChange: String? = nil,
+        focused: Bool = true, glyphs: Glyphs
+    ) {
         self.specs = specs
         self.values = values
         self.selected = selected
@@ -33,22 +36,28 @@ public struct KnobsPane: Widget {
             let marker = isSelected ? glyphs.pointer + " " : "  "
             let nameWidth = max(0, inner.width - 2 - CellWidth.of(value) - 1)
             let line = marker + pad(spec.name, to: nameWidth, glyphs: glyphs) + " " + value
-            buffer.put(truncate(line, to: inner.width, glyphs: glyphs), x: inner.x, y: y,
-                       style: isSelected ? (focused ? Theme.selected : Theme.value) : .plain, clip: inner)
+            buffer.put(
+                truncate(line, to: inner.width, glyphs: glyphs), x: inner.x, y: y,
+                style: isSelected ? (focused ? Theme.selected : Theme.value) : .plain, clip: inner)
             y += 1
         }
         if y < inner.bottom, specs.indices.contains(selected) {
             let spec = specs[selected]
-            buffer.put(truncate("  \(spec.rangeText) step \(spec.format(spec.step))", to: inner.width, glyphs: glyphs),
-                       x: inner.x, y: y, style: Theme.label, clip: inner)
+            buffer.put(
+                truncate("  \(spec.rangeText) step \(spec.format(spec.step))", to: inner.width, glyphs: glyphs),
+                x: inner.x, y: y, style: Theme.label, clip: inner)
             y += 1
         }
         if y < inner.bottom {
-            buffer.put(truncate("  speed \(formatDecimal(speed))x", to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.label, clip: inner)
+            buffer.put(
+                truncate("  speed \(formatDecimal(speed))x", to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.label,
+                clip: inner)
             y += 1
         }
-        if let lastChange, y < inner.bottom {
-            buffer.put(truncate("  " + lastChange, to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.accent, clip: inner)
+        // Wrapped, not cut: "pause: not available for this source" must be read whole.
+        for line in wrap(lastChange ?? "", width: inner.width - 2) where y < inner.bottom {
+            buffer.put("  " + line, x: inner.x, y: y, style: Theme.accent, clip: inner)
+            y += 1
         }
     }
 }

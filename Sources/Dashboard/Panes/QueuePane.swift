@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// A bounded queue: depth against capacity, depth over the last minute, who is blocked,
 /// rates and how long items wait.
@@ -20,7 +21,8 @@ public struct QueuePane: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         let q = queue
-        Panel("Queue \(q.name)\(q.isClosed ? " (closed)" : "")" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Queue \(q.name)\(q.isClosed ? " (closed)" : "")" + titleNote(note), focused: focused, glyphs: glyphs).render(
+            in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         var y = inner.y
@@ -38,10 +40,17 @@ public struct QueuePane: Widget {
             y += 1
         }
         let rows: [(String, String, Style)] = [
-            ("blocked", "producers \(q.waitingProducers)  consumers \(q.waitingConsumers)", q.waitingProducers > 0 ? Theme.warn : Theme.value),
+            (
+                "blocked", "producers \(q.waitingProducers)  consumers \(q.waitingConsumers)",
+                q.waitingProducers > 0 ? Theme.warn : Theme.value
+            ),
             ("rate", "put \(formatOne(q.putPerSecond))/s  get \(formatOne(q.gotPerSecond))/s", Theme.value),
             ("wait", "p50 \(formatNanos(q.wait.p50))  p99 \(formatNanos(q.wait.p99))", Theme.value),
-            ("total", "put \(formatCount(Double(q.put)))  got \(formatCount(Double(q.got)))  done \(formatCount(Double(q.done)))  max \(q.maxDepth)", Theme.value),
+            (
+                "total",
+                "put \(formatCount(Double(q.put)))  got \(formatCount(Double(q.got)))  done \(formatCount(Double(q.done)))  max \(q.maxDepth)",
+                Theme.value
+            ),
         ]
         for (label, value, style) in rows where y < inner.bottom {
             let x = inner.x + buffer.put(pad(label, to: 8, glyphs: glyphs), x: inner.x, y: y, style: Theme.label, clip: inner)

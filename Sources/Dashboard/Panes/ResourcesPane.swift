@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Resource scopes: how many are opening, open and closing now; totals; how long they stay open.
 public struct ResourcesPane: Widget {
@@ -33,12 +34,14 @@ public struct ResourcesPane: Widget {
                 detail = "took p50 \(formatNanos(r.timed.p50))  p99 \(formatNanos(r.timed.p99))  max \(formatNanos(r.timed.max))"
             } else {
                 head = "\(r.name): opening \(r.opening)  open \(r.open)  closing \(r.closing)"
-                detail = "opened \(formatCount(Double(r.opened)))  closed \(formatCount(Double(r.closed)))  failed \(r.failed)  open p99 \(formatNanos(r.held.p99))"
+                detail =
+                    "opened \(formatCount(Double(r.opened)))  closed \(formatCount(Double(r.closed)))  failed \(r.failed)  open p99 \(formatNanos(r.held.p99))"
             }
             buffer.put(truncate(head, to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.value, clip: inner)
             y += 1
             if y < inner.bottom {
-                buffer.put(truncate(detail, to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: leak > 0 ? Theme.bad : .plain, clip: inner)
+                buffer.put(
+                    truncate(detail, to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: leak > 0 ? Theme.bad : .plain, clip: inner)
                 y += 1
             }
         }

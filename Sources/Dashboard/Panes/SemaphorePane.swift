@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// A semaphore: its slots (busy, free), the waiting line, in-use over time, and how long
 /// acquires wait.
@@ -20,7 +21,8 @@ public struct SemaphorePane: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         let s = semaphore
-        Panel("Semaphore \(s.name)  \(s.inUse)/\(s.limit) in use" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
+        Panel("Semaphore \(s.name)  \(s.inUse)/\(s.limit) in use" + titleNote(note), focused: focused, glyphs: glyphs).render(
+            in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         let statsHeight = min(3, max(0, inner.height - 2))

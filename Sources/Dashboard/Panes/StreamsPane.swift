@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TUI
 
 /// Streams and generators: one progress bar each, newest at the bottom.
 public struct StreamsPane: Widget {
@@ -25,9 +26,11 @@ public struct StreamsPane: Widget {
         }
         let shown = streams.suffix(inner.height)
         for (i, s) in shown.enumerated() {
-            ProgressBar(s.name, done: s.produced, total: s.total, ratePerSecond: s.producedPerSecond,
-                        etaSeconds: s.etaSeconds, finished: s.isFinished, glyphs: glyphs)
-                .render(in: inner.row(i), into: &buffer)
+            ProgressBar(
+                s.name, done: s.produced, total: s.total, ratePerSecond: s.producedPerSecond,
+                etaSeconds: s.etaSeconds, finished: s.isFinished, glyphs: glyphs
+            )
+            .render(in: inner.row(i), into: &buffer)
         }
     }
 }

@@ -16,6 +16,7 @@ public struct BlockingScenario: Scenario {
         mode, which flags >100 ms) shows the stall. Set `offload` to 1 to run the blocking \
         calls on threads of their own: the lag drops back to near zero.
         """
+    public let panes: [PatternKind] = [.health, .resource]
     public let knobs = [
         KnobSpec("blocking", range: 0...16, step: 1, default: 2, "workers making blocking calls"),
         KnobSpec("awaiting", range: 0...64, step: 1, default: 4, "workers that await instead"),
@@ -40,7 +41,8 @@ public struct BlockingScenario: Scenario {
         }
         let blocking = WorkerPool { _ in
             Task {
-                while !Task.isCancelled {
+                // A stopped run's worker must not block again: its pool thread is wanted.
+                while !Task.isCancelled, !context.isStopped {
                     _ = try? await jobs.timed(clock: context.clock) { await blockOnce() }
                     try? await context.sleep(context.knob("block") / 4000)  // a short pause between calls
                 }
@@ -49,7 +51,8 @@ public struct BlockingScenario: Scenario {
         let awaiting = WorkerPool { _ in
             Task {
                 while !Task.isCancelled {
-                    do { _ = try await awaits.timed(clock: context.clock) { try await context.sleep(context.knob("block") / 1000) } } catch { return }
+                    do { _ = try await awaits.timed(clock: context.clock) { try await context.sleep(context.knob("block") / 1000) } } catch
+                    { return }
                 }
             }
         }
@@ -63,9 +66,10 @@ public struct BlockingScenario: Scenario {
                 await blocking.shutdown()
                 await awaiting.shutdown()
                 let worst = Double(offload == 0 ? lag.stats.max : max(before, lag.stats.last)) / 1e6
-                context.say(offload == 0
-                    ? "blocking on the pool: heartbeat ran up to \(Int(worst)) ms late\(worst > 100 ? " (asyncio's debug mode would flag it)" : "")"
-                    : "blocking calls offloaded: heartbeat \(Int(Double(lag.stats.last) / 1e6)) ms late")
+                context.say(
+                    offload == 0
+                        ? "blocking on the pool: heartbeat ran up to \(Int(worst)) ms late\(worst > 100 ? " (asyncio's debug mode would flag it)" : "")"
+                        : "blocking calls offloaded: heartbeat \(Int(Double(lag.stats.last) / 1e6)) ms late")
             }
             return
         }

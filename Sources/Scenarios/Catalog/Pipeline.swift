@@ -13,18 +13,25 @@ public struct PipelineScenario: Scenario {
         to an aggregator actor that reports every 10th to the logger. Find the bottleneck: \
         the queue fills when permits x (1000 / service) is below the rate.
         """
+    public let panes: [PatternKind] = [.queue, .semaphore, .actor, .stream, .resource, .health]
     public let knobs = [
-        KnobSpec("rate", unit: "items/s", range: 0...10_000, step: 1, default: 12, "items the source emits per second"),
-        KnobSpec("capacity", unit: "items", range: 1...1000, step: 1, default: 32, "queue capacity"),
-        KnobSpec("workers", range: 0...64, step: 1, default: 6, "tasks taking items from the queue"),
-        KnobSpec("permits", range: 0...64, step: 1, default: 3, "workers allowed to process at once"),
-        KnobSpec("service", unit: "ms", range: 1...10_000, step: 10, default: 200, "processing time per item"),
-        KnobSpec("failure", unit: "%", range: 0...100, step: 5, default: 5, "share of items whose processing fails"),
-        KnobSpec("items", range: 1...1_000_000, step: 1, default: 20, "items the source emits (seed preset only)"),
+        KnobSpec("rate", unit: "items/s", range: 0...10_000, step: 1, default: 12, actsOn: .stream, "items the source emits per second"),
+        KnobSpec("capacity", unit: "items", range: 1...1000, step: 1, default: 32, actsOn: .queue, "queue capacity"),
+        KnobSpec("workers", range: 0...64, step: 1, default: 6, actsOn: .queue, "tasks taking items from the queue"),
+        KnobSpec("permits", range: 0...64, step: 1, default: 3, actsOn: .semaphore, "workers allowed to process at once"),
+        KnobSpec("service", unit: "ms", range: 1...10_000, step: 10, default: 200, actsOn: .semaphore, "processing time per item"),
+        KnobSpec("failure", unit: "%", range: 0...100, step: 5, default: 5, actsOn: .resource, "share of items whose processing fails"),
+        KnobSpec("items", range: 1...1_000_000, step: 1, default: 20, actsOn: .stream, "items the source emits (seed preset only)"),
     ]
-    public let seedValues: [String: Double] = ["rate": 10, "capacity": 10, "workers": 4, "permits": 2, "service": 200, "failure": 0, "items": 20]
+    public let seedValues: [String: Double] = [
+        "rate": 10, "capacity": 10, "workers": 4, "permits": 2, "service": 200, "failure": 0, "items": 20,
+    ]
 
     struct Failed: Error {}
+
+    public func refusal(of values: [String: Double], preset: Preset) -> String? {
+        seedRefusal(values, preset, needsAboveZero: ["workers", "permits", "rate"])
+    }
 
     public func run(_ context: ScenarioContext) async throws {
         let registry = context.registry
@@ -68,8 +75,9 @@ public struct PipelineScenario: Scenario {
         if seed {
             workers.resize(to: context.count("workers"))
             let items = context.count("items")
-            let source = ProgressStream(1...items, delay: .milliseconds(1000 / max(0.001, context.knob("rate"))),
-                                        clock: context.clock, name: "source", registry: registry)
+            let source = ProgressStream(
+                1...items, delay: .milliseconds(1000 / max(0.001, context.knob("rate"))),
+                clock: context.clock, name: "source", registry: registry)
             for try await item in source { try await queue.put(item) }
             try await queue.join()
             await workers.shutdown()

@@ -12,6 +12,7 @@ public struct ProducerConsumerScenario: Scenario {
         producers block (back-pressure). Raise `consumers` or lower `service` to drain it; \
         raise `capacity` to absorb bursts.
         """
+    public let panes: [PatternKind] = [.queue, .health]
     public let knobs = [
         KnobSpec("producers", range: 0...16, step: 1, default: 3, "tasks putting items"),
         KnobSpec("consumers", range: 0...64, step: 1, default: 2, "tasks getting and processing items"),
@@ -22,6 +23,10 @@ public struct ProducerConsumerScenario: Scenario {
     ]
     /// 3 producers x 5 items every 0.1-0.3 s, 2 consumers taking 0.2-0.5 s, capacity 10.
     public let seedValues: [String: Double] = ["producers": 3, "consumers": 2, "capacity": 10, "interval": 200, "service": 350, "items": 5]
+
+    public func refusal(of values: [String: Double], preset: Preset) -> String? {
+        seedRefusal(values, preset, needsAboveZero: ["consumers"])
+    }
 
     public func run(_ context: ScenarioContext) async throws {
         let queue = BoundedQueue<String>(capacity: context.count("capacity"), name: "queue", registry: context.registry)
@@ -56,22 +61,49 @@ public struct ProducerConsumerScenario: Scenario {
         let items = context.count("items")
         let consumers = WorkerPool { id in Task { await consume(context, queue, id: id, idleTimeout: 1.0) } }
         consumers.resize(to: context.count("consumers"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for p in 0..<context.count("producers") {
-                group.addTask {
-                    for i in 0..<items {
-                        let item = "item-\(p)-\(i)"
-                        try await queue.put(item)
-                        context.say("producer \(p) produced: \(item)")
-                        try await context.sleep(context.jittered(context.knob("interval") / 1000))
-                    }
+        let producers = (0..<context.count("producers")).map { p in
+            Task {
+                for i in 0..<items {
+                    let item = "item-\(p)-\(i)"
+                    try await queue.put(item)
+                    context.say("producer \(p) produced: \(item)")
+                    try await context.sleep(context.jittered(context.knob("interval") / 1000))
                 }
             }
-            try await group.waitForAll()
         }
-        try await queue.join()
+        // The tutorial's flaw: consumers give up after 1 s without an item, and then nothing
+        // would ever finish the rest (`join` would wait forever). Whichever comes first ends it.
+        let allDone = Task {
+            for producer in producers { try await producer.value }
+            try await queue.join()
+        }
+        let giveUp: @Sendable () -> Void = {
+            for producer in producers { producer.cancel() }
+            allDone.cancel()
+        }
+        let consumersGone = Task {
+            await consumers.waitAll()
+            giveUp()
+        }
+        do {
+            try await withTaskCancellationHandler {
+                try await allDone.value
+            } onCancel: {
+                giveUp()
+            }
+        } catch {
+            await consumers.shutdown()
+            await consumersGone.value
+            if Task.isCancelled { throw CancellationError() }
+            let stats = queue.stats
+            context.say(
+                "every consumer gave up after 1 s without an item; \(stats.put - stats.done) items put but not done, "
+                    + "\(producers.count * items - stats.put) never put: stopping")
+            return
+        }
         context.say("all \(queue.stats.done) items done; stopping consumers")
         await consumers.shutdown()
+        await consumersGone.value
     }
 
     private func runLive(_ context: ScenarioContext, _ queue: BoundedQueue<String>) async throws {
@@ -99,5 +131,10 @@ public struct ProducerConsumerScenario: Scenario {
 /// Unique numbers across tasks.
 final class SerialNumbers: Sendable {
     private let counter = Locked(0)
-    func next() -> Int { counter.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        counter.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }

@@ -11,6 +11,7 @@ public struct ResourcesScenario: Scenario {
         (`close` ms). `failure` percent of uses throw: the scope still closes the connection \
         and re-throws the error, so opened always equals closed plus what is open now.
         """
+    public let panes: [PatternKind] = [.resource, .health]
     public let knobs = [
         KnobSpec("workers", range: 0...256, step: 1, default: 4, "tasks opening connections"),
         KnobSpec("open", unit: "ms", range: 0...10_000, step: 10, default: 100, "time to open a connection"),

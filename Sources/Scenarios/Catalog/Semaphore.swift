@@ -11,6 +11,7 @@ public struct SemaphoreScenario: Scenario {
         Lowering permits never revokes a running job: new jobs wait until in-use drops below \
         the new limit. Throughput is at most permits / hold.
         """
+    public let panes: [PatternKind] = [.semaphore, .health]
     public let knobs = [
         KnobSpec("permits", range: 0...256, step: 1, default: 3, "concurrent jobs allowed"),
         KnobSpec("rate", unit: "jobs/s", range: 0...10_000, step: 0.5, default: 3.5, "job arrivals per second"),
@@ -23,6 +24,10 @@ public struct SemaphoreScenario: Scenario {
     /// Jobs waiting beyond this are turned away in the live preset, so an arrival rate far
     /// above capacity cannot grow memory without bound.
     static let maxWaiting = 1_000
+
+    public func refusal(of values: [String: Double], preset: Preset) -> String? {
+        seedRefusal(values, preset, needsAboveZero: ["permits"])
+    }
 
     public func run(_ context: ScenarioContext) async throws {
         let semaphore = AsyncSemaphore(limit: context.count("permits"), name: "permits", registry: context.registry)

@@ -12,6 +12,7 @@ public struct StreamsScenario: Scenario {
         even numbers (the tutorial's comprehension), so it produces half as many. When a \
         round ends the next starts.
         """
+    public let panes: [PatternKind] = [.stream, .health]
     public let knobs = [
         KnobSpec("items", range: 1...1_000_000, step: 10, default: 200, "elements in the data stream"),
         KnobSpec("delay", unit: "ms", range: 0...10_000, step: 10, default: 50, "wait before each data element"),
@@ -22,11 +23,14 @@ public struct StreamsScenario: Scenario {
 
     public func run(_ context: ScenarioContext) async throws {
         if context.preset == .seed {
-            let data = ProgressStream(1...context.count("items"), delay: .milliseconds(context.knob("delay")),
-                                      clock: context.clock, name: "data", registry: context.registry)
+            let data = ProgressStream(
+                1...context.count("items"), delay: .milliseconds(context.knob("delay")),
+                clock: context.clock, name: "data", registry: context.registry)
             for try await item in data { context.say("processing: \(item)") }
             let step = Duration.milliseconds(context.knob("step"))
-            for try await n in asyncRange(0, 10, step: 2, delay: step, clock: context.clock, name: "async_range(0, 10, 2)", registry: context.registry) {
+            for try await n in asyncRange(
+                0, 10, step: 2, delay: step, clock: context.clock, name: "async_range(0, 10, 2)", registry: context.registry)
+            {
                 context.say("number: \(n)")
             }
             let evens = try await asyncRange(0, 5, delay: step, clock: context.clock, name: "async_range(0, 5)", registry: context.registry)
@@ -41,11 +45,13 @@ public struct StreamsScenario: Scenario {
             let items = context.count("items")
             let delay = Duration.milliseconds(context.knob("delay"))
             let step = Duration.milliseconds(context.knob("step"))
-            let data = ProgressStream(0..<items, delay: delay, clock: context.clock,
-                                      name: "data #\(round)", registry: context.registry)
+            let data = ProgressStream(
+                0..<items, delay: delay, clock: context.clock,
+                name: "data #\(round)", registry: context.registry)
             let evens = AsyncGenerator<Int>(total: (items + 1) / 2, name: "evens #\(round)", registry: context.registry) { yield in
-                let numbers = asyncRange(0, items, delay: step, clock: context.clock,
-                                         name: "async_range #\(round)", registry: context.registry)
+                let numbers = asyncRange(
+                    0, items, delay: step, clock: context.clock,
+                    name: "async_range #\(round)", registry: context.registry)
                 for try await n in numbers where n % 2 == 0 { try await yield(n) }
             }
             do {

@@ -35,11 +35,6 @@ public struct Buffer: Sendable, Equatable {
         return cells[y * width + x]
     }
 
-    /// Clears to blanks (keeping the size).
-    public mutating func clear() {
-        for i in cells.indices { cells[i] = .blank }
-    }
-
     /// Fills `rect` with `character` in `style`.
     public mutating func fill(_ rect: Rect, _ character: Character = " ", style: Style = .plain) {
         let r = rect.intersection(area)
@@ -49,15 +44,6 @@ public struct Buffer: Sendable, Equatable {
             while x < r.right {
                 x += max(1, put(String(character), x: x, y: y, style: style, clip: r))
             }
-        }
-    }
-
-    /// Changes the style of every cell in `rect`, keeping the text (for highlights).
-    public mutating func restyle(_ rect: Rect, _ change: (inout Style) -> Void) {
-        let r = rect.intersection(area)
-        guard !r.isEmpty else { return }
-        for y in r.y..<r.bottom {
-            for x in r.x..<r.right { change(&cells[y * width + x].style) }
         }
     }
 

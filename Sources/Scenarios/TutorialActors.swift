@@ -1,4 +1,4 @@
-import DequeModule
+import AsyncPatterns
 
 /// The messages of the tutorial's actor example.
 public enum TutorialMessage: Sendable, Hashable, CustomStringConvertible {
@@ -62,7 +62,7 @@ public struct CounterBehavior: ActorBehavior {
 /// The tutorial's `LoggerActor`: records `[sender] content` for each message, keeping the
 /// last `limit` lines (100 in the tutorial).
 public struct LoggerBehavior: ActorBehavior {
-    public private(set) var lines: Deque<String> = []
+    public private(set) var lines: [String] = []
     public let limit: Int
     let onLine: @Sendable (String) -> Void
 
@@ -74,7 +74,7 @@ public struct LoggerBehavior: ActorBehavior {
 
     public mutating func receive(_ envelope: Envelope<TutorialMessage>, context: ActorContext<TutorialMessage>) async throws {
         if case .getLines = envelope.message {
-            envelope.respond(.lines(Array(lines)))
+            envelope.respond(.lines(lines))
             return
         }
         let line = "[\(envelope.sender ?? "-")] \(envelope.message)"

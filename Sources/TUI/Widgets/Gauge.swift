@@ -36,13 +36,19 @@ public struct Gauge: Widget {
 
 /// The filled part of a gauge or progress bar, with eighth-cell precision where the glyphs
 /// allow it.
-struct Bar {
-    var fraction: Double
-    var glyphs: Glyphs
-    var style: Style
+public struct Bar {
+    public var fraction: Double
+    public var glyphs: Glyphs
+    public var style: Style
+
+    public init(fraction: Double, glyphs: Glyphs, style: Style) {
+        self.fraction = fraction
+        self.glyphs = glyphs
+        self.style = style
+    }
 
     @discardableResult
-    func draw(x: Int, y: Int, width: Int, into buffer: inout Buffer, clip: Rect) -> Int {
+    public func draw(x: Int, y: Int, width: Int, into buffer: inout Buffer, clip: Rect) -> Int {
         guard width > 0 else { return 0 }
         let eighths = Int((fraction * Double(width) * 8).rounded(.down))
         var full = eighths / 8

@@ -1,5 +1,5 @@
 import Testing
-@testable import Dashboard
+@testable import TUI
 
 /// Widgets rendered to text lines at several sizes, including areas too small for them.
 @Suite struct WidgetSnapshotTests {
@@ -7,23 +7,27 @@ import Testing
     let a = Glyphs.ascii
 
     @Test func panelWithTitle() {
-        #expect(Panel("Queue", glyphs: u).rendered(width: 12, height: 3).lines == [
-            "┌ Queue ───┐",
-            "│          │",
-            "└──────────┘",
-        ])
-        #expect(Panel("A long title", glyphs: a).rendered(width: 10, height: 3).lines == [
-            "+ A long~+",
-            "|        |",
-            "+--------+",
-        ])
+        #expect(
+            Panel("Queue", glyphs: u).rendered(width: 12, height: 3).lines == [
+                "┌ Queue ───┐",
+                "│          │",
+                "└──────────┘",
+            ])
+        #expect(
+            Panel("A long title", glyphs: a).rendered(width: 10, height: 3).lines == [
+                "+ A long~+",
+                "|        |",
+                "+--------+",
+            ])
         #expect(Panel("x", glyphs: u).rendered(width: 1, height: 1).lines == [""])  // too small: blank, no crash
     }
 
     @Test func gaugeShowsDepthAgainstCapacity() {
-        #expect(Gauge("depth", value: 37, maximum: 64, glyphs: u).rendered(width: 30, height: 1).lines == ["depth ██████████▍░░░░░░░ 37/64"])
+        #expect(
+            Gauge("depth", value: 37, maximum: 64, glyphs: u).rendered(width: 30, height: 1).lines == ["depth ██████████▍░░░░░░░ 37/64"])
         #expect(Gauge("depth", value: 64, maximum: 64, glyphs: a).rendered(width: 24, height: 1).lines == ["depth ############ 64/64"])
-        #expect(Gauge("depth", value: 1, maximum: 64, glyphs: a).rendered(width: 12, height: 1).lines == ["depth 1/64"])  // no room for a bar
+        // No room for a bar:
+        #expect(Gauge("depth", value: 1, maximum: 64, glyphs: a).rendered(width: 12, height: 1).lines == ["depth 1/64"])
         #expect(Gauge("d", value: 0, maximum: 0, glyphs: a).rendered(width: 14, height: 1).lines == ["d ........ 0/0"])
     }
 
@@ -35,55 +39,67 @@ import Testing
     }
 
     @Test func tableAlignsTruncatesAndSelects() {
-        let table = Table(columns: [Table.Column("name", width: 8), Table.Column("n", width: 4, right: true), Table.Column("note")],
-                          rows: [["actor-1", "12", "fine"], ["a-very-long-name", "3", "truncated text here"]],
-                          selected: 1, sortColumn: 1, glyphs: u)
+        let table = Table(
+            columns: [Table.Column("name", width: 8), Table.Column("n", width: 4, right: true), Table.Column("note")],
+            rows: [["actor-1", "12", "fine"], ["a-very-long-name", "3", "truncated text here"]],
+            selected: 1, sortColumn: 1, glyphs: u)
         let buffer = table.rendered(width: 24, height: 3)
-        #expect(buffer.lines == [
-            "name       n▼ note",
-            "actor-1    12 fine",
-            "a-very-…    3 truncated…",
-        ])
+        #expect(
+            buffer.lines == [
+                "name       n▼ note",
+                "actor-1    12 fine",
+                "a-very-…    3 truncated…",
+            ])
         #expect(buffer[0, 2].style.reverse && !buffer[0, 1].style.reverse)
         #expect(table.rendered(width: 24, height: 1).lines == ["name       n▼ note"])  // header only
         #expect(table.rendered(width: 3, height: 2).lines == ["…", "…"])  // one column of one cell: all ellipsis
     }
 
     @Test func slotGridShowsBusyFreeAndWaiting() {
-        #expect(SlotGrid(limit: 5, inUse: 3, waiting: 4, glyphs: u).rendered(width: 16, height: 2).lines == [
-            "■■■□□",
-            "waiting 4 ····",
-        ])
-        #expect(SlotGrid(limit: 2, inUse: 4, waiting: 0, glyphs: a).rendered(width: 12, height: 2).lines == [
-            "####",  // a lowered limit: in use above it, shown busy
-            "waiting 0",
-        ])
-        #expect(SlotGrid(limit: 40, inUse: 1, waiting: 0, glyphs: a).rendered(width: 5, height: 3).lines == [
-            "#oooo", "oooo~", "waiti",
-        ])
+        #expect(
+            SlotGrid(limit: 5, inUse: 3, waiting: 4, glyphs: u).rendered(width: 16, height: 2).lines == [
+                "■■■□□",
+                "waiting 4 ····",
+            ])
+        #expect(
+            SlotGrid(limit: 2, inUse: 4, waiting: 0, glyphs: a).rendered(width: 12, height: 2).lines == [
+                "####",  // a lowered limit: in use above it, shown busy
+                "waiting 0",
+            ])
+        #expect(
+            SlotGrid(limit: 40, inUse: 1, waiting: 0, glyphs: a).rendered(width: 5, height: 3).lines == [
+                "#oooo", "oooo~", "waiti",
+            ])
         #expect(SlotGrid(limit: 0, inUse: 0, waiting: 2, glyphs: u).rendered(width: 20, height: 2).lines == ["no permits", "waiting 2 ··"])
     }
 
     @Test func progressBarShowsRateAndETA() {
-        #expect(ProgressBar("data", done: 45, total: 100, ratePerSecond: 12, etaSeconds: 4.58, finished: false, glyphs: a)
-            .rendered(width: 40, height: 1).lines == ["data #####....... 45/100  12/s  eta 4.6s"])
-        #expect(ProgressBar("d", done: 5, total: 5, ratePerSecond: 0, etaSeconds: nil, finished: true, glyphs: a)
-            .rendered(width: 20, height: 1).lines == ["d ######## 5/5  done"])
-        #expect(ProgressBar("gen", done: 7, total: nil, ratePerSecond: 2, etaSeconds: nil, finished: false, glyphs: a)
-            .rendered(width: 30, height: 1).lines == ["gen open-ended          7  2/s"])
-        #expect(ProgressBar("data", done: 1, total: 2, ratePerSecond: 1, etaSeconds: 1, finished: false, glyphs: a)
-            .rendered(width: 12, height: 1).lines == ["data 1/2  1/"])  // no room for a bar: numbers, clipped
+        #expect(
+            ProgressBar("data", done: 45, total: 100, ratePerSecond: 12, etaSeconds: 4.58, finished: false, glyphs: a)
+                .rendered(width: 40, height: 1).lines == ["data #####....... 45/100  12/s  eta 4.6s"])
+        #expect(
+            ProgressBar("d", done: 5, total: 5, ratePerSecond: 0, etaSeconds: nil, finished: true, glyphs: a)
+                .rendered(width: 20, height: 1).lines == ["d ######## 5/5  done"])
+        #expect(
+            ProgressBar("gen", done: 7, total: nil, ratePerSecond: 2, etaSeconds: nil, finished: false, glyphs: a)
+                .rendered(width: 30, height: 1).lines == ["gen open-ended          7  2/s"])
+        #expect(
+            ProgressBar("data", done: 1, total: 2, ratePerSecond: 1, etaSeconds: 1, finished: false, glyphs: a)
+                .rendered(width: 12, height: 1).lines == ["data 1/2  1/"])  // no room for a bar: numbers, clipped
     }
 
     @Test func logViewShowsNewestLastAndCountsTheRest() {
         let lines = (1...6).map { (text: "line \($0)", style: Style.plain) }
-        #expect(LogView(lines: lines, glyphs: a).rendered(width: 30, height: 3).lines == [
-            "^ 4 earlier events not shown", "line 5", "line 6",
-        ])
-        #expect(LogView(lines: lines, scrolledBack: 2, glyphs: a).rendered(width: 30, height: 3).lines == [
-            "^ 2 earlier events not shown", "line 3", "line 4",
-        ])
-        #expect(LogView(lines: Array(lines.prefix(2)), dropped: 0, glyphs: a).rendered(width: 10, height: 3).lines == ["line 1", "line 2", ""])
+        #expect(
+            LogView(lines: lines, glyphs: a).rendered(width: 30, height: 3).lines == [
+                "^ 4 earlier events not shown", "line 5", "line 6",
+            ])
+        #expect(
+            LogView(lines: lines, scrolledBack: 2, glyphs: a).rendered(width: 30, height: 3).lines == [
+                "^ 2 earlier events not shown", "line 3", "line 4",
+            ])
+        #expect(
+            LogView(lines: Array(lines.prefix(2)), dropped: 0, glyphs: a).rendered(width: 10, height: 3).lines == ["line 1", "line 2", ""])
     }
 
     @Test func keyHintsAndHelpOverlay() {

@@ -20,7 +20,8 @@ public struct Table: Widget {
     public var sortColumn: Int?
     public var glyphs: Glyphs
 
-    public init(columns: [Column], rows: [[String]], rowStyles: [Style] = [], selected: Int? = nil, sortColumn: Int? = nil, glyphs: Glyphs) {
+    public init(columns: [Column], rows: [[String]], rowStyles: [Style] = [], selected: Int? = nil, sortColumn: Int? = nil, glyphs: Glyphs)
+    {
         self.columns = columns
         self.rows = rows
         self.rowStyles = rowStyles
@@ -38,7 +39,8 @@ public struct Table: Widget {
         let left = max(0, total - gaps - fixed)
         var remaining = total - gaps
         return columns.enumerated().map { i, column in
-            let w = column.width ?? (flexible > 0 ? left / flexible + (i == columns.lastIndex { $0.width == nil } ? left % flexible : 0) : 0)
+            let w =
+                column.width ?? (flexible > 0 ? left / flexible + (i == columns.lastIndex { $0.width == nil } ? left % flexible : 0) : 0)
             let given = max(0, min(w, remaining))
             remaining -= given
             return given
@@ -51,8 +53,9 @@ public struct Table: Widget {
         func line(_ cells: [String], y: Int, style: Style) {
             var x = area.x
             for (i, column) in columns.enumerated() where widths[i] > 0 {
-                buffer.put(pad(i < cells.count ? cells[i] : "", to: widths[i], right: column.rightAligned, glyphs: glyphs),
-                           x: x, y: y, style: style, clip: area)
+                buffer.put(
+                    pad(i < cells.count ? cells[i] : "", to: widths[i], right: column.rightAligned, glyphs: glyphs),
+                    x: x, y: y, style: style, clip: area)
                 x += widths[i] + 1
             }
         }

@@ -22,8 +22,9 @@ public struct LogView: Widget {
         let visible = lines[max(0, end - room)..<end]
         var y = area.y
         if hidden > 0 {
-            buffer.put(truncate("\(glyphs.arrowUp) \(hidden) earlier events not shown", to: area.width, glyphs: glyphs),
-                       x: area.x, y: y, style: Theme.label, clip: area)
+            buffer.put(
+                truncate("\(glyphs.arrowUp) \(hidden) earlier events not shown", to: area.width, glyphs: glyphs),
+                x: area.x, y: y, style: Theme.label, clip: area)
             y += 1
         }
         for line in visible {

@@ -47,8 +47,16 @@ public struct Style: Sendable, Hashable {
     }
 
     public static let plain = Style()
-    public func bolded() -> Style { var s = self; s.bold = true; return s }
-    public func reversed() -> Style { var s = self; s.reverse = true; return s }
+    public func bolded() -> Style {
+        var s = self
+        s.bold = true
+        return s
+    }
+    public func reversed() -> Style {
+        var s = self
+        s.reverse = true
+        return s
+    }
 }
 
 /// The dashboard's palette, in one place.

@@ -1,0 +1,70 @@
+/// A knob: a number a user turns while patterns run. Scenarios declare theirs with it, and
+/// so will a program that lets a viewer steer it (it needs nothing but this module).
+public struct KnobSpec: Sendable, Hashable {
+    public let name: String
+    public let unit: String
+    public let range: ClosedRange<Double>
+    public let step: Double
+    public let defaultValue: Double
+    public let summary: String
+    /// The kind of pattern the knob changes, whose pane shows the change; nil: the first
+    /// pane its screen shows.
+    public let actsOn: PatternKind?
+    /// Whole numbers only (counts).
+    public var isInteger: Bool { step == step.rounded() && range.lowerBound == range.lowerBound.rounded() }
+
+    public init(_ name: String, unit: String = "", range: ClosedRange<Double>, step: Double, default defaultValue: Double,
+                actsOn: PatternKind? = nil, _ summary: String) {
+        precondition(range.contains(defaultValue), "knob \(name): default outside its range")
+        self.name = name
+        self.unit = unit
+        self.range = range
+        self.step = step
+        self.defaultValue = defaultValue
+        self.actsOn = actsOn
+        self.summary = summary
+    }
+
+    /// `value` kept in range.
+    public func clamped(_ value: Double) -> Double {
+        min(range.upperBound, max(range.lowerBound, value))
+    }
+
+    /// `value` moved by `steps` steps, kept in range.
+    public func stepped(_ value: Double, by steps: Int) -> Double {
+        clamped(value + Double(steps) * step)
+    }
+
+    /// Shows a value with its unit, e.g. `250 ms`, `4`.
+    public func format(_ value: Double) -> String {
+        let number = isInteger ? String(Int(value.rounded())) : formatDecimal(value)
+        return unit.isEmpty ? number : "\(number) \(unit)"
+    }
+
+    /// The range, e.g. `1...32`.
+    public var rangeText: String {
+        isInteger ? "\(Int(range.lowerBound))...\(Int(range.upperBound))"
+            : "\(formatDecimal(range.lowerBound))...\(formatDecimal(range.upperBound))"
+    }
+}
+
+/// A short decimal: at most two places, no trailing zeros.
+public func formatDecimal(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+    let hundredths = (value * 100).rounded() / 100
+    var text = String(hundredths)
+    if text.contains("e") { return String(value) }
+    while text.hasSuffix("0") { text.removeLast() }
+    if text.hasSuffix(".") { text.removeLast() }
+    return text
+}
+
+/// Exactly `places` decimals, like printf's `%.3f`: `formatFixed(0.5, places: 3)` is "0.500".
+public func formatFixed(_ value: Double, places: Int) -> String {
+    let scale = (0..<places).reduce(1) { acc, _ in acc * 10 }
+    let scaled = Int((abs(value) * Double(scale)).rounded())
+    let fraction = String(scaled % scale)
+    let sign = value < 0 && scaled > 0 ? "-" : ""
+    guard places > 0 else { return sign + String(scaled) }
+    return "\(sign)\(scaled / scale).\(String(repeating: "0", count: places - fraction.count))\(fraction)"
+}

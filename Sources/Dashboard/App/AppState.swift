@@ -1,0 +1,181 @@
+import AsyncPatterns
+import TUI
+
+/// What a key asks of the world outside the app state; the app carries it out.
+public enum AppCommand: Sendable, Equatable {
+    case none
+    case quit
+    /// Open picker entry number n.
+    case open(Int)
+    /// Leave the source (stop it for good) and go back to the picker.
+    case close
+    case pause, resume, restart
+    case setSpeed(Double)
+    case setKnob(String, Double)
+}
+
+/// What the app state needs to know about the open source to handle a key.
+public struct SourceFacts: Sendable {
+    public var knobs: [KnobSpec] = []
+    public var values: [String: Double] = [:]
+    public var capabilities: Set<SourceCapability> = []
+    public var panes: [PatternKind] = []
+    public var status = SourceStatus.running
+    public var speed = 1.0
+    /// Actor names in the order the actors pane shows them.
+    public var actors: [String] = []
+    public var logCount = 0
+
+    public init() {}
+}
+
+/// The dashboard's state as a value: which screen, what is selected and focused, the last
+/// change. `handle` is pure: it changes the state and returns what the outside must do.
+public struct AppState: Sendable {
+    public enum Screen: Sendable, Equatable {
+        case picker
+        case source
+        case actorDetail(String)
+    }
+
+    public enum Focus: Sendable, Equatable {
+        case knobs
+        case pane(PatternKind)
+        case log
+    }
+
+    public var screen = Screen.picker
+    public var choices: Int
+    public var pickerSelection = 0
+    public var showHelp = false
+    public var selectedKnob = 0
+    public var focus = Focus.knobs
+    public var actorSort = ActorsPane.SortKey.mailbox
+    public var actorSelection = 0
+    public var logScroll = 0
+    public var allEvents = false
+    /// The last change, under the knobs ("consumers 2 -> 3", "pause: not available ...").
+    public var lastChange: String?
+    /// The last knob change and the pane it acts on, shown in that pane's title.
+    public var knobNote: (pane: PatternKind, text: String)?
+    public var history = DashboardHistory()
+
+    public init(choices: Int) {
+        self.choices = choices
+    }
+
+    var keyScreen: KeyBinding.Screen { screen == .picker ? .picker : .source }
+
+    /// Applies one key.
+    public mutating func handle(_ key: Key, source: SourceFacts) -> AppCommand {
+        if showHelp {
+            if key == .char("q") { return .quit }
+            if key != .resize { showHelp = false }
+            return .none
+        }
+        guard let binding = KeyMap.action(for: key, on: keyScreen) else { return .none }
+        if let needs = binding.needs, screen != .picker, !source.capabilities.contains(needs) {
+            lastChange = "\(needs.rawValue): not available for this source"
+            return .none
+        }
+        switch binding.action {
+        case .quit: return .quit
+        case .help: showHelp = true
+        case .up, .down, .pageUp, .pageDown, .top, .bottom: move(binding.action, source)
+        case .select: return select(source)
+        case .back:
+            if case .actorDetail = screen {
+                screen = .source
+            } else {
+                return .close
+            }
+        case .pause:
+            guard source.status == .running || source.status == .paused else { return .none }
+            lastChange = source.status == .paused ? "resumed" : "paused"
+            return source.status == .paused ? .resume : .pause
+        case .restart:
+            history = DashboardHistory()
+            lastChange = "restarted"
+            return .restart
+        case .slower: return .setSpeed(source.speed / 2)
+        case .faster: return .setSpeed(source.speed * 2)
+        case .knobUp, .knobDown:
+            guard source.knobs.indices.contains(selectedKnob) else { return .none }
+            let spec = source.knobs[selectedKnob]
+            let old = source.values[spec.name] ?? spec.defaultValue
+            return .setKnob(spec.name, spec.stepped(old, by: binding.action == .knobUp ? 1 : -1))
+        case .focusNext, .focusPrevious:
+            let order: [Focus] = [.knobs] + source.panes.map { .pane($0) } + [.log]
+            let i = order.firstIndex(of: focus) ?? 0
+            focus = order[(i + (binding.action == .focusNext ? 1 : -1) + order.count) % order.count]
+        case .sortActors:
+            actorSort = ActorsPane.SortKey(rawValue: (actorSort.rawValue + 1) % ActorsPane.SortKey.allCases.count)!
+        case .toggleEvents:
+            allEvents.toggle()
+            logScroll = 0
+        }
+        return .none
+    }
+
+    private mutating func select(_ source: SourceFacts) -> AppCommand {
+        switch screen {
+        case .picker:
+            return choices > 0 ? .open(pickerSelection) : .none
+        case .source:
+            if focus == .pane(.actor), source.actors.indices.contains(actorSelection) {
+                screen = .actorDetail(source.actors[actorSelection])
+            }
+        case .actorDetail:
+            screen = .source
+        }
+        return .none
+    }
+
+    private mutating func move(_ action: KeyAction, _ source: SourceFacts) {
+        let delta =
+            switch action {
+            case .up: -1
+            case .down: 1
+            case .pageUp: -10
+            case .pageDown: 10
+            case .top: -Int.max / 2
+            default: Int.max / 2
+            }
+        func clamp(_ value: Int, _ count: Int) -> Int { min(max(0, count - 1), max(0, value)) }
+        if screen == .picker {
+            pickerSelection = clamp(pickerSelection + delta, choices)
+            return
+        }
+        switch focus {
+        case .knobs:
+            // A page jumps to the first or last knob: the list is short.
+            selectedKnob = clamp(selectedKnob + (abs(delta) == 1 ? delta : delta.signum() * source.knobs.count), source.knobs.count)
+        case .pane(.actor):
+            actorSelection = clamp(actorSelection + delta, source.actors.count)
+        case .log:
+            logScroll = clamp(logScroll - delta, source.logCount)
+        case .pane:
+            break
+        }
+    }
+
+    /// Shows what became of a knob change.
+    public mutating func noteKnob(_ spec: KnobSpec, from old: Double, answer: KnobAnswer, pane: PatternKind?, up: Bool) {
+        switch answer {
+        case .refused(let why):
+            lastChange = "\(spec.name): \(why)"
+        case .applied(let new):
+            lastChange =
+                old == new ? "\(spec.name) at its \(up ? "maximum" : "minimum")" : "\(spec.name) \(spec.format(old)) -> \(spec.format(new))"
+            knobNote = pane.map { ($0, "\(spec.name) \(spec.format(new))") }
+        }
+    }
+
+    /// A fresh screen for a newly opened source.
+    public mutating func opened() {
+        let selection = pickerSelection
+        self = AppState(choices: choices)
+        pickerSelection = selection
+        screen = .source
+    }
+}

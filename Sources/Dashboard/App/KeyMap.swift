@@ -1,0 +1,130 @@
+import TUI
+
+/// What a key does. The one table below maps keys to these; dispatch, the help overlay
+/// and the footer all read it, so they cannot drift apart.
+public enum KeyAction: Sendable, Equatable {
+    case quit, help
+    case up, down, pageUp, pageDown, top, bottom
+    case select, back
+    case pause, restart, slower, faster
+    case knobUp, knobDown
+    case focusNext, focusPrevious
+    case sortActors, toggleEvents
+}
+
+/// One row of the key map.
+public struct KeyBinding: Sendable {
+    public enum Screen: Sendable { case picker, source }
+
+    public let keys: [Key]
+    /// How the keys are written in help and footer, e.g. `space`, `[ / ]`.
+    public let label: String
+    public let action: KeyAction
+    /// Where it works.
+    public let screens: Set<Screen>
+    /// The help line; nil: covered by a neighbour's line (e.g. down by up's).
+    public let help: String?
+    /// The footer's word for it; nil: not in the footer.
+    public let footer: String?
+    /// Footer label when it differs from `label` (the footer is short).
+    public let footerLabel: String?
+    /// What the source must be able to do for it to work.
+    public let needs: SourceCapability?
+
+    init(
+        _ keys: [Key], _ label: String, _ action: KeyAction, on screens: Set<Screen>, help: String?, footer: String? = nil,
+        footerLabel: String? = nil, needs: SourceCapability? = nil
+    ) {
+        self.keys = keys
+        self.label = label
+        self.action = action
+        self.screens = screens
+        self.help = help
+        self.footer = footer
+        self.footerLabel = footerLabel
+        self.needs = needs
+    }
+}
+
+public enum KeyMap {
+    /// Every key, in the order help and footer show them.
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(
+            [.up, .char("k"), .wheelUp], "up/down or j/k", .up, on: [.picker], help: "choose a scenario", footer: "move",
+            footerLabel: "↑↓/jk"),
+        KeyBinding([.down, .char("j"), .wheelDown], "", .down, on: [.picker], help: nil),
+        KeyBinding([.home], "Home", .top, on: [.picker], help: nil),
+        KeyBinding([.end], "End", .bottom, on: [.picker], help: nil),
+        KeyBinding([.enter, .right, .char("l")], "Enter", .select, on: [.picker], help: "start it", footer: "start"),
+        KeyBinding(
+            [.up, .char("k"), .wheelUp], "up/down, j/k", .up, on: [.source],
+            help: "select a knob (or a row in the focused list)"),
+        KeyBinding([.down, .char("j"), .wheelDown], "", .down, on: [.source], help: nil),
+        KeyBinding(
+            [.char("+"), .char("="), .right, .char("l")], "+/- or left/right", .knobUp, on: [.source],
+            help: "change the selected knob", footer: "knob", footerLabel: "+/-"),
+        KeyBinding([.char("-"), .char("_"), .left, .char("h")], "", .knobDown, on: [.source], help: nil),
+        KeyBinding(
+            [.char(" ")], "space", .pause, on: [.source], help: "pause / resume the scenario (its clock stops)",
+            footer: "pause", needs: .pause),
+        KeyBinding(
+            [.char("r")], "r", .restart, on: [.source], help: "restart with the current knobs", footer: "restart",
+            needs: .restart),
+        KeyBinding(
+            [.char("["), .char("{")], "[ / ]", .slower, on: [.source], help: "slower / faster (speed halves / doubles)",
+            footer: "speed", footerLabel: "[ ]", needs: .speed),
+        KeyBinding([.char("]"), .char("}")], "", .faster, on: [.source], help: nil, needs: .speed),
+        KeyBinding(
+            [.tab], "Tab / Shift-Tab", .focusNext, on: [.source], help: "move focus between panels", footer: "focus",
+            footerLabel: "Tab"),
+        KeyBinding([.backTab], "", .focusPrevious, on: [.source], help: nil),
+        KeyBinding([.enter], "Enter", .select, on: [.source], help: "open the selected actor (Actors panel focused)"),
+        KeyBinding([.char("s")], "s", .sortActors, on: [.source], help: "sort the actors by the next column"),
+        KeyBinding(
+            [.char("e")], "e", .toggleEvents, on: [.source], help: "event log: notable events / every event",
+            footer: "all events"),
+        KeyBinding([.pageUp], "PgUp/PgDn, wheel", .pageUp, on: [.source], help: "scroll the focused list"),
+        KeyBinding([.pageDown], "", .pageDown, on: [.source], help: nil),
+        KeyBinding([.escape, .backspace], "Esc", .back, on: [.source], help: "back (detail, then the picker)", footer: "back"),
+        KeyBinding([.char("?"), .function(1)], "?", .help, on: [.picker, .source], help: "this help", footer: "help"),
+        KeyBinding([.char("q")], "q", .quit, on: [.picker, .source], help: "quit", footer: "quit"),
+    ]
+
+    /// The action of `key` on `screen`, if any.
+    public static func action(for key: Key, on screen: KeyBinding.Screen) -> KeyBinding? {
+        bindings.first { $0.screens.contains(screen) && $0.keys.contains(key) }
+    }
+
+    /// The help overlay's lines; keys the source cannot serve say so.
+    public static func helpLines(on screen: KeyBinding.Screen, capabilities: Set<SourceCapability>) -> [String] {
+        bindings.filter { $0.screens.contains(screen) }.compactMap { b in
+            guard let help = b.help else { return nil }
+            let label = b.label.padding(to: 18)
+            if let needs = b.needs, !capabilities.contains(needs) { return label + "not available for this source" }
+            return label + help
+        }
+    }
+
+    /// The footer: `q quit  ? help ...`, quit and help first; `word` may replace a word
+    /// (pause shows `resume` while paused). Keys the source cannot serve are left out.
+    public static func hints(
+        on screen: KeyBinding.Screen, capabilities: Set<SourceCapability>, glyphs: Glyphs,
+        word: (KeyAction) -> String? = { _ in nil }
+    ) -> [(key: String, action: String)] {
+        let shown = bindings.filter { b in
+            b.screens.contains(screen) && b.footer != nil && b.needs.map { capabilities.contains($0) } != false
+        }
+        let first = shown.filter { $0.action == .quit || $0.action == .help }.reversed()
+        return (first + shown.filter { $0.action != .quit && $0.action != .help }).map { b in
+            var label = b.footerLabel ?? b.label
+            if label == "↑↓/jk", glyphs.levels[0] == "_" { label = "j/k" }  // ASCII glyphs: no arrows
+            return (label, word(b.action) ?? b.footer ?? "")
+        }
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

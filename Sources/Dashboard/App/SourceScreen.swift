@@ -1,0 +1,97 @@
+import AsyncPatterns
+import TUI
+
+/// A source's screen: header, knobs, the panes the source declares, the event log and
+/// key hints. Render-only: everything it shows comes from the app state, the source and
+/// the snapshot.
+struct SourceScreen: Widget {
+    let state: AppState
+    let source: any Source
+    let snapshot: Snapshot
+    let glyphs: Glyphs
+
+    func render(in area: Rect, into buffer: inout Buffer) {
+        let logHeight = max(6, area.height / 4)
+        let rows = Layout.rows(area, [.fixed(1), .fill(min: 8), .fixed(logHeight), .fixed(1)])
+        HeaderBar(
+            title: source.title, mode: source.mode, elapsedSeconds: snapshot.elapsed.seconds, speed: source.speed,
+            status: source.status, operationsPerSecond: snapshot.operationsPerSecond
+        )
+        .render(in: rows[0], into: &buffer)
+        let knobWidth = min(34, max(26, area.width / 4))
+        let body = Layout.columns(rows[1], [.fixed(knobWidth), .fill()])
+        KnobsPane(
+            specs: source.knobs, values: source.knobValues, selected: state.selectedKnob, speed: source.speed,
+            lastChange: state.lastChange, focused: state.focus == .knobs, glyphs: glyphs
+        )
+        .render(in: body[0], into: &buffer)
+        if case .actorDetail(let name) = state.screen {
+            let actor = snapshot.actor(name) ?? ActorSnapshot(name: name)
+            ActorDetailPane(
+                actor: actor, depthHistory: state.history.actorDepth[name]?.values ?? [], events: snapshot.recentEvents, glyphs: glyphs
+            )
+            .render(in: body[1], into: &buffer)
+        } else {
+            renderPanes(in: body[1], into: &buffer)
+        }
+        let shown = state.allEvents ? snapshot.recentEvents : snapshot.notableEvents
+        EventLogPane(
+            events: shown, dropped: state.allEvents ? snapshot.droppedEvents : snapshot.droppedNotableEvents,
+            scrolledBack: state.logScroll, focused: state.focus == .log, allEvents: state.allEvents, glyphs: glyphs
+        )
+        .render(in: rows[2], into: &buffer)
+        let paused = source.status == .paused
+        let hints = KeyMap.hints(on: .source, capabilities: source.capabilities, glyphs: glyphs) { action in
+            switch action {
+            case .pause: paused ? "resume" : nil
+            case .toggleEvents: state.allEvents ? "notable events" : nil
+            default: nil
+            }
+        }
+        KeyHints(hints)
+            .render(in: rows[3], into: &buffer)
+    }
+
+    private func renderPanes(in area: Rect, into buffer: inout Buffer) {
+        let kinds = source.panes
+        let columns = kinds.count > 3 ? 2 : 1
+        let perColumn = (kinds.count + columns - 1) / columns
+        let columnRects = Layout.columns(area, Array(repeating: .fill(), count: columns))
+        for (c, columnRect) in columnRects.enumerated() {
+            let mine = Array(kinds.dropFirst(c * perColumn).prefix(perColumn))
+            let constraints: [Constraint] = mine.map {
+                $0 == .health && mine.count > 1 ? .fixed(min(8, max(4, columnRect.height / 3))) : .fill()
+            }
+            for (kind, rect) in zip(mine, Layout.rows(columnRect, constraints)) {
+                pane(kind, focused: state.focus == .pane(kind)).render(in: rect, into: &buffer)
+            }
+        }
+    }
+
+    private func pane(_ kind: PatternKind, focused: Bool) -> any Widget {
+        let note = state.knobNote.flatMap { $0.pane == kind ? $0.text : nil }
+        switch kind {
+        case .queue:
+            let q = snapshot.queues.first ?? QueueSnapshot(name: "queue")
+            return QueuePane(
+                queue: q, depthHistory: state.history.queueDepth[q.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs)
+        case .semaphore:
+            let s = snapshot.semaphores.first ?? SemaphoreSnapshot(name: "permits")
+            return SemaphorePane(
+                semaphore: s, inUseHistory: state.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs
+            )
+        case .actor:
+            return ActorsPane(
+                actors: snapshot.actors, depthHistory: state.history.actorDepth, sort: state.actorSort,
+                selected: focused ? state.actorSelection : nil, focused: focused, note: note, glyphs: glyphs)
+        case .stream:
+            return StreamsPane(streams: snapshot.streams, focused: focused, note: note, glyphs: glyphs)
+        case .resource:
+            return ResourcesPane(resources: snapshot.resources, focused: focused, note: note, glyphs: glyphs)
+        case .health:
+            return HealthPane(
+                health: snapshot.health, lagHistory: state.history.lag.values,
+                warnings: warnings(for: snapshot, history: state.history), focused: focused, note: note, glyphs: glyphs)
+        }
+    }
+}

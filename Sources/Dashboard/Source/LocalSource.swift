@@ -1,0 +1,71 @@
+import AsyncPatterns
+import Scenarios
+
+/// A scenario running in this process: the first kind of source, and the only one that
+/// knows about scenarios.
+public final class LocalSource: Source {
+    public let run: ScenarioRun
+
+    public init(
+        _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
+        seed: UInt64 = 1, transcript: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed, transcript: transcript)
+    }
+
+    public var title: String { run.scenario.name }
+    public var mode: String { run.preset.rawValue }
+    public var capabilities: Set<SourceCapability> { [.pause, .speed, .restart] }
+    public var speed: Double { run.speed }
+    public var panes: [PatternKind] { run.scenario.panes }
+    public var knobs: [KnobSpec] { run.scenario.knobs }
+    public var knobValues: [String: Double] { run.knobs.values }
+
+    public var status: SourceStatus {
+        switch run.currentStatus {
+        case .running: .running
+        case .paused: .paused
+        case .done: .done
+        case .failed(let why): .failed(why)
+        }
+    }
+
+    public func snapshot() -> Snapshot { run.snapshot() }
+
+    /// Numbered by position in the run's bounded event log: every event logged so far is
+    /// `droppedEvents + recentEvents.count`.
+    public func events(after cursor: Int) -> SourceEvents {
+        let snapshot = run.snapshot()
+        let logged = snapshot.droppedEvents + snapshot.recentEvents.count
+        let first = max(cursor, snapshot.droppedEvents)
+        let kept = first < logged ? Array(snapshot.recentEvents[(first - snapshot.droppedEvents)...]) : []
+        return SourceEvents(events: kept, next: max(cursor, logged), missed: max(0, first - cursor))
+    }
+
+    public func setKnob(_ name: String, to value: Double) -> KnobAnswer {
+        guard knobs.contains(where: { $0.name == name }) else {
+            return .refused("\(title) has no knob '\(name)'")
+        }
+        return .applied(run.setKnob(name, to: value))
+    }
+
+    public func pause() { run.pause() }
+    public func resume() { run.resume() }
+    public func setSpeed(_ speed: Double) { run.setSpeed(speed) }
+    public func restart() { run.restart() }
+    public func stop(waitingAtMost limit: Duration) { run.stop(waitingAtMost: limit) }
+}
+
+extension SourceChoice {
+    /// The scenarios as picker entries, each opening a local run.
+    public static func scenarios(
+        _ scenarios: [any Scenario] = Catalog.all, preset: Preset = .live, speed: Double = 1,
+        seed: UInt64 = 1
+    ) -> [SourceChoice] {
+        scenarios.map { scenario in
+            SourceChoice(name: scenario.name, summary: scenario.summary, explanation: scenario.explanation, knobs: scenario.knobs) {
+                LocalSource(scenario, preset: preset, values: $0, speed: speed, seed: seed)
+            }
+        }
+    }
+}
