@@ -40,6 +40,7 @@ public final class ScenarioRun: Sendable {
     private let transcript: @Sendable (String) -> Void
     private let logCapacity: Int
     private let session: Locked<Session?> = Locked(nil)
+    private let allEvents = Locked(false)
     private let status: Locked<(generation: Int, status: Status)> = Locked((0, .running))
 
     /// - Parameters:
@@ -64,7 +65,7 @@ public final class ScenarioRun: Sendable {
         // The one place that builds what observes the run.
         let registry = PatternRegistry(timeSource: { clock.elapsed })
         let log = EventLog(capacity: logCapacity)
-        let subscription = registry.subscribe(log, interest: .notable)
+        let subscription = registry.subscribe(log, interest: allEvents.withLock { $0 } ? .all : .notable)
         let knobs = KnobBoard(specs: scenario.knobs, values: values)
         let context = ScenarioContext(
             preset: preset, clock: clock, registry: registry, knobs: knobs,
@@ -109,9 +110,16 @@ public final class ScenarioRun: Sendable {
     }
 
     /// Every event (`true`: each item put and got, which costs the scenario a little per
-    /// operation) or only notable ones (the default) from now on.
+    /// operation) or only notable ones (the default) from now on, also after a restart.
     public func setAllEvents(_ all: Bool) {
+        allEvents.withLock { $0 = all }
         current.subscription.setInterest(all ? .all : .notable)
+    }
+
+    /// Events numbered `cursor` and later that the log still keeps, the next cursor, and
+    /// how many after `cursor` were dropped first (see `EventLog.events(since:)`).
+    public func events(since cursor: UInt64) -> (events: [PatternEvent], next: UInt64, missed: UInt64) {
+        current.log.events(since: cursor)
     }
 
     /// Holds every sleeper and stops scenario time; tasks stop at their next clock await.

@@ -18,7 +18,25 @@ import TUI
         f.status = status
         f.speed = 2
         f.actors = ["a", "b"]
+        f.actorCount = 2
+        f.queueCount = 3
         return f
+    }
+
+    @Test func theEventLogAsksTheSourceForEveryEventOnlyWhileItShowsThem() {
+        var state = onSource()
+        #expect(state.handle(.char("e"), source: facts()) == .setEventInterest(.all) && state.allEvents)
+        #expect(state.handle(.char("e"), source: facts()) == .setEventInterest(.notable) && !state.allEvents)
+    }
+
+    @Test func theFocusedQueuePaneSelectsAmongTheQueues() {
+        var state = onSource()
+        _ = state.handle(.tab, source: facts())  // knobs -> queue pane
+        #expect(state.focus == .pane(.queue))
+        for _ in 0..<5 { _ = state.handle(.down, source: facts()) }
+        #expect(state.queueSelection == 2)  // three queues
+        _ = state.handle(.up, source: facts())
+        #expect(state.queueSelection == 1)
     }
 
     func onSource() -> AppState {
@@ -136,6 +154,7 @@ final class StillSource: Source {
     func snapshot() -> Snapshot { Snapshot() }
     func events(after cursor: Int) -> SourceEvents { SourceEvents(events: [], next: cursor, missed: 0) }
     func setKnob(_ name: String, to value: Double) -> KnobAnswer { .refused("a recording cannot be steered") }
+    func setEventInterest(_ interest: EventInterest) {}
     func pause() {}
     func resume() {}
     func setSpeed(_ speed: Double) {}

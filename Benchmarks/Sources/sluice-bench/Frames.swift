@@ -5,21 +5,33 @@ import Scenarios
 import TUI
 
 /// Microseconds to compose and diff one 200x60 frame of `scenario`'s screen, running.
+///
+/// Frames are drawn back to back, unless `cadence` is given: then one frame every
+/// `cadence` (the dashboard's 50 ms), so snapshots are taken as often as the dashboard takes
+/// them, and only the time inside the frames counts. `snapshotMicros` is what one snapshot of
+/// the source costs on its own.
 @MainActor
-func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Duration) async -> Double {
+func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Duration, cadence: Duration? = nil) async
+    -> (frame: Double, snapshotMicros: Double)
+{
     let backend = TestBackend(width: 200, height: 60)
     let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios([scenario]))
     app.open(0, values: values)
     try? await Task.sleep(for: settle)
     var previous = app.frame()
     let frames = options.quick ? 50 : 200
-    let start = ContinuousClock.now
+    var inside = Duration.zero
     for _ in 0..<frames {
+        let start = ContinuousClock.now
         let frame = app.frame()
         _ = frame.diff(from: previous)
         previous = frame
+        inside += ContinuousClock.now - start
+        if let cadence { try? await Task.sleep(until: start + cadence) }
     }
-    let micros = (ContinuousClock.now - start).seconds / Double(frames) * 1e6
+    let snapshotStart = ContinuousClock.now
+    _ = app.source?.snapshot()
+    let snapshot = (ContinuousClock.now - snapshotStart).seconds * 1e6
     _ = app.press(.char("q"))
-    return micros
+    return (inside.seconds / Double(frames) * 1e6, snapshot)
 }

@@ -12,6 +12,7 @@ public enum AppCommand: Sendable, Equatable {
     case pause, resume, restart
     case setSpeed(Double)
     case setKnob(String, Double)
+    case setEventInterest(EventInterest)
 }
 
 /// What the app state needs to know about the open source to handle a key.
@@ -22,8 +23,12 @@ public struct SourceFacts: Sendable {
     public var panes: [PatternKind] = []
     public var status = SourceStatus.running
     public var speed = 1.0
-    /// Actor names in the order the actors pane shows them.
+    /// The first actor names in the order the actors pane shows them: up to the selection
+    /// and a page past it (a sort of 100,000 actors per key would be slow).
     public var actors: [String] = []
+    public var actorCount = 0
+    public var queueCount = 0
+    public var semaphoreCount = 0
     public var logCount = 0
 
     public init() {}
@@ -52,6 +57,9 @@ public struct AppState: Sendable {
     public var focus = Focus.knobs
     public var actorSort = ActorsPane.SortKey.mailbox
     public var actorSelection = 0
+    /// Which queue and which semaphore the panes show in detail (their lists show all).
+    public var queueSelection = 0
+    public var semaphoreSelection = 0
     public var logScroll = 0
     public var allEvents = false
     /// The last change, under the knobs ("consumers 2 -> 3", "pause: not available ...").
@@ -113,6 +121,7 @@ public struct AppState: Sendable {
         case .toggleEvents:
             allEvents.toggle()
             logScroll = 0
+            return .setEventInterest(allEvents ? .all : .notable)
         }
         return .none
     }
@@ -151,7 +160,11 @@ public struct AppState: Sendable {
             // A page jumps to the first or last knob: the list is short.
             selectedKnob = clamp(selectedKnob + (abs(delta) == 1 ? delta : delta.signum() * source.knobs.count), source.knobs.count)
         case .pane(.actor):
-            actorSelection = clamp(actorSelection + delta, source.actors.count)
+            actorSelection = clamp(actorSelection + delta, source.actorCount)
+        case .pane(.queue):
+            queueSelection = clamp(queueSelection + delta, source.queueCount)
+        case .pane(.semaphore):
+            semaphoreSelection = clamp(semaphoreSelection + delta, source.semaphoreCount)
         case .log:
             logScroll = clamp(logScroll - delta, source.logCount)
         case .pane:

@@ -20,6 +20,10 @@ public final class DashboardApp {
     public private(set) var state: AppState
     public private(set) var source: (any Source)?
     var lastSnapshot = Snapshot()
+    /// When the next snapshot may be taken (see `frame()`).
+    var nextSnapshot = ContinuousClock.now
+    /// How much longer than the last snapshot took the app waits before taking another.
+    public static let snapshotSpacing = 4
     /// Returns the signal number when one asked us to stop.
     let interrupted: () -> Int32?
 
@@ -78,10 +82,17 @@ public final class DashboardApp {
             )
             .render(in: buffer.area, into: &buffer)
         } else if let source {
-            let snapshot = source.snapshot()
-            lastSnapshot = snapshot
-            state.history.sample(snapshot)
-            SourceScreen(state: state, source: source, snapshot: snapshot, glyphs: glyphs).render(in: buffer.area, into: &buffer)
+            // A snapshot costs time in proportion to the patterns (100,000 actors: tens of
+            // ms): the next one waits `snapshotSpacing` times as long as the last one took,
+            // so reading a huge program takes at most a fifth of this thread; frames in
+            // between draw the last snapshot. A small program is read every frame.
+            let start = ContinuousClock.now
+            if start >= nextSnapshot {
+                lastSnapshot = source.snapshot()
+                state.history.sample(lastSnapshot)
+                nextSnapshot = start + (ContinuousClock.now - start) * (Self.snapshotSpacing + 1)
+            }
+            SourceScreen(state: state, source: source, snapshot: lastSnapshot, glyphs: glyphs).render(in: buffer.area, into: &buffer)
         }
         if state.showHelp {
             HelpOverlay(title: "Keys", lines: KeyMap.helpLines(on: state.keyScreen, capabilities: capabilities), glyphs: glyphs)
@@ -114,7 +125,9 @@ public final class DashboardApp {
             state.screen = .picker
         case .pause: source?.pause()
         case .resume: source?.resume()
-        case .restart: source?.restart()
+        case .restart:
+            source?.restart()
+            nextSnapshot = .now
         case .setSpeed(let speed):
             source?.setSpeed(speed)
             state.lastChange = "speed \(formatDecimal(source?.speed ?? speed))x"
@@ -123,6 +136,8 @@ public final class DashboardApp {
             let old = source.knobValues[name] ?? spec.defaultValue
             let answer = source.setKnob(name, to: value)
             state.noteKnob(spec, from: old, answer: answer, pane: spec.actsOn ?? source.panes.first, up: value >= old)
+        case .setEventInterest(let interest):
+            source?.setEventInterest(interest)
         }
         return false
     }
@@ -137,7 +152,10 @@ public final class DashboardApp {
         facts.panes = source.panes
         facts.status = source.status
         facts.speed = source.speed
-        facts.actors = ActorsPane.sorted(lastSnapshot.actors, by: state.actorSort).map(\.name)
+        facts.actors = ActorsPane.first(state.actorSelection + 11, of: lastSnapshot.actors, by: state.actorSort).map(\.name)
+        facts.actorCount = lastSnapshot.actors.count
+        facts.queueCount = lastSnapshot.queues.count
+        facts.semaphoreCount = lastSnapshot.semaphores.count
         facts.logCount = lastSnapshot.recentEvents.count
         return facts
     }
@@ -149,6 +167,7 @@ public final class DashboardApp {
         state.pickerSelection = index
         source = choices[index].open(values)
         lastSnapshot = Snapshot()
+        nextSnapshot = .now
         state.opened()
     }
 

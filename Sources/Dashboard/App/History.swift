@@ -39,6 +39,15 @@ public struct DashboardHistory: Sendable {
         lastSample = snapshot.elapsed
         for q in snapshot.queues { queueDepth[q.name, default: History()].append(Double(q.depth)) }
         for s in snapshot.semaphores { semaphoreInUse[s.name, default: History()].append(Double(s.inUse)) }
+        // Patterns that are no longer listed take their histories with them.
+        if queueDepth.count > snapshot.queues.count {
+            let names = Set(snapshot.queues.map(\.name))
+            queueDepth = queueDepth.filter { names.contains($0.key) }
+        }
+        if semaphoreInUse.count > snapshot.semaphores.count {
+            let names = Set(snapshot.semaphores.map(\.name))
+            semaphoreInUse = semaphoreInUse.filter { names.contains($0.key) }
+        }
         sampleActors(snapshot.actors)
         lag.append(Double(snapshot.health.lastLagNanos) / 1e6)
     }

@@ -72,14 +72,13 @@ struct SourceScreen: Widget {
         let note = state.knobNote.flatMap { $0.pane == kind ? $0.text : nil }
         switch kind {
         case .queue:
-            let q = snapshot.queues.first ?? QueueSnapshot(name: "queue")
             return QueuePane(
-                queue: q, depthHistory: state.history.queueDepth[q.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs)
+                queues: snapshot.queues, selected: state.queueSelection, depthHistory: state.history.queueDepth, focused: focused,
+                note: note, glyphs: glyphs)
         case .semaphore:
-            let s = snapshot.semaphores.first ?? SemaphoreSnapshot(name: "permits")
             return SemaphorePane(
-                semaphore: s, inUseHistory: state.history.semaphoreInUse[s.name]?.values ?? [], focused: focused, note: note, glyphs: glyphs
-            )
+                semaphores: snapshot.semaphores, selected: state.semaphoreSelection, inUseHistory: state.history.semaphoreInUse,
+                focused: focused, note: note, glyphs: glyphs)
         case .actor:
             return ActorsPane(
                 actors: snapshot.actors, depthHistory: state.history.actorDepth, sort: state.actorSort,

@@ -32,15 +32,13 @@ public final class LocalSource: Source {
 
     public func snapshot() -> Snapshot { run.snapshot() }
 
-    /// Numbered by position in the run's bounded event log: every event logged so far is
-    /// `droppedEvents + recentEvents.count`.
+    /// Numbered as the run's bounded event log numbers them (a restart starts again at 0).
     public func events(after cursor: Int) -> SourceEvents {
-        let snapshot = run.snapshot()
-        let logged = snapshot.droppedEvents + snapshot.recentEvents.count
-        let first = max(cursor, snapshot.droppedEvents)
-        let kept = first < logged ? Array(snapshot.recentEvents[(first - snapshot.droppedEvents)...]) : []
-        return SourceEvents(events: kept, next: max(cursor, logged), missed: max(0, first - cursor))
+        let (events, next, missed) = run.events(since: UInt64(max(0, cursor)))
+        return SourceEvents(events: events, next: Int(next), missed: Int(missed))
     }
+
+    public func setEventInterest(_ interest: EventInterest) { run.setAllEvents(interest == .all) }
 
     public func setKnob(_ name: String, to value: Double) -> KnobAnswer {
         guard knobs.contains(where: { $0.name == name }) else {

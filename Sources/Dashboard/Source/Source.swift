@@ -24,6 +24,9 @@ public protocol Source: AnyObject, Sendable {
     func events(after cursor: Int) -> SourceEvents
     /// Asks to set a knob; the answer says what was applied, or why not.
     func setKnob(_ name: String, to value: Double) -> KnobAnswer
+    /// How many events to collect from now on: every event costs the watched program a
+    /// little per operation, so the dashboard asks for them only while it shows them.
+    func setEventInterest(_ interest: EventInterest)
     /// Each of these needs its capability; without it, it does nothing.
     func pause()
     func resume()
