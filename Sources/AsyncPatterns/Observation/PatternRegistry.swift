@@ -76,8 +76,13 @@ public final class PatternRegistry: Sendable {
             // pattern that is being released) and read and dropped outside it: a pattern
             // whose last reference this drops retires itself, which takes the state lock.
             let (live, finished, retired, retiredOperations, actors) = state.withLock { s in
-                (s.entries.compactMap { e in e?.probe.map { ($0, e!.meters) } }, s.finished, s.retired, s.retiredOperations,
-                 s.actorCount + s.finishedCounts[.actor, default: 0])
+                var live: [(any PatternProbe, MeterBox)] = []
+                live.reserveCapacity(s.live)
+                // By index: copying an entry would copy its weak reference too.
+                for i in s.entries.indices {
+                    if let probe = s.entries[i]?.probe { live.append((probe, s.entries[i]!.meters)) }
+                }
+                return (live, s.finished, s.retired, s.retiredOperations, s.actorCount + s.finishedCounts[.actor, default: 0])
             }
             var snap = Snapshot()
             snap.elapsed = now
