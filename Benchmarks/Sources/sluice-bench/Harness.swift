@@ -19,6 +19,8 @@ struct Options: Sendable {
     /// Run only the first workload `only` selects, five times, observed this way, and print
     /// each rate: something steady to attach `perf` to.
     var profile: Observation?
+    /// Measure the memory of 20,000 actors (`plain` or `observed`) and print bytes per actor.
+    var actorMemory: String?
 
     var items: Int { quick ? 200_000 : 1_000_000 }
     var runs: Int { quick ? 1 : 5 }
@@ -31,6 +33,7 @@ struct Options: Sendable {
             case "--quick": options.quick = true
             case "--only": options.only = rest.popFirst()
             case "--sluice": options.sluicePath = rest.popFirst() ?? options.sluicePath
+            case "--actor-memory": options.actorMemory = rest.popFirst()
             case "--profile":
                 let mode = rest.popFirst() ?? ""
                 guard let observation = Observation.allCases.first(where: { "\($0)" == mode }) else {

@@ -82,29 +82,41 @@ func latencyRecordCost() -> Double {
     (0..<5).map { _ in ObservationCosts.recordLatencies(items) }.sorted()[2]
 }
 
-/// Bytes of memory per idle, running actor, and how many of them observation adds: `n`
-/// actors without a registry, then `n` with one (listed, snapshotted, one message each so
-/// their distributions exist), measured as growth of resident memory. Every actor and its
-/// run loop stays alive until both are measured, so neither set reuses the other's memory.
-func observationBytesPerActor(_ n: Int = 20_000) async -> (total: Double, observation: Double) {
+/// Bytes of memory per idle, running actor, and how many of them observation adds: each
+/// measured in a fresh process of its own (`--actor-memory plain|observed`), since memory
+/// freed by earlier workloads would hide what a set of actors takes.
+func observationBytesPerActor() -> (total: Double, observation: Double) {
+    func run(_ mode: String) -> Double {
+        guard let pipe = popen("\(CommandLine.arguments[0]) --actor-memory \(mode)", "r") else { return .nan }
+        var line = [CChar](repeating: 0, count: 128)
+        defer { pclose(pipe) }
+        guard fgets(&line, 128, pipe) != nil else { return .nan }
+        return Double(String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) ?? .nan
+    }
+    let plain = run("plain")
+    let observed = run("observed")
+    return (observed, observed - plain)
+}
+
+/// `--actor-memory`: 20,000 idle actors with running loops, each having processed one
+/// message, in a registry (`observed`, then snapshotted) or none (`plain`); prints the
+/// growth of resident memory per actor.
+func actorMemory(observed: Bool) async -> Double {
     struct Nop: ActorBehavior {
         mutating func receive(_ envelope: Envelope<Int>, context: ActorContext<Int>) async throws {}
     }
-    var all: [(MailboxActor<Int>, Task<Void, Never>)] = []
-    func grow(_ registry: PatternRegistry?) async -> Int {
-        let before = residentBytes()
-        let actors = (0..<n).map { MailboxActor<Int>(name: "actor-\($0)", registry: registry) }
-        all += actors.map { a in (a, Task { await a.run(Nop()) }) }
-        for a in actors { try? await a.tell(1) }
-        while actors.contains(where: { $0.stats.processed < 1 }) { try? await Task.sleep(for: .milliseconds(10)) }
-        _ = registry?.snapshot()
-        return residentBytes() - before
-    }
-    let plain = await grow(nil)
-    let observed = await grow(PatternRegistry())
-    for (a, _) in all { a.stop() }
-    for (_, t) in all { await t.value }
-    return (Double(observed) / Double(n), Double(observed - plain) / Double(n))
+    let n = 20_000
+    let registry = observed ? PatternRegistry() : nil
+    let before = residentBytes()
+    let actors = (0..<n).map { MailboxActor<Int>(name: "actor-\($0)", registry: registry) }
+    let runs = actors.map { a in Task { await a.run(Nop()) } }
+    for a in actors { try? await a.tell(1) }
+    while actors.contains(where: { $0.stats.processed < 1 }) { try? await Task.sleep(for: .milliseconds(10)) }
+    _ = registry?.snapshot()
+    let grown = Double(residentBytes() - before) / Double(n)
+    for a in actors { a.stop() }
+    for r in runs { await r.value }
+    return grown
 }
 
 func residentBytes() -> Int {

@@ -27,6 +27,10 @@ struct Row {
     func peer(_ name: String) -> Double { peers.first { $0.name == name }?.rate ?? .nan }
 }
 
+if let mode = options.actorMemory {
+    print(Int(await actorMemory(observed: mode == "observed")))
+    exit(0)
+}
 print("Sluice benchmarks: \(items) items, median of \(options.runs) run\(options.runs == 1 ? "" : "s"), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores")
 var py: [String: Double] = [:]
 if options.only == nil {
@@ -136,7 +140,7 @@ if options.wants("frame") {
 var memory: [(String, Double, String)] = []
 if options.wants("memory") {
     print("measuring observation memory...")
-    let perActor = await observationBytesPerActor()
+    let perActor = observationBytesPerActor()
     memory.append(("an idle actor, running, observed", perActor.total, "bytes"))
     memory.append(("of which observation", perActor.observation, "bytes"))
     memory.append(("a latency distribution", Double(ObservationCosts.distributionBytes), "bytes"))

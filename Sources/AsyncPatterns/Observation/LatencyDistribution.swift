@@ -77,13 +77,16 @@ final class LatencyDistribution: @unchecked Sendable {
 }
 
 /// When to time an operation: reading the clock costs about 20 ns, more than a queue item
-/// itself costs, so fast patterns time one operation in 32; once an operation took longer
-/// than 20 µs the clock is cheap by comparison and every one is timed. Unbiased for a steady
-/// workload: which operation is timed does not depend on how long it takes.
+/// itself costs, so a pattern whose operations come fast times one in 32; once they come
+/// more than 20 µs apart (or, for operations that are timed from start to end, once one
+/// takes that long), the clock is cheap by comparison and every one is timed. Unbiased for
+/// a steady workload: which operation is timed does not depend on how long it takes.
 @usableFromInline
 struct LatencySampler: Sendable {
     @usableFromInline var countdown: UInt32 = 1
     @usableFromInline var period: UInt32 = 32
+    /// When the last sampled operation happened (0: none yet).
+    @usableFromInline var lastSampleAt: UInt64 = 0
 
     @inlinable init() {}
 
@@ -95,9 +98,21 @@ struct LatencySampler: Sendable {
         return true
     }
 
-    /// Feeds back what a timed operation took.
+    /// Feeds back what a timed operation took (for operations timed from start to end).
     @inlinable mutating func took(_ nanos: UInt64) {
-        period = nanos > 20_000 ? 1 : 32
+        adapt(slow: nanos > 20_000)
+    }
+
+    /// Feeds back when a sampled operation happened, for operations whose timing spans
+    /// others (an item's wait in a queue): the spacing of operations decides, not the wait.
+    @inlinable mutating func sampled(at now: UInt64) {
+        defer { lastSampleAt = now }
+        guard lastSampleAt != 0, now > lastSampleAt else { return }
+        adapt(slow: (now - lastSampleAt) / UInt64(period) > 20_000)
+    }
+
+    @inlinable mutating func adapt(slow: Bool) {
+        period = slow ? 1 : 32
         if countdown > period { countdown = period }
     }
 }

@@ -59,16 +59,16 @@ import DequeModule
     /// The time to stamp an item with: the clock for a sampled item, 0 (not timed) otherwise.
     @inlinable mutating func stamp(_ now: () -> UInt64) -> UInt64 {
         guard wait != nil, sampler.tick() else { return 0 }
-        return Swift.max(1, now())
+        let t = Swift.max(1, now())
+        sampler.sampled(at: t)
+        return t
     }
 
     /// Records how long a stamped item waited.
     @inlinable mutating func recordWait(since enqueuedAt: UInt64, _ now: () -> UInt64) {
         guard enqueuedAt != 0, let wait else { return }
         let t = now()
-        let waited = t &- Swift.min(t, enqueuedAt)
-        wait.record(waited)
-        sampler.took(waited)
+        wait.record(t &- Swift.min(t, enqueuedAt))
     }
 
     @inlinable var depth: Int { items.count }

@@ -77,8 +77,7 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
             }
             let element = stream.base[index]
             stream.base.formIndex(after: &index)
-            run.produce()
-            run.consume()
+            run.handOver()
             return element
         }
     }

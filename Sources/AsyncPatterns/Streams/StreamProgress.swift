@@ -71,6 +71,16 @@ final class StreamProgress: Sendable, PatternProbe {
         emit.stream(.consumed(count: count, total: total))
     }
 
+    /// An element produced and handed over at once (a pull stream): one check of whether
+    /// anyone listens for both events.
+    @inlinable func handOver() {
+        let made = produced.wrappingAdd(1, ordering: .relaxed).newValue
+        let taken = consumed.wrappingAdd(1, ordering: .relaxed).newValue
+        guard emit.wants(notable: false) else { return }
+        emit.stream(.produced(count: made, total: total))
+        emit.stream(.consumed(count: taken, total: total))
+    }
+
     /// Ends the run once (later calls do nothing), reports it and leaves the registry.
     @usableFromInline func end(_ how: Ending) {
         guard ending.compareExchange(expected: Ending.running.rawValue, desired: how.rawValue, ordering: .acquiringAndReleasing).exchanged
