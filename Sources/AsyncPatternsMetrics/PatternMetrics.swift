@@ -74,8 +74,9 @@ public final class PatternMetrics: Sendable {
     public func update() {
         let snapshot = self.snapshot()
         var samples: [PatternSamples] = []
-        samples.reserveCapacity(snapshot.queues.count + snapshot.semaphores.count + snapshot.actors.count
-            + snapshot.streams.count + snapshot.resources.count + 1)
+        samples.reserveCapacity(
+            snapshot.queues.count + snapshot.semaphores.count + snapshot.actors.count
+                + snapshot.streams.count + snapshot.resources.count + 1)
         samples.append(contentsOf: snapshot.queues.lazy.map(PatternSamples.init))
         samples.append(contentsOf: snapshot.semaphores.lazy.map(PatternSamples.init))
         samples.append(contentsOf: snapshot.actors.lazy.map(PatternSamples.init))
@@ -154,12 +155,16 @@ public final class PatternMetrics: Sendable {
     }
 
     /// Sets a gauge, creating it on first use.
-    private func set(_ metric: String, quantile: String = "", to value: Double, in series: inout PatternSeries,
-                     _ dimensions: [(String, String)]) {
+    private func set(
+        _ metric: String, quantile: String = "", to value: Double, in series: inout PatternSeries,
+        _ dimensions: [(String, String)]
+    ) {
         let id = SeriesID(metric: metric, quantile: quantile)
-        let gauge = series.gauges[id] ?? Gauge(
-            label: prefix + metric, dimensions: quantile.isEmpty ? dimensions : dimensions + [("quantile", quantile)],
-            factory: factory)
+        let gauge =
+            series.gauges[id]
+            ?? Gauge(
+                label: prefix + metric, dimensions: quantile.isEmpty ? dimensions : dimensions + [("quantile", quantile)],
+                factory: factory)
         series.gauges[id] = gauge
         gauge.record(value)
     }
@@ -168,7 +173,8 @@ public final class PatternMetrics: Sendable {
     /// on first use (so a total of 0 shows as 0, not as nothing).
     private func count(_ metric: String, total: Int, in series: inout PatternSeries, _ dimensions: [(String, String)]) {
         let id = SeriesID(metric: metric, quantile: "")
-        var slot = series.counters[id]
+        var slot =
+            series.counters[id]
             ?? CounterSlot(counter: Counter(label: prefix + metric, dimensions: dimensions, factory: factory))
         // Backwards means a new pattern under an old name: its whole total is new.
         let delta = total >= slot.last ? total - slot.last : total

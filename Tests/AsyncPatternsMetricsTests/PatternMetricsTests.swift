@@ -96,9 +96,19 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
 
     @Test func countersIncrementByTheDeltaAndGaugesFollowTheLevel() throws {
         let m = reporter()
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 3, put: 5, got: 2)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", depth: 3, put: 5, got: 2)]
+                return s
+            }())
         m.update()
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 1, put: 9, got: 8)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", depth: 1, put: 9, got: 8)]
+                return s
+            }())
         m.update()
         m.update()  // nothing changed: no increment at all
 
@@ -113,12 +123,27 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
 
     @Test func aCounterThatGoesBackwardsCountsItsNewTotal() throws {
         let m = reporter()
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 10)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", put: 10)]
+                return s
+            }())
         m.update()
         // The queue was dropped and a new one made under the same name between two reads.
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 4)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", put: 4)]
+                return s
+            }())
         m.update()
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 6)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", put: 6)]
+                return s
+            }())
         m.update()
 
         let put = try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs"))
@@ -200,12 +225,22 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
 
     @Test func aPatternThatComesBackStartsAfresh() throws {
         let m = reporter()
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 10)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", put: 10)]
+                return s
+            }())
         m.update()
         source.set(Snapshot())
         m.update()
         #expect(metrics.counters.isEmpty)
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", put: 3)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", put: 3)]
+                return s
+            }())
         m.update()
         // A new handler: the destroyed one's 10 is not carried over.
         #expect(try metrics.expectCounter("sluice_queue_put_total", dims("queue", "jobs")).totalValue == 3)
@@ -228,7 +263,12 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
     }
 
     @Test func thePrefixStartsEveryName() throws {
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 1)]; return s }())
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", depth: 1)]
+                return s
+            }())
         reporter(prefix: "app").update()
         reporter(prefix: "").update()
         #expect(try metrics.expectGauge("app_queue_depth", dims("queue", "jobs")).lastValue == 1)
@@ -258,8 +298,17 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         // The snapshot closure says when it was read: no sleeping to wait for the first tick.
         let (reads, reader) = AsyncStream.makeStream(of: Void.self)
         let source = source
-        source.set({ var s = Snapshot(); s.queues = [queue("jobs", depth: 5)]; return s }())
-        let m = PatternMetrics(snapshot: { defer { reader.yield() }; return source.read() }, factory: metrics)
+        source.set(
+            {
+                var s = Snapshot()
+                s.queues = [queue("jobs", depth: 5)]
+                return s
+            }())
+        let m = PatternMetrics(
+            snapshot: {
+                defer { reader.yield() }
+                return source.read()
+            }, factory: metrics)
         let task = Task { try await m.run(every: .seconds(3600)) }
         var iterator = reads.makeAsyncIterator()
         await iterator.next()

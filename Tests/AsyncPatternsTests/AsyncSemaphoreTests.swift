@@ -41,11 +41,12 @@ import Testing
         let order = Recorder<Int>()
         var tasks: [Task<Void, any Error>] = []
         for i in 0..<5 {
-            tasks.append(Task {
-                try await sem.acquire()
-                order.append(i)
-                try sem.release()
-            })
+            tasks.append(
+                Task {
+                    try await sem.acquire()
+                    order.append(i)
+                    try sem.release()
+                })
             while sem.stats.waiting < i + 1 { await Task.yield() }
         }
         try sem.release()

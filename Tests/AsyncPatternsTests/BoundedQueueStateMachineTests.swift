@@ -7,21 +7,42 @@ import Testing
 
     @Test func putStoresUntilFullThenMustWait() {
         var m = Machine(capacity: 2)
-        guard case .stored(let g1) = m.put(1, now: 0) else { Issue.record("expected stored"); return }
+        guard case .stored(let g1) = m.put(1, now: 0) else {
+            Issue.record("expected stored")
+            return
+        }
         #expect(g1.depth == 1)
-        guard case .stored = m.put(2, now: 0) else { Issue.record("expected stored"); return }
-        guard case .mustWait = m.put(3, now: 0) else { Issue.record("expected mustWait"); return }
+        guard case .stored = m.put(2, now: 0) else {
+            Issue.record("expected stored")
+            return
+        }
+        guard case .mustWait = m.put(3, now: 0) else {
+            Issue.record("expected mustWait")
+            return
+        }
         #expect(m.depth == 2 && m.putCount == 2 && m.maxDepth == 2)
     }
 
     @Test func getFromEmptyWaitsThenPutHandsOffToTheFirstConsumer() {
         var m = Machine(capacity: 2)
-        guard case .mustWait(let id1) = m.get(now: 0) else { Issue.record("expected mustWait"); return }
-        guard case .suspended(let g) = m.suspendConsumer(id: id1, token: "c1", isCancelled: false, now: 0) else { Issue.record(); return }
+        guard case .mustWait(let id1) = m.get(now: 0) else {
+            Issue.record("expected mustWait")
+            return
+        }
+        guard case .suspended(let g) = m.suspendConsumer(id: id1, token: "c1", isCancelled: false, now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(g.waitingConsumers == 1)
-        guard case .mustWait(let id2) = m.get(now: 0) else { Issue.record(); return }
+        guard case .mustWait(let id2) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         _ = m.suspendConsumer(id: id2, token: "c2", isCancelled: false, now: 0)
-        guard case .handOff(let token, let element, let after) = m.put(7, now: 0) else { Issue.record("expected handOff"); return }
+        guard case .handOff(let token, let element, let after) = m.put(7, now: 0) else {
+            Issue.record("expected handOff")
+            return
+        }
         #expect(token == "c1" && element == 7 && after.waitingConsumers == 1 && after.depth == 0)
         #expect(m.putCount == 1 && m.gotCount == 1)
     }
@@ -29,15 +50,30 @@ import Testing
     @Test func getAdmitsTheFirstWaitingProducerInOrder() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let a) = m.put(2, now: 0) else { Issue.record(); return }
+        guard case .mustWait(let a) = m.put(2, now: 0) else {
+            Issue.record()
+            return
+        }
         _ = m.suspendProducer(id: a, element: 2, token: "p2", isCancelled: false, now: 0)
-        guard case .mustWait(let b) = m.put(3, now: 0) else { Issue.record(); return }
+        guard case .mustWait(let b) = m.put(3, now: 0) else {
+            Issue.record()
+            return
+        }
         _ = m.suspendProducer(id: b, element: 3, token: "p3", isCancelled: false, now: 0)
-        guard case .item(let e, let g, let admitted) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(let e, let g, let admitted) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(e == 1 && admitted == ["p2"] && g.depth == 1 && g.waitingProducers == 1)
-        guard case .item(let e2, _, let admitted2) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(let e2, _, let admitted2) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(e2 == 2 && admitted2 == ["p3"])
-        guard case .item(let e3, _, let admitted3) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(let e3, _, let admitted3) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(e3 == 3 && admitted3.isEmpty && m.putCount == 3 && m.gotCount == 3)
     }
 
@@ -45,14 +81,26 @@ import Testing
         var m = Machine(capacity: 4)
         for i in 1...4 { _ = m.put(i, now: 0) }
         for i in 5...6 {
-            guard case .mustWait(let id) = m.put(i, now: 0) else { Issue.record(); return }
+            guard case .mustWait(let id) = m.put(i, now: 0) else {
+                Issue.record()
+                return
+            }
             _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
         }
-        guard case .item(1, let g1, let none) = m.get(now: 0) else { Issue.record(); return }
+        guard case .item(1, let g1, let none) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(none.isEmpty && g1.depth == 3 && g1.waitingProducers == 2)
         // Room, but producers wait: a newcomer queues behind them instead of barging in.
-        guard case .mustWait = m.put(7, now: 0) else { Issue.record("expected FIFO among producers"); return }
-        guard case .item(2, let g2, let both) = m.get(now: 0) else { Issue.record(); return }
+        guard case .mustWait = m.put(7, now: 0) else {
+            Issue.record("expected FIFO among producers")
+            return
+        }
+        guard case .item(2, let g2, let both) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(both == ["p5", "p6"] && g2.depth == 4 && g2.waitingProducers == 0)
         var order: [Int] = []
         while case .item(let e, _, _) = m.get(now: 0) { order.append(e) }
@@ -62,10 +110,14 @@ import Testing
     @Test func suspendReEvaluatesWhatChangedSinceTheFastPath() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let id) = m.put(2, now: 0) else { Issue.record(); return }
+        guard case .mustWait(let id) = m.put(2, now: 0) else {
+            Issue.record()
+            return
+        }
         _ = m.get(now: 0)  // room appeared before the producer got to suspend
         guard case .resumeNow("p", .stored(let g)) = m.suspendProducer(id: id, element: 2, token: "p", isCancelled: false, now: 0) else {
-            Issue.record("expected resumeNow stored"); return
+            Issue.record("expected resumeNow stored")
+            return
         }
         #expect(g.depth == 1)
     }
@@ -73,12 +125,24 @@ import Testing
     @Test func cancelledBeforeSuspendingNeverEnqueues() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let id) = m.put(2, now: 0) else { Issue.record(); return }
-        guard case .cancelled("p") = m.suspendProducer(id: id, element: 2, token: "p", isCancelled: true, now: 0) else { Issue.record(); return }
+        guard case .mustWait(let id) = m.put(2, now: 0) else {
+            Issue.record()
+            return
+        }
+        guard case .cancelled("p") = m.suspendProducer(id: id, element: 2, token: "p", isCancelled: true, now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(m.producers.isEmpty && m.putCount == 1)
         var empty = Machine(capacity: 1)
-        guard case .mustWait(let cid) = empty.get(now: 0) else { Issue.record(); return }
-        guard case .cancelled("c") = empty.suspendConsumer(id: cid, token: "c", isCancelled: true, now: 0) else { Issue.record(); return }
+        guard case .mustWait(let cid) = empty.get(now: 0) else {
+            Issue.record()
+            return
+        }
+        guard case .cancelled("c") = empty.suspendConsumer(id: cid, token: "c", isCancelled: true, now: 0) else {
+            Issue.record()
+            return
+        }
         #expect(empty.consumers.isEmpty)
     }
 
@@ -87,7 +151,10 @@ import Testing
         _ = m.put(0, now: 0)
         var ids: [UInt64] = []
         for i in 1...3 {
-            guard case .mustWait(let id) = m.put(i, now: 0) else { Issue.record(); return }
+            guard case .mustWait(let id) = m.put(i, now: 0) else {
+                Issue.record()
+                return
+            }
             _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
             ids.append(id)
         }
@@ -104,12 +171,18 @@ import Testing
 
     @Test func abandonConsumerAndJoiner() {
         var m = Machine(capacity: 1)
-        guard case .mustWait(let id) = m.get(now: 0) else { Issue.record(); return }
+        guard case .mustWait(let id) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         _ = m.suspendConsumer(id: id, token: "c", isCancelled: false, now: 0)
         let abandoned = m.abandonConsumer(id: id)
         #expect(abandoned?.0 == "c")
         #expect(m.consumers.isEmpty)
-        guard case .stored = m.put(1, now: 0) else { Issue.record("the abandoned consumer must not get it"); return }
+        guard case .stored = m.put(1, now: 0) else {
+            Issue.record("the abandoned consumer must not get it")
+            return
+        }
         let jid = m.makeID()
         let waits = m.suspendJoiner(id: jid, token: "j", isCancelled: false, done: 0)
         #expect(waits)
@@ -120,24 +193,42 @@ import Testing
     @Test func closeRejectsPutsReleasesWaitersAndDrains() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let id) = m.put(2, now: 0) else { Issue.record(); return }
+        guard case .mustWait(let id) = m.put(2, now: 0) else {
+            Issue.record()
+            return
+        }
         _ = m.suspendProducer(id: id, element: 2, token: "p", isCancelled: false, now: 0)
         let close = m.close()
         #expect(close.producers == ["p"] && close.consumers.isEmpty && close.wasOpen)
         let again = m.close()
         #expect(again.wasOpen == false)
-        guard case .closed = m.put(3, now: 0) else { Issue.record(); return }
-        guard case .item(1, _, let none) = m.get(now: 0), none.isEmpty else { Issue.record("drains what is left"); return }
-        guard case .closed = m.get(now: 0) else { Issue.record("then closed"); return }
+        guard case .closed = m.put(3, now: 0) else {
+            Issue.record()
+            return
+        }
+        guard case .item(1, _, let none) = m.get(now: 0), none.isEmpty else {
+            Issue.record("drains what is left")
+            return
+        }
+        guard case .closed = m.get(now: 0) else {
+            Issue.record("then closed")
+            return
+        }
     }
 
     @Test func closeWakesWaitingConsumers() {
         var m = Machine(capacity: 1)
-        guard case .mustWait(let id) = m.get(now: 0) else { Issue.record(); return }
+        guard case .mustWait(let id) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
         _ = m.suspendConsumer(id: id, token: "c", isCancelled: false, now: 0)
         let close = m.close()
         #expect(close.consumers == ["c"])
-        guard case .closed = m.suspendConsumer(id: 99, token: "late", isCancelled: false, now: 0).asGet else { Issue.record(); return }
+        guard case .closed = m.suspendConsumer(id: 99, token: "late", isCancelled: false, now: 0).asGet else {
+            Issue.record()
+            return
+        }
     }
 
     /// `taskDone` is counted by `BoundedQueue` with atomics; the machine is told how many
@@ -163,16 +254,28 @@ import Testing
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
         for i in 2...4 {
-            guard case .mustWait(let id) = m.put(i, now: 0) else { Issue.record(); return }
+            guard case .mustWait(let id) = m.put(i, now: 0) else {
+                Issue.record()
+                return
+            }
             _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
         }
         let grown = m.setCapacity(3, now: 0)
         #expect(grown.producers == ["p2", "p3"] && grown.gauges.depth == 3 && grown.gauges.waitingProducers == 1)
         let shrunk = m.setCapacity(1, now: 0)
         #expect(shrunk.producers.isEmpty && m.depth == 3)  // nothing dropped
-        guard case .item(1, _, let a1) = m.get(now: 0), a1.isEmpty else { Issue.record("depth 2 >= capacity 1: no admission"); return }
-        guard case .item(2, _, let a2) = m.get(now: 0), a2.isEmpty else { Issue.record(); return }
-        guard case .item(3, _, ["p4"]) = m.get(now: 0) else { Issue.record("below capacity again: p4 admitted"); return }
+        guard case .item(1, _, let a1) = m.get(now: 0), a1.isEmpty else {
+            Issue.record("depth 2 >= capacity 1: no admission")
+            return
+        }
+        guard case .item(2, _, let a2) = m.get(now: 0), a2.isEmpty else {
+            Issue.record()
+            return
+        }
+        guard case .item(3, _, ["p4"]) = m.get(now: 0) else {
+            Issue.record("below capacity again: p4 admitted")
+            return
+        }
         #expect(m.putCount == 4)
     }
 }

@@ -179,8 +179,9 @@ final class CountingObserver: PatternObserver {
         let snap = registry.snapshot()
         let decoded = try JSONDecoder().decode(Snapshot.self, from: JSONEncoder().encode(snap))
         #expect(decoded == snap)
-        let event = PatternEvent.queue(.capacityChanged(capacity: 8, gauges: QueueGauges(depth: 1, waitingProducers: 0, waitingConsumers: 2)),
-                                       source: PatternID(.queue, "jobs"), at: MonotonicInstant(nanoseconds: 42))
+        let event = PatternEvent.queue(
+            .capacityChanged(capacity: 8, gauges: QueueGauges(depth: 1, waitingProducers: 0, waitingConsumers: 2)),
+            source: PatternID(.queue, "jobs"), at: MonotonicInstant(nanoseconds: 42))
         let json = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
         #expect(json.contains(#""kind":"queue""#) && json.contains(#""name":"jobs""#) && json.contains(#""at":42"#))
         #expect(try JSONDecoder().decode(PatternEvent.self, from: Data(json.utf8)) == event)

@@ -18,8 +18,9 @@ import Testing
     @Test func progressStreamReportsProducedConsumedAndFinished() async throws {
         let registry = PatternRegistry()
         let clock = ManualClock()
-        let stream = ProgressStream(["a", "b", "c", "d", "e"], delay: .milliseconds(100), clock: clock,
-                                    name: "data", registry: registry)
+        let stream = ProgressStream(
+            ["a", "b", "c", "d", "e"], delay: .milliseconds(100), clock: clock,
+            name: "data", registry: registry)
         let reader = Task { try await stream.map { $0.uppercased() }.collect() }
         for _ in 0..<5 {
             await clock.waitForSleepers(1)
@@ -129,7 +130,12 @@ import Testing
     @Test func timedScopeMeasuresOnTheClock() async throws {
         let clock = ManualClock()
         let scope = ResourceScope()
-        let timed = Task { try await scope.timed(clock: clock) { try await clock.sleep(for: .milliseconds(250)); return "ok" } }
+        let timed = Task {
+            try await scope.timed(clock: clock) {
+                try await clock.sleep(for: .milliseconds(250))
+                return "ok"
+            }
+        }
         await clock.waitForSleepers(1)
         clock.advance(by: .milliseconds(250))
         let (value, duration) = try await timed.value
@@ -157,8 +163,14 @@ import Testing
     @Test func manualClockWakesInDeadlineOrderAndCancels() async throws {
         let clock = ManualClock()
         let order = Recorder<Int>()
-        let a = Task { try await clock.sleep(for: .seconds(2)); order.append(2) }
-        let b = Task { try await clock.sleep(for: .seconds(1)); order.append(1) }
+        let a = Task {
+            try await clock.sleep(for: .seconds(2))
+            order.append(2)
+        }
+        let b = Task {
+            try await clock.sleep(for: .seconds(1))
+            order.append(1)
+        }
         let c = Task { try await clock.sleep(for: .seconds(1)) }
         await clock.waitForSleepers(3)
         c.cancel()
@@ -170,4 +182,3 @@ import Testing
         #expect(order.all == [1, 2])
     }
 }
-

@@ -53,7 +53,8 @@ final class RecordingObserver: PatternObserver {
                     do {
                         switch Int.random(in: 0..<10, using: &r) {
                         case 0: if try !q.tryPut(item) { continue }
-                        case 1: try await q.put(item, timeout: .microseconds(Int64.random(in: 1...200, using: &r)), clock: ContinuousClock())
+                        case 1:
+                            try await q.put(item, timeout: .microseconds(Int64.random(in: 1...200, using: &r)), clock: ContinuousClock())
                         default: try await q.put(item)
                         }
                         put.append(item)
@@ -75,7 +76,8 @@ final class RecordingObserver: PatternObserver {
                         let item: Int?
                         switch Int.random(in: 0..<10, using: &r) {
                         case 0: item = try q.tryGet()
-                        case 1: item = try await q.get(timeout: .microseconds(Int64.random(in: 1...200, using: &r)), clock: ContinuousClock())
+                        case 1:
+                            item = try await q.get(timeout: .microseconds(Int64.random(in: 1...200, using: &r)), clock: ContinuousClock())
                         default: item = try await q.get()
                         }
                         if let item {
@@ -139,7 +141,8 @@ final class RecordingObserver: PatternObserver {
                     do {
                         switch Int.random(in: 0..<6, using: &r) {
                         case 0: if !sem.tryAcquire() { continue }
-                        case 1: try await sem.acquire(timeout: .microseconds(Int64.random(in: 1...300, using: &r)), clock: ContinuousClock())
+                        case 1:
+                            try await sem.acquire(timeout: .microseconds(Int64.random(in: 1...300, using: &r)), clock: ContinuousClock())
                         default: try await sem.acquire()
                         }
                     } catch is TimedOut {
@@ -179,7 +182,9 @@ final class RecordingObserver: PatternObserver {
         let seed = stressSeed() &+ UInt64(round)
         var rng = TestRandom(seed)
         let registry = PatternRegistry()
-        let actors = (0..<4).map { MailboxActor<Tally>(name: "a\($0)", mailboxCapacity: Int.random(in: 1...16, using: &rng), registry: registry) }
+        let actors = (0..<4).map {
+            MailboxActor<Tally>(name: "a\($0)", mailboxCapacity: Int.random(in: 1...16, using: &rng), registry: registry)
+        }
         let runs = actors.map { a in Task { await a.run(TallyBehavior()) } }
         let attempts = Counter()
         let senders = (0..<6).map { s in
@@ -223,17 +228,20 @@ final class RecordingObserver: PatternObserver {
                 let openDelay = Int.random(in: 0...300, using: &r)
                 let bodyDelay = Int.random(in: 0...300, using: &r)
                 let closeDelay = Int.random(in: 0...300, using: &r)
-                _ = try? await scope.with(open: { () async throws -> Int in
-                    try await Task.sleep(for: .microseconds(openDelay))
-                    let id = serial.add()
-                    opened.append(id)
-                    return id
-                }, close: { id in
-                    try? await Task.sleep(for: .microseconds(closeDelay))
-                    closed.append(id)
-                }, body: { _ in
-                    try await Task.sleep(for: .microseconds(bodyDelay))
-                })
+                _ = try? await scope.with(
+                    open: { () async throws -> Int in
+                        try await Task.sleep(for: .microseconds(openDelay))
+                        let id = serial.add()
+                        opened.append(id)
+                        return id
+                    },
+                    close: { id in
+                        try? await Task.sleep(for: .microseconds(closeDelay))
+                        closed.append(id)
+                    },
+                    body: { _ in
+                        try await Task.sleep(for: .microseconds(bodyDelay))
+                    })
             }
         }
         for _ in 0..<40 {

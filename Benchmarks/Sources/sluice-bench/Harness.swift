@@ -128,7 +128,10 @@ enum Observation: CaseIterable, Sendable {
 func sluiceFootprint(_ arguments: String) -> (maxRSSKiB: Int, stdoutBytes: Int)? {
     let out = "/tmp/sluice-bench-run-\(getpid())"
     guard system("\(options.sluicePath) \(arguments) --progress > \(out).out 2> \(out).err") == 0 else { return nil }
-    defer { unlink(out + ".out"); unlink(out + ".err") }
+    defer {
+        unlink(out + ".out")
+        unlink(out + ".err")
+    }
     var peak = 0
     if let f = fopen(out + ".err", "r") {
         var line = [CChar](repeating: 0, count: 512)
@@ -171,7 +174,10 @@ func pausedCPUPercent() -> Double? {
         tmux -L $S kill-server; echo $((B - A)) > \(out)
         """
     guard system(script) == 0, let f = fopen(out, "r") else { return nil }
-    defer { fclose(f); unlink(out) }
+    defer {
+        fclose(f)
+        unlink(out)
+    }
     var line = [CChar](repeating: 0, count: 64)
     guard fgets(&line, 64, f) != nil else { return nil }
     let ticks = Double(atoi(line))

@@ -97,7 +97,10 @@ func actorMethodChain() async {
 func asyncStreamMailbox() async {
     let (stream, continuation) = AsyncStream<Int>.makeStream()
     await withTaskGroup(of: Void.self) { group in
-        group.addTask { var n = 0; for await _ in stream { n += 1 } }
+        group.addTask {
+            var n = 0
+            for await _ in stream { n += 1 }
+        }
         for i in 0..<items { continuation.yield(i) }
         continuation.finish()
     }

@@ -31,7 +31,9 @@ if let mode = options.actorMemory {
     print(Int(await actorMemory(observed: mode == "observed")))
     exit(0)
 }
-print("Sluice benchmarks: \(items) items, median of \(options.runs) run\(options.runs == 1 ? "" : "s"), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores")
+print(
+    "Sluice benchmarks: \(items) items, median of \(options.runs) run\(options.runs == 1 ? "" : "s"), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores"
+)
 var py: [String: Double] = [:]
 if options.only == nil {
     print("measuring Python asyncio peers...")
@@ -52,46 +54,60 @@ func peer(_ key: String, _ operations: Int = items, _ body: () async -> Void) as
 
 /// The engine workloads, each also measured under observation below.
 let engine: [Engine] = [
-    Engine(name: "queue 1/1", title: "queue 1/1 (cap 1024, put/get/taskDone)", operations: items,
-           run: { await sluiceQueue(producers: 1, consumers: 1, registry: $0) }, peers: [
-        ("AsyncStream", { await peer("AsyncStream 1/1") { await asyncStreamQueue(producers: 1) } }),
-        ("AsyncChannel", { await peer("AsyncChannel 1/1") { await asyncChannelQueue(producers: 1, consumers: 1) } }),
-        ("actor queue", { await peer("actor queue 1/1") { await naiveActorQueue(producers: 1, consumers: 1) } }),
-        ("asyncio.Queue", { py["queue 1/1"] ?? .nan }),
-    ]),
-    Engine(name: "queue 4/4", title: "queue 4/4", operations: items,
-           run: { await sluiceQueue(producers: 4, consumers: 4, registry: $0) }, peers: [
-        ("AsyncStream 4/1", { await peer("AsyncStream 4/1") { await asyncStreamQueue(producers: 4) } }),
-        ("AsyncChannel", { await peer("AsyncChannel 4/4") { await asyncChannelQueue(producers: 4, consumers: 4) } }),
-        ("actor queue", { await peer("actor queue 4/4") { await naiveActorQueue(producers: 4, consumers: 4) } }),
-        ("asyncio.Queue", { py["queue 4/4"] ?? .nan }),
-    ]),
-    Engine(name: "mailbox", title: "mailbox: messages to one actor", operations: items,
-           run: { await sluiceMailbox(registry: $0) }, peers: [
-        ("actor method calls", { await peer("actor method calls") { await actorMethodChain() } }),
-        ("AsyncStream inbox", { await peer("AsyncStream inbox") { await asyncStreamMailbox() } }),
-        ("asyncio actor", { py["actor messages"] ?? .nan }),
-    ]),
-    Engine(name: "semaphore waiting", title: "semaphore limit 3, 4 tasks, waiting acquires", operations: items,
-           run: { await sluiceSemaphore(registry: $0) }, peers: [
-        ("Mutex+continuations", { await peer("naive semaphore") { await naiveSemaphore() } }),
-        ("asyncio.Semaphore", { py["semaphore waiting"] ?? .nan }),
-    ]),
-    Engine(name: "semaphore tasks", title: "semaphore limit 3, \(items / 10) tasks x 1 permit", operations: items / 10,
-           run: { await sluiceSemaphoreManyTasks(registry: $0) }, peers: [
-        ("Mutex+continuations", { await peer("naive semaphore, tasks", items / 10) { await naiveSemaphoreManyTasks() } }),
-        ("asyncio.Semaphore", { py["semaphore tasks"] ?? .nan }),
-    ]),
-    Engine(name: "progress stream", title: "progress stream", operations: items,
-           run: { await sluiceStream(registry: $0) }, peers: [
-        ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
-        ("async generator (py)", { py["stream items"] ?? .nan }),
-    ]),
-    Engine(name: "generator", title: "generator (producer task, buffer 256)", operations: items,
-           run: { await sluiceGenerator(registry: $0) }, peers: [
-        ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
-        ("async generator (py)", { py["stream items"] ?? .nan }),
-    ]),
+    Engine(
+        name: "queue 1/1", title: "queue 1/1 (cap 1024, put/get/taskDone)", operations: items,
+        run: { await sluiceQueue(producers: 1, consumers: 1, registry: $0) },
+        peers: [
+            ("AsyncStream", { await peer("AsyncStream 1/1") { await asyncStreamQueue(producers: 1) } }),
+            ("AsyncChannel", { await peer("AsyncChannel 1/1") { await asyncChannelQueue(producers: 1, consumers: 1) } }),
+            ("actor queue", { await peer("actor queue 1/1") { await naiveActorQueue(producers: 1, consumers: 1) } }),
+            ("asyncio.Queue", { py["queue 1/1"] ?? .nan }),
+        ]),
+    Engine(
+        name: "queue 4/4", title: "queue 4/4", operations: items,
+        run: { await sluiceQueue(producers: 4, consumers: 4, registry: $0) },
+        peers: [
+            ("AsyncStream 4/1", { await peer("AsyncStream 4/1") { await asyncStreamQueue(producers: 4) } }),
+            ("AsyncChannel", { await peer("AsyncChannel 4/4") { await asyncChannelQueue(producers: 4, consumers: 4) } }),
+            ("actor queue", { await peer("actor queue 4/4") { await naiveActorQueue(producers: 4, consumers: 4) } }),
+            ("asyncio.Queue", { py["queue 4/4"] ?? .nan }),
+        ]),
+    Engine(
+        name: "mailbox", title: "mailbox: messages to one actor", operations: items,
+        run: { await sluiceMailbox(registry: $0) },
+        peers: [
+            ("actor method calls", { await peer("actor method calls") { await actorMethodChain() } }),
+            ("AsyncStream inbox", { await peer("AsyncStream inbox") { await asyncStreamMailbox() } }),
+            ("asyncio actor", { py["actor messages"] ?? .nan }),
+        ]),
+    Engine(
+        name: "semaphore waiting", title: "semaphore limit 3, 4 tasks, waiting acquires", operations: items,
+        run: { await sluiceSemaphore(registry: $0) },
+        peers: [
+            ("Mutex+continuations", { await peer("naive semaphore") { await naiveSemaphore() } }),
+            ("asyncio.Semaphore", { py["semaphore waiting"] ?? .nan }),
+        ]),
+    Engine(
+        name: "semaphore tasks", title: "semaphore limit 3, \(items / 10) tasks x 1 permit", operations: items / 10,
+        run: { await sluiceSemaphoreManyTasks(registry: $0) },
+        peers: [
+            ("Mutex+continuations", { await peer("naive semaphore, tasks", items / 10) { await naiveSemaphoreManyTasks() } }),
+            ("asyncio.Semaphore", { py["semaphore tasks"] ?? .nan }),
+        ]),
+    Engine(
+        name: "progress stream", title: "progress stream", operations: items,
+        run: { await sluiceStream(registry: $0) },
+        peers: [
+            ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
+            ("async generator (py)", { py["stream items"] ?? .nan }),
+        ]),
+    Engine(
+        name: "generator", title: "generator (producer task, buffer 256)", operations: items,
+        run: { await sluiceGenerator(registry: $0) },
+        peers: [
+            ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
+            ("async generator (py)", { py["stream items"] ?? .nan }),
+        ]),
 ]
 
 if let observation = options.profile {
@@ -174,7 +190,8 @@ if !spread.isEmpty, options.runs > 1 {
     for workload in engine {
         guard let r = spread[workload.name] else { continue }
         print(pad(workload.name, 46) + pad(rate(r.min) + "/s", 10) + pad(rate(r.median) + "/s", 10) + rate(r.max) + "/s")
-        json.append("{\"workload\":\"spread: \(workload.name)\",\"min\":\(json(r.min)),\"median\":\(json(r.median)),\"max\":\(json(r.max))}")
+        json.append(
+            "{\"workload\":\"spread: \(workload.name)\",\"min\":\(json(r.min)),\"median\":\(json(r.median)),\"max\":\(json(r.max))}")
     }
 }
 
@@ -256,8 +273,10 @@ if let row = rows["mailbox"] {
     targets.append(Target(text: "mailbox >= 5x an AsyncStream inbox", measured: row.sluice / row.peer("AsyncStream inbox"), needed: 5))
 }
 if let row = rows["semaphore waiting"] {
-    targets.append(Target(text: "semaphore waiting >= 10x asyncio.Semaphore", measured: row.sluice / row.peer("asyncio.Semaphore"), needed: 10))
-    targets.append(Target(text: "semaphore waiting >= 2x the naive semaphore", measured: row.sluice / row.peer("Mutex+continuations"), needed: 2))
+    targets.append(
+        Target(text: "semaphore waiting >= 10x asyncio.Semaphore", measured: row.sluice / row.peer("asyncio.Semaphore"), needed: 10))
+    targets.append(
+        Target(text: "semaphore waiting >= 2x the naive semaphore", measured: row.sluice / row.peer("Mutex+continuations"), needed: 2))
 }
 if !observed.isEmpty {
     targets.append(Target(text: "dashboard observation <= 5% (worst workload, %)", measured: worstDashboardCost, needed: 5, atMost: true))
@@ -265,13 +284,25 @@ if !observed.isEmpty {
 }
 if let recordCost {
     targets.append(Target(text: "record one latency <= 5 ns", measured: recordCost, needed: 5, atMost: true))
-    targets.append(Target(text: "latency distribution <= 1024 bytes", measured: Double(ObservationCosts.distributionBytes), needed: 1024, atMost: true))
+    targets.append(
+        Target(text: "latency distribution <= 1024 bytes", measured: Double(ObservationCosts.distributionBytes), needed: 1024, atMost: true)
+    )
 }
 if !memory.isEmpty {
-    targets.append(Target(text: "observation state <= 2048 bytes an actor", measured: memoryValue("of which observation"), needed: 2048, atMost: true))
-    targets.append(Target(text: "100,000 idle actors <= 512 MiB resident", measured: memoryValue("actors scenario, 100,000 idle actors: max RSS"), needed: 512, atMost: true))
-    targets.append(Target(text: "streams with new names: <= 64 MiB after 20 s", measured: memoryValue("streams, new names 20 s: max RSS"), needed: 64, atMost: true))
-    targets.append(Target(text: "streams with new names: JSON < 1024 KiB", measured: memoryValue("streams, new names 20 s: JSON summary"), needed: 1024, atMost: true))
+    targets.append(
+        Target(text: "observation state <= 2048 bytes an actor", measured: memoryValue("of which observation"), needed: 2048, atMost: true))
+    targets.append(
+        Target(
+            text: "100,000 idle actors <= 512 MiB resident", measured: memoryValue("actors scenario, 100,000 idle actors: max RSS"),
+            needed: 512, atMost: true))
+    targets.append(
+        Target(
+            text: "streams with new names: <= 64 MiB after 20 s", measured: memoryValue("streams, new names 20 s: max RSS"), needed: 64,
+            atMost: true))
+    targets.append(
+        Target(
+            text: "streams with new names: JSON < 1024 KiB", measured: memoryValue("streams, new names 20 s: JSON summary"), needed: 1024,
+            atMost: true))
 }
 let screens = frameRows.filter { $0.0.hasSuffix("screen 200x60") }.map(\.1)
 if let slowest = screens.max() {

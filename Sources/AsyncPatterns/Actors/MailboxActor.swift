@@ -102,8 +102,10 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
     ///   - directory: joins it (replacing an actor of the same name) until it stops.
     ///   - registry: where the actor is listed until it stops (nil: nowhere); its
     ///     subscribers get the actor's events.
-    public init(name: String, mailboxCapacity: Int? = nil, directory: ActorDirectory<Message>? = nil,
-                registry: PatternRegistry? = .shared) {
+    public init(
+        name: String, mailboxCapacity: Int? = nil, directory: ActorDirectory<Message>? = nil,
+        registry: PatternRegistry? = .shared
+    ) {
         precondition(mailboxCapacity.map { $0 >= 1 } ?? true, "a mailbox bound must be at least 1")
         self.name = name
         self.mailboxCapacity = mailboxCapacity
@@ -230,9 +232,10 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
         // The loop itself only waits and dispatches: the mailbox wait and the processing of a
         // message are calls of their own, so an idle actor's task holds small frames (the
         // processing frame exists only while a message is processed).
-        var loop = RunLoop(behavior: behavior, context: ActorContext(actor: self), batchLimit: mailboxCapacity == nil ? 64 : 1,
-                           taken: taken.load(ordering: .relaxed), processed: processed.load(ordering: .relaxed),
-                           deepest: maxDepth.load(ordering: .relaxed), timed: emit.registry != nil)
+        var loop = RunLoop(
+            behavior: behavior, context: ActorContext(actor: self), batchLimit: mailboxCapacity == nil ? 64 : 1,
+            taken: taken.load(ordering: .relaxed), processed: processed.load(ordering: .relaxed),
+            deepest: maxDepth.load(ordering: .relaxed), timed: emit.registry != nil)
         emit.actor(.started)
         while !stopping.load(ordering: .acquiring) {
             guard await refill(&loop) else { break }  // closed by stop(), or cancelled

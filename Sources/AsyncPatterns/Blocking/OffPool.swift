@@ -24,12 +24,14 @@ public func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) 
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            guard let raw else { return nil }
-            let job = Unmanaged<OffPoolJob>.fromOpaque(raw).takeRetainedValue()
-            job.body()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread, &attributes,
+            { raw in
+                guard let raw else { return nil }
+                let job = Unmanaged<OffPoolJob>.fromOpaque(raw).takeRetainedValue()
+                job.body()
+                return nil
+            }, context)
         if rc != 0 {
             // No thread: run it here rather than fail (it blocks the pool, as asked not to).
             Unmanaged<OffPoolJob>.fromOpaque(context).takeRetainedValue().body()

@@ -230,7 +230,7 @@ public enum PatternEvent: Sendable, Hashable, Codable {
     public var source: PatternID {
         switch self {
         case .queue(_, let s, _), .semaphore(_, let s, _), .actor(_, let s, _),
-             .stream(_, let s, _), .resource(_, let s, _), .health(_, let s, _):
+            .stream(_, let s, _), .resource(_, let s, _), .health(_, let s, _):
             return s
         }
     }
@@ -239,7 +239,7 @@ public enum PatternEvent: Sendable, Hashable, Codable {
     public var at: MonotonicInstant {
         switch self {
         case .queue(_, _, let t), .semaphore(_, _, let t), .actor(_, _, let t),
-             .stream(_, _, let t), .resource(_, _, let t), .health(_, _, let t):
+            .stream(_, _, let t), .resource(_, _, let t), .health(_, _, let t):
             return t
         }
     }

@@ -65,8 +65,10 @@ public struct Percentiles: Sendable, Hashable, Codable {
     /// Labels for the decades.
     public static let decadeLabels = ["<10µs", "<100µs", "<1ms", "<10ms", "<100ms", "<1s", ">=1s"]
 
-    public init(count: UInt64 = 0, p50: UInt64 = 0, p90: UInt64 = 0, p99: UInt64 = 0, max: UInt64 = 0, mean: UInt64 = 0,
-                decades: DecadeCounts = DecadeCounts()) {
+    public init(
+        count: UInt64 = 0, p50: UInt64 = 0, p90: UInt64 = 0, p99: UInt64 = 0, max: UInt64 = 0, mean: UInt64 = 0,
+        decades: DecadeCounts = DecadeCounts()
+    ) {
         self.count = count
         self.p50 = p50
         self.p90 = p90

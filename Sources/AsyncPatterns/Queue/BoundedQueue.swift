@@ -115,8 +115,9 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let action = locked {
-                    $0.suspendProducer(id: id, element: element, token: continuation, isCancelled: Task.isCancelled,
-                                       now: monotonicNanoseconds())
+                    $0.suspendProducer(
+                        id: id, element: element, token: continuation, isCancelled: Task.isCancelled,
+                        now: monotonicNanoseconds())
                 }
                 switch action {
                 case .suspended(let gauges):

@@ -134,7 +134,9 @@ import DequeModule
     }
 
     /// Called with the lock held again, now that the producer has a token to wait on.
-    @inlinable mutating func suspendProducer(id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: @autoclosure () -> UInt64) -> SuspendProducerAction {
+    @inlinable mutating func suspendProducer(
+        id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: @autoclosure () -> UInt64
+    ) -> SuspendProducerAction {
         if isCancelled { return .cancelled(token) }
         switch put(element, now: now()) {
         case .mustWait:
@@ -180,7 +182,9 @@ import DequeModule
         case cancelled(Consumer)
     }
 
-    @inlinable mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: @autoclosure () -> UInt64) -> SuspendConsumerAction {
+    @inlinable mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: @autoclosure () -> UInt64)
+        -> SuspendConsumerAction
+    {
         if isCancelled { return .cancelled(token) }
         switch get(now: now()) {
         case .mustWait:

@@ -144,11 +144,13 @@ public final class AsyncSemaphore: Sendable, PatternProbe {
     /// - Emits: `.limitChanged`, and `.acquired` for each waiter it wakes.
     public func setLimit(_ limit: Int) {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
-        guard let (grants, gauges) = state.withLock({ machine -> ([Machine.Grant], SemaphoreGauges)? in
-            guard machine.limit != limit else { return nil }
-            let grants = machine.setLimit(limit, now: monotonicNanoseconds())
-            return (grants, machine.gauges)
-        }) else { return }
+        guard
+            let (grants, gauges) = state.withLock({ machine -> ([Machine.Grant], SemaphoreGauges)? in
+                guard machine.limit != limit else { return nil }
+                let grants = machine.setLimit(limit, now: monotonicNanoseconds())
+                return (grants, machine.gauges)
+            })
+        else { return }
         emit.semaphore(.limitChanged(gauges: gauges))
         for grant in grants {
             grant.token.resume()
@@ -159,8 +161,9 @@ public final class AsyncSemaphore: Sendable, PatternProbe {
     /// A consistent picture of the semaphore right now.
     public var stats: SemaphoreStats {
         state.withLock { m in
-            SemaphoreStats(limit: m.limit, inUse: m.inUse, waiting: m.waiters.count,
-                           acquired: m.acquiredCount, maxInUse: m.maxInUse)
+            SemaphoreStats(
+                limit: m.limit, inUse: m.inUse, waiting: m.waiters.count,
+                acquired: m.acquiredCount, maxInUse: m.maxInUse)
         }
     }
 }

@@ -13,8 +13,10 @@ public struct KnobSpec: Sendable, Hashable {
     /// Whole numbers only (counts).
     public var isInteger: Bool { step == step.rounded() && range.lowerBound == range.lowerBound.rounded() }
 
-    public init(_ name: String, unit: String = "", range: ClosedRange<Double>, step: Double, default defaultValue: Double,
-                actsOn: PatternKind? = nil, _ summary: String) {
+    public init(
+        _ name: String, unit: String = "", range: ClosedRange<Double>, step: Double, default defaultValue: Double,
+        actsOn: PatternKind? = nil, _ summary: String
+    ) {
         precondition(range.contains(defaultValue), "knob \(name): default outside its range")
         self.name = name
         self.unit = unit
@@ -43,7 +45,8 @@ public struct KnobSpec: Sendable, Hashable {
 
     /// The range, e.g. `1...32`.
     public var rangeText: String {
-        isInteger ? "\(Int(range.lowerBound))...\(Int(range.upperBound))"
+        isInteger
+            ? "\(Int(range.lowerBound))...\(Int(range.upperBound))"
             : "\(formatDecimal(range.lowerBound))...\(formatDecimal(range.upperBound))"
     }
 }

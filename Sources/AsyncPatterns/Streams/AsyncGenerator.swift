@@ -24,9 +24,11 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     ///   - name: the name in snapshots and events.
     ///   - registry: where each iteration is listed while it runs (nil: nowhere).
     ///   - produce: the body; call `yield` for each element, return to finish, throw to fail.
-    public init(total: Int? = nil, buffer: Int = 1, name: String = "generator",
-                registry: PatternRegistry? = .shared,
-                _ produce: @escaping @Sendable (Yield) async throws -> Void) {
+    public init(
+        total: Int? = nil, buffer: Int = 1, name: String = "generator",
+        registry: PatternRegistry? = .shared,
+        _ produce: @escaping @Sendable (Yield) async throws -> Void
+    ) {
         precondition(buffer >= 1, "a generator buffer must be at least 1")
         self.produce = produce
         self.buffer = buffer
@@ -81,8 +83,9 @@ final class GeneratorRun<Element: Sendable>: Sendable {
     init(_ generator: AsyncGenerator<Element>) {
         self.generator = generator
         buffer = BoundedQueue(capacity: generator.buffer, name: "generator-buffer", registry: nil)
-        progress = StreamProgress(total: generator.total, name: generator.name, registry: generator.registry,
-                                  latest: generator.latest)
+        progress = StreamProgress(
+            total: generator.total, name: generator.name, registry: generator.registry,
+            latest: generator.latest)
     }
 
     deinit {
@@ -149,9 +152,11 @@ final class GeneratorRun<Element: Sendable>: Sendable {
 /// (not including) `stop`, waiting `delay` on `clock` before each (0.01 s in the tutorial).
 /// Pull-based: no task, no buffer. Composes with `filter`/`map`:
 /// `asyncRange(0, 5).filter { $0 % 2 == 0 }.collect()` is `[0, 2, 4]`.
-public func asyncRange(_ start: Int, _ stop: Int, step: Int = 1, delay: Duration = .milliseconds(10),
-                       clock: any Clock<Duration> = ContinuousClock(), name: String = "async_range",
-                       registry: PatternRegistry? = .shared) -> ProgressStream<IntStride> {
+public func asyncRange(
+    _ start: Int, _ stop: Int, step: Int = 1, delay: Duration = .milliseconds(10),
+    clock: any Clock<Duration> = ContinuousClock(), name: String = "async_range",
+    registry: PatternRegistry? = .shared
+) -> ProgressStream<IntStride> {
     ProgressStream(IntStride(start, stop, step: step), delay: delay, clock: clock, name: name, registry: registry)
 }
 

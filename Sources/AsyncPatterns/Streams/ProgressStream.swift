@@ -24,8 +24,10 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
     ///   - clock: what `delay` is measured on.
     ///   - name: the name in snapshots and events.
     ///   - registry: where each iteration is listed while it runs (nil: nowhere).
-    public init(_ base: Base, delay: Duration = .zero, clock: any Clock<Duration> = ContinuousClock(),
-                name: String = "stream", registry: PatternRegistry? = .shared) {
+    public init(
+        _ base: Base, delay: Duration = .zero, clock: any Clock<Duration> = ContinuousClock(),
+        name: String = "stream", registry: PatternRegistry? = .shared
+    ) {
         self.base = base
         self.delay = delay
         self.clock = clock
@@ -39,8 +41,9 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
 
     @inlinable
     public func makeAsyncIterator() -> Iterator {
-        Iterator(stream: self, index: base.startIndex,
-                 run: StreamProgress(total: base.count, name: name, registry: registry, latest: latest))
+        Iterator(
+            stream: self, index: base.startIndex,
+            run: StreamProgress(total: base.count, name: name, registry: registry, latest: latest))
     }
 
     // Inlinable so that a client's iteration is specialized for its collection: generic

@@ -19,7 +19,10 @@ public struct StreamStats: Sendable, Hashable {
 /// broke out of its loop), the run ends as stopped early.
 @usableFromInline
 final class StreamProgress: Sendable, PatternProbe {
-    @usableFromInline enum Ending: Int { case running = 0, finished, failed, stoppedEarly }
+    @usableFromInline enum Ending: Int {
+        case running = 0
+        case finished, failed, stoppedEarly
+    }
 
     @usableFromInline let total: Int?
     @usableFromInline let produced = Atomic<Int>(0)
@@ -43,8 +46,9 @@ final class StreamProgress: Sendable, PatternProbe {
 
     var stats: StreamStats {
         let end = Ending(rawValue: ending.load(ordering: .acquiring)) ?? .running
-        return StreamStats(produced: produced.load(ordering: .relaxed), consumed: consumed.load(ordering: .relaxed),
-                           total: total, finished: end != .running, failed: end == .failed, stoppedEarly: end == .stoppedEarly)
+        return StreamStats(
+            produced: produced.load(ordering: .relaxed), consumed: consumed.load(ordering: .relaxed),
+            total: total, finished: end != .running, failed: end == .failed, stoppedEarly: end == .stoppedEarly)
     }
 
     func read() -> PatternReading { .stream(snapshot()) }

@@ -58,7 +58,8 @@ public final class LoopLagMonitor: Sendable, PatternProbe {
                 return
             }
             let late = clock.now - expected
-            let nanos = UInt64(max(0, late.components.seconds)) * 1_000_000_000
+            let nanos =
+                UInt64(max(0, late.components.seconds)) * 1_000_000_000
                 + UInt64(max(0, late.components.attoseconds / 1_000_000_000))
             state.withLock {
                 $0.stats.beats += 1

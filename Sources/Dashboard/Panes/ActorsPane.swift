@@ -157,7 +157,8 @@ extension String {
     /// compare by that number. Allocates nothing (called for every pair a sort compares).
     func compare(naturally other: String) -> Bool {
         if let a = lastIndex(of: "-"), let b = other.lastIndex(of: "-"), self[..<a] == other[..<b],
-           let x = Int(self[index(after: a)...]), let y = Int(other[other.index(after: b)...]) {
+            let x = Int(self[index(after: a)...]), let y = Int(other[other.index(after: b)...])
+        {
             return x < y
         }
         return self < other

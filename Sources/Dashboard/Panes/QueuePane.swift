@@ -50,8 +50,10 @@ public struct QueuePane: Widget {
                     Table.Column("put/s", width: 7, right: true), Table.Column("p99", width: 7, right: true),
                 ],
                 rows: queues.map { q in
-                    ["\(q.name)\(q.isGone ? " (gone)" : "")", "\(formatCount(Double(q.depth)))/\(formatCount(Double(q.capacity)))",
-                     "\(q.waitingProducers)", formatOne(q.putPerSecond), formatNanos(q.wait.p99)]
+                    [
+                        "\(q.name)\(q.isGone ? " (gone)" : "")", "\(formatCount(Double(q.depth)))/\(formatCount(Double(q.capacity)))",
+                        "\(q.waitingProducers)", formatOne(q.putPerSecond), formatNanos(q.wait.p99),
+                    ]
                 },
                 styles: queues.map { $0.waitingProducers > 0 ? Theme.warn : $0.isGone || $0.isClosed ? Theme.dim : .plain },
                 selected: chosen, glyphs: glyphs

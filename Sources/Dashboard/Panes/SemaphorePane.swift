@@ -51,8 +51,10 @@ public struct SemaphorePane: Widget {
                     Table.Column("p99", width: 7, right: true),
                 ],
                 rows: semaphores.map { s in
-                    ["\(s.name)\(s.isGone ? " (gone)" : "")", "\(s.inUse)/\(s.limit)", "\(s.waiting)", formatOne(s.acquiredPerSecond),
-                     formatNanos(s.wait.p99)]
+                    [
+                        "\(s.name)\(s.isGone ? " (gone)" : "")", "\(s.inUse)/\(s.limit)", "\(s.waiting)", formatOne(s.acquiredPerSecond),
+                        formatNanos(s.wait.p99),
+                    ]
                 },
                 styles: semaphores.map { $0.waiting > 0 ? Theme.warn : $0.isGone ? Theme.dim : .plain },
                 selected: chosen, glyphs: glyphs

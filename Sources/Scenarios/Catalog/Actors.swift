@@ -138,8 +138,9 @@ private final class Mesh: Sendable {
         let removed = members.withLock { list -> [(MailboxActor<TutorialMessage>, Task<Void, Never>)] in
             while list.count < n {
                 let bound = context.count("mailbox")
-                let actor = MailboxActor<TutorialMessage>(name: "actor-\(list.count)", mailboxCapacity: bound > 0 ? bound : nil,
-                                                          directory: directory, registry: context.registry)
+                let actor = MailboxActor<TutorialMessage>(
+                    name: "actor-\(list.count)", mailboxCapacity: bound > 0 ? bound : nil,
+                    directory: directory, registry: context.registry)
                 let behavior = MeshBehavior(context: context, slow: list.isEmpty, mesh: self)
                 list.append((actor, Task { await actor.run(behavior) }))
             }
