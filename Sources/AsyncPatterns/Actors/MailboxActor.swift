@@ -55,7 +55,7 @@ public struct ActorContext<Message: Sendable>: Sendable {
 /// peer in every actor. The actor keeps its own numbers (`stats`, and a sample of processing
 /// times in its registry's snapshots) and emits `ActorEvent`s (enqueued, processed, dead
 /// letters, …) only to those who subscribe to its registry.
-public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
+public final class MailboxActor<Message: Sendable>: Sendable {
     /// What a send does when a bounded mailbox is full.
     public enum FullPolicy: Sendable {
         /// Suspend until there is room (back-pressure).
@@ -71,27 +71,8 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
     public let directory: ActorDirectory<Message>?
     @usableFromInline let mailbox: BoundedQueue<Envelope<Message>>
     @usableFromInline let emit: Emitter
-    @usableFromInline let stopping = Atomic<Bool>(false)
-    @usableFromInline let deadLetters = Atomic<Int>(0)
-    @usableFromInline let failed = Atomic<Int>(0)
-    @usableFromInline let blockedSends = Atomic<Int>(0)
-    /// The deepest the mailbox was seen by the run loop (its only writer).
-    @usableFromInline let maxDepth = Atomic<Int>(0)
-    /// Processing times and the last dead letters, behind one lock (one object an actor).
-    @usableFromInline let diagnostics = Locked(ActorDiagnostics())
-    /// Set once `diagnostics` holds anything: a snapshot skips the lock of idle actors.
-    @usableFromInline let hasDiagnostics = Atomic<Bool>(false)
-    // The mailbox depth is `sent - taken`: senders count up one counter, the run loop (the
-    // only writer of the other two) stores its own. Padding keeps the three groups on cache
-    // lines of their own (Swift lays out stored properties in order), so a busy sender and
-    // the run loop do not trade a line on every message.
-    @usableFromInline let padding1 = CacheLinePadding()
-    /// Messages counted into the mailbox (taken back when a delivery fails).
-    @usableFromInline let sent = Atomic<Int>(0)
-    @usableFromInline let padding2 = CacheLinePadding()
-    /// Messages the run loop has taken out (processed or reported as dead letters).
-    @usableFromInline let taken = Atomic<Int>(0)
-    @usableFromInline let processed = Atomic<Int>(0)
+    /// The actor's numbers; also what the registry reads, and holds, instead of the actor.
+    @usableFromInline let counters: ActorCounters
 
     /// The identity in events (`kind` is `.actor`).
     public var id: PatternID { emit.source }
@@ -112,37 +93,12 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
         self.directory = directory
         mailbox = BoundedQueue(capacity: mailboxCapacity ?? Int.max, name: name, registry: nil)
         emit = Emitter(registry, PatternID(.actor, name))
+        counters = ActorCounters(name: name)
         directory?.add(self)
-        emit.register(self)
+        emit.register(counters)
     }
 
-    deinit { emit.retire(.actor(snapshot())) }
-
-    func read() -> PatternReading { .actor(snapshot()) }
-
-    func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int {
-        snap.actors.append(snapshot())
-        let i = snap.actors.count - 1
-        snap.actors[i].processedPerSecond = meters.a.update(count: snap.actors[i].processed, now: now)
-        return snap.actors[i].processed + snap.actors[i].failed + snap.actors[i].deadLetters
-    }
-
-    private func snapshot() -> ActorSnapshot {
-        var a = ActorSnapshot(name: name)
-        a.mailboxDepth = currentDepth
-        a.maxMailboxDepth = max(a.mailboxDepth, maxDepth.load(ordering: .relaxed))
-        a.processed = processed.load(ordering: .relaxed)
-        a.failed = failed.load(ordering: .relaxed)
-        a.deadLetters = deadLetters.load(ordering: .relaxed)
-        a.blockedSends = blockedSends.load(ordering: .relaxed)
-        a.isStopped = stopping.load(ordering: .relaxed)
-        if hasDiagnostics.load(ordering: .relaxed) {
-            (a.processing, a.recentDeadLetters) = diagnostics.withLock { d in
-                (d.processing?.percentiles() ?? Percentiles(), d.recentDeadLetters)
-            }
-        }
-        return a
-    }
+    deinit { emit.retire(.actor(counters.snapshot())) }
 
     // MARK: sending
 
@@ -178,23 +134,23 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
 
     @inlinable
     func deliver(_ envelope: Envelope<Message>, ifFull: FullPolicy) async throws {
-        if stopping.load(ordering: .acquiring) {
+        if counters.stopping.load(ordering: .acquiring) {
             reportDeadLetter(to: name, reason: .stopped)
             throw ActorStopped(name: name)
         }
         // Counted before the put so the depth (sent - taken) never goes below zero; taken
         // back on every path where the message did not go in. The run loop's counter is
         // read only for events: reading it on every send would pull its cache line over.
-        sent.wrappingAdd(1, ordering: .relaxed)
+        counters.sent.wrappingAdd(1, ordering: .relaxed)
         do {
             if try !mailbox.tryPut(envelope) {
                 guard ifFull == .wait else { throw MailboxFull(name: name) }
-                blockedSends.wrappingAdd(1, ordering: .relaxed)
+                counters.blockedSends.wrappingAdd(1, ordering: .relaxed)
                 emit.actor(.senderBlocked(depth: currentDepth - 1))
                 try await mailbox.put(envelope)
             }
         } catch {
-            sent.wrappingSubtract(1, ordering: .relaxed)
+            counters.sent.wrappingSubtract(1, ordering: .relaxed)
             switch error {
             case is QueueClosed:
                 reportDeadLetter(to: name, reason: .stopped)
@@ -211,12 +167,12 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
 
     @usableFromInline
     func reportDeadLetter(to recipient: String, reason: DeadLetterReason) {
-        deadLetters.wrappingAdd(1, ordering: .relaxed)
-        diagnostics.withLock { d in
+        counters.deadLetters.wrappingAdd(1, ordering: .relaxed)
+        counters.diagnostics.withLock { d in
             if d.recentDeadLetters.count == 5 { d.recentDeadLetters.removeFirst() }
             d.recentDeadLetters.append("\(recipient): \(reason.rawValue)")
         }
-        if !hasDiagnostics.load(ordering: .relaxed) { hasDiagnostics.store(true, ordering: .relaxed) }
+        if !counters.hasDiagnostics.load(ordering: .relaxed) { counters.hasDiagnostics.store(true, ordering: .relaxed) }
         emit.actor(.deadLetter(to: recipient, reason: reason))
     }
 
@@ -234,10 +190,10 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
         // processing frame exists only while a message is processed).
         var loop = RunLoop(
             behavior: behavior, context: ActorContext(actor: self), batchLimit: mailboxCapacity == nil ? 64 : 1,
-            taken: taken.load(ordering: .relaxed), processed: processed.load(ordering: .relaxed),
-            deepest: maxDepth.load(ordering: .relaxed), timed: emit.registry != nil)
+            taken: counters.taken.load(ordering: .relaxed), processed: counters.processed.load(ordering: .relaxed),
+            deepest: counters.maxDepth.load(ordering: .relaxed), timed: emit.registry != nil)
         emit.actor(.started)
-        while !stopping.load(ordering: .acquiring) {
+        while !counters.stopping.load(ordering: .acquiring) {
             guard await refill(&loop) else { break }  // closed by stop(), or cancelled
             await processBatch(&loop)
         }
@@ -264,7 +220,7 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
         let depth = currentDepth
         if depth > loop.deepest {
             loop.deepest = depth
-            maxDepth.store(depth, ordering: .relaxed)
+            counters.maxDepth.store(depth, ordering: .relaxed)
         }
         return true
     }
@@ -277,38 +233,38 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
             let envelope = loop.batch[loop.next]
             loop.next += 1
             loop.takenCount &+= 1
-            taken.store(loop.takenCount, ordering: .relaxed)
+            counters.taken.store(loop.takenCount, ordering: .relaxed)
             let start = loop.timed && loop.sampler.tick() ? monotonicNanoseconds() : 0
             do {
                 try await loop.behavior.receive(envelope, context: loop.context)
                 envelope.reply?.fulfil(.failure(NoReply()))
                 loop.processedCount &+= 1
-                processed.store(loop.processedCount, ordering: .relaxed)
+                counters.processed.store(loop.processedCount, ordering: .relaxed)
                 if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &loop.sampler) }
                 emit.actor(.processed(depth: currentDepth))
             } catch {
                 envelope.reply?.fulfil(.failure(error))
-                failed.wrappingAdd(1, ordering: .relaxed)
+                counters.failed.wrappingAdd(1, ordering: .relaxed)
                 emit.actor(.failed(depth: currentDepth))
             }
-            if stopping.load(ordering: .acquiring) { return }
+            if counters.stopping.load(ordering: .acquiring) { return }
         }
     }
 
     @usableFromInline
     func recordProcessing(_ nanos: UInt64, _ sampler: inout LatencySampler) {
         sampler.took(nanos)
-        diagnostics.withLock { d in
+        counters.diagnostics.withLock { d in
             if d.processing == nil { d.processing = LatencyDistribution() }
             d.processing!.record(nanos)
         }
-        if !hasDiagnostics.load(ordering: .relaxed) { hasDiagnostics.store(true, ordering: .relaxed) }
+        if !counters.hasDiagnostics.load(ordering: .relaxed) { counters.hasDiagnostics.store(true, ordering: .relaxed) }
     }
 
     /// Stops the actor: the message being processed finishes, later sends become dead
     /// letters, and queued messages are reported as dead letters by the run loop.
     public func stop() {
-        stopping.store(true, ordering: .releasing)
+        counters.stopping.store(true, ordering: .releasing)
         directory?.remove(self)
         mailbox.close()
     }
@@ -316,11 +272,11 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
     /// Reports what was left, in order: the rest of the run loop's batch, then the mailbox.
     @usableFromInline
     func drainAfterStop(inHand: ArraySlice<Envelope<Message>>) {
-        stopping.store(true, ordering: .releasing)
+        counters.stopping.store(true, ordering: .releasing)
         mailbox.close()
         var unprocessed = 0
         func deadLetter(_ envelope: Envelope<Message>) {
-            taken.wrappingAdd(1, ordering: .relaxed)
+            counters.taken.wrappingAdd(1, ordering: .relaxed)
             unprocessed += 1
             envelope.reply?.fulfil(.failure(ActorStopped(name: name)))
             reportDeadLetter(to: name, reason: .stopped)
@@ -334,18 +290,15 @@ public final class MailboxActor<Message: Sendable>: Sendable, ActorProbe {
 
     /// Messages sent and not yet taken by the run loop. A message is counted as sent before
     /// it can be taken; the two counters are read one after the other, so clamp at zero.
-    @usableFromInline var currentDepth: Int {
-        let out = taken.load(ordering: .relaxed)
-        return max(0, sent.load(ordering: .relaxed) &- out)
-    }
+    @usableFromInline var currentDepth: Int { counters.depth }
 
     /// A picture of the actor right now.
     public var stats: ActorStats {
         ActorStats(
             mailboxDepth: currentDepth,
-            processed: processed.load(ordering: .relaxed),
-            deadLetters: deadLetters.load(ordering: .relaxed),
-            isStopped: stopping.load(ordering: .relaxed))
+            processed: counters.processed.load(ordering: .relaxed),
+            deadLetters: counters.deadLetters.load(ordering: .relaxed),
+            isStopped: counters.stopping.load(ordering: .relaxed))
     }
 }
 
@@ -373,6 +326,69 @@ struct RunLoop<B: ActorBehavior> {
         processedCount = processed
         self.deepest = deepest
         self.timed = timed
+    }
+}
+
+/// An actor's numbers, in an object of their own: the registry holds this strongly and
+/// reads it while the actor lives, without keeping the actor alive.
+@usableFromInline
+final class ActorCounters: Sendable, ActorProbe {
+    let name: String
+    @usableFromInline let stopping = Atomic<Bool>(false)
+    @usableFromInline let deadLetters = Atomic<Int>(0)
+    @usableFromInline let failed = Atomic<Int>(0)
+    @usableFromInline let blockedSends = Atomic<Int>(0)
+    /// The deepest the mailbox was seen by the run loop (its only writer).
+    @usableFromInline let maxDepth = Atomic<Int>(0)
+    /// Processing times and the last dead letters, behind one lock (one object an actor).
+    @usableFromInline let diagnostics = Locked(ActorDiagnostics())
+    /// Set once `diagnostics` holds anything: a snapshot skips the lock of idle actors.
+    @usableFromInline let hasDiagnostics = Atomic<Bool>(false)
+    // The mailbox depth is `sent - taken`: senders count up one counter, the run loop (the
+    // only writer of the other two) stores its own. Padding keeps the three groups on cache
+    // lines of their own (Swift lays out stored properties in order), so a busy sender and
+    // the run loop do not trade a line on every message.
+    @usableFromInline let padding1 = CacheLinePadding()
+    /// Messages counted into the mailbox (taken back when a delivery fails).
+    @usableFromInline let sent = Atomic<Int>(0)
+    @usableFromInline let padding2 = CacheLinePadding()
+    /// Messages the run loop has taken out (processed or reported as dead letters).
+    @usableFromInline let taken = Atomic<Int>(0)
+    @usableFromInline let processed = Atomic<Int>(0)
+
+    init(name: String) { self.name = name }
+
+    /// Messages sent and not yet taken by the run loop. A message is counted as sent before
+    /// it can be taken; the two counters are read one after the other, so clamp at zero.
+    @inlinable var depth: Int {
+        let out = taken.load(ordering: .relaxed)
+        return max(0, sent.load(ordering: .relaxed) &- out)
+    }
+
+    func read() -> PatternReading { .actor(snapshot()) }
+
+    func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int {
+        snap.actors.append(snapshot())
+        let i = snap.actors.count - 1
+        snap.actors[i].processedPerSecond = meters.a.update(count: snap.actors[i].processed, now: now)
+        return snap.actors[i].processed + snap.actors[i].failed + snap.actors[i].deadLetters
+    }
+
+    func snapshot() -> ActorSnapshot {
+        var a = ActorSnapshot(name: name)
+        a.mailboxDepth = depth
+        a.maxMailboxDepth = max(a.mailboxDepth, maxDepth.load(ordering: .relaxed))
+        a.processed = processed.load(ordering: .relaxed)
+        a.failed = failed.load(ordering: .relaxed)
+        a.deadLetters = deadLetters.load(ordering: .relaxed)
+        a.blockedSends = blockedSends.load(ordering: .relaxed)
+        a.isStopped = stopping.load(ordering: .relaxed)
+        if hasDiagnostics.load(ordering: .relaxed) {
+            (a.processing, a.recentDeadLetters) = diagnostics.withLock { d in
+                (d.processing?.percentiles() ?? Percentiles(), d.recentDeadLetters)
+            }
+        }
+        return a
     }
 }
 

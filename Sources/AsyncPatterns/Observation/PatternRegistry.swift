@@ -72,16 +72,12 @@ public final class PatternRegistry: Sendable {
     public func snapshot() -> Snapshot {
         let now = timeSource()
         return reader.withLock { operationsRate in
-            // Strong references are taken under the state lock (a weak load never revives a
-            // pattern that is being released) and read and dropped outside it: a pattern
-            // whose last reference this drops retires itself, which takes the state lock.
+            // Probes are collected under the state lock and read outside it, so registering
+            // and retiring never wait for a large snapshot.
             let (live, finished, retired, retiredOperations, actors) = state.withLock { s in
                 var live: [(any PatternProbe, MeterBox)] = []
                 live.reserveCapacity(s.live)
-                // By index: copying an entry would copy its weak reference too.
-                for i in s.entries.indices {
-                    if let probe = s.entries[i]?.probe { live.append((probe, s.entries[i]!.meters)) }
-                }
+                for case let entry? in s.entries { live.append((entry.probe, entry.meters)) }
                 return (live, s.finished, s.retired, s.retiredOperations, s.actorCount + s.finishedCounts[.actor, default: 0])
             }
             var snap = Snapshot()
@@ -262,12 +258,13 @@ final class MeterBox: @unchecked Sendable {
     var value = Meters()
 }
 
-/// A listed pattern, held weakly: the registry keeps no pattern alive, and a weak load
-/// returns nothing for a pattern that is being released (any other non-owning reference
-/// could revive one whose `deinit` has begun).
+/// A listed pattern's probe: an object that holds the pattern's numbers (its locked state,
+/// its counters), not the pattern. The registry holds it strongly, so reading it is always
+/// safe; the pattern retires it from its `deinit`, and no pattern is ever weakly referenced
+/// (a weak reference gives an object a side table and slows every retain and release of it).
 struct Entry {
     let id: UInt64
-    weak var probe: (any PatternProbe)?
+    let probe: any PatternProbe
     let isActor: Bool
     let meters = MeterBox()
 
@@ -276,6 +273,23 @@ struct Entry {
         self.probe = probe
         self.isActor = isActor
     }
+}
+
+/// A pattern whose numbers live in one locked value, as its registry reads it: the value,
+/// not the pattern, so the registry holds it strongly without keeping the pattern alive
+/// (and no pattern needs a weak reference, which would slow every retain of it).
+final class LockedProbe<Value: Sendable>: PatternProbe {
+    let state: Locked<Value>
+    let reading: @Sendable (inout Value, _ gone: Bool) -> PatternReading
+
+    init(_ state: Locked<Value>, reading: @escaping @Sendable (inout Value, _ gone: Bool) -> PatternReading) {
+        self.state = state
+        self.reading = reading
+    }
+
+    func read() -> PatternReading { state.withLock { reading(&$0, false) } }
+    /// The last reading, for the finished list.
+    func last() -> PatternReading { state.withLock { reading(&$0, true) } }
 }
 
 /// Marks actors, so a snapshot can make room for all of them at once.

@@ -14,7 +14,7 @@ import Synchronization
 ///
 /// Built on a lock and a ring buffer (no `AsyncStream`): a `put` into a queue with room and
 /// a `get` from a queue with items never suspend and never allocate.
-public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
+public final class BoundedQueue<Element: Sendable>: Sendable {
     @usableFromInline typealias Machine = BoundedQueueStateMachine<
         Element,
         UnsafeContinuation<Void, any Error>,
@@ -24,14 +24,9 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
 
     @usableFromInline let state: Locked<Machine>
     @usableFromInline let emit: Emitter
-    // `taskDone` is counted here, with atomics, not in the state machine: taking the lock
-    // for it would be a third of the lock traffic of each item (put, get, taskDone).
-    /// Items handed to consumers and not yet marked done; raised under the lock.
-    @usableFromInline let gotNotDone = Atomic<Int>(0)
-    /// Items marked done.
-    @usableFromInline let done = Atomic<Int>(0)
-    /// How many `join`s wait; `taskDone` takes the lock only when some do.
-    @usableFromInline let joinersWaiting = Atomic<Int>(0)
+    @usableFromInline let completion: QueueCompletion
+    /// What the registry reads; it holds this, never the queue.
+    let probe: QueueProbe<Element>
 
     /// The identity in events (`kind` is `.queue`).
     public var id: PatternID { emit.source }
@@ -46,15 +41,44 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
         precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
         state = Locked(Machine(capacity: capacity, timed: registry != nil))
         emit = Emitter(registry, PatternID(.queue, name))
-        emit.register(self)
+        completion = QueueCompletion()
+        probe = QueueProbe(name: name, state: state, completion: completion)
+        emit.register(probe)
     }
 
-    deinit { emit.retire(.queue(snapshot(gone: true))) }
+    deinit { emit.retire(.queue(probe.snapshot(gone: true))) }
+}
+
+/// `taskDone` is counted here, with atomics, not in the state machine: taking the lock for
+/// it would be a third of the lock traffic of each item (put, get, taskDone).
+@usableFromInline
+final class QueueCompletion: Sendable {
+    /// Items handed to consumers and not yet marked done; raised under the lock.
+    @usableFromInline let gotNotDone = Atomic<Int>(0)
+    /// Items marked done.
+    @usableFromInline let done = Atomic<Int>(0)
+    /// How many `join`s wait; `taskDone` takes the lock only when some do.
+    @usableFromInline let joinersWaiting = Atomic<Int>(0)
+    @usableFromInline init() {}
+}
+
+/// A queue as its registry reads it: the queue's state, not the queue, so the registry
+/// holds it strongly without keeping the queue alive.
+final class QueueProbe<Element: Sendable>: PatternProbe {
+    let name: String
+    let state: Locked<BoundedQueue<Element>.Machine>
+    let completion: QueueCompletion
+
+    init(name: String, state: Locked<BoundedQueue<Element>.Machine>, completion: QueueCompletion) {
+        self.name = name
+        self.state = state
+        self.completion = completion
+    }
 
     func read() -> PatternReading { .queue(snapshot(gone: false)) }
 
-    private func snapshot(gone: Bool) -> QueueSnapshot {
-        var q = QueueSnapshot(name: emit.source.name)
+    func snapshot(gone: Bool) -> QueueSnapshot {
+        var q = QueueSnapshot(name: name)
         state.withLock { m in
             q.capacity = m.capacity
             q.depth = m.depth
@@ -67,11 +91,13 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
             q.isClosed = m.isClosed
             if let wait = m.wait { q.wait = wait.percentiles() }
         }
-        q.done = done.load(ordering: .relaxed)
+        q.done = completion.done.load(ordering: .relaxed)
         q.isGone = gone
         return q
     }
+}
 
+extension BoundedQueue {
     // MARK: put
 
     /// Adds `element` at the back.
@@ -278,26 +304,26 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
     /// - Emits: `.taskDone`.
     @inlinable
     public func taskDone() throws {
-        var current = gotNotDone.load(ordering: .relaxed)
+        var current = completion.gotNotDone.load(ordering: .relaxed)
         while true {
             guard current > 0 else { throw TaskDoneWithoutItem() }
-            let (exchanged, original) = gotNotDone.weakCompareExchange(
+            let (exchanged, original) = completion.gotNotDone.weakCompareExchange(
                 expected: current, desired: current - 1, successOrdering: .relaxed, failureOrdering: .relaxed)
             if exchanged { break }
             current = original
         }
-        let doneNow = done.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        let doneNow = completion.done.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
         // Pairs with `join`, which announces itself before it reads `done`: one of the two
         // sees the other, so a joiner is never left waiting for a finish it missed.
-        if joinersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wakeJoiners() }
+        if completion.joinersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wakeJoiners() }
         if emit.wants(notable: false) { emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: doneNow) })) }
     }
 
     @usableFromInline
     func wakeJoiners() {
         let wake = state.withLock { m in
-            let wake = m.finishedJoiners(done: done.load(ordering: .sequentiallyConsistent))
-            joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
+            let wake = m.finishedJoiners(done: completion.done.load(ordering: .sequentiallyConsistent))
+            completion.joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
             return wake
         }
         for joiner in wake { joiner.resume() }
@@ -313,11 +339,11 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
                 let cancelled = Task.isCancelled
                 let waits = state.withLock { m in
                     // Announce first, then read `done` (see `taskDone`).
-                    joinersWaiting.store(m.joiners.count + 1, ordering: .sequentiallyConsistent)
+                    completion.joinersWaiting.store(m.joiners.count + 1, ordering: .sequentiallyConsistent)
                     let waits = m.suspendJoiner(
                         id: id, token: continuation, isCancelled: cancelled,
-                        done: done.load(ordering: .sequentiallyConsistent))
-                    joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
+                        done: completion.done.load(ordering: .sequentiallyConsistent))
+                    completion.joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
                     return waits
                 }
                 if !waits {
@@ -331,7 +357,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
         } onCancel: {
             let joiner = state.withLock { m in
                 let joiner = m.abandonJoiner(id: id)
-                joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
+                completion.joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
                 return joiner
             }
             joiner?.resume(throwing: CancellationError())
@@ -345,7 +371,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
         try state.withLock { m in
             let before = m.gotCount
             let result = try body(&m)
-            if m.gotCount != before { gotNotDone.wrappingAdd(m.gotCount &- before, ordering: .relaxed) }
+            if m.gotCount != before { completion.gotNotDone.wrappingAdd(m.gotCount &- before, ordering: .relaxed) }
             return result
         }
     }
@@ -384,7 +410,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable, PatternProbe {
             QueueStats(
                 capacity: m.capacity, depth: m.depth, waitingProducers: m.producers.count,
                 waitingConsumers: m.consumers.count, put: m.putCount, got: m.gotCount,
-                done: done.load(ordering: .relaxed), maxDepth: m.maxDepth, isClosed: m.isClosed)
+                done: completion.done.load(ordering: .relaxed), maxDepth: m.maxDepth, isClosed: m.isClosed)
         }
     }
 }

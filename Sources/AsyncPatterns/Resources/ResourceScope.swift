@@ -8,8 +8,8 @@ import Synchronization
 /// cancelled. The body's error is re-thrown, never swallowed.
 /// Keeps its counts and how long resources stayed open; emits `ResourceEvent`s (opening,
 /// opened, closing, closed, openFailed, timed) to those who subscribe to its registry.
-public final class ResourceScope: Sendable, PatternProbe {
-    private struct State: Sendable {
+public final class ResourceScope: Sendable {
+    struct State: Sendable {
         var stats = ResourceStats()
         let held = LatencyDistribution()
         let timed = LatencyDistribution()
@@ -17,6 +17,8 @@ public final class ResourceScope: Sendable, PatternProbe {
 
     private let emit: Emitter
     private let state = Locked(State())
+    /// What the registry reads (the state, not the scope).
+    private let probe: LockedProbe<State>
 
     /// The identity in events (`kind` is `.resource`).
     public var id: PatternID { emit.source }
@@ -26,16 +28,8 @@ public final class ResourceScope: Sendable, PatternProbe {
     ///   - registry: where the scope is listed while it lives (nil: nowhere).
     public init(name: String = "resources", registry: PatternRegistry? = .shared) {
         emit = Emitter(registry, PatternID(.resource, name))
-        emit.register(self)
-    }
-
-    deinit { emit.retire(.resource(snapshot(gone: true))) }
-
-    func read() -> PatternReading { .resource(snapshot(gone: false)) }
-
-    private func snapshot(gone: Bool) -> ResourceSnapshot {
-        var r = ResourceSnapshot(name: emit.source.name)
-        state.withLock { s in
+        probe = LockedProbe(state) { s, gone in
+            var r = ResourceSnapshot(name: name)
             r.opening = s.stats.opening
             r.open = s.stats.open
             r.closing = s.stats.closing
@@ -46,10 +40,13 @@ public final class ResourceScope: Sendable, PatternProbe {
             r.closeFailed = s.stats.closeFailed
             r.held = s.held.percentiles()
             r.timed = s.timed.percentiles()
+            r.isGone = gone
+            return .resource(r)
         }
-        r.isGone = gone
-        return r
+        emit.register(probe)
     }
+
+    deinit { emit.retire(probe.last()) }
 
     /// Opens a resource, runs `body` with it, and closes it whatever happens.
     ///

@@ -8,11 +8,13 @@ import Synchronization
 /// holds nothing, so permits are never leaked or granted twice. Every change is reported
 /// as a `SemaphoreEvent` to those who subscribe to its registry; the semaphore keeps its own
 /// numbers (`stats`, and a sample of wait times in its registry's snapshots).
-public final class AsyncSemaphore: Sendable, PatternProbe {
+public final class AsyncSemaphore: Sendable {
     @usableFromInline typealias Machine = AsyncSemaphoreStateMachine<UnsafeContinuation<Void, any Error>>
 
     @usableFromInline let state: Locked<Machine>
     @usableFromInline let emit: Emitter
+    /// What the registry reads (the state, not the semaphore).
+    let probe: LockedProbe<Machine>
 
     /// The identity in events (`kind` is `.semaphore`).
     public var id: PatternID { emit.source }
@@ -26,16 +28,8 @@ public final class AsyncSemaphore: Sendable, PatternProbe {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
         state = Locked(Machine(limit: limit, timed: registry != nil))
         emit = Emitter(registry, PatternID(.semaphore, name))
-        emit.register(self)
-    }
-
-    deinit { emit.retire(.semaphore(snapshot(gone: true))) }
-
-    func read() -> PatternReading { .semaphore(snapshot(gone: false)) }
-
-    private func snapshot(gone: Bool) -> SemaphoreSnapshot {
-        var s = SemaphoreSnapshot(name: emit.source.name)
-        state.withLock { m in
+        probe = LockedProbe(state) { m, gone in
+            var s = SemaphoreSnapshot(name: name)
             s.limit = m.limit
             s.inUse = m.inUse
             s.maxInUse = m.maxInUse
@@ -44,10 +38,13 @@ public final class AsyncSemaphore: Sendable, PatternProbe {
             s.released = m.releasedCount
             s.abandoned = m.abandonedCount
             if let wait = m.wait { s.wait = wait.percentiles() }
+            s.isGone = gone
+            return .semaphore(s)
         }
-        s.isGone = gone
-        return s
+        emit.register(probe)
     }
+
+    deinit { emit.retire(probe.last()) }
 
     /// Takes a permit, suspending until one is free (FIFO).
     /// - Throws: `CancellationError` if cancelled while waiting (no permit is held).

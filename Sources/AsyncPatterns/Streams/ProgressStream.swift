@@ -41,9 +41,8 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
 
     @inlinable
     public func makeAsyncIterator() -> Iterator {
-        Iterator(
-            stream: self, index: base.startIndex,
-            run: StreamProgress(total: base.count, name: name, registry: registry, latest: latest))
+        let run = StreamProgress(total: base.count, name: name, registry: registry, latest: latest)
+        return Iterator(stream: self, index: base.startIndex, run: run, owner: StreamRunOwner(run))
     }
 
     // Inlinable so that a client's iteration is specialized for its collection: generic
@@ -52,13 +51,16 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
         @usableFromInline let stream: ProgressStream
         @usableFromInline var index: Base.Index
         @usableFromInline let run: StreamProgress
+        /// Ends the run as stopped early if this iterator is dropped before the end.
+        @usableFromInline let owner: StreamRunOwner
         @usableFromInline var done = false
 
         @inlinable
-        init(stream: ProgressStream, index: Base.Index, run: StreamProgress) {
+        init(stream: ProgressStream, index: Base.Index, run: StreamProgress, owner: StreamRunOwner) {
             self.stream = stream
             self.index = index
             self.run = run
+            self.owner = owner
         }
 
         /// Suspends for `delay` on the clock, then returns the next element, or nil at the end.

@@ -13,10 +13,11 @@ public struct StreamStats: Sendable, Hashable {
     public var stoppedEarly: Bool
 }
 
-/// The counters of one iteration of a stream, and its place in a registry. Each iteration
-/// (`makeAsyncIterator`) is a run of its own: iterating twice counts each run from zero
-/// instead of adding them up. When the iteration is dropped before its end (the consumer
-/// broke out of its loop), the run ends as stopped early.
+/// The counters of one iteration of a stream, and what its registry reads (and holds until
+/// the run ends). Each iteration (`makeAsyncIterator`) is a run of its own: iterating twice
+/// counts each run from zero instead of adding them up. When the iteration is dropped
+/// before its end (the consumer broke out of its loop), its owner ends the run as stopped
+/// early.
 @usableFromInline
 final class StreamProgress: Sendable, PatternProbe {
     @usableFromInline enum Ending: Int {
@@ -37,11 +38,6 @@ final class StreamProgress: Sendable, PatternProbe {
         emit = Emitter(registry, PatternID(.stream, name))
         emit.register(self)
         latest.started(self)
-    }
-
-    deinit {
-        end(.stoppedEarly)
-        latest.ended(stats)
     }
 
     var stats: StreamStats {
@@ -100,25 +96,27 @@ final class StreamProgress: Sendable, PatternProbe {
     }
 }
 
-/// The stream value's view of its most recent run, for `stats`: the run while it lives,
-/// its last numbers once it is gone (held weakly, so dropping an iterator ends its run).
+/// The stream value's view of its most recent run, for `stats`.
 @usableFromInline
 final class LatestRun: Sendable {
-    private struct State {
-        weak var run: StreamProgress?
-        var last: StreamStats?
-    }
-    private let state = Locked(State())
+    private let run = Locked<StreamProgress?>(nil)
     private let total: Int?
 
     @usableFromInline init(total: Int?) { self.total = total }
 
-    func started(_ run: StreamProgress) { state.withLock { $0.run = run } }
-    func ended(_ stats: StreamStats) { state.withLock { $0.last = stats } }
+    func started(_ run: StreamProgress) { self.run.withLock { $0 = run } }
 
     var stats: StreamStats {
-        let (run, last) = state.withLock { ($0.run, $0.last) }
-        return run?.stats ?? last
+        run.withLock { $0 }?.stats
             ?? StreamStats(produced: 0, consumed: 0, total: total, finished: false, failed: false, stoppedEarly: false)
     }
+}
+
+/// Owns one iteration of a pull stream: when the iterator holding it is dropped before the
+/// end, the run ends as stopped early.
+@usableFromInline
+final class StreamRunOwner: Sendable {
+    @usableFromInline let progress: StreamProgress
+    @usableFromInline init(_ progress: StreamProgress) { self.progress = progress }
+    deinit { progress.end(.stoppedEarly) }
 }

@@ -7,8 +7,8 @@ import Synchronization
 /// When something blocks the pool's threads, the heartbeat runs late and the lag shows.
 /// Keeps its figures and a lag distribution; emits `.loopLag` for each beat to those who
 /// ask for every event.
-public final class LoopLagMonitor: Sendable, PatternProbe {
-    private struct State: Sendable {
+public final class LoopLagMonitor: Sendable {
+    struct State: Sendable {
         var stats = LagStats()
         let lag = LatencyDistribution()
     }
@@ -16,6 +16,8 @@ public final class LoopLagMonitor: Sendable, PatternProbe {
     public let interval: Duration
     private let emit: Emitter
     private let state = Locked(State())
+    /// What the registry reads (the state, not the monitor).
+    private let probe: LockedProbe<State>
 
     /// The identity in events (`kind` is `.health`).
     public var id: PatternID { emit.source }
@@ -26,23 +28,18 @@ public final class LoopLagMonitor: Sendable, PatternProbe {
     public init(interval: Duration = .milliseconds(50), name: String = "loop-lag", registry: PatternRegistry? = .shared) {
         self.interval = interval
         emit = Emitter(registry, PatternID(.health, name))
-        emit.register(self)
-    }
-
-    deinit { emit.retire(.health(health())) }
-
-    func read() -> PatternReading { .health(health()) }
-
-    private func health() -> HealthSnapshot {
-        state.withLock { s in
+        probe = LockedProbe(state) { s, _ in
             var h = HealthSnapshot()
             h.beats = s.stats.beats
             h.lastLagNanos = s.stats.last
             h.maxLagNanos = s.stats.max
             h.lag = s.lag.percentiles()
-            return h
+            return .health(h)
         }
+        emit.register(probe)
     }
+
+    deinit { emit.retire(probe.last()) }
 
     /// Beats until the calling task is cancelled. Suspends between beats.
     /// - Parameter pausedWith: a scenario clock whose pause also pauses the heartbeat, so a
