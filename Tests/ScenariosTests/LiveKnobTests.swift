@@ -121,7 +121,8 @@ private struct ContextRecorder: Scenario {
         try await eventually("the second session runs") { recorder.contexts.withLock { $0.count } == 2 }
         let (first, second) = recorder.contexts.withLock { ($0[0], $0[1]) }
         #expect(first.isStopped && !second.isStopped)
-        #expect(run.stop(waitingAtMost: .seconds(10)))
+        // A blocking wait: on a thread of its own, so the run's task can have the pool.
+        #expect(try await runOffPool { run.stop(waitingAtMost: .seconds(10)) })
         #expect(second.isStopped && run.currentStatus == .done)
     }
 }
