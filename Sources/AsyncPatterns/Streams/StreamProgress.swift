@@ -30,11 +30,11 @@ final class StreamProgress: Sendable, PatternProbe {
     @usableFromInline let consumed = Atomic<Int>(0)
     private let ending = Atomic<Int>(Ending.running.rawValue)
     @usableFromInline let emit: Emitter
-    private let latest: LatestRun
 
+    /// Tells `latest` it is the stream's newest run (and keeps no reference to it: the
+    /// stream's `LatestRun` holds this run, and a reference back would be a cycle).
     @usableFromInline init(total: Int?, name: String, registry: PatternRegistry?, latest: LatestRun) {
         self.total = total
-        self.latest = latest
         emit = Emitter(registry, PatternID(.stream, name))
         emit.register(self)
         latest.started(self)
