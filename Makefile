@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DEBUG := .build/debug/sluice
 BIN_RELEASE := .build/release/sluice
 
-.PHONY: all build release run test unit e2e deps bench check soak clean help format format-check
+.PHONY: all build release run test unit e2e deps bench check soak clean help format format-check example
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make build    debug build;  make release: optimized build"
 	@echo "make bench    release benchmarks of the engine against its peers"
 	@echo "make check    the test suite under ThreadSanitizer, then hostile-input tests"
+	@echo "make example  build and start the example program to attach to (EXAMPLE_ARGS: its arguments)"
 	@echo "make soak     every scenario under heavy load for 10 minutes, memory sampled (not in CI)"
 	@echo "make deps     install or explain the system packages (libncurses-dev, tmux)"
 	@echo "make format   format the code in place (.swift-format); make format-check: fail on differences"
@@ -58,6 +59,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	bash Tests/e2e/cli.sh $(BIN_DEBUG)
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+	bash Tests/e2e/attach.sh $(BIN_DEBUG) .build/debug/sluice-indexer
 
 # The whole test suite under ThreadSanitizer (in a build folder of its own), then
 # 10,000 random keys, 100 resizes and signals at random moments into the real TUI.
@@ -66,6 +68,13 @@ check: deps format-check
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) build
 	bash Tests/e2e/hostile.sh $(BIN_DEBUG)
+
+# The example program, in the foreground: it prints its pid and socket, then a line a
+# second; `sluice attach` in another terminal watches and steers it. Ctrl-C ends it.
+EXAMPLE_ARGS ?=
+example: deps
+	$(SWIFT) build -c release --product sluice-indexer
+	.build/release/sluice-indexer $(EXAMPLE_ARGS)
 
 # Every scenario under heavy load for 10 minutes (SOAK_SECONDS), memory sampled each second.
 soak: release
@@ -84,7 +93,7 @@ bench: deps
 
 # swift-format with the repository's .swift-format (4 spaces, 140 columns, like the code);
 # `make check` (and so CI) fails on code that is not formatted.
-FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources
+FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources Examples
 format:
 	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
 

@@ -15,13 +15,17 @@ let package = Package(
         .library(name: "TUI", targets: ["TUI"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
+        .library(name: "SluiceAgent", targets: ["SluiceAgent"]),
         .executable(name: "sluice", targets: ["sluice"]),
+        .executable(name: "sluice-indexer", targets: ["FileIndexer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // No pkgConfig: SwiftPM would warn about (and drop) its -D_XOPEN_SOURCE flags; the
@@ -45,19 +49,51 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What crosses the agent's socket and the plumbing both ends share: frames, messages,
+        // the socket directory, the viewer's connection. The dashboard needs only this.
+        .target(
+            name: "SluiceWire",
+            dependencies: [
+                "AsyncPatterns",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The in-process server a program starts to be watched and steered: a product of its
+        // own, so programs that do not want it pay nothing.
+        .target(
+            name: "SluiceAgent",
+            dependencies: [
+                "AsyncPatterns", "SluiceWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "Scenarios", dependencies: ["AsyncPatterns"], swiftSettings: strict),
         // The terminal kit: cells, layout, widgets, the Backend protocol. Knows nothing else.
         .target(name: "TUI", swiftSettings: strict),
-        .target(name: "Dashboard", dependencies: ["TUI", "AsyncPatterns", "Scenarios"], swiftSettings: strict),
+        .target(
+            name: "Dashboard", dependencies: ["TUI", "AsyncPatterns", "Scenarios", "SluiceWire"], swiftSettings: strict),
         .target(name: "Terminal", dependencies: ["CNCurses", "TUI"], swiftSettings: strict),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal",
+                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal", "SluiceWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
+        // A real program to attach to: walks a tree, hashes files, exposes knobs.
+        .executableTarget(
+            name: "FileIndexer",
+            dependencies: ["AsyncPatterns", "SluiceAgent"],
+            path: "Examples/FileIndexer",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceWire"], swiftSettings: strict),
         .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
         .testTarget(
             name: "AsyncPatternsMetricsTests",

@@ -58,11 +58,18 @@ public struct RunSummary: Sendable {
     public var eventLimit = 50
 
     public init(run: ScenarioRun) {
-        scenario = run.scenario.name
-        preset = run.preset
-        elapsedSeconds = run.elapsed.seconds
-        status = run.currentStatus
-        snapshot = run.snapshot()
+        self.init(
+            scenario: run.scenario.name, preset: run.preset, elapsedSeconds: run.elapsed.seconds, status: run.currentStatus,
+            snapshot: run.snapshot())
+    }
+
+    /// A summary of numbers seen elsewhere (an attached program, a recording).
+    public init(scenario: String, preset: Preset, elapsedSeconds: Double, status: ScenarioRun.Status, snapshot: Snapshot) {
+        self.scenario = scenario
+        self.preset = preset
+        self.elapsedSeconds = elapsedSeconds
+        self.status = status
+        self.snapshot = snapshot
     }
 
     public var json: JSON {

@@ -27,6 +27,16 @@ func openDashboard(
     scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
     noColor: Bool
 ) -> Never {
+    let choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
+    let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
+    runDashboard(choices: choices, start: start, noColor: noColor)
+}
+
+/// The TUI over these picker entries, one perhaps opened at once; ends the process.
+@MainActor
+func runDashboard(
+    choices: [SourceChoice], start: (index: Int, values: [String: Double])?, words: PickerWords = .scenarios, noColor: Bool
+) -> Never {
     SignalFlag.install()
     let backend: NCursesBackend
     do {
@@ -35,9 +45,7 @@ func openDashboard(
         printError("\(error)")
         endProcess(TerminalError.exitStatus)
     }
-    let choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
-    let app = DashboardApp(backend: backend, choices: choices, interrupted: { SignalFlag.pending })
-    let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
+    let app = DashboardApp(backend: backend, choices: choices, words: words, interrupted: { SignalFlag.pending })
     let status = app.run(start: start)
     backend.close()
     endProcess(status)

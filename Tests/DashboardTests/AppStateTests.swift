@@ -175,7 +175,9 @@ final class StillSource: Source {
         #expect(text.contains("still (replay)") && text.contains("Semaphore") && text.contains("Health"))
         #expect(app.state.lastChange == "pause: not available for this source")
         #expect(text.contains("pause: not available") && text.contains("for this source"))
-        #expect(!backend.lastFrame!.lines.last!.contains("pause"))
+        // The footer offers no pause key; it names what this source cannot do, once, last.
+        #expect(!backend.lastFrame!.lines.last!.contains("space"))
+        #expect(backend.lastFrame!.lines.last!.contains(" n/a  pause restart speed"))
         app.press(.char("+"))
         app.draw()
         text = backend.lastFrame!.lines.joined(separator: "\n")

@@ -27,7 +27,13 @@ public final class DashboardApp {
     /// Returns the signal number when one asked us to stop.
     let interrupted: () -> Int32?
 
-    public init(backend: any Backend, choices: [SourceChoice], interrupted: @escaping () -> Int32? = { nil }) {
+    let words: PickerWords
+
+    public init(
+        backend: any Backend, choices: [SourceChoice], words: PickerWords = .scenarios,
+        interrupted: @escaping () -> Int32? = { nil }
+    ) {
+        self.words = words
         self.backend = backend
         self.choices = choices
         self.interrupted = interrupted
@@ -78,7 +84,7 @@ public final class DashboardApp {
         if state.screen == .picker || source == nil {
             PickerView(
                 choices: choices, selected: state.pickerSelection, glyphs: glyphs,
-                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs)
+                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs), words: words
             )
             .render(in: buffer.area, into: &buffer)
         } else if let source {

@@ -106,7 +106,8 @@ public enum KeyMap {
     }
 
     /// The footer: `q quit  ? help ...`, quit and help first; `word` may replace a word
-    /// (pause shows `resume` while paused). Keys the source cannot serve are left out.
+    /// (pause shows `resume` while paused). What the source cannot do is named last, once:
+    /// `n/a pause restart speed`.
     public static func hints(
         on screen: KeyBinding.Screen, capabilities: Set<SourceCapability>, glyphs: Glyphs,
         word: (KeyAction) -> String? = { _ in nil }
@@ -115,11 +116,15 @@ public enum KeyMap {
             b.screens.contains(screen) && b.footer != nil && b.needs.map { capabilities.contains($0) } != false
         }
         let first = shown.filter { $0.action == .quit || $0.action == .help }.reversed()
-        return (first + shown.filter { $0.action != .quit && $0.action != .help }).map { b in
+        let hints = (first + shown.filter { $0.action != .quit && $0.action != .help }).map { b in
             var label = b.footerLabel ?? b.label
             if label == "↑↓/jk", glyphs.levels[0] == "_" { label = "j/k" }  // ASCII glyphs: no arrows
-            return (label, word(b.action) ?? b.footer ?? "")
+            return (key: label, action: word(b.action) ?? b.footer ?? "")
         }
+        let unavailable = bindings.filter { b in
+            b.screens.contains(screen) && b.footer != nil && b.needs.map { capabilities.contains($0) } == false
+        }.compactMap(\.footer)
+        return unavailable.isEmpty ? hints : hints + [(key: "n/a", action: unavailable.joined(separator: " "))]
     }
 }
 

@@ -25,6 +25,7 @@ public struct HeaderBar: Widget {
         case .paused: "PAUSED"
         case .done: "DONE"
         case .failed: "FAILED"
+        case .detached: "DETACHED"
         }
     }
 
@@ -41,9 +42,14 @@ public struct HeaderBar: Widget {
             case .running: Style(fg: .black, bg: .green, bold: true)
             case .paused: Style(fg: .black, bg: .yellow, bold: true)
             case .done: Style(fg: .black, bg: .cyan, bold: true)
-            case .failed: Style(fg: .brightWhite, bg: .red, bold: true)
+            case .failed, .detached: Style(fg: .brightWhite, bg: .red, bold: true)
             }
         x += buffer.put(" \(statusText) ", x: x, y: area.y, style: statusStyle, clip: area)
+        // Detached, the rate is history: the reason takes its place.
+        if case .detached(let why) = status {
+            buffer.put(truncate("  detached: " + why, to: area.right - x, glyphs: .ascii), x: x, y: area.y, style: base, clip: area)
+            return
+        }
         buffer.put("  \(formatCount(operationsPerSecond)) ops/s", x: x, y: area.y, style: base, clip: area)
         if case .failed(let why) = status {
             buffer.put(truncate("  " + why, to: area.right - x - 20, glyphs: .ascii), x: x + 20, y: area.y, style: base, clip: area)

@@ -7,8 +7,14 @@ public struct PickerView: Widget {
     public var glyphs: Glyphs
     /// The footer's keys (from the key map).
     public var hints: [(key: String, action: String)]
+    /// What the entries are: the header's words and the list's title.
+    public var words: PickerWords
 
-    public init(choices: [SourceChoice], selected: Int, glyphs: Glyphs, hints: [(key: String, action: String)]) {
+    public init(
+        choices: [SourceChoice], selected: Int, glyphs: Glyphs, hints: [(key: String, action: String)],
+        words: PickerWords = .scenarios
+    ) {
+        self.words = words
         self.choices = choices
         self.selected = selected
         self.glyphs = glyphs
@@ -19,11 +25,11 @@ public struct PickerView: Widget {
         let parts = Layout.rows(area, [.fixed(1), .fill(), .fixed(1)])
         buffer.fill(parts[0], style: Style(bg: .blue))
         buffer.put(
-            " sluice  pick a scenario to watch and steer", x: parts[0].x, y: parts[0].y,
+            " sluice  " + words.heading, x: parts[0].x, y: parts[0].y,
             style: Style(fg: .brightWhite, bg: .blue, bold: true), clip: parts[0])
         let listHeight = min(parts[1].height / 2, choices.count + 2)
         let body = Layout.rows(parts[1], [.fixed(listHeight), .fill()])
-        Panel("Scenarios", focused: true, glyphs: glyphs).render(in: body[0], into: &buffer)
+        Panel(words.list, focused: true, glyphs: glyphs).render(in: body[0], into: &buffer)
         let list = Panel.inner(body[0])
         let nameWidth = (choices.map { CellWidth.of($0.name) }.max() ?? 0) + 2
         let first = max(0, selected - list.height + 1)
@@ -49,4 +55,16 @@ public struct PickerView: Widget {
         KeyHints(hints)
             .render(in: parts[2], into: &buffer)
     }
+}
+
+/// How the picker speaks of its entries.
+public struct PickerWords: Sendable {
+    public var heading: String
+    public var list: String
+    public init(heading: String, list: String) {
+        self.heading = heading
+        self.list = list
+    }
+    public static let scenarios = PickerWords(heading: "pick a scenario to watch and steer", list: "Scenarios")
+    public static let programs = PickerWords(heading: "pick a running program to watch and steer", list: "Programs")
 }

@@ -39,6 +39,9 @@ public protocol Source: AnyObject, Sendable {
 public enum SourceStatus: Sendable, Equatable {
     case running, paused, done
     case failed(String)
+    /// An attached program that can no longer be watched (it exited, or the connection
+    /// ended), and why; what was seen stays on screen.
+    case detached(String)
 }
 
 /// What a source can do besides showing numbers and taking knobs.

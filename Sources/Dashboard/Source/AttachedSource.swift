@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+import SluiceWire
+import Synchronization
+
+/// A program running elsewhere, watched through its agent's socket: the patterns it
+/// registered, the knobs it declared. It cannot be paused, sped up or restarted (the
+/// program runs on its own time), and says so through its capabilities.
+public final class AttachedSource: Source {
+    public let connection: AgentConnection
+    /// Snapshots a second asked of the agent.
+    public let rate: Double
+
+    /// Starts watching: snapshots at `rate` a second, notable events.
+    public init(_ connection: AgentConnection, rate: Double = 10) {
+        self.connection = connection
+        self.rate = rate
+        connection.watch(snapshotsPerSecond: rate, events: .notable)
+    }
+
+    public var title: String { connection.program.name }
+    public var mode: String { "attached, pid \(connection.program.pid)" }
+    public var capabilities: Set<SourceCapability> { [] }
+    public var speed: Double { 1 }
+    public var knobs: [KnobSpec] { connection.knobs }
+    public var knobValues: [String: Double] { connection.latest?.knobs ?? [:] }
+
+    /// Every kind the program has shown so far, in the usual order; queues at least.
+    public var panes: [PatternKind] {
+        guard let snapshot = connection.latest?.snapshot else { return [.queue] }
+        let present: Set<PatternKind> = Set(
+            [
+                snapshot.queues.isEmpty ? nil : .queue, snapshot.semaphores.isEmpty ? nil : .semaphore,
+                snapshot.actors.isEmpty ? nil : .actor, snapshot.streams.isEmpty ? nil : .stream,
+                snapshot.resources.isEmpty ? nil : .resource,
+            ].compactMap { $0 })
+        seen.withLock { $0.formUnion(present) }
+        let kinds = seen.withLock { s in PatternKind.allCases.filter { s.contains($0) } }
+        return kinds.isEmpty ? [.queue] : kinds
+    }
+    private let seen = ViewerSet()
+
+    public var status: SourceStatus {
+        guard let reason = connection.closedReason else { return .running }
+        return .detached(detachReason(reason))
+    }
+
+    /// "NAME exited" when its process is gone, else what ended the connection.
+    private func detachReason(_ reason: String) -> String {
+        processIsAlive(Int32(connection.program.pid)) ? reason : "\(connection.program.name) exited"
+    }
+
+    public func snapshot() -> Snapshot {
+        var snapshot = connection.latest?.snapshot ?? Snapshot()
+        connection.log.fill(&snapshot)
+        return snapshot
+    }
+
+    public func events(after cursor: Int) -> SourceEvents {
+        let (events, next, missed) = connection.log.events(since: UInt64(max(0, cursor)))
+        return SourceEvents(events: events, next: Int(next), missed: Int(missed))
+    }
+
+    public func setKnob(_ name: String, to value: Double) -> KnobAnswer {
+        switch connection.setKnob(name, to: value) {
+        case .applied(let now): .applied(now)
+        case .refused(let why): .refused(why)
+        }
+    }
+
+    public func setEventInterest(_ interest: EventInterest) {
+        connection.watch(snapshotsPerSecond: rate, events: max(interest, .notable))
+    }
+
+    public func pause() {}
+    public func resume() {}
+    public func setSpeed(_ speed: Double) {}
+    public func restart() {}
+    public func stop(waitingAtMost limit: Duration) { connection.close(waitingAtMost: limit) }
+}
+
+/// The pane kinds seen so far (panes appear, never vanish: keys keep their places).
+final class ViewerSet: Sendable {
+    private let kinds = Mutex(Set<PatternKind>())
+    func withLock<T>(_ body: (inout sending Set<PatternKind>) -> sending T) -> sending T { kinds.withLock(body) }
+}
+
+extension SourceChoice {
+    /// An attachable program as a picker entry; opening it connects (or shows why not).
+    public static func program(_ entry: SocketEntry, rate: Double = 10, client: String) -> SourceChoice {
+        SourceChoice(
+            name: "\(entry.name) (pid \(entry.pid))", summary: "a running program, attached over \(entry.path)",
+            explanation: "Its patterns and the knobs it declares, live. It runs on its own time: no pause, speed or restart.",
+            knobs: []
+        ) { _ in
+            do {
+                return AttachedSource(try AgentConnection.open(path: entry.path, client: client), rate: rate)
+            } catch {
+                return UnavailableSource(title: entry.name, reason: "\(error)")
+            }
+        }
+    }
+}
+
+/// What a picker entry opens when its program cannot be reached: a screen that says why.
+public final class UnavailableSource: Source {
+    public let title: String
+    let reason: String
+    public init(title: String, reason: String) {
+        self.title = title
+        self.reason = reason
+    }
+    public var mode: String { "not attached" }
+    public var status: SourceStatus { .detached(reason) }
+    public var capabilities: Set<SourceCapability> { [] }
+    public var speed: Double { 1 }
+    public var panes: [PatternKind] { [.queue] }
+    public var knobs: [KnobSpec] { [] }
+    public var knobValues: [String: Double] { [:] }
+    public func snapshot() -> Snapshot { Snapshot() }
+    public func events(after cursor: Int) -> SourceEvents { SourceEvents(events: [], next: cursor, missed: 0) }
+    public func setKnob(_ name: String, to value: Double) -> KnobAnswer { .refused(reason) }
+    public func setEventInterest(_ interest: EventInterest) {}
+    public func pause() {}
+    public func resume() {}
+    public func setSpeed(_ speed: Double) {}
+    public func restart() {}
+    public func stop(waitingAtMost limit: Duration) {}
+}

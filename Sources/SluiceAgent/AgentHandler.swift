@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+import NIOCore
+import SluiceWire
+
+/// One connection at the agent, on the agent's event loop: checks who connected, feeds
+/// their messages to a `ViewerSession` and carries out its actions; while the viewer
+/// watches, sends a snapshot (and the events since the last) every period.
+final class AgentHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let agent: SluiceAgent
+    var session = ViewerSession()
+    var tick: Scheduled<Void>?
+    var helloTimeout: Scheduled<Void>?
+    var every = Duration.seconds(1)
+    var log: EventLog?
+    var subscription: EventSubscription?
+    var cursor: UInt64 = 0
+    var dropped = 0
+    /// Since when the viewer has left us unable to write (nil while it reads).
+    var stuckSince: NIODeadline?
+    var isViewer = false
+    var isOpen = false
+    var isChecking = false
+
+    /// Events a viewer's buffer holds between two ticks; beyond it they are counted missed.
+    static let eventCapacity = 4096
+
+    init(agent: SluiceAgent) { self.agent = agent }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let tooMany = agent.counters.withLock { c -> Bool in
+            guard c.connections < agent.maxViewers + SluiceAgent.extraConnections else { return true }
+            c.connections += 1
+            return false
+        }
+        guard !tooMany else { return close(context, reason: "too many connections to \(agent.name)") }
+        isOpen = true
+        isChecking = true
+        PeerCredentials.check(context.channel).assumeIsolated().whenSuccess { [self] verdict in
+            isChecking = false
+            guard case .refused(let why) = verdict else { return }
+            agent.counters.withLock { $0.refusedPeers += 1 }
+            close(context, reason: why)
+        }
+        helloTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .init(SluiceAgent.helloLimit)) {
+            [self] in
+            close(context, reason: "no hello within \(SluiceAgent.helloLimit)")
+            agent.counters.withLock { $0.closedForErrors += 1 }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Nothing a peer says counts before the kernel has said who it is.
+        guard !isChecking, session.state != .closed else { return }
+        let message: ViewerMessage
+        do {
+            message = try WireCoding.decode(ViewerMessage.self, from: unwrapInboundIn(data))
+        } catch {
+            agent.counters.withLock { $0.closedForErrors += 1 }
+            return close(context, reason: "\(error)")
+        }
+        let watching = agent.counters.withLock { $0.viewers }
+        switch session.receive(message, watching: watching, maxViewers: agent.maxViewers) {
+        case .sayHello(let version):
+            helloTimeout?.cancel()
+            send(agent.hello(version: version), context)
+        case .startWatching(let every, let events):
+            let admitted = agent.counters.withLock { c -> Bool in
+                // Checked again under the lock: two viewers may ask at the same moment.
+                guard c.viewers < agent.maxViewers else { return false }
+                c.viewers += 1
+                return true
+            }
+            guard admitted else {
+                return close(context, reason: "this program already has \(agent.maxViewers) viewers, the most it allows")
+            }
+            isViewer = true
+            self.every = every
+            let log = EventLog(capacity: Self.eventCapacity)
+            self.log = log
+            subscription = agent.registry.subscribe(log, interest: events)
+            scheduleTick(context, after: .zero)
+        case .changeWatching(let every, let events):
+            self.every = every
+            subscription?.setInterest(events)
+        case .setKnob(let id, let name, let value):
+            send(agent.setKnob(id: id, name: name, value: value), context)
+        case .close(let reason):
+            if reason != nil { agent.counters.withLock { $0.closedForErrors += 1 } }
+            close(context, reason: reason)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        agent.counters.withLock { $0.closedForErrors += 1 }
+        close(context, reason: "\(error)")
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tick?.cancel()
+        helloTimeout?.cancel()
+        subscription?.cancel()
+        subscription = nil
+        if isOpen {
+            isOpen = false
+            let wasViewer = isViewer
+            agent.counters.withLock {
+                $0.connections -= 1
+                if wasViewer { $0.viewers -= 1 }
+            }
+        }
+        context.fireChannelInactive()
+    }
+
+    private func scheduleTick(_ context: ChannelHandlerContext, after delay: Duration) {
+        tick = context.eventLoop.assumeIsolated().scheduleTask(in: .init(delay)) { [self] in
+            sendUpdate(context)
+            if context.channel.isActive { scheduleTick(context, after: every) }
+        }
+    }
+
+    /// A snapshot and the events since the last one, unless the viewer has not read what
+    /// was sent before: then the snapshot is dropped and counted, and a viewer stuck for
+    /// `stuckLimit` is closed.
+    private func sendUpdate(_ context: ChannelHandlerContext) {
+        guard context.channel.isWritable else {
+            dropped += 1
+            agent.counters.withLock { $0.droppedSnapshots += 1 }
+            let now = NIODeadline.now()
+            let since = stuckSince ?? now
+            stuckSince = since
+            if now - since >= .init(agent.stuckLimit) {
+                agent.counters.withLock { $0.droppedViewers += 1 }
+                // No goodbye: the viewer reads nothing, and writing more only fills memory.
+                close(context, reason: nil)
+            }
+            return
+        }
+        stuckSince = nil
+        if let log {
+            let (events, next, missed) = log.events(since: cursor)
+            cursor = next
+            if !events.isEmpty || missed > 0 {
+                write(.events(events: events, missed: Int(missed)), context)
+            }
+        }
+        write(.snapshot(snapshot: agent.registry.snapshot(), knobs: agent.knobValues, dropped: dropped), context)
+        agent.counters.withLock { $0.snapshotsSent += 1 }
+        context.flush()
+    }
+
+    private func write(_ message: AgentMessage, _ context: ChannelHandlerContext) {
+        let bytes = WireCoding.encode(message)
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count + 4)
+        Frame.encode(bytes, into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func send(_ message: AgentMessage, _ context: ChannelHandlerContext) {
+        write(message, context)
+        context.flush()
+    }
+
+    /// Closes, saying why first when there is a reason to tell.
+    private func close(_ context: ChannelHandlerContext, reason: String?) {
+        tick?.cancel()
+        guard context.channel.isActive else { return }
+        if let reason {
+            let bytes = WireCoding.encode(AgentMessage.goodbye(reason: reason))
+            var buffer = context.channel.allocator.buffer(capacity: bytes.count + 4)
+            Frame.encode(bytes, into: &buffer)
+            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+
+/// Who is on the other end of a Unix socket, as the kernel tells it (SO_PEERCRED): the
+/// agent serves its own user alone. The socket's folder already keeps others out; this
+/// holds even when the folder's mode is wrong.
+enum PeerCredentials {
+    /// Linux's `struct ucred` and `SO_PEERCRED`, which Glibc's module hides behind
+    /// `_GNU_SOURCE`; the layout is the kernel's ABI.
+    struct PeerCred: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+    static let soPeerCred: Int32 = 17
+
+    enum Verdict: Equatable {
+        case allowed
+        case refused(String)
+    }
+
+    /// The rule itself: the same user, and no one else (root included: a viewer as root
+    /// is a mistake worth a message, not a privilege worth a hole).
+    static func verdict(peerUID: UInt32?, ownUID: UInt32) -> Verdict {
+        guard let peerUID else { return .refused("the peer's user cannot be told (no credentials on the socket)") }
+        guard peerUID == ownUID else {
+            return .refused("this program's agent serves only its owner (uid \(ownUID)); you are uid \(peerUID)")
+        }
+        return .allowed
+    }
+
+    static func check(_ channel: any Channel) -> EventLoopFuture<Verdict> {
+        let own = getuid()
+        return peerUID(of: channel).map { verdict(peerUID: $0, ownUID: own) }
+    }
+
+    /// Not public and not inlinable: NIO asks that libc types cross modules only so.
+    private static func peerUID(of channel: any Channel) -> EventLoopFuture<UInt32?> {
+        #if os(Linux)
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+        let future: EventLoopFuture<PeerCred> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(soPeerCred))
+        return future.map { Optional($0.uid) }.recover { _ -> UInt32? in nil }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
+    }
+}

@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+import NIOCore
+import NIOPosix
+import SluiceWire
+import Synchronization
+
+/// Lets `sluice attach` watch this program's patterns and turn the knobs it declares.
+///
+/// ```swift
+/// let agent = try SluiceAgent.start(name: "indexer", knobs: [.limit(of: openFiles)])
+/// ```
+///
+/// The agent listens on a Unix socket in a folder only this user can enter (see
+/// `SocketDirectory`) and refuses peers of another user. It runs on one thread of its own
+/// and never on the program's tasks; with no viewer it does nothing at all. Each viewer
+/// gets snapshots at the rate it asks (read from the registry, which the patterns keep
+/// current anyway) and the events it asks for; a viewer that reads too slowly misses
+/// snapshots (counted), and one stuck for `stuckLimit` is dropped (counted).
+public final class SluiceAgent: Sendable {
+    public let name: String
+    /// The socket viewers connect to.
+    public let socketPath: String
+    public let maxViewers: Int
+    let registry: PatternRegistry
+    let knobs: [AgentKnob]
+    let startedAt: Double
+    let directory: SocketDirectory
+    /// Resumed when the agent stops (for `run()`).
+    let stopped = Mutex(Stopping())
+    let group: MultiThreadedEventLoopGroup
+    let server: Mutex<(any Channel)?> = Mutex(nil)
+    let counters = Mutex(AgentStats())
+
+    /// How long a viewer may leave the agent unable to write before it is dropped.
+    public static let defaultStuckLimit = Duration.seconds(10)
+    /// How long this agent lets a viewer stay stuck.
+    public let stuckLimit: Duration
+    /// How long a connection may take to say hello.
+    public static let helloLimit = Duration.seconds(5)
+    /// Connections beyond the viewers that may be open at once (saying hello, `sluice ps`).
+    static let extraConnections = 8
+
+    /// Starts an agent: creates the socket and listens. Throws `AgentError` when the
+    /// socket folder or the socket cannot be made.
+    public static func start(
+        name: String = defaultName(), knobs: [AgentKnob] = [], registry: PatternRegistry = .shared,
+        maxViewers: Int = 4, directory: SocketDirectory = .forThisUser()
+    ) throws(AgentError) -> SluiceAgent {
+        let agent = SluiceAgent(name: name, knobs: knobs, registry: registry, maxViewers: maxViewers, directory: directory)
+        try agent.listen(directory: directory)
+        return agent
+    }
+
+    /// An agent not yet listening: `run()` (or a `ServiceGroup`) starts it.
+    public init(
+        name: String = defaultName(), knobs: [AgentKnob] = [], registry: PatternRegistry = .shared,
+        maxViewers: Int = 4, directory: SocketDirectory = .forThisUser(), stuckLimit: Duration = defaultStuckLimit
+    ) {
+        self.stuckLimit = stuckLimit
+        precondition(maxViewers > 0, "an agent needs room for at least one viewer")
+        let names = knobs.map(\.spec.name)
+        precondition(Set(names).count == names.count, "two knobs with one name: \(names)")
+        self.name = name
+        self.knobs = knobs
+        self.registry = registry
+        self.maxViewers = maxViewers
+        self.directory = directory
+        socketPath = directory.socketPath(name: name)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        startedAt = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// The program's name as its command line gives it.
+    public static func defaultName() -> String {
+        let path = CommandLine.arguments.first ?? "program"
+        return String(path.split(separator: "/").last ?? "program")
+    }
+
+    /// What the agent has seen so far.
+    public var stats: AgentStats { counters.withLock { $0 } }
+
+    func listen(directory: SocketDirectory) throws(AgentError) {
+        guard !stopped.withLock({ $0.isStopped }) else { throw .cannotListen("the agent was stopped") }
+        do {
+            try directory.prepare()
+        } catch {
+            throw .cannotListen("\(error)")
+        }
+        removeStaleSockets(in: directory)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 16)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limit: Frame.viewerLimit)))
+                    try channel.pipeline.syncOperations.addHandler(AgentHandler(agent: self))
+                }
+            }
+        do {
+            let channel = try bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).wait()
+            // The folder already keeps others out; the socket's own mode says so twice.
+            chmod(socketPath, 0o600)
+            server.withLock { $0 = channel }
+        } catch {
+            throw .cannotListen("cannot listen at \(socketPath): \(error)")
+        }
+    }
+
+    /// Sockets of programs that died without removing theirs (their pid is gone).
+    private func removeStaleSockets(in directory: SocketDirectory) {
+        for entry in directory.entries() where !entry.processExists {
+            unlink(entry.path)
+        }
+    }
+
+    /// Removes the socket and closes it and every connection. Returns at once; the
+    /// agent's thread ends soon after. Call it before the program exits, or the socket
+    /// stays behind (the next agent to start removes it, and `sluice ps` says it is stale).
+    public func stop() {
+        let waiters = stopped.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.isStopped = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+        guard
+            let channel = server.withLock({ s -> (any Channel)? in
+                defer { s = nil }
+                return s
+            })
+        else { return }
+        unlink(socketPath)
+        channel.close(promise: nil)
+        group.shutdownGracefully { _ in }
+    }
+
+    func waitUntilStopped() async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = stopped.withLock { s -> Bool in
+                guard !s.isStopped else { return true }
+                s.waiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// True while the socket is open.
+    public var isListening: Bool { server.withLock { $0 != nil } }
+
+    // MARK: - What handlers ask of the agent (on the agent's thread)
+
+    func hello(version: Int) -> AgentMessage {
+        let watching = counters.withLock { $0.viewers }
+        let info = ProgramInfo(
+            name: name, pid: Int(getpid()), startedAt: startedAt, patterns: registry.count, viewers: watching,
+            maxViewers: maxViewers)
+        return .hello(version: version, program: info, knobs: knobs.map { WireKnob($0.spec) })
+    }
+
+    var knobValues: [String: Double] {
+        Dictionary(uniqueKeysWithValues: knobs.map { ($0.spec.name, $0.get()) })
+    }
+
+    func setKnob(id: Int, name: String, value: Double) -> AgentMessage {
+        guard let knob = knobs.first(where: { $0.spec.name == name }) else {
+            let names = knobs.map(\.spec.name).joined(separator: ", ")
+            return .knobAnswer(
+                id: id, name: name, applied: nil,
+                refused: "\(self.name) has no knob '\(name)'" + (names.isEmpty ? "" : "; its knobs: \(names)"))
+        }
+        switch knob.apply(value) {
+        case .success(let now):
+            registry.note("\(name) set to \(knob.spec.format(now)) by a viewer", from: "agent")
+            return .knobAnswer(id: id, name: name, applied: now, refused: nil)
+        case .failure(let refusal):
+            return .knobAnswer(id: id, name: name, applied: nil, refused: refusal.reason)
+        }
+    }
+}
+
+struct Stopping {
+    var isStopped = false
+    var waiters: [CheckedContinuation<Void, Never>] = []
+}
+
+/// What an agent has seen since it started.
+public struct AgentStats: Sendable, Equatable {
+    /// Viewers watching now.
+    public var viewers = 0
+    /// Connections open now (watching or not).
+    public var connections = 0
+    /// Snapshots not sent because a viewer read too slowly.
+    public var droppedSnapshots = 0
+    /// Viewers dropped for being stuck.
+    public var droppedViewers = 0
+    /// Connections closed for breaking the protocol (garbage, bad frames, wrong version).
+    public var closedForErrors = 0
+    /// Connections refused because their peer is another user.
+    public var refusedPeers = 0
+    /// Snapshots sent.
+    public var snapshotsSent = 0
+}
+
+public enum AgentError: Error, Sendable, CustomStringConvertible {
+    case cannotListen(String)
+    public var description: String {
+        switch self {
+        case .cannotListen(let why): "sluice agent: \(why)"
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import AsyncPatterns
+import NIOCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The protocol versions this build speaks; hello picks the highest both sides share.
+public enum WireVersion {
+    public static let current = 1
+    public static let supported = [1]
+}
+
+/// What a viewer sends. Each frame's payload is one of these as a JSON object with one
+/// key, the message's name (`{"hello":{"versions":[1],"client":"sluice 0.2.0"}}`).
+public enum ViewerMessage: Codable, Sendable, Equatable {
+    /// First, always: the versions the viewer speaks and who it is.
+    case hello(versions: [Int], client: String)
+    /// Start (or change) watching: snapshots a second (0.1...50) and which events.
+    case watch(snapshotsPerSecond: Double, events: WireInterest)
+    /// Set a knob; the answer carries the same `id`.
+    case setKnob(id: Int, name: String, value: Double)
+    /// Leaving; the agent closes the connection.
+    case bye
+}
+
+/// What an agent sends.
+public enum AgentMessage: Codable, Sendable, Equatable {
+    /// The answer to hello: the version chosen, the program, its knobs.
+    case hello(version: Int, program: ProgramInfo, knobs: [WireKnob])
+    /// The patterns now and the knobs' values; `dropped` counts snapshots this viewer
+    /// missed because it read too slowly.
+    case snapshot(snapshot: Snapshot, knobs: [String: Double], dropped: Int)
+    /// Events since the last ones sent; `missed` counts events lost before they could be
+    /// sent (the agent's buffer per viewer is bounded).
+    case events(events: [PatternEvent], missed: Int)
+    /// The answer to `setKnob`: `applied` holds the value now in force, else `refused` why.
+    case knobAnswer(id: Int, name: String, applied: Double?, refused: String?)
+    /// The agent closes the connection, and why.
+    case goodbye(reason: String)
+}
+
+/// Which events a viewer wants, as words on the wire.
+public enum WireInterest: String, Codable, Sendable, CaseIterable {
+    case none, notable, all
+
+    public init(_ interest: EventInterest) {
+        self =
+            switch interest {
+            case .none: .none
+            case .notable: .notable
+            case .all: .all
+            }
+    }
+
+    public var interest: EventInterest {
+        switch self {
+        case .none: .none
+        case .notable: .notable
+        case .all: .all
+        }
+    }
+}
+
+/// Who is on the other end of an agent's socket.
+public struct ProgramInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var pid: Int
+    /// When the agent started, in seconds since 1970.
+    public var startedAt: Double
+    /// Patterns registered now.
+    public var patterns: Int
+    /// Viewers watching now, and the most it allows.
+    public var viewers: Int
+    public var maxViewers: Int
+
+    public init(name: String, pid: Int, startedAt: Double, patterns: Int, viewers: Int, maxViewers: Int) {
+        self.name = name
+        self.pid = pid
+        self.startedAt = startedAt
+        self.patterns = patterns
+        self.viewers = viewers
+        self.maxViewers = maxViewers
+    }
+}
+
+/// A knob as the wire carries it (`KnobSpec` without its Swift-only parts).
+public struct WireKnob: Codable, Sendable, Equatable {
+    public var name: String
+    public var unit: String
+    public var min: Double
+    public var max: Double
+    public var step: Double
+    public var defaultValue: Double
+    public var summary: String
+    /// A `PatternKind` raw value: the pane the knob acts on.
+    public var actsOn: String?
+
+    public init(_ spec: KnobSpec) {
+        name = spec.name
+        unit = spec.unit
+        min = spec.range.lowerBound
+        max = spec.range.upperBound
+        step = spec.step
+        defaultValue = spec.defaultValue
+        summary = spec.summary
+        actsOn = spec.actsOn?.rawValue
+    }
+
+    /// The spec, or nil when the numbers make no knob (a broken or hostile agent).
+    public var spec: KnobSpec? {
+        guard min.isFinite, max.isFinite, step.isFinite, step > 0, min <= max, defaultValue.isFinite else { return nil }
+        return KnobSpec(
+            name, unit: unit, range: min...max, step: step, default: Swift.min(max, Swift.max(min, defaultValue)),
+            actsOn: actsOn.flatMap(PatternKind.init(rawValue:)), summary)
+    }
+}
+
+/// JSON payloads of frames, both ways. Decoding never traps: whatever a peer sends is an
+/// answer or a `WireError`.
+public enum WireCoding {
+    /// Non-finite numbers (a rate over no time) travel as the strings "inf", "-inf", "nan".
+    static let floats = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+    public static func encode(_ message: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)
+        // Our messages hold numbers (any Double encodes, see above), strings, arrays and
+        // dictionaries of them: nothing left that JSON cannot say.
+        do { return Array(try encoder.encode(message)) } catch {
+            preconditionFailure("a message that does not encode: \(error)")
+        }
+    }
+
+    public static func decode<Message: Decodable>(_ type: Message.Type, from payload: ByteBuffer) throws(WireError) -> Message {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)
+        do {
+            return try decoder.decode(type, from: Data(payload.readableBytesView))
+        } catch {
+            throw .badMessage(Self.reason(error))
+        }
+    }
+
+    /// A short reason, not the decoder's full story.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted: "not JSON"
+        case DecodingError.keyNotFound(let key, _): "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context): "wrong type at \(path(context))"
+        case DecodingError.valueNotFound(_, let context): "missing value at \(path(context))"
+        default: "not a message of the protocol"
+        }
+    }
+
+    static func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map(\.stringValue).joined(separator: ".")
+        return keys.isEmpty ? "the top" : "'\(keys)'"
+    }
+}
+
+extension ViewerMessage {
+    /// The hello this build sends.
+    public static func helloFromThisBuild(client: String) -> ViewerMessage {
+        .hello(versions: WireVersion.supported, client: client)
+    }
+}
+
+/// The version both sides speak, or why there is none.
+public func chooseVersion(ours: [Int], theirs: [Int]) throws(WireError) -> Int {
+    guard let version = Set(ours).intersection(theirs).max() else {
+        let mine = ours.map(String.init).joined(separator: ", ")
+        let other = theirs.map(String.init).joined(separator: ", ")
+        throw .versionMismatch("this side speaks version \(mine), the other side \(other.isEmpty ? "none" : other)")
+    }
+    return version
+}

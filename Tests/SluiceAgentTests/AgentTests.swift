@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+import NIOCore
+import XCTest
+
+@testable import SluiceAgent
+@testable import SluiceWire
+
+/// The agent and a viewer in one process, over a real Unix socket in a folder of the test's.
+final class AgentTests: XCTestCase {
+    var folder = ""
+
+    override func setUp() {
+        folder = "/tmp/sluice-agent-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    override func tearDown() {
+        for entry in SocketDirectory(path: folder).entries() { unlink(entry.path) }
+        rmdir(folder)
+    }
+
+    func startAgent(
+        registry: PatternRegistry, knobs: [AgentKnob] = [], maxViewers: Int = 4, stuckLimit: Duration = .seconds(10)
+    ) throws -> SluiceAgent {
+        let agent = SluiceAgent(
+            name: "test", knobs: knobs, registry: registry, maxViewers: maxViewers, directory: SocketDirectory(path: folder),
+            stuckLimit: stuckLimit)
+        try agent.listen(directory: SocketDirectory(path: folder))
+        return agent
+    }
+
+    func testHelloSnapshotsEventsAndKnobs() throws {
+        let registry = PatternRegistry()
+        let queue = BoundedQueue<Int>(capacity: 8, name: "jobs", registry: registry)
+        let agent = try startAgent(
+            registry: registry,
+            knobs: [
+                .capacity(of: queue, range: 1...100),
+                AgentKnob("strict", range: 0...10, summary: "refuses odd values", get: { 2 }) { value in
+                    if Int(value) % 2 == 1 { throw KnobRefusal("only even values") }
+                },
+            ])
+        defer { agent.stop() }
+        var info = stat()
+        XCTAssertEqual(stat(folder, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700, "the folder is its owner's alone")
+        XCTAssertEqual(stat(agent.socketPath, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+
+        let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
+        defer { viewer.close() }
+        XCTAssertEqual(viewer.program.name, "test")
+        XCTAssertEqual(viewer.program.pid, Int(getpid()))
+        XCTAssertEqual(viewer.program.patterns, 1)
+        XCTAssertEqual(viewer.knobs.map(\.name), ["capacity", "strict"])
+        XCTAssertEqual(viewer.knobs[0].range, 1...100)
+        XCTAssertEqual(viewer.knobs[0].actsOn, .queue)
+
+        try queue.tryPut(1).ok()
+        viewer.watch(snapshotsPerSecond: 50, events: .notable)
+        try waitUntil { viewer.latest?.snapshot.queue("jobs")?.put == 1 }
+        XCTAssertEqual(viewer.latest?.knobs["capacity"], 8)
+        try waitUntil { agent.stats.viewers == 1 }
+
+        XCTAssertEqual(viewer.setKnob("capacity", to: 20), .applied(20))
+        XCTAssertEqual(queue.stats.capacity, 20)
+        XCTAssertEqual(viewer.setKnob("capacity", to: 1_000), .applied(100), "kept within the range")
+        XCTAssertEqual(viewer.setKnob("strict", to: 3), .refused("only even values"))
+        XCTAssertEqual(viewer.setKnob("nope", to: 1), .refused("test has no knob 'nope'; its knobs: capacity, strict"))
+        XCTAssertEqual(viewer.setKnob("capacity", to: .nan), .refused("nan is not a number"))
+
+        // A knob change is a notable event, and reaches the viewer.
+        try waitUntil {
+            viewer.log.events(since: 0).events.contains {
+                if case .health(.note(let text), _, _) = $0 { return text == "capacity set to 100 by a viewer" }
+                return false
+            }
+        }
+    }
+
+    func testBrokenPeersAreClosedWithAReasonAndNothingElseChanges() throws {
+        let registry = PatternRegistry()
+        let agent = try startAgent(registry: registry)
+        defer { agent.stop() }
+        let cases: [(bytes: [UInt8], reason: String)] = [
+            (frame(Array("hello".utf8)), "bad message: not JSON"),
+            ([0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3], "bad frame: a frame of 4294967295 bytes, over the limit of 65536"),
+            ([0, 0, 0, 0], "bad frame: a frame of length 0"),
+            (
+                frame(WireCoding.encode(ViewerMessage.hello(versions: [7], client: "future"))),
+                "protocol version mismatch: this side speaks version 1, the other side 7"
+            ),
+            (frame(WireCoding.encode(ViewerMessage.watch(snapshotsPerSecond: 1, events: .none))), "the first message must be hello"),
+            (frame(Array(#"{"hello":{"versions":"one"}}"#.utf8)), "bad message: wrong type at 'hello.versions'"),
+        ]
+        for (bytes, reason) in cases {
+            let answer = try RawPeer(path: agent.socketPath).send(bytes).readUntilClosed()
+            XCTAssertEqual(answer, [.goodbye(reason: reason)], "for \(bytes.prefix(16))")
+        }
+        try waitUntil { agent.stats.closedForErrors == cases.count }
+        // A truncated frame, then the peer goes: closed without a word, and counted nowhere.
+        try RawPeer(path: agent.socketPath).send([0, 0, 0, 9, 1, 2]).close()
+        // A good viewer is served as before.
+        let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
+        viewer.close()
+        try waitUntil { agent.stats.connections == 0 }
+    }
+
+    func testViewersBeyondTheLimitAreRefused() throws {
+        let agent = try startAgent(registry: PatternRegistry(), maxViewers: 1)
+        defer { agent.stop() }
+        let first = try AgentConnection.open(path: agent.socketPath, client: "first")
+        first.watch(snapshotsPerSecond: 10, events: .none)
+        try waitUntil { agent.stats.viewers == 1 }
+        let second = try AgentConnection.open(path: agent.socketPath, client: "second")
+        second.watch(snapshotsPerSecond: 10, events: .none)
+        try waitUntil { second.closedReason != nil }
+        XCTAssertEqual(second.closedReason, "this program already has 1 viewers, the most it allows")
+        first.close()
+        try waitUntil { agent.stats.viewers == 0 }
+    }
+
+    func testAStuckViewerIsDroppedAndCounted() throws {
+        let registry = PatternRegistry()
+        // Big snapshots fill the socket quickly when nobody reads them.
+        let queues = (0..<300).map {
+            BoundedQueue<Int>(capacity: 1, name: "queue-\($0)-" + String(repeating: "x", count: 40), registry: registry)
+        }
+        let agent = try startAgent(registry: registry, stuckLimit: .milliseconds(200))
+        defer { agent.stop() }
+        let peer = try RawPeer(path: agent.socketPath)
+        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: [1], client: "stuck"))))
+        try peer.send(frame(WireCoding.encode(ViewerMessage.watch(snapshotsPerSecond: 50, events: .none))))
+        try waitUntil(seconds: 30) { agent.stats.droppedViewers == 1 }
+        XCTAssertGreaterThan(agent.stats.droppedSnapshots, 0)
+        try waitUntil { agent.stats.viewers == 0 }
+        withExtendedLifetime(queues) {}
+        peer.close()
+    }
+
+    func testAgentAsAServiceStopsOnCancellation() async throws {
+        let agent = SluiceAgent(name: "service", registry: PatternRegistry(), directory: SocketDirectory(path: folder))
+        let task = Task { try await agent.run() }
+        try await waitUntilAsync { agent.isListening }
+        XCTAssertEqual(access(agent.socketPath, F_OK), 0)
+        task.cancel()
+        try await task.value
+        XCTAssertFalse(agent.isListening)
+        XCTAssertNotEqual(access(agent.socketPath, F_OK), 0, "the socket is removed")
+    }
+
+    func testAForeignFolderIsRefused() throws {
+        mkdir(folder, 0o755)
+        XCTAssertNoThrow(try SocketDirectory(path: folder).prepare(), "our own folder is closed again")
+        var info = stat()
+        stat(folder, &info)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+        XCTAssertThrowsError(try SocketDirectory(path: "/etc/passwd").prepare())
+    }
+}
+
+// MARK: - Helpers
+
+func frame(_ payload: [UInt8]) -> [UInt8] {
+    let n = UInt32(payload.count)
+    return [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + payload
+}
+
+/// Polls a condition with a deadline: the condition is the gate, the deadline only ends a
+/// test that would otherwise hang.
+func waitUntil(seconds: Double = 10, _ condition: () -> Bool) throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
+        usleep(2_000)
+    }
+}
+
+func waitUntilAsync(seconds: Double = 10, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
+
+/// Fails the test that throws it (a skip would hide the failure).
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Bool {
+    func ok() throws { if !self { throw TestFailure("expected true") } }
+}
+
+/// A peer that speaks bytes, not the protocol: plain blocking POSIX calls.
+final class RawPeer {
+    let fd: Int32
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8.prefix(raw.count - 1))
+            raw.copyBytes(from: bytes)
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { throw TestFailure("cannot connect: \(errno)") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    @discardableResult
+    func send(_ bytes: [UInt8]) throws -> RawPeer {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count else { throw TestFailure("short write") }
+        return self
+    }
+
+    /// Every message the agent sends until it closes the connection.
+    func readUntilClosed() throws -> [AgentMessage] {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n != 0 else { break }
+            guard n > 0 else { throw TestFailure("read failed or timed out: \(errno)") }
+            data += chunk[..<n]
+        }
+        close()
+        var buffer = ByteBuffer(bytes: data)
+        var messages: [AgentMessage] = []
+        while let payload = try Frame.next(from: &buffer, limit: Frame.agentLimit) {
+            messages.append(try WireCoding.decode(AgentMessage.self, from: payload))
+        }
+        return messages
+    }
+
+    func close() { Glibc.close(fd) }
+}

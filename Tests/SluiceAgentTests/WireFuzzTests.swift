@@ -1,0 +1,115 @@
+import AsyncPatterns
+import NIOCore
+import XCTest
+
+@testable import SluiceWire
+
+/// Whatever bytes a peer sends, the reader answers with messages or a `WireError`: never a
+/// trap, never a hang. Random bytes and mutations of real frames, from a fixed seed.
+final class WireFuzzTests: XCTestCase {
+    /// 100,000 inputs: `make test` and `make check` run them all (a few seconds).
+    static let inputs = 100_000
+
+    func testTheReaderSurvivesRandomAndMutatedFrames() {
+        var random = SplitMix64(seed: 0x5_1c_e)
+        let valid: [[UInt8]] = Self.validViewerFrames + Self.validAgentFrames
+        var decoded = 0
+        var refused = 0
+        for i in 0..<Self.inputs {
+            var bytes: [UInt8]
+            if i % 4 == 0 {
+                bytes = (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            } else {
+                bytes = valid[Int(random.next() % UInt64(valid.count))]
+                Self.mutate(&bytes, &random)
+            }
+            var buffer = ByteBuffer(bytes: bytes)
+            do {
+                while let payload = try Frame.next(from: &buffer, limit: Frame.viewerLimit) {
+                    if (try? WireCoding.decode(ViewerMessage.self, from: payload)) != nil { decoded += 1 }
+                    if (try? WireCoding.decode(AgentMessage.self, from: payload)) != nil { decoded += 1 }
+                }
+            } catch {
+                refused += 1
+            }
+        }
+        // Both outcomes happened: the fuzzer reached the decoder and the refusals.
+        XCTAssertGreaterThan(decoded, 1_000)
+        XCTAssertGreaterThan(refused, 1_000)
+    }
+
+    func testValidFramesRoundTrip() throws {
+        for message in Self.viewerMessages {
+            var buffer = ByteBuffer(bytes: frame(WireCoding.encode(message)))
+            let payload = try XCTUnwrap(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
+            XCTAssertEqual(try WireCoding.decode(ViewerMessage.self, from: payload), message)
+        }
+        for message in Self.agentMessages {
+            var buffer = ByteBuffer(bytes: frame(WireCoding.encode(message)))
+            let payload = try XCTUnwrap(try Frame.next(from: &buffer, limit: Frame.agentLimit))
+            XCTAssertEqual(try WireCoding.decode(AgentMessage.self, from: payload), message)
+        }
+    }
+
+    func testAFrameInPiecesWaitsForTheRest() throws {
+        let whole = frame(WireCoding.encode(ViewerMessage.bye))
+        var buffer = ByteBuffer(bytes: whole.prefix(3))
+        XCTAssertNil(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
+        buffer.writeBytes(whole.dropFirst(3).dropLast())
+        XCTAssertNil(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
+        buffer.writeBytes(whole.suffix(1))
+        XCTAssertNotNil(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
+    }
+
+    static let viewerMessages: [ViewerMessage] = [
+        .hello(versions: [1], client: "sluice"), .watch(snapshotsPerSecond: 10, events: .all),
+        .setKnob(id: 7, name: "workers", value: 3), .bye,
+    ]
+
+    static var agentMessages: [AgentMessage] {
+        var snapshot = Snapshot()
+        snapshot.queues = [QueueSnapshot(name: "jobs")]
+        snapshot.queues[0].putPerSecond = .infinity
+        return [
+            .hello(
+                version: 1, program: ProgramInfo(name: "p", pid: 1, startedAt: 2, patterns: 3, viewers: 0, maxViewers: 4),
+                knobs: [WireKnob(KnobSpec("workers", range: 1...8, step: 1, default: 2, "tasks"))]),
+            .snapshot(snapshot: snapshot, knobs: ["workers": 2], dropped: 0),
+            .events(
+                events: [.health(.note(text: "hi"), source: PatternID(.health, "program"), at: MonotonicInstant(nanoseconds: 5))], missed: 1
+            ),
+            .knobAnswer(id: 1, name: "workers", applied: 2, refused: nil), .goodbye(reason: "bye"),
+        ]
+    }
+
+    static let validViewerFrames = viewerMessages.map { frame(WireCoding.encode($0)) }
+    static let validAgentFrames = agentMessages.map { frame(WireCoding.encode($0)) }
+
+    /// Flips, drops, repeats, truncates or rewrites the length of a frame.
+    static func mutate(_ bytes: inout [UInt8], _ random: inout SplitMix64) {
+        for _ in 0...(random.next() % 4) {
+            guard !bytes.isEmpty else { return }
+            let at = Int(random.next() % UInt64(bytes.count))
+            switch random.next() % 6 {
+            case 0: bytes[at] ^= UInt8(truncatingIfNeeded: random.next() | 1)
+            case 1: bytes.remove(at: at)
+            case 2: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: at)
+            case 3: bytes = Array(bytes.prefix(at))
+            case 4: bytes[Int(random.next() % 4) % bytes.count] = UInt8(truncatingIfNeeded: random.next())
+            default: bytes += bytes.prefix(at)
+            }
+        }
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
