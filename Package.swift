@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
         .library(name: "SluiceAgent", targets: ["SluiceAgent"]),
+        .library(name: "SluiceWire", targets: ["SluiceWire"]),
         .executable(name: "sluice", targets: ["sluice"]),
         .executable(name: "sluice-indexer", targets: ["FileIndexer"]),
     ],

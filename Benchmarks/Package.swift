@@ -18,6 +18,8 @@ let package = Package(
                 .product(name: "Scenarios", package: "Sluice"),
                 .product(name: "Dashboard", package: "Sluice"),
                 .product(name: "TUI", package: "Sluice"),
+                .product(name: "SluiceAgent", package: "Sluice"),
+                .product(name: "SluiceWire", package: "Sluice"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]

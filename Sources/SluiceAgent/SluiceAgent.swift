@@ -215,3 +215,15 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension SluiceAgent {
+    /// CPU time the agent's thread has used: what the agent costs the program (`make bench`).
+    @_spi(Benchmarks) public func threadCPUTime() -> Duration {
+        let cpu = try? group.next().submit { () -> Duration in
+            var spec = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+            return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
+        }.wait()
+        return cpu ?? .zero
+    }
+}

@@ -165,7 +165,7 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let payload = unwrapInboundIn(data)
         do {
-            let message = try WireCoding.decode(AgentMessage.self, from: payload)
+            let message = try WireCoding.decodeAgentMessage(from: payload)
             try handle(message)
         } catch {
             end(context: context, reason: "the program sent \(error)")

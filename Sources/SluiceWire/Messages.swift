@@ -124,7 +124,9 @@ public enum WireCoding {
     /// Non-finite numbers (a rate over no time) travel as the strings "inf", "-inf", "nan".
     static let floats = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
 
-    public static func encode(_ message: some Encodable) -> [UInt8] {
+    public static func encode(_ message: ViewerMessage) -> [UInt8] { encodeJSON(message) }
+
+    public static func encodeJSON(_ message: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)
@@ -144,6 +146,22 @@ public enum WireCoding {
         } catch {
             throw .badMessage(Self.reason(error))
         }
+    }
+
+    /// An agent's message: a binary snapshot (`SnapshotLayout`) or any message as JSON.
+    public static func decodeAgentMessage(from payload: ByteBuffer) throws(WireError) -> AgentMessage {
+        if payload.readableBytesView.first == SnapshotLayout.marker {
+            return try SnapshotLayout.decode(payload.readableBytesView)
+        }
+        return try decode(AgentMessage.self, from: payload)
+    }
+
+    /// An agent's message as a payload: snapshots in the binary layout, the rest as JSON.
+    public static func encode(_ message: AgentMessage) -> [UInt8] {
+        if case .snapshot(let snapshot, let knobs, let dropped) = message {
+            return SnapshotLayout.encode(snapshot: snapshot, knobs: knobs, dropped: dropped)
+        }
+        return encodeJSON(message)
     }
 
     /// A short reason, not the decoder's full story.

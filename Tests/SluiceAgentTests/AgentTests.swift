@@ -237,7 +237,7 @@ final class RawPeer {
         var buffer = ByteBuffer(bytes: data)
         var messages: [AgentMessage] = []
         while let payload = try Frame.next(from: &buffer, limit: Frame.agentLimit) {
-            messages.append(try WireCoding.decode(AgentMessage.self, from: payload))
+            messages.append(try WireCoding.decodeAgentMessage(from: payload))
         }
         return messages
     }

@@ -170,6 +170,14 @@ if options.wants("memory") {
 }
 let cpu = options.quick || !options.wants("paused") ? nil : pausedCPUPercent()
 
+// MARK: what attaching costs (issue #13)
+
+var agent: AgentCosts?
+if options.wants("agent") {
+    print("measuring the agent...")
+    agent = agentCosts(seconds: options.quick ? 1 : 3)
+}
+
 // MARK: report
 
 var json: [String] = []
@@ -250,7 +258,23 @@ if !frameRows.isEmpty || cpu != nil {
     }
 }
 
-// MARK: targets (issues #6 and #11)
+if let agent {
+    print("")
+    print(pad("sluice attach, \(agent.patterns) patterns", 46) + "measured")
+    let lines: [(String, Double, String)] =
+        [
+            ("registry snapshot", agent.snapshotMicros, "µs"),
+            ("snapshot message: encode", agent.encodeMicros, "µs"),
+            ("snapshot message: decode", agent.decodeMicros, "µs"),
+            ("snapshot message: size", Double(agent.bytes) / 1024, "KiB"),
+        ] + agent.cpuPercent.sorted { $0.key < $1.key }.map { ("agent thread, \($0.key) viewers at 10/s", $0.value, "% of one core") }
+    for (name, value, unit) in lines {
+        print(pad(name, 46) + formatOne(value) + " " + unit)
+        json.append("{\"workload\":\"agent: \(name)\",\"value\":\(formatOne(value)),\"unit\":\"\(unit)\"}")
+    }
+}
+
+// MARK: targets (issues #6, #11 and #13)
 
 struct Target {
     var text: String
@@ -309,6 +333,9 @@ if let slowest = screens.max() {
     targets.append(Target(text: "full 200x60 frame < 1000 µs (slowest screen)", measured: slowest, needed: 1000, atMost: true))
 }
 if let cpu { targets.append(Target(text: "paused dashboard < 2% of a core", measured: cpu, needed: 2, atMost: true)) }
+if let one = agent?.cpuPercent[1] {
+    targets.append(Target(text: "agent, 1 viewer at 10/s, 1,000 patterns <= 2% core", measured: one, needed: 2, atMost: true))
+}
 if let big = frameRows.first(where: { $0.0.hasPrefix("actors screen, 100,000") }) {
     targets.append(Target(text: "200x60 actors frame, 100,000 actors <= 5000 µs", measured: big.1, needed: 5000, atMost: true))
 }

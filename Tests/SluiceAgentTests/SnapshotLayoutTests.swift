@@ -1,0 +1,117 @@
+import AsyncPatterns
+import NIOCore
+import XCTest
+
+@testable import SluiceWire
+
+final class SnapshotLayoutTests: XCTestCase {
+    /// A snapshot with a distinct value in every field survives the binary layout.
+    func testEveryFieldRoundTrips() throws {
+        let snapshot = Self.full()
+        let bytes = SnapshotLayout.encode(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3)
+        XCTAssertEqual(try SnapshotLayout.decode(bytes), .snapshot(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3))
+    }
+
+    /// The layout writes the fields it knows; a type that gains one fails here until
+    /// `SnapshotLayout` (and `full()`) write it too.
+    func testTheLayoutKnowsEveryField() {
+        let fields: [(Any, Int)] = [
+            (Snapshot(), 14), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
+            (StreamSnapshot(name: ""), 8), (ResourceSnapshot(name: ""), 13), (HealthSnapshot(), 4), (RetiredTotals(), 11),
+            (Percentiles(), 7), (DecadeCounts(), 7),
+        ]
+        for (value, count) in fields {
+            XCTAssertEqual(Mirror(reflecting: value).children.count, count, "\(type(of: value)) changed: update SnapshotLayout")
+        }
+    }
+
+    func testEveryCutAndFlipIsRefusedOrDecoded() {
+        let bytes = SnapshotLayout.encode(snapshot: Self.full(), knobs: ["k": 1], dropped: 0)
+        for cut in 0..<bytes.count {
+            XCTAssertThrowsError(try SnapshotLayout.decode(bytes.prefix(cut)), "cut at \(cut)")
+        }
+        for i in 0..<bytes.count {
+            var flipped = bytes
+            flipped[i] ^= 0xFF
+            _ = try? SnapshotLayout.decode(flipped)
+        }
+        XCTAssertThrowsError(try SnapshotLayout.decode([0, 9])) { error in
+            XCTAssertEqual("\(error)", "protocol version mismatch: a snapshot in layout 9; this sluice reads layout 1")
+        }
+        XCTAssertThrowsError(try SnapshotLayout.decode([0, 1, 0, 0xFF, 0xFF, 0xFF, 0x7F])) { error in
+            XCTAssertEqual("\(error)", "bad message: a count of 268435455 with 0 bytes left")
+        }
+    }
+
+    static func full() -> Snapshot {
+        var n = 0
+        func next() -> Int {
+            n += 1
+            return n
+        }
+        func percentiles() -> Percentiles {
+            var p = Percentiles()
+            p.count = UInt64(next())
+            p.p50 = UInt64(next())
+            p.p90 = UInt64(next())
+            p.p99 = UInt64(next())
+            p.max = UInt64(next())
+            p.mean = UInt64(next())
+            p.decades = DecadeCounts()
+            p.decades.under10us = UInt64(next())
+            p.decades.under100us = UInt64(next())
+            p.decades.under1ms = UInt64(next())
+            p.decades.under10ms = UInt64(next())
+            p.decades.under100ms = UInt64(next())
+            p.decades.under1s = UInt64(next())
+            p.decades.atLeast1s = UInt64(next())
+            return p
+        }
+        var s = Snapshot()
+        var q = QueueSnapshot(name: "jobs ✓")
+        (q.capacity, q.depth, q.maxDepth, q.waitingProducers, q.waitingConsumers) = (next(), next(), next(), next(), -next())
+        (q.put, q.got, q.done, q.abandoned, q.isClosed, q.isGone) = (next(), next(), next(), next(), true, true)
+        (q.putPerSecond, q.gotPerSecond, q.wait) = (.infinity, 1.5, percentiles())
+        s.queues = [q, QueueSnapshot(name: "")]
+        var m = SemaphoreSnapshot(name: "permits")
+        (m.limit, m.inUse, m.maxInUse, m.waiting, m.acquired, m.released, m.abandoned) = (
+            next(), next(), next(), next(), next(), next(), next()
+        )
+        (m.isGone, m.acquiredPerSecond, m.wait) = (true, 2.25, percentiles())
+        s.semaphores = [m]
+        var a = ActorSnapshot(name: "logger")
+        (a.mailboxDepth, a.maxMailboxDepth, a.processed, a.failed, a.deadLetters, a.blockedSends) = (
+            next(), next(), next(), next(), next(), Int.max
+        )
+        (a.isStopped, a.processedPerSecond, a.processing, a.recentDeadLetters) = (true, 3, percentiles(), ["to ghost", ""])
+        s.actors = [a]
+        var t = StreamSnapshot(name: "data")
+        (t.produced, t.consumed, t.total, t.isFinished, t.isFailed, t.stoppedEarly, t.producedPerSecond) = (
+            next(), next(), next(), true, true, true, 4
+        )
+        s.streams = [t, StreamSnapshot(name: "open-ended")]
+        var r = ResourceSnapshot(name: "scopes")
+        (r.opening, r.open, r.closing, r.opened, r.closed, r.failed, r.openFailed, r.closeFailed) = (
+            next(), next(), next(), next(), next(), next(), next(), Int.min
+        )
+        (r.isGone, r.openedPerSecond, r.held, r.timed) = (true, 5, percentiles(), percentiles())
+        s.resources = [r]
+        s.health = HealthSnapshot()
+        (s.health.lastLagNanos, s.health.maxLagNanos, s.health.lag, s.health.beats) = (UInt64.max, 7, percentiles(), next())
+        s.retired.queues = next()
+        s.retired.semaphores = next()
+        s.retired.actors = next()
+        s.retired.streams = next()
+        s.retired.resources = next()
+        s.retired.actorProcessed = next()
+        s.retired.actorDeadLetters = next()
+        s.retired.actorFailed = next()
+        s.retired.queueItems = next()
+        s.retired.streamElements = next()
+        s.retired.resourcesOpened = next()
+        (s.operations, s.operationsPerSecond, s.elapsedSeconds) = (next(), 6.5, 7.25)
+        let note = PatternEvent.health(.note(text: "hi"), source: PatternID(.health, "program"), at: MonotonicInstant(nanoseconds: 9))
+        (s.recentEvents, s.droppedEvents, s.notableEvents, s.droppedNotableEvents) = ([note, note], next(), [note], next())
+        return s
+    }
+}
