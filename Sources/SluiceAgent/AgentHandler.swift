@@ -85,7 +85,8 @@ final class AgentHandler: ChannelInboundHandler {
             let log = EventLog(capacity: Self.eventCapacity)
             self.log = log
             subscription = agent.registry.subscribe(log, interest: events)
-            scheduleTick(context, after: .zero)
+            sendUpdate(context)
+            scheduleTick(context)
         case .changeWatching(let every, let events):
             self.every = every
             subscription?.setInterest(events)
@@ -118,10 +119,15 @@ final class AgentHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    private func scheduleTick(_ context: ChannelHandlerContext, after delay: Duration) {
-        tick = context.eventLoop.assumeIsolated().scheduleTask(in: .init(delay)) { [self] in
+    /// The next tick falls on a multiple of the period on the monotonic clock, so viewers
+    /// at the same rate tick together and share one snapshot (`snapshotBody`).
+    private func scheduleTick(_ context: ChannelHandlerContext) {
+        let period = max(1, UInt64(every.seconds * 1e9))
+        let now = NIODeadline.now().uptimeNanoseconds
+        let next = NIODeadline.uptimeNanoseconds((now / period + 1) * period)
+        tick = context.eventLoop.assumeIsolated().scheduleTask(deadline: next) { [self] in
             sendUpdate(context)
-            if context.channel.isActive { scheduleTick(context, after: every) }
+            if context.channel.isActive { scheduleTick(context) }
         }
     }
 
@@ -150,7 +156,10 @@ final class AgentHandler: ChannelInboundHandler {
                 write(.events(events: events, missed: Int(missed)), context)
             }
         }
-        write(.snapshot(snapshot: agent.registry.snapshot(), knobs: agent.knobValues, dropped: dropped), context)
+        let payload = SnapshotLayout.encode(body: agent.snapshotBody(), dropped: dropped)
+        var buffer = context.channel.allocator.buffer(capacity: payload.count + 4)
+        Frame.encode(payload, into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
         agent.counters.withLock { $0.snapshotsSent += 1 }
         context.flush()
     }

@@ -33,6 +33,7 @@ public final class SluiceAgent: Sendable {
     let group: MultiThreadedEventLoopGroup
     let server: Mutex<(any Channel)?> = Mutex(nil)
     let counters = Mutex(AgentStats())
+    let sharedBody = Mutex<(at: ContinuousClock.Instant, body: [UInt8])?>(nil)
 
     /// How long a viewer may leave the agent unable to write before it is dropped.
     public static let defaultStuckLimit = Duration.seconds(10)
@@ -162,6 +163,19 @@ public final class SluiceAgent: Sendable {
             maxViewers: maxViewers)
         return .hello(version: version, program: info, knobs: knobs.map { WireKnob($0.spec) })
     }
+
+    /// The snapshot as every viewer gets it, read and encoded once for viewers whose ticks
+    /// fall within `shareWindow` of each other (four viewers cost little more than one).
+    func snapshotBody() -> [UInt8] {
+        let now = ContinuousClock.now
+        if let cached = sharedBody.withLock({ $0 }), now - cached.at < Self.shareWindow { return cached.body }
+        let body = SnapshotLayout.body(snapshot: registry.snapshot(), knobs: knobValues)
+        sharedBody.withLock { $0 = (now, body) }
+        return body
+    }
+
+    /// Viewers at 10 snapshots a second see numbers at most this much older than they ask.
+    static let shareWindow = Duration.milliseconds(20)
 
     var knobValues: [String: Double] {
         Dictionary(uniqueKeysWithValues: knobs.map { ($0.spec.name, $0.get()) })

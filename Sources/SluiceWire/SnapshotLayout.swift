@@ -22,17 +22,30 @@ public enum SnapshotLayout {
     /// A `snapshot` message: the marker, the layout's version, `dropped`, the knobs' values
     /// and the snapshot.
     public static func encode(snapshot: Snapshot, knobs: [String: Double], dropped: Int) -> [UInt8] {
+        encode(body: body(snapshot: snapshot, knobs: knobs), dropped: dropped)
+    }
+
+    /// The part of a snapshot message that is the same for every viewer.
+    public static func body(snapshot: Snapshot, knobs: [String: Double]) -> [UInt8] {
         var w = BinaryWriter()
         w.bytes.reserveCapacity(64 + 160 * (snapshot.queues.count + snapshot.semaphores.count + snapshot.actors.count))
-        w.byte(marker)
-        w.byte(version)
-        w.int(dropped)
         w.count(knobs.count)
         for (name, value) in knobs.sorted(by: { $0.key < $1.key }) {
             w.string(name)
             w.double(value)
         }
         w.snapshot(snapshot)
+        return w.bytes
+    }
+
+    /// A whole message from a `body` and one viewer's `dropped`.
+    public static func encode(body: [UInt8], dropped: Int) -> [UInt8] {
+        var w = BinaryWriter()
+        w.bytes.reserveCapacity(body.count + 12)
+        w.byte(marker)
+        w.byte(version)
+        w.int(dropped)
+        w.bytes.append(contentsOf: body)
         return w.bytes
     }
 

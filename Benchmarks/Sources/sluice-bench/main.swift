@@ -175,7 +175,7 @@ let cpu = options.quick || !options.wants("paused") ? nil : pausedCPUPercent()
 var agent: AgentCosts?
 if options.wants("agent") {
     print("measuring the agent...")
-    agent = agentCosts(seconds: options.quick ? 1 : 3)
+    agent = agentCosts(seconds: options.quick ? 1 : 5)
 }
 
 // MARK: report

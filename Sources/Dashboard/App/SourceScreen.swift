@@ -14,14 +14,16 @@ struct SourceScreen: Widget {
         let logHeight = max(6, area.height / 4)
         let rows = Layout.rows(area, [.fixed(1), .fill(min: 8), .fixed(logHeight), .fixed(1)])
         HeaderBar(
-            title: source.title, mode: source.mode, elapsedSeconds: snapshot.elapsed.seconds, speed: source.speed,
+            title: source.title, mode: source.mode, elapsedSeconds: snapshot.elapsed.seconds,
+            speed: source.capabilities.contains(.speed) ? source.speed : nil,
             status: source.status, operationsPerSecond: snapshot.operationsPerSecond
         )
         .render(in: rows[0], into: &buffer)
         let knobWidth = min(34, max(26, area.width / 4))
         let body = Layout.columns(rows[1], [.fixed(knobWidth), .fill()])
         KnobsPane(
-            specs: source.knobs, values: source.knobValues, selected: state.selectedKnob, speed: source.speed,
+            specs: source.knobs, values: source.knobValues, selected: state.selectedKnob,
+            speed: source.capabilities.contains(.speed) ? source.speed : nil,
             lastChange: state.lastChange, focused: state.focus == .knobs, glyphs: glyphs
         )
         .render(in: body[0], into: &buffer)

@@ -6,11 +6,12 @@ public struct HeaderBar: Widget {
     public var title: String
     public var mode: String
     public var elapsedSeconds: Double
-    public var speed: Double
+    /// nil for a source that runs on its own time (no speed shown).
+    public var speed: Double?
     public var status: SourceStatus
     public var operationsPerSecond: Double
 
-    public init(title: String, mode: String, elapsedSeconds: Double, speed: Double, status: SourceStatus, operationsPerSecond: Double) {
+    public init(title: String, mode: String, elapsedSeconds: Double, speed: Double?, status: SourceStatus, operationsPerSecond: Double) {
         self.title = title
         self.mode = mode
         self.elapsedSeconds = elapsedSeconds
@@ -36,7 +37,8 @@ public struct HeaderBar: Widget {
         var x = area.x
         x += buffer.put(" sluice ", x: x, y: area.y, style: base.bolded(), clip: area)
         x += buffer.put("\(title) (\(mode))  ", x: x, y: area.y, style: base.bolded(), clip: area)
-        x += buffer.put("t=\(formatOne(elapsedSeconds))s  speed \(formatDecimal(speed))x  ", x: x, y: area.y, style: base, clip: area)
+        let speedText = speed.map { "speed \(formatDecimal($0))x  " } ?? ""
+        x += buffer.put("t=\(formatOne(elapsedSeconds))s  \(speedText)", x: x, y: area.y, style: base, clip: area)
         let statusStyle: Style =
             switch status {
             case .running: Style(fg: .black, bg: .green, bold: true)

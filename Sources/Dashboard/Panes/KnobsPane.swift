@@ -6,14 +6,15 @@ public struct KnobsPane: Widget {
     public var specs: [KnobSpec]
     public var values: [String: Double]
     public var selected: Int
-    public var speed: Double
+    /// The speed line; nil for a source that runs on its own time.
+    public var speed: Double?
     /// The last change, shown under the list ("consumers 2 -> 3").
     public var lastChange: String?
     public var focused: Bool
     public var glyphs: Glyphs
 
     public init(
-        specs: [KnobSpec], values: [String: Double], selected: Int, speed: Double, lastChange: String? = nil,
+        specs: [KnobSpec], values: [String: Double], selected: Int, speed: Double?, lastChange: String? = nil,
         focused: Bool = true, glyphs: Glyphs
     ) {
         self.specs = specs
@@ -48,7 +49,7 @@ public struct KnobsPane: Widget {
                 x: inner.x, y: y, style: Theme.label, clip: inner)
             y += 1
         }
-        if y < inner.bottom {
+        if y < inner.bottom, let speed {
             buffer.put(
                 truncate("  speed \(formatDecimal(speed))x", to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.label,
                 clip: inner)
