@@ -26,6 +26,8 @@ final class AgentHandler: ChannelInboundHandler {
     var isViewer = false
     var isOpen = false
     var isChecking = false
+    /// A close has begun (a goodbye may still be on its way): nothing more is said or counted.
+    var isClosing = false
 
     /// Events a viewer's buffer holds between two ticks; beyond it they are counted missed.
     static let eventCapacity = 4096
@@ -49,8 +51,7 @@ final class AgentHandler: ChannelInboundHandler {
         }
         helloTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .init(SluiceAgent.helloLimit)) {
             [self] in
-            close(context, reason: "no hello within \(SluiceAgent.helloLimit)")
-            agent.counters.withLock { $0.closedForErrors += 1 }
+            closeForError(context, reason: "no hello within \(SluiceAgent.helloLimit)")
         }
         context.fireChannelActive()
     }
@@ -62,8 +63,7 @@ final class AgentHandler: ChannelInboundHandler {
         do {
             message = try WireCoding.decode(ViewerMessage.self, from: unwrapInboundIn(data))
         } catch {
-            agent.counters.withLock { $0.closedForErrors += 1 }
-            return close(context, reason: "\(error)")
+            return closeForError(context, reason: "\(error)")
         }
         let watching = agent.counters.withLock { $0.viewers }
         switch session.receive(message, watching: watching, maxViewers: agent.maxViewers) {
@@ -92,15 +92,24 @@ final class AgentHandler: ChannelInboundHandler {
             subscription?.setInterest(events)
         case .setKnob(let id, let name, let value):
             send(agent.setKnob(id: id, name: name, value: value), context)
-        case .close(let reason):
-            if reason != nil { agent.counters.withLock { $0.closedForErrors += 1 } }
-            close(context, reason: reason)
+        case .close(let reason?):
+            closeForError(context, reason: reason)
+        case .close(nil):
+            close(context, reason: nil)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closeForError(context, reason: "\(error)")
+    }
+
+    /// A peer that broke the protocol (or asked for too much): counted, told why, and noted
+    /// in the program's own events, so both sides can read what happened.
+    private func closeForError(_ context: ChannelHandlerContext, reason: String) {
+        guard context.channel.isActive, !isClosing else { return }
         agent.counters.withLock { $0.closedForErrors += 1 }
-        close(context, reason: "\(error)")
+        agent.registry.note("sluice agent: closed a viewer: \(reason)", from: "agent")
+        close(context, reason: reason)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -179,7 +188,8 @@ final class AgentHandler: ChannelInboundHandler {
     /// Closes, saying why first when there is a reason to tell.
     private func close(_ context: ChannelHandlerContext, reason: String?) {
         tick?.cancel()
-        guard context.channel.isActive else { return }
+        guard context.channel.isActive, !isClosing else { return }
+        isClosing = true
         if let reason {
             let bytes = WireCoding.encode(AgentMessage.goodbye(reason: reason))
             var buffer = context.channel.allocator.buffer(capacity: bytes.count + 4)

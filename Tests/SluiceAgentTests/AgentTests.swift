@@ -82,6 +82,9 @@ final class AgentTests: XCTestCase {
 
     func testBrokenPeersAreClosedWithAReasonAndNothingElseChanges() throws {
         let registry = PatternRegistry()
+        let programsLog = EventLog()
+        let subscription = registry.subscribe(programsLog, interest: .notable)
+        defer { subscription.cancel() }
         let agent = try startAgent(registry: registry)
         defer { agent.stop() }
         let cases: [(bytes: [UInt8], reason: String)] = [
@@ -100,6 +103,13 @@ final class AgentTests: XCTestCase {
             XCTAssertEqual(answer, [.goodbye(reason: reason)], "for \(bytes.prefix(16))")
         }
         try waitUntil { agent.stats.closedForErrors == cases.count }
+        // The program's own events say so too.
+        let notes = programsLog.events(since: 0).events.compactMap { event -> String? in
+            if case .health(.note(let text), _, _) = event { return text }
+            return nil
+        }
+        XCTAssertEqual(notes.first, "sluice agent: closed a viewer: bad message: not JSON")
+        XCTAssertEqual(notes.count, cases.count)
         // A truncated frame, then the peer goes: closed without a word, and counted nowhere.
         try RawPeer(path: agent.socketPath).send([0, 0, 0, 9, 1, 2]).close()
         // A good viewer is served as before.

@@ -31,6 +31,10 @@ out=$("$bin" attach /nonexistent/x.sock 2>&1); status=$?
 [ $status = 69 ] && ok "missing socket path: exit 69" || bad "missing socket path: $status $out"
 out=$("$bin" ps 2>&1); status=$?
 [ $status = 0 ] && echo "$out" | grep -q "no attachable programs" && ok "ps with nothing: says so" || bad "ps empty: $status $out"
+out=$("$bin" attach --rate 0 2>&1); status=$?
+[ $status = 64 ] && echo "$out" | grep -q "rate 0.0 is out of range: use 0.1...50" && ok "--rate 0: exit 64" || bad "--rate 0: $status $out"
+out=$("$bin" attach --json 2>&1); status=$?
+[ $status = 64 ] && echo "$out" | grep -q "go with --headless" && ok "--json without --headless: exit 64" || bad "--json: $status $out"
 
 echo "attach: the example program"
 "$indexer" "$work/tree" --pause 2 > "$work/indexer.log" 2>&1 &
