@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // No pkgConfig: SwiftPM would warn about (and drop) its -D_XOPEN_SOURCE flags; the
@@ -94,7 +95,15 @@ let package = Package(
             path: "Examples/FileIndexer",
             swiftSettings: strict
         ),
-        .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceWire"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceAgentTests",
+            dependencies: [
+                "SluiceAgent", "SluiceWire",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
         .testTarget(
             name: "AsyncPatternsMetricsTests",

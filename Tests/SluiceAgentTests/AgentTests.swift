@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import AsyncPatterns
+import Logging
 import NIOCore
+import ServiceLifecycle
 import XCTest
 
 @testable import SluiceAgent
@@ -157,6 +159,17 @@ final class AgentTests: XCTestCase {
         XCTAssertEqual(access(agent.socketPath, F_OK), 0)
         task.cancel()
         try await task.value
+        XCTAssertFalse(agent.isListening)
+        XCTAssertNotEqual(access(agent.socketPath, F_OK), 0, "the socket is removed")
+    }
+
+    func testAgentInAServiceGroupStopsAtGracefulShutdown() async throws {
+        let agent = SluiceAgent(name: "grouped", registry: PatternRegistry(), directory: SocketDirectory(path: folder))
+        let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        try await waitUntilAsync { agent.isListening }
+        await group.triggerGracefulShutdown()
+        try await running.value
         XCTAssertFalse(agent.isListening)
         XCTAssertNotEqual(access(agent.socketPath, F_OK), 0, "the socket is removed")
     }
