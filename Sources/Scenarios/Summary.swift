@@ -65,6 +65,15 @@ public struct RunSummary: Sendable {
         snapshot = run.snapshot()
     }
 
+    /// A summary from its parts (what a recording keeps of a run).
+    public init(scenario: String, preset: Preset, elapsedSeconds: Double, status: ScenarioRun.Status, snapshot: Snapshot) {
+        self.scenario = scenario
+        self.preset = preset
+        self.elapsedSeconds = elapsedSeconds
+        self.status = status
+        self.snapshot = snapshot
+    }
+
     public var json: JSON {
         let s = snapshot
         var statusText = "done"

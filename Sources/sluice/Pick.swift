@@ -25,7 +25,31 @@ struct Pick: AsyncParsableCommand {
 @MainActor
 func openDashboard(
     scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
-    noColor: Bool
+    noColor: Bool, record: RecordOptions? = nil
+) -> Never {
+    var choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
+    let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
+    var recorder: Recorder?
+    if let record, let start, let scenario {
+        // The scenario asked for is recorded from its first frame; one opened later from the
+        // picker is not (it would overwrite the file).
+        let (source, made) = recordedSource(
+            LocalSource(scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: recordingLogCapacity), record)
+        recorder = made
+        choices[start.index] = choices[start.index].openingFirst(source)
+    }
+    openDashboard(choices: choices, start: start, noColor: noColor) {
+        guard let recorder else { return }
+        recorder.finish()
+        printError(recorder.message ?? "recorded \(recorder.eventsRecorded) events to \(recorder.path) (\(recorder.bytesWritten) bytes)")
+    }
+}
+
+/// Opens the TUI on `choices`, starting at `start`, until `q` or a signal; `after` runs once
+/// the terminal is restored.
+@MainActor
+func openDashboard(
+    choices: [SourceChoice], start: (index: Int, values: [String: Double])?, noColor: Bool, after: () -> Void = {}
 ) -> Never {
     SignalFlag.install()
     let backend: NCursesBackend
@@ -35,10 +59,9 @@ func openDashboard(
         printError("\(error)")
         endProcess(TerminalError.exitStatus)
     }
-    let choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
     let app = DashboardApp(backend: backend, choices: choices, interrupted: { SignalFlag.pending })
-    let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
     let status = app.run(start: start)
     backend.close()
+    after()
     endProcess(status)
 }

@@ -8,9 +8,10 @@ public final class LocalSource: Source {
 
     public init(
         _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-        seed: UInt64 = 1, transcript: @escaping @Sendable (String) -> Void = { _ in }
+        seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }
     ) {
-        run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed, transcript: transcript)
+        run = ScenarioRun(
+            scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: logCapacity, transcript: transcript)
     }
 
     public var title: String { run.scenario.name }
