@@ -52,12 +52,14 @@ unit: deps
 
 e2e: build
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+	bash Tests/e2e/replay.sh $(BIN_DEBUG)
 
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	bash Tests/e2e/cli.sh $(BIN_DEBUG)
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+	bash Tests/e2e/replay.sh $(BIN_DEBUG)
 
 # The whole test suite under ThreadSanitizer (in a build folder of its own), then
 # 100,000 fuzzed recordings into the reader (20,000 in make test), then 10,000 random keys,

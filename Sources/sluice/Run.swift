@@ -136,7 +136,11 @@ struct Run: AsyncParsableCommand {
         if let recorder {
             // The end record holds what the summary shows: a replay prints the same.
             recorder.finish(status: source.status, elapsedSeconds: summary.elapsedSeconds, snapshot: summary.snapshot)
-            if let message = recorder.message { printError("sluice: \(message)") }
+            printError(
+                "sluice: "
+                    + (recorder.message
+                        ?? "recorded \(recorder.eventsRecorded) events to \(recorder.path) (\(recorder.bytesWritten) bytes, \(recorder.eventsMissed) missed)")
+            )
         }
         output.line(json ? summary.json.text : summary.text)
         if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
