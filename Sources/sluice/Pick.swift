@@ -41,7 +41,11 @@ func openDashboard(
     openDashboard(choices: choices, start: start, noColor: noColor) {
         guard let recorder else { return }
         recorder.finish()
-        printError(recorder.message ?? "recorded \(recorder.eventsRecorded) events to \(recorder.path) (\(recorder.bytesWritten) bytes)")
+        printError(
+            "sluice: "
+                + (recorder.message
+                    ?? "recorded \(recorder.eventsRecorded) events to \(recorder.path) (\(recorder.bytesWritten) bytes, \(recorder.eventsMissed) missed)")
+        )
     }
 }
 

@@ -144,9 +144,11 @@ public final class DashboardApp {
             nextSnapshot = .now
         case .seek(let seconds):
             source?.seek(toSeconds: seconds)
+            state.history = DashboardHistory()  // the sparklines start again where the cursor lands
             nextSnapshot = .now
         case .seekWarning(let forward):
             if source?.seekWarning(forward: forward) == true {
+                state.history = DashboardHistory()
                 state.lastChange = forward ? "next warning" : "previous warning"
                 state.focus = .log
                 state.logScroll = 0
