@@ -128,13 +128,7 @@ public final class Recorder: @unchecked Sendable {
             s.cursor = 0
             s.restarted = false
         }
-        let got = source.events(after: s.cursor)
-        if got.missed > 0 {
-            s.missed += got.missed
-            s.writer.gap(got.missed)
-        }
-        for event in got.events { s.writer.append(event) }
-        s.cursor = got.next
+        // Knobs first: a change is placed before the events read with it (the poll that sees it).
         let now = MonotonicInstant.now().nanoseconds
         let time = Int64(bitPattern: now &- s.writer.startNanos)
         let knobs = source.knobValues
@@ -144,6 +138,27 @@ public final class Recorder: @unchecked Sendable {
             }
             s.knobs = knobs
         }
+        let got = source.events(after: s.cursor)
+        if got.missed > 0 {
+            s.missed += got.missed
+            s.writer.gap(got.missed)
+        }
+        // Checked at every event: one read may bring more than the whole limit.
+        let budget = limit - Self.reserve - 2 * s.lastKeyframeSize
+        var full = false
+        for event in got.events {
+            s.writer.append(event)
+            if s.writer.pendingBytes >= 256 * 1024 {
+                s.writer.seal()
+                flush(&s)
+                if s.finished { return got.events.count }
+            }
+            if s.written + s.writer.pendingBytes > budget {
+                full = true
+                break
+            }
+        }
+        s.cursor = got.next
         if s.writer.eventCount - s.lastKeyframeEvents >= keyframeEvents
             || (now &- s.lastKeyframeTime >= keyframeNanos && s.writer.eventCount > s.lastKeyframeEvents)
         {
@@ -151,7 +166,7 @@ public final class Recorder: @unchecked Sendable {
             s.lastKeyframeEvents = s.writer.eventCount
             s.lastKeyframeTime = now
         }
-        if s.written + s.writer.pendingBytes > limit - Self.reserve - 2 * s.lastKeyframeSize {
+        if full || s.written + s.writer.pendingBytes > budget {
             s.message =
                 "recording stopped at its size limit (\(formatBytes(limit))) after \(s.writer.eventCount) events: \(path) ends there"
             end(&s, status: source.status, elapsedSeconds: source.snapshot().elapsedSeconds, snapshot: source.snapshot(), reason: "limit")

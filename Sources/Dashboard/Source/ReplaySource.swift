@@ -15,6 +15,8 @@ public final class ReplaySource: Source {
     public let recording: Recording
     private let now: @Sendable () -> UInt64
     private let warningFractions: [Double]
+    /// The knob values of the first keyframe (the start of every knob's story).
+    private let firstKnobs: [String: Double]
 
     private struct Player {
         var index = 0
@@ -26,6 +28,8 @@ public final class ReplaySource: Source {
         var fold: (index: Int, keyframe: Int, fold: SnapshotFold)?
         var keyframe: (k: Int, body: KeyframeBody)?
         var failure: String?
+        /// The end record, decoded once (nil inside: the file has none).
+        var end: EndBody??
     }
 
     private let player: Locked<Player>
@@ -40,6 +44,7 @@ public final class ReplaySource: Source {
             if fractions.last.map({ f - $0 >= 0.001 }) ?? true { fractions.append(f) }
         }
         warningFractions = fractions
+        firstKnobs = (try? recording.keyframe(0).knobs) ?? [:]
         var p = Player()
         p.anchorWall = now()
         player = Locked(p)
@@ -79,7 +84,7 @@ public final class ReplaySource: Source {
     public var knobValues: [String: Double] {
         player.withLock { p in
             advance(&p)
-            var values = (try? recording.keyframe(0).knobs) ?? [:]
+            var values = firstKnobs
             for change in recording.knobChanges where change.eventIndex <= p.index {
                 values[change.name] = change.value
             }
@@ -251,8 +256,9 @@ public final class ReplaySource: Source {
     private func state(_ p: inout Player) -> Snapshot {
         let index = p.index
         // At the end of a whole recording, the run's own final snapshot.
-        if index >= recording.eventCount, p.time >= recording.durationNanos, let end = attempt(&p, { try recording.end() }), let end {
-            return end.snapshot
+        if index >= recording.eventCount, p.time >= recording.durationNanos {
+            if p.end == nil { p.end = .some(attempt(&p) { try recording.end() } ?? nil) }
+            if let end = p.end ?? nil { return end.snapshot }
         }
         let k = recording.keyframeIndex(atOrBefore: index)
         if p.keyframe?.k != k {

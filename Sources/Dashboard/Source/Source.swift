@@ -104,6 +104,12 @@ public struct SourceEvents: Sendable {
     public var next: Int
     /// Events after the cursor that are gone (the log is bounded).
     public var missed: Int
+
+    public init(events: [PatternEvent], next: Int, missed: Int) {
+        self.events = events
+        self.next = next
+        self.missed = missed
+    }
 }
 
 /// One entry of the picker: what it is, and how to open it as a source.
