@@ -34,8 +34,8 @@ struct RecordArguments: ParsableArguments {
 }
 
 /// How many events a recorded local source keeps for the recorder between its reads (it
-/// reads every millisecond: 65,536 covers 60 million events a second).
-let recordingLogCapacity = 1 << 16
+/// reads every millisecond; 262,144 also covers the times it is descheduled for a while).
+let recordingLogCapacity = 1 << 18
 
 /// Wraps `source` in a recording to `options.path`, started; exits with status 73
 /// (EX_CANTCREAT) when the file cannot be created.

@@ -26,6 +26,8 @@ public final class Recorder: @unchecked Sendable {
         var lastKeyframeEvents = 0
         var lastKeyframeTime: UInt64 = 0
         var lastKeyframeSize = 0
+        /// Bytes written and pending when the last keyframe was written.
+        var lastKeyframeBytes = 0
         var knobs: [String: Double] = [:]
         var missed = 0
         var finished = false
@@ -36,6 +38,7 @@ public final class Recorder: @unchecked Sendable {
     public let path: String
     public let limit: Int
     let keyframeEvents: Int
+    let maximumKeyframeEvents: Int
     let keyframeNanos: UInt64
     private let fd: Int32
     private let state: Locked<State>
@@ -45,14 +48,20 @@ public final class Recorder: @unchecked Sendable {
     /// Opens (creates or truncates) `path` and writes the header, the info record and a
     /// first keyframe. Asks `source` for every event from now on.
     /// - Throws: `RecordingError.unreadable` when the file cannot be created.
+    /// Keyframes come every `keyframeEvents` events at least (2,048), later while the events
+    /// since the last one take less than twice its size (a big snapshot would
+    /// otherwise fill the file), at most every `maximumKeyframeEvents`, and every
+    /// `keyframeSeconds` when anything happened. A step back replays events from the last
+    /// keyframe: this bounds its cost.
     public init(
-        recording source: any Source, to path: String, limit: Int = Recorder.defaultLimit, keyframeEvents: Int = 32768,
-        keyframeSeconds: Double = 1
+        recording source: any Source, to path: String, limit: Int = Recorder.defaultLimit, keyframeEvents: Int = 2048,
+        maximumKeyframeEvents: Int = 32768, keyframeSeconds: Double = 1
     ) throws {
         self.source = source
         self.path = path
         self.limit = max(limit, 2 * Self.reserve)
         self.keyframeEvents = keyframeEvents
+        self.maximumKeyframeEvents = max(keyframeEvents, maximumKeyframeEvents)
         keyframeNanos = UInt64(keyframeSeconds * 1e9)
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -159,12 +168,15 @@ public final class Recorder: @unchecked Sendable {
             }
         }
         s.cursor = got.next
-        if s.writer.eventCount - s.lastKeyframeEvents >= keyframeEvents
-            || (now &- s.lastKeyframeTime >= keyframeNanos && s.writer.eventCount > s.lastKeyframeEvents)
+        let since = s.writer.eventCount - s.lastKeyframeEvents
+        let bytesSince = s.written + s.writer.pendingBytes - s.lastKeyframeBytes
+        if (since >= keyframeEvents && bytesSince >= 2 * s.lastKeyframeSize) || since >= maximumKeyframeEvents
+            || (now &- s.lastKeyframeTime >= keyframeNanos && since > 0)
         {
             s.lastKeyframeSize = s.writer.keyframe(source.snapshot(), knobs: knobs, speed: source.speed, status: source.status, time: time)
             s.lastKeyframeEvents = s.writer.eventCount
             s.lastKeyframeTime = now
+            s.lastKeyframeBytes = s.written + s.writer.pendingBytes
         }
         if full || s.written + s.writer.pendingBytes > budget {
             s.message =

@@ -235,6 +235,20 @@ public final class Recording: @unchecked Sendable {
         return out
     }
 
+    /// Calls `body` with each event of `range` in order, without collecting them.
+    func forEachEvent(_ range: Range<Int>, _ body: (PatternEvent) -> Void) throws {
+        let range = range.clamped(to: 0..<eventCount)
+        guard !range.isEmpty else { return }
+        var b = blockIndex(containing: range.lowerBound)
+        while b < blocks.count, blocks[b].firstIndex < range.upperBound {
+            try decode(block: b) { index, event, _ in
+                if index >= range.lowerBound { body(event) }
+                return index + 1 < range.upperBound
+            }
+            b += 1
+        }
+    }
+
     /// The block holding event `index`.
     func blockIndex(containing index: Int) -> Int {
         var lo = 0

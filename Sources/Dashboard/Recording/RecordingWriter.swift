@@ -21,6 +21,8 @@ struct RecordingWriter {
     private var blockLastTime: Int64 = 0
     private var blockOnsets = 0
     private var lastWarning: [UInt64: Int64] = [:]
+    /// The last pattern seen (runs of events from one pattern skip the dictionary).
+    private var lastID: (source: PatternID, id: UInt64)?
     /// Events written (the index of the next one).
     private(set) var eventCount = 0
     private(set) var lastTime: Int64 = 0
@@ -46,7 +48,9 @@ struct RecordingWriter {
     mutating func append(_ event: PatternEvent) {
         let source = event.source
         let id: UInt64
-        if let known = ids[source] {
+        if let last = lastID, last.source == source {
+            id = last.id
+        } else if let known = ids[source] {
             id = known
         } else {
             id = UInt64(ids.count)
@@ -57,6 +61,7 @@ struct RecordingWriter {
             w.string(source.name)
             ready += RecordingFormat.record(.name, w.bytes)
         }
+        lastID = (source, id)
         let t = time(of: event)
         if blockCount == 0 {
             blockFirstIndex = eventCount

@@ -14,6 +14,11 @@ struct SnapshotFold {
     private var resourceAt: [String: Int] = [:]
     /// Events applied since the keyframe.
     private(set) var applied = 0
+    /// The most recent events (at most 2 x `recentKept`, trimmed in chunks).
+    private(set) var recent: [PatternEvent] = []
+    static let recentKept = 256
+    /// When the last applied event happened (nil: none yet).
+    private(set) var lastAt: MonotonicInstant?
 
     init(_ snapshot: Snapshot) {
         self.snapshot = snapshot
@@ -24,8 +29,17 @@ struct SnapshotFold {
         for (i, r) in snapshot.resources.enumerated() { resourceAt[r.name] = i }
     }
 
+    /// Starts the recent events with those before the keyframe.
+    mutating func seed(recent events: [PatternEvent]) {
+        recent = Array(events.suffix(Self.recentKept))
+        lastAt = events.last?.at
+    }
+
     mutating func apply(_ event: PatternEvent) {
         applied += 1
+        lastAt = event.at
+        recent.append(event)
+        if recent.count >= 2 * Self.recentKept { recent.removeFirst(recent.count - Self.recentKept) }
         let name = event.source.name
         var operation = false
         switch event {
@@ -172,7 +186,8 @@ struct SnapshotFold {
     }
 
     /// The snapshot with its event logs as a live one would show them.
-    func finished(recent: [PatternEvent], totalEvents: Int) -> Snapshot {
+    func finished(totalEvents: Int) -> Snapshot {
+        let recent = Array(self.recent.suffix(Self.recentKept))
         var s = snapshot
         s.recentEvents = recent
         s.droppedEvents = max(0, totalEvents - recent.count)

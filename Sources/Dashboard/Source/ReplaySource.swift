@@ -10,7 +10,10 @@ import AsyncPatterns
 public final class ReplaySource: Source {
     public static let speedRange = 1.0 / 64...64.0
     /// Events the log pane gets before the cursor.
-    public static let recentKept = 256
+    public static let recentKept = SnapshotFold.recentKept
+    static let checkpointEvents = 512
+    /// Snapshots with more patterns than this get no checkpoints (each would copy them).
+    static let checkpointPatterns = 2000
 
     public let recording: Recording
     private let now: @Sendable () -> UInt64
@@ -26,6 +29,9 @@ public final class ReplaySource: Source {
         var anchorWall: UInt64 = 0
         var anchorTime: Int64 = 0
         var fold: (index: Int, keyframe: Int, fold: SnapshotFold)?
+        /// Folds every `checkpointEvents` events after the current keyframe, so a step back
+        /// replays a few hundred events, not all since the keyframe.
+        var checkpoints: [(index: Int, fold: SnapshotFold)] = []
         var keyframe: (k: Int, body: KeyframeBody)?
         var failure: String?
         /// The end record, decoded once (nil inside: the file has none).
@@ -153,7 +159,7 @@ public final class ReplaySource: Source {
             p.playing = false
             let index = min(recording.eventCount, max(0, p.index + events))
             p.index = index
-            p.time = index == 0 ? 0 : attempt(&p) { try recording.time(ofEvent: index - 1) } ?? p.time
+            p.time = cursorTime(&p)
             anchor(&p)
         }
     }
@@ -175,7 +181,7 @@ public final class ReplaySource: Source {
             guard let found = attempt(&p, { try warning(from: index, forward: forward) }), let j = found else { return false }
             p.playing = false
             p.index = j + 1
-            p.time = attempt(&p) { try recording.time(ofEvent: j) } ?? p.time
+            p.time = cursorTime(&p)
             anchor(&p)
             return true
         }
@@ -253,6 +259,15 @@ public final class ReplaySource: Source {
         }
     }
 
+    /// The time of the last event before the cursor (computing the state there).
+    private func cursorTime(_ p: inout Player) -> Int64 {
+        guard p.index > 0 else { return 0 }
+        if p.index >= recording.eventCount { return recording.durationNanos }
+        _ = state(&p)
+        guard let at = p.fold?.fold.lastAt else { return p.time }
+        return Int64(bitPattern: at.nanoseconds &- recording.info.startNanos)
+    }
+
     private func state(_ p: inout Player) -> Snapshot {
         let index = p.index
         // At the end of a whole recording, the run's own final snapshot.
@@ -264,25 +279,51 @@ public final class ReplaySource: Source {
         if p.keyframe?.k != k {
             guard let body = attempt(&p, { try recording.keyframe(k) }) else { return Snapshot() }
             p.keyframe = (k, body)
+            p.checkpoints = []
         }
         let body = p.keyframe!.body
+        let keyframeIndex = recording.keyframes[k].eventIndex
+        // Start from the latest of: the last state computed, a checkpoint, the keyframe.
         var fold: SnapshotFold
         var from: Int
         if let cached = p.fold, cached.keyframe == k, cached.index <= index {
-            fold = cached.fold
-            from = cached.index
+            (fold, from) = (cached.fold, cached.index)
+            if let checkpoint = p.checkpoints.last(where: { $0.index <= index }), checkpoint.index > from {
+                (fold, from) = (checkpoint.fold, checkpoint.index)
+            }
+        } else if let checkpoint = p.checkpoints.last(where: { $0.index <= index }) {
+            (fold, from) = (checkpoint.fold, checkpoint.index)
         } else {
             fold = SnapshotFold(body.snapshot)
-            from = recording.keyframes[k].eventIndex
+            from = keyframeIndex
+            let before = attempt(&p) { try recording.events(max(0, keyframeIndex - Self.recentKept)..<keyframeIndex).map(\.event) }
+            fold.seed(recent: before ?? [])
+            p.checkpoints = [(keyframeIndex, fold)]  // the first: the keyframe itself, its log seeded
         }
         if from < index {
-            guard let events = attempt(&p, { try recording.events(from..<index) }) else { return fold.snapshot }
-            for (event, _) in events { fold.apply(event) }
+            let patterns =
+                body.snapshot.queues.count + body.snapshot.actors.count + body.snapshot.semaphores.count
+                + body.snapshot.streams.count + body.snapshot.resources.count
+            let checkpointing = patterns < Self.checkpointPatterns
+            var next = from
+            var checkpoints = p.checkpoints
+            let done: Void? = attempt(&p) {
+                try recording.forEachEvent(from..<index) { event in
+                    fold.apply(event)
+                    next += 1
+                    if checkpointing, (next - keyframeIndex) % Self.checkpointEvents == 0,
+                        checkpoints.last.map({ $0.index < next }) ?? true
+                    {
+                        checkpoints.append((next, fold))
+                    }
+                }
+            }
+            p.checkpoints = checkpoints
+            guard done != nil else { return fold.snapshot }
         }
         p.fold = (index, k, fold)
-        let recent = attempt(&p) { try recording.events(max(0, index - Self.recentKept)..<index).map(\.event) } ?? []
         let missed = recording.gaps.reduce(0) { $1.eventIndex <= index ? $0 + $1.missed : $0 }
-        var snapshot = fold.finished(recent: recent, totalEvents: index + missed)
+        var snapshot = fold.finished(totalEvents: index + missed)
         let since = Double(max(0, p.time - recording.keyframes[k].time)) / 1e9
         snapshot.elapsedSeconds = body.snapshot.elapsedSeconds + since * body.speed
         return snapshot
