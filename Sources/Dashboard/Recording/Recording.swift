@@ -321,28 +321,4 @@ public final class Recording: @unchecked Sendable {
         }
         return count
     }
-
-    /// The time of event `index` (nanoseconds since the start); 0 before the first.
-    func time(ofEvent index: Int) throws -> Int64 {
-        guard index >= 0, index < eventCount else { return index < 0 ? 0 : durationNanos }
-        let b = blockIndex(containing: index)
-        var time = blocks[b].firstTime
-        try decode(block: b) { i, event, _ in
-            time = Int64(bitPattern: event.at.nanoseconds &- info.startNanos)
-            return i < index
-        }
-        return time
-    }
-
-    /// Where the warnings start, as fractions of the recording's events (for the timeline).
-    public func warningMarks(columns: Int) -> [Bool] {
-        guard columns > 0 else { return [] }
-        var marks = [Bool](repeating: false, count: columns)
-        guard durationNanos > 0 else { return marks }
-        for block in blocks where block.onsets > 0 {
-            let f = Double(max(0, block.firstTime)) / Double(durationNanos)
-            marks[min(columns - 1, max(0, Int(f * Double(columns))))] = true
-        }
-        return marks
-    }
 }
