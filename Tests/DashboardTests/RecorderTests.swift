@@ -98,6 +98,21 @@ final class ScriptedSource: Source {
         #expect(try recording.end()?.reason == "limit")
     }
 
+    /// The recorder's own thread, as `sluice run --record` uses it; `finish` reads what the
+    /// thread has not (it runs on the main thread here, not on the cooperative pool).
+    @MainActor @Test func theThreadRecordsEveryEventUntilFinish() throws {
+        let source = ScriptedSource()
+        let path = temporary("thread")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try Recorder(recording: source, to: path)
+        recorder.start()
+        let events = sampleEvents(count: 3000, start: MonotonicInstant.now().nanoseconds)
+        for chunk in stride(from: 0, to: events.count, by: 100) { source.add(Array(events[chunk..<chunk + 100])) }
+        recorder.finish()
+        #expect(recorder.eventsRecorded == 3000 && recorder.eventsMissed == 0 && recorder.isFinished)
+        #expect(try Recording.open(path: path).events(0..<3000).map(\.event) == events)
+    }
+
     @Test func aFileThatCannotBeCreatedIsAnError() {
         #expect(throws: RecordingError.self) {
             try Recorder(recording: ScriptedSource(), to: "/nonexistent-dir/x.rec")
