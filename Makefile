@@ -53,6 +53,7 @@ unit: deps
 
 e2e: build
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+	bash Tests/e2e/replay.sh $(BIN_DEBUG)
 
 test: deps
 	$(SWIFT) build --build-tests
@@ -60,13 +61,17 @@ test: deps
 	bash Tests/e2e/cli.sh $(BIN_DEBUG)
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
 	bash Tests/e2e/attach.sh $(BIN_DEBUG) .build/debug/sluice-indexer
+	bash Tests/e2e/replay.sh $(BIN_DEBUG)
 
-# The whole test suite under ThreadSanitizer (in a build folder of its own), then
-# 10,000 random keys, 100 resizes and signals at random moments into the real TUI.
+# The whole test suite under ThreadSanitizer (in a build folder of its own; the fuzz test of
+# recordings with 2,000 inputs there), then 100,000 fuzzed recordings into the reader without
+# the sanitizer (20,000 in make test), then 10,000 random keys, 100 resizes and signals at
+# random moments into the real TUI.
 check: deps format-check
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) build
+	SLUICE_FUZZ_COUNT=2000 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) build --build-tests
+	SLUICE_FUZZ_COUNT=100000 $(SWIFT) test --skip-build --filter fuzzTheReader
 	bash Tests/e2e/hostile.sh $(BIN_DEBUG)
 
 # The example program, in the foreground: it prints its pid and socket, then a line a

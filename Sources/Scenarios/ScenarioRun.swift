@@ -39,6 +39,7 @@ public final class ScenarioRun: Sendable {
     public let seed: UInt64
     private let transcript: @Sendable (String) -> Void
     private let logCapacity: Int
+    private let snapshotEvents: Int
     private let session: Locked<Session?> = Locked(nil)
     private let allEvents = Locked(false)
     private let status: Locked<(generation: Int, status: Status)> = Locked((0, .running))
@@ -46,10 +47,12 @@ public final class ScenarioRun: Sendable {
     /// - Parameters:
     ///   - values: starting knob values (defaults come from the preset).
     ///   - transcript: receives the scenario's `say` lines (a headless seed run prints them).
+    ///   - snapshotEvents: the most recent events a snapshot carries (of the `logCapacity` kept).
     public init(
         _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-        seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }
+        seed: UInt64 = 1, logCapacity: Int = 256, snapshotEvents: Int = .max, transcript: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.snapshotEvents = snapshotEvents
         self.scenario = scenario
         self.preset = preset
         self.seed = seed
@@ -105,7 +108,7 @@ public final class ScenarioRun: Sendable {
     public func snapshot() -> Snapshot {
         let session = current
         var snapshot = session.registry.snapshot()
-        session.log.fill(&snapshot)
+        session.log.fill(&snapshot, limit: snapshotEvents)
         return snapshot
     }
 

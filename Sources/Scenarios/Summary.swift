@@ -63,7 +63,7 @@ public struct RunSummary: Sendable {
             snapshot: run.snapshot())
     }
 
-    /// A summary of numbers seen elsewhere (an attached program, a recording).
+    /// A summary from its parts: numbers seen elsewhere (an attached program, a recording).
     public init(scenario: String, preset: Preset, elapsedSeconds: Double, status: ScenarioRun.Status, snapshot: Snapshot) {
         self.scenario = scenario
         self.preset = preset

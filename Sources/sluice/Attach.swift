@@ -112,7 +112,10 @@ struct Attach: AsyncParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
     var noColor = false
 
+    @OptionGroup var record: RecordArguments
+
     func validate() throws {
+        _ = try record.resolve()
         guard rate.isFinite, (0.1...50).contains(rate) else {
             throw ValidationError("--rate \(rate) is out of range: use 0.1...50.")
         }
@@ -126,25 +129,32 @@ struct Attach: AsyncParsableCommand {
 
     func run() async throws {
         let entries = try resolveTargets()
-        if headless || entries.count == 1 {
+        let recording = try record.resolve()
+        let client = "sluice \(Sluice.configuration.version)"
+        if headless || entries.count == 1 || recording != nil {
             guard entries.count == 1 else {
                 let names = entries.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
                 throw ValidationError("several programs can be attached: \(names). Name one: sluice attach PID.")
             }
             let connection: AgentConnection
             do {
-                connection = try AgentConnection.open(path: entries[0].path, client: "sluice \(Sluice.configuration.version)")
+                connection = try AgentConnection.open(path: entries[0].path, client: client)
             } catch {
                 printError("sluice attach: \(error)")
                 endProcess(unavailableStatus)
             }
-            if headless { await watchHeadless(connection) }
-            let choice = SourceChoice(
-                name: connection.program.name, summary: "pid \(connection.program.pid)", explanation: "", knobs: []
-            ) { [rate] _ in AttachedSource(connection, rate: rate) }
-            await runDashboard(choices: [choice], start: (0, [:]), words: .programs, noColor: noColor)
+            let attached = AttachedSource(connection, rate: rate)
+            let recorded = recording.map { recordedSource(attached, $0) }
+            if headless { await watchHeadless(attached, as: recorded?.0 ?? attached, recorder: recorded?.1) }
+            // Opened again from the picker (after Esc), the program gets a new connection.
+            let choice = SourceChoice.program(entries[0], rate: rate, client: client).openingFirst(recorded?.0 ?? attached)
+            await runDashboard(choices: [choice], start: (0, [:]), words: .programs, noColor: noColor) {
+                if let recorder = recorded?.1 {
+                    recorder.finish()
+                    reportRecording(recorder)
+                }
+            }
         }
-        let client = "sluice \(Sluice.configuration.version)"
         await runDashboard(
             choices: entries.map { SourceChoice.program($0, rate: rate, client: client) }, start: nil, words: .programs, noColor: noColor)
     }
@@ -185,9 +195,9 @@ struct Attach: AsyncParsableCommand {
     /// Watches until --duration passes, a signal comes or the program goes, then prints a
     /// summary and ends the process.
     @MainActor
-    private func watchHeadless(_ connection: AgentConnection) -> Never {
+    private func watchHeadless(_ attached: AttachedSource, as source: any Source, recorder: Recorder?) -> Never {
         SignalFlag.install()
-        let source = AttachedSource(connection, rate: rate)
+        let connection = attached.connection
         let limit = duration.flatMap(parseDuration) ?? .seconds(5)
         let start = ContinuousClock.now
         var caught: Int32?
@@ -199,39 +209,54 @@ struct Attach: AsyncParsableCommand {
             if case .detached = source.status { break }
             usleep(20_000)
         }
-        let snapshot = source.snapshot()
-        let status = source.status
+        let snapshot = attached.snapshot()
+        let status = attached.status
+        let elapsed = (ContinuousClock.now - start).seconds
+        // The recording ends first, with what the summary shows: its replay prints the same.
+        if let recorder {
+            recorder.finish(status: status, elapsedSeconds: elapsed, snapshot: snapshot)
+            reportRecording(recorder)
+        }
+        let knobs = connection.latest?.knobs ?? [:]
         source.stop(waitingAtMost: .milliseconds(300))
         var runStatus = ScenarioRun.Status.done
         if case .detached(let why) = status { runStatus = .failed("detached: \(why)") }
-        let summary = RunSummary(
-            scenario: connection.program.name, preset: .live, elapsedSeconds: (ContinuousClock.now - start).seconds,
-            status: runStatus, snapshot: snapshot)
+        let summary = AttachedSummary(
+            program: connection.program.name, pid: connection.program.pid,
+            summary: RunSummary(
+                scenario: connection.program.name, preset: .live, elapsedSeconds: elapsed, status: runStatus, snapshot: snapshot),
+            knobs: knobs)
         let output = Output()
-        output.line(json ? attachedJSON(summary, connection).text : attachedText(summary, connection))
+        output.line(json ? summary.json.text : summary.text)
         if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
         if case .detached = status { endProcess(unavailableStatus) }
         endProcess(output.failed ? 1 : 0)
     }
+}
 
-    /// The run summary's JSON with the program in place of a scenario and preset.
-    private func attachedJSON(_ summary: RunSummary, _ connection: AgentConnection) -> JSON {
+/// What `attach --headless` prints (and a replay of its recording): the run summary with
+/// the program and its pid in place of a scenario and preset, and the knobs' last values.
+struct AttachedSummary {
+    let program: String
+    let pid: Int
+    let summary: RunSummary
+    let knobs: [String: Double]
+
+    var json: JSON {
         guard case .object(let fields) = summary.json else { return summary.json }
         let rest = fields.filter { $0.0 != "scenario" && $0.0 != "preset" }
-        let knobs = (connection.latest?.knobs ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, JSON.number($0.value)) }
-        return .object(
-            [("program", .string(connection.program.name)), ("pid", .int(connection.program.pid))] + rest
-                + [("knobs", .object(knobs))])
+        let knobFields = knobs.sorted { $0.key < $1.key }.map { ($0.key, JSON.number($0.value)) }
+        return .object([("program", .string(program)), ("pid", .int(pid))] + rest + [("knobs", .object(knobFields))])
     }
 
-    private func attachedText(_ summary: RunSummary, _ connection: AgentConnection) -> String {
+    var text: String {
         let lines = summary.text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
         var status = "watched for \(formatDecimal((summary.elapsedSeconds * 10).rounded() / 10)) s"
         if case .failed(let why) = summary.status { status += ", then \(why)" }
-        let knobs = (connection.latest?.knobs ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \(formatDecimal($0.value))" }
+        let knobText = knobs.sorted { $0.key < $1.key }.map { "\($0.key) \(formatDecimal($0.value))" }
         return
-            (["\(connection.program.name) (pid \(connection.program.pid)): \(status), \(summary.snapshot.operations) operations"]
-            + lines.map(String.init) + (knobs.isEmpty ? [] : ["  knobs: " + knobs.joined(separator: ", ")]))
+            (["\(program) (pid \(pid)): \(status), \(summary.snapshot.operations) operations"] + lines.map(String.init)
+            + (knobText.isEmpty ? [] : ["  knobs: " + knobText.joined(separator: ", ")]))
             .joined(separator: "\n")
     }
 }

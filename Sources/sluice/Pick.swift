@@ -25,17 +25,32 @@ struct Pick: AsyncParsableCommand {
 @MainActor
 func openDashboard(
     scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
-    noColor: Bool
+    noColor: Bool, record: RecordOptions? = nil
 ) -> Never {
-    let choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
+    var choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
     let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
-    runDashboard(choices: choices, start: start, noColor: noColor)
+    var recorder: Recorder?
+    if let record, let start, let scenario {
+        // The scenario asked for is recorded from its first frame; one opened later from the
+        // picker is not (it would overwrite the file).
+        let (source, made) = recordedSource(
+            LocalSource(scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: recordingLogCapacity), record)
+        recorder = made
+        choices[start.index] = choices[start.index].openingFirst(source)
+    }
+    runDashboard(choices: choices, start: start, noColor: noColor) {
+        guard let recorder else { return }
+        recorder.finish()
+        reportRecording(recorder)
+    }
 }
 
-/// The TUI over these picker entries, one perhaps opened at once; ends the process.
+/// Opens the TUI on `choices`, starting at `start`, until `q` or a signal; `after` runs once
+/// the terminal is restored. Ends the process.
 @MainActor
 func runDashboard(
-    choices: [SourceChoice], start: (index: Int, values: [String: Double])?, words: PickerWords = .scenarios, noColor: Bool
+    choices: [SourceChoice], start: (index: Int, values: [String: Double])?, words: PickerWords = .scenarios, noColor: Bool,
+    after: () -> Void = {}
 ) -> Never {
     SignalFlag.install()
     let backend: NCursesBackend
@@ -48,5 +63,6 @@ func runDashboard(
     let app = DashboardApp(backend: backend, choices: choices, words: words, interrupted: { SignalFlag.pending })
     let status = app.run(start: start)
     backend.close()
+    after()
     endProcess(status)
 }

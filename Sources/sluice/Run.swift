@@ -46,11 +46,14 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
     var noColor = false
 
+    @OptionGroup var record: RecordArguments
+
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Knob values: --KNOB VALUE ...", valueName: "knobs"))
     var knobArguments: [String] = []
 
     func validate() throws {
         _ = try resolve()
+        _ = try record.resolve()
     }
 
     /// The scenario, its knob values and the duration, or a clear error (exit status 64).
@@ -84,23 +87,28 @@ struct Run: AsyncParsableCommand {
         let (scenario, values, limit) = try resolve()
         // Both ways end the process on the main thread, never back on the cooperative pool:
         // a scenario may hold every pool thread in blocking calls.
-        if headless { await runHeadless(scenario, values: values, limit: limit) }
-        await openDashboard(scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor)
+        let recording = try record.resolve()
+        if headless { await runHeadless(scenario, values: values, limit: limit, record: recording) }
+        await openDashboard(
+            scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor, record: recording)
     }
 
     /// Runs until the scenario ends, `limit` passes or a signal arrives (polled on the main
     /// thread), then prints the summary of what ran and exits within `DashboardApp.stopLimit`.
     @MainActor
-    private func runHeadless(_ scenario: any Scenario, values: [String: Double], limit: Duration?) -> Never {
+    private func runHeadless(_ scenario: any Scenario, values: [String: Double], limit: Duration?, record: RecordOptions?) -> Never {
         SignalFlag.install()
         let printsTranscript = !json && preset == .seed
         let output = Output()
         let clockBox = ClockBox()
-        let source = LocalSource(scenario, preset: preset, values: values, speed: speed, seed: seed) { line in
+        let source = LocalSource(
+            scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: record == nil ? 256 : recordingLogCapacity
+        ) { line in
             guard printsTranscript else { return }
             output.line("[\(formatSeconds(clockBox.elapsed))] \(line)")
         }
         clockBox.set(source.run.clock)
+        let recorder = record.map { recordedSource(source, $0).1 }
         let deadline = limit ?? (preset == .live ? .seconds(5) : nil)
         let start = ContinuousClock.now
         var caught: Int32?
@@ -125,6 +133,11 @@ struct Run: AsyncParsableCommand {
         }
         source.stop(waitingAtMost: DashboardApp.stopLimit)
         let summary = RunSummary(run: source.run)
+        if let recorder {
+            // The end record holds what the summary shows: a replay prints the same.
+            recorder.finish(status: source.status, elapsedSeconds: summary.elapsedSeconds, snapshot: summary.snapshot)
+            reportRecording(recorder)
+        }
         output.line(json ? summary.json.text : summary.text)
         if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
         if case .failed = source.status { endProcess(1) }

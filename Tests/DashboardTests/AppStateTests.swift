@@ -165,7 +165,7 @@ final class StillSource: Source {
 @MainActor
 @Suite struct AnySourceTests {
     @Test func theScreenFollowsWhatTheSourceDeclaresAndCanDo() {
-        let backend = TestBackend(width: 100, height: 30)
+        let backend = TestBackend(width: 120, height: 30)
         let choice = SourceChoice(name: "still", summary: "s", explanation: "e", knobs: []) { _ in StillSource() }
         let app = DashboardApp(backend: backend, choices: [choice])
         app.open(0, values: [:])
@@ -174,7 +174,7 @@ final class StillSource: Source {
         var text = backend.lastFrame!.lines.joined(separator: "\n")
         #expect(text.contains("still (replay)") && text.contains("Semaphore") && text.contains("Health"))
         #expect(app.state.lastChange == "pause: not available for this source")
-        #expect(text.contains("pause: not available") && text.contains("for this source"))
+        #expect(text.contains("pause: not available") && text.contains("this source"))
         // The footer offers no pause key; it names what this source cannot do, once, last.
         #expect(!backend.lastFrame!.lines.last!.contains("space"))
         #expect(backend.lastFrame!.lines.last!.contains(" n/a  pause restart speed"))

@@ -56,6 +56,13 @@ out=$("$bin" attach "$pid" --headless --duration 1s --json); status=$?
     && echo "$out" | grep -q '"knobs":{"capacity":64,"open-files":8,"pause":2,"workers":4}' \
     && ok "attach --headless --json: program, pid, knobs" || bad "headless json: $status $out"
 
+"$bin" attach "$pid" --headless --duration 1s --json --record "$work/attach.rec" > "$work/attach.json" 2> "$work/attach.err"
+status=$?
+"$bin" replay "$work/attach.rec" --headless --json > "$work/replay.json"
+[ $status = 0 ] && grep -q "recorded [0-9]* events to $work/attach.rec" "$work/attach.err" \
+    && cmp -s "$work/attach.json" "$work/replay.json" && ok "attach --record: its replay prints the same summary" \
+    || bad "attach --record: $status $(cat "$work/attach.err") $(diff "$work/attach.json" "$work/replay.json" | head -5)"
+
 new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach sluice-indexer" Enter
 check "the dashboard shows the program" "sluice-indexer \(attached, pid $pid\)"

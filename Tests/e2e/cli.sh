@@ -111,5 +111,44 @@ summary=$("$bin" run actors --preset seed --headless)
 if printf '%s' "$summary" | grep -q "actor counter2: processed 1," && printf '%s' "$summary" | grep -q "actor logger: processed 1,"; then
     passed=$((passed + 1)); else fail "actors seed: counter2 and logger processed 1 each"; fi
 
+# Recording and replay: a seed run's replay prints the summary the run printed; bad files
+# exit with status 65 and say why.
+dir=$(mktemp -d)
+for scenario in semaphore producer-consumer; do
+    "$bin" run $scenario --preset seed --headless --json --speed 20 --record "$dir/$scenario.rec" >"$dir/run.json"
+    if "$bin" replay "$dir/$scenario.rec" --headless --json >"$dir/replay.json" && cmp -s "$dir/run.json" "$dir/replay.json"; then
+        passed=$((passed + 1)); else fail "$scenario: replay --headless --json differs from the run's summary"; fi
+done
+expect_data_error() {
+    local label=$1 pattern=$2 err status
+    shift 2
+    err=$("$bin" replay "$@" --headless 2>&1 >/dev/null)
+    status=$?
+    if [ $status -eq 65 ] && printf '%s' "$err" | grep -Eq "$pattern"; then passed=$((passed + 1)); else fail "replay of $label: status $status, stderr: $err"; fi
+}
+: >"$dir/empty.rec"
+expect_data_error "an empty file" "empty" "$dir/empty.rec"
+echo '{"not": "a recording"}' >"$dir/json.rec"
+expect_data_error "a JSON file" "not a sluice recording" "$dir/json.rec"
+expect_data_error "a missing file" "No such file" "$dir/missing.rec"
+good="$dir/semaphore.rec"
+size=$(stat -c %s "$good")
+head -c $((size - 7)) "$good" >"$dir/cut.rec"
+expect_data_error "a truncated file" "truncated" "$dir/cut.rec"
+if "$bin" replay "$dir/cut.rec" --headless --json 2>/dev/null | grep -q '"scenario":"semaphore"'; then
+    passed=$((passed + 1)); else fail "a truncated file still prints its summary"; fi
+cp "$good" "$dir/bad.rec"
+printf '\xff\xff\xff' | dd of="$dir/bad.rec" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+expect_data_error "a file corrupted in the middle" "corrupted at byte" "$dir/bad.rec"
+{ head -c 8 "$good"; printf '\x09\x00\x00\x00'; tail -c +13 "$good"; } >"$dir/newer.rec"
+expect_data_error "a newer version" "format version 9" "$dir/newer.rec"
+expect_usage_error run semaphore --headless --record-limit 10MB
+expect_usage_error run semaphore --headless --record "$dir/x.rec" --record-limit 10
+expect_usage_error replay "$good" --json
+"$bin" run semaphore --headless --duration 1s --record "$dir/nodir/x.rec" >/dev/null 2>&1
+status=$?
+if [ $status -eq 73 ]; then passed=$((passed + 1)); else fail "--record into a missing directory: status $status, not 73"; fi
+rm -rf "$dir"
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

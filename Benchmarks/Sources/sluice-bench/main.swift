@@ -169,6 +169,7 @@ if options.wants("memory") {
     }
 }
 let cpu = options.quick || !options.wants("paused") ? nil : pausedCPUPercent()
+let recordingResults: RecordingResults? = options.wants("recording") ? recordingBenchmarks(quick: options.quick) : nil
 
 // MARK: what attaching costs (issue #13)
 
@@ -274,7 +275,16 @@ if let agent {
     }
 }
 
-// MARK: targets (issues #6, #11 and #13)
+if let recordingResults {
+    print("")
+    print(pad("recording and replay", 58) + "measured")
+    for row in recordingResults.rows {
+        print(pad(row.name, 58) + formatOne(row.value) + " " + row.unit)
+        json.append("{\"workload\":\"recording: \(row.name)\",\"\(row.unit)\":\(formatOne(row.value))}")
+    }
+}
+
+// MARK: targets (issues #6, #11, #13 and #14)
 
 struct Target {
     var text: String
@@ -338,6 +348,14 @@ if let one = agent?.cpuPercent[1] {
 }
 if let big = frameRows.first(where: { $0.0.hasPrefix("actors screen, 100,000") }) {
     targets.append(Target(text: "200x60 actors frame, 100,000 actors <= 5000 µs", measured: big.1, needed: 5000, atMost: true))
+}
+
+if let r = recordingResults {
+    targets.append(Target(text: "recording costs <= 10% of the event rate (%)", measured: r.recordingCostPercent, needed: 10, atMost: true))
+    targets.append(Target(text: "... at an event rate of at least 1,000,000/s", measured: r.recordedEventRate, needed: 1_000_000))
+    targets.append(Target(text: "<= 24 bytes an event, keyframes included", measured: r.bytesPerEvent, needed: 24, atMost: true))
+    targets.append(Target(text: "seek in a 10M-event recording <= 200 ms", measured: r.seekMaxMillis, needed: 200, atMost: true))
+    targets.append(Target(text: "a step <= 5 ms", measured: r.stepMaxMillis, needed: 5, atMost: true))
 }
 
 if !targets.isEmpty {

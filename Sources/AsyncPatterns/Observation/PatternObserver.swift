@@ -101,13 +101,14 @@ public final class EventLog: PatternObserver {
     /// Events seen so far, kept or not.
     public var total: UInt64 { state.withLock { $0.total } }
 
-    /// Copies the kept events into `snapshot` (recent, notable and how many each dropped).
-    public func fill(_ snapshot: inout Snapshot) {
+    /// Copies the kept events into `snapshot` (recent, notable and how many each dropped):
+    /// at most the last `limit` of each (a log kept long for a recorder is not copied whole).
+    public func fill(_ snapshot: inout Snapshot, limit: Int = .max) {
         state.withLock { s in
-            snapshot.recentEvents = Array(s.all)
-            snapshot.droppedEvents = Int(s.total) - s.all.count
-            snapshot.notableEvents = Array(s.notable)
-            snapshot.droppedNotableEvents = Int(s.notableTotal) - s.notable.count
+            snapshot.recentEvents = Array(s.all.suffix(limit))
+            snapshot.droppedEvents = Int(s.total) - snapshot.recentEvents.count
+            snapshot.notableEvents = Array(s.notable.suffix(limit))
+            snapshot.droppedNotableEvents = Int(s.notableTotal) - snapshot.notableEvents.count
         }
     }
 

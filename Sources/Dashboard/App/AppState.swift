@@ -13,6 +13,11 @@ public enum AppCommand: Sendable, Equatable {
     case setSpeed(Double)
     case setKnob(String, Double)
     case setEventInterest(EventInterest)
+    /// Move a replay's cursor by n events (negative: back).
+    case step(Int)
+    /// Move a replay's cursor to a time, in seconds after its start.
+    case seek(Double)
+    case seekWarning(forward: Bool)
 }
 
 /// What the app state needs to know about the open source to handle a key.
@@ -30,6 +35,8 @@ public struct SourceFacts: Sendable {
     public var queueCount = 0
     public var semaphoreCount = 0
     public var logCount = 0
+    /// The event log's lines as shown (filtered), oldest first: what search looks through.
+    public var logLines: [String] = []
 
     public init() {}
 }
@@ -67,6 +74,13 @@ public struct AppState: Sendable {
     /// The last knob change and the pane it acts on, shown in that pane's title.
     public var knobNote: (pane: PatternKind, text: String)?
     public var history = DashboardHistory()
+    /// The event log's filter: one kind of pattern, a part of the pattern's name.
+    public var logKind: PatternKind?
+    public var logName: String?
+    /// The text searched for in the event log (`/`), if any.
+    public var search: String?
+    /// A line being typed in the footer (search, name filter, a time to go to).
+    public var prompt: Prompt?
 
     public init(choices: Int) {
         self.choices = choices
@@ -76,6 +90,7 @@ public struct AppState: Sendable {
 
     /// Applies one key.
     public mutating func handle(_ key: Key, source: SourceFacts) -> AppCommand {
+        if prompt != nil { return typed(key, source) }
         if showHelp {
             if key == .char("q") { return .quit }
             if key != .resize { showHelp = false }
@@ -122,6 +137,26 @@ public struct AppState: Sendable {
             allEvents.toggle()
             logScroll = 0
             return .setEventInterest(allEvents ? .all : .notable)
+        case .stepForward: return .step(1)
+        case .stepBack: return .step(-1)
+        case .nextWarning: return .seekWarning(forward: true)
+        case .previousWarning: return .seekWarning(forward: false)
+        case .seekTime: prompt = Prompt(kind: .time)
+        case .search: prompt = Prompt(kind: .search, text: search ?? "")
+        case .filterName: prompt = Prompt(kind: .name, text: logName ?? "")
+        case .filterKind:
+            let kinds: [PatternKind?] = [nil] + PatternKind.allCases
+            logKind = kinds[((kinds.firstIndex(of: logKind) ?? 0) + 1) % kinds.count]
+            logScroll = 0
+            lastChange = "event log: " + (logKind.map { "only \($0.rawValue) events" } ?? "every kind")
+        case .clearFilter:
+            logKind = nil
+            logName = nil
+            search = nil
+            logScroll = 0
+            lastChange = "event log: no filter, no search"
+        case .nextMatch, .previousMatch:
+            findMatch(older: binding.action == .nextMatch, from: source.logLines.count - 1 - logScroll, source)
         }
         return .none
     }

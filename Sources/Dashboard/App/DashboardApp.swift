@@ -1,4 +1,5 @@
 import AsyncPatterns
+import Scenarios  // describe(_:) of an event
 import TUI
 
 /// The dashboard: the picker, a source's screen and its detail views, driven by keys.
@@ -144,6 +145,23 @@ public final class DashboardApp {
             state.noteKnob(spec, from: old, answer: answer, pane: spec.actsOn ?? source.panes.first, up: value >= old)
         case .setEventInterest(let interest):
             source?.setEventInterest(interest)
+        case .step(let events):
+            source?.step(by: events)
+            nextSnapshot = .now
+        case .seek(let seconds):
+            source?.seek(toSeconds: seconds)
+            state.history = DashboardHistory()  // the sparklines start again where the cursor lands
+            nextSnapshot = .now
+        case .seekWarning(let forward):
+            if source?.seekWarning(forward: forward) == true {
+                state.history = DashboardHistory()
+                state.lastChange = forward ? "next warning" : "previous warning"
+                state.focus = .log
+                state.logScroll = 0
+            } else {
+                state.lastChange = "no \(forward ? "later" : "earlier") warning"
+            }
+            nextSnapshot = .now
         }
         return false
     }
@@ -162,7 +180,9 @@ public final class DashboardApp {
         facts.actorCount = lastSnapshot.actors.count
         facts.queueCount = lastSnapshot.queues.count
         facts.semaphoreCount = lastSnapshot.semaphores.count
-        facts.logCount = lastSnapshot.recentEvents.count
+        let shown = state.shownEvents(lastSnapshot)
+        facts.logCount = shown.count
+        facts.logLines = shown.map(describe)
         return facts
     }
 

@@ -10,6 +10,10 @@ public enum KeyAction: Sendable, Equatable {
     case knobUp, knobDown
     case focusNext, focusPrevious
     case sortActors, toggleEvents
+    /// A replay's cursor: one event, a time, a warning.
+    case stepForward, stepBack, seekTime, nextWarning, previousWarning
+    /// The event log's filter and search.
+    case filterKind, filterName, search, nextMatch, previousMatch, clearFilter
 }
 
 /// One row of the key map.
@@ -75,6 +79,15 @@ public enum KeyMap {
             footer: "speed", footerLabel: "[ ]", needs: .speed),
         KeyBinding([.char("]"), .char("}")], "", .faster, on: [.source], help: nil, needs: .speed),
         KeyBinding(
+            [.char("."), .char(">")], ". / ,", .stepForward, on: [.source], help: "step one event forward / back (pauses)",
+            footer: "step", footerLabel: ", .", needs: .step),
+        KeyBinding([.char(","), .char("<")], "", .stepBack, on: [.source], help: nil, needs: .step),
+        KeyBinding([.char("g")], "g", .seekTime, on: [.source], help: "go to a time (seconds, or m:ss)", footer: "go to", needs: .seek),
+        KeyBinding(
+            [.char("w")], "w / W", .nextWarning, on: [.source], help: "next / previous warning (where one starts)", footer: "warning",
+            footerLabel: "w W", needs: .seek),
+        KeyBinding([.char("W")], "", .previousWarning, on: [.source], help: nil, needs: .seek),
+        KeyBinding(
             [.tab], "Tab / Shift-Tab", .focusNext, on: [.source], help: "move focus between panels", footer: "focus",
             footerLabel: "Tab"),
         KeyBinding([.backTab], "", .focusPrevious, on: [.source], help: nil),
@@ -83,6 +96,14 @@ public enum KeyMap {
         KeyBinding(
             [.char("e")], "e", .toggleEvents, on: [.source], help: "event log: notable events / every event",
             footer: "all events"),
+        KeyBinding(
+            [.char("f")], "f", .filterKind, on: [.source], help: "event log: show one kind of pattern (queue, actor, ...)",
+            footer: "filter"),
+        KeyBinding([.char("F")], "F", .filterName, on: [.source], help: "event log: show patterns whose name contains ..."),
+        KeyBinding([.char("/")], "/", .search, on: [.source], help: "event log: search text", footer: "search"),
+        KeyBinding([.char("n")], "n / N", .nextMatch, on: [.source], help: "next / previous match (older / newer)"),
+        KeyBinding([.char("N")], "", .previousMatch, on: [.source], help: nil),
+        KeyBinding([.char("c")], "c", .clearFilter, on: [.source], help: "event log: clear the filter and the search"),
         KeyBinding([.pageUp], "PgUp/PgDn, wheel", .pageUp, on: [.source], help: "scroll the focused list"),
         KeyBinding([.pageDown], "", .pageDown, on: [.source], help: nil),
         KeyBinding([.escape, .backspace], "Esc", .back, on: [.source], help: "back (detail, then the picker)", footer: "back"),
@@ -105,6 +126,11 @@ public enum KeyMap {
         }
     }
 
+    /// What every scenario run can do: a source without it names it in the footer (a
+    /// program runs on its own time). Stepping and seeking belong to recordings; a live
+    /// source lacks them without saying so in the footer (the help overlay does).
+    static let namedWhenMissing: Set<SourceCapability> = [.pause, .restart, .speed]
+
     /// The footer: `q quit  ? help ...`, quit and help first; `word` may replace a word
     /// (pause shows `resume` while paused). What the source cannot do is named last, once:
     /// `n/a pause restart speed`.
@@ -122,7 +148,8 @@ public enum KeyMap {
             return (key: label, action: word(b.action) ?? b.footer ?? "")
         }
         let unavailable = bindings.filter { b in
-            b.screens.contains(screen) && b.footer != nil && b.needs.map { capabilities.contains($0) } == false
+            guard let needs = b.needs, Self.namedWhenMissing.contains(needs) else { return false }
+            return b.screens.contains(screen) && b.footer != nil && !capabilities.contains(needs)
         }.compactMap(\.footer)
         return unavailable.isEmpty ? hints : hints + [(key: "n/a", action: unavailable.joined(separator: " "))]
     }

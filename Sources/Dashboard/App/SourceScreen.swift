@@ -12,11 +12,12 @@ struct SourceScreen: Widget {
 
     func render(in area: Rect, into buffer: inout Buffer) {
         let logHeight = max(6, area.height / 4)
-        let rows = Layout.rows(area, [.fixed(1), .fill(min: 8), .fixed(logHeight), .fixed(1)])
+        let timeline = source.timeline
+        let rows = Layout.rows(area, [.fixed(timeline == nil ? 1 : 2), .fill(min: 8), .fixed(logHeight), .fixed(1)])
         HeaderBar(
             title: source.title, mode: source.mode, elapsedSeconds: snapshot.elapsed.seconds,
             speed: source.capabilities.contains(.speed) ? source.speed : nil,
-            status: source.status, operationsPerSecond: snapshot.operationsPerSecond
+            status: source.status, operationsPerSecond: snapshot.operationsPerSecond, timeline: timeline, glyphs: glyphs
         )
         .render(in: rows[0], into: &buffer)
         let knobWidth = min(34, max(26, area.width / 4))
@@ -24,7 +25,7 @@ struct SourceScreen: Widget {
         KnobsPane(
             specs: source.knobs, values: source.knobValues, selected: state.selectedKnob,
             speed: source.capabilities.contains(.speed) ? source.speed : nil,
-            lastChange: state.lastChange, focused: state.focus == .knobs, glyphs: glyphs
+            lastChange: state.lastChange ?? source.notice, focused: state.focus == .knobs, glyphs: glyphs
         )
         .render(in: body[0], into: &buffer)
         if case .actorDetail(let name) = state.screen {
@@ -36,12 +37,20 @@ struct SourceScreen: Widget {
         } else {
             renderPanes(in: body[1], into: &buffer)
         }
-        let shown = state.allEvents ? snapshot.recentEvents : snapshot.notableEvents
+        let shown = state.shownEvents(snapshot)
         EventLogPane(
             events: shown, dropped: state.allEvents ? snapshot.droppedEvents : snapshot.droppedNotableEvents,
-            scrolledBack: state.logScroll, focused: state.focus == .log, allEvents: state.allEvents, glyphs: glyphs
+            scrolledBack: state.logScroll, focused: state.focus == .log, allEvents: state.allEvents, glyphs: glyphs,
+            filter: state.filterText, highlight: state.search
         )
         .render(in: rows[2], into: &buffer)
+        if let prompt = state.prompt {
+            buffer.fill(rows[3].row(0))
+            let x = buffer.put(" " + prompt.label, x: rows[3].x, y: rows[3].y, style: Theme.key, clip: rows[3])
+            buffer.put(
+                " " + prompt.text + "_   Enter: ok, Esc: cancel", x: rows[3].x + x, y: rows[3].y, style: .plain, clip: rows[3])
+            return
+        }
         let paused = source.status == .paused
         let hints = KeyMap.hints(on: .source, capabilities: source.capabilities, glyphs: glyphs) { action in
             switch action {
@@ -50,7 +59,7 @@ struct SourceScreen: Widget {
             default: nil
             }
         }
-        KeyHints(hints)
+        KeyHints((state.filterText.map { [("FILTER", $0 + " (c clears)")] } ?? []) + hints)
             .render(in: rows[3], into: &buffer)
     }
 

@@ -10,14 +10,22 @@ public struct HeaderBar: Widget {
     public var speed: Double?
     public var status: SourceStatus
     public var operationsPerSecond: Double
+    /// A replay's position: drawn as a second line, a bar with the cursor and the warnings.
+    public var timeline: Timeline?
+    public var glyphs: Glyphs
 
-    public init(title: String, mode: String, elapsedSeconds: Double, speed: Double?, status: SourceStatus, operationsPerSecond: Double) {
+    public init(
+        title: String, mode: String, elapsedSeconds: Double, speed: Double?, status: SourceStatus, operationsPerSecond: Double,
+        timeline: Timeline? = nil, glyphs: Glyphs = .ascii
+    ) {
         self.title = title
         self.mode = mode
         self.elapsedSeconds = elapsedSeconds
         self.speed = speed
         self.status = status
         self.operationsPerSecond = operationsPerSecond
+        self.timeline = timeline
+        self.glyphs = glyphs
     }
 
     public var statusText: String {
@@ -56,5 +64,45 @@ public struct HeaderBar: Widget {
         if case .failed(let why) = status {
             buffer.put(truncate("  " + why, to: area.right - x - 20, glyphs: .ascii), x: x + 20, y: area.y, style: base, clip: area)
         }
+        if let timeline, area.height > 1 {
+            TimelineBar(timeline: timeline, glyphs: glyphs).render(
+                in: Rect(x: area.x, y: area.y + 1, width: area.width, height: 1), into: &buffer)
+        }
+    }
+}
+
+/// A replay's timeline: `at 12.3s of 45.6s  event 1,234 of 99,999  [=====|....!...]`; `!`
+/// marks where a warning starts (w and W jump there), `|` is the cursor.
+public struct TimelineBar: Widget {
+    public var timeline: Timeline
+    public var glyphs: Glyphs
+
+    public init(timeline: Timeline, glyphs: Glyphs) {
+        self.timeline = timeline
+        self.glyphs = glyphs
+    }
+
+    public func render(in area: Rect, into buffer: inout Buffer) {
+        guard !area.isEmpty else { return }
+        buffer.fill(area.row(0))
+        let t = timeline
+        let label =
+            " at \(formatFixed(t.positionSeconds, places: 2))s of \(formatFixed(t.durationSeconds, places: 2))s  event \(t.eventIndex) of \(t.eventCount)  "
+        var x = area.x + buffer.put(label, x: area.x, y: area.y, style: Theme.value, clip: area)
+        let width = area.right - x - 2
+        guard width >= 10 else { return }
+        x += buffer.put("[", x: x, y: area.y, style: Theme.label, clip: area)
+        let fraction = t.durationSeconds > 0 ? min(1, max(0, t.positionSeconds / t.durationSeconds)) : 0
+        let cursor = min(width - 1, Int(fraction * Double(width)))
+        var marks = [Bool](repeating: false, count: width)
+        for w in t.warnings { marks[min(width - 1, max(0, Int(w * Double(width))))] = true }
+        for i in 0..<width {
+            let (text, style): (String, Style) =
+                if i == cursor { ("|", Theme.title) } else if marks[i] { ("!", Theme.warn) } else if i < cursor {
+                    (glyphs.barFull, Theme.good)
+                } else { (glyphs.horizontal, Theme.label) }
+            buffer.put(text, x: x + i, y: area.y, style: style, clip: area)
+        }
+        buffer.put("]", x: x + width, y: area.y, style: Theme.label, clip: area)
     }
 }

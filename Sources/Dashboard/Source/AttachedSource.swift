@@ -21,7 +21,9 @@ public final class AttachedSource: Source {
     }
 
     public var title: String { connection.program.name }
-    public var mode: String { "attached, pid \(connection.program.pid)" }
+    public var mode: String { Self.modePrefix + String(connection.program.pid) }
+    /// The start of `mode`, which a recording keeps: its replay knows it watched a program.
+    public static let modePrefix = "attached, pid "
     public var capabilities: Set<SourceCapability> { [] }
     public var speed: Double { 1 }
     public var knobs: [KnobSpec] { connection.knobs }

@@ -6,11 +6,15 @@ import Scenarios
 public final class LocalSource: Source {
     public let run: ScenarioRun
 
+    /// - Parameter logCapacity: events kept for `events(after:)` between reads (a recorder
+    ///   asks for many); a snapshot carries the last 256 of them.
     public init(
         _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-        seed: UInt64 = 1, transcript: @escaping @Sendable (String) -> Void = { _ in }
+        seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }
     ) {
-        run = ScenarioRun(scenario, preset: preset, values: values, speed: speed, seed: seed, transcript: transcript)
+        run = ScenarioRun(
+            scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: logCapacity, snapshotEvents: 256,
+            transcript: transcript)
     }
 
     public var title: String { run.scenario.name }

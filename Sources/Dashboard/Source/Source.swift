@@ -34,6 +34,49 @@ public protocol Source: AnyObject, Sendable {
     func restart()
     /// Stops for good, waiting at most `limit` and never for the cooperative pool.
     func stop(waitingAtMost limit: Duration)
+
+    /// A line for the screen when nothing newer is shown (a recording stopped at its
+    /// limit, a replay of a truncated file). Default: nil.
+    var notice: String? { get }
+    /// Where a replay's cursor is, for the header's timeline; nil (the default) for a
+    /// source that runs live.
+    var timeline: Timeline? { get }
+    /// Moves `events` events forward (negative: back) and pauses. Needs `.step`.
+    func step(by events: Int)
+    /// Moves to `seconds` after the start. Needs `.seek`.
+    func seek(toSeconds seconds: Double)
+    /// Moves to where the next (or previous) warning starts; false when there is none.
+    /// Needs `.seek`.
+    func seekWarning(forward: Bool) -> Bool
+}
+
+/// What a live source does with the replay-only parts of `Source`: nothing (the app shows
+/// them as unavailable, since the capabilities lack `step` and `seek`).
+extension Source {
+    public var notice: String? { nil }
+    public var timeline: Timeline? { nil }
+    public func step(by events: Int) {}
+    public func seek(toSeconds seconds: Double) {}
+    public func seekWarning(forward: Bool) -> Bool { false }
+}
+
+/// A replay's position: shown as a bar in the header.
+public struct Timeline: Sendable, Equatable {
+    public var positionSeconds: Double
+    public var durationSeconds: Double
+    /// Events applied so far, of `eventCount`.
+    public var eventIndex: Int
+    public var eventCount: Int
+    /// Where warnings start, as fractions (0...1) of the duration.
+    public var warnings: [Double]
+
+    public init(positionSeconds: Double, durationSeconds: Double, eventIndex: Int, eventCount: Int, warnings: [Double]) {
+        self.positionSeconds = positionSeconds
+        self.durationSeconds = durationSeconds
+        self.eventIndex = eventIndex
+        self.eventCount = eventCount
+        self.warnings = warnings
+    }
 }
 
 public enum SourceStatus: Sendable, Equatable {
@@ -64,6 +107,12 @@ public struct SourceEvents: Sendable {
     public var next: Int
     /// Events after the cursor that are gone (the log is bounded).
     public var missed: Int
+
+    public init(events: [PatternEvent], next: Int, missed: Int) {
+        self.events = events
+        self.next = next
+        self.missed = missed
+    }
 }
 
 /// One entry of the picker: what it is, and how to open it as a source.

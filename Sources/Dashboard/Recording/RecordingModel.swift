@@ -1,0 +1,108 @@
+import AsyncPatterns
+import FoundationEssentials
+
+/// What a recording says about itself (its `info` record, JSON).
+public struct RecordingInfo: Sendable, Codable, Equatable {
+    /// The source's title and mode when it was recorded (a scenario's name and preset).
+    public var title: String
+    public var mode: String
+    public var panes: [PatternKind]
+    public var knobs: [RecordedKnob]
+    /// Monotonic nanoseconds when recording started: event times count from here.
+    public var startNanos: UInt64
+    /// The version of the snapshot and event shapes (`PROTOCOL.md`).
+    public var shapes: Int
+
+    public static let shapesVersion = 1
+}
+
+/// A `KnobSpec` as the file keeps it.
+public struct RecordedKnob: Sendable, Codable, Equatable {
+    public var name: String
+    public var unit: String
+    public var lower: Double
+    public var upper: Double
+    public var step: Double
+    public var defaultValue: Double
+    public var summary: String
+    public var actsOn: PatternKind?
+
+    init(_ spec: KnobSpec) {
+        name = spec.name
+        unit = spec.unit
+        lower = spec.range.lowerBound
+        upper = spec.range.upperBound
+        step = spec.step
+        defaultValue = spec.defaultValue
+        summary = spec.summary
+        actsOn = spec.actsOn
+    }
+
+    /// The spec, or nil when the numbers cannot make one (a damaged file).
+    var spec: KnobSpec? {
+        guard lower.isFinite, upper.isFinite, step.isFinite, defaultValue.isFinite, lower <= upper,
+            (lower...upper).contains(defaultValue)
+        else { return nil }
+        return KnobSpec(name, unit: unit, range: lower...upper, step: step, default: defaultValue, actsOn: actsOn, summary)
+    }
+}
+
+/// A keyframe's body (JSON): the snapshot (its recent events left out: the replay rebuilds
+/// them from the events before the cursor) and the knob values.
+struct KeyframeBody: Codable, Sendable {
+    var snapshot: Snapshot
+    var knobs: [String: Double]
+    var speed: Double
+    var status: String
+}
+
+/// The end record's body (JSON): how the run ended and its final snapshot, whole.
+struct EndBody: Codable, Sendable {
+    var status: String
+    var elapsedSeconds: Double
+    var snapshot: Snapshot
+    /// Why recording ended: `stopped` (the source ended or was left) or `limit`.
+    var reason: String
+}
+
+extension SourceStatus {
+    /// How a recording writes a status: `running`, `paused`, `done`, `failed: why`,
+    /// `detached: why`.
+    public var recordedText: String {
+        switch self {
+        case .running: "running"
+        case .paused: "paused"
+        case .done: "done"
+        case .failed(let why): "failed: \(why)"
+        case .detached(let why): "detached: \(why)"
+        }
+    }
+
+    public init(recordedText text: String) {
+        switch text {
+        case "running": self = .running
+        case "paused": self = .paused
+        case "done": self = .done
+        case _ where text.hasPrefix("failed: "): self = .failed(String(text.dropFirst(8)))
+        case _ where text.hasPrefix("detached: "): self = .detached(String(text.dropFirst(10)))
+        default: self = .done
+        }
+    }
+}
+
+enum JSONBytes {
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Every shape in a snapshot encodes (finite numbers are checked by the writer).
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws(RecordingError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch {
+            throw .malformed("a \(T.self) does not decode")
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import AsyncPatterns
+
+/// Encodes a recording into bytes (no I/O): header and info, then names, event blocks,
+/// keyframes, knob changes, gaps and the end. `take()` hands over what is ready to write;
+/// everything handed over is whole records.
+struct RecordingWriter {
+    /// Events per block at most (a block is the unit of CRC and of a step's decoding).
+    static let blockEvents = 4096
+    static let blockBytes = 48 * 1024
+    /// A warning of the same pattern and kind within this long of the last one continues
+    /// it; a later one is the onset of a new warning (what the timeline marks).
+    static let warningGapNanos: Int64 = 1_000_000_000
+
+    let startNanos: UInt64
+    private var ready: [UInt8] = []
+    private var ids: [PatternID: UInt64] = [:]
+    private var block = ByteWriter()
+    private var blockFirstIndex = 0
+    private var blockCount = 0
+    private var blockFirstTime: Int64 = 0
+    private var blockLastTime: Int64 = 0
+    private var blockOnsets = 0
+    private var lastWarning: [UInt64: Int64] = [:]
+    /// The last pattern seen (runs of events from one pattern skip the dictionary).
+    private var lastID: (source: PatternID, id: UInt64)?
+    /// Events written (the index of the next one).
+    private(set) var eventCount = 0
+    private(set) var lastTime: Int64 = 0
+
+    init(info: RecordingInfo) {
+        startNanos = info.startNanos
+        ready = RecordingFormat.header()
+        ready += RecordingFormat.record(.info, JSONBytes.encode(info))
+    }
+
+    /// Bytes ready to write (whole records), handed over and forgotten.
+    mutating func take() -> [UInt8] {
+        defer { ready = [] }
+        return ready
+    }
+
+    var pendingBytes: Int { ready.count + block.bytes.count }
+
+    func time(of event: PatternEvent) -> Int64 {
+        Int64(bitPattern: event.at.nanoseconds &- startNanos)
+    }
+
+    mutating func append(_ event: PatternEvent) {
+        let source = event.source
+        let id: UInt64
+        if let last = lastID, last.source == source {
+            id = last.id
+        } else if let known = ids[source] {
+            id = known
+        } else {
+            id = UInt64(ids.count)
+            ids[source] = id
+            var w = ByteWriter()
+            w.varint(id)
+            w.byte(UInt8(PatternKind.allCases.firstIndex(of: source.kind)!))
+            w.string(source.name)
+            ready += RecordingFormat.record(.name, w.bytes)
+        }
+        lastID = (source, id)
+        let t = time(of: event)
+        if blockCount == 0 {
+            blockFirstIndex = eventCount
+            blockFirstTime = t
+            blockLastTime = t
+        }
+        var bits: UInt8 = 0
+        if event.isWarning {
+            let key = id << 8 | UInt64(tagCode(event))
+            if let last = lastWarning[key], t - last < Self.warningGapNanos, t >= last {
+            } else {
+                bits = EventCode.warningBit
+                blockOnsets += 1
+            }
+            lastWarning[key] = t
+        }
+        EventCode.encode(event, into: &block, tagBits: bits, pattern: id, delta: t &- blockLastTime)
+        blockLastTime = t
+        lastTime = max(lastTime, t)
+        blockCount += 1
+        eventCount += 1
+        if blockCount >= Self.blockEvents || block.bytes.count >= Self.blockBytes { seal() }
+    }
+
+    private func tagCode(_ event: PatternEvent) -> UInt8 {
+        var w = ByteWriter()
+        EventCode.encode(event, into: &w, tagBits: 0, pattern: 0, delta: 0)
+        return w.bytes[0]
+    }
+
+    /// Ends the current block (before any other record, so records stay in event order).
+    mutating func seal() {
+        guard blockCount > 0 else { return }
+        var w = ByteWriter()
+        w.varint(UInt64(blockFirstIndex))
+        w.varint(UInt64(blockCount))
+        w.signed(blockFirstTime)
+        w.signed(blockLastTime)
+        w.varint(UInt64(blockOnsets))
+        w.raw(block.bytes)
+        ready += RecordingFormat.record(.events, w.bytes)
+        block = ByteWriter()
+        blockCount = 0
+        blockOnsets = 0
+    }
+
+    /// A keyframe at the current event count; `time` in nanoseconds since the start.
+    /// Returns its size in bytes.
+    @discardableResult
+    mutating func keyframe(_ snapshot: Snapshot, knobs: [String: Double], speed: Double, status: SourceStatus, time: Int64) -> Int {
+        seal()
+        var kept = snapshot
+        kept.recentEvents = []
+        kept.notableEvents = Array(snapshot.notableEvents.suffix(64))
+        var w = ByteWriter()
+        w.varint(UInt64(eventCount))
+        w.signed(max(time, lastTime))
+        w.raw(JSONBytes.encode(KeyframeBody(snapshot: kept, knobs: knobs, speed: speed, status: status.recordedText)))
+        let record = RecordingFormat.record(.keyframe, w.bytes)
+        ready += record
+        return record.count
+    }
+
+    mutating func knob(_ name: String, _ value: Double, time: Int64) {
+        seal()
+        var w = ByteWriter()
+        w.varint(UInt64(eventCount))
+        w.signed(max(time, lastTime))
+        w.string(name)
+        w.double(value)
+        ready += RecordingFormat.record(.knob, w.bytes)
+    }
+
+    mutating func gap(_ missed: Int) {
+        seal()
+        var w = ByteWriter()
+        w.varint(UInt64(eventCount))
+        w.varint(UInt64(missed))
+        ready += RecordingFormat.record(.gap, w.bytes)
+    }
+
+    mutating func end(status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot, reason: String, time: Int64) {
+        seal()
+        var w = ByteWriter()
+        w.varint(UInt64(eventCount))
+        w.signed(max(time, lastTime))
+        // The summary lists the last 50 events; the file keeps the last 256, not a whole log.
+        var kept = snapshot
+        kept.droppedEvents += max(0, kept.recentEvents.count - 256)
+        kept.recentEvents = Array(kept.recentEvents.suffix(256))
+        w.raw(JSONBytes.encode(EndBody(status: status.recordedText, elapsedSeconds: elapsedSeconds, snapshot: kept, reason: reason)))
+        ready += RecordingFormat.record(.end, w.bytes)
+    }
+}

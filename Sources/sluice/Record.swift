@@ -1,0 +1,75 @@
+import ArgumentParser
+import AsyncPatterns
+import Dashboard
+
+/// Where and how much to record (`--record FILE`, `--record-limit SIZE`).
+struct RecordOptions: Sendable {
+    var path: String
+    var limit: Int
+}
+
+/// The recording options of `run` (and, once it exists, `attach`).
+struct RecordArguments: ParsableArguments {
+    @Option(
+        name: .customLong("record"),
+        help: ArgumentHelp("Record every event, with keyframes, to this file (replay it with `sluice replay FILE`).", valueName: "file"))
+    var path: String?
+
+    @Option(name: .customLong("record-limit"), help: "With --record: the file's size limit (e.g. 100MB, 2G); recording ends cleanly there.")
+    var limit: String?
+
+    /// The options, or nil without --record. - Throws: a usage error (exit status 64).
+    func resolve() throws -> RecordOptions? {
+        if limit != nil, path == nil { throw ValidationError("--record-limit goes with --record FILE.") }
+        guard let path else { return nil }
+        var bytes = Recorder.defaultLimit
+        if let limit {
+            guard let parsed = parseByteSize(limit), parsed >= 1 << 20 else {
+                throw ValidationError("--record-limit '\(limit)' is not a size of at least 1MB: use e.g. 100MB, 2G.")
+            }
+            bytes = parsed
+        }
+        return RecordOptions(path: path, limit: bytes)
+    }
+}
+
+/// How many events a recorded local source keeps for the recorder between its reads (it
+/// reads every millisecond; 262,144 also covers the times it is descheduled for a while).
+let recordingLogCapacity = 1 << 18
+
+/// Wraps `source` in a recording to `options.path`, started; exits with status 73
+/// (EX_CANTCREAT) when the file cannot be created.
+func recordedSource(_ source: any Source, _ options: RecordOptions) -> (RecordingSource, Recorder) {
+    do {
+        let recorder = try Recorder(recording: source, to: options.path, limit: options.limit)
+        recorder.start()
+        return (RecordingSource(source, recorder: recorder), recorder)
+    } catch {
+        source.stop(waitingAtMost: .zero)
+        printError("sluice: \(error)")
+        endProcess(73)
+    }
+}
+
+/// Says on stderr what was recorded, or why recording ended early.
+func reportRecording(_ recorder: Recorder) {
+    printError(
+        "sluice: "
+            + (recorder.message
+                ?? "recorded \(recorder.eventsRecorded) events to \(recorder.path) (\(recorder.bytesWritten) bytes, \(recorder.eventsMissed) missed)")
+    )
+}
+
+extension SourceChoice {
+    /// This entry, opening `source` the first time and a fresh source after.
+    func openingFirst(_ source: any Source) -> SourceChoice {
+        let first = Locked<(any Source)?>(source)
+        let open = self.open
+        return SourceChoice(name: name, summary: summary, explanation: explanation, knobs: knobs) { values in
+            first.withLock { f in
+                defer { f = nil }
+                return f
+            } ?? open(values)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import AsyncPatterns
+import Dashboard
+import Scenarios
+
+/// `sluice replay FILE`: a recording in the dashboard, or its summary with --headless.
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a recording back in the dashboard, or print its summary with --headless.",
+        discussion: """
+            Keys: space pause/play, [ ] speed, . and , one event forward/back, g go to a time, w/W next/previous warning, \
+            r restart; f and F filter the event log by kind and name, / searches it, n/N next/previous match.
+            A file that is not a whole recording exits with status 65; a truncated one replays up to its last whole record, \
+            with a warning (--headless prints its summary and exits with status 65).
+            """)
+
+    @Argument(help: ArgumentHelp("The recording (written by `sluice run NAME --record FILE`).", valueName: "file"))
+    var file: String
+
+    @Flag(help: "Print the recorded run's summary instead of opening the dashboard.")
+    var headless = false
+
+    @Flag(help: "With --headless: print the summary as one JSON object.")
+    var json = false
+
+    @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    func validate() throws {
+        if json, !headless { throw ValidationError("--json goes with --headless.") }
+    }
+
+    func run() async throws {
+        let recording: Recording
+        do {
+            recording = try Recording.open(path: file)
+        } catch {
+            printError("sluice: \(file): \(error)")
+            endProcess(65)
+        }
+        if headless { printSummary(recording) }
+        await runDashboard(
+            choices: [
+                SourceChoice(
+                    name: "replay \(file)", summary: "\(recording.info.title) (\(recording.info.mode)), \(recording.eventCount) events",
+                    explanation: "A recording played back.", knobs: recording.knobSpecs
+                ) { _ in ReplaySource(recording) }
+            ], start: (0, [:]), noColor: noColor)
+    }
+
+    /// The summary the recorded run printed (for a truncated file: the state after its last
+    /// whole record, a warning, and status 65).
+    private func printSummary(_ recording: Recording) -> Never {
+        let final: (status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot)
+        do {
+            final = try ReplaySource(recording).finalState()
+        } catch {
+            printError("sluice: \(file): \(error)")
+            endProcess(65)
+        }
+        let status: ScenarioRun.Status =
+            switch final.status {
+            case .running: .running
+            case .paused: .paused
+            case .done: .done
+            case .failed(let why): .failed(why)
+            case .detached(let why): .failed("detached: \(why)")
+            }
+        let summary = RunSummary(
+            scenario: recording.info.title, preset: Preset(rawValue: recording.info.mode) ?? .live, elapsedSeconds: final.elapsedSeconds,
+            status: status, snapshot: final.snapshot)
+        let output = Output()
+        // A recording of `attach` prints what attach printed: the program and its knobs.
+        if recording.info.mode.hasPrefix(AttachedSource.modePrefix),
+            let pid = Int(recording.info.mode.dropFirst(AttachedSource.modePrefix.count))
+        {
+            let replay = ReplaySource(recording)
+            replay.seek(toSeconds: Double(recording.durationNanos) / 1e9)
+            let attached = AttachedSummary(program: recording.info.title, pid: pid, summary: summary, knobs: replay.knobValues)
+            output.line(json ? attached.json.text : attached.text)
+        } else {
+            output.line(json ? summary.json.text : summary.text)
+        }
+        if let truncation = recording.truncation {
+            printError("sluice: warning: \(file): \(truncation)")
+            endProcess(65)
+        }
+        endProcess(output.failed ? 1 : 0)
+    }
+}

@@ -1,0 +1,121 @@
+import AsyncPatterns
+import Foundation
+import Testing
+@testable import Dashboard
+
+/// A source whose events the test hands out in batches: no scenario, no timing.
+final class ScriptedSource: Source {
+    private let state = Locked<(events: [PatternEvent], knobs: [String: Double], interest: EventInterest, stopped: Bool)>(
+        ([], ["rate": 10], .notable, false))
+    private let logCapacity: Int
+
+    init(logCapacity: Int = 1 << 20) { self.logCapacity = logCapacity }
+
+    func add(_ events: [PatternEvent]) { state.withLock { $0.events += events } }
+    func turn(_ name: String, to value: Double) { state.withLock { $0.knobs[name] = value } }
+    var interest: EventInterest { state.withLock { $0.interest } }
+    var stopped: Bool { state.withLock { $0.stopped } }
+
+    var title: String { "scripted" }
+    var mode: String { "live" }
+    var status: SourceStatus { .running }
+    var capabilities: Set<SourceCapability> { [.pause] }
+    var speed: Double { 1 }
+    var panes: [PatternKind] { [.queue] }
+    var knobs: [KnobSpec] { [KnobSpec("rate", range: 0...100, step: 1, default: 10, "r")] }
+    var knobValues: [String: Double] { state.withLock { $0.knobs } }
+    func snapshot() -> Snapshot { Snapshot() }
+    /// Numbered from 0; only the last `logCapacity` are kept (the rest are missed).
+    func events(after cursor: Int) -> SourceEvents {
+        state.withLock { s in
+            let first = max(0, s.events.count - logCapacity)
+            let from = max(cursor, first)
+            return SourceEvents(events: Array(s.events[min(from, s.events.count)...]), next: s.events.count, missed: from - cursor)
+        }
+    }
+    func setKnob(_ name: String, to value: Double) -> KnobAnswer { .applied(value) }
+    func setEventInterest(_ interest: EventInterest) { state.withLock { $0.interest = interest } }
+    func pause() {}
+    func resume() {}
+    func setSpeed(_ speed: Double) {}
+    func restart() {}
+    func stop(waitingAtMost limit: Duration) { state.withLock { $0.stopped = true } }
+}
+
+@Suite struct RecorderTests {
+    func temporary(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(name)-\(getpid()).rec").path
+    }
+
+    @Test func itAsksForEveryEventAndRecordsKnobChangesAndGaps() throws {
+        let source = ScriptedSource(logCapacity: 100)
+        let path = temporary("knobs")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recording = RecordingSource(source, recorder: try Recorder(recording: source, to: path))
+        #expect(source.interest == .all)
+        recording.setEventInterest(.notable)  // the log pane's choice does not reach the source
+        #expect(source.interest == .all)
+        let events = sampleEvents(count: 300, start: MonotonicInstant.now().nanoseconds + 1000)
+        source.add(Array(events[0..<50]))
+        recording.recorder.pump()
+        source.turn("rate", to: 42)
+        source.add(Array(events[50..<300]))  // 150 of these fall out of the source's log first
+        recording.recorder.pump()
+        #expect(recording.recorder.eventsMissed == 150)
+        recording.stop(waitingAtMost: .zero)
+        #expect(source.stopped && recording.recorder.isFinished)
+
+        let replay = ReplaySource(try Recording.open(path: path), now: { 0 })
+        replay.pause()
+        #expect(replay.recording.eventCount == 150 && replay.recording.gaps == [Recording.Gap(eventIndex: 50, missed: 150)])
+        #expect(try replay.recording.events(0..<150).map(\.event) == Array(events[0..<50] + events[200..<300]))
+        replay.step(by: 10)
+        #expect(replay.knobValues == ["rate": 10])
+        replay.step(by: 100)
+        #expect(replay.knobValues == ["rate": 42])
+    }
+
+    @Test func theSizeLimitEndsTheFileCleanlyAndSaysSo() throws {
+        let source = ScriptedSource()
+        let path = temporary("limit")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let limit = 1 << 20
+        let recorder = try Recorder(recording: source, to: path, limit: limit)
+        var rounds = 0
+        while !recorder.isFinished, rounds < 1000 {
+            source.add(sampleEvents(count: 5000, start: 1_000_000_000 + UInt64(rounds) * 50_000_000_000))
+            recorder.pump()
+            rounds += 1
+        }
+        #expect(recorder.isFinished)
+        #expect(recorder.message?.contains("size limit (1 MB)") == true)
+        source.add(sampleEvents(count: 10))
+        recorder.pump()  // nothing more is written
+        let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(size <= limit && size == recorder.bytesWritten)
+        let recording = try Recording.open(path: path)
+        #expect(recording.isComplete && recording.truncation == nil && recording.eventCount == recorder.eventsRecorded)
+        #expect(try recording.end()?.reason == "limit")
+    }
+
+    /// The recorder's own thread, as `sluice run --record` uses it; `finish` reads what the
+    /// thread has not (it runs on the main thread here, not on the cooperative pool).
+    @MainActor @Test func theThreadRecordsEveryEventUntilFinish() throws {
+        let source = ScriptedSource()
+        let path = temporary("thread")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try Recorder(recording: source, to: path)
+        recorder.start()
+        let events = sampleEvents(count: 3000, start: MonotonicInstant.now().nanoseconds)
+        for chunk in stride(from: 0, to: events.count, by: 100) { source.add(Array(events[chunk..<chunk + 100])) }
+        recorder.finish()
+        #expect(recorder.eventsRecorded == 3000 && recorder.eventsMissed == 0 && recorder.isFinished)
+        #expect(try Recording.open(path: path).events(0..<3000).map(\.event) == events)
+    }
+
+    @Test func aFileThatCannotBeCreatedIsAnError() {
+        #expect(throws: RecordingError.self) {
+            try Recorder(recording: ScriptedSource(), to: "/nonexistent-dir/x.rec")
+        }
+    }
+}
