@@ -399,8 +399,8 @@ struct RateMeter {
 }
 
 extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
+    /// The duration in seconds, as a Double. For the package's own modules: not API.
+    package var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -151,12 +151,20 @@ final class GeneratorRun<Element: Sendable>: Sendable {
 /// The tutorial's `async_range(start, stop, step)`: yields `start, start+step, ...` up to
 /// (not including) `stop`, waiting `delay` on `clock` before each (0.01 s in the tutorial).
 /// Pull-based: no task, no buffer. Composes with `filter`/`map`:
-/// `asyncRange(0, 5).filter { $0 % 2 == 0 }.collect()` is `[0, 2, 4]`.
-public func asyncRange(
+/// `asyncRange(0, 5).filter { $0 % 2 == 0 }` yields `0, 2, 4`.
+/// - Parameters:
+///   - start: the first element.
+///   - stop: the end, not included.
+///   - step: the difference between elements (not zero; negative counts down).
+///   - delay: the wait on `clock` before each element.
+///   - clock: what `delay` is measured on (`ContinuousClock` by default).
+///   - name: the name in snapshots and events.
+///   - registry: where each iteration is listed while it runs (nil: nowhere).
+public func asyncRange<C: Clock>(
     _ start: Int, _ stop: Int, step: Int = 1, delay: Duration = .milliseconds(10),
-    clock: any Clock<Duration> = ContinuousClock(), name: String = "async_range",
+    clock: C = ContinuousClock(), name: String = "async_range",
     registry: PatternRegistry? = .shared
-) -> ProgressStream<IntStride> {
+) -> ProgressStream<IntStride, C> where C.Duration == Duration {
     ProgressStream(IntStride(start, stop, step: step), delay: delay, clock: clock, name: name, registry: registry)
 }
 

@@ -23,9 +23,12 @@ public final class LoopLagMonitor: Sendable {
     public var id: PatternID { emit.source }
 
     /// - Parameters:
-    ///   - interval: time between beats.
+    ///   - interval: time between beats; must be positive (a zero interval would beat in a
+    ///     busy loop).
+    ///   - name: the name in snapshots and events.
     ///   - registry: where the monitor is listed while it lives (nil: nowhere).
     public init(interval: Duration = .milliseconds(50), name: String = "loop-lag", registry: PatternRegistry? = .shared) {
+        precondition(interval > .zero, "LoopLagMonitor interval must be positive, got \(interval)")
         self.interval = interval
         emit = Emitter(registry, PatternID(.health, name))
         probe = LockedProbe(state) { s, _ in

@@ -72,8 +72,10 @@ public final class ManualClock: Clock, Sendable {
         }
     }
 
-    /// Moves the clock forward and wakes the sleepers whose deadlines have come.
+    /// Moves the clock forward and wakes the sleepers whose deadlines have come, in
+    /// deadline order. Time never goes backwards: `duration` must not be negative.
     public func advance(by duration: Duration) {
+        precondition(duration >= .zero, "ManualClock cannot move backwards (advance by \(duration))")
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)
             let now = state.now
