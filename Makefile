@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DEBUG := .build/debug/sluice
 BIN_RELEASE := .build/release/sluice
 
-.PHONY: all build release run test unit e2e deps bench check soak clean help format format-check
+.PHONY: all build release run test unit e2e consumer docs docs-check deps bench check soak clean help format format-check
 
 all: build
 
@@ -56,8 +56,18 @@ e2e: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) consumer
 	bash Tests/e2e/cli.sh $(BIN_DEBUG)
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
+
+# Examples/Consumer: a package of its own that depends on AsyncPatterns by path, as a user's
+# would (Swift 6 mode, complete concurrency checking, warnings as errors), and uses every
+# pattern from an actor and from the main actor. It must build without a warning and run.
+# The build plan is dropped first, as for bench: SwiftPM misses files added to Sluice.
+consumer:
+	rm -f Examples/Consumer/.build/debug.yaml
+	$(SWIFT) build --package-path Examples/Consumer
+	Examples/Consumer/.build/debug/Consumer
 
 # The whole test suite under ThreadSanitizer (in a build folder of its own), then
 # 10,000 random keys, 100 resizes and signals at random moments into the real TUI.
@@ -84,7 +94,7 @@ bench: deps
 
 # swift-format with the repository's .swift-format (4 spaces, 140 columns, like the code);
 # `make check` (and so CI) fails on code that is not formatted.
-FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources
+FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources Examples/Consumer/Package.swift Examples/Consumer/Sources
 format:
 	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
 
@@ -92,4 +102,4 @@ format-check:
 	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build Examples/Consumer/.build

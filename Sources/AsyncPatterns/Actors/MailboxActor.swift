@@ -126,6 +126,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// through it: `let n = try await counter.ask { .getCount(replyTo: $0) }`.
     ///
     /// - Parameters:
+    ///   - isolation: where `makeMessage` runs: the caller's isolation by default, so it may
+    ///     be written inside an actor or on the main actor.
     ///   - sender: the asking actor's name, if any (visible to the receiver).
     ///   - makeMessage: builds the request from the `ReplyTo` the behaviour answers with.
     /// - Suspends: while a bounded mailbox is full, then until the answer arrives.
@@ -134,7 +136,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     ///   calling task is cancelled (a later answer is ignored), and what `tell` throws.
     /// - Emits: what `tell` emits.
     public func ask<Reply: Sendable>(
-        from sender: String? = nil, _ makeMessage: (ReplyTo<Reply>) -> Message
+        isolation: isolated (any Actor)? = #isolation, from sender: String? = nil, _ makeMessage: (ReplyTo<Reply>) -> Message
     ) async throws -> Reply {
         let slot = ReplySlot<Reply>()
         let envelope = Envelope(sender: sender, message: makeMessage(ReplyTo(slot: slot)), reply: slot)
@@ -145,7 +147,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// - Throws: `TimedOut` when no answer arrived in time (the message may still be
     ///   processed; its answer is then ignored), or what `ask` throws.
     public func ask<Reply: Sendable, C: Clock>(
-        timeout: C.Duration, clock: C, from sender: String? = nil, _ makeMessage: (ReplyTo<Reply>) -> Message
+        isolation: isolated (any Actor)? = #isolation, timeout: C.Duration, clock: C, from sender: String? = nil,
+        _ makeMessage: (ReplyTo<Reply>) -> Message
     ) async throws -> Reply {
         let slot = ReplySlot<Reply>()
         let envelope = Envelope(sender: sender, message: makeMessage(ReplyTo(slot: slot)), reply: slot)
@@ -155,9 +158,10 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// `ask` with a timeout on the continuous clock.
     /// - Throws: `TimedOut` when no answer arrived in time, or what `ask` throws.
     public func ask<Reply: Sendable>(
-        timeout: Duration, from sender: String? = nil, _ makeMessage: (ReplyTo<Reply>) -> Message
+        isolation: isolated (any Actor)? = #isolation, timeout: Duration, from sender: String? = nil,
+        _ makeMessage: (ReplyTo<Reply>) -> Message
     ) async throws -> Reply {
-        try await ask(timeout: timeout, clock: ContinuousClock(), from: sender, makeMessage)
+        try await ask(isolation: isolation, timeout: timeout, clock: ContinuousClock(), from: sender, makeMessage)
     }
 
     func ask<Reply: Sendable>(_ envelope: Envelope<Message>, _ slot: ReplySlot<Reply>) async throws -> Reply {

@@ -34,8 +34,8 @@ public final class LoopLagMonitor: Sendable {
         probe = LockedProbe(state) { s, _ in
             var h = HealthSnapshot()
             h.beats = s.stats.beats
-            h.lastLagNanos = s.stats.last
-            h.maxLagNanos = s.stats.max
+            h.lastLagNanos = s.stats.last.wireNanoseconds
+            h.maxLagNanos = s.stats.max.wireNanoseconds
             h.lag = s.lag.percentiles()
             return .health(h)
         }
@@ -61,22 +61,37 @@ public final class LoopLagMonitor: Sendable {
             let nanos =
                 UInt64(max(0, late.components.seconds)) * 1_000_000_000
                 + UInt64(max(0, late.components.attoseconds / 1_000_000_000))
+            let lag = Duration.nanoseconds(Int64(clamping: nanos))
             state.withLock {
                 $0.stats.beats += 1
-                $0.stats.last = nanos
-                $0.stats.max = Swift.max($0.stats.max, nanos)
+                $0.stats.last = lag
+                $0.stats.max = Swift.max($0.stats.max, lag)
                 $0.lag.record(nanos)
             }
             emit.health(.loopLag(lagNanos: nanos))
         }
     }
 
+    /// The beats so far and how late they ran.
     public var stats: LagStats { state.withLock { $0.stats } }
 }
 
-/// Loop-lag figures in nanoseconds.
+/// How late the heartbeat of a `LoopLagMonitor` ran.
 public struct LagStats: Sendable, Hashable {
+    /// Beats so far.
     public var beats = 0
-    public var last: UInt64 = 0
-    public var max: UInt64 = 0
+    /// How late the last beat ran.
+    public var last: Duration = .zero
+    /// The latest any beat ran.
+    public var max: Duration = .zero
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped at zero: how the wire format (snapshots, events) keeps
+    /// times.
+    var wireNanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0, attoseconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
 }
