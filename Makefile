@@ -15,6 +15,8 @@ help:
 	@echo "make build    debug build;  make release: optimized build"
 	@echo "make bench    release benchmarks of the engine against its peers"
 	@echo "make check    the test suite under ThreadSanitizer, then hostile-input tests"
+	@echo "make docs     the DocC archive of AsyncPatterns; make docs-check: fail on an undocumented public declaration"
+	@echo "make consumer build and run Examples/Consumer, a package that uses AsyncPatterns as yours would"
 	@echo "make soak     every scenario under heavy load for 10 minutes, memory sampled (not in CI)"
 	@echo "make deps     install or explain the system packages (libncurses-dev, tmux)"
 	@echo "make format   format the code in place (.swift-format); make format-check: fail on differences"
@@ -71,15 +73,29 @@ consumer:
 
 # The whole test suite under ThreadSanitizer (in a build folder of its own), then
 # 10,000 random keys, 100 resizes and signals at random moments into the real TUI.
-check: deps format-check
+# Tests/tsan-suppressions.txt names the one known false positive (swiftlang/swift#57803).
+check: deps format-check docs-check
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt $(TSAN_OPTIONS)" \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) build
 	bash Tests/e2e/hostile.sh $(BIN_DEBUG)
 
 # Every scenario under heavy load for 10 minutes (SOAK_SECONDS), memory sampled each second.
 soak: release
 	bash scripts/soak.sh $(BIN_RELEASE)
+
+# The DocC archive of AsyncPatterns (swift-docc-plugin): the catalog in
+# Sources/AsyncPatterns/AsyncPatterns.docc and every public declaration's /// comment.
+# Warnings (a broken link, a parameter documented under the wrong name) fail it.
+docs: deps
+	$(SWIFT) package generate-documentation --target AsyncPatterns --warnings-as-errors
+	@echo "open .build/plugins/Swift-DocC/outputs/AsyncPatterns.doccarchive (or: swift package --disable-sandbox preview-documentation --target AsyncPatterns)"
+
+# Fails on a public declaration of AsyncPatterns without a /// comment, read from the symbol
+# graph that `make docs` extracts (part of `make check`).
+docs-check: docs
+	python3 scripts/check-docs.py $$(ls -d .build/*/extracted-symbols/*/AsyncPatterns | head -1)
 
 # A package of its own (Benchmarks/), so the peers' dependencies stay out of Sluice's build.
 # BENCH_ARGS: e.g. --quick (one short run) or --only queue (for profiling).

@@ -185,6 +185,15 @@ import Testing
         #expect(errors.allSatisfy { $0 is any AsyncPatternsError })
     }
 
+    @Test func latenciesReadAsDurations() {
+        #expect(ResourceEvent.closed(heldNanos: 1_500, bodyFailed: false).duration == .nanoseconds(1_500))
+        #expect(ResourceEvent.opening.duration == nil)
+        #expect(HealthEvent.loopLag(lagNanos: 2_000_000).lag == .milliseconds(2))
+        #expect(MonotonicInstant(nanoseconds: 5_000).duration(since: MonotonicInstant(nanoseconds: 2_000)) == .microseconds(3))
+        let lag: Duration = LagStats().max
+        #expect(lag == .zero)
+    }
+
     // MARK: 5. full means full
 
     /// tryPut returns false only when the queue is full, whatever producers wait: the queue

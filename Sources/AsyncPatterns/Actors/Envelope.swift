@@ -45,7 +45,9 @@ public struct ReplyTo<Reply: Sendable>: Sendable, Hashable {
     /// Whether the `ask` has its outcome already (an answer, or it gave up).
     public var isAnswered: Bool { slot.isFulfilled }
 
+    /// Whether `a` and `b` answer the same `ask`.
     public static func == (a: ReplyTo, b: ReplyTo) -> Bool { a.slot === b.slot }
+    /// Hashes the identity of the `ask` it answers.
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(slot)) }
 }
 

@@ -10,11 +10,13 @@ public protocol ActorBehavior<Message>: Sendable {
 
 /// What a behaviour can do while handling a message: who it is, and send to its peers.
 public struct ActorContext<Message: Sendable>: Sendable {
+    /// The actor processing the message.
     public let actor: MailboxActor<Message>
 
     @inlinable
     init(actor: MailboxActor<Message>) { self.actor = actor }
 
+    /// The actor's name.
     public var name: String { actor.name }
 
     /// Sends to a peer by name (the tutorial's `send(to, content)`), looked up in the
@@ -64,6 +66,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         case fail
     }
 
+    /// The name peers address it by, and its name in events and snapshots.
     public let name: String
     /// The mailbox bound; nil when unbounded.
     public let mailboxCapacity: Int?
@@ -111,6 +114,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
 
     /// Puts a message in this actor's own mailbox.
     /// - Parameters:
+    ///   - message: what to send.
     ///   - sender: the sending actor's name, if any (visible to the receiver).
     ///   - ifFull: wait for room (default) or fail when a bounded mailbox is full.
     /// - Suspends: only when the mailbox is bounded, full and `ifFull` is `.wait`.
@@ -476,6 +480,7 @@ struct ActorDiagnostics: Sendable {
 public final class ActorDirectory<Message: Sendable>: Sendable {
     private let actors = Locked<[String: MailboxActor<Message>]>([:])
 
+    /// An empty directory; actors join it when created with it.
     public init() {}
 
     /// The running actor registered under `name`, if any.
@@ -500,9 +505,12 @@ public final class ActorDirectory<Message: Sendable>: Sendable {
 
 /// Counters of a `MailboxActor` at one moment.
 public struct ActorStats: Sendable, Hashable {
+    /// Messages sent and not yet taken by the run loop.
     public var mailboxDepth: Int
+    /// Messages handled without throwing.
     public var processed: Int
     /// Dead letters this actor reported (as sender to unknown peers, or as a stopped recipient).
     public var deadLetters: Int
+    /// Whether `stop()` was called or the run loop ended.
     public var isStopped: Bool
 }

@@ -496,13 +496,22 @@ extension BoundedQueue: AsyncSequence {
 
 /// Counters and gauges of a `BoundedQueue` at one moment.
 public struct QueueStats: Sendable, Hashable {
+    /// Items it holds before `put` suspends.
     public var capacity: Int
+    /// Items in the queue now.
     public var depth: Int
+    /// Producers suspended in `put`.
     public var waitingProducers: Int
+    /// Consumers suspended in `get`.
     public var waitingConsumers: Int
+    /// Items put so far.
     public var put: Int
+    /// Items got so far.
     public var got: Int
+    /// Items marked done with `taskDone()`.
     public var done: Int
+    /// The deepest it has been.
     public var maxDepth: Int
+    /// Whether it was closed.
     public var isClosed: Bool
 }

@@ -151,10 +151,13 @@ public struct ResourceStats: Sendable, Hashable {
     public var closing = 0
     /// Resources opened in all (each is closed exactly once).
     public var opened = 0
+    /// Resources closed so far.
     public var closed = 0
     /// Scopes whose body threw or was cancelled (they were still closed).
     public var failed = 0
+    /// Opens that threw (nothing to close).
     public var openFailed = 0
+    /// Closes that threw.
     public var closeFailed = 0
 }
 

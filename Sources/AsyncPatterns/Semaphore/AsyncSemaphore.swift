@@ -178,9 +178,14 @@ public final class AsyncSemaphore: Sendable {
 
 /// Gauges and counters of an `AsyncSemaphore` at one moment.
 public struct SemaphoreStats: Sendable, Hashable {
+    /// Permits available in all.
     public var limit: Int
+    /// Permits held now.
     public var inUse: Int
+    /// Tasks suspended in `acquire`.
     public var waiting: Int
+    /// Permits granted so far.
     public var acquired: Int
+    /// The most permits held at once.
     public var maxInUse: Int
 }

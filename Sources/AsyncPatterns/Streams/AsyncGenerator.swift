@@ -41,12 +41,14 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     /// Produced and consumed so far in the most recent iteration.
     public var stats: StreamStats { latest.stats }
 
+    /// Starts a run: the producer starts on the first `next()`.
     @inlinable
     public func makeAsyncIterator() -> Iterator {
         Iterator(run: GeneratorRun(self))
     }
 
     // Inlinable, like the run below, so a client's loop is specialized for its element type.
+    /// One run of the generator: its producer task and its buffer.
     public struct Iterator: AsyncIteratorProtocol {
         @usableFromInline let run: GeneratorRun<Element>
         @usableFromInline var started = false
@@ -172,10 +174,14 @@ public func asyncRange<C: Clock>(
 /// its index: a million-element range costs no memory (`stride` is only a sequence, and an
 /// array of it would allocate every element).
 public struct IntStride: RandomAccessCollection, Sendable, Hashable {
+    /// The first element.
     public let start: Int
+    /// The difference between elements (not zero).
     public let step: Int
+    /// How many elements there are.
     public let count: Int
 
+    /// The elements `start, start+step, ...` before `stop`.
     public init(_ start: Int, _ stop: Int, step: Int = 1) {
         precondition(step != 0, "asyncRange step cannot be zero")
         self.start = start
@@ -184,8 +190,11 @@ public struct IntStride: RandomAccessCollection, Sendable, Hashable {
         count = span <= 0 ? 0 : (span - 1) / abs(step) + 1
     }
 
+    /// Zero.
     public var startIndex: Int { 0 }
+    /// `count`.
     public var endIndex: Int { count }
+    /// The element at `position` (0..<count), computed.
     public subscript(position: Int) -> Int {
         precondition(position >= 0 && position < count, "IntStride index out of range")
         return start + position * step

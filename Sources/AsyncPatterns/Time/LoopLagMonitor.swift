@@ -13,6 +13,7 @@ public final class LoopLagMonitor: Sendable {
         let lag = LatencyDistribution()
     }
 
+    /// Time between beats (positive).
     public let interval: Duration
     private let emit: Emitter
     private let state = Locked(State())
@@ -45,7 +46,7 @@ public final class LoopLagMonitor: Sendable {
     deinit { emit.retire(probe.last()) }
 
     /// Beats until the calling task is cancelled. Suspends between beats.
-    /// - Parameter pausedWith: a scenario clock whose pause also pauses the heartbeat, so a
+    /// - Parameter scenarioClock: a scenario clock whose pause also pauses the heartbeat, so a
     ///   paused scenario is entirely still.
     public func run(pausedWith scenarioClock: ScenarioClock? = nil) async {
         let clock = ContinuousClock()
