@@ -214,26 +214,50 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func aTimedPutWithRoomDoesNotTimeOut() async throws {
+    /// A timed put waits only when the queue is full: the queue used to be at depth 3 of 4
+    /// with a producer waiting, where a timed put waited out its timeout.
+    @Test(.timeLimit(.minutes(1))) func aTimedPutWaitsOnlyWhenFull() async throws {
         let clock = ManualClock()
         let queue = BoundedQueue<Int>(capacity: 4, registry: nil)
         for i in 0..<4 { try await queue.put(i) }
         let producer = Task { try await queue.put(4) }
         while queue.stats.waitingProducers < 1 { await Task.yield() }
         _ = try await queue.get()
-        _ = try await queue.get()
+        let s = queue.stats
+        #expect(s.depth == s.capacity && s.waitingProducers == 0, "room (\(s.depth) of \(s.capacity)) while a producer waits")
         try await producer.value
-        #expect(queue.stats.depth == 3)
-        try await queue.put(5, timeout: .seconds(1), clock: clock)  // room: no wait at all
+        let full = Task { try await queue.put(5, timeout: .seconds(1), clock: clock) }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(1))
+        await #expect(throws: TimedOut.self) { try await full.value }  // full: it waited, and gave up
+        _ = try await queue.get()
+        try await queue.put(6, timeout: .seconds(1), clock: clock)  // room: at once, no wait
         #expect(queue.stats.depth == 4 && clock.sleeperCount == 0)
     }
 
-    @Test func aBoundedMailboxFailsOnlyWhenFull() async throws {
-        let actor = MailboxActor<Tally>(name: "bounded", mailboxCapacity: 2, registry: nil)
-        try await actor.tell(.increment, ifFull: .fail)
-        try await actor.tell(.increment, ifFull: .fail)
+    /// A sender blocked on a full bounded mailbox gets in as soon as the run loop takes a
+    /// message (it used to wait until the mailbox had drained to half), and `.fail` refuses
+    /// only when the mailbox is full.
+    @Test(.timeLimit(.minutes(1))) func aBoundedMailboxAdmitsABlockedSenderAsSoonAsThereIsRoom() async throws {
+        struct Gated: ActorBehavior {
+            let clock: ManualClock
+            mutating func receive(_ envelope: Envelope<Tally>, context: ActorContext<Tally>) async throws {
+                try await clock.sleep(for: .seconds(1))
+            }
+        }
+        let clock = ManualClock()
+        let actor = MailboxActor<Tally>(name: "bounded", mailboxCapacity: 4, registry: nil)
+        for _ in 0..<4 { try await actor.tell(.increment, ifFull: .fail) }
         await #expect(throws: MailboxFull.self) { try await actor.tell(.increment, ifFull: .fail) }
+        let blocked = Task { try await actor.tell(.add(1)) }
+        while actor.stats.mailboxDepth < 5 { await Task.yield() }  // counted while it waits
+        let run = Task { await actor.run(Gated(clock: clock)) }
+        await clock.waitForSleepers(1)  // the first message is in progress: a slot is free
+        try await blocked.value  // the blocked sender got in
+        await #expect(throws: MailboxFull.self) { try await actor.tell(.increment, ifFull: .fail) }  // 4 of 4
         actor.stop()
+        clock.advance(by: .seconds(1))
+        await run.value
     }
 
     /// With a low-water mark, producers whose items went in are resumed together once the
