@@ -46,29 +46,35 @@ import DequeModule
         }
     }
 
+    // Stored properties are laid out in declaration order: the ones every put and get
+    // touches come first, so that they share as few cache lines as possible (each line is
+    // moved between the producer's and the consumer's cores with the lock); the rest after.
     @usableFromInline var items: Deque<Item> = []
     @usableFromInline var capacity: Int
     /// Producers whose items are not in the buffer yet. Never waiting while there is room:
     /// an item moves in from here as soon as a slot frees, so "full" means what it says.
     @usableFromInline var producers: Deque<WaitingProducer> = []
-    /// Producers whose items moved in, waiting for the depth to fall below
-    /// `resumeProducersBelow` (empty without a low-water mark).
-    @usableFromInline var admitted: Deque<AdmittedProducer> = []
-    /// The low-water mark: nil resumes each producer as soon as its item is in.
-    @usableFromInline let resumeProducersBelow: Int?
     @usableFromInline var consumers: Deque<WaitingConsumer> = []
-    @usableFromInline var joiners: [(id: UInt64, token: Joiner)] = []
     @usableFromInline var isClosed = false
-    /// The error consumers get once the queue is closed and empty (nil: `QueueClosed`).
-    @usableFromInline var closeError: (any Error)?
     @usableFromInline var putCount = 0
     @usableFromInline var gotCount = 0
     @usableFromInline var maxDepth = 0
-    @usableFromInline var abandonedCount = 0
-    @usableFromInline var nextID: UInt64 = 0
     /// How long items wait in the queue, for a sample of them (nil: not timed).
     @usableFromInline let wait: LatencyDistribution?
     @usableFromInline var sampler = LatencySampler()
+    /// `admitted.count`, kept here: the hot path reads it on every put and get (gauges)
+    /// without touching the deque's heap storage.
+    @usableFromInline var admittedCount = 0
+    /// The low-water mark: nil resumes each producer as soon as its item is in.
+    @usableFromInline let resumeProducersBelow: Int?
+    /// Producers whose items moved in, waiting for the depth to fall below
+    /// `resumeProducersBelow` (empty without a low-water mark).
+    @usableFromInline var admitted: Deque<AdmittedProducer> = []
+    @usableFromInline var joiners: [(id: UInt64, token: Joiner)] = []
+    /// The error consumers get once the queue is closed and empty (nil: `QueueClosed`).
+    @usableFromInline var closeError: (any Error)?
+    @usableFromInline var abandonedCount = 0
+    @usableFromInline var nextID: UInt64 = 0
 
     @inlinable init(capacity: Int, resumeProducersBelow: Int? = nil, timed: Bool = false) {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
@@ -98,7 +104,7 @@ import DequeModule
     @inlinable var depth: Int { items.count }
     /// Producers suspended in `put`: those whose items wait to go in, and (with a low-water
     /// mark) those whose items went in and who wait to be resumed.
-    @inlinable var waitingProducerCount: Int { producers.count + admitted.count }
+    @inlinable var waitingProducerCount: Int { producers.count + admittedCount }
     @inlinable var gauges: QueueGauges {
         QueueGauges(depth: items.count, waitingProducers: waitingProducerCount, waitingConsumers: consumers.count)
     }
@@ -194,7 +200,7 @@ import DequeModule
             recordWait(since: item.enqueuedAt, now)
             // A slot freed: a waiting producer's item takes it at once (so a waiting producer
             // always means a full queue), and admitted producers go on if they may.
-            let resume = producers.isEmpty && admitted.isEmpty ? [] : admitProducers(now: now())
+            let resume = admittedCount == 0 && producers.isEmpty ? [] : admitProducers(now: now())
             return .item(item.element, gauges, admitted: resume)
         }
         if let producer = producers.popFirst() {
@@ -243,8 +249,10 @@ import DequeModule
             abandonedCount += 1
             return .abandoned(token, gauges)
         }
-        if let index = admitted.firstIndex(where: { $0.id == id }) {
-            return .alreadyPut(admitted.remove(at: index).token, gauges)
+        if admittedCount > 0, let index = admitted.firstIndex(where: { $0.id == id }) {
+            let token = admitted.remove(at: index).token
+            admittedCount -= 1
+            return .alreadyPut(token, gauges)
         }
         return nil
     }
@@ -311,13 +319,15 @@ import DequeModule
                     resume.append(producer.token)
                 } else {
                     admitted.append(AdmittedProducer(id: producer.id, token: producer.token))
+                    admittedCount += 1
                 }
             }
             maxDepth = max(maxDepth, items.count)
         }
-        if !admitted.isEmpty, resumesAdmitted {
+        if admittedCount > 0, resumesAdmitted {
             resume.append(contentsOf: admitted.lazy.map(\.token))
             admitted.removeAll(keepingCapacity: true)
+            admittedCount = 0
         }
         return resume
     }
@@ -350,6 +360,7 @@ import DequeModule
             wasOpen: wasOpen)
         producers.removeAll()
         admitted.removeAll()
+        admittedCount = 0
         consumers.removeAll()
         return action
     }
