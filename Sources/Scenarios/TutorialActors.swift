@@ -6,24 +6,21 @@ public enum TutorialMessage: Sendable, Hashable, CustomStringConvertible {
     case increment
     /// Adds n to a counter (`{"value": n}`).
     case add(Int)
-    /// Asks a counter for its count (`"get_count"`); the answer is `.count`.
-    case getCount
-    case count(Int)
+    /// Asks a counter for its count (`"get_count"`), answered through the handle:
+    /// `try await counter.ask { .getCount($0) }`.
+    case getCount(ReplyTo<Int>)
     /// Free text, e.g. for the logger.
     case text(String)
-    /// Asks a logger for its lines; the answer is `.lines`.
-    case getLines
-    case lines([String])
+    /// Asks a logger for its lines: `try await logger.ask { .getLines($0) }`.
+    case getLines(ReplyTo<[String]>)
 
     public var description: String {
         switch self {
         case .increment: "increment"
         case .add(let n): "{value: \(n)}"
         case .getCount: "get_count"
-        case .count(let n): "\(n)"
         case .text(let s): s
         case .getLines: "get_lines"
-        case .lines(let l): "\(l.count) lines"
         }
     }
 }
@@ -47,12 +44,8 @@ public struct CounterBehavior: ActorBehavior {
         case .add(let n):
             count += n
             onChange(context.name, envelope.message, count)
-        case .getCount:
-            if envelope.expectsReply {
-                envelope.respond(.count(count))
-            } else if let sender = envelope.sender {
-                await context.send(to: sender, .count(count))
-            }
+        case .getCount(let replyTo):
+            replyTo.send(count)
         default:
             break  // the tutorial's counter ignores anything else
         }
@@ -73,8 +66,8 @@ public struct LoggerBehavior: ActorBehavior {
     }
 
     public mutating func receive(_ envelope: Envelope<TutorialMessage>, context: ActorContext<TutorialMessage>) async throws {
-        if case .getLines = envelope.message {
-            envelope.respond(.lines(lines))
+        if case .getLines(let replyTo) = envelope.message {
+            replyTo.send(lines)
             return
         }
         let line = "[\(envelope.sender ?? "-")] \(envelope.message)"

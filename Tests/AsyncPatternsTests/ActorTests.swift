@@ -13,7 +13,7 @@ import Testing
         while slow.stats.mailboxDepth < 3 { await Task.yield() }  // counted while it waits
         let run = Task { await slow.run(TallyBehavior()) }
         try await waiting.value
-        #expect(try await slow.ask(.getCount) == .count(12))
+        #expect(try await slow.ask { .getCount($0) } == 12)
         slow.stop()
         await run.value
         #expect(registry.snapshot().actor("slow")?.deadLetters == 1)
@@ -33,7 +33,7 @@ import Testing
         let gate = ManualClock()
         let actor = MailboxActor<Tally>(name: "a", registry: registry)
         for _ in 0..<50 { try await actor.tell(.increment) }
-        let asked = Task { try await actor.ask(.getCount) }
+        let asked = Task { try await actor.ask { .getCount($0) } }
         while actor.stats.mailboxDepth < 51 { await Task.yield() }
         let run = Task { await actor.run(Gated(gate: gate)) }
         await gate.waitForSleepers(1)  // the first message is in progress
@@ -51,7 +51,7 @@ import Testing
     @Test func askWithoutReplyFailsInsteadOfHanging() async throws {
         let actor = MailboxActor<Tally>(name: "mute")
         let run = Task { await actor.run(TallyBehavior()) }
-        await #expect(throws: NoReply.self) { try await actor.ask(.increment) }
+        await #expect(throws: NoReply.self) { try await actor.ask { (_: ReplyTo<Int>) in .increment } }
         actor.stop()
         await run.value
     }

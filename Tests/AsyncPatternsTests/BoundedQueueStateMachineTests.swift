@@ -77,8 +77,47 @@ import Testing
         #expect(e3 == 3 && admitted3.isEmpty && m.putCount == 3 && m.gotCount == 3)
     }
 
-    @Test func waitingProducersAreLetInTogetherAtHalfCapacity() {
+    /// Issue #15, point 5: with depth 3 of 4 and a producer waiting, a put used to be
+    /// refused (the fixed half-capacity rule). A waiting producer's item now moves in as
+    /// soon as a slot frees, so a waiting producer always means a full queue.
+    @Test func aPutIsRefusedOnlyWhenTheQueueIsFull() {
         var m = Machine(capacity: 4)
+        for i in 1...4 { _ = m.put(i, now: 0) }
+        guard case .mustWait(let id) = m.put(5, now: 0) else {
+            Issue.record()
+            return
+        }
+        _ = m.suspendProducer(id: id, element: 5, token: "p5", isCancelled: false, now: 0)
+        guard case .item(1, let g1, let resumed) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
+        // p5's item took the freed slot and p5 goes on: full again, nobody waits.
+        #expect(resumed == ["p5"] && g1.depth == 4 && g1.waitingProducers == 0)
+        guard case .mustWait = m.put(6, now: 0) else {
+            Issue.record("full: a newcomer waits")
+            return
+        }
+        guard case .item(2, let g2, let none) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
+        #expect(none.isEmpty && g2.depth == 3)
+        // Depth 3 of 4, nobody waiting: there is room, so a put is stored.
+        guard case .stored(let g3) = m.put(7, now: 0) else {
+            Issue.record("room: the put must be stored")
+            return
+        }
+        #expect(g3.depth == 4)
+        var order: [Int] = []
+        while case .item(let e, _, _) = m.get(now: 0) { order.append(e) }
+        #expect(order == [3, 4, 5, 7] && m.putCount == 6)
+    }
+
+    /// The low-water mark: items still move in as soon as there is room (FIFO), but the
+    /// producers are resumed together once the depth is below the mark.
+    @Test func aLowWaterMarkResumesAdmittedProducersTogether() {
+        var m = Machine(capacity: 4, resumeProducersBelow: 2)
         for i in 1...4 { _ = m.put(i, now: 0) }
         for i in 5...6 {
             guard case .mustWait(let id) = m.put(i, now: 0) else {
@@ -87,24 +126,64 @@ import Testing
             }
             _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
         }
-        guard case .item(1, let g1, let none) = m.get(now: 0) else {
+        guard case .item(1, let g1, let none1) = m.get(now: 0), case .item(2, let g2, let none2) = m.get(now: 0) else {
             Issue.record()
             return
         }
-        #expect(none.isEmpty && g1.depth == 3 && g1.waitingProducers == 2)
-        // Room, but producers wait: a newcomer queues behind them instead of barging in.
-        guard case .mustWait = m.put(7, now: 0) else {
-            Issue.record("expected FIFO among producers")
+        // Both items moved in (full again), both producers still suspended.
+        #expect(none1.isEmpty && none2.isEmpty && g1.depth == 4 && g2.depth == 4 && g2.waitingProducers == 2)
+        #expect(m.putCount == 6 && m.producers.isEmpty && m.admitted.count == 2)
+        guard case .item(3, _, let none3) = m.get(now: 0), none3.isEmpty else {
+            Issue.record("depth 3: not below the mark yet")
             return
         }
-        guard case .item(2, let g2, let both) = m.get(now: 0) else {
+        // Room and producers suspended: a put is stored all the same (full means full).
+        guard case .stored = m.put(7, now: 0) else {
+            Issue.record("room: the put must be stored")
+            return
+        }
+        _ = m.get(now: 0)
+        _ = m.get(now: 0)
+        guard case .item(6, let g, let both) = m.get(now: 0) else {
             Issue.record()
             return
         }
-        #expect(both == ["p5", "p6"] && g2.depth == 4 && g2.waitingProducers == 0)
-        var order: [Int] = []
-        while case .item(let e, _, _) = m.get(now: 0) { order.append(e) }
-        #expect(order == [3, 4, 5, 6] && m.putCount == 6)
+        #expect(both == ["p5", "p6"] && g.depth == 1 && g.waitingProducers == 0)
+    }
+
+    @Test func cancellingAnAdmittedProducerCompletesItsPut() {
+        var m = Machine(capacity: 2, resumeProducersBelow: 1)
+        _ = m.put(1, now: 0)
+        _ = m.put(2, now: 0)
+        guard case .mustWait(let id) = m.put(3, now: 0) else {
+            Issue.record()
+            return
+        }
+        _ = m.suspendProducer(id: id, element: 3, token: "p3", isCancelled: false, now: 0)
+        _ = m.get(now: 0)  // 3 moves in; p3 waits for depth < 1
+        guard case .alreadyPut("p3", _) = m.abandonProducer(id: id) else {
+            Issue.record("its item is in: the put happened")
+            return
+        }
+        #expect(m.abandonedCount == 0 && m.depth == 2 && m.putCount == 3)
+        let close = m.close()
+        #expect(close.admitted.isEmpty && close.producers.isEmpty)
+    }
+
+    @Test func closeResumesAdmittedProducersNormally() {
+        var m = Machine(capacity: 1, resumeProducersBelow: 1)
+        _ = m.put(1, now: 0)
+        guard case .mustWait(let id) = m.put(2, now: 0) else {
+            Issue.record()
+            return
+        }
+        _ = m.suspendProducer(id: id, element: 2, token: "p2", isCancelled: false, now: 0)
+        guard case .item(1, _, let none) = m.get(now: 0), none.isEmpty else {
+            Issue.record()
+            return
+        }
+        let close = m.close(error: CancellationError())
+        #expect(close.admitted == ["p2"] && close.producers.isEmpty && m.closeError is CancellationError)
     }
 
     @Test func suspendReEvaluatesWhatChangedSinceTheFastPath() {
@@ -158,10 +237,11 @@ import Testing
             _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
             ids.append(id)
         }
-        let first = m.abandonProducer(id: ids[1])
-        #expect(first?.0 == "p2")
-        let second = m.abandonProducer(id: ids[1])
-        #expect(second == nil)  // already gone: a second cancel is a no-op
+        guard case .abandoned("p2", _) = m.abandonProducer(id: ids[1]) else {
+            Issue.record("expected p2 abandoned")
+            return
+        }
+        #expect(m.abandonProducer(id: ids[1]) == nil)  // already gone: a second cancel is a no-op
         #expect(m.producers.map(\.token) == ["p1", "p3"])
         var got: [Int] = []
         while case .item(let e, _, _) = m.get(now: 0) { got.append(e) }

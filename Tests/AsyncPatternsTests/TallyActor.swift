@@ -4,8 +4,7 @@
 enum Tally: Sendable, Hashable {
     case increment
     case add(Int)
-    case getCount
-    case count(Int)
+    case getCount(ReplyTo<Int>)
 }
 
 /// Counts `increment` and `add`; answers `getCount`.
@@ -16,8 +15,7 @@ struct TallyBehavior: ActorBehavior {
         switch envelope.message {
         case .increment: count += 1
         case .add(let n): count += n
-        case .getCount: envelope.respond(.count(count))
-        case .count: break
+        case .getCount(let replyTo): replyTo.send(count)
         }
     }
 }

@@ -19,9 +19,9 @@ import Testing
             #expect(await counter1.send(to: "counter1", .increment) == false)
             #expect(await counter1.send(to: "counter2", .add(5)))
             #expect(await counter2.send(to: "logger", .text("operation complete")))
-            #expect(try await counter2.ask(.getCount) == .count(5))
-            #expect(try await counter1.ask(.getCount) == .count(0))
-            #expect(try await logger.ask(.getLines) == .lines(["[counter2] operation complete"]))
+            #expect(try await counter2.ask { .getCount($0) } == 5)
+            #expect(try await counter1.ask { .getCount($0) } == 0)
+            #expect(try await logger.ask { .getLines($0) } == ["[counter2] operation complete"])
             for a in [counter1, counter2, logger] { a.stop() }
             try await group.waitForAll()
         }
@@ -36,10 +36,7 @@ import Testing
         let logger = MailboxActor<TutorialMessage>(name: "logger")
         let run = Task { await logger.run(LoggerBehavior()) }
         for i in 0..<150 { try await logger.tell(.text("line \(i)"), from: "t") }
-        guard case .lines(let lines) = try await logger.ask(.getLines) else {
-            Issue.record()
-            return
-        }
+        let lines = try await logger.ask { .getLines($0) }
         #expect(lines.count == 100 && lines.first == "[t] line 50" && lines.last == "[t] line 149")
         logger.stop()
         await run.value

@@ -198,3 +198,10 @@ func ratio(_ a: Double, _ b: Double) -> String {
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 
 func json(_ v: Double) -> String { v.isNaN ? "null" : String(Int(v)) }
+
+extension Duration {
+    /// The duration in seconds, as a Double (AsyncPatterns keeps its own to the package).
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

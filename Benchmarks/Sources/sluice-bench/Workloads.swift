@@ -5,7 +5,9 @@ import Glibc
 @_spi(Benchmarks) import AsyncPatterns
 
 func sluiceQueue(producers: Int, consumers: Int, registry: PatternRegistry?) async {
-    let q = BoundedQueue<Int>(capacity: 1024, registry: registry)
+    // The low-water mark batches producers' wake-ups (one per half queue, not one per item),
+    // as the queue did by itself before it became an explicit option (issue #15).
+    let q = BoundedQueue<Int>(capacity: 1024, resumeProducersBelow: 512, registry: registry)
     let per = items / producers
     await withTaskGroup(of: Void.self) { group in
         for _ in 0..<consumers {

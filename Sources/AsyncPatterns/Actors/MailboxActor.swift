@@ -10,11 +10,13 @@ public protocol ActorBehavior<Message>: Sendable {
 
 /// What a behaviour can do while handling a message: who it is, and send to its peers.
 public struct ActorContext<Message: Sendable>: Sendable {
+    /// The actor processing the message.
     public let actor: MailboxActor<Message>
 
     @inlinable
     init(actor: MailboxActor<Message>) { self.actor = actor }
 
+    /// The actor's name.
     public var name: String { actor.name }
 
     /// Sends to a peer by name (the tutorial's `send(to, content)`), looked up in the
@@ -64,6 +66,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         case fail
     }
 
+    /// The name peers address it by, and its name in events and snapshots.
     public let name: String
     /// The mailbox bound; nil when unbounded.
     public let mailboxCapacity: Int?
@@ -111,6 +114,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
 
     /// Puts a message in this actor's own mailbox.
     /// - Parameters:
+    ///   - message: what to send.
     ///   - sender: the sending actor's name, if any (visible to the receiver).
     ///   - ifFull: wait for room (default) or fail when a bounded mailbox is full.
     /// - Suspends: only when the mailbox is bounded, full and `ifFull` is `.wait`.
@@ -122,13 +126,50 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         try await deliver(Envelope(sender: sender, message: message, reply: nil), ifFull: ifFull)
     }
 
-    /// Sends `message` and suspends until the actor replies with `Envelope.respond`
-    /// (the tutorial's `get_count`).
-    /// - Throws: `NoReply` if the actor handled it without replying, `ActorStopped` if it
-    ///   stopped first, and what `tell` throws.
-    public func ask(_ message: Message, from sender: String? = nil) async throws -> Message {
-        let slot = ReplySlot<Message>()
-        try await deliver(Envelope(sender: sender, message: message, reply: slot), ifFull: .wait)
+    /// Sends a request built around a reply handle and suspends until the actor answers
+    /// through it: `let n = try await counter.ask { .getCount(replyTo: $0) }`.
+    ///
+    /// - Parameters:
+    ///   - isolation: where `makeMessage` runs: the caller's isolation by default, so it may
+    ///     be written inside an actor or on the main actor.
+    ///   - sender: the asking actor's name, if any (visible to the receiver).
+    ///   - makeMessage: builds the request from the `ReplyTo` the behaviour answers with.
+    /// - Suspends: while a bounded mailbox is full, then until the answer arrives.
+    /// - Throws: `NoReply` if the actor handled it without answering, `ActorStopped` if it
+    ///   stopped first (also when stopped before it ever ran), `CancellationError` if the
+    ///   calling task is cancelled (a later answer is ignored), and what `tell` throws.
+    /// - Emits: what `tell` emits.
+    public func ask<Reply: Sendable>(
+        isolation: isolated (any Actor)? = #isolation, from sender: String? = nil, _ makeMessage: (ReplyTo<Reply>) -> Message
+    ) async throws -> Reply {
+        let slot = ReplySlot<Reply>()
+        let envelope = Envelope(sender: sender, message: makeMessage(ReplyTo(slot: slot)), reply: slot)
+        return try await ask(envelope, slot)
+    }
+
+    /// `ask` that gives up after `timeout` on `clock`.
+    /// - Throws: `TimedOut` when no answer arrived in time (the message may still be
+    ///   processed; its answer is then ignored), or what `ask` throws.
+    public func ask<Reply: Sendable, C: Clock>(
+        isolation: isolated (any Actor)? = #isolation, timeout: C.Duration, clock: C, from sender: String? = nil,
+        _ makeMessage: (ReplyTo<Reply>) -> Message
+    ) async throws -> Reply {
+        let slot = ReplySlot<Reply>()
+        let envelope = Envelope(sender: sender, message: makeMessage(ReplyTo(slot: slot)), reply: slot)
+        return try await withDeadline(timeout, clock: clock) { try await self.ask(envelope, slot) }
+    }
+
+    /// `ask` with a timeout on the continuous clock.
+    /// - Throws: `TimedOut` when no answer arrived in time, or what `ask` throws.
+    public func ask<Reply: Sendable>(
+        isolation: isolated (any Actor)? = #isolation, timeout: Duration, from sender: String? = nil,
+        _ makeMessage: (ReplyTo<Reply>) -> Message
+    ) async throws -> Reply {
+        try await ask(isolation: isolation, timeout: timeout, clock: ContinuousClock(), from: sender, makeMessage)
+    }
+
+    func ask<Reply: Sendable>(_ envelope: Envelope<Message>, _ slot: ReplySlot<Reply>) async throws -> Reply {
+        try await deliver(envelope, ifFull: .wait)
         return try await slot.wait()
     }
 
@@ -178,13 +219,20 @@ public final class MailboxActor<Message: Sendable>: Sendable {
 
     // MARK: running
 
-    /// Processes messages one at a time until `stop()` (or cancellation of the calling
-    /// task), then reports what was left in the mailbox as dead letters.
-    /// Suspends while the mailbox is empty, without polling. Run it from one task only: it
-    /// is the mailbox's single consumer (and the only writer of its `taken` counter).
+    /// Processes messages one at a time until `stop()` or until the calling task is
+    /// cancelled (which stops the actor the same way), then reports what was left in the
+    /// mailbox as dead letters and fails their asks with `ActorStopped`.
+    ///
+    /// Suspends while the mailbox is empty, without polling. Runs once: it is the mailbox's
+    /// single consumer (and the only writer of its `taken` counter); a second call, or a
+    /// call after `stop()`, returns at once.
     /// - Emits: `.started`, `.processed` or `.failed` per message, `.stopped`.
     @inlinable
     public func run<B: ActorBehavior>(_ behavior: B) async where B.Message == Message {
+        guard
+            counters.lifecycle.compareExchange(expected: Lifecycle.idle, desired: Lifecycle.running, ordering: .acquiringAndReleasing)
+                .exchanged
+        else { return }  // stopped before it ran (stop() reported the mailbox), or running already
         // The loop itself only waits and dispatches: the mailbox wait and the processing of a
         // message are calls of their own, so an idle actor's task holds small frames (the
         // processing frame exists only while a message is processed).
@@ -193,11 +241,14 @@ public final class MailboxActor<Message: Sendable>: Sendable {
             taken: counters.taken.load(ordering: .relaxed), processed: counters.processed.load(ordering: .relaxed),
             deepest: counters.maxDepth.load(ordering: .relaxed), timed: emit.registry != nil)
         emit.actor(.started)
-        while !counters.stopping.load(ordering: .acquiring) {
+        // Cancelling the task stops the actor: no message is handed to a behaviour whose
+        // task is cancelled (each would fail, and with steady sending the loop would spin).
+        while !counters.stopping.load(ordering: .acquiring), !Task.isCancelled {
             guard await refill(&loop) else { break }  // closed by stop(), or cancelled
             await processBatch(&loop)
         }
         drainAfterStop(inHand: loop.batch[loop.next...])
+        counters.lifecycle.store(Lifecycle.ended, ordering: .releasing)
     }
 
     /// Takes the next batch: up to `batchLimit` messages under one lock, or waits for one.
@@ -237,17 +288,17 @@ public final class MailboxActor<Message: Sendable>: Sendable {
             let start = loop.timed && loop.sampler.tick() ? monotonicNanoseconds() : 0
             do {
                 try await loop.behavior.receive(envelope, context: loop.context)
-                envelope.reply?.fulfil(.failure(NoReply()))
+                envelope.reply?.fail(NoReply())
                 loop.processedCount &+= 1
                 counters.processed.store(loop.processedCount, ordering: .relaxed)
                 if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &loop.sampler) }
                 emit.actor(.processed(depth: currentDepth))
             } catch {
-                envelope.reply?.fulfil(.failure(error))
+                envelope.reply?.fail(error)
                 counters.failed.wrappingAdd(1, ordering: .relaxed)
                 emit.actor(.failed(depth: currentDepth))
             }
-            if counters.stopping.load(ordering: .acquiring) { return }
+            if counters.stopping.load(ordering: .acquiring) || Task.isCancelled { return }
         }
     }
 
@@ -262,11 +313,19 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     }
 
     /// Stops the actor: the message being processed finishes, later sends become dead
-    /// letters, and queued messages are reported as dead letters by the run loop.
+    /// letters, and queued messages are reported as dead letters (their asks throw
+    /// `ActorStopped`): by the run loop, or here when `run` never started (it then never
+    /// will). Never suspends. Idempotent.
+    /// - Emits: `.deadLetter` per message left and `.stopped`, here or from the run loop.
     public func stop() {
         counters.stopping.store(true, ordering: .releasing)
         directory?.remove(self)
         mailbox.close()
+        if counters.lifecycle.compareExchange(expected: Lifecycle.idle, desired: Lifecycle.ended, ordering: .acquiringAndReleasing)
+            .exchanged
+        {
+            drainAfterStop(inHand: [])
+        }
     }
 
     /// Reports what was left, in order: the rest of the run loop's batch, then the mailbox.
@@ -278,7 +337,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         func deadLetter(_ envelope: Envelope<Message>) {
             counters.taken.wrappingAdd(1, ordering: .relaxed)
             unprocessed += 1
-            envelope.reply?.fulfil(.failure(ActorStopped(name: name)))
+            envelope.reply?.fail(ActorStopped(name: name))
             reportDeadLetter(to: name, reason: .stopped)
         }
         inHand.forEach(deadLetter)
@@ -335,6 +394,8 @@ struct RunLoop<B: ActorBehavior> {
 final class ActorCounters: Sendable, ActorProbe {
     let name: String
     @usableFromInline let stopping = Atomic<Bool>(false)
+    /// `Lifecycle`: whether `run` started, so that `stop()` before it drains the mailbox.
+    @usableFromInline let lifecycle = Atomic<Int>(Lifecycle.idle)
     @usableFromInline let deadLetters = Atomic<Int>(0)
     @usableFromInline let failed = Atomic<Int>(0)
     @usableFromInline let blockedSends = Atomic<Int>(0)
@@ -392,6 +453,17 @@ final class ActorCounters: Sendable, ActorProbe {
     }
 }
 
+/// The states of `ActorCounters.lifecycle`.
+@usableFromInline
+enum Lifecycle {
+    /// `run` not called yet.
+    @usableFromInline static let idle = 0
+    /// `run` is the mailbox's consumer.
+    @usableFromInline static let running = 1
+    /// `run` returned, or `stop()` came first (and drained the mailbox).
+    @usableFromInline static let ended = 2
+}
+
 /// What an actor keeps for the screen beyond its counters.
 @usableFromInline
 struct ActorDiagnostics: Sendable {
@@ -408,6 +480,7 @@ struct ActorDiagnostics: Sendable {
 public final class ActorDirectory<Message: Sendable>: Sendable {
     private let actors = Locked<[String: MailboxActor<Message>]>([:])
 
+    /// An empty directory; actors join it when created with it.
     public init() {}
 
     /// The running actor registered under `name`, if any.
@@ -432,9 +505,12 @@ public final class ActorDirectory<Message: Sendable>: Sendable {
 
 /// Counters of a `MailboxActor` at one moment.
 public struct ActorStats: Sendable, Hashable {
+    /// Messages sent and not yet taken by the run loop.
     public var mailboxDepth: Int
+    /// Messages handled without throwing.
     public var processed: Int
     /// Dead letters this actor reported (as sender to unknown peers, or as a stopped recipient).
     public var deadLetters: Int
+    /// Whether `stop()` was called or the run loop ended.
     public var isStopped: Bool
 }

@@ -1,18 +1,23 @@
 /// What kind of pattern emitted an event.
 public enum PatternKind: String, Sendable, Hashable, CaseIterable, Codable {
+    /// A queue, a semaphore, an actor, a stream, a resource scope, or a health monitor.
     case queue, semaphore, actor, stream, resource, health
 }
 
 /// The identity of one running pattern instance: its kind and a human name.
 public struct PatternID: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// What kind of pattern it is.
     public let kind: PatternKind
+    /// The name it was created with (not unique: several may share one).
     public let name: String
 
+    /// The identity of a pattern of `kind` named `name`.
     public init(_ kind: PatternKind, _ name: String) {
         self.kind = kind
         self.name = name
     }
 
+    /// `kind:name`, e.g. `queue:jobs`.
     public var description: String { "\(kind.rawValue):\(name)" }
 }
 
@@ -21,8 +26,10 @@ public struct PatternID: Sendable, Hashable, Codable, CustomStringConvertible {
 /// Real (not scenario) time: it orders events and measures latencies even while a scenario
 /// clock is paused or sped up.
 public struct MonotonicInstant: Sendable, Hashable, Comparable, Codable {
+    /// Nanoseconds on the monotonic clock.
     public let nanoseconds: UInt64
 
+    /// The instant `nanoseconds` on the monotonic clock.
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// Encoded as a bare number of nanoseconds.
@@ -30,6 +37,7 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable, Codable {
         nanoseconds = try decoder.singleValueContainer().decode(UInt64.self)
     }
 
+    /// Encodes as a bare number of nanoseconds.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(nanoseconds)
@@ -41,19 +49,29 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable, Codable {
         MonotonicInstant(nanoseconds: monotonicNanoseconds())
     }
 
+    /// Whether `a` came before `b`.
     public static func < (a: Self, b: Self) -> Bool { a.nanoseconds < b.nanoseconds }
 
     /// Nanoseconds from `earlier` to `self`, zero if `earlier` is later.
     public func nanoseconds(since earlier: MonotonicInstant) -> UInt64 {
         nanoseconds &- min(nanoseconds, earlier.nanoseconds)
     }
+
+    /// The time from `earlier` to `self`, zero if `earlier` is later.
+    public func duration(since earlier: MonotonicInstant) -> Duration {
+        .nanoseconds(Int64(clamping: nanoseconds(since: earlier)))
+    }
 }
 
 /// The gauges of a queue at the moment of an event, read under its lock.
 public struct QueueGauges: Sendable, Hashable, Codable {
+    /// Items in the queue.
     public var depth: Int
+    /// Producers suspended in `put`.
     public var waitingProducers: Int
+    /// Consumers suspended in `get`.
     public var waitingConsumers: Int
+    /// Gauges with these values.
     public init(depth: Int, waitingProducers: Int, waitingConsumers: Int) {
         self.depth = depth
         self.waitingProducers = waitingProducers
@@ -91,9 +109,13 @@ public enum QueueEvent: Sendable, Hashable, Codable {
 
 /// The gauges of a semaphore at the moment of an event, read under its lock.
 public struct SemaphoreGauges: Sendable, Hashable, Codable {
+    /// Permits available in all.
     public var limit: Int
+    /// Permits held.
     public var inUse: Int
+    /// Tasks waiting for a permit.
     public var waiting: Int
+    /// Gauges with these values.
     public init(limit: Int, inUse: Int, waiting: Int) {
         self.limit = limit
         self.inUse = inUse
@@ -114,6 +136,7 @@ public enum SemaphoreEvent: Sendable, Hashable, Codable {
     /// The limit changed.
     case limitChanged(gauges: SemaphoreGauges)
 
+    /// A change of shape rather than routine flow (see `PatternEvent.isNotable`).
     @inlinable public var isNotable: Bool {
         switch self {
         case .waiterAbandoned, .limitChanged: true
@@ -139,6 +162,7 @@ public enum ActorEvent: Sendable, Hashable, Codable {
     /// The behaviour threw while processing a message; the actor goes on.
     case failed(depth: Int)
 
+    /// A change of shape rather than routine flow (see `PatternEvent.isNotable`).
     @inlinable public var isNotable: Bool {
         switch self {
         case .deadLetter, .senderBlocked, .failed, .started, .stopped: true
@@ -149,8 +173,11 @@ public enum ActorEvent: Sendable, Hashable, Codable {
 
 /// Why a message became a dead letter.
 public enum DeadLetterReason: String, Sendable, Hashable, Codable {
+    /// No actor of that name in the directory (or the sender's own name).
     case unknownRecipient = "unknown recipient"
+    /// The recipient had stopped (or stopped before processing it).
     case stopped = "recipient stopped"
+    /// The recipient's bounded mailbox was full and the sender chose `.fail`.
     case mailboxFull = "mailbox full"
     /// The sender was cancelled while it waited for room in a full mailbox.
     case senderCancelled = "sender cancelled"
@@ -169,6 +196,7 @@ public enum StreamEvent: Sendable, Hashable, Codable {
     /// The consumer stopped iterating before the end.
     case stoppedEarly(count: Int)
 
+    /// A change of shape rather than routine flow (see `PatternEvent.isNotable`).
     @inlinable public var isNotable: Bool {
         switch self {
         case .finished, .failed, .stoppedEarly: true
@@ -179,8 +207,11 @@ public enum StreamEvent: Sendable, Hashable, Codable {
 
 /// Events from async resource scopes.
 public enum ResourceEvent: Sendable, Hashable, Codable {
+    /// A scope started opening its resource.
     case opening
+    /// The resource opened after `openNanos` nanoseconds.
     case opened(openNanos: UInt64)
+    /// The body ended; the resource is being closed.
     case closing
     /// The resource was closed after being open for `heldNanos`; `bodyFailed` says whether
     /// the body threw (or was cancelled).
@@ -190,6 +221,17 @@ public enum ResourceEvent: Sendable, Hashable, Codable {
     /// A timing scope finished after `nanos`.
     case timed(nanos: UInt64)
 
+    /// The time the event reports, as a `Duration` (the cases keep nanoseconds, the wire
+    /// format's unit): how long opening took, how long the resource was held, or how long
+    /// a timed body ran; nil for events without a time.
+    public var duration: Duration? {
+        switch self {
+        case .opened(let n), .closed(let n, _), .timed(let n): .nanoseconds(Int64(clamping: n))
+        case .opening, .closing, .openFailed: nil
+        }
+    }
+
+    /// A change of shape rather than routine flow (see `PatternEvent.isNotable`).
     @inlinable public var isNotable: Bool {
         switch self {
         case .openFailed: true
@@ -206,6 +248,13 @@ public enum HealthEvent: Sendable, Hashable, Codable {
     /// A free-form note from a scenario or program (shown in the event log).
     case note(text: String)
 
+    /// How late the heartbeat ran, as a `Duration`; nil for a note.
+    public var lag: Duration? {
+        if case .loopLag(let n) = self { return .nanoseconds(Int64(clamping: n)) }
+        return nil
+    }
+
+    /// A change of shape rather than routine flow (see `PatternEvent.isNotable`).
     @inlinable public var isNotable: Bool {
         switch self {
         case .note: true
@@ -219,11 +268,17 @@ public enum HealthEvent: Sendable, Hashable, Codable {
 /// Encoded flat: `{"kind":"queue","name":"jobs","at":123456789,"event":{"put":{"gauges":{…}}}}`
 /// (`at` in monotonic nanoseconds; `event` as its kind's enum encodes itself).
 public enum PatternEvent: Sendable, Hashable, Codable {
+    /// An event of a `BoundedQueue`.
     case queue(QueueEvent, source: PatternID, at: MonotonicInstant)
+    /// An event of an `AsyncSemaphore`.
     case semaphore(SemaphoreEvent, source: PatternID, at: MonotonicInstant)
+    /// An event of a `MailboxActor`.
     case actor(ActorEvent, source: PatternID, at: MonotonicInstant)
+    /// An event of a stream iteration (`ProgressStream`, `AsyncGenerator`).
     case stream(StreamEvent, source: PatternID, at: MonotonicInstant)
+    /// An event of a `ResourceScope`.
     case resource(ResourceEvent, source: PatternID, at: MonotonicInstant)
+    /// An event of a `LoopLagMonitor`, or a note.
     case health(HealthEvent, source: PatternID, at: MonotonicInstant)
 
     /// The pattern that emitted the event.
@@ -261,6 +316,7 @@ public enum PatternEvent: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey { case kind, name, at, event }
 
+    /// Decodes the flat shape `encode(to:)` writes.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let kind = try c.decode(PatternKind.self, forKey: .kind)
@@ -276,6 +332,7 @@ public enum PatternEvent: Sendable, Hashable, Codable {
         }
     }
 
+    /// Encodes flat: kind, name, at, and the kind's event.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         // The source's kind names the event's kind: an event is always of its source's kind.

@@ -75,6 +75,7 @@ public final class EventLog: PatternObserver {
         var notableTotal: UInt64 = 0
     }
 
+    /// Events kept in each of the two logs.
     public let capacity: Int
     private let state = Locked(State())
 
@@ -84,6 +85,7 @@ public final class EventLog: PatternObserver {
         self.capacity = capacity
     }
 
+    /// Appends the event (and, if notable, to the notable log), dropping the oldest when full.
     public func observe(_ event: PatternEvent) {
         let capacity = self.capacity
         state.withLock { s in

@@ -153,6 +153,7 @@ public enum EventInterest: Int, Sendable, Hashable, Comparable, Codable, CaseIte
     /// a call per operation; ask for it only while someone looks at every event.
     case all = 2
 
+    /// Whether `a` asks for fewer events than `b`.
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
@@ -399,8 +400,8 @@ struct RateMeter {
 }
 
 extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
+    /// The duration in seconds, as a Double. For the package's own modules: not API.
+    package var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

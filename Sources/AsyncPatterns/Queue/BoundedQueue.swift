@@ -2,12 +2,18 @@ import Synchronization
 
 /// A bounded FIFO queue between async producers and consumers, with back-pressure.
 ///
-/// The tutorial's `AsyncMessageQueue` done right: `put` suspends while the queue is full,
-/// `get` suspends while it is empty, both in FIFO order of arrival; `taskDone()`/`join()`
-/// track completion; `close()` rejects new puts while consumers drain what is left.
+/// `put` suspends while the queue is full, `get` suspends while it is empty, both in FIFO
+/// order of arrival; `taskDone()`/`join()` track completion; `close()` (or
+/// `close(throwing:)`) rejects new puts while consumers drain what is left. The queue is an
+/// `AsyncSequence`: `for try await job in queue` takes items until the queue is closed and
+/// empty, then ends (or throws the error it was closed with).
+///
 /// Cancelling a waiting `put` or `get` removes exactly that waiter: nothing is lost or
-/// delivered twice. Once full, waiting producers are let in together when the queue has
-/// drained to half its capacity (one wake-up per half queue, not one per item).
+/// delivered twice. "Full" means what it says: `tryPut` returns false, and `put` waits,
+/// only when `depth == capacity`. A waiting producer's item moves in as soon as a slot frees.
+/// By default that producer is resumed at once (one wake-up per item got from a full
+/// queue); with `resumeProducersBelow:` (a low-water mark) producers whose items went in are
+/// resumed together once the depth has fallen below the mark, one wake-up per batch.
 ///
 /// The queue keeps its own numbers (`stats`; in a registry's snapshot also how long a sample
 /// of items waited) and emits `QueueEvent`s only to those who subscribe to its registry.
@@ -34,12 +40,21 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// Creates an open, empty queue.
     /// - Parameters:
     ///   - capacity: how many items it holds before `put` suspends (at least 1).
+    ///   - resumeProducersBelow: a low-water mark (1...capacity), or nil (the default).
+    ///     Without it, a producer that waited for room is resumed as soon as its item is in.
+    ///     With it, producers whose items went in stay suspended until the depth is below
+    ///     the mark, then are resumed together: fewer wake-ups for a queue that is often
+    ///     full, at the cost of producers waiting longer. It never changes what "full"
+    ///     means: items enter as soon as there is room.
     ///   - name: the name shown in events and snapshots.
     ///   - registry: where the queue is listed while it lives (nil: nowhere); its
     ///     subscribers get the queue's events.
-    public init(capacity: Int, name: String = "queue", registry: PatternRegistry? = .shared) {
+    public init(capacity: Int, resumeProducersBelow: Int? = nil, name: String = "queue", registry: PatternRegistry? = .shared) {
         precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
-        state = Locked(Machine(capacity: capacity, timed: registry != nil))
+        if let mark = resumeProducersBelow {
+            precondition(mark >= 1 && mark <= capacity, "resumeProducersBelow must be within 1...\(capacity), got \(mark)")
+        }
+        state = Locked(Machine(capacity: capacity, resumeProducersBelow: resumeProducersBelow, timed: registry != nil))
         emit = Emitter(registry, PatternID(.queue, name))
         completion = QueueCompletion()
         probe = QueueProbe(name: name, state: state, completion: completion)
@@ -83,7 +98,7 @@ final class QueueProbe<Element: Sendable>: PatternProbe {
             q.capacity = m.capacity
             q.depth = m.depth
             q.maxDepth = m.maxDepth
-            q.waitingProducers = m.producers.count
+            q.waitingProducers = m.waitingProducerCount
             q.waitingConsumers = m.consumers.count
             q.put = m.putCount
             q.got = m.gotCount
@@ -118,14 +133,22 @@ extension BoundedQueue {
     }
 
     /// `put` that gives up after `timeout` on `clock`.
+    ///
+    /// Puts at once when there is room; else suspends like `put`, at most `timeout`.
     /// - Throws: `TimedOut` (the element was not put), or what `put` throws.
     public func put<C: Clock>(_ element: Element, timeout: C.Duration, clock: C) async throws {
         if try tryPut(element) { return }
         try await withDeadline(timeout, clock: clock) { try await self.put(element) }
     }
 
+    /// `put` with a timeout on the continuous clock.
+    /// - Throws: `TimedOut` (the element was not put), or what `put` throws.
+    public func put(_ element: Element, timeout: Duration) async throws {
+        try await put(element, timeout: timeout, clock: ContinuousClock())
+    }
+
     /// Adds `element` if there is room, without suspending.
-    /// - Returns: false when the queue is full (nothing was put).
+    /// - Returns: false only when the queue is full (`depth == capacity`; nothing was put).
     /// - Throws: `QueueClosed` when closed.
     @discardableResult
     @inlinable
@@ -159,9 +182,15 @@ extension BoundedQueue {
                 }
             }
         } onCancel: {
-            if let (producer, gauges) = state.withLock({ $0.abandonProducer(id: id) }) {
+            switch state.withLock({ $0.abandonProducer(id: id) }) {
+            case .abandoned(let producer, let gauges)?:
                 producer.resume(throwing: CancellationError())
                 emit.queue(.waiterAbandoned(gauges: gauges, producer: true))
+            case .alreadyPut(let producer, let gauges)?:
+                producer.resume()  // its item is in: the put happened
+                emit.queue(.put(gauges: gauges))
+            case nil:
+                break
             }
         }
     }
@@ -211,7 +240,8 @@ extension BoundedQueue {
         return try await withDeadline(timeout, clock: clock) { try await self.get() }
     }
 
-    /// `get` with a timeout on the system's continuous clock.
+    /// `get` with a timeout on the continuous clock.
+    /// - Throws: `TimedOut` (nothing was taken), or what `get` throws.
     public func get(timeout: Duration) async throws -> Element {
         try await get(timeout: timeout, clock: ContinuousClock())
     }
@@ -291,10 +321,17 @@ extension BoundedQueue {
             emit.queue(.got(gauges: gauges))
             return element
         case .closed:
-            throw QueueClosed()
+            throw closedError()
         case .mustWait:
             preconditionFailure("a get that must wait is not finished here")
         }
+    }
+
+    /// What a consumer of the closed and empty queue gets: the error it was closed with, or
+    /// `QueueClosed`. Set once, by the first close, before any consumer can see it closed.
+    @usableFromInline
+    func closedError() -> any Error {
+        state.withLock { $0.closeError } ?? QueueClosed()
     }
 
     // MARK: completion
@@ -380,12 +417,26 @@ extension BoundedQueue {
 
     /// Closes the queue: later `put`s throw `QueueClosed`; waiting producers are resumed
     /// with `QueueClosed` (their items were not put); consumers drain what is left, then
-    /// get `QueueClosed`. Idempotent.
+    /// get `QueueClosed` (an iteration ends). Idempotent.
     /// - Emits: `.closed` the first time.
     public func close() {
-        let (action, gauges) = state.withLock { ($0.close(), $0.gauges) }
+        close(error: nil)
+    }
+
+    /// Closes the queue with an error: like `close()`, but once the queue is empty consumers
+    /// get `error` instead of `QueueClosed` (`get` throws it, an iteration throws it). Only
+    /// the first close counts.
+    /// - Emits: `.closed` the first time.
+    public func close(throwing error: any Error) {
+        close(error: error)
+    }
+
+    func close(error: (any Error)?) {
+        let (action, gauges) = state.withLock { ($0.close(error: error), $0.gauges) }
+        let consumerError = error ?? QueueClosed()
         for producer in action.producers { producer.resume(throwing: QueueClosed()) }
-        for consumer in action.consumers { consumer.resume(throwing: QueueClosed()) }
+        for producer in action.admitted { producer.resume() }
+        for consumer in action.consumers { consumer.resume(throwing: consumerError) }
         if action.wasOpen { emit.queue(.closed(gauges: gauges)) }
     }
 
@@ -408,22 +459,59 @@ extension BoundedQueue {
     public var stats: QueueStats {
         state.withLock { m in
             QueueStats(
-                capacity: m.capacity, depth: m.depth, waitingProducers: m.producers.count,
+                capacity: m.capacity, depth: m.depth, waitingProducers: m.waitingProducerCount,
                 waitingConsumers: m.consumers.count, put: m.putCount, got: m.gotCount,
                 done: completion.done.load(ordering: .relaxed), maxDepth: m.maxDepth, isClosed: m.isClosed)
         }
     }
 }
 
+extension BoundedQueue: AsyncSequence {
+    /// Makes an iterator that takes items with `get()`: `for try await job in queue`.
+    /// Several consumers may iterate the same queue; each item goes to one of them.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(queue: self)
+    }
+
+    /// Takes items from the queue until it is closed and empty.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        @usableFromInline let queue: BoundedQueue
+
+        @inlinable init(queue: BoundedQueue) { self.queue = queue }
+
+        /// Suspends while the queue is empty (see `get()`), then returns the front item;
+        /// nil once the queue is closed and empty.
+        /// - Throws: the error passed to `close(throwing:)` once the queue is empty,
+        ///   `CancellationError` if cancelled while waiting (nothing was taken).
+        @inlinable
+        public mutating func next() async throws -> Element? {
+            do {
+                return try await queue.get()
+            } catch is QueueClosed {
+                return nil
+            }
+        }
+    }
+}
+
 /// Counters and gauges of a `BoundedQueue` at one moment.
 public struct QueueStats: Sendable, Hashable {
+    /// Items it holds before `put` suspends.
     public var capacity: Int
+    /// Items in the queue now.
     public var depth: Int
+    /// Producers suspended in `put`.
     public var waitingProducers: Int
+    /// Consumers suspended in `get`.
     public var waitingConsumers: Int
+    /// Items put so far.
     public var put: Int
+    /// Items got so far.
     public var got: Int
+    /// Items marked done with `taskDone()`.
     public var done: Int
+    /// The deepest it has been.
     public var maxDepth: Int
+    /// Whether it was closed.
     public var isClosed: Bool
 }

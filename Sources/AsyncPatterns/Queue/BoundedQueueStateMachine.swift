@@ -35,24 +35,54 @@ import DequeModule
         }
     }
 
+    /// A producer whose item is in the buffer but who is not resumed yet: with a low-water
+    /// mark, producers are resumed together once the depth is below it.
+    @usableFromInline struct AdmittedProducer {
+        @usableFromInline var id: UInt64
+        @usableFromInline var token: Producer
+        @inlinable init(id: UInt64, token: Producer) {
+            self.id = id
+            self.token = token
+        }
+    }
+
+    // Stored properties are laid out in declaration order: the ones every put and get
+    // touches come first, so that they share as few cache lines as possible (each line is
+    // moved between the producer's and the consumer's cores with the lock); the rest after.
     @usableFromInline var items: Deque<Item> = []
     @usableFromInline var capacity: Int
+    /// Producers whose items are not in the buffer yet. Never waiting while there is room:
+    /// an item moves in from here as soon as a slot frees, so "full" means what it says.
     @usableFromInline var producers: Deque<WaitingProducer> = []
     @usableFromInline var consumers: Deque<WaitingConsumer> = []
-    @usableFromInline var joiners: [(id: UInt64, token: Joiner)] = []
     @usableFromInline var isClosed = false
     @usableFromInline var putCount = 0
     @usableFromInline var gotCount = 0
     @usableFromInline var maxDepth = 0
-    @usableFromInline var abandonedCount = 0
-    @usableFromInline var nextID: UInt64 = 0
     /// How long items wait in the queue, for a sample of them (nil: not timed).
     @usableFromInline let wait: LatencyDistribution?
     @usableFromInline var sampler = LatencySampler()
+    /// `admitted.count`, kept here: the hot path reads it on every put and get (gauges)
+    /// without touching the deque's heap storage.
+    @usableFromInline var admittedCount = 0
+    /// The low-water mark: nil resumes each producer as soon as its item is in.
+    @usableFromInline let resumeProducersBelow: Int?
+    /// Producers whose items moved in, waiting for the depth to fall below
+    /// `resumeProducersBelow` (empty without a low-water mark).
+    @usableFromInline var admitted: Deque<AdmittedProducer> = []
+    @usableFromInline var joiners: [(id: UInt64, token: Joiner)] = []
+    /// The error consumers get once the queue is closed and empty (nil: `QueueClosed`).
+    @usableFromInline var closeError: (any Error)?
+    @usableFromInline var abandonedCount = 0
+    @usableFromInline var nextID: UInt64 = 0
 
-    @inlinable init(capacity: Int, timed: Bool = false) {
+    @inlinable init(capacity: Int, resumeProducersBelow: Int? = nil, timed: Bool = false) {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
+        if let mark = resumeProducersBelow {
+            precondition(mark >= 1 && mark <= capacity, "a low-water mark must be within 1...capacity, got \(mark)")
+        }
         self.capacity = capacity
+        self.resumeProducersBelow = resumeProducersBelow
         wait = timed ? LatencyDistribution() : nil
     }
 
@@ -72,18 +102,23 @@ import DequeModule
     }
 
     @inlinable var depth: Int { items.count }
+    /// Producers suspended in `put`: those whose items wait to go in, and (with a low-water
+    /// mark) those whose items went in and who wait to be resumed.
+    @inlinable var waitingProducerCount: Int { producers.count + admittedCount }
     @inlinable var gauges: QueueGauges {
-        QueueGauges(depth: items.count, waitingProducers: producers.count, waitingConsumers: consumers.count)
+        QueueGauges(depth: items.count, waitingProducers: waitingProducerCount, waitingConsumers: consumers.count)
     }
     /// Items put and not yet marked done, given how many were done (what `join` waits for).
     /// `taskDone` is counted outside the lock, by `BoundedQueue`, so it is passed in.
     @inlinable func unfinished(done: Int) -> Int { putCount - done }
 
-    /// Once the queue has filled up, waiting producers are let in together when it has
-    /// drained to this depth, not one by one as each slot frees (hysteresis, as in
-    /// swift-nio's high and low watermarks). Letting a producer in means waking its task;
-    /// one slot at a time, a full queue wakes its producer for every item got.
-    @inlinable var resumeProducersAt: Int { capacity / 2 }
+    /// Whether producers whose items went in are resumed now: at once without a low-water
+    /// mark; with one, once the depth is below it (hysteresis, as swift-nio's producers'
+    /// high and low watermarks: one wake-up per batch instead of one per item got).
+    @inlinable var resumesAdmitted: Bool {
+        guard let mark = resumeProducersBelow else { return true }
+        return items.count < Swift.min(mark, capacity)
+    }
 
     @inlinable mutating func makeID() -> UInt64 {
         nextID &+= 1
@@ -150,8 +185,8 @@ import DequeModule
     // MARK: get
 
     @usableFromInline enum GetAction {
-        /// Took an item; producers whose items moved into the buffer (see
-        /// `resumeProducersAt`) must be resumed.
+        /// Took an item; producers whose items are in the buffer and who may go on (see
+        /// `resumesAdmitted`) must be resumed.
         case item(Element, QueueGauges, admitted: [Producer])
         /// Empty: suspend under `id` and call `suspendConsumer`.
         case mustWait(id: UInt64)
@@ -163,8 +198,10 @@ import DequeModule
         if let item = items.popFirst() {
             gotCount += 1
             recordWait(since: item.enqueuedAt, now)
-            let admitted = items.count <= resumeProducersAt ? admitProducers(now: now()) : []
-            return .item(item.element, gauges, admitted: admitted)
+            // A slot freed: a waiting producer's item takes it at once (so a waiting producer
+            // always means a full queue), and admitted producers go on if they may.
+            let resume = admittedCount == 0 && producers.isEmpty ? [] : admitProducers(now: now())
+            return .item(item.element, gauges, admitted: resume)
         }
         if let producer = producers.popFirst() {
             // Only possible with capacity reached by an empty buffer, which capacity >= 1
@@ -197,12 +234,27 @@ import DequeModule
 
     // MARK: abandoning a wait (cancellation, timeout)
 
-    /// Removes exactly the producer `id` if it still waits; its item was never put.
-    @inlinable mutating func abandonProducer(id: UInt64) -> (Producer, QueueGauges)? {
-        guard let index = producers.firstIndex(where: { $0.id == id }) else { return nil }
-        let token = producers.remove(at: index).token
-        abandonedCount += 1
-        return (token, gauges)
+    @usableFromInline enum AbandonProducerAction {
+        /// Its item was never put: resume it with `CancellationError`.
+        case abandoned(Producer, QueueGauges)
+        /// Its item is already in the buffer (it waited for the low-water mark): resume it
+        /// normally, the put happened.
+        case alreadyPut(Producer, QueueGauges)
+    }
+
+    /// Removes exactly the producer `id` if it still waits (nil: it was resumed already).
+    @inlinable mutating func abandonProducer(id: UInt64) -> AbandonProducerAction? {
+        if let index = producers.firstIndex(where: { $0.id == id }) {
+            let token = producers.remove(at: index).token
+            abandonedCount += 1
+            return .abandoned(token, gauges)
+        }
+        if admittedCount > 0, let index = admitted.firstIndex(where: { $0.id == id }) {
+            let token = admitted.remove(at: index).token
+            admittedCount -= 1
+            return .alreadyPut(token, gauges)
+        }
+        return nil
     }
 
     /// Removes exactly the consumer `id` if it still waits; it took nothing.
@@ -255,37 +307,60 @@ import DequeModule
     }
 
     /// Moves waiting producers' items into the buffer, in order, while there is room.
+    /// - Returns: the producers to resume now: all of them without a low-water mark, else
+    ///   every admitted producer once the depth is below the mark (none before).
     @inlinable mutating func admitProducers(now: @autoclosure () -> UInt64) -> [Producer] {
-        guard !producers.isEmpty, items.count < capacity else { return [] }
-        var admitted: [Producer] = []
-        while items.count < capacity, let producer = producers.popFirst() {
-            items.append(Item(element: producer.element, enqueuedAt: stamp(now)))
-            putCount += 1
-            admitted.append(producer.token)
+        var resume: [Producer] = []
+        if !producers.isEmpty, items.count < capacity {
+            while items.count < capacity, let producer = producers.popFirst() {
+                items.append(Item(element: producer.element, enqueuedAt: stamp(now)))
+                putCount += 1
+                if resumeProducersBelow == nil {
+                    resume.append(producer.token)
+                } else {
+                    admitted.append(AdmittedProducer(id: producer.id, token: producer.token))
+                    admittedCount += 1
+                }
+            }
+            maxDepth = max(maxDepth, items.count)
         }
-        maxDepth = max(maxDepth, items.count)
-        return admitted
+        if admittedCount > 0, resumesAdmitted {
+            resume.append(contentsOf: admitted.lazy.map(\.token))
+            admitted.removeAll(keepingCapacity: true)
+            admittedCount = 0
+        }
+        return resume
     }
 
     @usableFromInline struct CloseAction {
         /// Waiting producers: their items were never put; resume them with `QueueClosed`.
         @usableFromInline var producers: [Producer]
+        /// Producers whose items are in (waiting for the low-water mark): resume them
+        /// normally, their puts happened.
+        @usableFromInline var admitted: [Producer]
         /// Waiting consumers (the buffer is empty): resume them with `QueueClosed`.
         @usableFromInline var consumers: [Consumer]
         @usableFromInline var wasOpen: Bool
-        @inlinable init(producers: [Producer], consumers: [Consumer], wasOpen: Bool) {
+        @inlinable init(producers: [Producer], admitted: [Producer], consumers: [Consumer], wasOpen: Bool) {
             self.producers = producers
+            self.admitted = admitted
             self.consumers = consumers
             self.wasOpen = wasOpen
         }
     }
 
-    @inlinable mutating func close() -> CloseAction {
+    /// Closes; the first close's `error` (nil: `QueueClosed`) is what consumers get once the
+    /// buffer is empty.
+    @inlinable mutating func close(error: (any Error)? = nil) -> CloseAction {
         let wasOpen = !isClosed
+        if wasOpen { closeError = error }
         isClosed = true
         let action = CloseAction(
-            producers: producers.map(\.token), consumers: consumers.map(\.token), wasOpen: wasOpen)
+            producers: producers.map(\.token), admitted: admitted.map(\.token), consumers: consumers.map(\.token),
+            wasOpen: wasOpen)
         producers.removeAll()
+        admitted.removeAll()
+        admittedCount = 0
         consumers.removeAll()
         return action
     }
@@ -296,3 +371,4 @@ where Element: Sendable, Producer: Sendable, Consumer: Sendable, Joiner: Sendabl
 extension BoundedQueueStateMachine.Item: Sendable where Element: Sendable {}
 extension BoundedQueueStateMachine.WaitingProducer: Sendable where Element: Sendable, Producer: Sendable {}
 extension BoundedQueueStateMachine.WaitingConsumer: Sendable where Consumer: Sendable {}
+extension BoundedQueueStateMachine.AdmittedProducer: Sendable where Producer: Sendable {}

@@ -50,14 +50,21 @@ public final class ResourceScope: Sendable {
 
     /// Opens a resource, runs `body` with it, and closes it whatever happens.
     ///
+    /// `open` and `body` run in the caller's isolation (`isolation` defaults to it), so
+    /// inside an actor or on the main actor they may use its state, and the result need not
+    /// be `Sendable`. `close` runs in a task of its own that is not cancelled, so a
+    /// cancelled caller still gets a complete async close: that is why the resource is
+    /// `Sendable` and `close` is `@Sendable`.
     /// - Suspends: during `open`, `body` and `close`.
     /// - Throws: `open`'s error (nothing was opened, `close` does not run); else `body`'s
     ///   error after `close` ran; else `close`'s error.
+    /// - Emits: `.opening`, then `.opened` or `.openFailed`; `.closing` and `.closed`.
     public func with<R: Sendable, T>(
+        isolation: isolated (any Actor)? = #isolation,
         open: () async throws -> R,
         close: @escaping @Sendable (R) async throws -> Void,
-        body: (R) async throws -> T
-    ) async throws -> T {
+        body: (R) async throws -> sending T
+    ) async throws -> sending T {
         update { $0.opening += 1 }
         emit.resource(.opening)
         let openStart = monotonicNanoseconds()
@@ -112,7 +119,9 @@ public final class ResourceScope: Sendable {
     /// Runs `body` and reports how long it took on `clock` (the tutorial's `async_timer`).
     /// - Returns: the body's result and the duration; the duration is also emitted as
     ///   `.timed` even when `body` throws.
-    public func timed<T, C: Clock>(clock: C, _ body: () async throws -> T) async throws -> (T, C.Duration) {
+    public func timed<T, C: Clock>(
+        isolation: isolated (any Actor)? = #isolation, clock: C, _ body: () async throws -> sending T
+    ) async throws -> sending (T, C.Duration) {
         let start = clock.now
         let start0 = monotonicNanoseconds()
         defer {
@@ -142,18 +151,26 @@ public struct ResourceStats: Sendable, Hashable {
     public var closing = 0
     /// Resources opened in all (each is closed exactly once).
     public var opened = 0
+    /// Resources closed so far.
     public var closed = 0
     /// Scopes whose body threw or was cancelled (they were still closed).
     public var failed = 0
+    /// Opens that threw (nothing to close).
     public var openFailed = 0
+    /// Closes that threw.
     public var closeFailed = 0
 }
 
-/// `ResourceScope.with` without observation: opens, runs `body`, always closes.
+/// `ResourceScope.with` without observation: opens, runs `body`, always closes (in a task
+/// of its own, so a cancelled caller still gets a complete async close).
+/// - Suspends: during `open`, `body` and `close`.
+/// - Throws: `open`'s error (nothing was opened, `close` does not run); else `body`'s
+///   error after `close` ran; else `close`'s error.
 public func withResource<R: Sendable, T>(
+    isolation: isolated (any Actor)? = #isolation,
     open: () async throws -> R,
     close: @escaping @Sendable (R) async throws -> Void,
-    body: (R) async throws -> T
-) async throws -> T {
-    try await ResourceScope(registry: nil).with(open: open, close: close, body: body)
+    body: (R) async throws -> sending T
+) async throws -> sending T {
+    try await ResourceScope(registry: nil).with(isolation: isolation, open: open, close: close, body: body)
 }

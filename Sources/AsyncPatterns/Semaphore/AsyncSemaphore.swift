@@ -68,11 +68,14 @@ public final class AsyncSemaphore: Sendable {
     }
 
     /// `acquire` with a timeout on the continuous clock.
+    /// - Throws: `TimedOut` (no permit is held), `CancellationError`.
     public func acquire(timeout: Duration) async throws {
         try await acquire(timeout: timeout, clock: ContinuousClock())
     }
 
     /// Takes a permit if one is free and nobody waits, without suspending.
+    /// - Returns: whether a permit is now held (release it with `release()`).
+    /// - Emits: `.acquired` when it took one.
     @inlinable
     public func tryAcquire() -> Bool {
         // A refused try leaves no waiter behind: `acquire()` only hands out a waiter id.
@@ -128,8 +131,16 @@ public final class AsyncSemaphore: Sendable {
 
     /// Runs `body` holding a permit; the permit is returned when `body` returns, throws or
     /// is cancelled.
+    ///
+    /// `body` runs in the caller's isolation (`isolation` defaults to it), so inside an
+    /// actor or on the main actor it may touch that actor's state and return non-`Sendable`
+    /// values: `try await permits.withPermit { hits += 1 }`.
+    /// - Suspends: while every permit is taken (FIFO), then while `body` runs.
     /// - Throws: what `acquire` or `body` throw.
-    public func withPermit<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    /// - Emits: what `acquire` and `release` emit.
+    public func withPermit<T>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> sending T
+    ) async throws -> sending T {
         try await acquire()
         defer { try! release() }  // we hold the permit we just acquired: release cannot fail
         return try await body()
@@ -167,9 +178,14 @@ public final class AsyncSemaphore: Sendable {
 
 /// Gauges and counters of an `AsyncSemaphore` at one moment.
 public struct SemaphoreStats: Sendable, Hashable {
+    /// Permits available in all.
     public var limit: Int
+    /// Permits held now.
     public var inUse: Int
+    /// Tasks suspended in `acquire`.
     public var waiting: Int
+    /// Permits granted so far.
     public var acquired: Int
+    /// The most permits held at once.
     public var maxInUse: Int
 }

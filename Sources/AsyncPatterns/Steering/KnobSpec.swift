@@ -1,11 +1,17 @@
 /// A knob: a number a user turns while patterns run. Scenarios declare theirs with it, and
 /// so will a program that lets a viewer steer it (it needs nothing but this module).
 public struct KnobSpec: Sendable, Hashable {
+    /// The knob's name (what a viewer sets it by).
     public let name: String
+    /// The unit shown after its value (empty: none).
     public let unit: String
+    /// The values it accepts.
     public let range: ClosedRange<Double>
+    /// How much one turn changes it.
     public let step: Double
+    /// Its value before anyone turns it.
     public let defaultValue: Double
+    /// One line on what it changes.
     public let summary: String
     /// The kind of pattern the knob changes, whose pane shows the change; nil: the first
     /// pane its screen shows.
@@ -13,6 +19,7 @@ public struct KnobSpec: Sendable, Hashable {
     /// Whole numbers only (counts).
     public var isInteger: Bool { step == step.rounded() && range.lowerBound == range.lowerBound.rounded() }
 
+    /// A knob; `default` must lie within `range`.
     public init(
         _ name: String, unit: String = "", range: ClosedRange<Double>, step: Double, default defaultValue: Double,
         actsOn: PatternKind? = nil, _ summary: String

@@ -41,12 +41,14 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     /// Produced and consumed so far in the most recent iteration.
     public var stats: StreamStats { latest.stats }
 
+    /// Starts a run: the producer starts on the first `next()`.
     @inlinable
     public func makeAsyncIterator() -> Iterator {
         Iterator(run: GeneratorRun(self))
     }
 
     // Inlinable, like the run below, so a client's loop is specialized for its element type.
+    /// One run of the generator: its producer task and its buffer.
     public struct Iterator: AsyncIteratorProtocol {
         @usableFromInline let run: GeneratorRun<Element>
         @usableFromInline var started = false
@@ -151,12 +153,20 @@ final class GeneratorRun<Element: Sendable>: Sendable {
 /// The tutorial's `async_range(start, stop, step)`: yields `start, start+step, ...` up to
 /// (not including) `stop`, waiting `delay` on `clock` before each (0.01 s in the tutorial).
 /// Pull-based: no task, no buffer. Composes with `filter`/`map`:
-/// `asyncRange(0, 5).filter { $0 % 2 == 0 }.collect()` is `[0, 2, 4]`.
-public func asyncRange(
+/// `asyncRange(0, 5).filter { $0 % 2 == 0 }` yields `0, 2, 4`.
+/// - Parameters:
+///   - start: the first element.
+///   - stop: the end, not included.
+///   - step: the difference between elements (not zero; negative counts down).
+///   - delay: the wait on `clock` before each element.
+///   - clock: what `delay` is measured on (`ContinuousClock` by default).
+///   - name: the name in snapshots and events.
+///   - registry: where each iteration is listed while it runs (nil: nowhere).
+public func asyncRange<C: Clock>(
     _ start: Int, _ stop: Int, step: Int = 1, delay: Duration = .milliseconds(10),
-    clock: any Clock<Duration> = ContinuousClock(), name: String = "async_range",
+    clock: C = ContinuousClock(), name: String = "async_range",
     registry: PatternRegistry? = .shared
-) -> ProgressStream<IntStride> {
+) -> ProgressStream<IntStride, C> where C.Duration == Duration {
     ProgressStream(IntStride(start, stop, step: step), delay: delay, clock: clock, name: name, registry: registry)
 }
 
@@ -164,10 +174,14 @@ public func asyncRange(
 /// its index: a million-element range costs no memory (`stride` is only a sequence, and an
 /// array of it would allocate every element).
 public struct IntStride: RandomAccessCollection, Sendable, Hashable {
+    /// The first element.
     public let start: Int
+    /// The difference between elements (not zero).
     public let step: Int
+    /// How many elements there are.
     public let count: Int
 
+    /// The elements `start, start+step, ...` before `stop`.
     public init(_ start: Int, _ stop: Int, step: Int = 1) {
         precondition(step != 0, "asyncRange step cannot be zero")
         self.start = start
@@ -176,8 +190,11 @@ public struct IntStride: RandomAccessCollection, Sendable, Hashable {
         count = span <= 0 ? 0 : (span - 1) / abs(step) + 1
     }
 
+    /// Zero.
     public var startIndex: Int { 0 }
+    /// `count`.
     public var endIndex: Int { count }
+    /// The element at `position` (0..<count), computed.
     public subscript(position: Int) -> Int {
         precondition(position >= 0 && position < count, "IntStride index out of range")
         return start + position * step

@@ -8,12 +8,16 @@ import Synchronization
 /// own, listed in the registry until it ends: at the end of the collection (finished), when
 /// the wait throws (failed, e.g. cancelled), or when the consumer stops iterating early.
 /// Emits `StreamEvent`s to those who subscribe to the registry.
-public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendable where Base.Element: Sendable {
+///
+/// Generic over its clock, like every timed call in this library: a `ManualClock` in tests,
+/// a `ScenarioClock` in simulations, `ContinuousClock` (the default) otherwise.
+public struct ProgressStream<Base: Collection & Sendable, C: Clock>: AsyncSequence, Sendable where Base.Element: Sendable {
+    /// The collection's element.
     public typealias Element = Base.Element
 
     @usableFromInline let base: Base
-    @usableFromInline let delay: Duration
-    @usableFromInline let clock: any Clock<Duration>
+    @usableFromInline let delay: C.Duration
+    @usableFromInline let clock: C
     @usableFromInline let name: String
     @usableFromInline let registry: PatternRegistry?
     @usableFromInline let latest: LatestRun
@@ -25,7 +29,7 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
     ///   - name: the name in snapshots and events.
     ///   - registry: where each iteration is listed while it runs (nil: nowhere).
     public init(
-        _ base: Base, delay: Duration = .zero, clock: any Clock<Duration> = ContinuousClock(),
+        _ base: Base, delay: C.Duration = .zero, clock: C = ContinuousClock(),
         name: String = "stream", registry: PatternRegistry? = .shared
     ) {
         self.base = base
@@ -39,6 +43,7 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
     /// Produced and consumed so far in the most recent iteration.
     public var stats: StreamStats { latest.stats }
 
+    /// Starts a run of its own (listed in the registry until it ends).
     @inlinable
     public func makeAsyncIterator() -> Iterator {
         let run = StreamProgress(total: base.count, name: name, registry: registry, latest: latest)
@@ -47,6 +52,7 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
 
     // Inlinable so that a client's iteration is specialized for its collection: generic
     // code called across the module boundary costs a metadata lookup per element.
+    /// One iteration: waits `delay` before each element, reports progress.
     public struct Iterator: AsyncIteratorProtocol {
         @usableFromInline let stream: ProgressStream
         @usableFromInline var index: Base.Index
@@ -90,8 +96,9 @@ public struct ProgressStream<Base: Collection & Sendable>: AsyncSequence, Sendab
 
 extension AsyncSequence where Self: Sendable {
     /// Gathers every element into an array (an async comprehension:
-    /// `[n async for n in s]`). Suspends until the sequence ends.
-    public func collect() async throws -> [Element] {
+    /// `[n async for n in s]`). Suspends until the sequence ends. For the package's own
+    /// code and tests: not API (swift-async-algorithms has the public equivalent).
+    package func collect() async throws -> [Element] {
         var result: [Element] = []
         for try await element in self { result.append(element) }
         return result

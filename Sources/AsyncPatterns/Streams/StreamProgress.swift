@@ -2,12 +2,15 @@ import Synchronization
 
 /// Progress of a stream at one moment.
 public struct StreamStats: Sendable, Hashable {
+    /// Elements produced so far.
     public var produced: Int
+    /// Elements handed to the consumer so far.
     public var consumed: Int
     /// nil for open-ended generators.
     public var total: Int?
     /// Ended: ran to its end, failed, or its consumer stopped early.
     public var finished: Bool
+    /// Whether it ended with an error.
     public var failed: Bool
     /// The consumer stopped iterating before the end.
     public var stoppedEarly: Bool

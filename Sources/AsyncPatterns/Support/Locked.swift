@@ -17,14 +17,16 @@ import Darwin
 /// ThreadSanitizer understands pthread mutexes, while it reported accesses inside
 /// `Mutex.withLock` as races (it does not see the futex as synchronization).
 ///
+/// Not API: `package`, for Sluice's own modules (a user's program has `Mutex`).
+///
 /// `@unchecked Sendable` is safe because `value` is only touched inside
 /// `withLock`, while `mutex` is held; `Value: Sendable`, so nothing non-Sendable enters
 /// or leaves through it.
-public final class Locked<Value: Sendable>: @unchecked Sendable {
+@usableFromInline package final class Locked<Value: Sendable>: @unchecked Sendable {
     @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
     @usableFromInline var value: Value
 
-    public init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -48,7 +50,7 @@ public final class Locked<Value: Sendable>: @unchecked Sendable {
 
     /// Runs `body` with exclusive access to the value. Keep it short: compute, do not call out.
     @inlinable
-    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

@@ -6,11 +6,17 @@ import Synchronization
 /// `waitForSleepers(_:)` is the gate that replaces sleep-and-hope: it returns once that
 /// many tasks are asleep on the clock, so a test knows they reached their wait.
 public final class ManualClock: Clock, Sendable {
+    /// A point on a manual clock: an offset from its start.
     public struct Instant: InstantProtocol, Sendable, Hashable {
+        /// Time since the clock started.
         public var offset: Duration
+        /// The instant `offset` after the start.
         public init(offset: Duration) { self.offset = offset }
+        /// The instant `duration` later.
         public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        /// The time from this instant to `other`.
         public func duration(to other: Instant) -> Duration { other.offset - offset }
+        /// Whether `a` comes before `b`.
         public static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
     }
 
@@ -35,9 +41,12 @@ public final class ManualClock: Clock, Sendable {
 
     private let state = Locked(State())
 
+    /// A clock at its start, with no sleepers.
     public init() {}
 
+    /// The clock's current instant (moved only by `advance(by:)`).
     public var now: Instant { state.withLock { $0.now } }
+    /// One nanosecond.
     public var minimumResolution: Duration { .nanoseconds(1) }
 
     /// How many tasks are asleep on this clock now.
@@ -72,8 +81,10 @@ public final class ManualClock: Clock, Sendable {
         }
     }
 
-    /// Moves the clock forward and wakes the sleepers whose deadlines have come.
+    /// Moves the clock forward and wakes the sleepers whose deadlines have come, in
+    /// deadline order. Time never goes backwards: `duration` must not be negative.
     public func advance(by duration: Duration) {
+        precondition(duration >= .zero, "ManualClock cannot move backwards (advance by \(duration))")
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)
             let now = state.now

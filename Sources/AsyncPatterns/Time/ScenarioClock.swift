@@ -6,6 +6,7 @@ import Synchronization
 /// Its instants are scenario time since the clock was made. Rates shown per
 /// "scenario-second" divide by this clock's elapsed time.
 public final class ScenarioClock: Clock, Sendable {
+    /// Scenario time since the clock was made.
     public typealias Instant = ManualClock.Instant
 
     /// The fastest and slowest speeds accepted.
@@ -43,13 +44,17 @@ public final class ScenarioClock: Clock, Sendable {
         state = Locked(State(speed: speed, anchor: ContinuousClock.now))
     }
 
+    /// Scenario time now (frozen while paused).
     public var now: Instant { Instant(offset: state.withLock { $0.now(real: real.now) }) }
+    /// One microsecond.
     public var minimumResolution: Duration { .microseconds(1) }
 
     /// Scenario time since the clock was made (frozen while paused).
     public var elapsed: Duration { now.offset }
 
+    /// Scenario seconds per real second.
     public var speed: Double { state.withLock { $0.speed } }
+    /// Whether scenario time is stopped.
     public var isPaused: Bool { state.withLock { $0.paused } }
 
     /// Changes the speed; sleepers pick it up within `recheck` of real time.

@@ -65,11 +65,11 @@ public struct BlockingScenario: Scenario {
                 try await context.sleep(1.5)
                 await blocking.shutdown()
                 await awaiting.shutdown()
-                let worst = Double(offload == 0 ? lag.stats.max : max(before, lag.stats.last)) / 1e6
+                let worst = (offload == 0 ? lag.stats.max : max(before, lag.stats.last)) / .milliseconds(1)
                 context.say(
                     offload == 0
                         ? "blocking on the pool: heartbeat ran up to \(Int(worst)) ms late\(worst > 100 ? " (asyncio's debug mode would flag it)" : "")"
-                        : "blocking calls offloaded: heartbeat \(Int(Double(lag.stats.last) / 1e6)) ms late")
+                        : "blocking calls offloaded: heartbeat \(Int(lag.stats.last / .milliseconds(1))) ms late")
             }
             return
         }

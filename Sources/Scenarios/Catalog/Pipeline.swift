@@ -81,9 +81,8 @@ public struct PipelineScenario: Scenario {
             for try await item in source { try await queue.put(item) }
             try await queue.join()
             await workers.shutdown()
-            if case .count(let total) = try await aggregator.ask(.getCount) {
-                context.say("aggregated \(items) items, sum = \(total)")
-            }
+            let total = try await aggregator.ask { .getCount($0) }
+            context.say("aggregated \(items) items, sum = \(total)")
         } else {
             let source = Task {
                 let generator = AsyncGenerator<Int>(name: "source", registry: registry) { yield in
@@ -126,8 +125,8 @@ private struct Aggregator: ActorBehavior {
             sum += n
             count += 1
             if count % 10 == 0 { await context.send(to: "logger", .text("\(count) results, sum \(sum)")) }
-        case .getCount:
-            envelope.respond(.count(sum))
+        case .getCount(let replyTo):
+            replyTo.send(sum)
         default:
             break
         }
