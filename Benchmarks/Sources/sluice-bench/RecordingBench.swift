@@ -5,13 +5,14 @@ import Glibc
 #endif
 import AsyncPatterns
 import Dashboard
+import Synchronization
 
 /// A source that makes up events as fast as the recorder reads them: a producer-consumer
 /// mix (put, got, taskDone, acquire, release, enqueue, process) one microsecond apart.
 final class SyntheticSource: Source {
     let total: Int
     let base = MonotonicInstant.now().nanoseconds
-    private let made = Locked(0)
+    private let made = Mutex(0)
     init(events: Int) { total = events }
 
     var title: String { "synthetic" }
