@@ -5,7 +5,6 @@ import AsyncPatterns
 import NIOCore
 import NIOPosix
 import SluiceWire
-import Synchronization
 
 /// Lets `sluice attach` watch this program's patterns and turn the knobs it declares.
 ///
@@ -29,11 +28,13 @@ public final class SluiceAgent: Sendable {
     let startedAt: Double
     let directory: SocketDirectory
     /// Resumed when the agent stops (for `run()`).
-    let stopped = Mutex(Stopping())
+    // Locks are `Locked` (a pthread mutex) throughout: ThreadSanitizer sees those, and reports
+    // false races on `Synchronization.Mutex`'s futex.
+    let stopped = Locked(Stopping())
     let group: MultiThreadedEventLoopGroup
-    let server: Mutex<(any Channel)?> = Mutex(nil)
-    let counters = Mutex(AgentStats())
-    let sharedBody = Mutex<(at: ContinuousClock.Instant, body: [UInt8])?>(nil)
+    let server = Locked<(any Channel)?>(nil)
+    let counters = Locked(AgentStats())
+    let sharedBody = Locked<(at: ContinuousClock.Instant, body: [UInt8])?>(nil)
 
     /// How long a viewer may leave the agent unable to write before it is dropped.
     public static let defaultStuckLimit = Duration.seconds(10)

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import AsyncPatterns
 import SluiceWire
-import Synchronization
 
 /// A program running elsewhere, watched through its agent's socket: the patterns it
 /// registered, the knobs it declared. It cannot be paused, sped up or restarted (the
@@ -85,8 +84,8 @@ public final class AttachedSource: Source {
 
 /// The pane kinds seen so far (panes appear, never vanish: keys keep their places).
 final class ViewerSet: Sendable {
-    private let kinds = Mutex(Set<PatternKind>())
-    func withLock<T>(_ body: (inout sending Set<PatternKind>) -> sending T) -> sending T { kinds.withLock(body) }
+    private let kinds = Locked(Set<PatternKind>())
+    func withLock<T>(_ body: (inout Set<PatternKind>) -> T) -> T { kinds.withLock(body) }
 }
 
 extension SourceChoice {
