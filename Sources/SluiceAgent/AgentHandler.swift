@@ -166,18 +166,13 @@ final class AgentHandler: ChannelInboundHandler {
             }
         }
         let payload = SnapshotLayout.encode(body: agent.snapshotBody(), dropped: dropped)
-        var buffer = context.channel.allocator.buffer(capacity: payload.count + 4)
-        Frame.encode(payload, into: &buffer)
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        context.write(wrapOutboundOut(Frame.buffer(payload, allocator: context.channel.allocator)), promise: nil)
         agent.counters.withLock { $0.snapshotsSent += 1 }
         context.flush()
     }
 
     private func write(_ message: AgentMessage, _ context: ChannelHandlerContext) {
-        let bytes = WireCoding.encode(message)
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count + 4)
-        Frame.encode(bytes, into: &buffer)
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        context.write(wrapOutboundOut(Frame.buffer(WireCoding.encode(message), allocator: context.channel.allocator)), promise: nil)
     }
 
     private func send(_ message: AgentMessage, _ context: ChannelHandlerContext) {
@@ -191,10 +186,8 @@ final class AgentHandler: ChannelInboundHandler {
         guard context.channel.isActive, !isClosing else { return }
         isClosing = true
         if let reason {
-            let bytes = WireCoding.encode(AgentMessage.goodbye(reason: reason))
-            var buffer = context.channel.allocator.buffer(capacity: bytes.count + 4)
-            Frame.encode(bytes, into: &buffer)
-            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            let goodbye = Frame.buffer(WireCoding.encode(AgentMessage.goodbye(reason: reason)), allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(goodbye)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         } else {

@@ -71,9 +71,7 @@ public final class SluiceAgent: Sendable {
         self.maxViewers = maxViewers
         self.directory = directory
         socketPath = directory.socketPath(name: name)
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        startedAt = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        startedAt = wallClockSeconds()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 

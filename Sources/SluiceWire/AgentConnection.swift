@@ -23,7 +23,7 @@ public final class AgentConnection: Sendable {
     public static func open(
         path: String, client: String, waitingAtMost limit: Duration = .seconds(3)
     ) throws(AttachError) -> AgentConnection {
-        let state = ViewerBox()
+        let state = ViewerBox(ViewerState())
         let log = EventLog(capacity: 4096)
         let hello = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: HelloAnswer.self)
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -109,9 +109,7 @@ public final class AgentConnection: Sendable {
     }
 
     static func send(_ message: ViewerMessage, on channel: any Channel) {
-        var buffer = channel.allocator.buffer(capacity: 64)
-        Frame.encode(WireCoding.encode(message), into: &buffer)
-        channel.writeAndFlush(buffer, promise: nil)
+        channel.writeAndFlush(Frame.buffer(WireCoding.encode(message), allocator: channel.allocator), promise: nil)
     }
 }
 
@@ -133,13 +131,9 @@ struct HelloAnswer: Sendable {
     let knobs: [KnobSpec]
 }
 
-/// The state a connection and its handler share.
-final class ViewerBox: Sendable {
-    // A pthread mutex (`Locked`), not `Synchronization.Mutex`: ThreadSanitizer sees the
-    // former and reports false races on the latter's futex.
-    private let state = Locked(ViewerState())
-    func withLock<T>(_ body: (inout ViewerState) -> T) -> T { state.withLock(body) }
-}
+/// The state a connection and its handler share, under a `Locked` (a pthread mutex, which
+/// ThreadSanitizer sees, unlike `Synchronization.Mutex`'s futex).
+typealias ViewerBox = Locked<ViewerState>
 
 struct ViewerState: Sendable {
     var snapshot: Snapshot?

@@ -27,6 +27,13 @@ public enum Frame {
         buffer.writeInteger(UInt32(payload.count))
         buffer.writeBytes(payload)
     }
+
+    /// A buffer holding `payload` as one frame, ready to write to a channel.
+    public static func buffer(_ payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: payload.count + 4)
+        encode(payload, into: &buffer)
+        return buffer
+    }
 }
 
 /// Splits the byte stream into frames for the handlers after it.

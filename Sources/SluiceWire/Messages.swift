@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AsyncPatterns
 import NIOCore
 
@@ -62,6 +65,13 @@ public enum WireInterest: String, Codable, Sendable, CaseIterable {
         case .all: .all
         }
     }
+}
+
+/// Seconds since 1970, now: the clock of `ProgramInfo.startedAt`.
+public func wallClockSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
 
 /// Who is on the other end of an agent's socket.

@@ -72,7 +72,7 @@ struct Ps: ParsableCommand {
             var fields: [(String, JSON)] = [("pid", .int(Int(entry.pid))), ("name", .string(info?.name ?? entry.name))]
             if let info {
                 fields += [
-                    ("uptime_seconds", .number((now() - info.startedAt).rounded())), ("patterns", .int(info.patterns)),
+                    ("uptime_seconds", .number((wallClockSeconds() - info.startedAt).rounded())), ("patterns", .int(info.patterns)),
                     ("viewers", .int(info.viewers)), ("max_viewers", .int(info.maxViewers)),
                 ]
             } else {
@@ -267,16 +267,9 @@ func unavailable(_ why: String) -> Never {
     endProcess(unavailableStatus)
 }
 
-/// Seconds since 1970, now.
-func now() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-}
-
 /// `4s`, `3m12s`, `2h05m`.
 func formatUptime(_ startedAt: Double) -> String {
-    let seconds = max(0, Int(now() - startedAt))
+    let seconds = max(0, Int(wallClockSeconds() - startedAt))
     if seconds < 60 { return "\(seconds)s" }
     if seconds < 3600 { return "\(seconds / 60)m\(String(format2: seconds % 60))s" }
     return "\(seconds / 3600)h\(String(format2: seconds / 60 % 60))m"

@@ -14,29 +14,33 @@ import Darwin
 /// - Throws: what `work` throws. Cancellation does not interrupt the thread.
 public func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-        let job = OffPoolJob { continuation.resume(with: Result { try work() }) }
-        let context = Unmanaged.passRetained(job).toOpaque()
-        // Created detached: nothing touches the thread's handle after `pthread_create`.
-        // Detaching it afterwards crashed once inside `pthread_detach` (a soak making about
-        // 16,000 threads a second, after 4 minutes): by then the thread may be gone.
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, &attributes,
-            { raw in
-                guard let raw else { return nil }
-                let job = Unmanaged<OffPoolJob>.fromOpaque(raw).takeRetainedValue()
-                job.body()
-                return nil
-            }, context)
-        if rc != 0 {
-            // No thread: run it here rather than fail (it blocks the pool, as asked not to).
-            Unmanaged<OffPoolJob>.fromOpaque(context).takeRetainedValue().body()
-        }
+        let job: @Sendable () -> Void = { continuation.resume(with: Result { try work() }) }
+        // No thread: run it here rather than fail (it blocks the pool, as asked not to).
+        if !startDetachedThread(job) { job() }
     }
+}
+
+/// Runs `body` on a new thread that nobody joins; false when no thread could be made.
+///
+/// Created detached: nothing touches the thread's handle after `pthread_create`. Detaching
+/// it afterwards crashed once inside `pthread_detach` (a soak making about 16,000 threads a
+/// second, after 4 minutes): by then the thread may be gone.
+package func startDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    let context = Unmanaged.passRetained(OffPoolJob(body)).toOpaque()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    var thread = pthread_t()
+    let rc = pthread_create(
+        &thread, &attributes,
+        { raw in
+            guard let raw else { return nil }
+            Unmanaged<OffPoolJob>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, context)
+    if rc != 0 { Unmanaged<OffPoolJob>.fromOpaque(context).release() }
+    return rc == 0
 }
 
 /// The closure handed to the new thread.

@@ -94,22 +94,7 @@ public final class Recorder: @unchecked Sendable {
     /// Starts the thread that polls the source every millisecond until `finish`.
     public func start() {
         threadDone.withLock { $0 = false }
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, &attributes,
-            { raw in
-                guard let raw else { return nil }
-                let recorder = Unmanaged<Recorder>.fromOpaque(raw).takeRetainedValue()
-                recorder.loop()
-                return nil
-            }, context)
-        if rc != 0 {
-            Unmanaged<Recorder>.fromOpaque(context).release()
+        if !startDetachedThread({ self.loop() }) {
             threadDone.withLock { $0 = true }
         }
     }

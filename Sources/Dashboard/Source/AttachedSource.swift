@@ -37,11 +37,14 @@ public final class AttachedSource: Source {
                 snapshot.actors.isEmpty ? nil : .actor, snapshot.streams.isEmpty ? nil : .stream,
                 snapshot.resources.isEmpty ? nil : .resource,
             ].compactMap { $0 })
-        seen.withLock { $0.formUnion(present) }
-        let kinds = seen.withLock { s in PatternKind.allCases.filter { s.contains($0) } }
+        let kinds = seen.withLock { s in
+            s.formUnion(present)
+            return PatternKind.allCases.filter { s.contains($0) }
+        }
         return kinds.isEmpty ? [.queue] : kinds
     }
-    private let seen = ViewerSet()
+    /// Panes appear, never vanish: keys keep their places.
+    private let seen = Locked(Set<PatternKind>())
 
     public var status: SourceStatus {
         guard let reason = connection.closedReason else { return .running }
@@ -80,12 +83,6 @@ public final class AttachedSource: Source {
     public func setSpeed(_ speed: Double) {}
     public func restart() {}
     public func stop(waitingAtMost limit: Duration) { connection.close(waitingAtMost: limit) }
-}
-
-/// The pane kinds seen so far (panes appear, never vanish: keys keep their places).
-final class ViewerSet: Sendable {
-    private let kinds = Locked(Set<PatternKind>())
-    func withLock<T>(_ body: (inout Set<PatternKind>) -> T) -> T { kinds.withLock(body) }
 }
 
 extension SourceChoice {
