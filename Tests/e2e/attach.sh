@@ -94,14 +94,18 @@ out=$("$bin" attach "$pid" --headless --duration 500ms); status=$?
 
 echo "attach: another user"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    # The other user runs a copy in the test's folder (755): the clone may sit where only
+    # its owner can reach (a mktemp -d parent).
+    other_bin=$work/sluice-for-another-user
+    cp "$bin" "$other_bin" && chmod 755 "$other_bin"
     # Open the folder and socket on purpose: the kernel's peer credentials must still refuse.
     chmod 711 "$SLUICE_DIR"; chmod 666 "$sock"
-    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env SLUICE_DIR="$SLUICE_DIR" "$bin" attach "$sock" --headless --duration 500ms 2>&1)
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env SLUICE_DIR="$SLUICE_DIR" "$other_bin" attach "$sock" --headless --duration 500ms 2>&1)
     status=$?
     chmod 700 "$SLUICE_DIR"; chmod 600 "$sock"
     [ $status = 69 ] && echo "$out" | grep -q "serves only its owner (uid 0); you are uid 65534" \
         && ok "another uid is refused by peer credentials, exit 69" || bad "other uid: $status $out"
-    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env SLUICE_DIR="$SLUICE_DIR" "$bin" attach "$sock" 2>&1); status=$?
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env SLUICE_DIR="$SLUICE_DIR" "$other_bin" attach "$sock" 2>&1); status=$?
     [ $status = 69 ] && ok "another uid cannot even reach the closed folder, exit 69" || bad "closed folder: $status $out"
 else
     echo "  (not root: the credential check is covered by the unit tests)"
