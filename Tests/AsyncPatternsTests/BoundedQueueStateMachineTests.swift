@@ -7,7 +7,7 @@ import Testing
 
     @Test func putStoresUntilFullThenMustWait() {
         var m = Machine(capacity: 2)
-        guard case .stored(let g1) = m.put(1, now: 0) else {
+        guard case .stored(let g1, _) = m.put(1, now: 0) else {
             Issue.record("expected stored")
             return
         }
@@ -29,7 +29,7 @@ import Testing
             Issue.record("expected mustWait")
             return
         }
-        guard case .suspended(let g) = m.suspendConsumer(id: id1, token: "c1", isCancelled: false, now: 0) else {
+        guard case .suspended(let g, _, _) = m.suspendConsumer(id: id1, token: "c1", isCancelled: false, now: 0) else {
             Issue.record()
             return
         }
@@ -39,23 +39,24 @@ import Testing
             return
         }
         _ = m.suspendConsumer(id: id2, token: "c2", isCancelled: false, now: 0)
-        guard case .handOff(let token, let element, let after) = m.put(7, now: 0) else {
-            Issue.record("expected handOff")
+        guard case .stored(let after, let wakes) = m.put(7, now: 0), wakes.consumers.count == 1 else {
+            Issue.record("expected a hand-off")
             return
         }
-        #expect(token == "c1" && element == 7 && after.waitingConsumers == 1 && after.depth == 0)
+        #expect(wakes.consumers[0].token == "c1" && wakes.consumers[0].element == 7)
+        #expect(after.waitingConsumers == 1 && after.depth == 0)
         #expect(m.putCount == 1 && m.gotCount == 1)
     }
 
     @Test func getAdmitsTheFirstWaitingProducerInOrder() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let a) = m.put(2, now: 0) else {
+        guard case .mustWait(let a, _) = m.put(2, now: 0) else {
             Issue.record()
             return
         }
         _ = m.suspendProducer(id: a, element: 2, token: "p2", isCancelled: false, now: 0)
-        guard case .mustWait(let b) = m.put(3, now: 0) else {
+        guard case .mustWait(let b, _) = m.put(3, now: 0) else {
             Issue.record()
             return
         }
@@ -83,7 +84,7 @@ import Testing
     @Test func aPutIsRefusedOnlyWhenTheQueueIsFull() {
         var m = Machine(capacity: 4)
         for i in 1...4 { _ = m.put(i, now: 0) }
-        guard case .mustWait(let id) = m.put(5, now: 0) else {
+        guard case .mustWait(let id, _) = m.put(5, now: 0) else {
             Issue.record()
             return
         }
@@ -104,7 +105,7 @@ import Testing
         }
         #expect(none.isEmpty && g2.depth == 3)
         // Depth 3 of 4, nobody waiting: there is room, so a put is stored.
-        guard case .stored(let g3) = m.put(7, now: 0) else {
+        guard case .stored(let g3, _) = m.put(7, now: 0) else {
             Issue.record("room: the put must be stored")
             return
         }
@@ -120,7 +121,7 @@ import Testing
         var m = Machine(capacity: 4, resumeProducersBelow: 2)
         for i in 1...4 { _ = m.put(i, now: 0) }
         for i in 5...6 {
-            guard case .mustWait(let id) = m.put(i, now: 0) else {
+            guard case .mustWait(let id, _) = m.put(i, now: 0) else {
                 Issue.record()
                 return
             }
@@ -155,7 +156,7 @@ import Testing
         var m = Machine(capacity: 2, resumeProducersBelow: 1)
         _ = m.put(1, now: 0)
         _ = m.put(2, now: 0)
-        guard case .mustWait(let id) = m.put(3, now: 0) else {
+        guard case .mustWait(let id, _) = m.put(3, now: 0) else {
             Issue.record()
             return
         }
@@ -173,7 +174,7 @@ import Testing
     @Test func closeResumesAdmittedProducersNormally() {
         var m = Machine(capacity: 1, resumeProducersBelow: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let id) = m.put(2, now: 0) else {
+        guard case .mustWait(let id, _) = m.put(2, now: 0) else {
             Issue.record()
             return
         }
@@ -189,22 +190,23 @@ import Testing
     @Test func suspendReEvaluatesWhatChangedSinceTheFastPath() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let id) = m.put(2, now: 0) else {
+        guard case .mustWait(let id, _) = m.put(2, now: 0) else {
             Issue.record()
             return
         }
         _ = m.get(now: 0)  // room appeared before the producer got to suspend
-        guard case .resumeNow("p", .stored(let g)) = m.suspendProducer(id: id, element: 2, token: "p", isCancelled: false, now: 0) else {
-            Issue.record("expected resumeNow stored")
+        guard case .suspended(let g, ["p"], waits: false) = m.suspendProducer(id: id, element: 2, token: "p", isCancelled: false, now: 0)
+        else {
+            Issue.record("expected the item in at once and the producer resumed")
             return
         }
-        #expect(g.depth == 1)
+        #expect(g.depth == 1 && m.producers.isEmpty)
     }
 
     @Test func cancelledBeforeSuspendingNeverEnqueues() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let id) = m.put(2, now: 0) else {
+        guard case .mustWait(let id, _) = m.put(2, now: 0) else {
             Issue.record()
             return
         }
@@ -230,7 +232,7 @@ import Testing
         _ = m.put(0, now: 0)
         var ids: [UInt64] = []
         for i in 1...3 {
-            guard case .mustWait(let id) = m.put(i, now: 0) else {
+            guard case .mustWait(let id, _) = m.put(i, now: 0) else {
                 Issue.record()
                 return
             }
@@ -273,7 +275,7 @@ import Testing
     @Test func closeRejectsPutsReleasesWaitersAndDrains() {
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
-        guard case .mustWait(let id) = m.put(2, now: 0) else {
+        guard case .mustWait(let id, _) = m.put(2, now: 0) else {
             Issue.record()
             return
         }
@@ -305,7 +307,7 @@ import Testing
         _ = m.suspendConsumer(id: id, token: "c", isCancelled: false, now: 0)
         let close = m.close()
         #expect(close.consumers == ["c"])
-        guard case .closed = m.suspendConsumer(id: 99, token: "late", isCancelled: false, now: 0).asGet else {
+        guard case .closed = m.suspendConsumer(id: 99, token: "late", isCancelled: false, now: 0) else {
             Issue.record()
             return
         }
@@ -334,7 +336,7 @@ import Testing
         var m = Machine(capacity: 1)
         _ = m.put(1, now: 0)
         for i in 2...4 {
-            guard case .mustWait(let id) = m.put(i, now: 0) else {
+            guard case .mustWait(let id, _) = m.put(i, now: 0) else {
                 Issue.record()
                 return
             }
@@ -360,9 +362,12 @@ import Testing
     }
 }
 
-extension BoundedQueueStateMachine.SuspendConsumerAction {
-    var asGet: BoundedQueueStateMachine.GetAction? {
-        if case .resumeNow(_, let action) = self { return action }
-        return nil
-    }
+extension BoundedQueueStateMachine.Wakes where Producer: Equatable {
+    /// Only producers to resume, these ones.
+    static func == (wakes: Self, producers: [Producer]) -> Bool { wakes.producers == producers && wakes.consumers.isEmpty }
+    var isEmpty: Bool { producers.isEmpty && consumers.isEmpty }
+}
+
+func ~= <E, P: Equatable, C, J>(producers: [P], wakes: BoundedQueueStateMachine<E, P, C, J>.Wakes) -> Bool {
+    wakes == producers
 }

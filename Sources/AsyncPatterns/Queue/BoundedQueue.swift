@@ -18,8 +18,10 @@ import Synchronization
 /// The queue keeps its own numbers (`stats`; in a registry's snapshot also how long a sample
 /// of items waited) and emits `QueueEvent`s only to those who subscribe to its registry.
 ///
-/// Built on a lock and a ring buffer (no `AsyncStream`): a `put` into a queue with room and
-/// a `get` from a queue with items never suspend and never allocate.
+/// Built on a lock-free ring (no `AsyncStream`): a `put` into a queue with room and a `get`
+/// from a queue with items take no lock, never suspend and never allocate; one
+/// compare-and-swap each. The lock is only taken when someone has to wait or be woken, and
+/// for close and capacity changes (see `QueueRing`).
 public final class BoundedQueue<Element: Sendable>: Sendable {
     @usableFromInline typealias Machine = BoundedQueueStateMachine<
         Element,
@@ -29,6 +31,10 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     >
 
     @usableFromInline let state: Locked<Machine>
+    /// The items, shared by the fast paths and the state machine.
+    @usableFromInline let ring: QueueRing<Element>
+    /// The machine's low-water mark, read by the fast path without the lock.
+    @usableFromInline let resumeProducersBelow: Int?
     @usableFromInline let emit: Emitter
     @usableFromInline let completion: QueueCompletion
     /// What the registry reads; it holds this, never the queue.
@@ -54,7 +60,10 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         if let mark = resumeProducersBelow {
             precondition(mark >= 1 && mark <= capacity, "resumeProducersBelow must be within 1...\(capacity), got \(mark)")
         }
-        state = Locked(Machine(capacity: capacity, resumeProducersBelow: resumeProducersBelow, timed: registry != nil))
+        let machine = Machine(capacity: capacity, resumeProducersBelow: resumeProducersBelow, timed: registry != nil)
+        ring = machine.ring
+        self.resumeProducersBelow = resumeProducersBelow
+        state = Locked(machine)
         emit = Emitter(registry, PatternID(.queue, name))
         completion = QueueCompletion()
         probe = QueueProbe(name: name, state: state, completion: completion)
@@ -64,13 +73,11 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     deinit { emit.retire(.queue(probe.snapshot(gone: true))) }
 }
 
-/// `taskDone` is counted here, with atomics, not in the state machine: taking the lock for
-/// it would be a third of the lock traffic of each item (put, get, taskDone).
+/// `taskDone` is counted here, with atomics, not in the state machine: puts and gets take
+/// no lock, neither does it.
 @usableFromInline
 final class QueueCompletion: Sendable {
-    /// Items handed to consumers and not yet marked done; raised under the lock.
-    @usableFromInline let gotNotDone = Atomic<Int>(0)
-    /// Items marked done.
+    /// Items marked done (never more than the ring's got count).
     @usableFromInline let done = Atomic<Int>(0)
     /// How many `join`s wait; `taskDone` takes the lock only when some do.
     @usableFromInline let joinersWaiting = Atomic<Int>(0)
@@ -95,13 +102,14 @@ final class QueueProbe<Element: Sendable>: PatternProbe {
     func snapshot(gone: Bool) -> QueueSnapshot {
         var q = QueueSnapshot(name: name)
         state.withLock { m in
+            let (put, got) = m.ring.counts
             q.capacity = m.capacity
-            q.depth = m.depth
+            q.depth = put - got
             q.maxDepth = m.maxDepth
             q.waitingProducers = m.waitingProducerCount
             q.waitingConsumers = m.consumers.count
-            q.put = m.putCount
-            q.got = m.gotCount
+            q.put = put
+            q.got = got
             q.abandoned = m.abandonedCount
             q.isClosed = m.isClosed
             if let wait = m.wait { q.wait = wait.percentiles() }
@@ -124,12 +132,14 @@ extension BoundedQueue {
     /// - Emits: `.put`, and `.producerBlocked` when it has to wait.
     @inlinable
     public func put(_ element: Element) async throws {
-        let action = locked { $0.put(element, now: monotonicNanoseconds()) }
-        if case .mustWait(let id) = action {
-            try await putWaiting(element, id: id)
-        } else {
-            try finishPut(action, producer: nil)
+        // Producers already waiting go first: then even a put with room takes the lock.
+        if ring.pendingProducers.load(ordering: .relaxed) == 0,
+            case .pushed(let position) = ring.tryPush(element, now: monotonicNanoseconds)
+        {
+            didPush(at: position)
+            return
         }
+        try await putSlowly(element)
     }
 
     /// `put` that gives up after `timeout` on `clock`.
@@ -153,32 +163,72 @@ extension BoundedQueue {
     @discardableResult
     @inlinable
     public func tryPut(_ element: Element) throws -> Bool {
-        let action = locked { $0.put(element, now: monotonicNanoseconds()) }
-        if case .mustWait = action { return false }
-        try finishPut(action, producer: nil)
-        return true
+        if ring.pendingProducers.load(ordering: .relaxed) == 0,
+            case .pushed(let position) = ring.tryPush(element, now: monotonicNanoseconds)
+        {
+            didPush(at: position)
+            return true
+        }
+        switch state.withLock({ $0.put(element, now: monotonicNanoseconds()) }) {
+        case .stored(let gauges, let wakes):
+            resume(wakes)
+            emit.queue(.put(gauges: gauges))
+            return true
+        case .mustWait(_, let wakes):
+            resume(wakes)
+            return false
+        case .closed:
+            throw QueueClosed()
+        }
+    }
+
+    /// After a put without the lock: the deepest depth, waiting consumers, the event.
+    @inlinable
+    func didPush(at position: Int) {
+        ring.noteDepth(afterPutAt: position)
+        // Pairs with a consumer that joins the waiters, then looks at the ring.
+        if ring.waitingConsumers.load(ordering: .sequentiallyConsistent) > 0 { wakeConsumers() }
+        if emit.wants(notable: false) { emit.queue(.put(gauges: gauges)) }
+    }
+
+    /// Hands the items now in the ring to waiting consumers.
+    @usableFromInline
+    func wakeConsumers() {
+        let handed = state.withLock { m in m.handToConsumers(monotonicNanoseconds) }
+        resume(Machine.Wakes(consumers: handed))
+    }
+
+    @usableFromInline
+    func putSlowly(_ element: Element) async throws {
+        switch state.withLock({ $0.put(element, now: monotonicNanoseconds()) }) {
+        case .stored(let gauges, let wakes):
+            resume(wakes)
+            emit.queue(.put(gauges: gauges))
+        case .mustWait(let id, let wakes):
+            resume(wakes)
+            try await putWaiting(element, id: id)
+        case .closed:
+            throw QueueClosed()
+        }
     }
 
     @usableFromInline
     func putWaiting(_ element: Element, id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let action = locked {
+                let action = state.withLock {
                     $0.suspendProducer(
                         id: id, element: element, token: continuation, isCancelled: Task.isCancelled,
                         now: monotonicNanoseconds())
                 }
                 switch action {
-                case .suspended(let gauges):
-                    emit.queue(.producerBlocked(gauges: gauges))
+                case .suspended(let gauges, let wakes, let waits):
+                    if waits { emit.queue(.producerBlocked(gauges: gauges)) }
+                    resume(wakes)  // may be this producer: its item went in at once
+                case .closed(let producer):
+                    producer.resume(throwing: QueueClosed())
                 case .cancelled(let producer):
                     producer.resume(throwing: CancellationError())
-                case .resumeNow(let producer, let put):
-                    do {
-                        try finishPut(put, producer: producer)
-                    } catch {
-                        producer.resume(throwing: error)
-                    }
                 }
             }
         } onCancel: {
@@ -195,23 +245,27 @@ extension BoundedQueue {
         }
     }
 
-    /// Performs the side effects of a put decided under the lock.
+    /// Resumes, outside the lock, what the state machine decided: producers whose items
+    /// went in, consumers with their items.
     @inlinable
-    func finishPut(_ action: Machine.PutAction, producer: UnsafeContinuation<Void, any Error>?) throws {
-        switch action {
-        case .stored(let gauges):
-            producer?.resume()
+    func resume(_ wakes: Machine.Wakes) {
+        for producer in wakes.producers {
+            producer.resume()
             emit.queue(.put(gauges: gauges))
-        case .handOff(let consumer, let element, let gauges):
-            consumer.resume(returning: element)
-            producer?.resume()
-            emit.queue(.put(gauges: gauges))
-            emit.queue(.got(gauges: gauges))
-        case .closed:
-            throw QueueClosed()
-        case .mustWait:
-            preconditionFailure("a put that must wait is not finished here")
         }
+        for (consumer, element) in wakes.consumers {
+            consumer.resume(returning: element)
+            emit.queue(.got(gauges: gauges))
+        }
+    }
+
+    /// Gauges read from the ring's counters without the lock, for events.
+    @inlinable
+    var gauges: QueueGauges {
+        QueueGauges(
+            depth: ring.depth,
+            waitingProducers: ring.pendingProducers.load(ordering: .relaxed) + ring.admittedProducers.load(ordering: .relaxed),
+            waitingConsumers: ring.waitingConsumers.load(ordering: .relaxed))
     }
 
     // MARK: get
@@ -225,11 +279,12 @@ extension BoundedQueue {
     /// - Emits: `.got` (with how long the item waited), `.consumerBlocked` when it waits.
     @inlinable
     public func get() async throws -> Element {
-        let action = locked { $0.get(now: monotonicNanoseconds()) }
-        if case .mustWait(let id) = action {
-            return try await getWaiting(id: id)
+        // Consumers already waiting go first: then even a get with items takes the lock.
+        if ring.waitingConsumers.load(ordering: .relaxed) == 0, case .item(let element, let stamp) = ring.tryPop() {
+            didPop(stamp: stamp)
+            return element
         }
-        return try finishGet(action)
+        return try await getSlowly()
     }
 
     /// `get` that gives up after `timeout` on `clock` (the tutorial's
@@ -251,33 +306,95 @@ extension BoundedQueue {
     /// - Throws: `QueueClosed` when closed and empty.
     @inlinable
     public func tryGet() throws -> Element? {
-        let action = locked { $0.get(now: monotonicNanoseconds()) }
-        if case .mustWait = action { return nil }
-        return try finishGet(action)
+        if ring.waitingConsumers.load(ordering: .relaxed) == 0, case .item(let element, let stamp) = ring.tryPop() {
+            didPop(stamp: stamp)
+            return element
+        }
+        switch state.withLock({ $0.get(now: monotonicNanoseconds()) }) {
+        case .item(let element, let gauges, let wakes):
+            resume(wakes)
+            emit.queue(.got(gauges: gauges))
+            return element
+        case .mustWait:
+            return nil
+        case .closed:
+            throw closedError()
+        }
     }
 
-    /// Appends up to `max` items to `batch` under one lock, without suspending. For a single
-    /// consumer that works through them in order, such as an actor's run loop: one lock per
-    /// batch instead of one per item. Each item is still got and counted one by one, in
-    /// order. Not async, and not inlined: a consumer that then waits with
-    /// `getWaiting(id:)` keeps small frames while idle (100,000 idle actors hold 100,000).
+    /// After a get without the lock: the wait-time sample, producers that may go on, the
+    /// event.
+    @inlinable
+    func didPop(stamp: UInt64) {
+        if stamp != 0 { state.withLock { $0.recordWait(since: stamp, monotonicNanoseconds) } }
+        if mayAdmitProducers { admitProducers() }
+        if emit.wants(notable: false) { emit.queue(.got(gauges: gauges)) }
+    }
+
+    /// Whether a get just freed room a waiting producer needs, or brought the depth below
+    /// the low-water mark of producers waiting for it. Pairs with a producer that joins the
+    /// waiters, then looks for room.
+    @inlinable
+    var mayAdmitProducers: Bool {
+        if ring.pendingProducers.load(ordering: .sequentiallyConsistent) > 0 { return true }
+        guard ring.admittedProducers.load(ordering: .sequentiallyConsistent) > 0 else { return false }
+        return ring.depth < resumeProducersBelow ?? Int.max
+    }
+
+    @usableFromInline
+    func admitProducers() {
+        let resumed = state.withLock { $0.admitProducers(now: monotonicNanoseconds()) }
+        resume(Machine.Wakes(producers: resumed))
+    }
+
+    @usableFromInline
+    func getSlowly() async throws -> Element {
+        switch state.withLock({ $0.get(now: monotonicNanoseconds()) }) {
+        case .item(let element, let gauges, let wakes):
+            resume(wakes)
+            emit.queue(.got(gauges: gauges))
+            return element
+        case .mustWait(let id):
+            return try await getWaiting(id: id)
+        case .closed:
+            throw closedError()
+        }
+    }
+
+    /// Appends up to `max` items to `batch` with one compare-and-swap, without suspending.
+    /// For a single consumer that works through them in order, such as an actor's run loop.
+    /// Each item is still got and counted one by one, in order. Not async, and not inlined:
+    /// a consumer that then waits with `getWaiting(id:)` keeps small frames while idle
+    /// (100,000 idle actors hold 100,000).
     /// - Returns: nil when items were taken; when the queue is empty, the id to wait under
     ///   with `getWaiting(id:)`.
     /// - Throws: `QueueClosed` once closed and empty.
     @inlinable @inline(never)
     func takeBatch(into batch: inout [Element], max: Int) throws -> UInt64? {
-        var taken: [Machine.GetAction] = []
-        let first = locked { m -> Machine.GetAction in
-            let action = m.get(now: monotonicNanoseconds())
-            guard case .item = action else { return action }
-            taken.append(action)
-            while taken.count < max, m.depth > 0 { taken.append(m.get(now: monotonicNanoseconds())) }
-            return action
+        if ring.waitingConsumers.load(ordering: .relaxed) == 0 {
+            var stamps: [UInt64] = []
+            let taken = ring.tryPopBatch(max: max) { element, stamp in
+                batch.append(element)
+                if stamp != 0 { stamps.append(stamp) }
+            }
+            if taken > 0 {
+                if !stamps.isEmpty { state.withLock { m in for stamp in stamps { m.recordWait(since: stamp, monotonicNanoseconds) } } }
+                if mayAdmitProducers { admitProducers() }
+                if emit.wants(notable: false) { for _ in 0..<taken { emit.queue(.got(gauges: gauges)) } }
+                return nil
+            }
         }
-        if case .mustWait(let id) = first { return id }
-        if taken.isEmpty { _ = try finishGet(first) }  // closed: throws
-        for action in taken { batch.append(try finishGet(action)) }
-        return nil
+        switch state.withLock({ $0.get(now: monotonicNanoseconds()) }) {
+        case .item(let element, let gauges, let wakes):
+            resume(wakes)
+            emit.queue(.got(gauges: gauges))
+            batch.append(element)
+            return nil
+        case .mustWait(let id):
+            return id
+        case .closed:
+            throw closedError()
+        }
     }
 
     // Specialized for the element type but not inlined: callers keep small frames while
@@ -286,20 +403,17 @@ extension BoundedQueue {
     func getWaiting(id: UInt64) async throws -> Element {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
-                let action = locked {
+                let action = state.withLock {
                     $0.suspendConsumer(id: id, token: continuation, isCancelled: Task.isCancelled, now: monotonicNanoseconds())
                 }
                 switch action {
-                case .suspended(let gauges):
-                    emit.queue(.consumerBlocked(gauges: gauges))
+                case .suspended(let gauges, let wakes, let waits):
+                    if waits { emit.queue(.consumerBlocked(gauges: gauges)) }
+                    resume(wakes)  // may be this consumer: an item was there
+                case .closed(let consumer):
+                    consumer.resume(throwing: closedError())
                 case .cancelled(let consumer):
                     consumer.resume(throwing: CancellationError())
-                case .resumeNow(let consumer, let get):
-                    do {
-                        consumer.resume(returning: try finishGet(get))
-                    } catch {
-                        consumer.resume(throwing: error)
-                    }
                 }
             }
         } onCancel: {
@@ -307,23 +421,6 @@ extension BoundedQueue {
                 consumer.resume(throwing: CancellationError())
                 emit.queue(.waiterAbandoned(gauges: gauges, producer: false))
             }
-        }
-    }
-
-    @inlinable
-    func finishGet(_ action: Machine.GetAction) throws -> Element {
-        switch action {
-        case .item(let element, let gauges, let admitted):
-            for producer in admitted {
-                producer.resume()
-                emit.queue(.put(gauges: gauges))
-            }
-            emit.queue(.got(gauges: gauges))
-            return element
-        case .closed:
-            throw closedError()
-        case .mustWait:
-            preconditionFailure("a get that must wait is not finished here")
         }
     }
 
@@ -341,15 +438,16 @@ extension BoundedQueue {
     /// - Emits: `.taskDone`.
     @inlinable
     public func taskDone() throws {
-        var current = completion.gotNotDone.load(ordering: .relaxed)
+        var current = completion.done.load(ordering: .relaxed)
         while true {
-            guard current > 0 else { throw TaskDoneWithoutItem() }
-            let (exchanged, original) = completion.gotNotDone.weakCompareExchange(
-                expected: current, desired: current - 1, successOrdering: .relaxed, failureOrdering: .relaxed)
+            // Never more done than got: the got count only grows, so this check holds.
+            guard current < ring.gotCount else { throw TaskDoneWithoutItem() }
+            let (exchanged, original) = completion.done.weakCompareExchange(
+                expected: current, desired: current + 1, ordering: .sequentiallyConsistent)
             if exchanged { break }
             current = original
         }
-        let doneNow = completion.done.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        let doneNow = current + 1
         // Pairs with `join`, which announces itself before it reads `done`: one of the two
         // sees the other, so a joiner is never left waiting for a finish it missed.
         if completion.joinersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wakeJoiners() }
@@ -401,18 +499,6 @@ extension BoundedQueue {
         }
     }
 
-    /// `state.withLock` for operations that may hand items to consumers: counts them as
-    /// got-and-not-done before any consumer can call `taskDone` for them.
-    @inlinable
-    func locked<Result>(_ body: (inout Machine) throws -> Result) rethrows -> Result {
-        try state.withLock { m in
-            let before = m.gotCount
-            let result = try body(&m)
-            if m.gotCount != before { completion.gotNotDone.wrappingAdd(m.gotCount &- before, ordering: .relaxed) }
-            return result
-        }
-    }
-
     // MARK: control
 
     /// Closes the queue: later `put`s throw `QueueClosed`; waiting producers are resumed
@@ -436,6 +522,7 @@ extension BoundedQueue {
         let consumerError = error ?? QueueClosed()
         for producer in action.producers { producer.resume(throwing: QueueClosed()) }
         for producer in action.admitted { producer.resume() }
+        resume(Machine.Wakes(consumers: action.handed))
         for consumer in action.consumers { consumer.resume(throwing: consumerError) }
         if action.wasOpen { emit.queue(.closed(gauges: gauges)) }
     }
@@ -458,9 +545,10 @@ extension BoundedQueue {
     /// A consistent picture of the queue right now.
     public var stats: QueueStats {
         state.withLock { m in
-            QueueStats(
-                capacity: m.capacity, depth: m.depth, waitingProducers: m.waitingProducerCount,
-                waitingConsumers: m.consumers.count, put: m.putCount, got: m.gotCount,
+            let (put, got) = ring.counts
+            return QueueStats(
+                capacity: m.capacity, depth: put - got, waitingProducers: m.waitingProducerCount,
+                waitingConsumers: m.consumers.count, put: put, got: got,
                 done: completion.done.load(ordering: .relaxed), maxDepth: m.maxDepth, isClosed: m.isClosed)
         }
     }

@@ -1,20 +1,15 @@
+import Synchronization
 import DequeModule
 
-/// The pure state of a `BoundedQueue`: items, waiting producers and consumers, counters.
+/// The lock-protected state of a `BoundedQueue`: waiting producers, consumers and joiners,
+/// close, and the wait-time sample; the items live in its `QueueRing`, which puts and gets
+/// that need not wait use without the lock. This is the queue's slow path: everything that
+/// suspends, wakes, closes or changes the capacity goes through here, under the lock.
 ///
 /// Every input is a `mutating func` that returns what the caller must do once the lock is
 /// dropped. It never resumes anything itself, so it is unit-tested with plain tokens in
 /// place of continuations. `Producer`, `Consumer` and `Joiner` are those tokens.
 @usableFromInline struct BoundedQueueStateMachine<Element, Producer, Consumer, Joiner> {
-    @usableFromInline struct Item {
-        @usableFromInline var element: Element
-        @usableFromInline var enqueuedAt: UInt64
-        @inlinable init(element: Element, enqueuedAt: UInt64) {
-            self.element = element
-            self.enqueuedAt = enqueuedAt
-        }
-    }
-
     @usableFromInline struct WaitingProducer {
         @usableFromInline var id: UInt64
         @usableFromInline var element: Element
@@ -46,24 +41,18 @@ import DequeModule
         }
     }
 
-    // Stored properties are laid out in declaration order: the ones every put and get
-    // touches come first, so that they share as few cache lines as possible (each line is
-    // moved between the producer's and the consumer's cores with the lock); the rest after.
-    @usableFromInline var items: Deque<Item> = []
-    @usableFromInline var capacity: Int
-    /// Producers whose items are not in the buffer yet. Never waiting while there is room:
-    /// an item moves in from here as soon as a slot frees, so "full" means what it says.
+    /// The items, shared with the lock-free fast paths.
+    @usableFromInline let ring: QueueRing<Element>
+    /// Producers whose items are not in the ring yet, in order. Mirrored in
+    /// `ring.pendingProducers`, which makes new puts queue up behind them.
     @usableFromInline var producers: Deque<WaitingProducer> = []
+    /// Consumers waiting for an item, in order; mirrored in `ring.waitingConsumers`.
     @usableFromInline var consumers: Deque<WaitingConsumer> = []
     @usableFromInline var isClosed = false
-    @usableFromInline var putCount = 0
-    @usableFromInline var gotCount = 0
-    @usableFromInline var maxDepth = 0
     /// How long items wait in the queue, for a sample of them (nil: not timed).
     @usableFromInline let wait: LatencyDistribution?
     @usableFromInline var sampler = LatencySampler()
-    /// `admitted.count`, kept here: the hot path reads it on every put and get (gauges)
-    /// without touching the deque's heap storage.
+    /// `admitted.count`, mirrored in `ring.admittedProducers`.
     @usableFromInline var admittedCount = 0
     /// The low-water mark: nil resumes each producer as soon as its item is in.
     @usableFromInline let resumeProducersBelow: Int?
@@ -81,32 +70,32 @@ import DequeModule
         if let mark = resumeProducersBelow {
             precondition(mark >= 1 && mark <= capacity, "a low-water mark must be within 1...capacity, got \(mark)")
         }
-        self.capacity = capacity
+        ring = QueueRing(capacity: capacity, timed: timed)
         self.resumeProducersBelow = resumeProducersBelow
         wait = timed ? LatencyDistribution() : nil
     }
 
-    /// The time to stamp an item with: the clock for a sampled item, 0 (not timed) otherwise.
-    @inlinable mutating func stamp(_ now: () -> UInt64) -> UInt64 {
-        guard wait != nil, sampler.tick() else { return 0 }
-        let t = Swift.max(1, now())
-        sampler.sampled(at: t)
-        return t
-    }
+    @inlinable var capacity: Int { ring.capacity.load(ordering: .relaxed) }
+    @inlinable var depth: Int { ring.depth }
+    @inlinable var putCount: Int { ring.putCount }
+    @inlinable var gotCount: Int { ring.gotCount }
+    @inlinable var maxDepth: Int { ring.maxDepth.load(ordering: .relaxed) }
 
-    /// Records how long a stamped item waited.
+    /// Records how long a stamped item waited, and samples every item once items come
+    /// slowly (more than 20 µs apart), one in 32 while they come fast.
     @inlinable mutating func recordWait(since enqueuedAt: UInt64, _ now: () -> UInt64) {
         guard enqueuedAt != 0, let wait else { return }
         let t = now()
         wait.record(t &- Swift.min(t, enqueuedAt))
+        sampler.sampled(at: t)
+        ring.samplePeriodMask.store(Int(sampler.period) - 1, ordering: .relaxed)
     }
 
-    @inlinable var depth: Int { items.count }
     /// Producers suspended in `put`: those whose items wait to go in, and (with a low-water
     /// mark) those whose items went in and who wait to be resumed.
     @inlinable var waitingProducerCount: Int { producers.count + admittedCount }
     @inlinable var gauges: QueueGauges {
-        QueueGauges(depth: items.count, waitingProducers: waitingProducerCount, waitingConsumers: consumers.count)
+        QueueGauges(depth: ring.depth, waitingProducers: waitingProducerCount, waitingConsumers: consumers.count)
     }
     /// Items put and not yet marked done, given how many were done (what `join` waits for).
     /// `taskDone` is counted outside the lock, by `BoundedQueue`, so it is passed in.
@@ -117,7 +106,7 @@ import DequeModule
     /// high and low watermarks: one wake-up per batch instead of one per item got).
     @inlinable var resumesAdmitted: Bool {
         guard let mark = resumeProducersBelow else { return true }
-        return items.count < Swift.min(mark, capacity)
+        return ring.depth < Swift.min(mark, capacity)
     }
 
     @inlinable mutating func makeID() -> UInt64 {
@@ -125,111 +114,192 @@ import DequeModule
         return nextID
     }
 
+    /// What to resume once the lock is dropped.
+    @usableFromInline struct Wakes {
+        /// Producers whose items are in: resume them normally.
+        @usableFromInline var producers: [Producer] = []
+        /// Waiting consumers, each with the item it gets.
+        @usableFromInline var consumers: [(token: Consumer, element: Element)] = []
+        @inlinable init(producers: [Producer] = [], consumers: [(token: Consumer, element: Element)] = []) {
+            self.producers = producers
+            self.consumers = consumers
+        }
+    }
+
+    // MARK: the ring, under the lock
+
+    /// Puts `element` in the ring, growing it when every slot is taken.
+    /// - Returns: false when the queue is full.
+    @inlinable mutating func push(_ element: Element, _ now: () -> UInt64) -> Bool {
+        while true {
+            switch ring.tryPush(element, now: now) {
+            case .pushed(let position):
+                ring.noteDepth(afterPutAt: position)
+                return true
+            case .full:
+                return false
+            case .noSlot:
+                ring.grow(toHold: ring.depth + 1)
+            case .blocked:
+                // Closing and growing happen under this lock, and callers check `isClosed`.
+                preconditionFailure("the ring is closed or frozen while the queue's lock is held")
+            }
+        }
+    }
+
+    /// Takes the front item, if any. Waits out a put that has claimed its position and is
+    /// still writing (nothing else can stop a consumer that sees it from taking it).
+    @inlinable mutating func pop(_ now: () -> UInt64) -> Element? {
+        var attempts = 0
+        while true {
+            switch ring.tryPop() {
+            case .item(let element, let stamp):
+                recordWait(since: stamp, now)
+                return element
+            case .empty:
+                return nil
+            case .busy:
+                backOff(&attempts)
+            case .blocked:
+                preconditionFailure("the ring is frozen while the queue's lock is held")
+            }
+        }
+    }
+
+    /// Hands items, in order, to waiting consumers, in order, while both last.
+    @inlinable mutating func handToConsumers(_ now: () -> UInt64) -> [(token: Consumer, element: Element)] {
+        var handed: [(token: Consumer, element: Element)] = []
+        while let first = consumers.first, let element = pop(now) {
+            consumers.removeFirst()
+            ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            handed.append((first.token, element))
+        }
+        return handed
+    }
+
+    /// Moves waiting producers' items into the ring, in order, while there is room.
+    /// - Returns: the producers to resume now: all of them without a low-water mark, else
+    ///   every admitted producer once the depth is below the mark (none before).
+    @inlinable mutating func admitProducers(now: @autoclosure () -> UInt64) -> [Producer] {
+        var resume: [Producer] = []
+        while let first = producers.first, push(first.element, now) {
+            producers.removeFirst()
+            ring.pendingProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            if resumeProducersBelow == nil {
+                resume.append(first.token)
+            } else {
+                admitted.append(AdmittedProducer(id: first.id, token: first.token))
+                admittedCount += 1
+                ring.admittedProducers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            }
+        }
+        if admittedCount > 0, resumesAdmitted {
+            resume.append(contentsOf: admitted.lazy.map(\.token))
+            admitted.removeAll(keepingCapacity: true)
+            admittedCount = 0
+            ring.admittedProducers.store(0, ordering: .sequentiallyConsistent)
+        }
+        return resume
+    }
+
     // MARK: put
 
     @usableFromInline enum PutAction {
-        /// Stored; the caller returns.
-        case stored(QueueGauges)
-        /// Handed straight to a waiting consumer: resume it with the element.
-        case handOff(Consumer, Element, QueueGauges)
-        /// Full: the caller must suspend under `id` and call `suspendProducer`.
-        case mustWait(id: UInt64)
+        /// In; resume what `Wakes` says (waiting consumers get the front items).
+        case stored(QueueGauges, Wakes)
+        /// Full: resume what `Wakes` says (producers admitted first), then suspend under
+        /// `id` and call `suspendProducer`.
+        case mustWait(id: UInt64, Wakes)
         /// Closed: throw `QueueClosed`.
         case closed
     }
 
+    /// A put that the fast path could not do: producers already waiting go first (FIFO),
+    /// then this one if there is room.
     @inlinable mutating func put(_ element: Element, now: @autoclosure () -> UInt64) -> PutAction {
         if isClosed { return .closed }
-        if let consumer = consumers.popFirst() {
-            // A waiting consumer means the queue is empty: the item skips the buffer.
-            putCount += 1
-            gotCount += 1
-            maxDepth = max(maxDepth, 1)
-            if let wait, sampler.tick() { wait.record(0) }  // straight to a waiting consumer
-            return .handOff(consumer.token, element, gauges)
-        }
-        // Producers already waiting go first, even when there is room (FIFO).
-        if items.count < capacity, producers.isEmpty {
-            items.append(Item(element: element, enqueuedAt: stamp(now)))
-            putCount += 1
-            maxDepth = max(maxDepth, items.count)
-            return .stored(gauges)
-        }
-        return .mustWait(id: makeID())
+        var wakes = Wakes(producers: producers.isEmpty ? [] : admitProducers(now: now()))
+        guard producers.isEmpty, push(element, now) else { return .mustWait(id: makeID(), wakes) }
+        if !consumers.isEmpty { wakes.consumers = handToConsumers(now) }
+        return .stored(gauges, wakes)
     }
 
     @usableFromInline enum SuspendProducerAction {
-        /// Waiting; resumed later by a get, capacity change, close or cancellation.
-        case suspended(QueueGauges)
-        /// Things changed between the fast path and here: resume the token at once with
-        /// the action's outcome.
-        case resumeNow(Producer, PutAction)
+        /// In the list of waiting producers (or, with a low-water mark, its item is in and it
+        /// waits for the mark). Resume what `Wakes` says: it may hold this producer's own
+        /// token, when its item went in at once.
+        case suspended(QueueGauges, Wakes, waits: Bool)
+        /// Closed before it could wait: resume the token with `QueueClosed`.
+        case closed(Producer)
         /// The task was cancelled before it could wait: resume with `CancellationError`.
         case cancelled(Producer)
     }
 
-    /// Called with the lock held again, now that the producer has a token to wait on.
+    /// Called with the lock held again, now that the producer has a token to wait on. It
+    /// joins the waiting producers first and is then admitted like them if there is room:
+    /// the consumer that freed a slot either sees it waiting or freed the slot before it
+    /// joined, and then it is admitted here.
     @inlinable mutating func suspendProducer(
         id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: @autoclosure () -> UInt64
     ) -> SuspendProducerAction {
         if isCancelled { return .cancelled(token) }
-        switch put(element, now: now()) {
-        case .mustWait:
-            producers.append(WaitingProducer(id: id, element: element, token: token))
-            return .suspended(gauges)
-        case let other:
-            return .resumeNow(token, other)
-        }
+        if isClosed { return .closed(token) }
+        producers.append(WaitingProducer(id: id, element: element, token: token))
+        ring.pendingProducers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        var wakes = Wakes(producers: admitProducers(now: now()))
+        let waits = producers.contains { $0.id == id } || admitted.contains { $0.id == id }
+        if !consumers.isEmpty { wakes.consumers = handToConsumers(now) }
+        return .suspended(gauges, wakes, waits: waits)
     }
 
     // MARK: get
 
     @usableFromInline enum GetAction {
-        /// Took an item; producers whose items are in the buffer and who may go on (see
-        /// `resumesAdmitted`) must be resumed.
-        case item(Element, QueueGauges, admitted: [Producer])
+        /// Took an item; resume what `Wakes` says (producers admitted to the freed room).
+        case item(Element, QueueGauges, Wakes)
         /// Empty: suspend under `id` and call `suspendConsumer`.
         case mustWait(id: UInt64)
         /// Closed and empty: throw `QueueClosed`.
         case closed
     }
 
+    /// A get that the fast path could not do: consumers already waiting go first (FIFO).
     @inlinable mutating func get(now: @autoclosure () -> UInt64) -> GetAction {
-        if let item = items.popFirst() {
-            gotCount += 1
-            recordWait(since: item.enqueuedAt, now)
-            // A slot freed: a waiting producer's item takes it at once (so a waiting producer
-            // always means a full queue), and admitted producers go on if they may.
-            let resume = admittedCount == 0 && producers.isEmpty ? [] : admitProducers(now: now())
-            return .item(item.element, gauges, admitted: resume)
+        if consumers.isEmpty, let element = pop(now) {
+            let resume = producers.isEmpty && admittedCount == 0 ? [] : admitProducers(now: now())
+            return .item(element, gauges, Wakes(producers: resume))
         }
-        if let producer = producers.popFirst() {
-            // Only possible with capacity reached by an empty buffer, which capacity >= 1
-            // rules out; kept total so a waiting producer can never be stranded.
-            putCount += 1
-            gotCount += 1
-            return .item(producer.element, gauges, admitted: [producer.token])
-        }
-        return isClosed ? .closed : .mustWait(id: makeID())
+        return isClosed && ring.depth == 0 ? .closed : .mustWait(id: makeID())
     }
 
     @usableFromInline enum SuspendConsumerAction {
-        case suspended(QueueGauges)
-        case resumeNow(Consumer, GetAction)
+        /// In the list of waiting consumers, or handed an item at once (then its token is
+        /// among the `Wakes`' consumers): resume what `Wakes` says.
+        case suspended(QueueGauges, Wakes, waits: Bool)
+        /// Closed and empty: resume the token with the close error.
+        case closed(Consumer)
+        /// The task was cancelled before it could wait: resume with `CancellationError`.
         case cancelled(Consumer)
     }
 
+    /// Called with the lock held again, now that the consumer has a token to wait on. It
+    /// joins the waiting consumers first and then takes what is there like them: a put
+    /// either sees it waiting or was written before it joined, and is then taken here.
     @inlinable mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: @autoclosure () -> UInt64)
         -> SuspendConsumerAction
     {
         if isCancelled { return .cancelled(token) }
-        switch get(now: now()) {
-        case .mustWait:
-            consumers.append(WaitingConsumer(id: id, token: token))
-            return .suspended(gauges)
-        case let other:
-            return .resumeNow(token, other)
+        consumers.append(WaitingConsumer(id: id, token: token))
+        ring.waitingConsumers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        var wakes = Wakes(consumers: handToConsumers(now))
+        let waits = consumers.contains { $0.id == id }
+        if waits, isClosed {  // closed and empty: only this consumer can be here
+            consumers.removeAll { $0.id == id }
+            ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            return .closed(token)
         }
+        if !wakes.consumers.isEmpty, !producers.isEmpty || admittedCount > 0 { wakes.producers = admitProducers(now: now()) }
+        return .suspended(gauges, wakes, waits: waits)
     }
 
     // MARK: abandoning a wait (cancellation, timeout)
@@ -246,12 +316,14 @@ import DequeModule
     @inlinable mutating func abandonProducer(id: UInt64) -> AbandonProducerAction? {
         if let index = producers.firstIndex(where: { $0.id == id }) {
             let token = producers.remove(at: index).token
+            ring.pendingProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
             abandonedCount += 1
             return .abandoned(token, gauges)
         }
         if admittedCount > 0, let index = admitted.firstIndex(where: { $0.id == id }) {
             let token = admitted.remove(at: index).token
             admittedCount -= 1
+            ring.admittedProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
             return .alreadyPut(token, gauges)
         }
         return nil
@@ -261,6 +333,7 @@ import DequeModule
     @inlinable mutating func abandonConsumer(id: UInt64) -> (Consumer, QueueGauges)? {
         guard let index = consumers.firstIndex(where: { $0.id == id }) else { return nil }
         let token = consumers.remove(at: index).token
+        ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         abandonedCount += 1
         return (token, gauges)
     }
@@ -302,34 +375,8 @@ import DequeModule
     /// puts wait until the depth falls below the new capacity).
     @inlinable mutating func setCapacity(_ newCapacity: Int, now: @autoclosure () -> UInt64) -> Admitted {
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
-        capacity = newCapacity
-        return Admitted(producers: admitProducers(now: now()), gauges: gauges)
-    }
-
-    /// Moves waiting producers' items into the buffer, in order, while there is room.
-    /// - Returns: the producers to resume now: all of them without a low-water mark, else
-    ///   every admitted producer once the depth is below the mark (none before).
-    @inlinable mutating func admitProducers(now: @autoclosure () -> UInt64) -> [Producer] {
-        var resume: [Producer] = []
-        if !producers.isEmpty, items.count < capacity {
-            while items.count < capacity, let producer = producers.popFirst() {
-                items.append(Item(element: producer.element, enqueuedAt: stamp(now)))
-                putCount += 1
-                if resumeProducersBelow == nil {
-                    resume.append(producer.token)
-                } else {
-                    admitted.append(AdmittedProducer(id: producer.id, token: producer.token))
-                    admittedCount += 1
-                }
-            }
-            maxDepth = max(maxDepth, items.count)
-        }
-        if admittedCount > 0, resumesAdmitted {
-            resume.append(contentsOf: admitted.lazy.map(\.token))
-            admitted.removeAll(keepingCapacity: true)
-            admittedCount = 0
-        }
-        return resume
+        ring.capacity.store(newCapacity, ordering: .sequentiallyConsistent)
+        return Admitted(producers: isClosed ? [] : admitProducers(now: now()), gauges: gauges)
     }
 
     @usableFromInline struct CloseAction {
@@ -338,12 +385,18 @@ import DequeModule
         /// Producers whose items are in (waiting for the low-water mark): resume them
         /// normally, their puts happened.
         @usableFromInline var admitted: [Producer]
-        /// Waiting consumers (the buffer is empty): resume them with `QueueClosed`.
+        /// Waiting consumers that got the items put just before the close.
+        @usableFromInline var handed: [(token: Consumer, element: Element)]
+        /// Waiting consumers left (the queue is empty): resume them with the close error.
         @usableFromInline var consumers: [Consumer]
         @usableFromInline var wasOpen: Bool
-        @inlinable init(producers: [Producer], admitted: [Producer], consumers: [Consumer], wasOpen: Bool) {
+        @inlinable init(
+            producers: [Producer], admitted: [Producer], handed: [(token: Consumer, element: Element)], consumers: [Consumer],
+            wasOpen: Bool
+        ) {
             self.producers = producers
             self.admitted = admitted
+            self.handed = handed
             self.consumers = consumers
             self.wasOpen = wasOpen
         }
@@ -351,24 +404,30 @@ import DequeModule
 
     /// Closes; the first close's `error` (nil: `QueueClosed`) is what consumers get once the
     /// buffer is empty.
-    @inlinable mutating func close(error: (any Error)? = nil) -> CloseAction {
+    @inlinable mutating func close(error: (any Error)? = nil, now: @autoclosure () -> UInt64 = 0) -> CloseAction {
         let wasOpen = !isClosed
-        if wasOpen { closeError = error }
-        isClosed = true
+        if wasOpen {
+            closeError = error
+            isClosed = true
+            ring.close()  // no put gets in after this; the ones in flight are written
+        }
+        let handed = handToConsumers(now)
         let action = CloseAction(
-            producers: producers.map(\.token), admitted: admitted.map(\.token), consumers: consumers.map(\.token),
-            wasOpen: wasOpen)
+            producers: producers.map(\.token), admitted: admitted.map(\.token), handed: handed,
+            consumers: consumers.map(\.token), wasOpen: wasOpen)
         producers.removeAll()
         admitted.removeAll()
         admittedCount = 0
         consumers.removeAll()
+        ring.pendingProducers.store(0, ordering: .sequentiallyConsistent)
+        ring.admittedProducers.store(0, ordering: .sequentiallyConsistent)
+        ring.waitingConsumers.store(0, ordering: .sequentiallyConsistent)
         return action
     }
 }
 
 extension BoundedQueueStateMachine: Sendable
 where Element: Sendable, Producer: Sendable, Consumer: Sendable, Joiner: Sendable {}
-extension BoundedQueueStateMachine.Item: Sendable where Element: Sendable {}
 extension BoundedQueueStateMachine.WaitingProducer: Sendable where Element: Sendable, Producer: Sendable {}
 extension BoundedQueueStateMachine.WaitingConsumer: Sendable where Consumer: Sendable {}
 extension BoundedQueueStateMachine.AdmittedProducer: Sendable where Producer: Sendable {}

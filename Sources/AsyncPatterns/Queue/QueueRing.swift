@@ -1,0 +1,369 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// The lock-free part of a `BoundedQueue`: a bounded multi-producer, multi-consumer ring in
+/// the style of Dmitry Vyukov's, where each slot carries a sequence number that says whose
+/// turn it is. A put claims the next enqueue position with one compare-and-swap and a get the
+/// next dequeue position with another; neither takes a lock.
+///
+/// The queue's lock is only for what has to wait or change the ring's shape: producers and
+/// consumers that suspend, close, capacity changes, and growing the ring. Waiters announce
+/// themselves in `waitingConsumers`, `pendingProducers` and `admittedProducers`, which the
+/// fast paths read after their compare-and-swap: both sides write first (a read-modify-write,
+/// sequentially consistent) and read the other side second, so at least one of them sees the
+/// other and no wake-up is lost.
+///
+/// Positions only grow; `put` and `got` counts are the positions. A position word keeps the
+/// position in its low 54 bits (2^54 items: 28 years at 20 million a second), a generation
+/// above it that changes when the ring is replaced (so a compare-and-swap prepared against
+/// the old ring fails), a frozen bit while it is replaced, and (enqueue side) a closed bit.
+///
+/// `@unchecked Sendable`: every mutable field is an `Atomic`, or slot memory whose ownership
+/// passes between threads through the slots' sequence numbers (release/acquire), or
+/// `retired`, touched only under the owning queue's lock.
+@usableFromInline
+final class QueueRing<Element>: @unchecked Sendable {
+    /// Where the next put goes (producers write it).
+    @usableFromInline let enqueue = Atomic<Int>(0)
+    /// A position the dequeue position has reached: producers check room against it and read
+    /// the real one only when it says full, instead of pulling the consumers' line every put.
+    @usableFromInline let dequeueFloor = Atomic<Int>(0)
+    @usableFromInline let padding1 = CacheLinePadding()
+    /// Where the next get comes from (consumers write it).
+    @usableFromInline let dequeue = Atomic<Int>(0)
+    @usableFromInline let padding2 = CacheLinePadding()
+    // Read on every operation, written rarely.
+    @usableFromInline let slots: Atomic<UnsafeMutablePointer<RingSlots<Element>>>
+    /// The queue's capacity (the ring may have more slots).
+    @usableFromInline let capacity: Atomic<Int>
+    /// Consumers suspended in the queue's lock-protected list.
+    @usableFromInline let waitingConsumers = Atomic<Int>(0)
+    /// Producers whose items are not in yet (suspended in `put`).
+    @usableFromInline let pendingProducers = Atomic<Int>(0)
+    /// Producers whose items are in, waiting for the low-water mark to be resumed.
+    @usableFromInline let admittedProducers = Atomic<Int>(0)
+    /// The deepest the queue has been.
+    @usableFromInline let maxDepth = Atomic<Int>(0)
+    /// Items whose position has these bits clear are stamped with the time they went in
+    /// (31: one in 32; 0: every item). Only read when `timed`.
+    @usableFromInline let samplePeriodMask = Atomic<Int>(31)
+    @usableFromInline let timed: Bool
+    /// Rings replaced by bigger ones. Kept until the queue goes: a thread may still be
+    /// reading one's sequence numbers (its compare-and-swap then fails on the generation).
+    var retired: [UnsafeMutablePointer<RingSlots<Element>>] = []
+
+    @usableFromInline init(capacity: Int, timed: Bool) {
+        precondition(capacity >= 1, "a queue needs a capacity of at least 1")
+        self.capacity = Atomic(capacity)
+        self.timed = timed
+        // Small to start (100,000 idle actors have one each); grows by doubling as needed.
+        slots = Atomic(RingSlots.allocate(count: Swift.max(2, Swift.min(16, Self.slotCount(for: capacity))), timed: timed))
+    }
+
+    deinit {
+        let ring = slots.load(ordering: .acquiring)
+        let got = dequeue.load(ordering: .acquiring) & Position.mask
+        let put = enqueue.load(ordering: .acquiring) & Position.mask
+        for position in got..<put { (ring.pointee.elements + (position & ring.pointee.mask)).deinitialize(count: 1) }
+        ring.pointee.deallocate()
+        ring.deallocate()
+        for old in retired {
+            old.pointee.deallocate()
+            old.deallocate()
+        }
+    }
+
+    static func slotCount(for capacity: Int) -> Int {
+        capacity >= 1 << 40 ? 1 << 40 : 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount)
+    }
+
+    // MARK: counts
+
+    /// Items put so far (claimed positions; an item being written counts).
+    @inlinable var putCount: Int { enqueue.load(ordering: .acquiring) & Position.mask }
+    /// Items got so far.
+    @inlinable var gotCount: Int { dequeue.load(ordering: .acquiring) & Position.mask }
+    @inlinable var isClosed: Bool { enqueue.load(ordering: .acquiring) & Position.closed != 0 }
+
+    /// Put and got counts read at one instant (the dequeue position unchanged around the
+    /// read of the enqueue position), so `put - got` is a depth the queue really had.
+    @inlinable var counts: (put: Int, got: Int) {
+        var got = gotCount
+        for _ in 0..<64 {
+            let put = putCount
+            let again = gotCount
+            if again == got { return (put, got) }
+            got = again
+        }
+        return (Swift.max(putCount, got), got)  // never settled: still put >= got
+    }
+
+    @inlinable var depth: Int {
+        let (put, got) = counts
+        return put - got
+    }
+
+    // MARK: put
+
+    @usableFromInline enum PushOutcome {
+        case pushed(position: Int)
+        /// `depth == capacity`.
+        case full
+        /// Below capacity, but every slot is taken: the ring must grow (under the lock).
+        case noSlot
+        /// Closed, or frozen while the ring is replaced: take the lock.
+        case blocked
+    }
+
+    @inlinable
+    func tryPush(_ element: Element, now: () -> UInt64) -> PushOutcome {
+        var word = enqueue.load(ordering: .sequentiallyConsistent)
+        var attempts = 0
+        while true {
+            if word & (Position.frozen | Position.closed) != 0 { return .blocked }
+            let position = word & Position.mask
+            let limit = capacity.load(ordering: .relaxed)
+            if position &- dequeueFloor.load(ordering: .relaxed) >= limit {
+                let got = dequeue.load(ordering: .sequentiallyConsistent) & Position.mask
+                dequeueFloor.store(got, ordering: .relaxed)
+                if position &- got >= limit { return .full }
+            }
+            let ring = slots.load(ordering: .acquiring)
+            let index = position & ring.pointee.mask
+            let sequence = ring.pointee.sequences[index].load(ordering: .acquiring)
+            if sequence == position {
+                let (won, current) = enqueue.weakCompareExchange(
+                    expected: word, desired: word &+ 1, ordering: .sequentiallyConsistent)
+                if won {
+                    (ring.pointee.elements + index).initialize(to: element)
+                    if let stamps = ring.pointee.stamps { stamps[index] = stamp(position, now) }
+                    ring.pointee.sequences[index].store(position &+ 1, ordering: .releasing)
+                    return .pushed(position: position)
+                }
+                word = current
+            } else if sequence < position {
+                // The slot still holds the item one lap back: every slot is taken, or that
+                // item's consumer is still reading it (a moment).
+                let got = dequeue.load(ordering: .sequentiallyConsistent) & Position.mask
+                if position &- got >= ring.pointee.mask &+ 1 { return .noSlot }
+                backOff(&attempts)
+                word = enqueue.load(ordering: .sequentiallyConsistent)
+            } else {
+                word = enqueue.load(ordering: .sequentiallyConsistent)  // another producer took it
+            }
+        }
+    }
+
+    @inlinable func stamp(_ position: Int, _ now: () -> UInt64) -> UInt64 {
+        position & samplePeriodMask.load(ordering: .relaxed) == 0 ? Swift.max(1, now()) : 0
+    }
+
+    /// Raises `maxDepth` if the put at `position` made the queue deeper than it has been.
+    /// Reads the real dequeue position only when the cheap bound says it might have.
+    @inlinable func noteDepth(afterPutAt position: Int) {
+        let bound = position &+ 1 &- dequeueFloor.load(ordering: .relaxed)
+        var deepest = maxDepth.load(ordering: .relaxed)
+        guard bound > deepest else { return }
+        let got = dequeue.load(ordering: .sequentiallyConsistent) & Position.mask
+        dequeueFloor.store(got, ordering: .relaxed)
+        let depth = Swift.max(1, position &+ 1 &- got)
+        while depth > deepest {
+            let (won, current) = maxDepth.weakCompareExchange(expected: deepest, desired: depth, ordering: .relaxed)
+            if won { return }
+            deepest = current
+        }
+    }
+
+    // MARK: get
+
+    @usableFromInline enum PopOutcome {
+        case item(Element, stamp: UInt64)
+        case empty
+        /// A producer has claimed the next position and is still writing it (a moment).
+        case busy
+        /// Frozen while the ring is replaced: take the lock.
+        case blocked
+    }
+
+    @inlinable
+    func tryPop() -> PopOutcome {
+        var word = dequeue.load(ordering: .sequentiallyConsistent)
+        while true {
+            if word & Position.frozen != 0 { return .blocked }
+            let position = word & Position.mask
+            let ring = slots.load(ordering: .acquiring)
+            let index = position & ring.pointee.mask
+            let sequence = ring.pointee.sequences[index].load(ordering: .acquiring)
+            if sequence == position &+ 1 {
+                let (won, current) = dequeue.weakCompareExchange(
+                    expected: word, desired: word &+ 1, ordering: .sequentiallyConsistent)
+                if won {
+                    let element = (ring.pointee.elements + index).move()
+                    let stamp = ring.pointee.stamps?[index] ?? 0
+                    ring.pointee.sequences[index].store(position &+ ring.pointee.mask &+ 1, ordering: .releasing)
+                    return .item(element, stamp: stamp)
+                }
+                word = current
+            } else if sequence <= position {
+                let put = enqueue.load(ordering: .sequentiallyConsistent) & Position.mask
+                return put <= position ? .empty : .busy
+            } else {
+                word = dequeue.load(ordering: .sequentiallyConsistent)  // another consumer took it
+            }
+        }
+    }
+
+    /// Takes up to `max` items with one compare-and-swap, in order, handing each to `body`
+    /// (which must not fail: the items are out of the ring once claimed).
+    /// - Returns: how many were taken (0: see `tryPop` for why).
+    @inlinable
+    func tryPopBatch(max: Int, _ body: (Element, UInt64) -> Void) -> Int {
+        var word = dequeue.load(ordering: .sequentiallyConsistent)
+        while true {
+            if word & Position.frozen != 0 { return 0 }
+            let position = word & Position.mask
+            let ring = slots.load(ordering: .acquiring)
+            let mask = ring.pointee.mask
+            var ready = 0
+            while ready < Swift.min(max, mask &+ 1),
+                ring.pointee.sequences[(position &+ ready) & mask].load(ordering: .acquiring) == position &+ ready &+ 1
+            {
+                ready &+= 1
+            }
+            if ready == 0 {
+                let sequence = ring.pointee.sequences[position & mask].load(ordering: .acquiring)
+                if sequence <= position { return 0 }
+                word = dequeue.load(ordering: .sequentiallyConsistent)
+                continue
+            }
+            let (won, current) = dequeue.compareExchange(
+                expected: word, desired: word &+ ready, ordering: .sequentiallyConsistent)
+            if !won {
+                word = current
+                continue
+            }
+            for offset in 0..<ready {
+                let index = (position &+ offset) & mask
+                let element = (ring.pointee.elements + index).move()
+                let stamp = ring.pointee.stamps?[index] ?? 0
+                ring.pointee.sequences[index].store(position &+ offset &+ mask &+ 1, ordering: .releasing)
+                body(element, stamp)
+            }
+            return ready
+        }
+    }
+
+    // MARK: growing (under the queue's lock)
+
+    /// Replaces the ring with one of at least `needed` slots (and twice as many as now).
+    /// Freezes both positions, waits for the claims in flight to finish, moves the items,
+    /// then thaws the positions under a new generation. Call with the queue's lock held.
+    @usableFromInline func grow(toHold needed: Int) {
+        let old = slots.load(ordering: .acquiring)
+        let oldCount = old.pointee.mask + 1
+        let frozenPut = enqueue.bitwiseOr(Position.frozen, ordering: .sequentiallyConsistent).newValue
+        let frozenGot = dequeue.bitwiseOr(Position.frozen, ordering: .sequentiallyConsistent).newValue
+        let put = frozenPut & Position.mask
+        let got = frozenGot & Position.mask
+        var attempts = 0
+        for position in got..<put {  // items claimed: wait until written
+            while old.pointee.sequences[position & old.pointee.mask].load(ordering: .acquiring) != position &+ 1 {
+                backOff(&attempts)
+            }
+        }
+        for position in Swift.max(0, put - oldCount)..<got {  // items taken: wait until read
+            while old.pointee.sequences[position & old.pointee.mask].load(ordering: .acquiring) != position &+ oldCount {
+                backOff(&attempts)
+            }
+        }
+        let count = Swift.max(oldCount * 2, Self.slotCount(for: needed))
+        let ring = RingSlots<Element>.allocate(count: count, timed: timed)
+        let mask = count - 1
+        for position in got..<got + count {
+            let index = position & mask
+            if position < put {
+                let from = position & old.pointee.mask
+                (ring.pointee.elements + index).initialize(to: (old.pointee.elements + from).move())
+                if let stamps = ring.pointee.stamps, let oldStamps = old.pointee.stamps { stamps[index] = oldStamps[from] }
+                ring.pointee.sequences[index].store(position &+ 1, ordering: .relaxed)
+            } else {
+                ring.pointee.sequences[index].store(position, ordering: .relaxed)
+            }
+        }
+        slots.store(ring, ordering: .releasing)
+        retired.append(old)
+        let generation = ((frozenPut & Position.generationMask) &+ Position.generationUnit) & Position.generationMask
+        dequeue.store(got | generation, ordering: .sequentiallyConsistent)
+        enqueue.store(put | generation | (frozenPut & Position.closed), ordering: .sequentiallyConsistent)
+    }
+
+    /// Sets the closed bit: no put can claim a position after this. Waits for the claims in
+    /// flight to be written, so that what is left is final. Call with the queue's lock held.
+    @usableFromInline func close() {
+        let word = enqueue.bitwiseOr(Position.closed, ordering: .sequentiallyConsistent).newValue
+        let ring = slots.load(ordering: .acquiring)
+        let put = word & Position.mask
+        var attempts = 0
+        var position = gotCount
+        while position < put {
+            if ring.pointee.sequences[position & ring.pointee.mask].load(ordering: .acquiring) >= position &+ 1 {
+                position += 1
+            } else {
+                backOff(&attempts)
+            }
+        }
+    }
+}
+
+/// The bits of a position word (see `QueueRing`).
+@usableFromInline enum Position {
+    @usableFromInline static let mask = (1 << 54) - 1
+    @usableFromInline static let generationUnit = 1 << 54
+    @usableFromInline static let generationMask = 0x3F << 54
+    @usableFromInline static let frozen = 1 << 60
+    @usableFromInline static let closed = 1 << 61
+}
+
+/// One allocation of slots: a power-of-two count of sequence numbers, elements and stamps.
+@usableFromInline struct RingSlots<Element> {
+    @usableFromInline let mask: Int
+    /// Slot i holds position p (p mod count == i): `p` when free for p's put, `p + 1` once
+    /// p's item is written, `p + count` once it was read (free for the next lap).
+    @usableFromInline let sequences: UnsafeMutablePointer<Atomic<Int>>
+    @usableFromInline let elements: UnsafeMutablePointer<Element>
+    /// When each item went in, for a sample of them (0: not sampled); nil when not timed.
+    @usableFromInline let stamps: UnsafeMutablePointer<UInt64>?
+
+    static func allocate(count: Int, timed: Bool) -> UnsafeMutablePointer<RingSlots> {
+        precondition(count >= 2 && count & (count - 1) == 0, "a ring has a power-of-two count of slots, at least 2")
+        let sequences = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
+        for i in 0..<count { (sequences + i).initialize(to: Atomic(i)) }
+        let stamps: UnsafeMutablePointer<UInt64>? = timed ? .allocate(capacity: count) : nil
+        stamps?.initialize(repeating: 0, count: count)
+        let header = UnsafeMutablePointer<RingSlots>.allocate(capacity: 1)
+        header.initialize(
+            to: RingSlots(mask: count - 1, sequences: sequences, elements: .allocate(capacity: count), stamps: stamps))
+        return header
+    }
+
+    /// Frees the memory; the elements must have been moved out or deinitialized.
+    func deallocate() {
+        sequences.deinitialize(count: mask + 1)
+        sequences.deallocate()
+        elements.deallocate()
+        stamps?.deallocate()
+    }
+}
+
+/// Waits a moment for another thread to finish a step it has started: spins, then yields
+/// the processor (that thread may have been preempted on this one).
+@inlinable func backOff(_ attempts: inout Int) {
+    attempts += 1
+    if attempts > 32 { sched_yield() }
+}
