@@ -131,7 +131,7 @@ extension BoundedQueue {
     ///   element was not put).
     /// - Emits: `.put`, and `.producerBlocked` when it has to wait.
     @inlinable
-    public func put(_ element: Element) async throws {
+    nonisolated(nonsending) public func put(_ element: Element) async throws {
         // Producers already waiting go first: then even a put with room takes the lock.
         if ring.pendingProducers.load(ordering: .relaxed) == 0,
             case .pushed(let position) = ring.tryPush(element, now: monotonicNanoseconds)
@@ -199,7 +199,7 @@ extension BoundedQueue {
     }
 
     @usableFromInline
-    func putSlowly(_ element: Element) async throws {
+    nonisolated(nonsending) func putSlowly(_ element: Element) async throws {
         switch state.withLock({ $0.put(element, now: monotonicNanoseconds()) }) {
         case .stored(let gauges, let wakes):
             resume(wakes)
@@ -213,7 +213,7 @@ extension BoundedQueue {
     }
 
     @usableFromInline
-    func putWaiting(_ element: Element, id: UInt64) async throws {
+    nonisolated(nonsending) func putWaiting(_ element: Element, id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let action = state.withLock {
@@ -278,7 +278,7 @@ extension BoundedQueue {
     ///   cancelled while waiting (nothing was taken).
     /// - Emits: `.got` (with how long the item waited), `.consumerBlocked` when it waits.
     @inlinable
-    public func get() async throws -> Element {
+    nonisolated(nonsending) public func get() async throws -> Element {
         // Consumers already waiting go first: then even a get with items takes the lock.
         if ring.waitingConsumers.load(ordering: .relaxed) == 0, case .item(let element, let stamp) = ring.tryPop() {
             didPop(stamp: stamp)
@@ -348,7 +348,7 @@ extension BoundedQueue {
     }
 
     @usableFromInline
-    func getSlowly() async throws -> Element {
+    nonisolated(nonsending) func getSlowly() async throws -> Element {
         switch state.withLock({ $0.get(now: monotonicNanoseconds()) }) {
         case .item(let element, let gauges, let wakes):
             resume(wakes)
@@ -400,7 +400,7 @@ extension BoundedQueue {
     // Specialized for the element type but not inlined: callers keep small frames while
     // they wait here (an idle actor's task holds this chain of frames).
     @inlinable @inline(never)
-    func getWaiting(id: UInt64) async throws -> Element {
+    nonisolated(nonsending) func getWaiting(id: UInt64) async throws -> Element {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
                 let action = state.withLock {
@@ -572,7 +572,7 @@ extension BoundedQueue: AsyncSequence {
         /// - Throws: the error passed to `close(throwing:)` once the queue is empty,
         ///   `CancellationError` if cancelled while waiting (nothing was taken).
         @inlinable
-        public mutating func next() async throws -> Element? {
+        nonisolated(nonsending) public mutating func next() async throws -> Element? {
             do {
                 return try await queue.get()
             } catch is QueueClosed {
