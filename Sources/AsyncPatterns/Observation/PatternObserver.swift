@@ -38,29 +38,47 @@ struct Emitter: Sendable {
         return registry.interest.load(ordering: .relaxed) >= (notable ? 1 : 2)
     }
 
-    @inlinable func queue(_ event: QueueEvent) {
+    @inlinable func queue(_ event: @autoclosure () -> QueueEvent) {
+        // The event (and the gauges in it) is built only once someone listens at all.
+        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
+        let event = event()
         let notable = event.isNotable
-        if wants(notable: notable) { registry!.deliver(.queue(event, source: source, at: .now()), notable: notable) }
+        if wants(notable: notable) { registry.deliver(.queue(event, source: source, at: .now()), notable: notable) }
     }
-    @inlinable func semaphore(_ event: SemaphoreEvent) {
+    @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) {
+        // The event (and the gauges in it) is built only once someone listens at all.
+        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
+        let event = event()
         let notable = event.isNotable
-        if wants(notable: notable) { registry!.deliver(.semaphore(event, source: source, at: .now()), notable: notable) }
+        if wants(notable: notable) { registry.deliver(.semaphore(event, source: source, at: .now()), notable: notable) }
     }
-    @inlinable func actor(_ event: ActorEvent) {
+    @inlinable func actor(_ event: @autoclosure () -> ActorEvent) {
+        // The event (and the gauges in it) is built only once someone listens at all.
+        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
+        let event = event()
         let notable = event.isNotable
-        if wants(notable: notable) { registry!.deliver(.actor(event, source: source, at: .now()), notable: notable) }
+        if wants(notable: notable) { registry.deliver(.actor(event, source: source, at: .now()), notable: notable) }
     }
-    @inlinable func stream(_ event: StreamEvent) {
+    @inlinable func stream(_ event: @autoclosure () -> StreamEvent) {
+        // The event (and the gauges in it) is built only once someone listens at all.
+        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
+        let event = event()
         let notable = event.isNotable
-        if wants(notable: notable) { registry!.deliver(.stream(event, source: source, at: .now()), notable: notable) }
+        if wants(notable: notable) { registry.deliver(.stream(event, source: source, at: .now()), notable: notable) }
     }
-    @inlinable func resource(_ event: ResourceEvent) {
+    @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) {
+        // The event (and the gauges in it) is built only once someone listens at all.
+        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
+        let event = event()
         let notable = event.isNotable
-        if wants(notable: notable) { registry!.deliver(.resource(event, source: source, at: .now()), notable: notable) }
+        if wants(notable: notable) { registry.deliver(.resource(event, source: source, at: .now()), notable: notable) }
     }
-    @inlinable func health(_ event: HealthEvent) {
+    @inlinable func health(_ event: @autoclosure () -> HealthEvent) {
+        // The event (and the gauges in it) is built only once someone listens at all.
+        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
+        let event = event()
         let notable = event.isNotable
-        if wants(notable: notable) { registry!.deliver(.health(event, source: source, at: .now()), notable: notable) }
+        if wants(notable: notable) { registry.deliver(.health(event, source: source, at: .now()), notable: notable) }
     }
 }
 
