@@ -122,7 +122,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     ///   `CancellationError` if cancelled while waiting (not delivered).
     /// - Emits: `.enqueued`, or `.senderBlocked` when it waits, or `.deadLetter`.
     @inlinable
-    public func tell(_ message: Message, from sender: String? = nil, ifFull: FullPolicy = .wait) async throws {
+    nonisolated(nonsending) public func tell(_ message: Message, from sender: String? = nil, ifFull: FullPolicy = .wait) async throws {
         try await deliver(Envelope(sender: sender, message: message, reply: nil), ifFull: ifFull)
     }
 
@@ -174,7 +174,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     }
 
     @inlinable
-    func deliver(_ envelope: Envelope<Message>, ifFull: FullPolicy) async throws {
+    nonisolated(nonsending) func deliver(_ envelope: Envelope<Message>, ifFull: FullPolicy) async throws {
         if counters.stopping.load(ordering: .acquiring) {
             reportDeadLetter(to: name, reason: .stopped)
             throw ActorStopped(name: name)
@@ -243,9 +243,15 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         emit.actor(.started)
         // Cancelling the task stops the actor: no message is handed to a behaviour whose
         // task is cancelled (each would fail, and with steady sending the loop would spin).
-        while !counters.stopping.load(ordering: .acquiring), !Task.isCancelled {
-            guard await refill(&loop) else { break }  // closed by stop(), or cancelled
-            await processBatch(&loop)
+        // The handler sets a flag the loop reads with its stop flag: cheaper than asking the
+        // task whether it is cancelled before every message.
+        await withTaskCancellationHandler {
+            while !counters.stopping.load(ordering: .acquiring), !counters.cancelled.load(ordering: .acquiring) {
+                guard await refill(&loop) else { break }  // closed by stop(), or cancelled
+                await processBatch(&loop)
+            }
+        } onCancel: {
+            counters.cancelled.store(true, ordering: .releasing)
         }
         drainAfterStop(inHand: loop.batch[loop.next...])
         counters.lifecycle.store(Lifecycle.ended, ordering: .releasing)
@@ -257,7 +263,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// would let senders exceed the bound.
     /// - Returns: false when the mailbox is closed and empty, or the task was cancelled.
     @inlinable @inline(never)
-    func refill<B>(_ loop: inout RunLoop<B>) async -> Bool where B.Message == Message {
+    nonisolated(nonsending) func refill<B>(_ loop: inout RunLoop<B>) async -> Bool where B.Message == Message {
         loop.batch.removeAll(keepingCapacity: true)
         loop.next = 0
         do {
@@ -279,7 +285,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     /// Processes the messages of the batch in order, each counted, a sample timed, each
     /// reported, until the batch is done or the actor is stopped.
     @inlinable @inline(never)
-    func processBatch<B>(_ loop: inout RunLoop<B>) async where B.Message == Message {
+    nonisolated(nonsending) func processBatch<B>(_ loop: inout RunLoop<B>) async where B.Message == Message {
         while loop.next < loop.batch.count {
             let envelope = loop.batch[loop.next]
             loop.next += 1
@@ -298,7 +304,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
                 counters.failed.wrappingAdd(1, ordering: .relaxed)
                 emit.actor(.failed(depth: currentDepth))
             }
-            if counters.stopping.load(ordering: .acquiring) || Task.isCancelled { return }
+            if counters.stopping.load(ordering: .acquiring) || counters.cancelled.load(ordering: .acquiring) { return }
         }
     }
 
@@ -394,6 +400,8 @@ struct RunLoop<B: ActorBehavior> {
 final class ActorCounters: Sendable, ActorProbe {
     let name: String
     @usableFromInline let stopping = Atomic<Bool>(false)
+    /// Set when the task running the loop is cancelled (which stops the actor).
+    @usableFromInline let cancelled = Atomic<Bool>(false)
     /// `Lifecycle`: whether `run` started, so that `stop()` before it drains the mailbox.
     @usableFromInline let lifecycle = Atomic<Int>(Lifecycle.idle)
     @usableFromInline let deadLetters = Atomic<Int>(0)

@@ -62,8 +62,8 @@ final class QueueRing<Element>: @unchecked Sendable {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
         self.capacity = Atomic(capacity)
         self.timed = timed
-        // Small to start (100,000 idle actors have one each); grows by doubling as needed.
-        slots = Atomic(RingSlots.allocate(count: Swift.max(2, Swift.min(16, Self.slotCount(for: capacity))), timed: timed))
+        // Small to start (100,000 idle actors have one each); doubles as needed.
+        slots = Atomic(RingSlots.allocate(count: Swift.max(2, Swift.min(4, Self.slotCount(for: capacity))), timed: timed))
     }
 
     deinit {
