@@ -1,0 +1,142 @@
+import Synchronization
+import Testing
+@testable import AsyncPatterns
+
+/// Aimed at the races of the queue's lock-free ring (issue #16): positions lapping a small
+/// ring many times, the ring replaced while producers and consumers run flat out, and close
+/// in the middle of a burst. Every item is got exactly once, and each consumer sees each
+/// producer's items in the order they were put (FIFO). Items are `producer << 32 | n`.
+@Suite struct QueueFastPathStressTests {
+    /// What producers put (in order) and consumers got, with the checks every test makes.
+    struct Outcome {
+        var put: [Int] = []
+        var gotByConsumer: [[Int]] = []
+
+        func check(_ seed: UInt64, _ q: BoundedQueue<Int>, largestCapacity: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+            let got = gotByConsumer.flatMap { $0 }
+            #expect(got.count == put.count, "seed \(seed): \(put.count) put, \(got.count) got", sourceLocation: sourceLocation)
+            #expect(Set(got).count == got.count, "seed \(seed): an item was got twice", sourceLocation: sourceLocation)
+            #expect(Set(got) == Set(put), "seed \(seed): an item was lost or invented", sourceLocation: sourceLocation)
+            for items in gotByConsumer {
+                var last: [Int: Int] = [:]
+                for item in items {
+                    let (producer, n) = (item >> 32, item & 0xFFFF_FFFF)
+                    #expect(
+                        n > last[producer, default: -1], "seed \(seed): producer \(producer)'s items out of order",
+                        sourceLocation: sourceLocation)
+                    last[producer] = n
+                }
+            }
+            let stats = q.stats
+            #expect(
+                stats.put == put.count && stats.got == got.count && stats.depth == 0, "seed \(seed): \(stats)",
+                sourceLocation: sourceLocation)
+            #expect(stats.waitingProducers == 0 && stats.waitingConsumers == 0, "seed \(seed): \(stats)", sourceLocation: sourceLocation)
+            #expect(stats.maxDepth >= 1 && stats.maxDepth <= largestCapacity, "seed \(seed): \(stats)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Runs `producers` x `perProducer` puts against `consumers` consumers until the queue is
+    /// closed and drained; `during` runs beside them (capacity changes, a close).
+    static func run(
+        _ q: BoundedQueue<Int>, producers: Int, consumers: Int, perProducer: Int, seed: UInt64,
+        during: @escaping @Sendable (_ gotSoFar: @escaping @Sendable () -> Int) async -> Void = { _ in }
+    ) async -> Outcome {
+        let gotSoFar = Counter()
+        let putTasks = (0..<producers).map { p in
+            Task { () -> [Int] in
+                var r = TestRandom(seed &+ UInt64(p) &* 7919)
+                var put: [Int] = []
+                for n in 0..<perProducer {
+                    let item = p << 32 | n
+                    do {
+                        if Int.random(in: 0..<8, using: &r) == 0 {
+                            if try !q.tryPut(item) { try await q.put(item) }
+                        } else {
+                            try await q.put(item)
+                        }
+                        put.append(item)
+                    } catch {
+                        break  // closed: this item was not put, nor any later one
+                    }
+                }
+                return put
+            }
+        }
+        let getTasks = (0..<consumers).map { c in
+            Task { () -> [Int] in
+                var r = TestRandom(seed &+ 104_729 &* UInt64(c + 1))
+                var got: [Int] = []
+                while true {
+                    do {
+                        if Int.random(in: 0..<8, using: &r) == 0, let item = try q.tryGet() {
+                            got.append(item)
+                        } else {
+                            got.append(try await q.get())
+                        }
+                        try q.taskDone()
+                        gotSoFar.add()
+                    } catch {
+                        return got  // closed and drained
+                    }
+                }
+            }
+        }
+        await during { gotSoFar.load }
+        var outcome = Outcome()
+        for t in putTasks { outcome.put += await t.value }
+        q.close()
+        for t in getTasks { outcome.gotByConsumer.append(await t.value) }
+        return outcome
+    }
+
+    /// Capacities 1 to 3 in rings of 2 to 4 slots: each slot is lapped thousands of times.
+    @Test(arguments: [(1, 1, 1), (4, 4, 1), (2, 3, 2), (3, 1, 3)])
+    func wrapAroundKeepsEveryItemOnceAndInOrder(producers: Int, consumers: Int, capacity: Int) async throws {
+        let seed = stressSeed()
+        let q = BoundedQueue<Int>(capacity: capacity, registry: nil)
+        let outcome = await Self.run(q, producers: producers, consumers: consumers, perProducer: 20_000, seed: seed)
+        outcome.check(seed, q, largestCapacity: capacity)
+        #expect(outcome.put.count == producers * 20_000)
+        try await q.join()
+    }
+
+    /// The ring grows past its slots and the capacity falls below the depth while items
+    /// stream through; timed (in a registry), so sampled items carry their stamps across.
+    @Test(arguments: 0..<4)
+    func capacityChangesDuringABurst(round: Int) async throws {
+        let seed = stressSeed() &+ UInt64(round)
+        let q = BoundedQueue<Int>(capacity: 2, registry: PatternRegistry())
+        let outcome = await Self.run(q, producers: 4, consumers: 3, perProducer: 10_000, seed: seed) { gotSoFar in
+            var r = TestRandom(seed)
+            var changes = 0
+            while gotSoFar() < 30_000 || changes < 50 {
+                q.setCapacity(Int.random(in: 1...512, using: &r))
+                changes += 1
+                await Task.yield()
+            }
+            q.setCapacity(64)
+        }
+        outcome.check(seed, q, largestCapacity: 512)
+        #expect(outcome.put.count == 40_000)
+        try await q.join()
+    }
+
+    /// Close after a random share of the items went through, producers and consumers
+    /// running: every put that returned is got once; every put that threw is not.
+    @Test(arguments: 0..<6)
+    func closeDuringABurst(round: Int) async throws {
+        let seed = stressSeed() &+ UInt64(round)
+        var rng = TestRandom(seed)
+        let capacity = Int.random(in: 1...64, using: &rng)
+        let q = BoundedQueue<Int>(capacity: capacity, registry: nil)
+        let closeAfter = Int.random(in: 0...30_000, using: &rng)
+        let outcome = await Self.run(q, producers: 3, consumers: 3, perProducer: 15_000, seed: seed) { gotSoFar in
+            while gotSoFar() < closeAfter { await Task.yield() }
+            q.close()
+        }
+        outcome.check(seed, q, largestCapacity: capacity)
+        #expect(q.stats.isClosed)
+        try await q.join()
+    }
+}
