@@ -128,7 +128,7 @@ bench: deps
 # beside Benchmarks/callgrind-baseline.json (the code before issue #16): the same on a busy
 # machine as on an idle one, so a change's effect shows in one run (about a minute).
 # BENCH_ARGS: e.g. --only queue; --callgrind-out DIR keeps the callgrind.out files for
-# callgrind_annotate; --callgrind-runs 3 shows the spread.
+# callgrind_annotate; --callgrind-runs 1 for one run instead of the median of three.
 callgrind: deps
 	rm -f Benchmarks/.build/release.yaml
 	$(SWIFT) build -c release --package-path Benchmarks --product sluice-bench

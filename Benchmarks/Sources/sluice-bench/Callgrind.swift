@@ -24,11 +24,15 @@ let valgrindOptions = [
     "--tool=callgrind",
     // Nothing counts until the child calls sluice_callgrind_start around the workload.
     "--instr-atstart=no",
-    // Valgrind runs one thread at a time; its default lock lets the thread that releases it
-    // take it straight back. A fair queue makes the interleaving, and so the count, closer
-    // to repeatable.
-    "--fair-sched=yes",
 ]
+
+/// Valgrind runs one thread at a time, but on two cores a woken thread asks for valgrind's
+/// lock from the other core at a moment that depends on real time, so how often a task finds
+/// its queue empty, and suspends, varied: the generator's count by 25% from run to run, the
+/// queue's by 4%, with --fair-sched=yes or without. On one core the interleaving follows
+/// from the program alone and the counts repeat to the instruction: the count is that of
+/// the pinned schedule, the one the pinned rates measure.
+let valgrindPrefix = system("command -v taskset >/dev/null 2>&1") == 0 ? "taskset -c 0 " : ""
 
 /// `--callgrind-workload NAME`: run in the child under valgrind. One uncounted run first, so
 /// the pool's threads, lazily bound symbols and generic metadata are in place, then the
@@ -68,7 +72,7 @@ func callgrindCount(_ workload: String, items: Int, binary: String, outFile: Str
     }
     unlink(out)
     let command =
-        "valgrind \(valgrindOptions.joined(separator: " ")) --callgrind-out-file=\(shellQuoted(out)) "
+        "\(valgrindPrefix)valgrind \(valgrindOptions.joined(separator: " ")) --callgrind-out-file=\(shellQuoted(out)) "
         + "\(shellQuoted(binary)) --callgrind-workload \(shellQuoted(workload)) --items \(items) > \(log) 2>&1"
     let status = system(command)
     let output = readLines(log)
@@ -117,7 +121,7 @@ struct CallgrindBaseline: Codable {
 
     func write(to path: String) -> Bool {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { return false }
         return FileManager.default.createFile(atPath: path, contents: data + Data("\n".utf8))
     }
@@ -139,6 +143,7 @@ func callgrindPass(_ names: [String], items: Int, runs: Int, outDirectory: Strin
         print("callgrind: valgrind is not installed (apt-get install valgrind); instructions per item not measured")
         return nil
     }
+    if valgrindPrefix.isEmpty { print("callgrind: taskset is missing, so valgrind runs on two cores: counts vary by a few %") }
     if let outDirectory { mkdir(outDirectory, 0o755) }
     let binary = "/tmp/sluice-bench-callgrind-\(getpid()).bin"
     defer { unlink(binary) }
@@ -206,8 +211,11 @@ func callgrindReport(_ pass: CallgrindPass, baseline: CallgrindBaseline?) -> (js
 
 /// `--write-callgrind-baseline`: keeps the pass as the baseline the next runs compare with.
 func writeCallgrindBaseline(_ pass: CallgrindPass) {
-    // The library's code is what was measured: its last commit, not Benchmarks/' one.
-    let commit = commandOutput("git log -1 --format=%h -- Sources Package.swift 2>/dev/null").first ?? "unknown"
+    // The code measured is everything but the benchmark's own files: name the last commit
+    // that changed it, not a later one that changed only the benchmark.
+    let commit =
+        commandOutput("git log -1 --format=%h -- . ':!Benchmarks' ':!Makefile' ':!BENCHMARKS.md' ':!scripts' 2>/dev/null").first
+        ?? "unknown"
     let head = commandOutput("git rev-parse --short HEAD 2>/dev/null").first ?? "unknown"
     let dirty = system("git diff --quiet HEAD -- Sources Package.swift 2>/dev/null") != 0
     let baseline = CallgrindBaseline(
@@ -219,7 +227,7 @@ func writeCallgrindBaseline(_ pass: CallgrindPass) {
         runs: pass.runs,
         instructionsPerItem: Dictionary(uniqueKeysWithValues: pass.rows.map { ($0.workload, $0.median) }),
         spread: Dictionary(uniqueKeysWithValues: pass.rows.map { ($0.workload, [$0.low, $0.high]) }),
-        note: "Sources/ and Package.swift of \(commit) (measured at \(head)); valgrind \(valgrindOptions.joined(separator: " "))")
+        note: "the code of \(commit), measured at \(head): \(valgrindPrefix)valgrind \(valgrindOptions.joined(separator: " "))")
     if baseline.write(to: CallgrindBaseline.path) {
         print("wrote \(CallgrindBaseline.path)")
     } else {

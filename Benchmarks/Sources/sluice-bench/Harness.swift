@@ -30,8 +30,9 @@ struct Options: Sendable {
     /// Items of each counted run: enough that per-run costs vanish, few enough that
     /// valgrind's 50-100x slowdown stays in seconds.
     var callgrindItems = 100_000
-    /// Counted runs per workload (the median is reported, and the spread with more than one).
-    var callgrindRuns = 1
+    /// Counted runs per workload: the median is reported, since one run in ten or so takes
+    /// another interleaving (see valgrindPrefix), and the spread.
+    var callgrindRuns = 3
     /// Keep each callgrind.out file in this folder, for callgrind_annotate.
     var callgrindOut: String?
     /// Write the pass's counts as the new baseline (Benchmarks/callgrind-baseline.json).
