@@ -30,9 +30,9 @@ struct Options: Sendable {
     /// Items of each counted run: enough that per-run costs vanish, few enough that
     /// valgrind's 50-100x slowdown stays in seconds.
     var callgrindItems = 100_000
-    /// Counted runs per workload: the median is reported, since one run in ten or so takes
-    /// another interleaving (see valgrindPrefix), and the spread.
-    var callgrindRuns = 3
+    /// Counted runs per workload: the median is reported, since now and then a run takes
+    /// another interleaving (see valgrindPrefix), and the spread. One with --quick.
+    var callgrindRunsOverride: Int?
     /// Keep each callgrind.out file in this folder, for callgrind_annotate.
     var callgrindOut: String?
     /// Write the pass's counts as the new baseline (Benchmarks/callgrind-baseline.json).
@@ -47,6 +47,7 @@ struct Options: Sendable {
 
     var items: Int { itemsOverride ?? (quick ? 200_000 : 1_000_000) }
     var runs: Int { quick ? 1 : 5 }
+    var callgrindRuns: Int { callgrindRunsOverride ?? (quick ? 1 : 3) }
 
     static let usage = """
         usage: sluice-bench [--quick] [--only WORD] [--items N] [--sluice PATH]
@@ -56,6 +57,8 @@ struct Options: Sendable {
           --callgrind      only count instructions per item under valgrind (the workloads --only selects),
                            print them beside Benchmarks/callgrind-baseline.json, and exit
           --callgrind-out  keep each callgrind.out file in DIR, for callgrind_annotate
+          --callgrind-runs the median of K counted runs (3; 1 with --quick)
+          --no-pinned      leave out the engine measured again under taskset -c 0
         """
 
     static func parse(_ arguments: [String]) -> Options {
@@ -84,7 +87,7 @@ struct Options: Sendable {
             case "--callgrind": options.callgrindOnly = true
             case "--no-callgrind": options.callgrind = false
             case "--callgrind-items": options.callgrindItems = count(argument)
-            case "--callgrind-runs": options.callgrindRuns = count(argument)
+            case "--callgrind-runs": options.callgrindRunsOverride = count(argument)
             case "--callgrind-out": options.callgrindOut = value(argument)
             case "--write-callgrind-baseline": options.writeCallgrindBaseline = true
             case "--callgrind-workload": options.callgrindWorkload = value(argument)
