@@ -28,10 +28,10 @@ let valgrindOptions = [
 
 /// Valgrind runs one thread at a time, but on two cores a woken thread asks for valgrind's
 /// lock from the other core at a moment that depends on real time, so how often a task finds
-/// its queue empty, and suspends, varied: the generator's count by 25% from run to run, the
-/// queue's by 4%, with --fair-sched=yes or without. On one core the interleaving follows
-/// from the program alone and the counts repeat to the instruction: the count is that of
-/// the pinned schedule, the one the pinned rates measure.
+/// its queue empty, and suspends, varied: the generator counted 1,920 to 2,916 instructions
+/// an item, queue 1/1 989 to 1,057, with --fair-sched=yes or without. On one core the
+/// interleaving follows from the program nearly always and the counts repeat to 0.1 an item
+/// (BENCHMARKS.md): the count is that of the pinned schedule, which the pinned rates measure.
 let valgrindPrefix = system("command -v taskset >/dev/null 2>&1") == 0 ? "taskset -c 0 " : ""
 
 /// `--callgrind-workload NAME`: run in the child under valgrind. One uncounted run first, so
