@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DEBUG := .build/debug/sluice
 BIN_RELEASE := .build/release/sluice
 
-.PHONY: all build release run test unit e2e consumer docs docs-check deps bench check soak clean help format format-check example
+.PHONY: all build release run test unit e2e consumer docs docs-check deps bench callgrind check soak clean help format format-check example
 
 all: build
 
@@ -13,7 +13,8 @@ help:
 	@echo "make run      build (release) and open the dashboard"
 	@echo "make test     build and run every test, including the tmux end-to-end tests"
 	@echo "make build    debug build;  make release: optimized build"
-	@echo "make bench    release benchmarks of the engine against its peers"
+	@echo "make bench    release benchmarks of the engine against its peers, two cores and pinned to one"
+	@echo "make callgrind  instructions per item of the engine workloads (valgrind), against the baseline"
 	@echo "make check    the test suite under ThreadSanitizer, then hostile-input tests"
 	@echo "make example  build and start the example program to attach to (EXAMPLE_ARGS: its arguments)"
 	@echo "make docs     the DocC archive of AsyncPatterns; make docs-check: fail on an undocumented public declaration"
@@ -112,7 +113,8 @@ docs-check: docs
 	python3 scripts/check-docs.py $$(ls -d .build/*/extracted-symbols/*/AsyncPatterns | head -1)
 
 # A package of its own (Benchmarks/), so the peers' dependencies stay out of Sluice's build.
-# BENCH_ARGS: e.g. --quick (one short run) or --only queue (for profiling).
+# BENCH_ARGS: e.g. --quick (one short run) or --only queue (for profiling); --no-pinned and
+# --no-callgrind leave out the pinned re-run and the instruction counts (sluice-bench --help).
 BENCH := Benchmarks/.build/release
 # The build plan is dropped first: SwiftPM does not notice a file added to Sluice (a path
 # dependency of Benchmarks/) and would build from its old list of sources.
@@ -121,6 +123,16 @@ bench: deps
 	$(SWIFT) build -c release --package-path Benchmarks --product sluice-bench
 	$(SWIFT) build -c release --package-path Benchmarks --product sluice
 	$(BENCH)/sluice-bench --sluice $(BENCH)/sluice $(BENCH_ARGS)
+
+# Instructions per item of each engine workload, counted by valgrind's callgrind and printed
+# beside Benchmarks/callgrind-baseline.json (the code before issue #16): the same on a busy
+# machine as on an idle one, so a change's effect shows in one run (about a minute).
+# BENCH_ARGS: e.g. --only queue; --callgrind-out DIR keeps the callgrind.out files for
+# callgrind_annotate; --callgrind-runs 1 for one run instead of the median of three.
+callgrind: deps
+	rm -f Benchmarks/.build/release.yaml
+	$(SWIFT) build -c release --package-path Benchmarks --product sluice-bench
+	$(BENCH)/sluice-bench --callgrind $(BENCH_ARGS)
 
 # swift-format with the repository's .swift-format (4 spaces, 140 columns, like the code);
 # `make check` (and so CI) fails on code that is not formatted.

@@ -21,8 +21,11 @@ let package = Package(
                 .product(name: "SluiceAgent", package: "Sluice"),
                 .product(name: "SluiceWire", package: "Sluice"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                "CCallgrind",
             ],
             swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]
-        )
+        ),
+        // Callgrind's client requests (valgrind's C macros), to count only a workload's run.
+        .target(name: "CCallgrind"),
     ]
 )

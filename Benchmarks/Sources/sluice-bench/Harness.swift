@@ -8,7 +8,7 @@ import Dashboard
 import Scenarios
 import TUI
 
-/// Command line: `[--quick] [--only WORD] [--profile none|dashboard|everyEvent] [--sluice PATH]`.
+/// Command line: see `usage`.
 struct Options: Sendable {
     /// 200,000 items and one run instead of 1,000,000 items and five (a smoke test).
     var quick = false
@@ -21,32 +21,89 @@ struct Options: Sendable {
     var profile: Observation?
     /// Measure the memory of 20,000 actors (`plain` or `observed`) and print bytes per actor.
     var actorMemory: String?
+    /// Items per workload instead of the default (the callgrind child is told its count).
+    var itemsOverride: Int?
+    /// Only the callgrind pass: instructions per item against the baseline, then exit.
+    var callgrindOnly = false
+    /// Skip the callgrind pass (`make bench` runs it when valgrind is installed).
+    var callgrind = true
+    /// Items of each counted run: enough that per-run costs vanish, few enough that
+    /// valgrind's 50-100x slowdown stays in seconds.
+    var callgrindItems = 100_000
+    /// Counted runs per workload: the median is reported, since now and then a run takes
+    /// another interleaving (see valgrindPrefix), and the spread. One with --quick.
+    var callgrindRunsOverride: Int?
+    /// Keep each callgrind.out file in this folder, for callgrind_annotate.
+    var callgrindOut: String?
+    /// Write the pass's counts as the new baseline (Benchmarks/callgrind-baseline.json).
+    var writeCallgrindBaseline = false
+    /// The child under valgrind: run this workload, counted, and exit.
+    var callgrindWorkload: String?
+    /// Skip the second measurement of the engine pinned to one core.
+    var pinned = true
+    /// The child under taskset: measure the engine workloads (Sluice and Swift peers),
+    /// print them as tab-separated lines, and exit.
+    var engineRates = false
 
-    var items: Int { quick ? 200_000 : 1_000_000 }
+    var items: Int { itemsOverride ?? (quick ? 200_000 : 1_000_000) }
     var runs: Int { quick ? 1 : 5 }
+    var callgrindRuns: Int { callgrindRunsOverride ?? (quick ? 1 : 3) }
+
+    static let usage = """
+        usage: sluice-bench [--quick] [--only WORD] [--items N] [--sluice PATH]
+                            [--profile none|dashboard|everyEvent]
+                            [--no-pinned] [--no-callgrind] [--callgrind] [--callgrind-items N] [--callgrind-runs K]
+                            [--callgrind-out DIR] [--write-callgrind-baseline]
+          --callgrind      only count instructions per item under valgrind (the workloads --only selects),
+                           print them beside Benchmarks/callgrind-baseline.json, and exit
+          --callgrind-out  keep each callgrind.out file in DIR, for callgrind_annotate
+          --callgrind-runs the median of K counted runs (3; 1 with --quick)
+          --no-pinned      leave out the engine measured again under taskset -c 0
+        """
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
         var rest = arguments.dropFirst()[...]
+        func fail(_ message: String) -> Never {
+            print("sluice-bench: \(message) (try --help)")
+            exit(64)
+        }
+        func value(_ flag: String) -> String {
+            guard let v = rest.popFirst() else { fail("\(flag) needs a value") }
+            return v
+        }
+        func count(_ flag: String) -> Int {
+            let v = value(flag)
+            guard let n = Int(v), n > 0 else { fail("\(flag) takes a positive whole number, not '\(v)'") }
+            return n
+        }
         while let argument = rest.popFirst() {
             switch argument {
             case "--quick": options.quick = true
-            case "--only": options.only = rest.popFirst()
-            case "--sluice": options.sluicePath = rest.popFirst() ?? options.sluicePath
-            case "--actor-memory": options.actorMemory = rest.popFirst()
+            case "--only": options.only = value(argument)
+            case "--sluice": options.sluicePath = value(argument)
+            case "--actor-memory": options.actorMemory = value(argument)
+            case "--items": options.itemsOverride = count(argument)
+            case "--callgrind": options.callgrindOnly = true
+            case "--no-callgrind": options.callgrind = false
+            case "--callgrind-items": options.callgrindItems = count(argument)
+            case "--callgrind-runs": options.callgrindRunsOverride = count(argument)
+            case "--callgrind-out": options.callgrindOut = value(argument)
+            case "--write-callgrind-baseline": options.writeCallgrindBaseline = true
+            case "--callgrind-workload": options.callgrindWorkload = value(argument)
+            case "--no-pinned": options.pinned = false
+            case "--engine-rates": options.engineRates = true
             case "--profile":
-                let mode = rest.popFirst() ?? ""
+                let mode = value(argument)
                 guard let observation = Observation.allCases.first(where: { "\($0)" == mode }) else {
-                    print("sluice-bench: --profile takes none, dashboard or everyEvent")
-                    exit(64)
+                    fail("--profile takes none, dashboard or everyEvent, not '\(mode)'")
                 }
                 options.profile = observation
             case "-h", "--help":
-                print("usage: sluice-bench [--quick] [--only WORD] [--profile none|dashboard|everyEvent] [--sluice PATH]")
+                print(usage)
                 exit(0)
             default:
-                print("sluice-bench: unknown argument '\(argument)' (try --help)")
-                exit(64)
+                fail("unknown argument '\(argument)'")
             }
         }
         return options
@@ -147,8 +204,9 @@ func sluiceFootprint(_ arguments: String) -> (maxRSSKiB: Int, stdoutBytes: Int)?
 }
 
 /// The Python asyncio peers (`Benchmarks/peers.py`), by workload name; empty without python3.
-func pythonPeers() -> [String: Double] {
-    guard let pipe = popen("python3 Benchmarks/peers.py \(items) \(options.runs) 2>/dev/null", "r") else { return [:] }
+/// `prefix`: a command to run it under (taskset).
+func pythonPeers(prefix: String = "") -> [String: Double] {
+    guard let pipe = popen("\(prefix)python3 Benchmarks/peers.py \(items) \(options.runs) 2>/dev/null", "r") else { return [:] }
     var out = ""
     var buffer = [CChar](repeating: 0, count: 4096)
     while fgets(&buffer, 4096, pipe) != nil {

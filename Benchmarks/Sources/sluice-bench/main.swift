@@ -18,6 +18,8 @@ struct Engine {
     var operations: Int
     var run: Workload
     var peers: [(name: String, rate: () async -> Double)]
+    /// The Python peers: their names in the table, and their keys in peers.py's output.
+    var python: [(name: String, key: String)] = []
 }
 
 struct Row {
@@ -31,14 +33,7 @@ if let mode = options.actorMemory {
     print(Int(await actorMemory(observed: mode == "observed")))
     exit(0)
 }
-print(
-    "Sluice benchmarks: \(items) items, median of \(options.runs) run\(options.runs == 1 ? "" : "s"), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores"
-)
 var py: [String: Double] = [:]
-if options.only == nil {
-    print("measuring Python asyncio peers...")
-    py = pythonPeers()
-}
 
 // MARK: engine against peers
 
@@ -61,8 +56,8 @@ let engine: [Engine] = [
             ("AsyncStream", { await peer("AsyncStream 1/1") { await asyncStreamQueue(producers: 1) } }),
             ("AsyncChannel", { await peer("AsyncChannel 1/1") { await asyncChannelQueue(producers: 1, consumers: 1) } }),
             ("actor queue", { await peer("actor queue 1/1") { await naiveActorQueue(producers: 1, consumers: 1) } }),
-            ("asyncio.Queue", { py["queue 1/1"] ?? .nan }),
-        ]),
+        ],
+        python: [("asyncio.Queue", "queue 1/1")]),
     Engine(
         name: "queue 4/4", title: "queue 4/4", operations: items,
         run: { await sluiceQueue(producers: 4, consumers: 4, registry: $0) },
@@ -70,46 +65,78 @@ let engine: [Engine] = [
             ("AsyncStream 4/1", { await peer("AsyncStream 4/1") { await asyncStreamQueue(producers: 4) } }),
             ("AsyncChannel", { await peer("AsyncChannel 4/4") { await asyncChannelQueue(producers: 4, consumers: 4) } }),
             ("actor queue", { await peer("actor queue 4/4") { await naiveActorQueue(producers: 4, consumers: 4) } }),
-            ("asyncio.Queue", { py["queue 4/4"] ?? .nan }),
-        ]),
+        ],
+        python: [("asyncio.Queue", "queue 4/4")]),
     Engine(
         name: "mailbox", title: "mailbox: messages to one actor", operations: items,
         run: { await sluiceMailbox(registry: $0) },
         peers: [
             ("actor method calls", { await peer("actor method calls") { await actorMethodChain() } }),
             ("AsyncStream inbox", { await peer("AsyncStream inbox") { await asyncStreamMailbox() } }),
-            ("asyncio actor", { py["actor messages"] ?? .nan }),
-        ]),
+        ],
+        python: [("asyncio actor", "actor messages")]),
     Engine(
         name: "semaphore waiting", title: "semaphore limit 3, 4 tasks, waiting acquires", operations: items,
         run: { await sluiceSemaphore(registry: $0) },
         peers: [
-            ("Mutex+continuations", { await peer("naive semaphore") { await naiveSemaphore() } }),
-            ("asyncio.Semaphore", { py["semaphore waiting"] ?? .nan }),
-        ]),
+            ("Mutex+continuations", { await peer("naive semaphore") { await naiveSemaphore() } })
+        ],
+        python: [("asyncio.Semaphore", "semaphore waiting")]),
     Engine(
         name: "semaphore tasks", title: "semaphore limit 3, \(items / 10) tasks x 1 permit", operations: items / 10,
         run: { await sluiceSemaphoreManyTasks(registry: $0) },
         peers: [
-            ("Mutex+continuations", { await peer("naive semaphore, tasks", items / 10) { await naiveSemaphoreManyTasks() } }),
-            ("asyncio.Semaphore", { py["semaphore tasks"] ?? .nan }),
-        ]),
+            ("Mutex+continuations", { await peer("naive semaphore, tasks", items / 10) { await naiveSemaphoreManyTasks() } })
+        ],
+        python: [("asyncio.Semaphore", "semaphore tasks")]),
     Engine(
         name: "progress stream", title: "progress stream", operations: items,
         run: { await sluiceStream(registry: $0) },
         peers: [
-            ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
-            ("async generator (py)", { py["stream items"] ?? .nan }),
-        ]),
+            ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } })
+        ],
+        python: [("async generator (py)", "stream items")]),
     Engine(
         name: "generator", title: "generator (producer task, buffer 256)", operations: items,
         run: { await sluiceGenerator(registry: $0) },
         peers: [
-            ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } }),
-            ("async generator (py)", { py["stream items"] ?? .nan }),
-        ]),
+            ("AsyncStream", { await peer("AsyncStream items") { await asyncStreamItems() } })
+        ],
+        python: [("async generator (py)", "stream items")]),
 ]
 
+// MARK: modes that measure one thing and exit
+
+if let name = options.callgrindWorkload {
+    guard let w = engine.first(where: { $0.name == name }) else {
+        print("sluice-bench: --callgrind-workload takes one of: \(engine.map(\.name).joined(separator: ", "))")
+        exit(64)
+    }
+    await runCallgrindWorkload(w)
+}
+let engineNames = engine.map(\.name).filter { options.wants($0) }
+if options.only != nil, engineNames.isEmpty, options.callgrindOnly || options.engineRates || options.profile != nil {
+    print("sluice-bench: --only names none of: \(engine.map(\.name).joined(separator: ", "))")
+    exit(64)
+}
+if options.callgrindOnly {
+    let pass = callgrindPass(
+        engineNames, items: options.callgrindItems, runs: options.callgrindRuns, outDirectory: options.callgrindOut)
+    if let pass {
+        let report = callgrindReport(pass, baseline: CallgrindBaseline.load())
+        if !report.targets.isEmpty { printTargets(report.targets) }
+        if options.writeCallgrindBaseline { writeCallgrindBaseline(pass) }
+        if let dir = options.callgrindOut {
+            print("\ncallgrind.out files in \(dir)/; a profile: callgrind_annotate FILE | swift demangle --simplified | head -40")
+        }
+    }
+    // Asked for the counts alone, and none could be taken: a failure, unlike in make bench.
+    exit(pass == nil ? 1 : 0)
+}
+if options.engineRates {
+    await printEngineRates(engine.filter { options.wants($0.name) })
+    exit(0)
+}
 if let observation = options.profile {
     guard let w = engine.first(where: { options.wants($0.name) }) else {
         print("sluice-bench: --only names none of: \(engine.map(\.name).joined(separator: ", "))")
@@ -117,6 +144,13 @@ if let observation = options.profile {
     }
     for _ in 0..<5 { print(w.name, observation.title, rate(await measure(w.operations) { await observation.run(w.run) })) }
     exit(0)
+}
+print(
+    "Sluice benchmarks: \(items) items, median of \(options.runs) run\(options.runs == 1 ? "" : "s"), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores"
+)
+if options.only == nil {
+    print("measuring Python asyncio peers...")
+    py = pythonPeers()
 }
 var rows: [String: Row] = [:]
 var observed: [String: [Observation: Double]] = [:]
@@ -131,8 +165,17 @@ for workload in engine where options.wants(workload.name) {
     }
     row.sluice = observed[workload.name]?[Observation.none] ?? .nan
     for (name, measurePeer) in workload.peers { row.peers.append((name, await measurePeer())) }
+    for (name, key) in workload.python { row.peers.append((name, py[key] ?? .nan)) }
     rows[workload.name] = row
 }
+
+// MARK: the same, pinned to one core, and instructions per item (issue #16)
+
+let pinned = options.pinned && !rows.isEmpty ? pinnedRows(engine.filter { rows[$0.name] != nil }) : nil
+let callgrind =
+    options.callgrind && !engineNames.isEmpty
+    ? callgrindPass(engineNames, items: options.callgrindItems, runs: options.callgrindRuns, outDirectory: options.callgrindOut)
+    : nil
 
 // MARK: dashboard
 
@@ -190,6 +233,25 @@ for workload in engine {
     print(pad(row.workload, 46) + pad(rate(row.sluice) + "/s", 10) + list)
     let peerJSON = row.peers.map { "\"\($0.name)\":\(json($0.rate))" }.joined(separator: ",")
     json.append("{\"workload\":\"\(row.workload)\",\"sluice\":\(json(row.sluice)),\"peers\":{\(peerJSON)}}")
+}
+if let pinned {
+    print("")
+    print(pad("pinned to one core (taskset -c 0)", 46) + pad("Sluice", 10) + "peers: rate (Sluice/peer)")
+    for workload in engine {
+        guard let row = pinned.rows[workload.name] else { continue }
+        let list = row.peers.map { "\($0.name) \(rate($0.rate)) (\(ratio(row.sluice, $0.rate)))" }.joined(separator: ", ")
+        print(pad(row.workload, 46) + pad(rate(row.sluice) + "/s", 10) + list)
+        let peerJSON = row.peers.map { "\"\($0.name)\":\(json($0.rate))" }.joined(separator: ",")
+        json.append("{\"workload\":\"pinned: \(row.workload)\",\"sluice\":\(json(row.sluice)),\"peers\":{\(peerJSON)}}")
+    }
+    print(pinned.note)
+}
+var callgrindTargets: [Target] = []
+if let callgrind {
+    let report = callgrindReport(callgrind, baseline: CallgrindBaseline.load())
+    json += report.json
+    callgrindTargets = report.targets
+    if options.writeCallgrindBaseline { writeCallgrindBaseline(callgrind) }
 }
 
 let recordCost = options.wants("observer") ? latencyRecordCost() : nil
@@ -286,32 +348,9 @@ if let recordingResults {
 
 // MARK: targets (issues #6, #11, #13 and #14)
 
-struct Target {
-    var text: String
-    var measured: Double
-    var needed: Double
-    var atMost = false
-    var met: Bool { atMost ? measured <= needed : measured >= needed }
-}
-var targets: [Target] = []
-for name in ["queue 1/1", "queue 4/4"] {
-    guard let row = rows[name] else { continue }
-    let swiftPeers = row.peers.filter { !$0.name.hasPrefix("asyncio") }.map(\.rate).filter { !$0.isNaN }
-    targets.append(Target(text: "\(name) >= 10x asyncio.Queue", measured: row.sluice / row.peer("asyncio.Queue"), needed: 10))
-    if let fastest = swiftPeers.max() {
-        targets.append(Target(text: "\(name) >= 2x the fastest Swift peer", measured: row.sluice / fastest, needed: 2))
-    }
-}
-if let row = rows["mailbox"] {
-    targets.append(Target(text: "mailbox >= 5x the asyncio actor", measured: row.sluice / row.peer("asyncio actor"), needed: 5))
-    targets.append(Target(text: "mailbox >= 5x an AsyncStream inbox", measured: row.sluice / row.peer("AsyncStream inbox"), needed: 5))
-}
-if let row = rows["semaphore waiting"] {
-    targets.append(
-        Target(text: "semaphore waiting >= 10x asyncio.Semaphore", measured: row.sluice / row.peer("asyncio.Semaphore"), needed: 10))
-    targets.append(
-        Target(text: "semaphore waiting >= 2x the naive semaphore", measured: row.sluice / row.peer("Mutex+continuations"), needed: 2))
-}
+var targets = engineTargets(rows, label: "")
+if let pinned { targets += engineTargets(pinned.rows, label: "pinned: ") }
+targets += callgrindTargets
 if !observed.isEmpty {
     targets.append(Target(text: "dashboard observation <= 5% (worst workload, %)", measured: worstDashboardCost, needed: 5, atMost: true))
     targets.append(Target(text: "every event <= 30 ns added per event (queue 1/1)", measured: perEventNanos, needed: 30, atMost: true))
@@ -358,15 +397,7 @@ if let r = recordingResults {
     targets.append(Target(text: "a step <= 5 ms", measured: r.stepMaxMillis, needed: 5, atMost: true))
 }
 
-if !targets.isEmpty {
-    print("")
-    print(pad("target", 52) + pad("measured", 10) + "result")
-    for t in targets {
-        let result = t.measured.isNaN ? "not measured" : t.met ? "met" : "missed"
-        print(pad(t.text, 52) + pad(t.measured.isNaN ? "n/a" : formatOne(t.measured), 10) + result)
-        json.append("{\"target\":\"\(t.text)\",\"measured\":\(t.measured.isNaN ? "null" : formatOne(t.measured)),\"met\":\(t.met)}")
-    }
-}
+if !targets.isEmpty { json += printTargets(targets) }
 
 mkdir("bench-results", 0o755)
 if options.only == nil, let f = fopen("bench-results/latest.json", "w") {

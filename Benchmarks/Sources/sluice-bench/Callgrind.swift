@@ -1,0 +1,255 @@
+// Instructions per item, counted by callgrind: the figure of `make bench` that does not move
+// with the machine's load or the scheduler's mood (issue #16). Each workload runs in a child
+// `sluice-bench --callgrind-workload NAME --items N` under valgrind, with instrumentation
+// switched on only around the workload's run, so start-up, the warm-up and the peers never
+// count.
+//
+// Valgrind 3.19 cannot run sluice-bench as built, for two reasons, both worked around here:
+// - its DWARF reader gives up on the binary ("Possibly corrupted debuginfo file. I can't
+//   recover"): the C targets (swift-nio's shims, CCallgrind) are compiled with DWARF 5 and
+//   the Swift ones with DWARF 4, and 3.19 misreads the mix. The child runs from a copy with
+//   the debug information stripped (`objcopy --strip-debug`); function names remain, from
+//   the symbol table, which is what callgrind_annotate's profiles need.
+// - it dies of SIGSEGV as soon as the async main parks the main thread: see CCallgrind.c.
+import CCallgrind
+import Foundation
+import TUI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Valgrind's options for every counted run, and why each is there.
+let valgrindOptions = [
+    "--tool=callgrind",
+    // Nothing counts until the child calls sluice_callgrind_start around the workload.
+    "--instr-atstart=no",
+]
+
+/// Valgrind runs one thread at a time, but on two cores a woken thread asks for valgrind's
+/// lock from the other core at a moment that depends on real time, so how often a task finds
+/// its queue empty, and suspends, varied: the generator counted 1,920 to 2,916 instructions
+/// an item, queue 1/1 989 to 1,057, with --fair-sched=yes or without. On one core the
+/// interleaving follows from the program nearly always and the counts repeat to 0.1 an item
+/// (BENCHMARKS.md): the count is that of the pinned schedule, which the pinned rates measure.
+let valgrindPrefix = system("command -v taskset >/dev/null 2>&1") == 0 ? "taskset -c 0 " : ""
+
+/// `--callgrind-workload NAME`: run in the child under valgrind. One uncounted run first, so
+/// the pool's threads, lazily bound symbols and generic metadata are in place, then the
+/// counted run. Prints the operations it counted for the parent to divide by.
+@MainActor
+func runCallgrindWorkload(_ workload: Engine) async -> Never {
+    await workload.run(nil)
+    sluice_callgrind_start()
+    await workload.run(nil)
+    sluice_callgrind_stop()
+    print("operations \(workload.operations)")
+    exit(0)
+}
+
+/// One workload's count: instructions per operation, or nil (with the reason printed).
+struct CallgrindCount {
+    var perItem: Double
+    var instructions: Double
+    var operations: Int
+}
+
+/// The valgrind on the PATH, e.g. "valgrind-3.19.0", or nil.
+func valgrindVersion() -> String? {
+    guard let line = commandOutput("valgrind --version 2>/dev/null").first, line.hasPrefix("valgrind") else { return nil }
+    return line
+}
+
+/// Runs `workload` under callgrind in a child and reads its count. `outFile`: where the
+/// callgrind.out file goes (kept for callgrind_annotate); a temporary file when nil.
+func callgrindCount(_ workload: String, items: Int, binary: String, outFile: String?) -> CallgrindCount? {
+    let base = "/tmp/sluice-bench-callgrind-\(getpid())"
+    let out = outFile ?? base + ".out"
+    let log = base + ".log"
+    defer {
+        if outFile == nil { unlink(out) }
+        unlink(log)
+    }
+    unlink(out)
+    let command =
+        "\(valgrindPrefix)valgrind \(valgrindOptions.joined(separator: " ")) --callgrind-out-file=\(shellQuoted(out)) "
+        + "\(shellQuoted(binary)) --callgrind-workload \(shellQuoted(workload)) --items \(items) > \(log) 2>&1"
+    let status = system(command)
+    let output = readLines(log)
+    guard status == 0, let operations = output.lazy.compactMap({ $0.hasPrefix("operations ") ? Int($0.dropFirst(11)) : nil }).first,
+        operations > 0
+    else {
+        print("  callgrind: \(workload) failed (exit status \(status)); the last lines of valgrind's output:")
+        for line in output.suffix(8) { print("    " + line) }
+        return nil
+    }
+    // `totals:` is the sum of the counted events, Ir first. (`summary:`, at the head of the
+    // file, reads 0 when the instrumentation starts late, as here.)
+    guard
+        let total = readLines(out).lazy.compactMap({ line -> Double? in
+            guard line.hasPrefix("totals:") else { return nil }
+            return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }
+        }).first
+    else {
+        print("  callgrind: no totals line in \(out)")
+        return nil
+    }
+    return CallgrindCount(perItem: total / Double(operations), instructions: total, operations: operations)
+}
+
+/// Instructions per item of the code before issue #16 (2bce857), measured once and kept in
+/// Benchmarks/callgrind-baseline.json, against which `make bench` prints today's.
+struct CallgrindBaseline: Codable {
+    var commit: String
+    var date: String
+    var valgrind: String
+    var swift: String
+    var items: Int
+    var runs: Int
+    /// The median of `runs` counts, by workload.
+    var instructionsPerItem: [String: Double]
+    /// The lowest and highest count over the runs, by workload.
+    var spread: [String: [Double]]
+    var note: String
+
+    static let path = "Benchmarks/callgrind-baseline.json"
+
+    static func load() -> CallgrindBaseline? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(CallgrindBaseline.self, from: data)
+    }
+
+    func write(to path: String) -> Bool {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(self) else { return false }
+        return FileManager.default.createFile(atPath: path, contents: data + Data("\n".utf8))
+    }
+}
+
+/// The counts of one callgrind pass: for each workload the median of `runs` counts and the
+/// spread between the lowest and the highest.
+struct CallgrindPass {
+    var items: Int
+    var runs: Int
+    var valgrind: String
+    var rows: [(workload: String, median: Double, low: Double, high: Double)] = []
+}
+
+/// Counts every workload in `names` `runs` times; prints each as it is known, since a
+/// pass takes a while. Nil when valgrind is missing (said once, clearly).
+func callgrindPass(_ names: [String], items: Int, runs: Int, outDirectory: String?) -> CallgrindPass? {
+    guard let version = valgrindVersion() else {
+        print("callgrind: valgrind is not installed (apt-get install valgrind); instructions per item not measured")
+        return nil
+    }
+    if valgrindPrefix.isEmpty { print("callgrind: taskset is missing, so valgrind runs on two cores: counts vary by a few %") }
+    if let outDirectory { mkdir(outDirectory, 0o755) }
+    let binary = "/tmp/sluice-bench-callgrind-\(getpid()).bin"
+    defer { unlink(binary) }
+    guard system("objcopy --strip-debug \(shellQuoted(CommandLine.arguments[0])) \(binary)") == 0 else {
+        print("callgrind: objcopy (binutils) could not copy sluice-bench without its debug information; not measured")
+        return nil
+    }
+    var pass = CallgrindPass(items: items, runs: runs, valgrind: version)
+    for name in names {
+        var counts: [Double] = []
+        for run in 0..<runs {
+            let file = outDirectory.map {
+                "\($0)/callgrind.out.\(name.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "-"))"
+                    + (runs > 1 ? ".\(run + 1)" : "")
+            }
+            let start = ContinuousClock.now
+            guard let count = callgrindCount(name, items: items, binary: binary, outFile: file) else { break }
+            counts.append(count.perItem)
+            print(
+                "  callgrind \(pad(name, 18)) \(pad(formatOne(count.perItem), 8)) instructions/item  (\(formatOne((ContinuousClock.now - start).seconds)) s)"
+            )
+        }
+        guard !counts.isEmpty else { continue }
+        counts.sort()
+        pass.rows.append((name, counts[counts.count / 2], counts[0], counts[counts.count - 1]))
+    }
+    return pass
+}
+
+/// Prints the pass beside the baseline (the code before issue #16), and returns its JSON
+/// lines and the issue's target: the queue's and the mailbox's counts at least halved.
+func callgrindReport(_ pass: CallgrindPass, baseline: CallgrindBaseline?) -> (json: [String], targets: [Target]) {
+    print("")
+    let before = baseline.map { "before (\($0.commit))" } ?? "before"
+    let now = pass.runs > 1 ? "now (lowest-highest of \(pass.runs))" : "now"
+    print(pad("instructions per item (callgrind, \(pass.items) items)", 52) + pad(before, 18) + pad(now, 28) + "now/before")
+    var json: [String] = []
+    var targets: [Target] = []
+    for row in pass.rows {
+        let old = baseline?.instructionsPerItem[row.workload] ?? .nan
+        let spread = pass.runs > 1 ? " (\(formatOne(row.low))-\(formatOne(row.high)))" : ""
+        print(
+            pad(row.workload, 52) + pad(old.isNaN ? "n/a" : formatOne(old), 18) + pad(formatOne(row.median) + spread, 28)
+                + (old.isNaN ? "n/a" : String(format: "%.2fx", row.median / old)))
+        json.append(
+            "{\"workload\":\"callgrind: \(row.workload)\",\"instructionsPerItem\":\(formatOne(row.median)),\"lowest\":\(formatOne(row.low)),"
+                + "\"highest\":\(formatOne(row.high)),\"baseline\":\(old.isNaN ? "null" : formatOne(old)),\"items\":\(pass.items),"
+                + "\"valgrind\":\"\(pass.valgrind)\"}")
+        if ["queue 1/1", "queue 4/4", "mailbox"].contains(row.workload) {
+            targets.append(
+                Target(
+                    text: "\(row.workload): instructions/item halved (before/now)", measured: old / row.median, needed: 2))
+        }
+    }
+    if let baseline {
+        if baseline.items != pass.items {
+            print("(the baseline counted \(baseline.items) items a run, this pass \(pass.items): per-run costs weigh differently)")
+        }
+        if baseline.valgrind != pass.valgrind { print("(the baseline was counted by \(baseline.valgrind), this pass by \(pass.valgrind))") }
+    } else {
+        print("(no baseline: \(CallgrindBaseline.path) is missing or unreadable)")
+    }
+    return (json, targets)
+}
+
+/// `--write-callgrind-baseline`: keeps the pass as the baseline the next runs compare with.
+func writeCallgrindBaseline(_ pass: CallgrindPass) {
+    // The code measured is everything but the benchmark's own files: name the last commit
+    // that changed it, not a later one that changed only the benchmark.
+    let commit =
+        commandOutput("git log -1 --format=%h -- . ':!Benchmarks' ':!Makefile' ':!BENCHMARKS.md' ':!scripts' 2>/dev/null").first
+        ?? "unknown"
+    let head = commandOutput("git rev-parse --short HEAD 2>/dev/null").first ?? "unknown"
+    let dirty = system("git diff --quiet HEAD -- Sources Package.swift 2>/dev/null") != 0
+    let baseline = CallgrindBaseline(
+        commit: commit + (dirty ? "+changes" : ""),
+        date: commandOutput("date -u +%Y-%m-%dT%H:%MZ").first ?? "",
+        valgrind: pass.valgrind,
+        swift: commandOutput("swift --version 2>/dev/null").first { $0.contains("Swift version") } ?? "unknown",
+        items: pass.items,
+        runs: pass.runs,
+        instructionsPerItem: Dictionary(uniqueKeysWithValues: pass.rows.map { ($0.workload, $0.median) }),
+        spread: Dictionary(uniqueKeysWithValues: pass.rows.map { ($0.workload, [$0.low, $0.high]) }),
+        note: "the code of \(commit), measured at \(head): \(valgrindPrefix)valgrind \(valgrindOptions.joined(separator: " "))")
+    if baseline.write(to: CallgrindBaseline.path) {
+        print("wrote \(CallgrindBaseline.path)")
+    } else {
+        print("sluice-bench: could not write \(CallgrindBaseline.path)")
+    }
+}
+
+func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+func readLines(_ path: String) -> [String] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+}
+
+/// The lines a shell command prints on standard output.
+func commandOutput(_ command: String) -> [String] {
+    guard let pipe = popen(command, "r") else { return [] }
+    defer { pclose(pipe) }
+    var out = ""
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while fgets(&buffer, 4096, pipe) != nil {
+        out += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    return out.split(separator: "\n").map(String.init)
+}
