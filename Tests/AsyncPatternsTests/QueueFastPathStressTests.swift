@@ -122,6 +122,64 @@ import Testing
         try await q.join()
     }
 
+    /// The ring replaced again and again (at the same size) while items stream through a
+    /// queue that is often full and often empty.
+    @Test(arguments: 0..<4)
+    func ringReplacedDuringABurst(round: Int) async throws {
+        let seed = stressSeed() &+ UInt64(round)
+        let q = BoundedQueue<Int>(capacity: 8, registry: PatternRegistry())
+        let outcome = await Self.run(q, producers: 3, consumers: 3, perProducer: 10_000, seed: seed) { gotSoFar in
+            var replaced = 0
+            while gotSoFar() < 25_000 || replaced < 1_000 {
+                q.state.withLock { m in m.ring.replace(slotCount: 8) }
+                replaced += 1
+                if replaced % 64 == 0 { await Task.yield() }
+            }
+        }
+        outcome.check(seed, q, largestCapacity: 8)
+        #expect(outcome.put.count == 30_000)
+        try await q.join()
+    }
+
+    /// A put that has claimed its position but not written its item yet, when the ring is
+    /// replaced: the replacement waits for it (the positions stay frozen), then moves the
+    /// item. Driven step by step: the test plays the producer between its two steps.
+    @Test func replacingTheRingWaitsForAPutStillWriting() async throws {
+        let ring = QueueRing<Int>(capacity: 8, timed: false)
+        guard case .pushed = ring.tryPush(1, now: { 0 }) else {
+            Issue.record("room for the first item")
+            return
+        }
+        // The producer's first step: claim position 1 (what tryPush's compare-and-swap does).
+        let word = ring.enqueue.load(ordering: .sequentiallyConsistent)
+        #expect(ring.enqueue.compareExchange(expected: word, desired: word + 1, ordering: .sequentiallyConsistent).exchanged)
+        let old = ring.slots.load(ordering: .acquiring)
+        let done = Counter()
+        #expect(
+            startDetachedThread {
+                ring.replace(slotCount: 4)
+                done.add()
+            })
+        while ring.enqueue.load(ordering: .sequentiallyConsistent) & Position.frozen == 0 { await Task.yield() }
+        // Frozen, and it stays so until the item is written: a consumer could not take it.
+        for _ in 0..<1_000 {
+            #expect(done.load == 0 && ring.enqueue.load(ordering: .sequentiallyConsistent) & Position.frozen != 0)
+            guard case .blocked = ring.tryPop() else {
+                Issue.record("a get went through a ring being replaced")
+                return
+            }
+            await Task.yield()
+        }
+        // The producer's second step: write the item and publish it.
+        (old.pointee.elements + 1).initialize(to: 2)
+        old.pointee.sequences[1].store(2, ordering: .releasing)
+        while done.load == 0 { await Task.yield() }
+        #expect(ring.slots.load(ordering: .acquiring) != old)
+        var items: [Int] = []
+        while case .item(let item, _) = ring.tryPop() { items.append(item) }
+        #expect(items == [1, 2] && ring.putCount == 2 && ring.gotCount == 2)
+    }
+
     /// Close after a random share of the items went through, producers and consumers
     /// running: every put that returned is got once; every put that threw is not.
     @Test(arguments: 0..<6)

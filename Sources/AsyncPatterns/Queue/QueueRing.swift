@@ -262,9 +262,16 @@ final class QueueRing<Element>: @unchecked Sendable {
     // MARK: growing (under the queue's lock)
 
     /// Replaces the ring with one of at least `needed` slots (and twice as many as now).
-    /// Freezes both positions, waits for the claims in flight to finish, moves the items,
-    /// then thaws the positions under a new generation. Call with the queue's lock held.
+    /// Call with the queue's lock held.
     @usableFromInline func grow(toHold needed: Int) {
+        let count = slots.load(ordering: .acquiring).pointee.mask + 1
+        replace(slotCount: Swift.max(count * 2, Self.slotCount(for: needed)))
+    }
+
+    /// Moves the items into a new ring of `count` slots: freezes both positions, waits for
+    /// the claims in flight to finish, moves the items, then thaws the positions under a new
+    /// generation. Call with the queue's lock held.
+    func replace(slotCount count: Int) {
         let old = slots.load(ordering: .acquiring)
         let oldCount = old.pointee.mask + 1
         let frozenPut = enqueue.bitwiseOr(Position.frozen, ordering: .sequentiallyConsistent).newValue
@@ -282,7 +289,7 @@ final class QueueRing<Element>: @unchecked Sendable {
                 backOff(&attempts)
             }
         }
-        let count = Swift.max(oldCount * 2, Self.slotCount(for: needed))
+        precondition(count >= put - got, "a ring of \(count) slots cannot hold \(put - got) items")
         let ring = RingSlots<Element>.allocate(count: count, timed: timed)
         let mask = count - 1
         for position in got..<got + count {
