@@ -56,7 +56,7 @@ final class QueueRing<Element>: @unchecked Sendable {
     @usableFromInline let timed: Bool
     /// Rings replaced by bigger ones. Kept until the queue goes: a thread may still be
     /// reading one's sequence numbers (its compare-and-swap then fails on the generation).
-    var retired: [UnsafeMutablePointer<RingSlots<Element>>] = []
+    @usableFromInline var retired: [UnsafeMutablePointer<RingSlots<Element>>] = []
 
     @usableFromInline init(capacity: Int, timed: Bool) {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
@@ -79,7 +79,7 @@ final class QueueRing<Element>: @unchecked Sendable {
         }
     }
 
-    static func slotCount(for capacity: Int) -> Int {
+    @inlinable static func slotCount(for capacity: Int) -> Int {
         capacity >= 1 << 40 ? 1 << 40 : 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount)
     }
 
@@ -263,7 +263,8 @@ final class QueueRing<Element>: @unchecked Sendable {
 
     /// Replaces the ring with one of at least `needed` slots (and twice as many as now).
     /// Call with the queue's lock held.
-    @usableFromInline func grow(toHold needed: Int) {
+    @inlinable @inline(never)
+    func grow(toHold needed: Int) {
         let count = slots.load(ordering: .acquiring).pointee.mask + 1
         replace(slotCount: Swift.max(count * 2, Self.slotCount(for: needed)))
     }
@@ -271,6 +272,7 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// Moves the items into a new ring of `count` slots: freezes both positions, waits for
     /// the claims in flight to finish, moves the items, then thaws the positions under a new
     /// generation. Call with the queue's lock held.
+    @inlinable @inline(never)
     func replace(slotCount count: Int) {
         let old = slots.load(ordering: .acquiring)
         let oldCount = old.pointee.mask + 1
@@ -347,7 +349,17 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// When each item went in, for a sample of them (0: not sampled); nil when not timed.
     @usableFromInline let stamps: UnsafeMutablePointer<UInt64>?
 
-    static func allocate(count: Int, timed: Bool) -> UnsafeMutablePointer<RingSlots> {
+    @inlinable init(
+        mask: Int, sequences: UnsafeMutablePointer<Atomic<Int>>, elements: UnsafeMutablePointer<Element>,
+        stamps: UnsafeMutablePointer<UInt64>?
+    ) {
+        self.mask = mask
+        self.sequences = sequences
+        self.elements = elements
+        self.stamps = stamps
+    }
+
+    @inlinable static func allocate(count: Int, timed: Bool) -> UnsafeMutablePointer<RingSlots> {
         precondition(count >= 2 && count & (count - 1) == 0, "a ring has a power-of-two count of slots, at least 2")
         let sequences = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
         for i in 0..<count { (sequences + i).initialize(to: Atomic(i)) }
@@ -360,7 +372,7 @@ final class QueueRing<Element>: @unchecked Sendable {
     }
 
     /// Frees the memory; the elements must have been moved out or deinitialized.
-    func deallocate() {
+    @inlinable func deallocate() {
         sequences.deinitialize(count: mask + 1)
         sequences.deallocate()
         elements.deallocate()
