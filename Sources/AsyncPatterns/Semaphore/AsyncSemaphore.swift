@@ -8,10 +8,17 @@ import Synchronization
 /// holds nothing, so permits are never leaked or granted twice. Every change is reported
 /// as a `SemaphoreEvent` to those who subscribe to its registry; the semaphore keeps its own
 /// numbers (`stats`, and a sample of wait times in its registry's snapshots).
+///
+/// While permits are free and nobody waits, `acquire`, `tryAcquire` and `release` take and
+/// return them with one atomic compare-and-swap, without the lock; the lock is taken when a
+/// task has to wait, while waiters are in line, when the limit changes, and while someone
+/// subscribes to every event (its registry's snapshots alone do not slow it down).
 public final class AsyncSemaphore: Sendable {
     @usableFromInline typealias Machine = AsyncSemaphoreStateMachine<UnsafeContinuation<Void, any Error>>
 
     @usableFromInline let state: Locked<Machine>
+    /// The fast path's permits (see `PermitWord`); the probe reads it too.
+    @usableFromInline let permits: PermitCounter
     @usableFromInline let emit: Emitter
     /// What the registry reads (the state, not the semaphore).
     let probe: LockedProbe<Machine>
@@ -27,8 +34,11 @@ public final class AsyncSemaphore: Sendable {
     public init(limit: Int, name: String = "semaphore", registry: PatternRegistry? = .shared) {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
         state = Locked(Machine(limit: limit, timed: registry != nil))
+        let permits = PermitCounter()
+        self.permits = permits
         emit = Emitter(registry, PatternID(.semaphore, name))
         probe = LockedProbe(state) { m, gone in
+            permits.count(into: &m)
             var s = SemaphoreSnapshot(name: name)
             s.limit = m.limit
             s.inUse = m.inUse
@@ -51,7 +61,8 @@ public final class AsyncSemaphore: Sendable {
     /// - Emits: `.waiting` when it has to wait, `.acquired` when granted.
     @inlinable
     public func acquire() async throws {
-        let action = state.withLock { $0.acquire() }
+        if acquireWithoutLock() { return }
+        let action = locked { $0.acquire() }
         switch action {
         case .granted(let gauges):
             emit.semaphore(.acquired(gauges: gauges))
@@ -78,8 +89,9 @@ public final class AsyncSemaphore: Sendable {
     /// - Emits: `.acquired` when it took one.
     @inlinable
     public func tryAcquire() -> Bool {
+        if acquireWithoutLock() { return true }
         // A refused try leaves no waiter behind: `acquire()` only hands out a waiter id.
-        guard case .granted(let gauges) = state.withLock({ $0.acquire() }) else { return false }
+        guard case .granted(let gauges) = locked({ $0.acquire() }) else { return false }
         emit.semaphore(.acquired(gauges: gauges))
         return true
     }
@@ -90,7 +102,7 @@ public final class AsyncSemaphore: Sendable {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 // The slow path: the clock read is small next to a suspension.
                 let now = monotonicNanoseconds()
-                let action = state.withLock {
+                let action = locked {
                     $0.suspend(id: id, token: continuation, isCancelled: Task.isCancelled, now: now)
                 }
                 switch action {
@@ -104,7 +116,7 @@ public final class AsyncSemaphore: Sendable {
                 }
             }
         } onCancel: {
-            if let (waiter, gauges) = state.withLock({ $0.abandon(id: id) }) {
+            if let (waiter, gauges) = locked({ $0.abandon(id: id) }) {
                 waiter.resume(throwing: CancellationError())
                 emit.semaphore(.waiterAbandoned(gauges: gauges))
             }
@@ -116,7 +128,8 @@ public final class AsyncSemaphore: Sendable {
     /// - Emits: `.released`, and `.acquired` for the waiter that got it.
     @inlinable
     public func release() throws {
-        let action = state.withLock { $0.release(now: monotonicNanoseconds()) }
+        if try releaseWithoutLock() { return }
+        let action = locked { $0.release(now: monotonicNanoseconds()) }
         switch action {
         case .notHeld:
             throw ReleaseWithoutAcquire()
@@ -153,7 +166,7 @@ public final class AsyncSemaphore: Sendable {
     public func setLimit(_ limit: Int) {
         precondition(limit >= 0, "AsyncSemaphore limit cannot be negative, got \(limit)")
         guard
-            let (grants, gauges) = state.withLock({ machine -> ([Machine.Grant], SemaphoreGauges)? in
+            let (grants, gauges) = locked({ machine -> ([Machine.Grant], SemaphoreGauges)? in
                 guard machine.limit != limit else { return nil }
                 let grants = machine.setLimit(limit, now: monotonicNanoseconds())
                 return (grants, machine.gauges)
@@ -169,9 +182,72 @@ public final class AsyncSemaphore: Sendable {
     /// A consistent picture of the semaphore right now.
     public var stats: SemaphoreStats {
         state.withLock { m in
-            SemaphoreStats(
+            permits.count(into: &m)
+            return SemaphoreStats(
                 limit: m.limit, inUse: m.inUse, waiting: m.waiters.count,
                 acquired: m.acquiredCount, maxInUse: m.maxInUse)
+        }
+    }
+
+    // MARK: the fast path
+
+    /// Takes a free permit with one compare-and-swap, if the word allows it (nobody waits,
+    /// nobody wants every event, in use below the ceiling).
+    /// - Returns: false when the lock must decide.
+    @inlinable
+    func acquireWithoutLock() -> Bool {
+        // `.acquired` is an event of every-event interest: only the lock path builds it.
+        guard !emit.wants(notable: false) else { return false }
+        var current = permits.load()
+        while let next = current.acquiring() {
+            let (exchanged, seen) = permits.word.compareExchange(
+                expected: current.raw, desired: next.raw, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
+            if exchanged { return true }
+            current = PermitWord(raw: seen)
+        }
+        return false
+    }
+
+    /// Returns a permit with one compare-and-swap while the word holds the numbers.
+    /// - Returns: false when the lock must decide.
+    /// - Throws: `ReleaseWithoutAcquire` when the word says no permit is held (exact: the
+    ///   word is the count while it is not slow).
+    @inlinable
+    func releaseWithoutLock() throws -> Bool {
+        guard !emit.wants(notable: false) else { return false }
+        var current = permits.load()
+        while true {
+            switch current.releasing() {
+            case .slow:
+                return false
+            case .notHeld:
+                throw ReleaseWithoutAcquire()
+            case .released(let next):
+                let (exchanged, seen) = permits.word.compareExchange(
+                    expected: current.raw, desired: next.raw, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
+                if exchanged { return true }
+                current = PermitWord(raw: seen)
+            }
+        }
+    }
+
+    /// Runs `body` under the lock with the permit word frozen (slow), so neither a fast
+    /// acquire nor a fast release changes the numbers while the machine decides; publishes
+    /// the word again afterwards when the machine says the fast path may resume.
+    ///
+    /// Why this cannot lose a wake-up: a waiter joins the line only inside `body`, with the
+    /// word frozen, and the word is not published again while the line is not empty, so
+    /// every release from then on comes here and hands the permit over. A release that
+    /// lands between an `acquire` that found no permit and its `suspend` is seen by
+    /// `suspend`, which freezes the word again and grants at once.
+    @inlinable
+    func locked<Result>(_ body: (inout Machine) -> Result) -> Result {
+        let eventsWanted = emit.wants(notable: false)
+        return state.withLock { m in
+            if m.isFast { m.freeze(from: permits.freeze()) }
+            let result = body(&m)
+            if let word = m.thaw(eventsWanted: eventsWanted) { permits.publish(word) }
+            return result
         }
     }
 }
@@ -188,4 +264,44 @@ public struct SemaphoreStats: Sendable, Hashable {
     public var acquired: Int
     /// The most permits held at once.
     public var maxInUse: Int
+}
+
+/// The atomic permit word, in an object of its own so the registry's probe can count the
+/// fast path's grants without holding the semaphore.
+@usableFromInline
+final class PermitCounter: Sendable {
+    /// A `PermitWord`'s raw value; starts slow (the machine holds the numbers) until the
+    /// first operation under the lock publishes it.
+    @usableFromInline let word = Atomic<UInt64>(PermitWord.slow.raw)
+
+    @usableFromInline init() {}
+
+    @inlinable func load() -> PermitWord { PermitWord(raw: word.load(ordering: .relaxed)) }
+
+    /// Sets the slow flag; returns the word as it was. Under the lock, while published.
+    @inlinable func freeze() -> PermitWord {
+        PermitWord(raw: word.bitwiseOr(PermitWord.slowBit, ordering: .acquiringAndReleasing).oldValue)
+    }
+
+    /// Publishes `new` in place of the frozen word. Under the lock: only the lock changes a
+    /// slow word, so a plain store cannot overwrite a fast operation.
+    @inlinable func publish(_ new: PermitWord) {
+        assert(PermitWord(raw: word.load(ordering: .relaxed)).isSlow, "published a word that was not frozen")
+        word.store(new.raw, ordering: .releasing)
+    }
+
+    /// Brings `machine`'s numbers up to date with the fast path's (under the lock): counts
+    /// the grants made without the lock since last time, once each.
+    @inlinable func count<Waiter>(into machine: inout AsyncSemaphoreStateMachine<Waiter>) {
+        guard machine.isFast else { return }
+        var current = word.load(ordering: .acquiring)
+        while PermitWord(raw: current).fastGrants > 0 {
+            let next = PermitWord(raw: current).withoutFastGrants.raw
+            let (exchanged, seen) = word.compareExchange(
+                expected: current, desired: next, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
+            if exchanged { break }
+            current = seen
+        }
+        machine.observe(PermitWord(raw: current))
+    }
 }

@@ -1,9 +1,87 @@
 import DequeModule
 
+/// The semaphore's atomic word: the permits in use while acquire and release may change
+/// them without the lock, and a slow flag that sends both to the lock.
+///
+/// Bits, high to low: slow (1) | fast grants (21) | ceiling (21) | in use (21). One word,
+/// so a single compare-and-swap both decides that the fast path applies and takes it: a
+/// fast acquire or release can never slip in between the lock's reading of the word and
+/// its setting the slow flag (the flag is set with an atomic read-modify-write).
+///
+/// - `ceiling`: the fast path grants only while `inUse < ceiling`. It is the least of the
+///   limit and `maxInUse`, so the lock sees every grant that raises `maxInUse` (and
+///   `maxInUse` stays exact without a second atomic).
+/// - `fastGrants`: permits granted without the lock since the lock last counted them, so
+///   `acquired` (and with it `released`, which is `acquired - inUse`) stays exact.
+/// - `slow`: set while waiters are in line, while the lock decides anything (so a release
+///   cannot bypass a waiter that is about to queue), and while someone subscribes to every
+///   event. While it is set, the lock's state machine holds the numbers and the word's
+///   other bits mean nothing.
+@usableFromInline struct PermitWord: Hashable, Sendable {
+    @usableFromInline var raw: UInt64
+
+    @usableFromInline static let fieldBits: UInt64 = 21
+    /// The largest in-use count, ceiling and fast-grant count the word holds; beyond it
+    /// (a limit above two million permits held) the semaphore stays on the lock.
+    @usableFromInline static let fieldMax = (1 << 21) - 1
+    @usableFromInline static let fieldMask = UInt64(fieldMax)
+    @usableFromInline static let slowBit: UInt64 = 1 << 63
+    @usableFromInline static let oneGrant: UInt64 = 1 << (2 * fieldBits)
+
+    /// The word while the lock holds the numbers.
+    @usableFromInline static let slow = PermitWord(raw: slowBit)
+
+    @inlinable init(raw: UInt64) { self.raw = raw }
+
+    @inlinable init(inUse: Int, ceiling: Int, fastGrants: Int = 0) {
+        assert((0...Self.fieldMax).contains(inUse) && (0...Self.fieldMax).contains(ceiling))
+        assert((0...Self.fieldMax).contains(fastGrants))
+        raw = UInt64(inUse) | UInt64(ceiling) << Self.fieldBits | UInt64(fastGrants) << (2 * Self.fieldBits)
+    }
+
+    @inlinable var isSlow: Bool { raw & Self.slowBit != 0 }
+    @inlinable var inUse: Int { Int(raw & Self.fieldMask) }
+    @inlinable var ceiling: Int { Int(raw >> Self.fieldBits & Self.fieldMask) }
+    @inlinable var fastGrants: Int { Int(raw >> (2 * Self.fieldBits) & Self.fieldMask) }
+
+    /// The word after one more permit is granted without the lock; nil: the lock decides
+    /// (slow, at the ceiling, or the grant count is full and must be counted first).
+    @inlinable func acquiring() -> PermitWord? {
+        guard !isSlow, inUse < ceiling, fastGrants < Self.fieldMax else { return nil }
+        return PermitWord(raw: raw &+ 1 &+ Self.oneGrant)
+    }
+
+    @usableFromInline enum Releasing: Hashable {
+        case released(PermitWord)
+        /// Exact: while the word is not slow, its in-use count is the semaphore's.
+        case notHeld
+        case slow
+    }
+
+    /// The word after one permit is returned without the lock.
+    @inlinable func releasing() -> Releasing {
+        if isSlow { return .slow }
+        guard inUse > 0 else { return .notHeld }
+        return .released(PermitWord(raw: raw &- 1))
+    }
+
+    /// The same word with its fast grants counted (zeroed).
+    @inlinable var withoutFastGrants: PermitWord {
+        PermitWord(raw: raw & ~(Self.fieldMask << (2 * Self.fieldBits)))
+    }
+}
+
 /// The pure state of an `AsyncSemaphore`: the limit, permits in use and the FIFO line.
 ///
 /// Invariant: new grants never push `inUse` above `limit`; lowering the limit never revokes
 /// a held permit, so `inUse` may exceed `limit` until enough permits are released.
+///
+/// Permits are also taken and returned without the lock, on the `PermitWord`, while
+/// `isFast`: then the word holds the in-use count and the grants not yet counted here, and
+/// this machine's `inUse` is only the value last read from it. Every operation under the
+/// lock that can change who holds what first calls `freeze(from:)` with the word it set
+/// slow, and ends with `thaw(eventsWanted:)`, which publishes a word only when no waiter
+/// is in line. Invariant: `waiters` is empty whenever `isFast`.
 @usableFromInline struct AsyncSemaphoreStateMachine<Waiter> {
     @usableFromInline struct Waiting {
         @usableFromInline var id: UInt64
@@ -21,12 +99,16 @@ import DequeModule
     @usableFromInline var waiters: Deque<Waiting> = []
     @usableFromInline var acquiredCount = 0
     @usableFromInline var maxInUse = 0
-    @usableFromInline var releasedCount = 0
+    /// Whether the permit word holds the numbers (the fast path may run).
+    @usableFromInline var isFast = false
     @usableFromInline var abandonedCount = 0
     @usableFromInline var nextID: UInt64 = 0
     /// How long a sample of acquires waited (0 for those granted at once); nil: not timed.
     @usableFromInline let wait: LatencyDistribution?
     @usableFromInline var sampler = LatencySampler()
+
+    /// Permits returned so far: every grant was returned but those in use.
+    @usableFromInline var releasedCount: Int { acquiredCount - inUse }
 
     @usableFromInline var gauges: SemaphoreGauges { SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count) }
 
@@ -43,6 +125,7 @@ import DequeModule
 
     /// Grants at once only when nobody waits (no barging past the line).
     @inlinable mutating func acquire() -> AcquireAction {
+        assert(!isFast, "the permit word must be frozen first")
         if waiters.isEmpty, inUse < limit {
             grant(waitingSince: nil, now: 0)
             return .granted(gauges)
@@ -58,6 +141,7 @@ import DequeModule
     }
 
     @inlinable mutating func suspend(id: UInt64, token: Waiter, isCancelled: Bool, now: UInt64) -> SuspendAction {
+        assert(!isFast, "the permit word must be frozen first")
         if isCancelled { return .cancelled(token) }
         if waiters.isEmpty, inUse < limit {
             grant(waitingSince: nil, now: 0)
@@ -86,9 +170,9 @@ import DequeModule
     }
 
     @inlinable mutating func release(now: @autoclosure () -> UInt64 = 0) -> ReleaseAction {
+        assert(!isFast, "the permit word must be frozen first")
         guard inUse > 0 else { return .notHeld }
         inUse -= 1
-        releasedCount += 1
         if inUse < limit, let next = waiters.popFirst() {
             let between = SemaphoreGauges(limit: limit, inUse: inUse, waiting: waiters.count + 1)
             grant(waitingSince: next.since, now: now())
@@ -107,6 +191,7 @@ import DequeModule
 
     /// Raising the limit grants to waiters in order; lowering revokes nothing.
     @inlinable mutating func setLimit(_ newLimit: Int, now: @autoclosure () -> UInt64 = 0) -> [Grant] {
+        assert(!isFast, "the permit word must be frozen first")
         precondition(newLimit >= 0, "a semaphore limit cannot be negative")
         limit = newLimit
         var grants: [Grant] = []
@@ -131,6 +216,57 @@ import DequeModule
         }
         wait.record(waited)
         sampler.took(waited)
+    }
+}
+
+// MARK: the fast path's word
+
+extension AsyncSemaphoreStateMachine {
+    /// Takes the numbers over from `word`, the value the word had when the caller set it
+    /// slow: from now on only the lock changes who holds what.
+    @inlinable mutating func freeze(from word: PermitWord) {
+        precondition(isFast && !word.isSlow, "the permit word was frozen twice")
+        isFast = false
+        inUse = word.inUse
+        countFastGrants(word.fastGrants)
+    }
+
+    /// Reads the numbers while the fast path runs: `word` is the value the caller swapped
+    /// for one with no fast grants (so each grant is counted once). `inUse` is then exact
+    /// as of that swap.
+    @inlinable mutating func observe(_ word: PermitWord) {
+        precondition(isFast && !word.isSlow, "observe reads a published word")
+        inUse = word.inUse
+        countFastGrants(word.fastGrants)
+    }
+
+    /// The word to publish so acquire and release may run without the lock, or nil to keep
+    /// them on it: while a waiter is in line (a fast grant would barge past it, a fast
+    /// release would not wake it), while someone wants every event (the events carry
+    /// gauges that only the lock knows), or when the numbers do not fit the word.
+    @inlinable mutating func thaw(eventsWanted: Bool) -> PermitWord? {
+        guard !isFast, waiters.isEmpty, !eventsWanted, inUse <= PermitWord.fieldMax else { return nil }
+        isFast = true
+        return PermitWord(inUse: inUse, ceiling: Swift.min(limit, maxInUse, PermitWord.fieldMax))
+    }
+
+    /// Counts `count` permits granted without the lock, in the order they happened (all
+    /// before anything the lock does next): each waited 0 ns, and the wait sample takes the
+    /// same ones it would have taken had each been granted here.
+    @inlinable mutating func countFastGrants(_ count: Int) {
+        guard count > 0 else { return }
+        acquiredCount += count
+        assert(acquiredCount >= inUse && inUse <= Swift.max(limit, maxInUse))
+        guard let wait else { return }
+        // `count` ticks of the sampler at once: a sample every `countdown`, then `period`.
+        var left = UInt32(truncatingIfNeeded: count)
+        while left >= sampler.countdown {
+            left -= sampler.countdown
+            sampler.countdown = sampler.period
+            wait.record(0)
+            sampler.took(0)
+        }
+        sampler.countdown -= left
     }
 }
 
