@@ -60,7 +60,7 @@ public final class AsyncSemaphore: Sendable {
     /// - Throws: `CancellationError` if cancelled while waiting (no permit is held).
     /// - Emits: `.waiting` when it has to wait, `.acquired` when granted.
     @inlinable
-    public func acquire() async throws {
+    nonisolated(nonsending) public func acquire() async throws {
         if acquireWithoutLock() { return }
         let action = locked { $0.acquire() }
         switch action {
@@ -97,7 +97,7 @@ public final class AsyncSemaphore: Sendable {
     }
 
     @usableFromInline
-    func acquireWaiting(id: UInt64) async throws {
+    nonisolated(nonsending) func acquireWaiting(id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 // The slow path: the clock read is small next to a suspension.
