@@ -54,14 +54,6 @@ final class GeneratorChannel<Element: Sendable>: @unchecked Sendable {
     @usableFromInline let mask: Int
     /// How many consumed slots the consumer returns at once.
     @usableFromInline let returnEvery: Int
-    /// How many times a side that finds nothing to do gives its core away (`sched_yield`)
-    /// and looks again before it parks. With two cores or more, parking costs a futex
-    /// wake-up of the other side's thread for the next element (microseconds on a virtual
-    /// machine) while the other side, running, makes one in tens of nanoseconds: looking
-    /// again finds work (the generator benchmark: 5M elements/s without, 11M with). On one
-    /// core the other side cannot run while this one looks: 0 there (13M/s, and 7M/s with
-    /// 8 looks, 3M/s with 32).
-    @usableFromInline let spinsBeforeParking: Int
     @usableFromInline let slots: UnsafeMutablePointer<Element>
     @usableFromInline let progress: StreamProgress
 
@@ -102,7 +94,6 @@ final class GeneratorChannel<Element: Sendable>: @unchecked Sendable {
         // Returning a quarter of the buffer at once keeps the producer busy on another core
         // while the consumer works through the rest, at one atomic add per quarter.
         returnEvery = max(1, capacity / 4)
-        spinsBeforeParking = usableCPUCount > 1 ? 8 : 0
         slots = .allocate(capacity: size)
         self.progress = progress
     }
@@ -116,6 +107,14 @@ final class GeneratorChannel<Element: Sendable>: @unchecked Sendable {
 
     // MARK: producer
 
+    /// How many times a side that finds nothing to do gives its core away
+    /// (`sched_yield`) and looks again before it parks. Parking costs a futex wake-up of
+    /// the other side's thread for the next element, microseconds on a virtual machine,
+    /// while the other side, running, makes an element in tens of nanoseconds: with two
+    /// cores the look again finds work; on one core the yield lets the other side's
+    /// thread run and fill (or drain) the ring instead of being preempted per element.
+    @usableFromInline static var spinsBeforeParking: Int { 8 }
+
     /// Hands `element` to the consumer once `trySend` could not: suspends while `capacity`
     /// elements are ahead (the producer's `yield` calls `trySend` first, inline, so that
     /// an element with room costs no call into an async function).
@@ -128,7 +127,7 @@ final class GeneratorChannel<Element: Sendable>: @unchecked Sendable {
             if try trySend(element) { return }
             if tail.load(ordering: .relaxed) & Self.writing != 0 {
                 await Task.yield()  // another task of the producer is writing its element
-            } else if spins < spinsBeforeParking {
+            } else if spins < Self.spinsBeforeParking {
                 spins += 1
                 sched_yield()
             } else {
@@ -280,7 +279,7 @@ final class GeneratorChannel<Element: Sendable>: @unchecked Sendable {
                 return true
             }
             if word & Self.finished != 0 { return false }
-            if spins < spinsBeforeParking {
+            if spins < Self.spinsBeforeParking {
                 spins += 1
                 sched_yield()
             } else {
@@ -335,22 +334,3 @@ final class GeneratorChannel<Element: Sendable>: @unchecked Sendable {
         if before & Self.parkedProducers != 0 { wakeProducers() }
     }
 }
-
-/// The CPUs this process may run on, at least 1, read once: on Linux its affinity mask
-/// (`taskset`), from /proc/self/status (Glibc does not export `sched_getaffinity` to
-/// Swift); elsewhere, or if that cannot be read, the CPUs online.
-let usableCPUCount: Int = {
-    #if os(Linux)
-    if let file = fopen("/proc/self/status", "r") {
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 4096)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            guard text.hasPrefix("Cpus_allowed:") else { continue }
-            let count = text.dropFirst("Cpus_allowed:".count).reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
-            if count > 0 { return count }
-        }
-    }
-    #endif
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-}()
