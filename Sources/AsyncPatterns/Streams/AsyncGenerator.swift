@@ -4,17 +4,11 @@ import Synchronization
 /// yields elements, consumed as an `AsyncSequence` that composes with `filter`, `map`, ...
 ///
 /// The producer runs in its own task, at most `buffer` elements ahead of the consumer
-/// (back-pressure: `yield` suspends while `buffer` elements wait to be taken). Elements
-/// pass through a ring of slots without a lock while neither side has to wait for the
-/// other, and the consumer takes all that are ready at once, so a fast producer and
-/// consumer pay a few atomic operations per element, not a task switch. When the consumer
-/// stops early, the producer is cancelled (a `yield` after that throws
-/// `CancellationError`) and the run ends as stopped early. An error the producer throws
-/// reaches the consumer after every element yielded before it. Each iteration is a run of
-/// its own, listed in the registry while it runs, like `ProgressStream`'s.
+/// (back-pressure through a `BoundedQueue`, not `AsyncStream`). When the consumer stops
+/// early, the producer is cancelled and the run ends as stopped early. Each iteration is a
+/// run of its own, listed in the registry while it runs, like `ProgressStream`'s.
 public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
-    /// Hands one element to the consumer; suspends while the buffer is full. May be called
-    /// from several tasks of the producer, one element at a time each.
+    /// Hands one element to the consumer; suspends while the buffer is full.
     public typealias Yield = @Sendable (Element) async throws -> Void
 
     @usableFromInline let produce: @Sendable (Yield) async throws -> Void
@@ -66,15 +60,13 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
         /// - Throws: what the producer threw.
         @inlinable
         public mutating func next() async throws -> Element? {
-            // Kept small enough to inline into the caller's loop: an element already
-            // published costs no call into an async function (each allocates a frame).
-            if Task.isCancelled { run.cancelProducer() }
-            if let element = run.buffer.take() { return element }
             if !started {
                 started = true
                 run.start()
             }
-            return try await run.nextWaiting()
+            guard let element = try await run.next() else { return nil }
+            run.progress.consume()
+            return element
         }
     }
 }
@@ -83,7 +75,7 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
 /// producer when the iterator is dropped, so an abandoned generator never leaks a task.
 @usableFromInline
 final class GeneratorRun<Element: Sendable>: Sendable {
-    @usableFromInline let buffer: GeneratorChannel<Element>
+    @usableFromInline let buffer: BoundedQueue<Element>
     @usableFromInline let producer: Locked<Task<Void, Never>?> = Locked(nil)
     @usableFromInline let failure = FailureBox()
     @usableFromInline let generator: AsyncGenerator<Element>
@@ -92,20 +84,18 @@ final class GeneratorRun<Element: Sendable>: Sendable {
     @usableFromInline
     init(_ generator: AsyncGenerator<Element>) {
         self.generator = generator
+        buffer = BoundedQueue(capacity: generator.buffer, name: "generator-buffer", registry: nil)
         progress = StreamProgress(
             total: generator.total, name: generator.name, registry: generator.registry,
             latest: generator.latest)
-        buffer = GeneratorChannel(capacity: generator.buffer, progress: progress)
     }
 
     deinit {
         cancelProducer()
-        buffer.consumerLeft()
+        buffer.close()
         progress.end(.stoppedEarly)
     }
 
-    // Inlinable so the producer's `yield` closure is specialized for the element type in
-    // the client (unspecialized, each element was copied through value witnesses).
     @inlinable
     func start() {
         producer.withLock { task in
@@ -113,16 +103,17 @@ final class GeneratorRun<Element: Sendable>: Sendable {
             let buffer = self.buffer
             let generator = self.generator
             let failure = self.failure
+            let progress = self.progress
             task = Task {
                 do {
                     try await generator.produce { element in
-                        if try buffer.trySend(element) { return }
-                        try await buffer.sendWaiting(element)
+                        try await buffer.put(element)
+                        progress.produce()
                     }
                 } catch {
                     failure.record(error)
                 }
-                buffer.finish()
+                buffer.close()
             }
         }
     }
@@ -132,19 +123,20 @@ final class GeneratorRun<Element: Sendable>: Sendable {
         producer.withLock { $0?.cancel() }
     }
 
-    /// When nothing is published: waits for the producer. A cancelled consumer cancels the
-    /// producer: checked on each `next()`, and when this wait ends in `CancellationError`
-    /// (the wait is cancellable), which is cheaper than a cancellation handler installed
-    /// for every element.
-    @usableFromInline
-    func nextWaiting() async throws -> Element? {
+    /// A cancelled consumer cancels the producer: checked on each call, and when a wait for
+    /// the next element ends in `CancellationError` (the buffer's get is cancellable), which
+    /// is cheaper than a cancellation handler installed for every element.
+    @inlinable
+    func next() async throws -> Element? {
+        if Task.isCancelled { cancelProducer() }
         do {
-            guard try await buffer.refill() else { return try finish() }
+            return try await buffer.get()
+        } catch is QueueClosed {
+            return try finish()
         } catch {
             cancelProducer()
             throw error
         }
-        return buffer.take()
     }
 
     @usableFromInline

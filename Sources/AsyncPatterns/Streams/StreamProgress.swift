@@ -29,8 +29,6 @@ final class StreamProgress: Sendable, PatternProbe {
     }
 
     @usableFromInline let total: Int?
-    /// Written by one side each (a generator's producer and consumer store their counts;
-    /// a pull stream adds), read by anyone.
     @usableFromInline let produced = Atomic<Int>(0)
     @usableFromInline let consumed = Atomic<Int>(0)
     private let ending = Atomic<Int>(Ending.running.rawValue)
@@ -64,6 +62,16 @@ final class StreamProgress: Sendable, PatternProbe {
         snap.isFailed = s.failed
         snap.stoppedEarly = s.stoppedEarly
         return snap
+    }
+
+    @inlinable func produce() {
+        let count = produced.wrappingAdd(1, ordering: .relaxed).newValue
+        emit.stream(.produced(count: count, total: total))
+    }
+
+    @inlinable func consume() {
+        let count = consumed.wrappingAdd(1, ordering: .relaxed).newValue
+        emit.stream(.consumed(count: count, total: total))
     }
 
     /// An element produced and handed over at once (a pull stream): one check of whether
