@@ -59,7 +59,7 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
         /// Suspends until the producer yields, then returns the element; nil once it returns.
         /// - Throws: what the producer threw.
         @inlinable
-        public mutating func next() async throws -> Element? {
+        nonisolated(nonsending) public mutating func next() async throws -> Element? {
             if !started {
                 started = true
                 run.start()
@@ -127,7 +127,7 @@ final class GeneratorRun<Element: Sendable>: Sendable {
     /// the next element ends in `CancellationError` (the buffer's get is cancellable), which
     /// is cheaper than a cancellation handler installed for every element.
     @inlinable
-    func next() async throws -> Element? {
+    nonisolated(nonsending) func next() async throws -> Element? {
         if Task.isCancelled { cancelProducer() }
         do {
             return try await buffer.get()
