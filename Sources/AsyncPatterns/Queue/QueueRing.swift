@@ -89,7 +89,6 @@ final class QueueRing<Element>: @unchecked Sendable {
     @inlinable var putCount: Int { enqueue.load(ordering: .acquiring) & Position.mask }
     /// Items got so far.
     @inlinable var gotCount: Int { dequeue.load(ordering: .acquiring) & Position.mask }
-    @inlinable var isClosed: Bool { enqueue.load(ordering: .acquiring) & Position.closed != 0 }
 
     /// Put and got counts read at one instant (the dequeue position unchanged around the
     /// read of the enqueue position), so `put - got` is a depth the queue really had.
