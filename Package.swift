@@ -115,9 +115,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], swiftSettings: strict),
+        // What tests that run scenarios share: a run on threads of its own, stopped at the end.
+        .target(name: "TestSupport", dependencies: ["AsyncPatterns", "Scenarios"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: strict),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI"], swiftSettings: strict),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI"], swiftSettings: strict),
     ]
 )

@@ -9,14 +9,18 @@ public final class ScenarioContext: Sendable {
     public let knobs: KnobBoard
     /// The heartbeat every run has, so the Health pane can show loop lag for any scenario.
     public let lagMonitor: LoopLagMonitor
+    /// Where the run's tasks run: nil for the cooperative pool (what the dashboard shows),
+    /// or an executor of their own (a test whose scenario blocks on purpose).
+    public let executor: (any TaskExecutor)?
     private let random: Locked<SplitMix64>
     private let transcript: @Sendable (String) -> Void
     private let stopped = Locked(false)
 
     public init(
         preset: Preset, clock: ScenarioClock, registry: PatternRegistry, knobs: KnobBoard,
-        seed: UInt64, transcript: @escaping @Sendable (String) -> Void = { _ in }
+        seed: UInt64, executor: (any TaskExecutor)? = nil, transcript: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.executor = executor
         self.preset = preset
         self.clock = clock
         self.registry = registry
@@ -24,6 +28,19 @@ public final class ScenarioContext: Sendable {
         self.lagMonitor = LoopLagMonitor(interval: .milliseconds(50), name: "loop-lag", registry: registry)
         self.random = Locked(SplitMix64(seed: seed))
         self.transcript = transcript
+    }
+
+    /// Starts a task of the run, on the run's executor: a scenario starts its workers with
+    /// this, never with a bare `Task {}`, which would leave the executor for the pool.
+    @discardableResult
+    public func spawn<T: Sendable>(_ body: sending @escaping () async -> T) -> Task<T, Never> {
+        Task(executorPreference: executor, operation: body)
+    }
+
+    /// `spawn` for a task that can throw.
+    @discardableResult
+    public func spawn<T: Sendable>(_ body: sending @escaping () async throws -> T) -> Task<T, any Error> {
+        Task(executorPreference: executor, operation: body)
     }
 
     /// True once the run was stopped for good. Cancellation reaches only the tasks the
@@ -66,7 +83,7 @@ public final class ScenarioContext: Sendable {
     /// task is cancelled: an item being processed is never dropped half-way.
     public func work(_ seconds: Double) async {
         let clock = self.clock
-        await Task { try? await clock.sleep(for: .seconds(seconds)) }.value
+        await spawn { try? await clock.sleep(for: .seconds(seconds)) }.value
     }
 
     /// `seconds` with ±`jitter` (a fraction) of seeded noise, never negative.

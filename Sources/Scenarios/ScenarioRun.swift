@@ -40,7 +40,14 @@ public final class ScenarioRun: Sendable {
     private let transcript: @Sendable (String) -> Void
     private let logCapacity: Int
     private let snapshotEvents: Int
+    private let executor: (any TaskExecutor)?
     private let session: Locked<Session?> = Locked(nil)
+    /// Sessions a restart left, still winding down: `stop` waits for them too.
+    private let left = Locked<[Session]>([])
+    /// The scenario of each session in the process whose task has not finished: a test
+    /// suite checks at its end that it left none behind.
+    package static var sessionsAlive: [String] { alive.withLock { Array($0.names.values).sorted() } }
+    private static let alive = Locked<(next: Int, names: [Int: String])>((0, [:]))
     private let allEvents = Locked(false)
     private let status: Locked<(generation: Int, status: Status)> = Locked((0, .running))
 
@@ -48,11 +55,16 @@ public final class ScenarioRun: Sendable {
     ///   - values: starting knob values (defaults come from the preset).
     ///   - transcript: receives the scenario's `say` lines (a headless seed run prints them).
     ///   - snapshotEvents: the most recent events a snapshot carries (of the `logCapacity` kept).
+    ///   - executor: where the run's tasks and its heartbeat run: nil (the default) for the
+    ///     cooperative pool, or an executor of their own, so a scenario that blocks on
+    ///     purpose stalls only that (what tests do: they share the pool with each other).
     public init(
         _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-        seed: UInt64 = 1, logCapacity: Int = 256, snapshotEvents: Int = .max, transcript: @escaping @Sendable (String) -> Void = { _ in }
+        seed: UInt64 = 1, logCapacity: Int = 256, snapshotEvents: Int = .max, executor: (any TaskExecutor)? = nil,
+        transcript: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.snapshotEvents = snapshotEvents
+        self.executor = executor
         self.scenario = scenario
         self.preset = preset
         self.seed = seed
@@ -72,13 +84,18 @@ public final class ScenarioRun: Sendable {
         let knobs = KnobBoard(specs: scenario.knobs, values: values)
         let context = ScenarioContext(
             preset: preset, clock: clock, registry: registry, knobs: knobs,
-            seed: seed, transcript: transcript)
+            seed: seed, executor: executor, transcript: transcript)
         let scenario = self.scenario
         status.withLock { $0 = (generation, .running) }
         let finished = SyncGate()
-        let task = Task.detached { [weak self] in
+        let ticket = Self.alive.withLock { a -> Int in
+            a.next += 1
+            a.names[a.next] = scenario.name
+            return a.next
+        }
+        let task = Task.detached(executorPreference: executor) { [weak self] in
             var outcome = Status.done
-            let heartbeat = Task { await context.lagMonitor.run(pausedWith: clock) }
+            let heartbeat = context.spawn { await context.lagMonitor.run(pausedWith: clock) }
             do {
                 try await scenario.run(context)
             } catch is CancellationError {
@@ -86,9 +103,11 @@ public final class ScenarioRun: Sendable {
                 outcome = .failed(String(describing: error))
             }
             heartbeat.cancel()
+            await heartbeat.value
             self?.status.withLock { s in
                 if s.generation == generation { s.status = outcome }
             }
+            _ = Self.alive.withLock { $0.names.removeValue(forKey: ticket) }
             finished.open()
         }
         return Session(
@@ -155,12 +174,14 @@ public final class ScenarioRun: Sendable {
         await current.task.value
     }
 
-    /// Stops the scenario for good and waits for its tasks to finish what they hold.
+    /// Stops the scenario for good and waits for its tasks to finish what they hold, and
+    /// for the sessions that restarts left.
     public func stop() async {
         let session = current
         session.cancel()
         await session.task.value
         markStopped(session)
+        for old in left.withLock({ $0 }) { await old.task.value }
     }
 
     /// Stops the scenario for good and waits at most `limit` for its tasks, without the
@@ -170,7 +191,12 @@ public final class ScenarioRun: Sendable {
     public func stop(waitingAtMost limit: Duration) -> Bool {
         let session = current
         session.cancel()
-        let finished = session.finished.wait(timeoutMilliseconds: Int(limit.seconds * 1000))
+        let deadline = ContinuousClock.now + limit
+        var finished = true
+        for each in [session] + left.withLock({ $0 }) {
+            let remaining = max(.zero, deadline - ContinuousClock.now)
+            finished = each.finished.wait(timeoutMilliseconds: Int(remaining.seconds * 1000)) && finished
+        }
         markStopped(session)
         return finished
     }
@@ -186,6 +212,10 @@ public final class ScenarioRun: Sendable {
     public func restart() {
         let old = current
         old.cancel()
+        left.withLock { left in
+            left.removeAll { $0.finished.wait(timeoutMilliseconds: 0) }
+            left.append(old)
+        }
         let next = makeSession(values: old.knobs.values, speed: old.clock.speed, generation: old.generation + 1)
         session.withLock { $0 = next }
     }

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Scenarios
+import TestSupport
 import Testing
 @testable import Dashboard
 import TUI
@@ -10,48 +11,54 @@ import TUI
     func text(_ backend: TestBackend) -> String { backend.lastFrame?.lines.joined(separator: "\n") ?? "" }
 
     @Test func pickerMovesAndStartsAScenario() async throws {
-        let backend = TestBackend(width: 100, height: 30)
-        let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5))
-        app.draw()
-        #expect(text(backend).contains("▶ producer-consumer"))
-        app.press(.char("j"))
-        app.draw()
-        #expect(text(backend).contains("▶ actors"))
-        app.press(.up)
-        app.press(.enter)
-        app.draw()
-        #expect(text(backend).contains("producer-consumer (live)"))
-        #expect(text(backend).contains("Queue queue"))
-        app.press(.char("j"))
-        app.press(.char("+"))
-        app.draw()
-        #expect(text(backend).contains("consumers 2 -> 3"))
-        #expect(text(backend).contains("Queue queue · consumers 3"))
-        app.press(.char("?"))
-        app.draw()
-        #expect(text(backend).contains("pause / resume the scenario"))
-        app.press(.char("x"))
-        app.press(.escape)
-        app.draw()
-        #expect(text(backend).contains("pick a scenario"))
-        #expect(app.press(.char("q")))
+        try await withTestExecutor { executor in
+            let backend = TestBackend(width: 100, height: 30)
+            let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5, executor: executor))
+            app.draw()
+            #expect(text(backend).contains("▶ producer-consumer"))
+            app.press(.char("j"))
+            app.draw()
+            #expect(text(backend).contains("▶ actors"))
+            app.press(.up)
+            app.press(.enter)
+            app.draw()
+            #expect(text(backend).contains("producer-consumer (live)"))
+            #expect(text(backend).contains("Queue queue"))
+            app.press(.char("j"))
+            app.press(.char("+"))
+            app.draw()
+            #expect(text(backend).contains("consumers 2 -> 3"))
+            #expect(text(backend).contains("Queue queue · consumers 3"))
+            app.press(.char("?"))
+            app.draw()
+            #expect(text(backend).contains("pause / resume the scenario"))
+            app.press(.char("x"))
+            app.press(.escape)
+            app.draw()
+            #expect(text(backend).contains("pick a scenario"))
+            #expect(app.press(.char("q")))
+            app.quit()
+        }
     }
 
     @Test func aPausedScreenSendsNoCells() async throws {
-        let backend = TestBackend(width: 120, height: 40)
-        let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios())
-        app.press(.char("j"))
-        app.press(.char("j"))
-        app.press(.enter)  // semaphore
-        try await Task.sleep(for: .milliseconds(200))
-        app.press(.char(" "))
-        try await Task.sleep(for: .milliseconds(100))
-        app.draw()
-        app.draw()
-        app.draw()
-        #expect(text(backend).contains("PAUSED"))
-        #expect(backend.cellsSent.suffix(2) == [0, 0])
-        _ = app.press(.char("q"))
+        try await withTestExecutor { executor in
+            let backend = TestBackend(width: 120, height: 40)
+            let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(executor: executor))
+            app.press(.char("j"))
+            app.press(.char("j"))
+            app.press(.enter)  // semaphore
+            try await Task.sleep(for: .milliseconds(200))
+            app.press(.char(" "))
+            try await Task.sleep(for: .milliseconds(100))
+            app.draw()
+            app.draw()
+            app.draw()
+            #expect(text(backend).contains("PAUSED"))
+            #expect(backend.cellsSent.suffix(2) == [0, 0])
+            #expect(app.press(.char("q")))
+            app.quit()
+        }
     }
 
     @Test func tooSmallShowsAMessageAndRecovers() {
@@ -66,19 +73,23 @@ import TUI
         #expect(text(backend).contains("pick a scenario"))
     }
 
+    /// Each at its defaults (`blocking` too): the runs have threads of their own.
     @Test func everyScenarioScreenFitsAt80x24() async throws {
-        for (i, scenario) in Catalog.all.enumerated() {
-            let backend = TestBackend(width: 80, height: 24)
-            let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5))
-            for _ in 0..<i { app.press(.down) }
-            app.press(.enter)
-            try await Task.sleep(for: .milliseconds(50))
-            app.draw()
-            let lines = backend.lastFrame!.lines
-            #expect(lines.count == 24)
-            #expect(lines[0].contains(scenario.name))
-            #expect(lines[23].contains("quit"))
-            _ = app.press(.char("q"))
+        try await withTestExecutor { executor in
+            for (i, scenario) in Catalog.all.enumerated() {
+                let backend = TestBackend(width: 80, height: 24)
+                let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5, executor: executor))
+                for _ in 0..<i { app.press(.down) }
+                app.press(.enter)
+                try await Task.sleep(for: .milliseconds(50))
+                app.draw()
+                let lines = backend.lastFrame!.lines
+                #expect(lines.count == 24)
+                #expect(lines[0].contains(scenario.name))
+                #expect(lines[23].contains("quit"))
+                #expect(app.press(.char("q")))
+                app.quit()
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import TestSupport
 import Testing
 @testable import Scenarios
 
@@ -16,31 +17,36 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
 
 @Suite struct LiveKnobTests {
     @Test func moreConsumersDrainAFullQueue() async throws {
-        let run = ScenarioRun(
+        let snapshot = try await withScenarioRun(
             ProducerConsumerScenario(), preset: .live,
-            values: ["producers": 4, "consumers": 1, "interval": 20, "service": 200, "capacity": 40], speed: 10)
-        try await eventually("the queue fills") { run.snapshot().queue("queue")?.depth == 40 }
-        run.setKnob("consumers", to: 60)
-        try await eventually("the queue drains") { (run.snapshot().queue("queue")?.depth ?? 99) < 10 }
-        await run.stop()
-        let q = try #require(run.snapshot().queue("queue"))
+            values: ["producers": 4, "consumers": 1, "interval": 20, "service": 200, "capacity": 40], speed: 10
+        ) { run in
+            try await eventually("the queue fills") { run.snapshot().queue("queue")?.depth == 40 }
+            run.setKnob("consumers", to: 60)
+            try await eventually("the queue drains") { (run.snapshot().queue("queue")?.depth ?? 99) < 10 }
+            await run.stop()
+            return run.snapshot()
+        }
+        let q = try #require(snapshot.queue("queue"))
         #expect(q.got == q.done)  // every item taken was finished, none dropped mid-way
     }
 
     @Test func lowerPermitLimitBoundsNewGrants() async throws {
-        let run = ScenarioRun(
-            SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
-            speed: 10, logCapacity: 100_000)
-        run.setAllEvents(true)
-        try await eventually("4 permits in use") { run.snapshot().semaphore("permits")?.maxInUse == 4 }
-        run.setKnob("permits", to: 1)
-        try await eventually("in use falls to the new limit") { (run.snapshot().semaphore("permits")?.inUse ?? 9) <= 1 }
         // Position in the event log (which leaves out heartbeats): logged = dropped + kept.
         func logged(_ s: Snapshot) -> Int { s.droppedEvents + s.recentEvents.count }
-        let mark = logged(run.snapshot())
-        try await eventually("more grants happen") { logged(run.snapshot()) > mark + 20 }
-        await run.stop()
-        let snap = run.snapshot()
+        let (snap, mark) = try await withScenarioRun(
+            SemaphoreScenario(), preset: .live, values: ["permits": 4, "rate": 40, "hold": 400],
+            speed: 10, logCapacity: 100_000
+        ) { run in
+            run.setAllEvents(true)
+            try await eventually("4 permits in use") { run.snapshot().semaphore("permits")?.maxInUse == 4 }
+            run.setKnob("permits", to: 1)
+            try await eventually("in use falls to the new limit") { (run.snapshot().semaphore("permits")?.inUse ?? 9) <= 1 }
+            let mark = logged(run.snapshot())
+            try await eventually("more grants happen") { logged(run.snapshot()) > mark + 20 }
+            await run.stop()
+            return (run.snapshot(), mark)
+        }
         let later = snap.recentEvents.suffix(logged(snap) - mark)
         let grants = later.compactMap { event -> Int? in
             if case .semaphore(.acquired(let g), _, _) = event { return g.inUse }
@@ -52,22 +58,20 @@ func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: ()
 
     @Test func knobsAreClampedAndEveryScenarioStartsAndStops() async throws {
         for scenario in Catalog.all {
-            // The blocking scenario blocks pool threads on purpose; here its calls go off the
-            // pool, or every other test running beside this one (the stress tests send
-            // millions of jobs through two threads) waits behind its sleeps.
-            let values: [String: Double] = scenario.knobs.contains { $0.name == "offload" } ? ["offload": 1] : [:]
-            let run = ScenarioRun(scenario, preset: .live, values: values, speed: 5)
-            let first = scenario.knobs[0]
-            #expect(run.setKnob(first.name, to: first.range.upperBound + 1_000) == first.range.upperBound)
-            run.setKnob(first.name, to: first.defaultValue)
-            try await Task.sleep(for: .milliseconds(50))
-            run.pause()
-            #expect(run.currentStatus == .paused)
-            run.resume()
-            run.restart()
-            #expect(run.currentStatus == .running)
-            await run.stop()
-            #expect(run.currentStatus == .done)
+            // At its defaults: `blocking` blocks the run's own two threads, not the suite's pool.
+            try await withScenarioRun(scenario, preset: .live, speed: 5) { run in
+                let first = scenario.knobs[0]
+                #expect(run.setKnob(first.name, to: first.range.upperBound + 1_000) == first.range.upperBound)
+                run.setKnob(first.name, to: first.defaultValue)
+                try await eventually("\(scenario.name) shows its heartbeat") { run.snapshot().health.beats > 0 }
+                run.pause()
+                #expect(run.currentStatus == .paused)
+                run.resume()
+                run.restart()
+                #expect(run.currentStatus == .running)
+                await run.stop()
+                #expect(run.currentStatus == .done)
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Synchronization
+import TestSupport
 import Testing
 @testable import Scenarios
 
@@ -10,14 +11,25 @@ final class Transcript: Sendable {
     var all: [String] { lines.withLock { $0 } }
 }
 
-/// Runs a scenario's seed preset to the end on a sped-up clock.
-func runSeed(_ name: String, values: [String: Double] = [:], speed: Double = 20) async throws -> (ScenarioRun, [String]) {
+/// How a finished seed run ended.
+struct SeedOutcome: Sendable {
+    let final: Snapshot
+    let elapsed: Duration
+    func snapshot() -> Snapshot { final }
+}
+
+/// Runs a scenario's seed preset to the end on a sped-up clock, on threads of its own.
+func runSeed(_ name: String, values: [String: Double] = [:], speed: Double = 20) async throws -> (SeedOutcome, [String]) {
     let scenario = try #require(Catalog.named(name))
     let transcript = Transcript()
-    let run = ScenarioRun(scenario, preset: .seed, values: values, speed: speed, logCapacity: 10_000) { transcript.append($0) }
-    await run.wait()
-    #expect(run.currentStatus == .done)
-    return (run, transcript.all)
+    let outcome = try await withScenarioRun(
+        scenario, preset: .seed, values: values, speed: speed, logCapacity: 10_000, transcript: { transcript.append($0) }
+    ) { run in
+        await run.wait()
+        #expect(run.currentStatus == .done)
+        return SeedOutcome(final: run.snapshot(), elapsed: run.elapsed)
+    }
+    return (outcome, transcript.all)
 }
 
 /// Each tutorial example, reproduced by its scenario's seed preset.
@@ -108,6 +120,7 @@ func runSeed(_ name: String, values: [String: Double] = [:], speed: Double = 20)
         #expect(lines.last == "aggregated 20 items, sum = 210")
     }
 
+    /// On the run's own two threads, which stand in for the pool: the suite's pool is never blocked.
     @Test func blockingShowsBothPhases() async throws {
         let (_, lines) = try await runSeed("blocking", speed: 10)
         #expect(lines.contains { $0.hasPrefix("blocking on the pool: heartbeat ran up to") })

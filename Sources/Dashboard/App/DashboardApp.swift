@@ -46,7 +46,7 @@ public final class DashboardApp {
     /// - Parameter start: a picker entry to open at once, with its starting knob values.
     public func run(start: (index: Int, values: [String: Double])? = nil) -> Int32 {
         if let start { open(start.index, values: start.values) }
-        defer { close(waiting: true) }
+        defer { quit() }
         var dirty = true
         var lastDraw = ContinuousClock.now
         while true {
@@ -196,6 +196,10 @@ public final class DashboardApp {
         nextSnapshot = .now
         state.opened()
     }
+
+    /// Stops the open source for good, waiting at most `stopLimit` for it (without the
+    /// cooperative pool): what quitting does after the loop ends.
+    public func quit() { close(waiting: true) }
 
     /// Stops the source for good. Leaving for the picker does not wait for it (a user
     /// mashing Esc and Enter would queue up waits); quitting waits at most `stopLimit`.

@@ -6,15 +6,18 @@ import Scenarios
 public final class LocalSource: Source {
     public let run: ScenarioRun
 
-    /// - Parameter logCapacity: events kept for `events(after:)` between reads (a recorder
-    ///   asks for many); a snapshot carries the last 256 of them.
+    /// - Parameters:
+    ///   - logCapacity: events kept for `events(after:)` between reads (a recorder asks for
+    ///     many); a snapshot carries the last 256 of them.
+    ///   - executor: where the run's tasks run (nil: the cooperative pool; see `ScenarioRun`).
     public init(
         _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-        seed: UInt64 = 1, logCapacity: Int = 256, transcript: @escaping @Sendable (String) -> Void = { _ in }
+        seed: UInt64 = 1, logCapacity: Int = 256, executor: (any TaskExecutor)? = nil,
+        transcript: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         run = ScenarioRun(
             scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: logCapacity, snapshotEvents: 256,
-            transcript: transcript)
+            executor: executor, transcript: transcript)
     }
 
     public var title: String { run.scenario.name }
@@ -62,11 +65,11 @@ extension SourceChoice {
     /// The scenarios as picker entries, each opening a local run.
     public static func scenarios(
         _ scenarios: [any Scenario] = Catalog.all, preset: Preset = .live, speed: Double = 1,
-        seed: UInt64 = 1
+        seed: UInt64 = 1, executor: (any TaskExecutor)? = nil
     ) -> [SourceChoice] {
         scenarios.map { scenario in
             SourceChoice(name: scenario.name, summary: scenario.summary, explanation: scenario.explanation, knobs: scenario.knobs) {
-                LocalSource(scenario, preset: preset, values: $0, speed: speed, seed: seed)
+                LocalSource(scenario, preset: preset, values: $0, speed: speed, seed: seed, executor: executor)
             }
         }
     }

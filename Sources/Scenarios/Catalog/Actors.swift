@@ -75,9 +75,9 @@ public struct ActorsScenario: Scenario {
         let directory = ActorDirectory<TutorialMessage>()
         let logger = MailboxActor<TutorialMessage>(name: "logger", directory: directory, registry: context.registry)
         let mesh = Mesh(context: context, directory: directory)
-        let loggerRun = Task { await logger.run(LoggerBehavior()) }
+        let loggerRun = context.spawn { await logger.run(LoggerBehavior()) }
         let driver = WorkerPool { _ in
-            Task {
+            context.spawn {
                 var sent = 0
                 while !Task.isCancelled {
                     let rate = context.knob("rate")
@@ -142,7 +142,7 @@ private final class Mesh: Sendable {
                     name: "actor-\(list.count)", mailboxCapacity: bound > 0 ? bound : nil,
                     directory: directory, registry: context.registry)
                 let behavior = MeshBehavior(context: context, slow: list.isEmpty, mesh: self)
-                list.append((actor, Task { await actor.run(behavior) }))
+                list.append((actor, context.spawn { await actor.run(behavior) }))
             }
             let removed = list.count > n ? Array(list[n...]) : []
             if list.count > n { list.removeLast(list.count - n) }

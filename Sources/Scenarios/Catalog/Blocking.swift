@@ -40,7 +40,7 @@ public struct BlockingScenario: Scenario {
             }
         }
         let blocking = WorkerPool { _ in
-            Task {
+            context.spawn {
                 // A stopped run's worker must not block again: its pool thread is wanted.
                 while !Task.isCancelled, !context.isStopped {
                     _ = try? await jobs.timed(clock: context.clock) { await blockOnce() }
@@ -49,7 +49,7 @@ public struct BlockingScenario: Scenario {
             }
         }
         let awaiting = WorkerPool { _ in
-            Task {
+            context.spawn {
                 while !Task.isCancelled {
                     do { _ = try await awaits.timed(clock: context.clock) { try await context.sleep(context.knob("block") / 1000) } } catch
                     { return }

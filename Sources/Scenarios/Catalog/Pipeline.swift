@@ -42,11 +42,11 @@ public struct PipelineScenario: Scenario {
         let logger = MailboxActor<TutorialMessage>(name: "logger", directory: directory, registry: registry)
         let aggregator = MailboxActor<TutorialMessage>(name: "aggregator", directory: directory, registry: registry)
         let seed = context.preset == .seed
-        let loggerRun = Task { await logger.run(LoggerBehavior { if seed { context.say("log: \($0)") } }) }
-        let aggregatorRun = Task { await aggregator.run(Aggregator()) }
+        let loggerRun = context.spawn { await logger.run(LoggerBehavior { if seed { context.say("log: \($0)") } }) }
+        let aggregatorRun = context.spawn { await aggregator.run(Aggregator()) }
 
         let worker: @Sendable (Int) -> Task<Void, Never> = { id in
-            Task {
+            context.spawn {
                 while !Task.isCancelled {
                     let item: Int
                     do { item = try await queue.get() } catch { return }
@@ -84,7 +84,7 @@ public struct PipelineScenario: Scenario {
             let total = try await aggregator.ask { .getCount($0) }
             context.say("aggregated \(items) items, sum = \(total)")
         } else {
-            let source = Task {
+            let source = context.spawn {
                 let generator = AsyncGenerator<Int>(name: "source", registry: registry) { yield in
                     var n = 0
                     while true {

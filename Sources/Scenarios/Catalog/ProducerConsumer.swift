@@ -59,10 +59,10 @@ public struct ProducerConsumerScenario: Scenario {
 
     private func runSeed(_ context: ScenarioContext, _ queue: BoundedQueue<String>) async throws {
         let items = context.count("items")
-        let consumers = WorkerPool { id in Task { await consume(context, queue, id: id, idleTimeout: 1.0) } }
+        let consumers = WorkerPool { id in context.spawn { await consume(context, queue, id: id, idleTimeout: 1.0) } }
         consumers.resize(to: context.count("consumers"))
         let producers = (0..<context.count("producers")).map { p in
-            Task {
+            context.spawn {
                 for i in 0..<items {
                     let item = "item-\(p)-\(i)"
                     try await queue.put(item)
@@ -73,7 +73,7 @@ public struct ProducerConsumerScenario: Scenario {
         }
         // The tutorial's flaw: consumers give up after 1 s without an item, and then nothing
         // would ever finish the rest (`join` would wait forever). Whichever comes first ends it.
-        let allDone = Task {
+        let allDone = context.spawn {
             for producer in producers { try await producer.value }
             try await queue.join()
         }
@@ -81,7 +81,7 @@ public struct ProducerConsumerScenario: Scenario {
             for producer in producers { producer.cancel() }
             allDone.cancel()
         }
-        let consumersGone = Task {
+        let consumersGone = context.spawn {
             await consumers.waitAll()
             giveUp()
         }
@@ -109,7 +109,7 @@ public struct ProducerConsumerScenario: Scenario {
     private func runLive(_ context: ScenarioContext, _ queue: BoundedQueue<String>) async throws {
         let serial = SerialNumbers()
         let producers = WorkerPool { p in
-            Task {
+            context.spawn {
                 while !Task.isCancelled {
                     do {
                         try await context.sleep(context.jittered(context.knob("interval") / 1000))
@@ -120,7 +120,7 @@ public struct ProducerConsumerScenario: Scenario {
                 }
             }
         }
-        let consumers = WorkerPool { id in Task { await consume(context, queue, id: id, idleTimeout: nil) } }
+        let consumers = WorkerPool { id in context.spawn { await consume(context, queue, id: id, idleTimeout: nil) } }
         await supervise(context, pools: [("producers", producers), ("consumers", consumers)]) {
             queue.setCapacity(context.count("capacity"))
         }

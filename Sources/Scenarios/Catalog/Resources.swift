@@ -63,7 +63,7 @@ public struct ResourcesScenario: Scenario {
             return
         }
         let workers = WorkerPool { _ in
-            Task {
+            context.spawn {
                 while !Task.isCancelled {
                     do {
                         try await scope.with(open: { try await open(false) }, close: close(false)) { _ in

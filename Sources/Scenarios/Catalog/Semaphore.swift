@@ -51,9 +51,9 @@ public struct SemaphoreScenario: Scenario {
             return
         }
         let turnedAway = SerialNumbers()
-        let jobs = JobSet()
+        let jobs = JobSet(context)
         let source = WorkerPool { _ in
-            Task {
+            context.spawn {
                 while !Task.isCancelled {
                     let rate = context.knob("rate")
                     do { try await context.sleep(rate > 0 ? context.jittered(1 / rate, 0.5) : 0.1) } catch { return }
@@ -84,12 +84,15 @@ public struct SemaphoreScenario: Scenario {
 /// ones still running (a job waiting for a permit leaves the line holding nothing).
 final class JobSet: Sendable {
     private let state = Locked<(next: Int, running: [Int: Task<Void, Never>])>((0, [:]))
+    private let context: ScenarioContext
+
+    init(_ context: ScenarioContext) { self.context = context }
 
     func start(_ body: @escaping @Sendable () async -> Void) {
         state.withLock { s in
             s.next += 1
             let id = s.next
-            s.running[id] = Task {
+            s.running[id] = context.spawn {
                 await body()
                 self.state.withLock { _ = $0.running.removeValue(forKey: id) }
             }
