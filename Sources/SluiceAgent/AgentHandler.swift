@@ -16,6 +16,10 @@ final class AgentHandler: ChannelInboundHandler {
     var session = ViewerSession()
     var tick: Scheduled<Void>?
     var helloTimeout: Scheduled<Void>?
+    /// Closes a connection that neither watches nor asks for the agent's `idleLimit`.
+    var idleTimeout: Scheduled<Void>?
+    /// The peer's pid, counted in the agent's connections per peer while open.
+    var peerPID: Int32?
     var every = Duration.seconds(1)
     var log: EventLog?
     var subscription: EventSubscription?
@@ -43,11 +47,22 @@ final class AgentHandler: ChannelInboundHandler {
         guard !tooMany else { return close(context, reason: "too many connections to \(agent.name)") }
         isOpen = true
         isChecking = true
-        PeerCredentials.check(context.channel).assumeIsolated().whenSuccess { [self] verdict in
+        PeerCredentials.check(context.channel).assumeIsolated().whenSuccess { [self] answer in
             isChecking = false
-            guard case .refused(let why) = verdict else { return }
-            agent.counters.withLock { $0.refusedPeers += 1 }
-            close(context, reason: why)
+            if case .refused(let why) = answer.verdict {
+                agent.counters.withLock { $0.refusedPeers += 1 }
+                return close(context, reason: why)
+            }
+            guard let pid = answer.pid, isOpen else { return }
+            let held = agent.peers.withLock { peers -> Int in
+                peers[pid, default: 0] += 1
+                return peers[pid]!
+            }
+            peerPID = pid
+            if held > SluiceAgent.connectionsPerPeer {
+                agent.counters.withLock { $0.refusedBusyPeers += 1 }
+                closeForError(context, reason: "process \(pid) already has \(SluiceAgent.connectionsPerPeer) connections to \(agent.name), the most one process may hold")
+            }
         }
         helloTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .init(SluiceAgent.helloLimit)) {
             [self] in
@@ -69,7 +84,7 @@ final class AgentHandler: ChannelInboundHandler {
         switch session.receive(message, watching: watching, maxViewers: agent.maxViewers) {
         case .sayHello(let version):
             helloTimeout?.cancel()
-            send(agent.hello(version: version), context)
+            reply(agent.hello(version: version), context)
         case .startWatching(let every, let events):
             let admitted = agent.counters.withLock { c -> Bool in
                 // Checked again under the lock: two viewers may ask at the same moment.
@@ -81,6 +96,7 @@ final class AgentHandler: ChannelInboundHandler {
                 return close(context, reason: "this program already has \(agent.maxViewers) viewers, the most it allows")
             }
             isViewer = true
+            idleTimeout?.cancel()
             self.every = every
             let log = EventLog(capacity: Self.eventCapacity)
             self.log = log
@@ -91,7 +107,7 @@ final class AgentHandler: ChannelInboundHandler {
             self.every = every
             subscription?.setInterest(events)
         case .setKnob(let id, let name, let value):
-            send(agent.setKnob(id: id, name: name, value: value), context)
+            reply(agent.setKnob(id: id, name: name, value: value), context)
         case .close(let reason?):
             closeForError(context, reason: reason)
         case .close(nil):
@@ -115,6 +131,14 @@ final class AgentHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         tick?.cancel()
         helloTimeout?.cancel()
+        idleTimeout?.cancel()
+        if let pid = peerPID {
+            peerPID = nil
+            agent.peers.withLock { peers in
+                peers[pid, default: 1] -= 1
+                if peers[pid] == 0 { peers.removeValue(forKey: pid) }
+            }
+        }
         subscription?.cancel()
         subscription = nil
         if isOpen {
@@ -175,9 +199,26 @@ final class AgentHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(Frame.buffer(WireCoding.encode(message), allocator: context.channel.allocator)), promise: nil)
     }
 
-    private func send(_ message: AgentMessage, _ context: ChannelHandlerContext) {
+    /// An answer to a request. A peer that asks and does not read what it is told would
+    /// make the agent hold every answer: once the unread ones pass the write buffer's high
+    /// mark, it is closed instead. A connection that does not watch must ask again within
+    /// the idle limit.
+    private func reply(_ message: AgentMessage, _ context: ChannelHandlerContext) {
+        guard context.channel.isWritable else {
+            agent.counters.withLock { $0.closedUnread += 1 }
+            agent.registry.note("sluice agent: closed a connection that asked and did not read the answers", from: "agent")
+            // No goodbye: it reads nothing, and writing more only fills memory.
+            return close(context, reason: nil)
+        }
         write(message, context)
         context.flush()
+        guard !isViewer else { return }
+        idleTimeout?.cancel()
+        idleTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .init(agent.idleLimit)) { [self] in
+            agent.counters.withLock { $0.closedIdle += 1 }
+            agent.registry.note("sluice agent: closed a connection idle for \(agent.idleLimit)", from: "agent")
+            close(context, reason: "idle for \(agent.idleLimit): neither watching nor asking")
+        }
     }
 
     /// Closes, saying why first when there is a reason to tell.

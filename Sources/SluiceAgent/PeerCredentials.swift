@@ -31,20 +31,21 @@ enum PeerCredentials {
         return .allowed
     }
 
-    static func check(_ channel: any Channel) -> EventLoopFuture<Verdict> {
+    /// The verdict, and the peer's pid when the kernel told it.
+    static func check(_ channel: any Channel) -> EventLoopFuture<(verdict: Verdict, pid: Int32?)> {
         let own = getuid()
-        return peerUID(of: channel).map { verdict(peerUID: $0, ownUID: own) }
+        return peer(of: channel).map { (verdict(peerUID: $0?.uid, ownUID: own), $0?.pid) }
     }
 
     /// Not public and not inlinable: NIO asks that libc types cross modules only so.
-    private static func peerUID(of channel: any Channel) -> EventLoopFuture<UInt32?> {
+    private static func peer(of channel: any Channel) -> EventLoopFuture<PeerCred?> {
         #if os(Linux)
         guard let provider = channel as? any SocketOptionProvider else {
             return channel.eventLoop.makeSucceededFuture(nil)
         }
         let future: EventLoopFuture<PeerCred> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(soPeerCred))
-        return future.map { Optional($0.uid) }.recover { _ -> UInt32? in nil }
+        return future.map { Optional($0) }.recover { _ -> PeerCred? in nil }
         #else
         return channel.eventLoop.makeSucceededFuture(nil)
         #endif

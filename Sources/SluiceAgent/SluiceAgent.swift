@@ -17,7 +17,10 @@ import SluiceWire
 /// and never on the program's tasks; with no viewer it does nothing at all. Each viewer
 /// gets snapshots at the rate it asks (read from the registry, which the patterns keep
 /// current anyway) and the events it asks for; a viewer that reads too slowly misses
-/// snapshots (counted), and one stuck for `stuckLimit` is dropped (counted).
+/// snapshots (counted), and one stuck for `stuckLimit` is dropped (counted). Every
+/// connection is bounded: one that asks without reading the answers is closed once they
+/// pass the write buffer's high mark (1 MiB), one that neither watches nor asks for
+/// `idleLimit` is closed, and one process holds at most `connectionsPerPeer` connections.
 public final class SluiceAgent: Sendable {
     public let name: String
     /// The socket viewers connect to.
@@ -42,6 +45,15 @@ public final class SluiceAgent: Sendable {
     public let stuckLimit: Duration
     /// How long a connection may take to say hello.
     public static let helloLimit = Duration.seconds(5)
+    /// How long a connection that does not watch may stay without a request.
+    public static let defaultIdleLimit = Duration.seconds(30)
+    /// How long this agent lets a connection that does not watch stay silent.
+    public let idleLimit: Duration
+    /// Connections one process (one peer pid) may hold at once, so one peer cannot take
+    /// every slot from its owner's `sluice ps` and `attach`.
+    public static let connectionsPerPeer = 4
+    /// Connections open per peer pid.
+    let peers = Locked<[Int32: Int]>([:])
     /// Connections beyond the viewers that may be open at once (saying hello, `sluice ps`).
     static let extraConnections = 8
 
@@ -59,9 +71,11 @@ public final class SluiceAgent: Sendable {
     /// An agent not yet listening: `run()` (or a `ServiceGroup`) starts it.
     public init(
         name: String = defaultName(), knobs: [AgentKnob] = [], registry: PatternRegistry = .shared,
-        maxViewers: Int = 4, directory: SocketDirectory = .forThisUser(), stuckLimit: Duration = defaultStuckLimit
+        maxViewers: Int = 4, directory: SocketDirectory = .forThisUser(), stuckLimit: Duration = defaultStuckLimit,
+        idleLimit: Duration = defaultIdleLimit
     ) {
         self.stuckLimit = stuckLimit
+        self.idleLimit = idleLimit
         precondition(maxViewers > 0, "an agent needs room for at least one viewer")
         let names = knobs.map(\.spec.name)
         precondition(Set(names).count == names.count, "two knobs with one name: \(names)")
@@ -216,6 +230,13 @@ public struct AgentStats: Sendable, Equatable {
     public var closedForErrors = 0
     /// Connections refused because their peer is another user.
     public var refusedPeers = 0
+    /// Connections closed because they asked and did not read the answers (the replies
+    /// waiting for them passed the write buffer's high mark).
+    public var closedUnread = 0
+    /// Connections closed for saying nothing, neither watching nor asking, for `idleLimit`.
+    public var closedIdle = 0
+    /// Connections refused because their process already held `connectionsPerPeer`.
+    public var refusedBusyPeers = 0
     /// Snapshots sent.
     public var snapshotsSent = 0
 }

@@ -24,11 +24,12 @@ final class AgentTests: XCTestCase {
     }
 
     func startAgent(
-        registry: PatternRegistry, knobs: [AgentKnob] = [], maxViewers: Int = 4, stuckLimit: Duration = .seconds(10)
+        registry: PatternRegistry, knobs: [AgentKnob] = [], maxViewers: Int = 4, stuckLimit: Duration = .seconds(10),
+        idleLimit: Duration = SluiceAgent.defaultIdleLimit
     ) throws -> SluiceAgent {
         let agent = SluiceAgent(
             name: "test", knobs: knobs, registry: registry, maxViewers: maxViewers, directory: SocketDirectory(path: folder),
-            stuckLimit: stuckLimit)
+            stuckLimit: stuckLimit, idleLimit: idleLimit)
         try agent.listen(directory: SocketDirectory(path: folder))
         return agent
     }
@@ -152,6 +153,51 @@ final class AgentTests: XCTestCase {
         peer.close()
     }
 
+    /// A peer that floods requests and never reads the answers: before, the agent queued
+    /// every answer (2 GB in 20 s); now it closes the peer once they pass the high mark.
+    func testARequesterThatNeverReadsIsClosedBeforeItsAnswersPileUp() throws {
+        let registry = PatternRegistry()
+        let notes = EventLog(capacity: 64)
+        let subscription = registry.subscribe(notes, interest: .notable)
+        defer { subscription.cancel() }
+        let agent = try startAgent(registry: registry)
+        defer { agent.stop() }
+        let peer = try RawPeer(path: agent.socketPath)
+        defer { peer.close() }
+        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: [1], client: "flood"))))
+        let request = frame(WireCoding.encode(ViewerMessage.setKnob(id: 1, name: String(repeating: "k", count: 60_000), value: 1)))
+        var sent = 0
+        while sent < 4_000, peer.trySend(request) { sent += 1 }
+        XCTAssertLessThan(sent, 4_000, "the agent never closed the flooding peer")
+        XCTAssertLessThan(sent * request.count, 64 << 20, "the agent took more than 64 MB of requests before closing")
+        try waitUntil { agent.stats.closedUnread == 1 && agent.stats.connections == 0 }
+        XCTAssertTrue(notes.events(since: 0).events.contains { "\($0)".contains("did not read the answers") })
+    }
+
+    /// Said hello, then nothing: closed with a reason once the idle limit passes.
+    func testAConnectionThatNeitherWatchesNorAsksIsClosedWhenIdle() throws {
+        let agent = try startAgent(registry: PatternRegistry(), idleLimit: .milliseconds(200))
+        defer { agent.stop() }
+        let peer = try RawPeer(path: agent.socketPath)
+        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: [1], client: "idle"))))
+        let messages = try peer.readUntilClosed()
+        XCTAssertTrue(messages.contains { "\($0)".contains("idle for") }, "\(messages)")
+        XCTAssertEqual(agent.stats.closedIdle, 1)
+    }
+
+    /// One process cannot hold every slot: the fifth connection of a pid is refused.
+    func testOneProcessHoldsAtMostItsShareOfConnections() throws {
+        let agent = try startAgent(registry: PatternRegistry())
+        defer { agent.stop() }
+        let held = try (0..<SluiceAgent.connectionsPerPeer).map { _ in try RawPeer(path: agent.socketPath) }
+        defer { for peer in held { peer.close() } }
+        try waitUntil { agent.stats.connections == SluiceAgent.connectionsPerPeer }
+        let extra = try RawPeer(path: agent.socketPath)
+        let messages = try extra.readUntilClosed()
+        XCTAssertTrue(messages.contains { "\($0)".contains("already has \(SluiceAgent.connectionsPerPeer) connections") }, "\(messages)")
+        XCTAssertEqual(agent.stats.refusedBusyPeers, 1)
+    }
+
     func testAgentAsAServiceStopsOnCancellation() async throws {
         let agent = SluiceAgent(name: "service", registry: PatternRegistry(), directory: SocketDirectory(path: folder))
         let task = Task { try await agent.run() }
@@ -237,6 +283,17 @@ final class RawPeer {
         guard result == 0 else { throw TestFailure("cannot connect: \(errno)") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Writes all of `bytes`; false once the agent has closed (no SIGPIPE).
+    func trySend(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
     }
 
     @discardableResult
