@@ -61,7 +61,11 @@ final class AgentHandler: ChannelInboundHandler {
             peerPID = pid
             if held > SluiceAgent.connectionsPerPeer {
                 agent.counters.withLock { $0.refusedBusyPeers += 1 }
-                closeForError(context, reason: "process \(pid) already has \(SluiceAgent.connectionsPerPeer) connections to \(agent.name), the most one process may hold")
+                closeForError(
+                    context,
+                    reason:
+                        "process \(pid) already has \(SluiceAgent.connectionsPerPeer) connections to \(agent.name), the most one process may hold"
+                )
             }
         }
         helloTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .init(SluiceAgent.helloLimit)) {
