@@ -19,10 +19,17 @@ public final class AgentConnection: Sendable {
     /// The events received, numbered in arrival order; it keeps the latest few thousand.
     public let log: EventLog
 
-    /// Connects and says hello; waits at most `limit`.
+    /// Connects and says hello; waits at most `limit`. Refuses a socket in a folder that is
+    /// not this user's alone, and an agent that runs as another user (not root).
     public static func open(
         path: String, client: String, waitingAtMost limit: Duration = .seconds(3)
     ) throws(AttachError) -> AgentConnection {
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        do {
+            try SocketDirectory(path: folder.isEmpty ? "/" : folder).checkTrusted()
+        } catch {
+            throw .untrusted(path, "\(error)")
+        }
         let state = ViewerBox(ViewerState())
         let log = EventLog(capacity: 4096)
         let hello = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: HelloAnswer.self)
@@ -41,6 +48,12 @@ public final class AgentConnection: Sendable {
             // A promise left unfulfilled is a bug NIO traps on in debug builds.
             hello.fail(error)
             throw AttachError.connect(path, error)
+        }
+        // Nothing is said to an agent before the kernel has said who it is.
+        if case .refused(let why) = (try? PeerCredentials.checkAgent(channel).wait()) ?? .refused("its user cannot be told") {
+            hello.fail(AttachError.untrusted(path, why))
+            channel.close(promise: nil)
+            throw .untrusted(path, why)
         }
         let scheduled = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(limit.seconds * 1000))) {
             hello.fail(AttachError.refused(path, "no hello from the program within \(formatDecimal(limit.seconds)) s"))
@@ -228,6 +241,8 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
 public enum AttachError: Error, Sendable, CustomStringConvertible {
     case connect(String, any Error)
     case refused(String, String)
+    /// The socket's folder or the program behind it is not this user's: nothing was said.
+    case untrusted(String, String)
 
     public var description: String {
         switch self {
@@ -244,6 +259,8 @@ public enum AttachError: Error, Sendable, CustomStringConvertible {
             return "cannot connect to \(path): \(error)"
         case .refused(let path, let why):
             return path.isEmpty ? "the program refused: \(why)" : "\(path): \(why)"
+        case .untrusted(let path, let why):
+            return "not attaching to \(path): \(why)"
         }
     }
 }

@@ -38,6 +38,26 @@ public struct SocketDirectory: Sendable, Equatable {
         }
     }
 
+    /// Checks, without changing anything, that a viewer may trust the folder: absent (no
+    /// programs), or a folder of this user's that nobody else can enter. Another user who
+    /// made `/tmp/sluice-UID` first, or a folder opened to others, could hold sockets that
+    /// pretend to be this user's programs.
+    public func checkTrusted() throws(DirectoryError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw .unusable(path, errnoText())
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw .unusable(path, "it is not a folder (a link or a file put there)") }
+        guard info.st_uid == getuid() else {
+            throw .unusable(path, "it belongs to uid \(info.st_uid), not to you (uid \(getuid())): someone else's, not trusted")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            throw .unusable(path, "others can enter it (mode \(mode)), so its sockets are not trusted; make it 0700 (chmod 700 \(path))")
+        }
+    }
+
     /// This process's socket path. Names are kept to safe characters and short enough for
     /// a socket address (108 bytes).
     public func socketPath(name: String, pid: Int32 = getpid()) -> String {

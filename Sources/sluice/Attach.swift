@@ -22,6 +22,12 @@ struct Ps: ParsableCommand {
 
     func run() throws {
         let directory = SocketDirectory.forThisUser()
+        do {
+            try directory.checkTrusted()
+        } catch {
+            printError("sluice ps: \(error)")
+            endProcess(unavailableStatus)
+        }
         let entries = directory.entries()
         if entries.isEmpty {
             print(json ? "" : "no attachable programs (no sockets in \(directory.path))", terminator: json ? "" : "\n")
@@ -170,6 +176,7 @@ struct Attach: AsyncParsableCommand {
             let name = file.hasSuffix(".sock") ? String(file.dropLast(5)) : file
             return [SocketEntry(name: name, pid: 0, path: target)]
         }
+        do { try directory.checkTrusted() } catch { unavailable("\(error)") }
         let all = directory.entries()
         let live = all.filter(\.processExists)
         guard let target else {

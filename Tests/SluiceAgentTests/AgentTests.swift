@@ -228,6 +228,39 @@ final class AgentTests: XCTestCase {
         XCTAssertEqual(info.st_mode & 0o777, 0o700)
         XCTAssertThrowsError(try SocketDirectory(path: "/etc/passwd").prepare())
     }
+
+    /// What a viewer trusts: an absent folder (nothing to list) or one closed to others; it
+    /// changes nothing, unlike the agent's `prepare`.
+    func testAViewerTrustsOnlyAFolderClosedToOthers() throws {
+        XCTAssertNoThrow(try SocketDirectory(path: folder).checkTrusted(), "absent: nothing to trust or fear")
+        mkdir(folder, 0o700)
+        XCTAssertNoThrow(try SocketDirectory(path: folder).checkTrusted())
+        chmod(folder, 0o777)
+        XCTAssertThrowsError(try SocketDirectory(path: folder).checkTrusted()) { error in
+            XCTAssertTrue("\(error)".contains("others can enter it (mode 777)"), "\(error)")
+        }
+        var info = stat()
+        stat(folder, &info)
+        XCTAssertEqual(info.st_mode & 0o777, 0o777, "a viewer does not change the folder")
+        chmod(folder, 0o700)
+        let link = folder + "-link"
+        symlink(folder, link)
+        defer { unlink(link) }
+        XCTAssertThrowsError(try SocketDirectory(path: link).checkTrusted()) { error in
+            XCTAssertTrue("\(error)".contains("not a folder"), "\(error)")
+        }
+    }
+
+    /// A socket in a folder others can enter is not connected to.
+    func testAViewerRefusesASocketInAnOpenFolder() throws {
+        let agent = try startAgent(registry: PatternRegistry())
+        defer { agent.stop() }
+        chmod(folder, 0o755)
+        XCTAssertThrowsError(try AgentConnection.open(path: agent.socketPath, client: "test")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("not attaching to \(agent.socketPath): "), "\(error)")
+        }
+        XCTAssertEqual(agent.stats.connections, 0)
+    }
 }
 
 // MARK: - Helpers

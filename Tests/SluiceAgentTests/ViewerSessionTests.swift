@@ -56,4 +56,14 @@ final class ViewerSessionTests: XCTestCase {
             .refused("this program's agent serves only its owner (uid 1000); you are uid 0"))
         guard case .refused = PeerCredentials.verdict(peerUID: nil, ownUID: 1000) else { return XCTFail("no uid, served") }
     }
+
+    /// A viewer talks to its own user's programs, or root's, and to no one else's.
+    func testAViewerTrustsOnlyItsOwnUserOrRoot() {
+        XCTAssertEqual(PeerCredentials.agentVerdict(peerUID: 1000, ownUID: 1000), .allowed)
+        XCTAssertEqual(PeerCredentials.agentVerdict(peerUID: 0, ownUID: 1000), .allowed)
+        XCTAssertEqual(
+            PeerCredentials.agentVerdict(peerUID: 1001, ownUID: 1000),
+            .refused("the program listening there runs as uid 1001, not as you (uid 1000) or root: refusing to talk to it"))
+        guard case .refused = PeerCredentials.agentVerdict(peerUID: nil, ownUID: 1000) else { return XCTFail("no uid, trusted") }
+    }
 }

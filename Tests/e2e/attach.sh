@@ -98,13 +98,31 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     # its owner can reach (a mktemp -d parent).
     other_bin=$work/sluice-for-another-user
     cp "$bin" "$other_bin" && chmod 755 "$other_bin"
-    # Open the folder and socket on purpose: the kernel's peer credentials must still refuse.
+    # Open the folder and socket on purpose: the kernel's peer credentials must still refuse
+    # (a raw client that only listens: sluice itself would refuse the folder first, as the
+    # next check shows; the agent says goodbye before it reads a byte).
     chmod 711 "$SLUICE_DIR"; chmod 666 "$sock"
-    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env SLUICE_DIR="$SLUICE_DIR" "$other_bin" attach "$sock" --headless --duration 500ms 2>&1)
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(5)
+data = b""
+while True:
+    part = s.recv(65536)
+    if not part:
+        break
+    data += part
+print(data[4:].decode(errors="replace"))
+' "$sock" 2>&1)
     status=$?
+    out2=$(setpriv --reuid=65534 --regid=65534 --clear-groups env SLUICE_DIR="$SLUICE_DIR" "$other_bin" attach "$sock" --headless --duration 500ms 2>&1)
+    status2=$?
     chmod 700 "$SLUICE_DIR"; chmod 600 "$sock"
-    [ $status = 69 ] && echo "$out" | grep -q "serves only its owner (uid 0); you are uid 65534" \
-        && ok "another uid is refused by peer credentials, exit 69" || bad "other uid: $status $out"
+    [ $status = 0 ] && echo "$out" | grep -q "serves only its owner (uid 0); you are uid 65534" \
+        && ok "another uid is refused by the agent's peer credentials" || bad "other uid: $status $out"
+    [ $status2 = 69 ] && echo "$out2" | grep -q "belongs to uid 0, not to you (uid 65534)" \
+        && ok "and its sluice refuses a folder that is not its own, exit 69" || bad "other uid's sluice: $status2 $out2"
     out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env SLUICE_DIR="$SLUICE_DIR" "$other_bin" attach "$sock" 2>&1); status=$?
     [ $status = 69 ] && ok "another uid cannot even reach the closed folder, exit 69" || bad "closed folder: $status $out"
 else
@@ -127,6 +145,61 @@ out=$("$bin" attach 2>&1); status=$?
 out=$("$bin" attach "$sock" 2>&1); status=$?
 [ $status = 69 ] && echo "$out" | grep -q "stale socket" && ok "a stale socket path: exit 69, says so" || bad "stale path: $status $out"
 "$bin" ps | grep -q "stale (pid" && ok "ps marks the stale socket" || bad "ps stale: $("$bin" ps)"
+
+echo "attach: a folder or a program that is not yours"
+open_dir=$work/open
+mkdir -p "$open_dir" && chmod 777 "$open_dir"
+out=$(SLUICE_DIR=$open_dir "$bin" ps 2>&1); status=$?
+[ $status = 69 ] && echo "$out" | grep -q "others can enter it (mode 777)" && ok "ps refuses a folder others can enter: exit 69" || bad "ps open folder: $status $out"
+out=$(SLUICE_DIR=$open_dir "$bin" attach 2>&1); status=$?
+[ $status = 69 ] && echo "$out" | grep -q "others can enter it" && ok "attach refuses it too" || bad "attach open folder: $status $out"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+    theirs=$work/theirs
+    mkdir -p "$theirs" && chmod 700 "$theirs" && chown 65534 "$theirs"
+    out=$(SLUICE_DIR=$theirs "$bin" ps 2>&1); status=$?
+    [ $status = 69 ] && echo "$out" | grep -q "belongs to uid 65534" && ok "ps refuses another user's folder" || bad "ps foreign folder: $status $out"
+    # Another user's fake agent, its socket moved into our own folder: refused before a word is said.
+    fake=$work/fake
+    mkdir -p "$fake" && chmod 777 "$fake"
+    setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import os, socket, sys
+folder = sys.argv[1]
+s = socket.socket(socket.AF_UNIX)
+s.bind(os.path.join(folder, "evil.%d.sock" % os.getpid()))
+s.listen(4)
+s.settimeout(30)
+while True:
+    try:
+        c, _ = s.accept()
+    except OSError:
+        break
+    c.settimeout(5)
+    heard = b""
+    try:
+        while True:
+            part = c.recv(65536)
+            if not part:
+                break
+            heard += part
+    except OSError:
+        pass
+    c.close()
+    with open(os.path.join(folder, "heard"), "ab") as f:
+        f.write(b"connection %d bytes\n" % len(heard))
+' "$fake" &
+    fake_pid=$!
+    for _ in $(seq 1 100); do [ -S "$fake/evil.$fake_pid.sock" ] && break; sleep 0.05; done
+    mv "$fake/evil.$fake_pid.sock" "$SLUICE_DIR/"
+    out=$("$bin" attach evil --headless --duration 1s 2>&1); status=$?
+    [ $status = 69 ] && echo "$out" | grep -q "runs as uid 65534, not as you" && ok "attach refuses another user's program: exit 69" || bad "fake agent: $status $out"
+    for _ in $(seq 1 100); do [ -s "$fake/heard" ] && break; sleep 0.05; done
+    [ "$(cat "$fake/heard" 2>/dev/null)" = "connection 0 bytes" ] && ok "it was told nothing" || bad "the fake agent heard: $(cat "$fake/heard" 2>/dev/null)"
+    "$bin" ps 2>&1 | grep "evil" | grep -q "runs as uid 65534" && ok "ps names it as not yours" || bad "ps fake: $("$bin" ps 2>&1)"
+    kill "$fake_pid" 2>/dev/null
+    rm -f "$SLUICE_DIR/evil.$fake_pid.sock"
+else
+    echo "  (skipped: another user's folder and program need root, setpriv and /usr/bin/python3)"
+fi
 
 echo "attach: $passed passed, $failed failed"
 [ $failed = 0 ]

@@ -4,9 +4,10 @@ import Glibc
 import NIOCore
 
 /// Who is on the other end of a Unix socket, as the kernel tells it (SO_PEERCRED): the
-/// agent serves its own user alone. The socket's folder already keeps others out; this
-/// holds even when the folder's mode is wrong.
-enum PeerCredentials {
+/// agent serves its own user alone, and a viewer talks only to an agent of its own user
+/// (or root's). The socket's folder already keeps others out; this holds even when the
+/// folder's mode is wrong.
+package enum PeerCredentials {
     /// Linux's `struct ucred` and `SO_PEERCRED`, which Glibc's module hides behind
     /// `_GNU_SOURCE`; the layout is the kernel's ABI.
     struct PeerCred: Sendable {
@@ -16,14 +17,14 @@ enum PeerCredentials {
     }
     static let soPeerCred: Int32 = 17
 
-    enum Verdict: Equatable {
+    package enum Verdict: Equatable, Sendable {
         case allowed
         case refused(String)
     }
 
     /// The rule itself: the same user, and no one else (root included: a viewer as root
     /// is a mistake worth a message, not a privilege worth a hole).
-    static func verdict(peerUID: UInt32?, ownUID: UInt32) -> Verdict {
+    package static func verdict(peerUID: UInt32?, ownUID: UInt32) -> Verdict {
         guard let peerUID else { return .refused("the peer's user cannot be told (no credentials on the socket)") }
         guard peerUID == ownUID else {
             return .refused("this program's agent serves only its owner (uid \(ownUID)); you are uid \(peerUID)")
@@ -32,9 +33,26 @@ enum PeerCredentials {
     }
 
     /// The verdict, and the peer's pid when the kernel told it.
-    static func check(_ channel: any Channel) -> EventLoopFuture<(verdict: Verdict, pid: Int32?)> {
+    package static func check(_ channel: any Channel) -> EventLoopFuture<(verdict: Verdict, pid: Int32?)> {
         let own = getuid()
         return peer(of: channel).map { (verdict(peerUID: $0?.uid, ownUID: own), $0?.pid) }
+    }
+
+    /// A viewer's rule for the agent it reached: the same user, or root (whose programs a
+    /// user may watch, and who could read the user's files anyway); anyone else may have
+    /// planted the socket to be told what the viewer sends.
+    package static func agentVerdict(peerUID: UInt32?, ownUID: UInt32) -> Verdict {
+        guard let peerUID else { return .refused("the program's user cannot be told (no credentials on the socket)") }
+        guard peerUID == ownUID || peerUID == 0 else {
+            return .refused("the program listening there runs as uid \(peerUID), not as you (uid \(ownUID)) or root: refusing to talk to it")
+        }
+        return .allowed
+    }
+
+    /// The viewer's check of the agent it connected to.
+    package static func checkAgent(_ channel: any Channel) -> EventLoopFuture<Verdict> {
+        let own = getuid()
+        return peer(of: channel).map { agentVerdict(peerUID: $0?.uid, ownUID: own) }
     }
 
     /// Not public and not inlinable: NIO asks that libc types cross modules only so.
