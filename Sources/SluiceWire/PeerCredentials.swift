@@ -44,7 +44,8 @@ package enum PeerCredentials {
     package static func agentVerdict(peerUID: UInt32?, ownUID: UInt32) -> Verdict {
         guard let peerUID else { return .refused("the program's user cannot be told (no credentials on the socket)") }
         guard peerUID == ownUID || peerUID == 0 else {
-            return .refused("the program listening there runs as uid \(peerUID), not as you (uid \(ownUID)) or root: refusing to talk to it")
+            return .refused(
+                "the program listening there runs as uid \(peerUID), not as you (uid \(ownUID)) or root: refusing to talk to it")
         }
         return .allowed
     }
