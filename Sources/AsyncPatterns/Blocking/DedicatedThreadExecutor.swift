@@ -36,7 +36,9 @@ public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
     private let ready: CountingSignal
 
     /// Starts `threads` threads (at least one) that wait for jobs.
-    /// - Parameter name: the threads' name, cut to 15 bytes.
+    /// - Parameters:
+    ///   - name: the threads' name, cut to 15 bytes.
+    ///   - threads: how many threads run jobs (at least one).
     public init(name: String = "sluice-executor", threads: Int = 1) {
         self.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
         self.threads = max(1, threads)
