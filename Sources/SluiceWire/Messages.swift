@@ -94,6 +94,28 @@ public struct ProgramInfo: Codable, Sendable, Equatable {
         self.viewers = viewers
         self.maxViewers = maxViewers
     }
+    /// Decoding is validation: a start time no clock could give, or counts no program
+    /// could have, are refused here, so nothing that shows them can trap.
+    public init(from decoder: any Decoder) throws {
+        enum Key: String, CodingKey { case name, pid, startedAt, patterns, viewers, maxViewers }
+        let c = try decoder.container(keyedBy: Key.self)
+        func impossible(_ key: Key, _ what: String) -> DecodingError {
+            .dataCorruptedError(forKey: key, in: c, debugDescription: "impossible \(key.stringValue): \(what)")
+        }
+        name = try c.decode(String.self, forKey: .name)
+        pid = try c.decode(Int.self, forKey: .pid)
+        startedAt = try c.decode(Double.self, forKey: .startedAt)
+        patterns = try c.decode(Int.self, forKey: .patterns)
+        viewers = try c.decode(Int.self, forKey: .viewers)
+        maxViewers = try c.decode(Int.self, forKey: .maxViewers)
+        guard (1...Int(Int32.max)).contains(pid) else { throw impossible(.pid, "\(pid)") }
+        guard startedAt.isFinite, (0...(wallClockSeconds() + 86_400)).contains(startedAt) else {
+            throw impossible(.startedAt, "\(startedAt) s since 1970")
+        }
+        for (key, value) in [(Key.patterns, patterns), (.viewers, viewers), (.maxViewers, maxViewers)] {
+            guard (0...(1 << 32)).contains(value) else { throw impossible(key, "\(value)") }
+        }
+    }
 }
 
 /// A knob as the wire carries it (`KnobSpec` without its Swift-only parts).
@@ -177,6 +199,8 @@ public enum WireCoding {
     /// A short reason, not the decoder's full story.
     static func reason(_ error: any Error) -> String {
         switch error {
+        case DecodingError.dataCorrupted(let context) where context.debugDescription.hasPrefix("impossible "):
+            context.debugDescription
         case DecodingError.dataCorrupted: "not JSON"
         case DecodingError.keyNotFound(let key, _): "missing field '\(key.stringValue)'"
         case DecodingError.typeMismatch(_, let context): "wrong type at \(path(context))"

@@ -259,14 +259,28 @@ struct BinaryReader {
             let b = try byte()
             guard shift < 64, shift < 63 || b <= 1 else { throw .badMessage("a number too long") }
             value |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return value }
+            if b < 0x80 {
+                // Nanoseconds and counts far past any a process reaches: a hostile peer's,
+                // refused here so that no sum downstream can overflow.
+                guard value <= Self.largestUInt else { throw .badMessage("\(value) is beyond any number a program reaches") }
+                return value
+            }
             shift += 7
         }
     }
 
+    /// 2^62: 146 years of nanoseconds.
+    static let largestUInt: UInt64 = 1 << 62
+    /// 2^53: every count a program could reach in a lifetime, and exact as a Double.
+    static let largestInt = 1 << 53
+    /// Seconds, rates and knob values beyond this are no program's: read as this.
+    static let largestDouble = 1e15
+
     mutating func int() throws(WireError) -> Int {
         let z = try uint()
-        return Int(truncatingIfNeeded: Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        let value = Int(truncatingIfNeeded: Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        guard value.magnitude <= UInt(Self.largestInt) else { throw .badMessage("\(value) is beyond any count a program reaches") }
+        return value
     }
 
     /// A count of items that each take at least a byte: never more than what is left.
@@ -281,7 +295,10 @@ struct BinaryReader {
         var bits: UInt64 = 0
         for i in 0..<8 { bits |= UInt64(bytes[at + i]) << UInt64(8 * i) }
         at += 8
-        return Double(bitPattern: bits)
+        // Clamped, not refused: a rate over an instant may come out infinite.
+        let value = Double(bitPattern: bits)
+        guard !value.isNaN else { return 0 }
+        return min(Self.largestDouble, max(-Self.largestDouble, value))
     }
 
     mutating func string() throws(WireError) -> String {
@@ -405,6 +422,7 @@ struct BinaryReader {
         s.operations = try int()
         s.operationsPerSecond = try double()
         s.elapsedSeconds = try double()
+        guard (0...1e9).contains(s.elapsedSeconds) else { throw .badMessage("an elapsed time of \(s.elapsedSeconds) s") }
         s.recentEvents = try events()
         s.droppedEvents = try int()
         s.notableEvents = try events()

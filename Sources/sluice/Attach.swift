@@ -6,6 +6,7 @@ import AsyncPatterns
 import Dashboard
 import Scenarios
 import SluiceWire
+import TUI
 import Terminal
 
 /// Exit status when there is nothing to attach to (BSD sysexits' EX_UNAVAILABLE).
@@ -37,9 +38,10 @@ struct Ps: ParsableCommand {
         for entry in entries {
             let probe = Probe(entry)
             if json {
-                print(probe.json.text)
+                print(probe.json.text.terminalSafe())
             } else {
-                rows.append(probe.row)
+                // What a program says of itself is shown escaped, never obeyed.
+                rows.append(probe.row.map { $0.terminalSafe() })
             }
         }
         if !json {
@@ -78,7 +80,8 @@ struct Ps: ParsableCommand {
             var fields: [(String, JSON)] = [("pid", .int(Int(entry.pid))), ("name", .string(info?.name ?? entry.name))]
             if let info {
                 fields += [
-                    ("uptime_seconds", .number((wallClockSeconds() - info.startedAt).rounded())), ("patterns", .int(info.patterns)),
+                    ("uptime_seconds", .number(max(0, min(1e9, (wallClockSeconds() - info.startedAt).rounded())))),
+                    ("patterns", .int(info.patterns)),
                     ("viewers", .int(info.viewers)), ("max_viewers", .int(info.maxViewers)),
                 ]
             } else {
@@ -276,7 +279,9 @@ func unavailable(_ why: String) -> Never {
 
 /// `4s`, `3m12s`, `2h05m`.
 func formatUptime(_ startedAt: Double) -> String {
-    let seconds = max(0, Int(wallClockSeconds() - startedAt))
+    let since = wallClockSeconds() - startedAt
+    guard since.isFinite, since < 1e9 else { return "?" }  // an agent's impossible start time
+    let seconds = max(0, Int(since))
     if seconds < 60 { return "\(seconds)s" }
     if seconds < 3600 { return "\(seconds / 60)m\(String(format2: seconds % 60))s" }
     return "\(seconds / 3600)h\(String(format2: seconds / 60 % 60))m"

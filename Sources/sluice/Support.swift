@@ -2,16 +2,19 @@
 import Glibc
 #endif
 import AsyncPatterns
+import TUI
 
 /// Writes lines to stdout; remembers a failed write (stdout closed) instead of crashing.
 final class Output: Sendable {
     private let state = Locked(false)
     var failed: Bool { state.withLock { $0 } }
 
+    /// Writes `text` and a newline. Control characters in it (from a program's or a
+    /// recording's names) are shown escaped; the newlines of a summary stay.
     func line(_ text: String) {
         state.withLock { failed in
             guard !failed else { return }
-            let bytes = Array((text + "\n").utf8)
+            let bytes = Array((text.terminalSafe(keepingNewlines: true) + "\n").utf8)
             var offset = 0
             while offset < bytes.count {
                 let n = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }

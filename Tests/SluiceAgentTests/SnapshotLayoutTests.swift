@@ -71,7 +71,7 @@ final class SnapshotLayoutTests: XCTestCase {
         var q = QueueSnapshot(name: "jobs ✓")
         (q.capacity, q.depth, q.maxDepth, q.waitingProducers, q.waitingConsumers) = (next(), next(), next(), next(), -next())
         (q.put, q.got, q.done, q.abandoned, q.isClosed, q.isGone) = (next(), next(), next(), next(), true, true)
-        (q.putPerSecond, q.gotPerSecond, q.wait) = (.infinity, 1.5, percentiles())
+        (q.putPerSecond, q.gotPerSecond, q.wait) = (2.5e6, 1.5, percentiles())
         s.queues = [q, QueueSnapshot(name: "")]
         var m = SemaphoreSnapshot(name: "permits")
         (m.limit, m.inUse, m.maxInUse, m.waiting, m.acquired, m.released, m.abandoned) = (
@@ -81,7 +81,7 @@ final class SnapshotLayoutTests: XCTestCase {
         s.semaphores = [m]
         var a = ActorSnapshot(name: "logger")
         (a.mailboxDepth, a.maxMailboxDepth, a.processed, a.failed, a.deadLetters, a.blockedSends) = (
-            next(), next(), next(), next(), next(), Int.max
+            next(), next(), next(), next(), next(), 1 << 53  // the largest count the reader accepts
         )
         (a.isStopped, a.processedPerSecond, a.processing, a.recentDeadLetters) = (true, 3, percentiles(), ["to ghost", ""])
         s.actors = [a]
@@ -92,12 +92,12 @@ final class SnapshotLayoutTests: XCTestCase {
         s.streams = [t, StreamSnapshot(name: "open-ended")]
         var r = ResourceSnapshot(name: "scopes")
         (r.opening, r.open, r.closing, r.opened, r.closed, r.failed, r.openFailed, r.closeFailed) = (
-            next(), next(), next(), next(), next(), next(), next(), Int.min
+            next(), next(), next(), next(), next(), next(), next(), -(1 << 53)
         )
         (r.isGone, r.openedPerSecond, r.held, r.timed) = (true, 5, percentiles(), percentiles())
         s.resources = [r]
         s.health = HealthSnapshot()
-        (s.health.lastLagNanos, s.health.maxLagNanos, s.health.lag, s.health.beats) = (UInt64.max, 7, percentiles(), next())
+        (s.health.lastLagNanos, s.health.maxLagNanos, s.health.lag, s.health.beats) = (1 << 62, 7, percentiles(), next())
         s.retired.queues = next()
         s.retired.semaphores = next()
         s.retired.actors = next()

@@ -69,7 +69,7 @@ final class WireFuzzTests: XCTestCase {
     static var agentMessages: [AgentMessage] {
         var snapshot = Snapshot()
         snapshot.queues = [QueueSnapshot(name: "jobs")]
-        snapshot.queues[0].putPerSecond = .infinity
+        snapshot.queues[0].putPerSecond = 2.5e6
         return [
             .hello(
                 version: 1, program: ProgramInfo(name: "p", pid: 1, startedAt: 2, patterns: 3, viewers: 0, maxViewers: 4),
@@ -111,5 +111,55 @@ struct SplitMix64 {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Values no program could send are refused where they are decoded, with the reason: a
+/// `sluice ps` trapped on a hello's `startedAt: -1e308`, `attach` on a snapshot's
+/// `elapsedSeconds: -1e308`, and headless attach printed "9223372036854775807 operations".
+final class HostileValueTests: XCTestCase {
+    func hello(startedAt: String, pid: Int = 42) -> ByteBuffer {
+        ByteBuffer(
+            string: #"{"hello":{"version":1,"program":{"name":"x","pid":\#(pid),"startedAt":\#(startedAt),"patterns":0,"viewers":0,"#
+                + #""maxViewers":4},"knobs":[]}}"#)
+    }
+
+    func testAHelloWithAnImpossibleStartTimeIsRefused() throws {
+        XCTAssertNoThrow(try WireCoding.decodeAgentMessage(from: hello(startedAt: "1795816800.5")))
+        for bad in ["-1e308", "1e308", "-1"] {
+            XCTAssertThrowsError(try WireCoding.decodeAgentMessage(from: hello(startedAt: bad))) { error in
+                XCTAssertTrue("\(error)".contains("impossible startedAt"), "\(bad): \(error)")
+            }
+        }
+        XCTAssertThrowsError(try WireCoding.decodeAgentMessage(from: hello(startedAt: "1795816800.5", pid: -3)))
+    }
+
+    func testASnapshotWithImpossibleNumbersIsRefused() throws {
+        func decode(_ change: (inout Snapshot) -> Void) throws {
+            var s = Snapshot()
+            s.queues = [QueueSnapshot(name: "q")]
+            change(&s)
+            _ = try SnapshotLayout.decode(SnapshotLayout.encode(snapshot: s, knobs: ["k": 1], dropped: 0))
+        }
+        XCTAssertNoThrow(try decode { $0.elapsedSeconds = 12.5 })
+        let cases: [(String, (inout Snapshot) -> Void)] = [
+            ("elapsed -1e308", { $0.elapsedSeconds = -1e308 }),
+            ("operations Int.max", { $0.operations = .max }),
+            ("put Int.max", { $0.queues[0].put = .max }),
+            ("depth Int.min", { $0.queues[0].depth = .min }),
+        ]
+        for (name, change) in cases {
+            XCTAssertThrowsError(try decode(change), name)
+        }
+        // A rate over an instant may come out infinite: clamped, NaN read as 0.
+        var s = Snapshot()
+        s.operationsPerSecond = .infinity
+        s.queues = [QueueSnapshot(name: "q")]
+        s.queues[0].putPerSecond = .nan
+        guard case .snapshot(let read, _, _) = try SnapshotLayout.decode(SnapshotLayout.encode(snapshot: s, knobs: [:], dropped: 0)) else {
+            return XCTFail("not a snapshot")
+        }
+        XCTAssertEqual(read.operationsPerSecond, 1e15)
+        XCTAssertEqual(read.queues[0].putPerSecond, 0)
     }
 }

@@ -39,9 +39,13 @@ public struct Snapshot: Sendable, Hashable, Codable {
     /// An empty snapshot (what a registry with no patterns reads).
     public init() {}
 
-    /// `elapsedSeconds` as a duration.
+    /// `elapsedSeconds` as a duration; a value no clock could have reached (negative, not
+    /// finite, beyond 290 years: a hostile agent's or recording's) reads as zero or the most.
     public var elapsed: Duration {
-        get { .nanoseconds(Int64((elapsedSeconds * 1e9).rounded())) }
+        get {
+            guard elapsedSeconds.isFinite, elapsedSeconds > 0 else { return .zero }
+            return .nanoseconds(Int64(min(elapsedSeconds * 1e9, 9.2e18).rounded()))
+        }
         set { elapsedSeconds = newValue.seconds }
     }
 

@@ -54,18 +54,18 @@ struct SnapshotFold {
             }
             switch e {
             case .put(let g):
-                q.put += 1
+                q.put.increment()
                 gauges(g)
                 operation = true
             case .got(let g):
-                q.got += 1
+                q.got.increment()
                 gauges(g)
                 operation = true
             case .producerBlocked(let g), .consumerBlocked(let g): gauges(g)
             case .waiterAbandoned(let g, _):
-                q.abandoned += 1
+                q.abandoned.increment()
                 gauges(g)
-            case .taskDone: q.done += 1
+            case .taskDone: q.done.increment()
             case .capacityChanged(let c, let g):
                 q.capacity = c
                 gauges(g)
@@ -85,15 +85,15 @@ struct SnapshotFold {
             }
             switch e {
             case .acquired(let g):
-                s.acquired += 1
+                s.acquired.increment()
                 gauges(g)
                 operation = true
             case .released(let g):
-                s.released += 1
+                s.released.increment()
                 gauges(g)
             case .waiting(let g), .limitChanged(let g): gauges(g)
             case .waiterAbandoned(let g):
-                s.abandoned += 1
+                s.abandoned.increment()
                 gauges(g)
             }
             snapshot.semaphores[i] = s
@@ -105,19 +105,19 @@ struct SnapshotFold {
                 a.mailboxDepth = d
                 a.maxMailboxDepth = max(a.maxMailboxDepth, d)
             case .processed(let d):
-                a.processed += 1
+                a.processed.increment()
                 a.mailboxDepth = d
                 operation = true
             case .deadLetter(let to, let reason):
-                a.deadLetters += 1
+                a.deadLetters.increment()
                 a.recentDeadLetters = Array((a.recentDeadLetters + ["\(to) (\(reason.rawValue))"]).suffix(5))
             case .senderBlocked(let d):
-                a.blockedSends += 1
+                a.blockedSends.increment()
                 a.mailboxDepth = d
             case .started: a.isStopped = false
             case .stopped: a.isStopped = true
             case .failed(let d):
-                a.failed += 1
+                a.failed.increment()
                 a.mailboxDepth = d
             }
             snapshot.actors[i] = a
@@ -145,42 +145,42 @@ struct SnapshotFold {
             let i = Self.index(&resourceAt, name, in: &snapshot.resources, make: ResourceSnapshot.init)
             var r = snapshot.resources[i]
             switch e {
-            case .opening: r.opening += 1
+            case .opening: r.opening.increment()
             case .opened:
-                r.opening = max(0, r.opening - 1)
-                r.open += 1
-                r.opened += 1
+                r.opening.decrementToZero()
+                r.open.increment()
+                r.opened.increment()
                 operation = true
             case .closing:
-                r.open = max(0, r.open - 1)
-                r.closing += 1
+                r.open.decrementToZero()
+                r.closing.increment()
             case .closed(_, let failed):
-                r.closing = max(0, r.closing - 1)
-                r.closed += 1
-                if failed { r.failed += 1 }
+                r.closing.decrementToZero()
+                r.closed.increment()
+                if failed { r.failed.increment() }
             case .openFailed:
-                r.opening = max(0, r.opening - 1)
-                r.openFailed += 1
+                r.opening.decrementToZero()
+                r.openFailed.increment()
             case .timed(let ns):
-                r.timed.count += 1
+                r.timed.count.increment()
                 r.timed.max = max(r.timed.max, ns)
                 operation = true
             }
             snapshot.resources[i] = r
         case .health(let e, _, _):
             if case .loopLag(let ns) = e {
-                snapshot.health.beats += 1
+                snapshot.health.beats.increment()
                 snapshot.health.lastLagNanos = ns
                 snapshot.health.maxLagNanos = max(snapshot.health.maxLagNanos, ns)
             }
         }
-        if operation { snapshot.operations += 1 }
+        if operation { snapshot.operations.increment() }
         if event.isNotable {
             snapshot.notableEvents.append(event)
             if snapshot.notableEvents.count > 2 * Self.notableKept {
                 let extra = snapshot.notableEvents.count - Self.notableKept
                 snapshot.notableEvents.removeFirst(extra)
-                snapshot.droppedNotableEvents += extra
+                snapshot.droppedNotableEvents.add(extra)
             }
         }
     }
@@ -192,7 +192,7 @@ struct SnapshotFold {
         s.recentEvents = recent
         s.droppedEvents = max(0, totalEvents - recent.count)
         if s.notableEvents.count > Self.notableKept {
-            s.droppedNotableEvents += s.notableEvents.count - Self.notableKept
+            s.droppedNotableEvents.add(s.notableEvents.count - Self.notableKept)
             s.notableEvents.removeFirst(s.notableEvents.count - Self.notableKept)
         }
         return s
@@ -204,4 +204,16 @@ struct SnapshotFold {
         map[name] = list.count - 1
         return list.count - 1
     }
+}
+
+/// A recording's keyframe may hold any count (a crafted one, `Int.max`): folding events onto
+/// it saturates, never traps.
+extension Int {
+    fileprivate mutating func increment() { if self < .max { self += 1 } }
+    fileprivate mutating func decrementToZero() { self = self > 0 ? self - 1 : 0 }
+    fileprivate mutating func add(_ n: Int) { self = addingReportingOverflow(n).overflow ? .max : self + n }
+}
+
+extension UInt64 {
+    fileprivate mutating func increment() { if self < .max { self += 1 } }
 }

@@ -55,7 +55,7 @@ public struct Buffer: Sendable, Equatable {
         let bounds = (clip ?? area).intersection(area)
         guard y >= bounds.y, y < bounds.bottom else { return 0 }
         var col = x
-        for character in text {
+        for character in text.terminalSafe() {
             let w = CellWidth.of(character)
             if w == 0 { continue }
             if col + w > bounds.right {
