@@ -142,6 +142,21 @@ printf '\xff\xff\xff' | dd of="$dir/bad.rec" bs=1 seek=$((size / 2)) conv=notrun
 expect_data_error "a file corrupted in the middle" "corrupted at byte" "$dir/bad.rec"
 { head -c 8 "$good"; printf '\x09\x00\x00\x00'; tail -c +13 "$good"; } >"$dir/newer.rec"
 expect_data_error "a newer version" "format version 9" "$dir/newer.rec"
+# Files that never end or are large: refused at once, with little memory (it once read
+# /dev/zero at 500 MB/s until killed, and all of a 600 MB file failing at byte 12).
+expect_data_error "/dev/zero" "not a regular file" /dev/zero
+{ head -c 16 "$good"; head -c 629145600 /dev/zero; } >"$dir/big.rec"
+start_ms=$(date +%s%3N)
+if [ -x /usr/bin/time ]; then
+    err=$(/usr/bin/time -f "rss %M" "$bin" replay "$dir/big.rec" --headless 2>&1 >/dev/null); status=$?
+    rss=$(printf '%s' "$err" | sed -n 's/^rss //p')
+else
+    err=$("$bin" replay "$dir/big.rec" --headless 2>&1 >/dev/null); status=$?; rss=0
+fi
+took=$(($(date +%s%3N) - start_ms))
+rm -f "$dir/big.rec"
+if [ $status -eq 65 ] && printf '%s' "$err" | grep -q "corrupted at byte 12" && [ "${rss:-0}" -lt 65536 ] && [ $took -lt 1000 ]; then
+    passed=$((passed + 1)); else fail "a 600 MB file failing at byte 12: status $status in $took ms, rss ${rss:-?} KB: $err"; fi
 expect_usage_error run semaphore --headless --record-limit 10MB
 expect_usage_error run semaphore --headless --record "$dir/x.rec" --record-limit 10
 expect_usage_error replay "$good" --json

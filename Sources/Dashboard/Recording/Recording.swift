@@ -66,17 +66,38 @@ public final class Recording: @unchecked Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .unreadable("\(path): \(String(cString: strerror(errno)))") }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw .unreadable("\(path) is a directory") }
+        // A device or a pipe (/dev/zero) never ends: a recording is a file.
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable("\(path) is not a regular file") }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(st.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var checkedPrefix = false
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
             if n < 0 { throw .unreadable("\(path): \(String(cString: strerror(errno)))") }
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
+            if !checkedPrefix {
+                // The header and the records of the first megabyte are checked before the
+                // rest is read: a large file that is no recording fails at once.
+                checkedPrefix = true
+                try checkPrefix(bytes)
+            }
         }
         return try Recording(bytes: bytes)
+    }
+
+    /// Throws what reading `prefix` finds wrong, except that it ends early.
+    static func checkPrefix(_ prefix: [UInt8]) throws(RecordingError) {
+        do {
+            _ = try Recording(bytes: prefix)
+        } catch {
+            switch error {
+            case .notARecording, .newerVersion, .corrupted: throw error
+            default: return
+            }
+        }
     }
 
     public init(bytes: [UInt8]) throws(RecordingError) {
