@@ -56,6 +56,14 @@ out=$("$bin" attach "$pid" --headless --duration 1s --json); status=$?
     && echo "$out" | grep -q '"knobs":{"capacity":64,"open-files":8,"pause":2,"workers":4}' \
     && ok "attach --headless --json: program, pid, knobs" || bad "headless json: $status $out"
 
+# What happened while watching, and separately the totals since the program started (#25:
+# it said "watched for 2 s, 650737 operations" of a program doing 18k a second).
+out=$("$bin" attach "$pid" --headless --duration 1s); status=$?
+watched=$(printf '%s' "$out" | sed -nE '1s/.*: ([0-9]+) operations while watched.*/\1/p')
+total=$(printf '%s' "$out" | sed -nE 's/^  totals since the program started: ([0-9]+) operations$/\1/p')
+[ $status = 0 ] && [ -n "$watched" ] && [ -n "$total" ] && [ "$watched" -lt "$total" ] \
+    && ok "attach --headless: $watched operations while watched, $total since the program started" || bad "watched/total: $status $out"
+
 "$bin" attach "$pid" --headless --duration 1s --json --record "$work/attach.rec" > "$work/attach.json" 2> "$work/attach.err"
 status=$?
 "$bin" replay "$work/attach.rec" --headless --json > "$work/replay.json"
@@ -80,6 +88,13 @@ check "the knob moves in the dashboard" "workers 4 -> 5"
 for _ in $(seq 1 30); do tail -1 "$work/indexer.log" | grep -q "workers 5" && break; sleep 0.2; done
 tail -1 "$work/indexer.log" | grep -q "workers 5" && ok "the program runs with 5 workers (its own output)" \
     || bad "program output: $(tail -1 "$work/indexer.log")"
+# Three presses in one burst (#25): each must count, not start again from a snapshot that
+# has not caught up yet.
+keys + + +
+check "three quick presses: the dashboard ends at 8" "workers 7 -> 8"
+for _ in $(seq 1 30); do tail -1 "$work/indexer.log" | grep -q "workers 8" && break; sleep 0.2; done
+tail -1 "$work/indexer.log" | grep -q "workers 8" && ok "three quick presses: the program runs with 8 workers" \
+    || bad "three quick presses, program output: $(tail -1 "$work/indexer.log")"
 
 viewer=$($T list-panes -t e2e -F '#{pane_pid}')
 viewer=$(pgrep -P "$viewer" -f "attach sluice-indexer" | head -1)
@@ -89,7 +104,7 @@ sleep 1.5
 after=$(wc -l < "$work/indexer.log")
 kill -0 "$pid" 2>/dev/null && [ "$after" -gt "$before" ] && ok "viewer killed: the program runs on" || bad "program after viewer kill"
 out=$("$bin" attach "$pid" --headless --duration 500ms); status=$?
-[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, open-files 8, pause 2, workers 5" \
+[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, open-files 8, pause 2, workers 8" \
     && ok "a new viewer attaches and sees the knob" || bad "reattach: $status $out"
 
 echo "attach: another user"
@@ -110,6 +125,22 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 else
     echo "  (not root: the credential check is covered by the unit tests)"
 fi
+
+echo "attach: the picker follows the programs (#25)"
+"$indexer" "$work/tree" --pause 2 > "$work/indexer2.log" 2>&1 &
+pid2=$!
+for _ in $(seq 1 50); do grep -q "socket" "$work/indexer2.log" 2>/dev/null && break; sleep 0.1; done
+new_shell
+keys "SLUICE_DIR=$SLUICE_DIR $bin attach" Enter
+check "two programs: the picker lists both" "sluice-indexer \(pid $pid2\)"
+kill -9 "$pid2"; wait "$pid2" 2>/dev/null
+gone=no
+for _ in $(seq 1 25); do screen | grep -q "(pid $pid2)" || { gone=yes; break; }; sleep 0.2; done
+[ $gone = yes ] && ok "a program that exited leaves the picker" || bad "the exited program $pid2 stays in the picker"
+check "... the one still running stays" "sluice-indexer \(pid $pid\)"
+keys q
+prompt_back "q quits the picker" 0
+rm -f "$SLUICE_DIR/sluice-indexer.$pid2.sock"
 
 echo "attach: the program goes away"
 new_shell

@@ -215,6 +215,11 @@ public struct AppState: Sendable {
         case .applied(let new):
             lastChange =
                 old == new ? "\(spec.name) at its \(up ? "maximum" : "minimum")" : "\(spec.name) \(spec.format(old)) -> \(spec.format(new))"
+            switch spec.timing {
+            case .now: break
+            case .nextRound: lastChange! += " (from the next round)"
+            case .seedOnly: lastChange! += " (seed preset only)"
+            }
             knobNote = pane.map { ($0, "\(spec.name) \(spec.format(new))") }
         }
     }

@@ -41,6 +41,9 @@ public struct PickerView: Widget {
             buffer.put(
                 truncate(line, to: list.width, glyphs: glyphs), x: list.x, y: y, style: i == selected ? Theme.selected : .plain, clip: list)
         }
+        if choices.isEmpty {
+            buffer.put("  " + words.none, x: list.x, y: list.y, style: Theme.label, clip: list)
+        }
         if choices.indices.contains(selected) {
             let s = choices[selected]
             Panel(s.name, glyphs: glyphs).render(in: body[1], into: &buffer)
@@ -61,10 +64,15 @@ public struct PickerView: Widget {
 public struct PickerWords: Sendable {
     public var heading: String
     public var list: String
-    public init(heading: String, list: String) {
+    /// What the list says when it is empty.
+    public var none: String
+    public init(heading: String, list: String, none: String = "nothing to pick") {
         self.heading = heading
         self.list = list
+        self.none = none
     }
     public static let scenarios = PickerWords(heading: "pick a scenario to watch and steer", list: "Scenarios")
-    public static let programs = PickerWords(heading: "pick a running program to watch and steer", list: "Programs")
+    public static let programs = PickerWords(
+        heading: "pick a running program to watch and steer", list: "Programs",
+        none: "no program with a Sluice agent is running now (q quits)")
 }
