@@ -102,7 +102,7 @@ keys reset Enter clear Enter
 keys "$bin replay $dir/killed-tui.rec" Enter
 check "a dashboard recording killed at 3 s replays" "producer-consumer \(replay\)"
 check "... up to its last keyframe" "of [2-9][0-9.]*s +event [0-9]+ of [1-9][0-9]*"
-check "... and says it did not end cleanly" "did not end cleanly"
+check "... and says it did not end cleanly" "the recording did not end"
 keys q
 prompt_back "q quits it" 0
 
@@ -113,8 +113,8 @@ new_shell
 $T resize-window -t e2e -x 80 -y 24
 keys "$bin replay $dir/pipeline.rec" Enter
 check "a pipeline replay at 80x24" "pipeline \(replay\)"
-keys g 1 : 2 : 3 : 4 : 5 : 6 : 7 : 8 Enter
-check "g's error is shown whole in the knob panel" "or m:ss\)"
+keys g 1 : 2 : 3 : 4 : 5 : 6 : 7 : 8 : 9 : 1 0 : 1 1 : 1 2 : 1 3 : 1 4 Enter
+check "g's error is shown whole in the knob panel" "m:ss\)"
 keys q
 prompt_back "q quits it" 0
 

@@ -169,6 +169,12 @@ public final class DashboardApp {
             source?.seek(toSeconds: seconds)
             state.history = DashboardHistory()  // the sparklines start again where the cursor lands
             nextSnapshot = .now
+        case .saveScreen:
+            // The frame as it is now (the key's own note is not in it).
+            switch ScreenFile.save(frame()) {
+            case .success(let path): state.lastChange = "screen saved to \(path) (and .ans with colours)"
+            case .failure(let error): state.lastChange = "cannot save the screen: \(error.message)"
+            }
         case .seekWarning(let forward):
             if source?.seekWarning(forward: forward) == true {
                 state.history = DashboardHistory()

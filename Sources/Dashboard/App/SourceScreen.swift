@@ -41,7 +41,7 @@ struct SourceScreen: Widget {
         EventLogPane(
             events: shown, dropped: state.allEvents ? snapshot.droppedEvents : snapshot.droppedNotableEvents,
             scrolledBack: state.logScroll, focused: state.focus == .log, allEvents: state.allEvents, glyphs: glyphs,
-            filter: state.filterText, highlight: state.search
+            filter: state.logFilterText, highlight: state.search
         )
         .render(in: rows[2], into: &buffer)
         if let prompt = state.prompt {

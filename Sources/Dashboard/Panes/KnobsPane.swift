@@ -40,8 +40,8 @@ public struct KnobsPane: Widget {
             detail.append("\(spec.rangeText) step \(spec.format(spec.step))")
             switch spec.timing {
             case .now: break
-            case .nextRound: detail.append("acts from the next round")
-            case .seedOnly: detail.append("acts in the seed preset only")
+            case .nextRound: detail.append("from the next round")
+            case .seedOnly: detail.append("seed preset only")
             }
         }
         if let speed { detail.append("speed \(formatDecimal(speed))x") }
