@@ -23,8 +23,20 @@ struct Ps: ParsableCommand {
     @Flag(help: "Print one JSON object per program.")
     var json = false
 
+    @Flag(help: "Remove stale sockets (their program is gone and nothing listens) first.")
+    var clean = false
+
     func run() throws {
         let directory = SocketDirectory.forThisUser()
+        if clean {
+            for entry in directory.entries() where !entry.processExists {
+                if let why = entry.removeIfStale() {
+                    printError("sluice ps: kept \(entry.path): \(why)")
+                } else {
+                    printError("sluice ps: removed the stale socket \(entry.path) (pid \(entry.pid) is gone)")
+                }
+            }
+        }
         let entries = directory.entries()
         if entries.isEmpty {
             print(json ? "" : "no attachable programs (no sockets in \(directory.path))", terminator: json ? "" : "\n")
@@ -191,7 +203,8 @@ struct Attach: AsyncParsableCommand {
             guard !live.isEmpty else {
                 unavailable(
                     "nothing to attach to: no program with a Sluice agent is running (looked in \(directory.path)"
-                        + (all.isEmpty ? ")" : "; \(all.count) stale sockets there)"))
+                        + (all.isEmpty
+                            ? ")" : "; \(all.count) stale socket\(all.count == 1 ? "" : "s") there: sluice ps --clean removes them)"))
             }
             return live
         }
@@ -253,6 +266,22 @@ struct Attach: AsyncParsableCommand {
 }
 
 extension SocketEntry {
+    /// Removes this socket when it is stale: a socket file of ours whose process is gone
+    /// and that refuses a connection. Returns why it was kept, or nil once removed.
+    func removeIfStale() -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "it is gone already" }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { return "not a socket" }
+        guard info.st_uid == getuid() else { return "it belongs to uid \(info.st_uid)" }
+        guard !processExists else { return "pid \(pid) runs" }
+        if let connection = try? AgentConnection.open(path: path, client: "sluice ps --clean", waitingAtMost: .milliseconds(500)) {
+            connection.close()
+            return "a program answers there"
+        }
+        guard unlink(path) == 0 else { return String(cString: strerror(errno)) }
+        return nil
+    }
+
     /// True when `target` names it: its pid or its name.
     func matches(_ target: String) -> Bool { Int32(target) == pid || name == target }
 }

@@ -43,6 +43,10 @@ for _ in $(seq 1 50); do grep -q "socket" "$work/indexer.log" 2>/dev/null && bre
 head -1 "$work/indexer.log" | grep -q "sluice-indexer pid $pid, socket $SLUICE_DIR/sluice-indexer.$pid.sock" \
     && ok "the example prints its pid and socket first" || bad "example's first line: $(head -1 "$work/indexer.log")"
 sock=$SLUICE_DIR/sluice-indexer.$pid.sock
+# The hint must be a command that runs here: sluice is not on a newcomer's PATH (#25).
+hint=$(sed -n 2p "$work/indexer.log" | sed -nE "s/.*attach with: (.*) attach $pid\$/\1/p")
+{ [ -x "$hint" ] || command -v "$hint" >/dev/null; } && ok "the example's attach hint is a command that runs here ($hint)" \
+    || bad "attach hint: $(sed -n 2p "$work/indexer.log")"
 [ "$(stat -c %a "$SLUICE_DIR")" = 700 ] && [ "$(stat -c %a "$sock")" = 600 ] \
     && ok "socket folder 0700, socket 0600" || bad "modes: $(stat -c %a "$SLUICE_DIR") $(stat -c %a "$sock")"
 
@@ -70,6 +74,16 @@ status=$?
 [ $status = 0 ] && grep -q "recorded [0-9]* events to $work/attach.rec" "$work/attach.err" \
     && cmp -s "$work/attach.json" "$work/replay.json" && ok "attach --record: its replay prints the same summary" \
     || bad "attach --record: $status $(cat "$work/attach.err") $(diff "$work/attach.json" "$work/replay.json" | head -5)"
+
+# A replay of an attached recording has one clock, its timeline (#25: the header showed
+# the program's uptime too).
+new_shell
+keys "$bin replay $work/attach.rec" Enter
+check "the replay of an attached recording opens" "sluice-indexer \(attached, pid $pid\)"
+check "... with its timeline" "at [0-9.]+s of [0-9.]+s"
+if screen | head -1 | grep -q "t=[0-9]"; then bad "a second clock in the replay's header: $(screen | head -1)"; else ok "... and no second clock in the header"; fi
+keys q
+prompt_back "q quits the replay" 0
 
 new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach sluice-indexer" Enter
@@ -154,10 +168,15 @@ keys q
 prompt_back "q after detaching" 0
 
 out=$("$bin" attach 2>&1); status=$?
-[ $status = 69 ] && echo "$out" | grep -q "1 stale sockets" && ok "only a stale socket: exit 69, says so" || bad "stale: $status $out"
+[ $status = 69 ] && echo "$out" | grep -q "1 stale socket" && ok "only a stale socket: exit 69, says so" || bad "stale: $status $out"
 out=$("$bin" attach "$sock" 2>&1); status=$?
 [ $status = 69 ] && echo "$out" | grep -q "stale socket" && ok "a stale socket path: exit 69, says so" || bad "stale path: $status $out"
 "$bin" ps | grep -q "stale (pid" && ok "ps marks the stale socket" || bad "ps stale: $("$bin" ps)"
+out=$("$bin" attach 2>&1)
+echo "$out" | grep -q "1 stale socket there: sluice ps --clean removes them" && ok "attach points at ps --clean" || bad "attach stale hint: $out"
+out=$("$bin" ps --clean 2>&1); status=$?
+[ $status = 0 ] && echo "$out" | grep -q "removed the stale socket $sock" && [ ! -e "$sock" ] \
+    && echo "$out" | grep -q "no attachable programs" && ok "ps --clean removes the stale socket" || bad "ps --clean: $status $out"
 
 echo "attach: $passed passed, $failed failed"
 [ $failed = 0 ]
