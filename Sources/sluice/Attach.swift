@@ -317,8 +317,10 @@ struct AttachedSummary {
         let rate = seconds > 0 ? " (\(formatDecimal((Double(watchedOperations) / seconds).rounded()))/s)" : ""
         let knobText = knobs.sorted { $0.key < $1.key }.map { "\($0.key) \(formatDecimal($0.value))" }
         return
-            (["\(program) (pid \(pid)): \(status): \(watchedOperations) operations while watched\(rate)",
-              "  totals since the program started: \(summary.snapshot.operations) operations"] + lines.map(String.init)
+            ([
+                "\(program) (pid \(pid)): \(status): \(watchedOperations) operations while watched\(rate)",
+                "  totals since the program started: \(summary.snapshot.operations) operations",
+            ] + lines.map(String.init)
             + (knobText.isEmpty ? [] : ["  knobs: " + knobText.joined(separator: ", ")]))
             .joined(separator: "\n")
     }

@@ -67,7 +67,8 @@ struct Run: AsyncParsableCommand {
                 Catalog.all.contains(where: { $0.knob(named: String(option.dropFirst(2))) != nil })
             {
                 throw ValidationError(
-                    "the scenario's name comes first: sluice run NAME \(option) \(name). Valid scenarios: \(Catalog.names.joined(separator: ", ")).")
+                    "the scenario's name comes first: sluice run NAME \(option) \(name). Valid scenarios: \(Catalog.names.joined(separator: ", "))."
+                )
             }
             throw ValidationError("unknown scenario '\(name)'. Valid scenarios: \(Catalog.names.joined(separator: ", ")).")
         }

@@ -142,7 +142,9 @@ final class ScriptedSource: Source {
         recording.recorder.pump()
         recording.recorder.sourceWillStop()
         source.add([
-            .queue(.waiterAbandoned(gauges: g, producer: false), source: PatternID(.queue, "other"), at: MonotonicInstant(nanoseconds: start + 2_000_000_000))
+            .queue(
+                .waiterAbandoned(gauges: g, producer: false), source: PatternID(.queue, "other"),
+                at: MonotonicInstant(nanoseconds: start + 2_000_000_000))
         ])
         recording.stop(waitingAtMost: .zero)
         let replay = try Recording.open(path: path)

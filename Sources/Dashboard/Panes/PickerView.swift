@@ -27,12 +27,12 @@ public struct PickerView: Widget {
         buffer.put(
             " sluice  " + words.heading, x: parts[0].x, y: parts[0].y,
             style: Style(fg: .brightWhite, bg: .blue, bold: true), clip: parts[0])
-        let listHeight = min(parts[1].height / 2, choices.count + 2)
+        let listHeight = min(parts[1].height / 2, max(1, choices.count) + 2)  // an empty list has a line saying so
         let body = Layout.rows(parts[1], [.fixed(listHeight), .fill()])
         Panel(words.list, focused: true, glyphs: glyphs).render(in: body[0], into: &buffer)
         let list = Panel.inner(body[0])
         let nameWidth = (choices.map { CellWidth.of($0.name) }.max() ?? 0) + 2
-        let first = max(0, selected - list.height + 1)
+        let first = min(max(0, selected - list.height + 1), choices.count)
         for (row, i) in (first..<choices.count).prefix(list.height).enumerated() {
             let s = choices[i]
             let line = (i == selected ? glyphs.pointer + " " : "  ") + pad(s.name, to: nameWidth, glyphs: glyphs) + s.summary

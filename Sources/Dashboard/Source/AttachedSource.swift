@@ -41,7 +41,9 @@ public final class AttachedSource: Source {
     /// Every kind the program has shown so far, in the usual order; none before its first
     /// snapshot (the screen says what it waits for, not an empty "Queue queue").
     public var panes: [PatternKind] {
-        guard let snapshot = connection.latest?.snapshot else { return seen.withLock { s in PatternKind.allCases.filter { s.contains($0) } } }
+        guard let snapshot = connection.latest?.snapshot else {
+            return seen.withLock { s in PatternKind.allCases.filter { s.contains($0) } }
+        }
         let present: Set<PatternKind> = Set(
             [
                 snapshot.queues.isEmpty ? nil : .queue, snapshot.semaphores.isEmpty ? nil : .semaphore,

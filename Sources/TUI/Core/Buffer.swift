@@ -137,10 +137,11 @@ extension Buffer {
     /// every row ends with a reset, trailing blanks dropped.
     public var ansiLines: [String] {
         (0..<height).map { y in
-            var last = (0..<width).last { x in
-                let cell = self[x, y]
-                return cell.text != " " || cell.style.bg != .default || cell.style.reverse
-            } ?? -1
+            var last =
+                (0..<width).last { x in
+                    let cell = self[x, y]
+                    return cell.text != " " || cell.style.bg != .default || cell.style.reverse
+                } ?? -1
             if last >= 0, self[last, y].width == 0 { last -= 1 }
             var line = ""
             var current = Style.plain
