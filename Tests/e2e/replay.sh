@@ -106,6 +106,17 @@ check "... and says it did not end cleanly" "the recording did not end"
 keys q
 prompt_back "q quits it" 0
 
+# Quitting cancels the consumers' waiting gets: that is the run ending, not a warning (#25:
+# `w` jumped to "a waiting get gave up" at the end of every recorded live run).
+"$bin" run producer-consumer --producers 0 --headless --duration 1s --record "$dir/idle.rec" >/dev/null 2>&1
+new_shell
+keys "$bin replay $dir/idle.rec" Enter
+check "a recording of idle consumers" "producer-consumer \(replay\)"
+keys g 0 Enter w
+check "w finds no warning: quitting is not one" "no later warning"
+keys q
+prompt_back "q quits it" 0
+
 # At 80x24 the knob panel of a pipeline replay is full: a long answer to `g` used to lose
 # its last lines (#25). The message takes the bottom rows first.
 "$bin" run pipeline --headless --duration 1s --record "$dir/pipeline.rec" >/dev/null 2>&1

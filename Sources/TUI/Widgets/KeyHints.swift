@@ -11,16 +11,17 @@ public struct KeyHints: Widget {
 
     static func width(_ hint: (key: String, action: String)) -> Int { CellWidth.of(hint.key) + CellWidth.of(hint.action) + 3 }
 
-    /// The hints that fit in `width` columns, in their order.
+    /// The hints that fit in `width` columns, in their order (each takes its width and a
+    /// space after it, which the last one may lack).
     public func fitting(_ width: Int) -> [(key: String, action: String)] {
-        var left = width - hints.filter { $0.key == pinned }.map(Self.width).reduce(0, +)
+        var left = width + 1 - hints.filter { $0.key == pinned }.map { Self.width($0) + 1 }.reduce(0, +)
         var keep = [Bool](repeating: false, count: hints.count)
         for (i, hint) in hints.enumerated() {
             if hint.key == pinned {
                 keep[i] = left >= 0
-            } else if Self.width(hint) <= left {
+            } else if Self.width(hint) + 1 <= left {
                 keep[i] = true
-                left -= Self.width(hint)
+                left -= Self.width(hint) + 1
             }
         }
         return hints.indices.filter { keep[$0] }.map { hints[$0] }
