@@ -79,7 +79,7 @@ status=$?
 # the program's uptime too).
 new_shell
 keys "$bin replay $work/attach.rec" Enter
-check "the replay of an attached recording opens" "sluice-indexer \(attached, pid $pid\)"
+check "the replay of an attached recording opens" "sluice-indexer \(replay\)"
 check "... with its timeline" "at [0-9.]+s of [0-9.]+s"
 if screen | head -1 | grep -q "t=[0-9]"; then bad "a second clock in the replay's header: $(screen | head -1)"; else ok "... and no second clock in the header"; fi
 keys q
