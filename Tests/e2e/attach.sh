@@ -144,6 +144,9 @@ echo "attach: the picker follows the programs (#25)"
 "$indexer" "$work/tree" --pause 2 > "$work/indexer2.log" 2>&1 &
 pid2=$!
 for _ in $(seq 1 50); do grep -q "socket" "$work/indexer2.log" 2>/dev/null && break; sleep 0.1; done
+out=$("$bin" attach sluice-indexer --headless 2>&1); status=$?
+[ $status = 64 ] && echo "$out" | grep -q "several programs are named 'sluice-indexer'" && ! echo "$out" | grep -q "Usage:" \
+    && ok "two programs with one name: says so, exit 64, no usage line" || bad "two of one name: $status $out"
 new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach" Enter
 check "two programs: the picker lists both" "sluice-indexer \(pid $pid2\)"
