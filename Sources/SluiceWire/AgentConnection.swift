@@ -204,7 +204,8 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
             for event in events { log.observe(event) }
         case .knobAnswer(let id, let name, let applied, let refused):
             let promise = state.withLock { s in
-                if let applied, applied.isFinite {
+                // Only the answer to a change we asked for: a program cannot grow this map.
+                if let applied, applied.isFinite, s.knobAnswers[id] != nil {
                     s.knobValues[name] = applied
                     s.answered[name] = (applied, ContinuousClock.now + Self.answerHold)
                 }
