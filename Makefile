@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DEBUG := .build/debug/sluice
 BIN_RELEASE := .build/release/sluice
 
-.PHONY: all build release run test unit e2e consumer docs docs-check deps bench callgrind check soak clean help format format-check example test-under-load
+.PHONY: all build release run test unit e2e consumer docs docs-check deps bench callgrind check soak clean help format format-check example test-under-load install
 
 # Every test stage runs under a time limit (scripts/deadline): a stage that hangs fails with
 # the stack of each of its threads instead of stalling CI in silence. The limits are far
@@ -21,6 +21,7 @@ help:
 	@echo "make run      build (release) and open the dashboard"
 	@echo "make test     build and run every test, including the tmux end-to-end tests"
 	@echo "make build    debug build;  make release: optimized build"
+	@echo "make install  the release build to \$$(PREFIX)/bin/sluice (PREFIX=/usr/local; e.g. make install PREFIX=~/.local)"
 	@echo "make bench    release benchmarks of the engine against its peers, two cores and pinned to one"
 	@echo "make callgrind  instructions per item of the engine workloads (valgrind), against the baseline"
 	@echo "make check    the test suite under ThreadSanitizer, then hostile-input tests"
@@ -60,6 +61,14 @@ release: deps
 
 run: release
 	$(BIN_RELEASE)
+
+# sluice on your PATH: PREFIX=/usr/local by default (root), e.g. PREFIX=$$HOME/.local for
+# yourself; DESTDIR for packaging.
+PREFIX ?= /usr/local
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 755 $(BIN_RELEASE) "$(DESTDIR)$(PREFIX)/bin/sluice"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/sluice"
 
 unit: deps
 	$(SWIFT) build --build-tests

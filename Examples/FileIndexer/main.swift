@@ -43,7 +43,7 @@ do {
     exit(69)
 }
 say("sluice-indexer pid \(getpid()), socket \(agent.socketPath)")
-say("indexing \(options.root) with \(options.workers) workers; attach with: sluice attach \(getpid())")
+say("indexing \(options.root) with \(options.workers) workers; attach with: \(sluiceCommand()) attach \(getpid())")
 Signals.install()
 
 Task.detached { await aggregator.run(Aggregate()) }
@@ -295,4 +295,20 @@ enum Signals {
         let signal = caughtSignal.load(ordering: .relaxed)
         return signal == 0 ? nil : signal
     }
+}
+
+/// How to run `sluice` from here: its name when it is on PATH, else the one built next to
+/// this program (`.build/release/sluice`), else how to get it (a newcomer has no `sluice`
+/// on PATH until `make install`).
+func sluiceCommand() -> String {
+    let path = getenv("PATH").map { String(cString: $0) } ?? ""
+    for folder in path.split(separator: ":") where access("\(folder)/sluice", X_OK) == 0 { return "sluice" }
+    var bytes = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &bytes, bytes.count - 1)
+    if n > 0 {
+        let me = String(decoding: bytes.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let sibling = String(me[..<(me.lastIndex(of: "/") ?? me.endIndex)]) + "/sluice"
+        if access(sibling, X_OK) == 0 { return sibling }
+    }
+    return "swift run sluice (or make install, then sluice)"
 }

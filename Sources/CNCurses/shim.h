@@ -52,6 +52,13 @@ static inline int sluice_read_wheel(void) {
 // Opens the terminal without initscr's exit(1) on an unknown TERM: NULL when it fails.
 static inline SCREEN *sluice_newterm(void) { return newterm(NULL, stdout, stdin); }
 
+// True when the terminal can move its cursor anywhere (terminfo `cup`): a dashboard needs
+// it. `TERM=dumb` and hard-copy types cannot; ncurses would draw them one garbled line.
+static inline int sluice_can_address_cursor(void) {
+    char *cup = tigetstr("cup");
+    return cup != NULL && cup != (char *)-1;
+}
+
 // Sets one cell: a wide-character string (one grapheme) with attributes and a colour pair.
 static inline int sluice_put_cell(int y, int x, const wchar_t *text, attr_t attrs, short pair) {
     cchar_t cell;

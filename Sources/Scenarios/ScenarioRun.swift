@@ -104,6 +104,9 @@ public final class ScenarioRun: Sendable {
             }
             heartbeat.cancel()
             await heartbeat.value
+            // Finished on its own: its time stops with it (the header said t=9s DONE of a
+            // 4 s run). A stop or restart cancels the task and needs no frozen clock.
+            if !Task.isCancelled { clock.pause() }
             self?.status.withLock { s in
                 if s.generation == generation { s.status = outcome }
             }

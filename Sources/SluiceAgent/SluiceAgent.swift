@@ -203,6 +203,7 @@ public final class SluiceAgent: Sendable {
         }
         switch knob.apply(value) {
         case .success(let now):
+            sharedBody.withLock { $0 = nil }  // a shared snapshot from before the change would show the old value
             registry.note("\(name) set to \(knob.spec.format(now)) by a viewer", from: "agent")
             return .knobAnswer(id: id, name: name, applied: now, refused: nil)
         case .failure(let refusal):

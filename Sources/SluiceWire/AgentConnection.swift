@@ -154,6 +154,10 @@ struct ViewerState: Sendable {
     var dropped = 0
     var agentMissed = 0
     var knobAnswers: [Int: EventLoopPromise<KnobResult>] = [:]
+    /// Knob values the program answered with, kept over snapshots taken before the change
+    /// (the agent shares an encoded snapshot between viewers for a few milliseconds) until
+    /// the hold passes: the next press starts from the value in force, not an older one.
+    var answered: [String: (value: Double, until: ContinuousClock.Instant)] = [:]
     var closedReason: String?
     var helloDone = false
 }
@@ -164,6 +168,9 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
     let state: ViewerBox
     let log: EventLog
     let hello: EventLoopPromise<HelloAnswer>
+
+    /// How long an answered knob value outranks the snapshots' (see `ViewerState.answered`).
+    static let answerHold = Duration.milliseconds(250)
 
     init(state: ViewerBox, log: EventLog, hello: EventLoopPromise<HelloAnswer>) {
         self.state = state
@@ -201,12 +208,22 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
                 $0.snapshot = snapshot
                 $0.knobValues = knobs
                 $0.dropped = dropped
+                let now = ContinuousClock.now
+                $0.answered = $0.answered.filter { $0.value.until > now }
+                for (name, held) in $0.answered { $0.knobValues[name] = held.value }
             }
         case .events(let events, let missed):
             state.withLock { $0.agentMissed += missed }
             for event in events { log.observe(event) }
-        case .knobAnswer(let id, _, let applied, let refused):
-            let promise = state.withLock { $0.knobAnswers.removeValue(forKey: id) }
+        case .knobAnswer(let id, let name, let applied, let refused):
+            let promise = state.withLock { s in
+                // Only the answer to a change we asked for: a program cannot grow this map.
+                if let applied, applied.isFinite, s.knobAnswers[id] != nil {
+                    s.knobValues[name] = applied
+                    s.answered[name] = (applied, ContinuousClock.now + Self.answerHold)
+                }
+                return s.knobAnswers.removeValue(forKey: id)
+            }
             if let applied, applied.isFinite {
                 promise?.succeed(.applied(applied))
             } else {

@@ -37,8 +37,13 @@ public final class NCursesBackend: Backend {
         guard let screen else {
             throw TerminalError.unknownTerm(getenv("TERM").map { String(cString: $0) } ?? "")
         }
-        self.screen = screen
         set_term(screen)
+        guard sluice_can_address_cursor() != 0 else {
+            endwin()
+            delscreen(screen)
+            throw TerminalError.cannotAddressCursor(getenv("TERM").map { String(cString: $0) } ?? "")
+        }
+        self.screen = screen
         glyphs = TerminalCheck.localeIsUTF8() ? .unicode : .ascii
         cbreak()
         noecho()
@@ -143,6 +148,8 @@ public final class NCursesBackend: Backend {
         case KEY_DOWN: return .down
         case KEY_LEFT: return .left
         case KEY_RIGHT: return .right
+        case KEY_SLEFT: return .shiftLeft
+        case KEY_SRIGHT: return .shiftRight
         case KEY_ENTER: return .enter
         case KEY_BACKSPACE: return .backspace
         case KEY_BTAB: return .backTab

@@ -7,6 +7,8 @@ public enum TerminalError: Error, CustomStringConvertible {
     case notATTY
     case noTerm
     case unknownTerm(String)
+    /// A known type that cannot move the cursor (`dumb`, a printing terminal).
+    case cannotAddressCursor(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,9 @@ public enum TerminalError: Error, CustomStringConvertible {
             "sluice: TERM is not set, so the terminal type is unknown. Try: TERM=xterm-256color sluice"
         case .unknownTerm(let term):
             "sluice: this system does not know the terminal type TERM=\(term). Try: TERM=xterm-256color sluice"
+        case .cannotAddressCursor(let term):
+            "sluice: the terminal type TERM=\(term) cannot move the cursor, which the dashboard needs. "
+                + "Try: TERM=xterm-256color sluice, or without a screen: sluice run NAME --headless"
         }
     }
 

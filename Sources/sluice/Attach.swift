@@ -9,6 +9,9 @@ import SluiceWire
 import TUI
 import Terminal
 
+/// Exit status of a command line that cannot be carried out as written (BSD sysexits' EX_USAGE).
+let usageStatus: Int32 = 64
+
 /// Exit status when there is nothing to attach to (BSD sysexits' EX_UNAVAILABLE).
 let unavailableStatus: Int32 = 69
 
@@ -21,6 +24,9 @@ struct Ps: ParsableCommand {
     @Flag(help: "Print one JSON object per program.")
     var json = false
 
+    @Flag(help: "Remove stale sockets (their program is gone and nothing listens) first.")
+    var clean = false
+
     func run() throws {
         let directory = SocketDirectory.forThisUser()
         do {
@@ -28,6 +34,15 @@ struct Ps: ParsableCommand {
         } catch {
             printError("sluice ps: \(error)")
             endProcess(unavailableStatus)
+        }
+        if clean {
+            for entry in directory.entries() where !entry.processExists {
+                if let why = entry.removeIfStale() {
+                    printError("sluice ps: kept \(entry.path): \(why)")
+                } else {
+                    printError("sluice ps: removed the stale socket \(entry.path) (pid \(entry.pid) is gone)")
+                }
+            }
         }
         let entries = directory.entries()
         if entries.isEmpty {
@@ -106,13 +121,13 @@ struct Attach: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("A pid, a program name (as `sluice ps` shows) or a socket path.", valueName: "target"))
     var target: String?
 
-    @Option(help: "Snapshots a second to ask of the program (0.1...50).")
+    @Option(parsing: .unconditional, help: "Snapshots a second to ask of the program (0.1...50).")
     var rate: Double = 10
 
     @Flag(help: "Do not open the dashboard: watch for --duration, then print a summary.")
     var headless = false
 
-    @Option(help: "With --headless: how long to watch (e.g. 5s, 500ms, 2m; default 5s).")
+    @Option(parsing: .unconditional, help: "With --headless: how long to watch (e.g. 5s, 500ms, 2m; default 5s).")
     var duration: String?
 
     @Flag(help: "With --headless: print the summary as one JSON object.")
@@ -142,8 +157,11 @@ struct Attach: AsyncParsableCommand {
         let client = "sluice \(Sluice.configuration.version)"
         if headless || entries.count == 1 || recording != nil {
             guard entries.count == 1 else {
+                // Not a usage mistake (the line was right a moment ago): no usage line after it.
                 let names = entries.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
-                throw ValidationError("several programs can be attached: \(names). Name one: sluice attach PID.")
+                let what = target.map { "several programs are named '\($0)'" } ?? "several programs can be attached"
+                printError("Error: \(what): \(names). Name one by its pid: sluice attach PID.")
+                endProcess(usageStatus)
             }
             let connection: AgentConnection
             do {
@@ -153,6 +171,7 @@ struct Attach: AsyncParsableCommand {
                 endProcess(unavailableStatus)
             }
             let attached = AttachedSource(connection, rate: rate)
+            attached.waitForFirstSnapshot(atMost: .seconds(2))
             let recorded = recording.map { recordedSource(attached, $0) }
             if headless { await watchHeadless(attached, as: recorded?.0 ?? attached, recorder: recorded?.1) }
             // Opened again from the picker (after Esc), the program gets a new connection.
@@ -164,8 +183,16 @@ struct Attach: AsyncParsableCommand {
                 }
             }
         }
+        // The programs running now: one that exits leaves the list.
+        let rate = rate
+        let target = target
+        let refresh: () -> [SourceChoice] = {
+            SocketDirectory.forThisUser().entries().filter { $0.processExists && (target == nil || $0.matches(target!)) }
+                .map { SourceChoice.program($0, rate: rate, client: client) }
+        }
         await runDashboard(
-            choices: entries.map { SourceChoice.program($0, rate: rate, client: client) }, start: nil, words: .programs, noColor: noColor)
+            choices: entries.map { SourceChoice.program($0, rate: rate, client: client) }, start: nil, words: .programs,
+            refreshChoices: refresh, noColor: noColor)
     }
 
     /// The sockets the target names, or exit 69 with what was looked for.
@@ -186,11 +213,12 @@ struct Attach: AsyncParsableCommand {
             guard !live.isEmpty else {
                 unavailable(
                     "nothing to attach to: no program with a Sluice agent is running (looked in \(directory.path)"
-                        + (all.isEmpty ? ")" : "; \(all.count) stale sockets there)"))
+                        + (all.isEmpty
+                            ? ")" : "; \(all.count) stale socket\(all.count == 1 ? "" : "s") there: sluice ps --clean removes them)"))
             }
             return live
         }
-        let matches = all.filter { Int32(target) == $0.pid || $0.name == target }
+        let matches = all.filter { $0.matches(target) }
         guard !matches.isEmpty else {
             let known = live.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
             unavailable("no program '\(target)' to attach to" + (known.isEmpty ? " (none is running)" : "; running: \(known)"))
@@ -209,6 +237,9 @@ struct Attach: AsyncParsableCommand {
         SignalFlag.install()
         let connection = attached.connection
         let limit = duration.flatMap(parseDuration) ?? .seconds(5)
+        // What the program had done before we looked: the summary counts what happened while
+        // watching, and gives the totals since it started separately.
+        let before = recorder?.startOperations ?? attached.snapshot().operations
         let start = ContinuousClock.now
         var caught: Int32?
         while ContinuousClock.now - start < limit {
@@ -235,13 +266,34 @@ struct Attach: AsyncParsableCommand {
             program: connection.program.name, pid: connection.program.pid,
             summary: RunSummary(
                 scenario: connection.program.name, preset: .live, elapsedSeconds: elapsed, status: runStatus, snapshot: snapshot),
-            knobs: knobs)
+            knobs: knobs, operationsBefore: before)
         let output = Output()
         output.line(json ? summary.json.text : summary.text)
         if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
         if case .detached = status { endProcess(unavailableStatus) }
         endProcess(output.failed ? 1 : 0)
     }
+}
+
+extension SocketEntry {
+    /// Removes this socket when it is stale: a socket file of ours whose process is gone
+    /// and that refuses a connection. Returns why it was kept, or nil once removed.
+    func removeIfStale() -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "it is gone already" }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { return "not a socket" }
+        guard info.st_uid == getuid() else { return "it belongs to uid \(info.st_uid)" }
+        guard !processExists else { return "pid \(pid) runs" }
+        if let connection = try? AgentConnection.open(path: path, client: "sluice ps --clean", waitingAtMost: .milliseconds(500)) {
+            connection.close()
+            return "a program answers there"
+        }
+        guard unlink(path) == 0 else { return String(cString: strerror(errno)) }
+        return nil
+    }
+
+    /// True when `target` names it: its pid or its name.
+    func matches(_ target: String) -> Bool { Int32(target) == pid || name == target }
 }
 
 /// What `attach --headless` prints (and a replay of its recording): the run summary with
@@ -251,21 +303,34 @@ struct AttachedSummary {
     let pid: Int
     let summary: RunSummary
     let knobs: [String: Double]
+    /// The program's operations when watching began: the snapshot's counters are totals
+    /// since the program started.
+    let operationsBefore: Int
+
+    /// Operations while watched.
+    var watchedOperations: Int { max(0, summary.snapshot.operations - operationsBefore) }
 
     var json: JSON {
         guard case .object(let fields) = summary.json else { return summary.json }
         let rest = fields.filter { $0.0 != "scenario" && $0.0 != "preset" }
         let knobFields = knobs.sorted { $0.key < $1.key }.map { ($0.key, JSON.number($0.value)) }
-        return .object([("program", .string(program)), ("pid", .int(pid))] + rest + [("knobs", .object(knobFields))])
+        return .object(
+            [("program", .string(program)), ("pid", .int(pid))] + rest
+                + [("watched_operations", .int(watchedOperations)), ("knobs", .object(knobFields))])
     }
 
     var text: String {
         let lines = summary.text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
-        var status = "watched for \(formatDecimal((summary.elapsedSeconds * 10).rounded() / 10)) s"
+        let seconds = summary.elapsedSeconds
+        var status = "watched for \(formatDecimal((seconds * 10).rounded() / 10)) s"
         if case .failed(let why) = summary.status { status += ", then \(why)" }
+        let rate = seconds > 0 ? " (\(formatDecimal((Double(watchedOperations) / seconds).rounded()))/s)" : ""
         let knobText = knobs.sorted { $0.key < $1.key }.map { "\($0.key) \(formatDecimal($0.value))" }
         return
-            (["\(program) (pid \(pid)): \(status), \(summary.snapshot.operations) operations"] + lines.map(String.init)
+            ([
+                "\(program) (pid \(pid)): \(status): \(watchedOperations) operations while watched\(rate)",
+                "  totals since the program started: \(summary.snapshot.operations) operations",
+            ] + lines.map(String.init)
             + (knobText.isEmpty ? [] : ["  knobs: " + knobText.joined(separator: ", ")]))
             .joined(separator: "\n")
     }

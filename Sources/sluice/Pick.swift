@@ -14,6 +14,24 @@ struct Pick: AsyncParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
     var noColor = false
 
+    /// Words the other commands did not take: `sluice bogus` lands here, as the default command.
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var stray: [String] = []
+
+    func validate() throws {
+        guard let word = stray.first else { return }
+        // Said without "Usage: sluice pick", which is not what the user meant to run.
+        let commands = "list, run, replay, ps, attach (sluice --help tells more)"
+        if Catalog.named(word) != nil {
+            printError("Error: '\(word)' is a scenario, not a command: sluice run \(word)")
+        } else if word.hasPrefix("-") {
+            printError("Error: unknown option '\(word)'. sluice takes --no-color, --help, --version, or a command: \(commands).")
+        } else {
+            printError("Error: unknown command '\(word)'. Commands: \(commands).")
+        }
+        endProcess(usageStatus)
+    }
+
     func run() async throws {
         await openDashboard(scenario: nil, preset: .live, values: [:], speed: 1, seed: 1, noColor: noColor)
     }
@@ -49,8 +67,8 @@ func openDashboard(
 /// the terminal is restored. Ends the process.
 @MainActor
 func runDashboard(
-    choices: [SourceChoice], start: (index: Int, values: [String: Double])?, words: PickerWords = .scenarios, noColor: Bool,
-    after: () -> Void = {}
+    choices: [SourceChoice], start: (index: Int, values: [String: Double])?, words: PickerWords = .scenarios,
+    refreshChoices: (() -> [SourceChoice])? = nil, noColor: Bool, after: () -> Void = {}
 ) -> Never {
     SignalFlag.install()
     let backend: NCursesBackend
@@ -60,7 +78,8 @@ func runDashboard(
         printError("\(error)")
         endProcess(TerminalError.exitStatus)
     }
-    let app = DashboardApp(backend: backend, choices: choices, words: words, interrupted: { SignalFlag.pending })
+    let app = DashboardApp(
+        backend: backend, choices: choices, words: words, refreshChoices: refreshChoices, interrupted: { SignalFlag.pending })
     let status = app.run(start: start)
     backend.close()
     after()

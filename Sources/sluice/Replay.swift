@@ -10,8 +10,8 @@ struct Replay: AsyncParsableCommand {
         discussion: """
             Keys: space pause/play, [ ] speed, . and , one event forward/back, g go to a time, w/W next/previous warning, \
             r restart; f and F filter the event log by kind and name, / searches it, n/N next/previous match.
-            A file that is not a whole recording exits with status 65; a truncated one replays up to its last whole record, \
-            with a warning (--headless prints its summary and exits with status 65).
+            A file that is not a recording, or is corrupted, exits with status 65; one cut short (its recorder was killed) \
+            replays up to its last whole record with a warning (--headless prints its summary, the warning on stderr, and exits 0).
             """)
 
     @Argument(help: ArgumentHelp("The recording (written by `sluice run NAME --record FILE`).", valueName: "file"))
@@ -48,8 +48,8 @@ struct Replay: AsyncParsableCommand {
             ], start: (0, [:]), noColor: noColor)
     }
 
-    /// The summary the recorded run printed (for a truncated file: the state after its last
-    /// whole record, a warning, and status 65).
+    /// The summary the recorded run printed (for a file cut short: the state after its last
+    /// whole record, with a warning on stderr; what it has is good, so the status is 0).
     private func printSummary(_ recording: Recording) -> Never {
         let final: (status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot)
         do {
@@ -76,14 +76,15 @@ struct Replay: AsyncParsableCommand {
         {
             let replay = ReplaySource(recording)
             replay.seek(toSeconds: Double(recording.durationNanos) / 1e9)
-            let attached = AttachedSummary(program: recording.info.title, pid: pid, summary: summary, knobs: replay.knobValues)
+            let before = (try? recording.firstSnapshot())?.operations ?? 0
+            let attached = AttachedSummary(
+                program: recording.info.title, pid: pid, summary: summary, knobs: replay.knobValues, operationsBefore: before)
             output.line(json ? attached.json.text : attached.text)
         } else {
             output.line(json ? summary.json.text : summary.text)
         }
         if let truncation = recording.truncation {
             printError("sluice: warning: \(file): \(truncation)")
-            endProcess(65)
         }
         endProcess(output.failed ? 1 : 0)
     }

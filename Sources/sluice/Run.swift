@@ -25,16 +25,18 @@ struct Run: AsyncParsableCommand {
     @Option(help: "seed reproduces the tutorial's example and ends; live runs until stopped.")
     var preset: Preset = .live
 
-    @Option(help: "Scenario seconds per real second (0.01...1000).")
+    @Option(parsing: .unconditional, help: "Scenario seconds per real second (0.01...1000).")
     var speed: Double = 1
 
-    @Option(help: "Seed for the scenario's randomness: the same seed, the same run.")
+    @Option(parsing: .unconditional, help: "Seed for the scenario's randomness: the same seed, the same run.")
     var seed: UInt64 = 1
 
     @Flag(help: "Run without a terminal and print a summary.")
     var headless = false
 
-    @Option(help: "With --headless: how long to run (e.g. 5s, 500ms, 2m). A live run defaults to 5s; a seed run to until it ends.")
+    @Option(
+        parsing: .unconditional,
+        help: "With --headless: how long to run (e.g. 5s, 500ms, 2m). A live run defaults to 5s; a seed run to until it ends.")
     var duration: String?
 
     @Flag(help: "With --headless: print the summary as one JSON object.")
@@ -59,6 +61,15 @@ struct Run: AsyncParsableCommand {
     /// The scenario, its knob values and the duration, or a clear error (exit status 64).
     func resolve() throws -> (scenario: any Scenario, values: [String: Double], duration: Duration?) {
         guard let scenario = Catalog.named(name) else {
+            // `sluice run --permits 3`: the parser took the knob's value for the name.
+            let argv = CommandLine.arguments
+            if let at = argv.firstIndex(of: name), at > 0, case let option = argv[at - 1], option.hasPrefix("--"),
+                Catalog.all.contains(where: { $0.knob(named: String(option.dropFirst(2))) != nil })
+            {
+                throw ValidationError(
+                    "the scenario's name comes first: sluice run NAME \(option) \(name). Valid scenarios: \(Catalog.names.joined(separator: ", "))."
+                )
+            }
             throw ValidationError("unknown scenario '\(name)'. Valid scenarios: \(Catalog.names.joined(separator: ", ")).")
         }
         guard ScenarioClock.speedRange.contains(speed), speed.isFinite else {
@@ -131,6 +142,7 @@ struct Run: AsyncParsableCommand {
             if let deadline, ContinuousClock.now - start >= deadline { break }
             usleep(20_000)
         }
+        recorder?.sourceWillStop()
         source.stop(waitingAtMost: DashboardApp.stopLimit)
         let summary = RunSummary(run: source.run)
         if let recorder {

@@ -96,7 +96,8 @@ import TUI
         #expect(state.handle(.escape, source: facts()) == .close)
     }
 
-    @Test func helpClosesOnAnyKeyButQuitStillQuits() {
+    /// The overlay says "press any key to close"; q used to quit the program (#25).
+    @Test func helpClosesOnAnyKeyQToo() {
         var state = onSource()
         _ = state.handle(.char("?"), source: facts())
         #expect(state.showHelp)
@@ -104,6 +105,7 @@ import TUI
         #expect(state.showHelp)
         #expect(state.handle(.char("x"), source: facts()) == .none && !state.showHelp)
         _ = state.handle(.char("?"), source: facts())
+        #expect(state.handle(.char("q"), source: facts()) == .none && !state.showHelp)
         #expect(state.handle(.char("q"), source: facts()) == .quit)
     }
 

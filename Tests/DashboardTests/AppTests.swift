@@ -41,6 +41,32 @@ import TUI
         }
     }
 
+    /// A program that cannot be reached says why, instead of an empty "Queue queue" (#25);
+    /// the picker follows what can be opened now.
+    @Test func anUnreachableProgramSaysWhyAndThePickerFollowsThePrograms() async throws {
+        let backend = TestBackend(width: 100, height: 30)
+        let gone = SourceChoice(name: "gone (pid 1)", summary: "a program", explanation: "", knobs: []) { _ in
+            UnavailableSource(title: "gone", reason: "no program listens at /x.sock: the socket is gone")
+        }
+        let available = Locked([gone])
+        let app = DashboardApp(
+            backend: backend, choices: [gone], words: .programs, refreshChoices: { available.withLock { $0 } })
+        app.press(.enter)
+        app.draw()
+        #expect(text(backend).contains("no program listens at /x.sock"))
+        #expect(!text(backend).contains("Queue queue"))
+        app.press(.escape)
+        available.withLock { $0 = [] }
+        // The picker reads the programs at most twice a second: poll, with a generous deadline.
+        let deadline = ContinuousClock.now + .seconds(10)
+        repeat {
+            try await Task.sleep(for: .milliseconds(50))
+            app.draw()
+        } while text(backend).contains("gone (pid 1)") && ContinuousClock.now < deadline
+        #expect(!text(backend).contains("gone (pid 1)"))
+        #expect(text(backend).contains("no program with a Sluice agent is running now"))
+    }
+
     @Test func aPausedScreenSendsNoCells() async throws {
         try await withTestExecutor { executor in
             let backend = TestBackend(width: 120, height: 40)

@@ -42,6 +42,28 @@ import TUI
         #expect(state.logKind == nil && state.filterText == nil && shown(state).count == 48)
     }
 
+    /// `f` offers only the kinds the source shows (#25: it cycled through all six).
+    @Test func fCyclesOnlyTheKindsPresent() {
+        var state = onSource()
+        var f = facts(state)
+        f.panes = [.semaphore, .health]
+        var seen: [PatternKind?] = []
+        for _ in 0..<3 {
+            _ = state.handle(.char("f"), source: f)
+            seen.append(state.logKind)
+        }
+        #expect(seen == [.semaphore, .health, nil])
+    }
+
+    /// A search highlights; the log's title calls it a search, not a filter (#25).
+    @Test func aSearchIsNotCalledAFilter() {
+        var state = onSource()
+        state.search = "got"
+        #expect(state.logFilterText == nil)
+        state.logKind = .queue
+        #expect(state.logFilterText == "kind queue")
+    }
+
     @Test func capitalFFiltersByNameTypedInTheFooter() {
         var state = onSource()
         _ = state.handle(.char("e"), source: facts(state))

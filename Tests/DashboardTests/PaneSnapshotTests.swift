@@ -192,4 +192,24 @@ import TUI
         #expect(
             warnings(for: draining, history: DashboardHistory()).map(\.text) == ["jobs was full: 2 producers wait until it drains to 25"])
     }
+
+    /// Nothing can move (#25: Health said "all clear" with 32 jobs waiting on 0 permits).
+    @Test func aStandstillIsNamed() {
+        var stuck = Snapshot()
+        var permits = SemaphoreSnapshot(name: "permits")
+        permits.limit = 0
+        permits.waiting = 32
+        stuck.semaphores = [permits]
+        #expect(
+            warnings(for: stuck, history: DashboardHistory()).map(\.text) == [
+                "nothing can run: permits has 0 permits and 32 waiting (raise its limit)"
+            ])
+        var unconsumed = Snapshot()
+        unconsumed.queues = [queue(depth: 50, capacity: 50)]
+        unconsumed.queues[0].gotPerSecond = 0
+        #expect(
+            warnings(for: unconsumed, history: DashboardHistory()).map(\.text) == [
+                "nothing takes from jobs: full, 3 producers blocked and no get lately (no consumers?)"
+            ])
+    }
 }

@@ -113,6 +113,45 @@ final class ScriptedSource: Source {
         #expect(try Recording.open(path: path).events(0..<3000).map(\.event) == events)
     }
 
+    /// A recorder killed between keyframes (#25): its file was 2 KB until the end, since
+    /// nothing was written before 256 KB gathered. Each keyframe is written at once now.
+    @Test func aRecorderThatDiesLeavesEveryKeyframeInTheFile() throws {
+        let source = ScriptedSource()
+        let path = temporary("killed")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try Recorder(recording: source, to: path, keyframeSeconds: 0)
+        source.add(sampleEvents(count: 120, start: MonotonicInstant.now().nanoseconds))
+        recorder.pump()
+        // No finish: the process is gone as far as the file knows.
+        let recording = try Recording.open(path: path)
+        #expect(recording.eventCount == 120)
+        #expect(recording.truncation?.contains("did not end cleanly") == true)
+    }
+
+    /// Quitting cancels the run's waiters; that is not a warning of the run (#25: `w`
+    /// jumped to "a waiting get gave up" at the very end of every recorded live run).
+    @Test func waitersCancelledByTheStopAreNotWarnings() throws {
+        let source = ScriptedSource()
+        let path = temporary("stop")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recording = RecordingSource(source, recorder: try Recorder(recording: source, to: path))
+        let q = PatternID(.queue, "jobs")
+        let g = QueueGauges(depth: 0, waitingProducers: 0, waitingConsumers: 1)
+        let start = MonotonicInstant.now().nanoseconds
+        source.add([.queue(.waiterAbandoned(gauges: g, producer: false), source: q, at: MonotonicInstant(nanoseconds: start))])
+        recording.recorder.pump()
+        recording.recorder.sourceWillStop()
+        source.add([
+            .queue(
+                .waiterAbandoned(gauges: g, producer: false), source: PatternID(.queue, "other"),
+                at: MonotonicInstant(nanoseconds: start + 2_000_000_000))
+        ])
+        recording.stop(waitingAtMost: .zero)
+        let replay = try Recording.open(path: path)
+        #expect(replay.eventCount == 2)
+        #expect(try replay.events(0..<2).map(\.onset) == [true, false])
+    }
+
     @Test func aFileThatCannotBeCreatedIsAnError() {
         #expect(throws: RecordingError.self) {
             try Recorder(recording: ScriptedSource(), to: "/nonexistent-dir/x.rec")

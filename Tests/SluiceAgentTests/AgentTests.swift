@@ -83,6 +83,26 @@ final class AgentTests: XCTestCase {
         }
     }
 
+    /// Presses in a burst each count (#25: `+ + +` went 5 -> 6): the viewer's knob values
+    /// follow the program's answer at once, not the next snapshot, so each press starts
+    /// from the value the last one set.
+    func testQuickKnobPressesEachCount() throws {
+        let registry = PatternRegistry()
+        let queue = BoundedQueue<Int>(capacity: 5, name: "jobs", registry: registry)
+        let agent = try startAgent(registry: registry, knobs: [.capacity(of: queue, range: 1...100)])
+        defer { agent.stop() }
+        let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
+        defer { viewer.close() }
+        viewer.watch(snapshotsPerSecond: 1, events: .notable)  // slow snapshots: the next one is far off
+        try waitUntil { viewer.latest?.knobs["capacity"] == 5 }
+        for _ in 0..<3 {
+            let now = try XCTUnwrap(viewer.latest?.knobs["capacity"])
+            XCTAssertEqual(viewer.setKnob("capacity", to: now + 1), .applied(now + 1))
+        }
+        XCTAssertEqual(queue.stats.capacity, 8)
+        XCTAssertEqual(viewer.latest?.knobs["capacity"], 8)
+    }
+
     func testBrokenPeersAreClosedWithAReasonAndNothingElseChanges() throws {
         let registry = PatternRegistry()
         let programsLog = EventLog()

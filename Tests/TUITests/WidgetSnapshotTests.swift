@@ -104,6 +104,10 @@ import Testing
 
     @Test func keyHintsAndHelpOverlay() {
         #expect(KeyHints([("q", "quit"), ("?", "help"), ("space", "pause")]).rendered(width: 20, height: 1).lines == [" q  quit  ?  help"])
+        // Too narrow for all: `?` stays, a long hint is left out whole and a shorter later one still fits (#25).
+        let hints = KeyHints([("q", "quit"), ("space", "pause"), ("Tab", "focus everything"), ("e", "all"), ("?", "help")])
+        #expect(hints.rendered(width: 36, height: 1).lines == [" q  quit  space  pause  ?  help"])
+        #expect(hints.rendered(width: 28, height: 1).lines == [" q  quit  e  all  ?  help"])
         let help = HelpOverlay(title: "Keys", lines: ["q  quit"], glyphs: a).rendered(width: 40, height: 8)
         #expect(help.lines.contains { $0.contains("+ Keys ") })
         #expect(help.lines.contains { $0.contains("q  quit") })

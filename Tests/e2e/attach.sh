@@ -43,6 +43,10 @@ for _ in $(seq 1 50); do grep -q "socket" "$work/indexer.log" 2>/dev/null && bre
 head -1 "$work/indexer.log" | grep -q "sluice-indexer pid $pid, socket $SLUICE_DIR/sluice-indexer.$pid.sock" \
     && ok "the example prints its pid and socket first" || bad "example's first line: $(head -1 "$work/indexer.log")"
 sock=$SLUICE_DIR/sluice-indexer.$pid.sock
+# The hint must be a command that runs here: sluice is not on a newcomer's PATH (#25).
+hint=$(sed -n 2p "$work/indexer.log" | sed -nE "s/.*attach with: (.*) attach $pid\$/\1/p")
+{ [ -x "$hint" ] || command -v "$hint" >/dev/null; } && ok "the example's attach hint is a command that runs here ($hint)" \
+    || bad "attach hint: $(sed -n 2p "$work/indexer.log")"
 [ "$(stat -c %a "$SLUICE_DIR")" = 700 ] && [ "$(stat -c %a "$sock")" = 600 ] \
     && ok "socket folder 0700, socket 0600" || bad "modes: $(stat -c %a "$SLUICE_DIR") $(stat -c %a "$sock")"
 
@@ -56,12 +60,30 @@ out=$("$bin" attach "$pid" --headless --duration 1s --json); status=$?
     && echo "$out" | grep -q '"knobs":{"capacity":64,"open-files":8,"pause":2,"workers":4}' \
     && ok "attach --headless --json: program, pid, knobs" || bad "headless json: $status $out"
 
+# What happened while watching, and separately the totals since the program started (#25:
+# it said "watched for 2 s, 650737 operations" of a program doing 18k a second).
+out=$("$bin" attach "$pid" --headless --duration 1s); status=$?
+watched=$(printf '%s' "$out" | sed -nE '1s/.*: ([0-9]+) operations while watched.*/\1/p')
+total=$(printf '%s' "$out" | sed -nE 's/^  totals since the program started: ([0-9]+) operations$/\1/p')
+[ $status = 0 ] && [ -n "$watched" ] && [ -n "$total" ] && [ "$watched" -lt "$total" ] \
+    && ok "attach --headless: $watched operations while watched, $total since the program started" || bad "watched/total: $status $out"
+
 "$bin" attach "$pid" --headless --duration 1s --json --record "$work/attach.rec" > "$work/attach.json" 2> "$work/attach.err"
 status=$?
 "$bin" replay "$work/attach.rec" --headless --json > "$work/replay.json"
 [ $status = 0 ] && grep -q "recorded [0-9]* events to $work/attach.rec" "$work/attach.err" \
     && cmp -s "$work/attach.json" "$work/replay.json" && ok "attach --record: its replay prints the same summary" \
     || bad "attach --record: $status $(cat "$work/attach.err") $(diff "$work/attach.json" "$work/replay.json" | head -5)"
+
+# A replay of an attached recording has one clock, its timeline (#25: the header showed
+# the program's uptime too).
+new_shell
+keys "$bin replay $work/attach.rec" Enter
+check "the replay of an attached recording opens" "sluice-indexer \(replay\)"
+check "... with its timeline" "at [0-9.]+s of [0-9.]+s"
+if screen | head -1 | grep -q "t=[0-9]"; then bad "a second clock in the replay's header: $(screen | head -1)"; else ok "... and no second clock in the header"; fi
+keys q
+prompt_back "q quits the replay" 0
 
 new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach sluice-indexer" Enter
@@ -80,6 +102,13 @@ check "the knob moves in the dashboard" "workers 4 -> 5"
 for _ in $(seq 1 30); do tail -1 "$work/indexer.log" | grep -q "workers 5" && break; sleep 0.2; done
 tail -1 "$work/indexer.log" | grep -q "workers 5" && ok "the program runs with 5 workers (its own output)" \
     || bad "program output: $(tail -1 "$work/indexer.log")"
+# Three presses in one burst (#25): each must count, not start again from a snapshot that
+# has not caught up yet.
+keys + + +
+check "three quick presses: the dashboard ends at 8" "workers 7 -> 8"
+for _ in $(seq 1 30); do tail -1 "$work/indexer.log" | grep -q "workers 8" && break; sleep 0.2; done
+tail -1 "$work/indexer.log" | grep -q "workers 8" && ok "three quick presses: the program runs with 8 workers" \
+    || bad "three quick presses, program output: $(tail -1 "$work/indexer.log")"
 
 viewer=$($T list-panes -t e2e -F '#{pane_pid}')
 viewer=$(pgrep -P "$viewer" -f "attach sluice-indexer" | head -1)
@@ -89,7 +118,7 @@ sleep 1.5
 after=$(wc -l < "$work/indexer.log")
 kill -0 "$pid" 2>/dev/null && [ "$after" -gt "$before" ] && ok "viewer killed: the program runs on" || bad "program after viewer kill"
 out=$("$bin" attach "$pid" --headless --duration 500ms); status=$?
-[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, open-files 8, pause 2, workers 5" \
+[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, open-files 8, pause 2, workers 8" \
     && ok "a new viewer attaches and sees the knob" || bad "reattach: $status $out"
 
 echo "attach: another user"
@@ -129,6 +158,25 @@ else
     echo "  (not root: the credential check is covered by the unit tests)"
 fi
 
+echo "attach: the picker follows the programs (#25)"
+"$indexer" "$work/tree" --pause 2 > "$work/indexer2.log" 2>&1 &
+pid2=$!
+for _ in $(seq 1 50); do grep -q "socket" "$work/indexer2.log" 2>/dev/null && break; sleep 0.1; done
+out=$("$bin" attach sluice-indexer --headless 2>&1); status=$?
+[ $status = 64 ] && echo "$out" | grep -q "several programs are named 'sluice-indexer'" && ! echo "$out" | grep -q "Usage:" \
+    && ok "two programs with one name: says so, exit 64, no usage line" || bad "two of one name: $status $out"
+new_shell
+keys "SLUICE_DIR=$SLUICE_DIR $bin attach" Enter
+check "two programs: the picker lists both" "sluice-indexer \(pid $pid2\)"
+kill -9 "$pid2"; wait "$pid2" 2>/dev/null
+gone=no
+for _ in $(seq 1 25); do screen | grep -q "(pid $pid2)" || { gone=yes; break; }; sleep 0.2; done
+[ $gone = yes ] && ok "a program that exited leaves the picker" || bad "the exited program $pid2 stays in the picker"
+check "... the one still running stays" "sluice-indexer \(pid $pid\)"
+keys q
+prompt_back "q quits the picker" 0
+rm -f "$SLUICE_DIR/sluice-indexer.$pid2.sock"
+
 echo "attach: the program goes away"
 new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach $pid" Enter
@@ -141,10 +189,15 @@ keys q
 prompt_back "q after detaching" 0
 
 out=$("$bin" attach 2>&1); status=$?
-[ $status = 69 ] && echo "$out" | grep -q "1 stale sockets" && ok "only a stale socket: exit 69, says so" || bad "stale: $status $out"
+[ $status = 69 ] && echo "$out" | grep -q "1 stale socket" && ok "only a stale socket: exit 69, says so" || bad "stale: $status $out"
 out=$("$bin" attach "$sock" 2>&1); status=$?
 [ $status = 69 ] && echo "$out" | grep -q "stale socket" && ok "a stale socket path: exit 69, says so" || bad "stale path: $status $out"
 "$bin" ps | grep -q "stale (pid" && ok "ps marks the stale socket" || bad "ps stale: $("$bin" ps)"
+out=$("$bin" attach 2>&1)
+echo "$out" | grep -q "1 stale socket there: sluice ps --clean removes them" && ok "attach points at ps --clean" || bad "attach stale hint: $out"
+out=$("$bin" ps --clean 2>&1); status=$?
+[ $status = 0 ] && echo "$out" | grep -q "removed the stale socket $sock" && [ ! -e "$sock" ] \
+    && echo "$out" | grep -q "no attachable programs" && ok "ps --clean removes the stale socket" || bad "ps --clean: $status $out"
 
 echo "attach: a folder or a program that is not yours"
 open_dir=$work/open

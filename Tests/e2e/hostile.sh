@@ -14,8 +14,11 @@ echo "hostile TUI tests (seed $seed; replay with HOSTILE_SEED=$seed)"
 specials=(Up Down Left Right Enter Escape Tab BTab PageUp PageDown Home End Space BSpace F1 F5 F12)
 printables='abcdefghijklmnoprstuvwxyz0123456789+-=_[]{}?/<>!@#$%^&*()., éü日本🚀'
 
+# In a folder of its own: `p` saves the screen to a file in the current folder.
+shots=$(mktemp -d)
+trap '$T kill-server 2>/dev/null; rm -rf "$shots"' EXIT
 new_shell
-$T send-keys -t e2e "$bin" Enter
+$T send-keys -t e2e "cd $shots && $bin" Enter
 wait_for "pick a scenario" 10 || bad "the picker did not open"
 keys=0
 resizes=0

@@ -146,5 +146,65 @@ keys "$bin run nosuch; echo EXIT=\$?" Enter
 check "an unknown scenario: status 64" "unknown scenario 'nosuch'.*"
 check "... exit 64" "EXIT=64"
 
+echo "What a newcomer hits first (#25)"
+shots=$(mktemp -d)
+new_shell
+$T resize-window -t e2e -x 80 -y 24
+keys "cd $shots && $bin run producer-consumer" Enter
+check "producer-consumer at 80x24" "producer-consumer \(live\).*RUNNING"
+check "the footer fits 80 columns and keeps ? and Esc" "\?  help .*Esc  back"
+keys '?'
+check "? opens help" "press any key to close"
+keys q
+check "q in help closes the help" "Events \(notable\)"
+if screen | grep -q "press any key" || ! screen | grep -q "RUNNING"; then bad "q in help quit the program"; else ok "... and the program runs on"; fi
+keys j j
+check "j j selects capacity" "▶ capacity +50 items"
+keys S-Right
+check "Shift-right: ten steps at once" "capacity +60 items"
+keys PPage
+check "PgUp with the knobs focused: ten steps too" "capacity +70 items"
+keys j j j
+check "a seed-only knob is marked in the list" "▶ items \(seed\) +5"
+check "... and explained under it" "│  seed preset only"
+keys +
+check "... and turning it says so" "items 5 -> 6 \(seed"
+keys e f
+check "f: the first kind this run has" "FILTER +kind queue"
+keys f
+check "f: then the next kind it has (health), not actors" "FILTER +kind health"
+keys f c / p u t Enter
+check "/ is called a search in the log's title" "Events \(all\) search: /put"
+keys p
+check "p saves the screen and says where" "screen saved to"
+shot=$(ls "$shots"/sluice-screen-*.txt 2>/dev/null | head -1)
+if [ -n "$shot" ] && grep -q "producer-consumer (live)" "$shot" && grep -q $'\e\[' "${shot%.txt}.ans" \
+    && [ "$(stat -c %a "$shot")" = 600 ]; then ok "the text file has the screen, the .ans file its colours (mode 0600)"; else
+    bad "saved screen: '$shot' $(ls -l "$shots")"; fi
+keys q
+prompt_back "q quits" 0
+rm -rf "$shots"
+
+new_shell
+keys "$bin run semaphore --preset seed --speed 10" Enter
+check "a seed run ends: DONE" "semaphore \(seed\).*DONE" 20
+t1=$(value_of 't=([0-9.]+)s')
+sleep 1.5
+t2=$(value_of 't=([0-9.]+)s')
+if [ -n "$t1" ] && [ "$t1" = "$t2" ]; then ok "after DONE its clock stands still (t=${t1}s)"; else bad "after DONE the clock runs on ($t1 -> $t2)"; fi
+keys q
+prompt_back "q quits" 0
+
+new_shell
+keys "$bin run semaphore --permits 0" Enter
+check "0 permits and jobs waiting: Health says nothing can run" "nothing can run: permits has 0 permits"
+keys q
+prompt_back "q quits" 0
+
+new_shell
+keys "TERM=dumb $bin; echo EXIT=\$?" Enter
+check "TERM=dumb is refused with a clear message" "TERM=dumb cannot move the cursor"
+check "... and status 2" "EXIT=2"
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -16,13 +16,16 @@ public struct KnobSpec: Sendable, Hashable {
     /// The kind of pattern the knob changes, whose pane shows the change; nil: the first
     /// pane its screen shows.
     public let actsOn: PatternKind?
+    /// When a change takes effect: at once (most knobs), from the next round of a run that
+    /// works in rounds, or only in a preset that reads it once (a viewer marks the last two).
+    public let timing: KnobTiming
     /// Whole numbers only (counts).
     public var isInteger: Bool { step == step.rounded() && range.lowerBound == range.lowerBound.rounded() }
 
     /// A knob; `default` must lie within `range`.
     public init(
         _ name: String, unit: String = "", range: ClosedRange<Double>, step: Double, default defaultValue: Double,
-        actsOn: PatternKind? = nil, _ summary: String
+        actsOn: PatternKind? = nil, timing: KnobTiming = .now, _ summary: String
     ) {
         precondition(range.contains(defaultValue), "knob \(name): default outside its range")
         self.name = name
@@ -31,6 +34,7 @@ public struct KnobSpec: Sendable, Hashable {
         self.step = step
         self.defaultValue = defaultValue
         self.actsOn = actsOn
+        self.timing = timing
         self.summary = summary
     }
 
@@ -55,6 +59,25 @@ public struct KnobSpec: Sendable, Hashable {
         isInteger
             ? "\(Int(range.lowerBound))...\(Int(range.upperBound))"
             : "\(formatDecimal(range.lowerBound))...\(formatDecimal(range.upperBound))"
+    }
+}
+
+/// When turning a knob takes effect.
+public enum KnobTiming: String, Sendable, Hashable, CaseIterable {
+    /// At once: the patterns change while they run.
+    case now
+    /// From the next round (a run that works in rounds reads it when one starts).
+    case nextRound
+    /// Only in the seed preset (read once, when it starts); a live run ignores it.
+    case seedOnly
+
+    /// A few words for a viewer, e.g. `next round`; nil for `now`.
+    public var hint: String? {
+        switch self {
+        case .now: nil
+        case .nextRound: "next round"
+        case .seedOnly: "seed only"
+        }
     }
 }
 

@@ -18,6 +18,8 @@ public enum AppCommand: Sendable, Equatable {
     /// Move a replay's cursor to a time, in seconds after its start.
     case seek(Double)
     case seekWarning(forward: Bool)
+    /// Write what is on screen to files and say where.
+    case saveScreen
 }
 
 /// What the app state needs to know about the open source to handle a key.
@@ -92,7 +94,7 @@ public struct AppState: Sendable {
     public mutating func handle(_ key: Key, source: SourceFacts) -> AppCommand {
         if prompt != nil { return typed(key, source) }
         if showHelp {
-            if key == .char("q") { return .quit }
+            // Any key closes the help, as it says; q too (it used to quit the program).
             if key != .resize { showHelp = false }
             return .none
         }
@@ -104,6 +106,8 @@ public struct AppState: Sendable {
         switch binding.action {
         case .quit: return .quit
         case .help: showHelp = true
+        case .pageUp where focus == .knobs, .pageDown where focus == .knobs:
+            return knob(by: binding.action == .pageUp ? 10 : -10, source)
         case .up, .down, .pageUp, .pageDown, .top, .bottom: move(binding.action, source)
         case .select: return select(source)
         case .back:
@@ -122,11 +126,9 @@ public struct AppState: Sendable {
             return .restart
         case .slower: return .setSpeed(source.speed / 2)
         case .faster: return .setSpeed(source.speed * 2)
-        case .knobUp, .knobDown:
-            guard source.knobs.indices.contains(selectedKnob) else { return .none }
-            let spec = source.knobs[selectedKnob]
-            let old = source.values[spec.name] ?? spec.defaultValue
-            return .setKnob(spec.name, spec.stepped(old, by: binding.action == .knobUp ? 1 : -1))
+        case .knobUp, .knobDown: return knob(by: binding.action == .knobUp ? 1 : -1, source)
+        case .knobUpTen, .knobDownTen: return knob(by: binding.action == .knobUpTen ? 10 : -10, source)
+        case .saveScreen: return .saveScreen
         case .focusNext, .focusPrevious:
             let order: [Focus] = [.knobs] + source.panes.map { .pane($0) } + [.log]
             let i = order.firstIndex(of: focus) ?? 0
@@ -145,7 +147,9 @@ public struct AppState: Sendable {
         case .search: prompt = Prompt(kind: .search, text: search ?? "")
         case .filterName: prompt = Prompt(kind: .name, text: logName ?? "")
         case .filterKind:
-            let kinds: [PatternKind?] = [nil] + PatternKind.allCases
+            // Only the kinds this source shows: a kind it does not have would empty the log.
+            let present = PatternKind.allCases.filter { source.panes.contains($0) }
+            let kinds: [PatternKind?] = [nil] + (present.isEmpty ? PatternKind.allCases : present)
             logKind = kinds[((kinds.firstIndex(of: logKind) ?? 0) + 1) % kinds.count]
             logScroll = 0
             lastChange = "event log: " + (logKind.map { "only \($0.rawValue) events" } ?? "every kind")
@@ -159,6 +163,14 @@ public struct AppState: Sendable {
             findMatch(older: binding.action == .nextMatch, from: source.logLines.count - 1 - logScroll, source)
         }
         return .none
+    }
+
+    /// The selected knob moved by `steps` steps from its value now.
+    private func knob(by steps: Int, _ source: SourceFacts) -> AppCommand {
+        guard source.knobs.indices.contains(selectedKnob) else { return .none }
+        let spec = source.knobs[selectedKnob]
+        let old = source.values[spec.name] ?? spec.defaultValue
+        return .setKnob(spec.name, spec.stepped(old, by: steps))
     }
 
     private mutating func select(_ source: SourceFacts) -> AppCommand {
@@ -192,8 +204,7 @@ public struct AppState: Sendable {
         }
         switch focus {
         case .knobs:
-            // A page jumps to the first or last knob: the list is short.
-            selectedKnob = clamp(selectedKnob + (abs(delta) == 1 ? delta : delta.signum() * source.knobs.count), source.knobs.count)
+            selectedKnob = clamp(selectedKnob + delta, source.knobs.count)
         case .pane(.actor):
             actorSelection = clamp(actorSelection + delta, source.actorCount)
         case .pane(.queue):
@@ -215,6 +226,11 @@ public struct AppState: Sendable {
         case .applied(let new):
             lastChange =
                 old == new ? "\(spec.name) at its \(up ? "maximum" : "minimum")" : "\(spec.name) \(spec.format(old)) -> \(spec.format(new))"
+            switch spec.timing {
+            case .now: break
+            case .nextRound: lastChange! += " (next round)"
+            case .seedOnly: lastChange! += " (seed only)"
+            }
             knobNote = pane.map { ($0, "\(spec.name) \(spec.format(new))") }
         }
     }

@@ -17,7 +17,10 @@ public final class DashboardApp {
     public static let stopLimit = Duration.milliseconds(300)
 
     let backend: any Backend
-    let choices: [SourceChoice]
+    private(set) var choices: [SourceChoice]
+    /// Reads the choices again (attachable programs come and go); nil: they are fixed.
+    let refreshChoices: (() -> [SourceChoice])?
+    private var lastRefresh = ContinuousClock.now
     public private(set) var state: AppState
     public private(set) var source: (any Source)?
     var lastSnapshot = Snapshot()
@@ -32,8 +35,9 @@ public final class DashboardApp {
 
     public init(
         backend: any Backend, choices: [SourceChoice], words: PickerWords = .scenarios,
-        interrupted: @escaping () -> Int32? = { nil }
+        refreshChoices: (() -> [SourceChoice])? = nil, interrupted: @escaping () -> Int32? = { nil }
     ) {
+        self.refreshChoices = refreshChoices
         self.words = words
         self.backend = backend
         self.choices = choices
@@ -83,6 +87,7 @@ public final class DashboardApp {
         let glyphs = backend.glyphs
         let capabilities = source?.capabilities ?? []
         if state.screen == .picker || source == nil {
+            refreshIfDue()
             PickerView(
                 choices: choices, selected: state.pickerSelection, glyphs: glyphs,
                 hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs), words: words
@@ -106,6 +111,18 @@ public final class DashboardApp {
                 .render(in: buffer.area, into: &buffer)
         }
         return buffer
+    }
+
+    /// The picker lists what can be opened now: a program that exited leaves it within a
+    /// second (the picker is drawn at least once a second).
+    private func refreshIfDue() {
+        guard let refreshChoices, ContinuousClock.now - lastRefresh >= .milliseconds(500) else { return }
+        lastRefresh = ContinuousClock.now
+        let selectedName = choices.indices.contains(state.pickerSelection) ? choices[state.pickerSelection].name : nil
+        choices = refreshChoices()
+        state.choices = choices.count
+        state.pickerSelection =
+            choices.firstIndex { $0.name == selectedName } ?? min(state.pickerSelection, max(0, choices.count - 1))
     }
 
     private func tooSmall(into buffer: inout Buffer) {
@@ -152,6 +169,12 @@ public final class DashboardApp {
             source?.seek(toSeconds: seconds)
             state.history = DashboardHistory()  // the sparklines start again where the cursor lands
             nextSnapshot = .now
+        case .saveScreen:
+            // The frame as it is now (the key's own note is not in it).
+            switch ScreenFile.save(frame()) {
+            case .success(let path): state.lastChange = "screen saved to \(path) (and .ans with colours)"
+            case .failure(let error): state.lastChange = "cannot save the screen: \(error.message)"
+            }
         case .seekWarning(let forward):
             if source?.seekWarning(forward: forward) == true {
                 state.history = DashboardHistory()

@@ -14,6 +14,10 @@ public enum KeyAction: Sendable, Equatable {
     case stepForward, stepBack, seekTime, nextWarning, previousWarning
     /// The event log's filter and search.
     case filterKind, filterName, search, nextMatch, previousMatch, clearFilter
+    /// Keep what is on screen: text and ANSI colours, to files.
+    case saveScreen
+    /// A knob by ten steps.
+    case knobUpTen, knobDownTen
 }
 
 /// One row of the key map.
@@ -69,6 +73,10 @@ public enum KeyMap {
             help: "change the selected knob", footer: "knob", footerLabel: "+/-"),
         KeyBinding([.char("-"), .char("_"), .left, .char("h")], "", .knobDown, on: [.source], help: nil),
         KeyBinding(
+            [.shiftRight], "Shift-left/right", .knobUpTen, on: [.source],
+            help: "change the selected knob by ten steps (PgUp/PgDn too, knobs focused)"),
+        KeyBinding([.shiftLeft], "", .knobDownTen, on: [.source], help: nil),
+        KeyBinding(
             [.char(" ")], "space", .pause, on: [.source], help: "pause / resume the scenario (its clock stops)",
             footer: "pause", needs: .pause),
         KeyBinding(
@@ -106,6 +114,9 @@ public enum KeyMap {
         KeyBinding([.char("c")], "c", .clearFilter, on: [.source], help: "event log: clear the filter and the search"),
         KeyBinding([.pageUp], "PgUp/PgDn, wheel", .pageUp, on: [.source], help: "scroll the focused list"),
         KeyBinding([.pageDown], "", .pageDown, on: [.source], help: nil),
+        KeyBinding(
+            [.char("p")], "p", .saveScreen, on: [.source], help: "save the screen to a file (text, and one with ANSI colours)",
+            footer: "save"),
         KeyBinding([.escape, .backspace], "Esc", .back, on: [.source], help: "back (detail, then the picker)", footer: "back"),
         KeyBinding([.char("?"), .function(1)], "?", .help, on: [.picker, .source], help: "this help", footer: "help"),
         KeyBinding([.char("q")], "q", .quit, on: [.picker, .source], help: "quit", footer: "quit"),
@@ -131,9 +142,16 @@ public enum KeyMap {
     /// source lacks them without saying so in the footer (the help overlay does).
     static let namedWhenMissing: Set<SourceCapability> = [.pause, .restart, .speed]
 
-    /// The footer: `q quit  ? help ...`, quit and help first; `word` may replace a word
+    /// The footer's order, most useful first: a narrow footer keeps the front of it (and
+    /// `?`, always, which lists the rest).
+    static let footerPriority: [KeyAction] = [
+        .quit, .help, .knobUp, .pause, .focusNext, .back, .stepForward, .seekTime, .nextWarning, .slower, .restart,
+        .toggleEvents, .filterKind, .search, .saveScreen,
+    ]
+
+    /// The footer: `q quit  ? help ...`, in `footerPriority` order; `word` may replace a word
     /// (pause shows `resume` while paused). What the source cannot do is named last, once:
-    /// `n/a pause restart speed`.
+    /// `n/a pause restart speed`, after the knob keys.
     public static func hints(
         on screen: KeyBinding.Screen, capabilities: Set<SourceCapability>, glyphs: Glyphs,
         word: (KeyAction) -> String? = { _ in nil }
@@ -141,8 +159,9 @@ public enum KeyMap {
         let shown = bindings.filter { b in
             b.screens.contains(screen) && b.footer != nil && b.needs.map { capabilities.contains($0) } != false
         }
-        let first = shown.filter { $0.action == .quit || $0.action == .help }.reversed()
-        let hints = (first + shown.filter { $0.action != .quit && $0.action != .help }).map { b in
+        func rank(_ b: KeyBinding) -> Int { footerPriority.firstIndex(of: b.action) ?? footerPriority.count }
+        let ordered = shown.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+        let hints = ordered.map { b in
             var label = b.footerLabel ?? b.label
             if label == "↑↓/jk", glyphs.levels[0] == "_" { label = "j/k" }  // ASCII glyphs: no arrows
             return (key: label, action: word(b.action) ?? b.footer ?? "")
@@ -151,7 +170,10 @@ public enum KeyMap {
             guard let needs = b.needs, Self.namedWhenMissing.contains(needs) else { return false }
             return b.screens.contains(screen) && b.footer != nil && !capabilities.contains(needs)
         }.compactMap(\.footer)
-        return unavailable.isEmpty ? hints : hints + [(key: "n/a", action: unavailable.joined(separator: " "))]
+        guard !unavailable.isEmpty else { return hints }
+        // Where pause would be: why space does nothing matters more than the later keys.
+        let at = min(hints.count, 3)
+        return Array(hints[..<at]) + [(key: "n/a", action: unavailable.joined(separator: " "))] + hints[at...]
     }
 }
 

@@ -91,6 +91,15 @@ extension AppState {
         }
     }
 
+    /// The log title's words for the filter alone: a search finds lines (and highlights
+    /// them), it does not hide any, so the title does not call it a filter.
+    public var logFilterText: String? {
+        var parts: [String] = []
+        if let logKind { parts.append("kind \(logKind.rawValue)") }
+        if let logName { parts.append("name *\(logName)*") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+
     /// The footer's words for the filter and search, when one is on.
     public var filterText: String? {
         var parts: [String] = []

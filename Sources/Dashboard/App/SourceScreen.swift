@@ -41,7 +41,7 @@ struct SourceScreen: Widget {
         EventLogPane(
             events: shown, dropped: state.allEvents ? snapshot.droppedEvents : snapshot.droppedNotableEvents,
             scrolledBack: state.logScroll, focused: state.focus == .log, allEvents: state.allEvents, glyphs: glyphs,
-            filter: state.filterText, highlight: state.search
+            filter: state.logFilterText, highlight: state.search
         )
         .render(in: rows[2], into: &buffer)
         if let prompt = state.prompt {
@@ -65,6 +65,20 @@ struct SourceScreen: Widget {
 
     private func renderPanes(in area: Rect, into buffer: inout Buffer) {
         let kinds = source.panes
+        if kinds.isEmpty {
+            // Nothing to show yet (no snapshot from a program), or ever (it could not be reached).
+            Panel(source.title, glyphs: glyphs).render(in: area, into: &buffer)
+            let inner = Panel.inner(area)
+            let text: String
+            switch source.status {
+            case .detached(let why), .failed(let why): text = why
+            default: text = "waiting for the first numbers from \(source.title)"
+            }
+            for (i, line) in wrap(text, width: max(1, inner.width - 2)).prefix(inner.height).enumerated() {
+                buffer.put(line, x: inner.x + 1, y: inner.y + i, style: Theme.warn, clip: inner)
+            }
+            return
+        }
         let columns = kinds.count > 3 ? 2 : 1
         let perColumn = (kinds.count + columns - 1) / columns
         let columnRects = Layout.columns(area, Array(repeating: .fill(), count: columns))

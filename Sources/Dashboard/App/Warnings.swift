@@ -19,8 +19,18 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
     } else if snapshot.health.beats > 0, lagMs >= 20 {
         found.append(Warning(level: .warn, text: "pool slow: heartbeat \(Int(lagMs)) ms late"))
     }
+    // Nothing can move: said first, whatever else is true (the screen said "all clear" with
+    // 32 jobs waiting on 0 permits).
+    for m in snapshot.semaphores where !m.isGone && m.limit == 0 && m.waiting > 0 {
+        found.append(Warning(level: .bad, text: "nothing can run: \(m.name) has 0 permits and \(m.waiting) waiting (raise its limit)"))
+    }
     for q in snapshot.queues where !q.isClosed {
-        if q.depth >= q.capacity, q.waitingProducers > 0 {
+        if q.depth >= q.capacity, q.waitingProducers > 0, q.gotPerSecond == 0, q.waitingConsumers == 0 {
+            found.append(
+                Warning(
+                    level: .bad,
+                    text: "nothing takes from \(q.name): full, \(q.waitingProducers) producers blocked and no get lately (no consumers?)"))
+        } else if q.depth >= q.capacity, q.waitingProducers > 0 {
             found.append(Warning(level: .bad, text: "\(q.name) full: \(q.waitingProducers) producers blocked (back-pressure)"))
         } else if q.waitingProducers > 0 {
             // Once full, producers are let in again at half capacity (BoundedQueue).

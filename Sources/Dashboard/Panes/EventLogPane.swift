@@ -32,7 +32,8 @@ public struct EventLogPane: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         Panel(
-            "Events (\(allEvents ? "all" : "notable"))\(filter.map { " filtered: \($0)" } ?? "")\(scrolledBack > 0 ? " scrolled back \(scrolledBack)" : "")",
+            "Events (\(allEvents ? "all" : "notable"))\(filter.map { " filtered: \($0)" } ?? "")"
+                + "\(highlight.map { " search: /\($0)" } ?? "")\(scrolledBack > 0 ? " scrolled back \(scrolledBack)" : "")",
             focused: focused,
             glyphs: glyphs
         ).render(in: area, into: &buffer)

@@ -46,7 +46,10 @@ public struct HeaderBar: Widget {
         x += buffer.put(" sluice ", x: x, y: area.y, style: base.bolded(), clip: area)
         x += buffer.put("\(title) (\(mode))  ", x: x, y: area.y, style: base.bolded(), clip: area)
         let speedText = speed.map { "speed \(formatDecimal($0))x  " } ?? ""
-        x += buffer.put("t=\(formatOne(elapsedSeconds))s  \(speedText)", x: x, y: area.y, style: base, clip: area)
+        // One clock: a replay's is its timeline (the recorded snapshot's time may be another
+        // program's uptime, which is not where the replay is).
+        let clock = timeline == nil ? "t=\(formatOne(elapsedSeconds))s  " : ""
+        x += buffer.put(clock + speedText, x: x, y: area.y, style: base, clip: area)
         let statusStyle: Style =
             switch status {
             case .running: Style(fg: .black, bg: .green, bold: true)

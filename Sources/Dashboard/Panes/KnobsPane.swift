@@ -30,35 +30,55 @@ public struct KnobsPane: Widget {
         Panel("Knobs", focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
+        // The last change is read whole ("not a time: ...", "pause: not available for this
+        // source"): it takes the bottom rows first, wrapped; the list gets what is left and
+        // scrolls to keep the selected knob in view, and the detail lines go last.
+        let note = Array(wrap(lastChange ?? "", width: max(1, inner.width - 2)).prefix(max(1, inner.height - 1)))
+        var detail: [String] = []
+        if specs.indices.contains(selected) {
+            let spec = specs[selected]
+            detail.append("\(spec.rangeText) step \(spec.format(spec.step))")
+            switch spec.timing {
+            case .now: break
+            case .nextRound: detail.append("from the next round")
+            case .seedOnly: detail.append("seed preset only")
+            }
+        }
+        if let speed { detail.append("speed \(formatDecimal(speed))x") }
+        let listRows = min(specs.count, max(0, inner.height - note.count))
+        let first = min(max(0, selected - listRows + 1), max(0, specs.count - listRows))
         var y = inner.y
-        for (i, spec) in specs.enumerated() where y < inner.bottom {
+        for i in specs.indices.dropFirst(first).prefix(listRows) {
+            let spec = specs[i]
             let value = spec.format(values[spec.name] ?? spec.defaultValue)
             let isSelected = i == selected
             let marker = isSelected ? glyphs.pointer + " " : "  "
+            let name = spec.name + (spec.timing.tag.map { " (\($0))" } ?? "")
             let nameWidth = max(0, inner.width - 2 - CellWidth.of(value) - 1)
-            let line = marker + pad(spec.name, to: nameWidth, glyphs: glyphs) + " " + value
+            let line = marker + pad(name, to: nameWidth, glyphs: glyphs) + " " + value
             buffer.put(
                 truncate(line, to: inner.width, glyphs: glyphs), x: inner.x, y: y,
                 style: isSelected ? (focused ? Theme.selected : Theme.value) : .plain, clip: inner)
             y += 1
         }
-        if y < inner.bottom, specs.indices.contains(selected) {
-            let spec = specs[selected]
-            buffer.put(
-                truncate("  \(spec.rangeText) step \(spec.format(spec.step))", to: inner.width, glyphs: glyphs),
-                x: inner.x, y: y, style: Theme.label, clip: inner)
+        for line in detail.prefix(max(0, inner.bottom - note.count - y)) {
+            buffer.put(truncate("  " + line, to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.label, clip: inner)
             y += 1
         }
-        if y < inner.bottom, let speed {
-            buffer.put(
-                truncate("  speed \(formatDecimal(speed))x", to: inner.width, glyphs: glyphs), x: inner.x, y: y, style: Theme.label,
-                clip: inner)
-            y += 1
-        }
-        // Wrapped, not cut: "pause: not available for this source" must be read whole.
-        for line in wrap(lastChange ?? "", width: inner.width - 2) where y < inner.bottom {
+        for line in note where y < inner.bottom {
             buffer.put("  " + line, x: inner.x, y: y, style: Theme.accent, clip: inner)
             y += 1
+        }
+    }
+}
+
+extension KnobTiming {
+    /// The list's mark after a knob's name; nil for a knob that acts at once.
+    var tag: String? {
+        switch self {
+        case .now: nil
+        case .nextRound: "next"
+        case .seedOnly: "seed"
         }
     }
 }

@@ -27,12 +27,12 @@ public struct PickerView: Widget {
         buffer.put(
             " sluice  " + words.heading, x: parts[0].x, y: parts[0].y,
             style: Style(fg: .brightWhite, bg: .blue, bold: true), clip: parts[0])
-        let listHeight = min(parts[1].height / 2, choices.count + 2)
+        let listHeight = min(parts[1].height / 2, max(1, choices.count) + 2)  // an empty list has a line saying so
         let body = Layout.rows(parts[1], [.fixed(listHeight), .fill()])
         Panel(words.list, focused: true, glyphs: glyphs).render(in: body[0], into: &buffer)
         let list = Panel.inner(body[0])
         let nameWidth = (choices.map { CellWidth.of($0.name) }.max() ?? 0) + 2
-        let first = max(0, selected - list.height + 1)
+        let first = min(max(0, selected - list.height + 1), choices.count)
         for (row, i) in (first..<choices.count).prefix(list.height).enumerated() {
             let s = choices[i]
             let line = (i == selected ? glyphs.pointer + " " : "  ") + pad(s.name, to: nameWidth, glyphs: glyphs) + s.summary
@@ -40,6 +40,9 @@ public struct PickerView: Widget {
             if i == selected { buffer.fill(list.row(row), style: Theme.selected) }
             buffer.put(
                 truncate(line, to: list.width, glyphs: glyphs), x: list.x, y: y, style: i == selected ? Theme.selected : .plain, clip: list)
+        }
+        if choices.isEmpty {
+            buffer.put("  " + words.none, x: list.x, y: list.y, style: Theme.label, clip: list)
         }
         if choices.indices.contains(selected) {
             let s = choices[selected]
@@ -61,10 +64,15 @@ public struct PickerView: Widget {
 public struct PickerWords: Sendable {
     public var heading: String
     public var list: String
-    public init(heading: String, list: String) {
+    /// What the list says when it is empty.
+    public var none: String
+    public init(heading: String, list: String, none: String = "nothing to pick") {
         self.heading = heading
         self.list = list
+        self.none = none
     }
     public static let scenarios = PickerWords(heading: "pick a scenario to watch and steer", list: "Scenarios")
-    public static let programs = PickerWords(heading: "pick a running program to watch and steer", list: "Programs")
+    public static let programs = PickerWords(
+        heading: "pick a running program to watch and steer", list: "Programs",
+        none: "no program with a Sluice agent is running now (q quits)")
 }

@@ -32,10 +32,15 @@ public final class Recorder: @unchecked Sendable {
         var missed = 0
         var finished = false
         var message: String?
+        /// The source is being stopped: what it reports from now on (waiters cancelled by
+        /// the stop) is recorded, but is not a warning of the run.
+        var stopping = false
     }
 
     public let source: any Source
     public let path: String
+    /// The source's operations when recording began (in its first keyframe).
+    public let startOperations: Int
     public let limit: Int
     let keyframeEvents: Int
     let maximumKeyframeEvents: Int
@@ -45,9 +50,9 @@ public final class Recorder: @unchecked Sendable {
     private let stopping = Locked(false)
     private let threadDone = Locked(true)
 
-    /// Opens (creates or truncates) `path` and writes the header, the info record and a
-    /// first keyframe. Asks `source` for every event from now on.
-    /// - Throws: `RecordingError.unreadable` when the file cannot be created.
+    /// Creates `path` (see `create`) and writes the header, the info record and a first
+    /// keyframe. Asks `source` for every event from now on.
+    /// - Throws: `RecordingError.unwritable` when the file cannot be created.
     /// Keyframes come every `keyframeEvents` events at least (2,048), later while the events
     /// since the last one take less than twice its size (a big snapshot would
     /// otherwise fill the file), at most every `maximumKeyframeEvents`, and every
@@ -55,7 +60,7 @@ public final class Recorder: @unchecked Sendable {
     /// keyframe: this bounds its cost.
     public init(
         recording source: any Source, to path: String, limit: Int = Recorder.defaultLimit, keyframeEvents: Int = 2048,
-        maximumKeyframeEvents: Int = 32768, keyframeSeconds: Double = 1
+        maximumKeyframeEvents: Int = 32768, keyframeSeconds: Double = 1, replacing: Bool = false
     ) throws {
         self.source = source
         self.path = path
@@ -63,10 +68,7 @@ public final class Recorder: @unchecked Sendable {
         self.keyframeEvents = keyframeEvents
         self.maximumKeyframeEvents = max(keyframeEvents, maximumKeyframeEvents)
         keyframeNanos = UInt64(keyframeSeconds * 1e9)
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw RecordingError.unreadable("cannot create \(path): \(String(cString: strerror(errno)))")
-        }
+        fd = try Self.create(path, replacing: replacing)
         source.setEventInterest(.all)
         let now = MonotonicInstant.now().nanoseconds
         let info = RecordingInfo(
@@ -75,13 +77,38 @@ public final class Recorder: @unchecked Sendable {
         var s = State(writer: RecordingWriter(info: info))
         s.knobs = source.knobValues
         s.lastKeyframeTime = now
-        s.lastKeyframeSize = s.writer.keyframe(
-            source.snapshot(), knobs: s.knobs, speed: source.speed, status: source.status, time: 0)
+        let first = source.snapshot()
+        startOperations = first.operations
+        s.lastKeyframeSize = s.writer.keyframe(first, knobs: s.knobs, speed: source.speed, status: source.status, time: 0)
         state = Locked(s)
         state.withLock { flush(&$0) }
     }
 
     deinit { close(fd) }
+
+    /// Creates a new file, mode 0600, never through a symlink and never into a file that
+    /// is already there (someone else's file, or one planted in a shared folder, would get
+    /// the recording). `replacing` removes what is at `path` first (a symlink itself, not
+    /// what it points to); a file planted again in between is still refused.
+    static func create(_ path: String, replacing: Bool) throws(RecordingError) -> Int32 {
+        func failure(_ what: String) -> RecordingError { .unwritable("to \(path): \(what)") }
+        if replacing {
+            var info = stat()
+            if lstat(path, &info) == 0 {
+                guard info.st_mode & S_IFMT != S_IFDIR else { throw failure("it is a folder") }
+                guard unlink(path) == 0 else { throw failure("cannot remove the file there (\(String(cString: strerror(errno)))))") }
+            }
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            switch errno {
+            case EEXIST: throw failure("a file is already there (--force replaces it)")
+            case ENOENT: throw failure("no such folder")
+            default: throw failure(String(cString: strerror(errno)))
+            }
+        }
+        return fd
+    }
 
     /// Why recording stopped early (size limit, write error), if it did.
     public var message: String? { state.withLock { $0.message } }
@@ -141,7 +168,7 @@ public final class Recorder: @unchecked Sendable {
         let budget = limit - Self.reserve - 2 * s.lastKeyframeSize
         var full = false
         for event in got.events {
-            s.writer.append(event)
+            s.writer.append(event, mayWarn: !s.stopping)
             if s.writer.pendingBytes >= 256 * 1024 {
                 s.writer.seal()
                 flush(&s)
@@ -162,6 +189,12 @@ public final class Recorder: @unchecked Sendable {
             s.lastKeyframeEvents = s.writer.eventCount
             s.lastKeyframeTime = now
             s.lastKeyframeBytes = s.written + s.writer.pendingBytes
+            // Written at once, not when 256 KB have gathered: a recorder killed any way
+            // (kill -9, a crash) leaves a file that replays up to its last keyframe. No
+            // fsync: the kernel keeps what was written when the process dies; only a
+            // machine that loses power loses the last seconds (fsync at the end).
+            flush(&s)
+            if s.finished { return got.events.count }
         }
         if full || s.written + s.writer.pendingBytes > budget {
             s.message =
@@ -179,6 +212,17 @@ public final class Recorder: @unchecked Sendable {
         state.withLock { s in
             body()
             s.restarted = true
+        }
+    }
+
+    /// The source is about to be stopped (quit, a deadline, a signal): reads what it has
+    /// now; events that come after (waiters the stop cancels) are recorded without marking
+    /// warnings, since the run did not go wrong.
+    public func sourceWillStop() {
+        state.withLock { s in
+            guard !s.finished else { return }
+            _ = read(&s)
+            s.stopping = true
         }
     }
 
@@ -295,6 +339,7 @@ public final class RecordingSource: Source {
     public func restart() { recorder.sourceRestarts { inner.restart() } }
 
     public func stop(waitingAtMost limit: Duration) {
+        recorder.sourceWillStop()
         inner.stop(waitingAtMost: limit)
         recorder.finish()
     }

@@ -319,6 +319,12 @@ public final class Recording: @unchecked Sendable {
         try JSONBytes.decode(KeyframeBody.self, Array(bytes[keyframes[k].json]))
     }
 
+    /// The snapshot the recording starts from (its first keyframe): what a watched program
+    /// had done before the recording began.
+    public func firstSnapshot() throws -> Snapshot? {
+        keyframes.isEmpty ? nil : try keyframe(0).snapshot
+    }
+
     /// The run's end as recorded, if the file has it.
     func end() throws -> EndBody? {
         guard let endRef else { return nil }

@@ -226,6 +226,8 @@ struct ByteReader {
 /// status 65 (EX_DATAERR) on any of these.
 public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(String)
+    /// The recording cannot be created (a missing folder, a file already there, no right).
+    case unwritable(String)
     case empty
     case notARecording
     case newerVersion(UInt16)
@@ -239,6 +241,7 @@ public enum RecordingError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .unreadable(let why): "cannot read the recording: \(why)"
+        case .unwritable(let why): "cannot write the recording \(why)"
         case .empty: "the file is empty: not a recording"
         case .notARecording: "not a sluice recording (it does not start with SLUICREC)"
         case .newerVersion(let v):

@@ -45,7 +45,9 @@ struct RecordingWriter {
         Int64(bitPattern: event.at.nanoseconds &- startNanos)
     }
 
-    mutating func append(_ event: PatternEvent) {
+    /// Adds an event; `mayWarn` false records a warning-like event (a waiter cancelled
+    /// by the run's own stop) without marking where a warning starts.
+    mutating func append(_ event: PatternEvent, mayWarn: Bool = true) {
         let source = event.source
         let id: UInt64
         if let last = lastID, last.source == source {
@@ -69,7 +71,7 @@ struct RecordingWriter {
             blockLastTime = t
         }
         var bits: UInt8 = 0
-        if event.isWarning {
+        if mayWarn, event.isWarning {
             let key = id << 8 | UInt64(tagCode(event))
             if let last = lastWarning[key], t - last < Self.warningGapNanos, t >= last {
             } else {

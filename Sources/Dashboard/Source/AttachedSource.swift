@@ -19,6 +19,16 @@ public final class AttachedSource: Source {
         connection.watch(snapshotsPerSecond: rate, events: .notable)
     }
 
+    /// Waits (on the calling thread, polling) until the program's first snapshot is in,
+    /// at most `limit`; false when none came. A recording or a summary that starts before
+    /// it would start from nothing.
+    @discardableResult
+    public func waitForFirstSnapshot(atMost limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while connection.latest == nil, connection.closedReason == nil, ContinuousClock.now < deadline { usleep(5_000) }
+        return connection.latest != nil
+    }
+
     public var title: String { connection.program.name }
     public var mode: String { Self.modePrefix + String(connection.program.pid) }
     /// The start of `mode`, which a recording keeps: its replay knows it watched a program.
@@ -28,9 +38,12 @@ public final class AttachedSource: Source {
     public var knobs: [KnobSpec] { connection.knobs }
     public var knobValues: [String: Double] { connection.latest?.knobs ?? [:] }
 
-    /// Every kind the program has shown so far, in the usual order; queues at least.
+    /// Every kind the program has shown so far, in the usual order; none before its first
+    /// snapshot (the screen says what it waits for, not an empty "Queue queue").
     public var panes: [PatternKind] {
-        guard let snapshot = connection.latest?.snapshot else { return [.queue] }
+        guard let snapshot = connection.latest?.snapshot else {
+            return seen.withLock { s in PatternKind.allCases.filter { s.contains($0) } }
+        }
         let present: Set<PatternKind> = Set(
             [
                 snapshot.queues.isEmpty ? nil : .queue, snapshot.semaphores.isEmpty ? nil : .semaphore,
@@ -41,7 +54,7 @@ public final class AttachedSource: Source {
             s.formUnion(present)
             return PatternKind.allCases.filter { s.contains($0) }
         }
-        return kinds.isEmpty ? [.queue] : kinds
+        return kinds
     }
     /// Panes appear, never vanish: keys keep their places.
     private let seen = Locked(Set<PatternKind>())
@@ -114,7 +127,7 @@ public final class UnavailableSource: Source {
     public var status: SourceStatus { .detached(reason) }
     public var capabilities: Set<SourceCapability> { [] }
     public var speed: Double { 1 }
-    public var panes: [PatternKind] { [.queue] }
+    public var panes: [PatternKind] { [] }
     public var knobs: [KnobSpec] { [] }
     public var knobValues: [String: Double] { [:] }
     public func snapshot() -> Snapshot { Snapshot() }

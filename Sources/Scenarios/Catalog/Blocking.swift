@@ -17,8 +17,16 @@ public struct BlockingScenario: Scenario {
         calls on threads of their own: the lag drops back to near zero.
         """
     public let panes: [PatternKind] = [.health, .resource]
+    /// Threads in the cooperative pool: one per core the system has online (what
+    /// libdispatch sizes it by on Linux).
+    public static let poolWidth = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Two more blocking workers than pool threads: while one pauses between calls another
+    /// still holds every thread, so the stall is steady on any machine (the default of 2
+    /// flickered between 150 ms and 0.1 ms on two cores and never stalled a wider pool).
     public let knobs = [
-        KnobSpec("blocking", range: 0...16, step: 1, default: 2, "workers making blocking calls"),
+        KnobSpec(
+            "blocking", range: 0...Double(max(16, 4 * poolWidth)), step: 1, default: Double(poolWidth + 2),
+            "workers making blocking calls (default: the pool's threads + 2)"),
         KnobSpec("awaiting", range: 0...64, step: 1, default: 4, "workers that await instead"),
         KnobSpec("block", unit: "ms", range: 1...5000, step: 10, default: 200, "length of each blocking call"),
         KnobSpec("offload", range: 0...1, step: 1, default: 0, "1 = run blocking calls off the pool"),

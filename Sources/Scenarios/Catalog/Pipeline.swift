@@ -21,7 +21,9 @@ public struct PipelineScenario: Scenario {
         KnobSpec("permits", range: 0...64, step: 1, default: 3, actsOn: .semaphore, "workers allowed to process at once"),
         KnobSpec("service", unit: "ms", range: 1...10_000, step: 10, default: 200, actsOn: .semaphore, "processing time per item"),
         KnobSpec("failure", unit: "%", range: 0...100, step: 5, default: 5, actsOn: .resource, "share of items whose processing fails"),
-        KnobSpec("items", range: 1...1_000_000, step: 1, default: 20, actsOn: .stream, "items the source emits (seed preset only)"),
+        KnobSpec(
+            "items", range: 1...1_000_000, step: 1, default: 20, actsOn: .stream, timing: .seedOnly,
+            "items the source emits (seed preset only)"),
     ]
     public let seedValues: [String: Double] = [
         "rate": 10, "capacity": 10, "workers": 4, "permits": 2, "service": 200, "failure": 0, "items": 20,

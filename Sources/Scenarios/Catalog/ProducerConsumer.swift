@@ -19,7 +19,7 @@ public struct ProducerConsumerScenario: Scenario {
         KnobSpec("capacity", unit: "items", range: 1...1000, step: 1, default: 50, "queue capacity"),
         KnobSpec("interval", unit: "ms", range: 1...5000, step: 25, default: 100, "mean time between puts per producer"),
         KnobSpec("service", unit: "ms", range: 1...5000, step: 25, default: 150, "mean processing time per item"),
-        KnobSpec("items", range: 1...1_000_000, step: 1, default: 5, "items per producer (seed preset only)"),
+        KnobSpec("items", range: 1...1_000_000, step: 1, default: 5, timing: .seedOnly, "items per producer (seed preset only)"),
     ]
     /// 3 producers x 5 items every 0.1-0.3 s, 2 consumers taking 0.2-0.5 s, capacity 10.
     public let seedValues: [String: Double] = ["producers": 3, "consumers": 2, "capacity": 10, "interval": 200, "service": 350, "items": 5]

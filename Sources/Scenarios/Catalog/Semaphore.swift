@@ -16,7 +16,7 @@ public struct SemaphoreScenario: Scenario {
         KnobSpec("permits", range: 0...256, step: 1, default: 3, "concurrent jobs allowed"),
         KnobSpec("rate", unit: "jobs/s", range: 0...10_000, step: 0.5, default: 3.5, "job arrivals per second"),
         KnobSpec("hold", unit: "ms", range: 1...60_000, step: 50, default: 1000, "time each job holds its permit"),
-        KnobSpec("jobs", range: 1...100_000, step: 1, default: 10, "jobs to run (seed preset only)"),
+        KnobSpec("jobs", range: 1...100_000, step: 1, default: 10, timing: .seedOnly, "jobs to run (seed preset only)"),
     ]
     /// 10 jobs, 1 s each, 3 permits: about 4 s, never more than 3 at once.
     public let seedValues: [String: Double] = ["permits": 3, "hold": 1000, "jobs": 10]

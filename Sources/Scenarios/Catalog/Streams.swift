@@ -14,9 +14,9 @@ public struct StreamsScenario: Scenario {
         """
     public let panes: [PatternKind] = [.stream, .health]
     public let knobs = [
-        KnobSpec("items", range: 1...1_000_000, step: 10, default: 200, "elements in the data stream"),
-        KnobSpec("delay", unit: "ms", range: 0...10_000, step: 10, default: 50, "wait before each data element"),
-        KnobSpec("step", unit: "ms", range: 0...10_000, step: 5, default: 10, "wait between generator numbers"),
+        KnobSpec("items", range: 1...1_000_000, step: 10, default: 200, timing: .nextRound, "elements in the data stream"),
+        KnobSpec("delay", unit: "ms", range: 0...10_000, step: 10, default: 50, timing: .nextRound, "wait before each data element"),
+        KnobSpec("step", unit: "ms", range: 0...10_000, step: 5, default: 10, timing: .nextRound, "wait between generator numbers"),
     ]
     /// Five elements 0.1 s apart; async_range steps every 0.01 s.
     public let seedValues: [String: Double] = ["items": 5, "delay": 100, "step": 10]

@@ -2,6 +2,8 @@
 public enum Key: Sendable, Hashable {
     case char(Character)
     case up, down, left, right
+    /// Shift with left / right arrow.
+    case shiftLeft, shiftRight
     case enter, escape, tab, backTab, backspace
     case pageUp, pageDown, home, end
     case function(Int)

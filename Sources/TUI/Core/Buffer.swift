@@ -131,3 +131,52 @@ extension Widget {
         return buffer
     }
 }
+
+extension Buffer {
+    /// The rows with their colours as ANSI SGR escapes (`cat` shows them as on screen);
+    /// every row ends with a reset, trailing blanks dropped.
+    public var ansiLines: [String] {
+        (0..<height).map { y in
+            var last =
+                (0..<width).last { x in
+                    let cell = self[x, y]
+                    return cell.text != " " || cell.style.bg != .default || cell.style.reverse
+                } ?? -1
+            if last >= 0, self[last, y].width == 0 { last -= 1 }
+            var line = ""
+            var current = Style.plain
+            for x in 0...max(0, last) where last >= 0 {
+                let cell = self[x, y]
+                guard cell.width > 0 else { continue }
+                if cell.style != current {
+                    line += Self.sgr(cell.style)
+                    current = cell.style
+                }
+                line += cell.text
+            }
+            return current == .plain ? line : line + "\u{1B}[0m"
+        }
+    }
+
+    /// The escape that sets `style` from scratch.
+    static func sgr(_ style: Style) -> String {
+        var codes = ["0"]
+        if style.bold { codes.append("1") }
+        if style.dim { codes.append("2") }
+        if style.reverse { codes.append("7") }
+        func color(_ c: Color, base: Int) {
+            let i = c.index
+            if i < 0 { return }
+            if i < 8 {
+                codes.append(String(base + i))
+            } else if i < 16 {
+                codes.append(String(base + 60 + i - 8))
+            } else {
+                codes.append("\(base + 8);5;\(i)")
+            }
+        }
+        color(style.fg, base: 30)
+        color(style.bg, base: 40)
+        return "\u{1B}[" + codes.joined(separator: ";") + "m"
+    }
+}
