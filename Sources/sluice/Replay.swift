@@ -53,6 +53,7 @@ struct Replay: AsyncParsableCommand {
     private func printSummary(_ recording: Recording) -> Never {
         let final: (status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot)
         do {
+            try recording.checkEverything()
             final = try ReplaySource(recording).finalState()
         } catch {
             printError("sluice: \(file): \(error)")

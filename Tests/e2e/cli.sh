@@ -145,6 +145,23 @@ printf '\xff\xff\xff' | dd of="$dir/bad.rec" bs=1 seek=$((size / 2)) conv=notrun
 expect_data_error "a file corrupted in the middle" "corrupted at byte" "$dir/bad.rec"
 { head -c 8 "$good"; printf '\x09\x00\x00\x00'; tail -c +13 "$good"; } >"$dir/newer.rec"
 expect_data_error "a newer version" "format version 9" "$dir/newer.rec"
+# A block of events damaged with its checksum made right again: headless replay decodes
+# every block and keyframe as the dashboard would, so it fails here too (it used to exit 0).
+python3 - "$good" "$dir/damaged.rec" <<'PY'
+import sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+off = 12
+while off + 9 <= len(b):
+    kind, n = b[off], int.from_bytes(b[off + 1:off + 5], "little")
+    if kind == 3:  # a block of events: all but its first 40 bytes set to 0xFF
+        end = off + 5 + n
+        b[off + 45:end] = b"\xff" * (end - off - 45)
+        b[end:end + 4] = (zlib.crc32(bytes(b[off:end])) & 0xFFFFFFFF).to_bytes(4, "little")
+        break
+    off += 5 + n + 4
+open(sys.argv[2], "wb").write(b)
+PY
+expect_data_error "a block of events damaged under a valid checksum" "corrupted" "$dir/damaged.rec"
 # Files that never end or are large: refused at once, with little memory (it once read
 # /dev/zero at 500 MB/s until killed, and all of a 600 MB file failing at byte 12).
 expect_data_error "/dev/zero" "not a regular file" /dev/zero

@@ -319,6 +319,19 @@ public final class Recording: @unchecked Sendable {
         try JSONBytes.decode(KeyframeBody.self, Array(bytes[keyframes[k].json]))
     }
 
+    /// Decodes every keyframe and every event block, folding the events onto their
+    /// keyframes as a replay would: what headless replay checks before it summarises, so a
+    /// damaged block with a valid checksum fails there as it would in the dashboard.
+    public func checkEverything() throws {
+        for k in keyframes.indices {
+            var fold = SnapshotFold(try keyframe(k).snapshot)
+            let upTo = k + 1 < keyframes.count ? keyframes[k + 1].eventIndex : eventCount
+            try forEachEvent(keyframes[k].eventIndex..<upTo) { fold.apply($0) }
+        }
+        if keyframes.isEmpty { try forEachEvent(0..<eventCount) { _ in } }
+        _ = try end()
+    }
+
     /// The snapshot the recording starts from (its first keyframe): what a watched program
     /// had done before the recording began.
     public func firstSnapshot() throws -> Snapshot? {
