@@ -70,6 +70,7 @@ final class LatencyDistribution: @unchecked Sendable {
             result.decades.add(buckets[i], at: value)
         }
         (result.p50, result.p90, result.p99) = (found[0], found[1], found[2])
+        result.buckets = LatencyBuckets(counts: Array(UnsafeBufferPointer(start: buckets, count: Self.bucketCount)))
         cached = result
         cachedCount = count
         return result
