@@ -100,3 +100,40 @@ private struct Outcomes: ActorBehavior {
         #expect(actor.stats.failed == 0 && actor.stats.deadLetters == 1)
     }
 }
+
+/// Where the error set is closed, the calls say so in their type (typed throws): each `do`
+/// below declares the one type its calls throw, so this test compiles only while they do.
+@Suite struct TypedThrowsTests {
+    @Test func closedErrorSetsAreTyped() async throws {
+        let permits = AsyncSemaphore(limit: 1, name: "typed", registry: nil)
+        do throws(ReleaseWithoutAcquire) {
+            try permits.release()
+            Issue.record("a release without a permit must throw")
+        } catch {
+            let typed: ReleaseWithoutAcquire = error
+            #expect(typed == ReleaseWithoutAcquire())
+        }
+        let queue = BoundedQueue<Int>(capacity: 1, name: "typed", registry: nil)
+        do throws(TaskDoneWithoutItem) {
+            try queue.taskDone()
+            Issue.record("taskDone without an item must throw")
+        } catch {
+            let typed: TaskDoneWithoutItem = error
+            #expect(typed == TaskDoneWithoutItem())
+        }
+        try await permits.acquire()
+        let waiter = Task { () -> CancellationError? in
+            do throws(CancellationError) {
+                try await permits.acquire()
+                return nil
+            } catch {
+                return error  // a CancellationError, by its type
+            }
+        }
+        while permits.stats.waiting < 1 { await Task.yield() }
+        waiter.cancel()
+        #expect(await waiter.value != nil)
+        try permits.release()
+        #expect(permits.stats.inUse == 0)
+    }
+}
