@@ -46,9 +46,10 @@ while let argument = arguments.popFirst() {
     port = value
 }
 
-// The work: a producer puts jobs in a bounded queue faster than two consumers take them
-// (so the queue has a depth and its items a wait); each job holds a permit of a semaphore
-// and is counted by an actor.
+// The work: a producer puts jobs in a bounded queue in bursts faster than two consumers
+// take them, then rests (so the queue's depth rises and falls, and its items wait from
+// microseconds to a fraction of a second); each job holds a permit of a semaphore and is
+// counted by an actor.
 let jobs = BoundedQueue<Int>(capacity: 32, name: "jobs")
 let permits = AsyncSemaphore(limit: 2, name: "workers")
 let tally = MailboxActor<Int>(name: "tally")
@@ -69,7 +70,7 @@ struct Workload: Service {
                         n += 1
                         do {
                             try await jobs.put(n)
-                            try await Task.sleep(for: .milliseconds(n % 10 == 0 ? 20 : 2))
+                            try await Task.sleep(for: .milliseconds(n % 40 == 0 ? 150 : 1))
                         } catch { return }
                     }
                 }
