@@ -133,7 +133,7 @@ public final class PatternMetrics: Sendable {
     /// what its total grew since the last update, and destroys the handlers of patterns
     /// that are gone. Synchronous and does not suspend; concurrent calls are serialized.
     public func update() {
-        let snapshot = self.snapshot()
+        let snapshot = LatencyBuckets.reading { self.snapshot() }
         var samples: [PatternSamples] = []
         samples.reserveCapacity(
             snapshot.queues.count + snapshot.semaphores.count + snapshot.actors.count

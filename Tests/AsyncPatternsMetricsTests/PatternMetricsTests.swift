@@ -182,6 +182,16 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         #expect(metrics.recorders(label: "sluice_queue_wait_quantile_seconds").count == 3)
     }
 
+    /// Only a reader that asks gets the buckets (a dashboard's frames do not pay for them).
+    @Test func bucketsOnlyWhenAsked() {
+        let distribution = LatencyDistribution()
+        distribution.record(5_000)
+        #expect(distribution.percentiles().buckets.counts.isEmpty)
+        let counts = LatencyBuckets.reading { distribution.percentiles() }.buckets.counts
+        #expect(counts.count == 125 && counts.reduce(0, +) == 1)
+        #expect(distribution.percentiles().buckets.counts.isEmpty)
+    }
+
     /// A distribution the engine filled (fast waits and a slow tail) goes into a Timer as
     /// its samples, each within a bucket's width of what was recorded; the next update
     /// adds only the new samples, and a pattern recreated under the same name counts anew.
@@ -190,7 +200,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         for _ in 0..<990 { distribution.record(2_000) }  // 2 µs
         for _ in 0..<10 { distribution.record(40_000_000) }  // 40 ms
         var q = queue("jobs", put: 4_000, got: 4_000)
-        q.wait = distribution.percentiles()
+        q.wait = LatencyBuckets.reading { distribution.percentiles() }
         var snap = Snapshot()
         snap.queues = [q]
         source.set(snap)
@@ -207,7 +217,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         m.update()  // nothing new
         #expect(timer.values.count == 1_000)
         for _ in 0..<5 { distribution.record(300_000) }
-        snap.queues[0].wait = distribution.percentiles()
+        snap.queues[0].wait = LatencyBuckets.reading { distribution.percentiles() }
         source.set(snap)
         m.update()
         #expect(timer.values.count == 1_005)
@@ -216,7 +226,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         // Recreated under the same name with fewer samples: all of them are new.
         let fresh = LatencyDistribution()
         for _ in 0..<3 { fresh.record(1_000_000) }
-        snap.queues[0].wait = fresh.percentiles()
+        snap.queues[0].wait = LatencyBuckets.reading { fresh.percentiles() }
         source.set(snap)
         m.update()
         #expect(timer.values.count == 1_008)
@@ -235,7 +245,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
             for _ in 0..<980 { distribution.record(fast) }
             for _ in 0..<20 { distribution.record(slow) }
             var q = queue("jobs", got: 1_000)
-            q.wait = distribution.percentiles()
+            q.wait = LatencyBuckets.reading { distribution.percentiles() }
             var snap = Snapshot()
             snap.queues = [q]
             let reading = snap

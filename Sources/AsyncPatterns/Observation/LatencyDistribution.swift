@@ -48,8 +48,18 @@ final class LatencyDistribution: @unchecked Sendable {
         if nanos > max { max = nanos }
     }
 
-    /// p50, p90, p99, max, mean and counts per decade.
+    /// p50, p90, p99, max, mean and counts per decade; and the buckets themselves when the
+    /// reader asked for them (`LatencyBuckets.reading`), since copying them costs an
+    /// allocation that a dashboard's frames should not pay.
     func percentiles() -> Percentiles {
+        var result = summary()
+        if LatencyBuckets.isRequested {
+            result.buckets = LatencyBuckets(counts: Array(UnsafeBufferPointer(start: buckets, count: Self.bucketCount)))
+        }
+        return result
+    }
+
+    private func summary() -> Percentiles {
         if count == cachedCount { return cached }
         var result = Percentiles()
         result.count = count
@@ -70,7 +80,6 @@ final class LatencyDistribution: @unchecked Sendable {
             result.decades.add(buckets[i], at: value)
         }
         (result.p50, result.p90, result.p99) = (found[0], found[1], found[2])
-        result.buckets = LatencyBuckets(counts: Array(UnsafeBufferPointer(start: buckets, count: Self.bucketCount)))
         cached = result
         cachedCount = count
         return result

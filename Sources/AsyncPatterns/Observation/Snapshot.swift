@@ -102,7 +102,8 @@ public struct Percentiles: Sendable, Hashable, Codable {
     public var decadeCounts: [UInt64] { decades.counts }
 
     /// The distribution's own buckets, for the package's exporters (histograms); only in
-    /// snapshots read in the process, neither encoded nor compared.
+    /// snapshots read in the process inside `LatencyBuckets.reading`, neither encoded nor
+    /// compared.
     package var buckets = LatencyBuckets()
 
     private enum CodingKeys: String, CodingKey {
@@ -121,6 +122,15 @@ package struct LatencyBuckets: Sendable, Hashable {
     package init() {}
 
     package init(counts: [UInt64]) { self.counts = counts }
+
+    /// Whether the snapshot being read should carry the buckets.
+    @TaskLocal package static var isRequested = false
+
+    /// Runs `body` (a `PatternRegistry.snapshot()`, say) with the buckets read into every
+    /// `Percentiles`.
+    package static func reading<T>(_ body: () throws -> T) rethrows -> T {
+        try $isRequested.withValue(true, operation: body)
+    }
 
     /// A duration that stands for the samples of bucket `index`: its midpoint, in
     /// nanoseconds (the width of a bucket is about 12% of its value).
