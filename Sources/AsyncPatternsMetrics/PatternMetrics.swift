@@ -237,21 +237,29 @@ public final class PatternMetrics: Sendable {
     }
 
     /// Records into a timer the samples the distribution gained since the last report, each
-    /// at its bucket's value, creating the timer on first use. Fewer samples than last time
-    /// means a new pattern under an old name: all of its samples are new.
+    /// at its bucket's value, creating the timer with the first sample (an idle actor of a
+    /// hundred thousand costs no histogram). Fewer samples than last time means a new
+    /// pattern under an old name: all of its samples are new.
     private func record(_ metric: String, _ percentiles: Percentiles, in series: inout PatternSeries, _ dimensions: [(String, String)]) {
-        let id = SeriesID(metric: metric, quantile: "")
-        var slot = series.timers[id] ?? TimerSlot(timer: Timer(label: prefix + metric, dimensions: dimensions, factory: factory))
         let counts = percentiles.buckets.counts
+        let id = SeriesID(metric: metric, quantile: "")
+        guard
+            var slot = series.timers[id]
+                ?? (counts.isEmpty ? nil : TimerSlot(timer: Timer(label: prefix + metric, dimensions: dimensions, factory: factory)))
+        else { return }
         if percentiles.count < slot.lastCount { slot.last = [] }
         if !counts.isEmpty {
-            for index in counts.indices {
-                let before = index < slot.last.count ? slot.last[index] : 0
-                guard counts[index] > before else { continue }
+            var previous = slot.last[...]
+            var kept: [BucketCount] = []
+            for (index, count) in counts.enumerated() where count > 0 {
+                while let first = previous.first, Int(first.index) < index { previous.removeFirst() }
+                let before = previous.first.map { Int($0.index) == index ? $0.count : 0 } ?? 0
+                kept.append(BucketCount(index: UInt8(index), count: count))
+                guard count > before else { continue }
                 let nanos = Int64(clamping: min(LatencyBuckets.value(ofBucket: index), max(percentiles.max, 1)))
-                for _ in 0..<(counts[index] - before) { slot.timer.recordNanoseconds(nanos) }
+                for _ in 0..<(count - before) { slot.timer.recordNanoseconds(nanos) }
             }
-            slot.last = counts
+            slot.last = kept
         }
         slot.lastCount = percentiles.count
         series.timers[id] = slot
@@ -305,9 +313,15 @@ private struct CounterSlot {
 
 private struct TimerSlot {
     let timer: Timer
-    /// The distribution's bucket counts when last reported.
-    var last: [UInt64] = []
+    /// The distribution's buckets that held samples when last reported, in order: a
+    /// distribution fills a few of its 125 buckets, and a program may have 100,000 actors.
+    var last: [BucketCount] = []
     var lastCount: UInt64 = 0
+}
+
+private struct BucketCount {
+    var index: UInt8
+    var count: UInt64
 }
 
 private struct PatternSeries {
