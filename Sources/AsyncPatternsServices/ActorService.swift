@@ -5,9 +5,11 @@ import ServiceLifecycle
 /// `ServiceGroup(services: [counter.service(CounterBehavior()), …])` runs the actor's loop
 /// with the program's other services.
 ///
-/// At graceful shutdown the actor is stopped: the message in progress finishes, the ones
-/// still queued become dead letters and their asks throw `ActorStopped` (as `stop()` does).
-/// Cancelling the group's task stops it the same way.
+/// At graceful shutdown the actor finishes (`MailboxActor.finish()`): later sends become
+/// dead letters, the messages already in its mailbox are processed, then the service
+/// returns. A group that loses patience (its `maximumGracefulShutdownDuration`) cancels the
+/// service, which stops the actor at once: what is still queued becomes dead letters and
+/// their asks throw `ActorStopped`, as with `stop()`.
 public struct ActorService<Behavior: ActorBehavior>: Service {
     /// The actor the service runs.
     public let actor: MailboxActor<Behavior.Message>
@@ -20,14 +22,15 @@ public struct ActorService<Behavior: ActorBehavior>: Service {
         self.behavior = behavior
     }
 
-    /// Runs the actor (`MailboxActor.run(_:)`) until graceful shutdown, cancellation or
-    /// `stop()`. Throws nothing; a second service of the same actor returns at once.
+    /// Runs the actor (`MailboxActor.run(_:)`) until graceful shutdown has emptied its
+    /// mailbox, cancellation, or `stop()`. Throws nothing; a second service of the same
+    /// actor returns at once.
     public func run() async throws {
         let actor = actor
         await withGracefulShutdownHandler {
             await actor.run(behavior)
         } onGracefulShutdown: {
-            actor.stop()
+            actor.finish()
         }
     }
 }

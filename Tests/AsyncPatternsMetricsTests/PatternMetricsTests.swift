@@ -446,6 +446,41 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
     }
 }
 
+/// Graceful shutdown lets an actor service finish what was already sent: the messages
+/// queued behind a slow one are processed before the service returns; later sends are
+/// refused.
+@Test func anActorServiceFinishesItsMailboxAtGracefulShutdown() async throws {
+    final class Seen: Sendable {
+        let count = Mutex(0)
+    }
+    struct Slow: ActorBehavior {
+        let gate: ManualClock
+        let seen: Seen
+        mutating func receive(_ envelope: Envelope<Tally>, context: ActorContext<Tally>) async throws {
+            try await gate.sleep(for: .seconds(1))
+            seen.count.withLock { $0 += 1 }
+        }
+    }
+    let gate = ManualClock()
+    let seen = Seen()
+    let directory = ActorDirectory<Tally>()
+    let actor = MailboxActor<Tally>(name: "draining", directory: directory, registry: nil)
+    let group = ServiceGroup(services: [actor.service(Slow(gate: gate, seen: seen))], logger: Logger(label: "test"))
+    let running = Task { try await group.run() }
+    for _ in 0..<4 { try await actor.tell(.increment) }
+    await gate.waitForSleepers(1)  // the first is being handled, three wait
+    await group.triggerGracefulShutdown()
+    try await pollUntil { directory.count == 0 }  // finished: it left its directory
+    await #expect(throws: ActorStopped(name: "draining")) { try await actor.tell(.increment) }
+    for _ in 0..<4 {
+        await gate.waitForSleepers(1)
+        gate.advance(by: .seconds(1))
+    }
+    try await running.value
+    #expect(seen.count.withLock { $0 } == 4)
+    #expect(actor.stats.processed == 4 && actor.stats.deadLetters == 1 && actor.stats.isStopped)
+}
+
 /// Messages for the actor service test.
 enum Tally: Sendable {
     case increment

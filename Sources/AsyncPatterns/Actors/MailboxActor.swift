@@ -347,6 +347,18 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         }
     }
 
+    /// Stops taking messages but lets `run(_:)` process the ones already sent: later sends
+    /// become dead letters (they and their asks throw `ActorStopped`), the actor leaves its
+    /// directory, and `run` returns once the mailbox is empty (the actor is then stopped).
+    /// For a graceful shutdown; `stop()` (or cancelling the run task) still ends it at once.
+    /// An actor whose `run` never starts keeps its messages until it does. Never suspends.
+    /// Idempotent.
+    /// - Emits: `.deadLetter` for each later send, `.stopped` when `run` returns.
+    public func finish() {
+        directory?.remove(self)
+        mailbox.close()
+    }
+
     /// Reports what was left, in order: the rest of the run loop's batch, then the mailbox.
     @usableFromInline
     func drainAfterStop(inHand: ArraySlice<Envelope<Message>>) {
