@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN_DEBUG := .build/debug/sluice
 BIN_RELEASE := .build/release/sluice
 
-.PHONY: all build release run test unit e2e consumer docs docs-check deps bench callgrind check soak clean help format format-check example test-under-load install
+.PHONY: prometheus-deps metrics-server-build metrics-server prometheus-e2e all build release run test unit e2e consumer docs docs-check deps bench callgrind check soak clean help format format-check example test-under-load install
 
 # Every test stage runs under a time limit (scripts/deadline): a stage that hangs fails with
 # the stack of each of its threads instead of stalling CI in silence. The limits are far
@@ -29,8 +29,10 @@ help:
 	@echo "make example  build and start the example program to attach to (EXAMPLE_ARGS: its arguments)"
 	@echo "make docs     the DocC archive of AsyncPatterns; make docs-check: fail on an undocumented public declaration"
 	@echo "make consumer build and run Examples/Consumer, a package that uses AsyncPatterns as yours would"
+	@echo "make metrics-server  build and start Examples/MetricsServer (patterns, /metrics for Prometheus; PORT=9464)"
+	@echo "make prometheus-e2e  a real Prometheus scrapes Examples/MetricsServer (part of make test; skipped without prometheus)"
 	@echo "make soak     every scenario under heavy load for 10 minutes, memory sampled (not in CI)"
-	@echo "make deps     install or explain the system packages (libncurses-dev, tmux)"
+	@echo "make deps     install or explain the system packages (libncurses-dev, tmux; prometheus for its test)"
 	@echo "make format   format the code in place (.swift-format); make format-check: fail on differences"
 
 # System packages: installed with apt-get when we are root on Debian/Ubuntu, else explained.
@@ -50,6 +52,32 @@ deps:
 			case "$$missing" in *libncurses-dev*) exit 1;; esac; \
 			echo "(tmux is only needed by the end-to-end tests, which will be skipped;"; \
 			echo " gdb only to show the threads' stacks of a test stage that hangs)"; \
+		fi; \
+	fi
+	@$(MAKE) --no-print-directory prometheus-deps
+
+# Debian's prometheus, for the end-to-end test of Examples/MetricsServer only: installed
+# when we are root with apt-get and the archive has it (`apt-cache policy prometheus`),
+# without starting or enabling its service (it would listen on every interface at :9090);
+# otherwise explained, and that one test is skipped.
+prometheus-deps:
+	@if ! command -v prometheus >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq >/dev/null 2>&1; \
+			if apt-cache policy prometheus 2>/dev/null | grep -q 'Candidate: [0-9]'; then \
+				echo "installing: prometheus (for make prometheus-e2e; its service is not started)"; \
+				policy=/usr/sbin/policy-rc.d; made=""; \
+				if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' > $$policy && chmod 755 $$policy && made=1; fi; \
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+					|| echo "could not install prometheus: make prometheus-e2e will be skipped"; \
+				[ -n "$$made" ] && rm -f $$policy; \
+				if command -v deb-systemd-helper >/dev/null 2>&1; then deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true; fi; \
+			else \
+				echo "no prometheus package in this system's archive: make prometheus-e2e will be skipped"; \
+			fi; \
+		else \
+			echo "prometheus is not installed (only make prometheus-e2e needs it, and is skipped without it):"; \
+			echo "  e.g. sudo apt-get install --no-install-recommends prometheus"; \
 		fi; \
 	fi
 
@@ -86,6 +114,7 @@ test: deps
 	$(DEADLINE) $(E2E_LIMIT) tui.sh -- bash Tests/e2e/tui.sh $(BIN_DEBUG)
 	$(DEADLINE) $(E2E_LIMIT) attach.sh -- bash Tests/e2e/attach.sh $(BIN_DEBUG) .build/debug/sluice-indexer
 	$(DEADLINE) $(E2E_LIMIT) replay.sh -- bash Tests/e2e/replay.sh $(BIN_DEBUG)
+	$(MAKE) prometheus-e2e
 
 # make test five times in a row from a clean clone of what is committed, with one core kept
 # busy by another process: the guard that no test starves the shared pool (issue #26).
@@ -101,6 +130,24 @@ consumer:
 	rm -f Examples/Consumer/.build/debug.yaml
 	$(SWIFT) build --package-path Examples/Consumer
 	Examples/Consumer/.build/debug/Consumer
+
+# Examples/MetricsServer: a package of its own (swift-prometheus and NIOHTTP1 stay out of
+# Sluice's build): patterns at work, their numbers at http://127.0.0.1:PORT/metrics
+# through swift-prometheus, in a ServiceGroup that SIGTERM/SIGINT shut down.
+METRICS_SERVER := Examples/MetricsServer/.build/debug/MetricsServer
+PORT ?= 9464
+metrics-server-build:
+	rm -f Examples/MetricsServer/.build/debug.yaml
+	$(SWIFT) build --package-path Examples/MetricsServer
+
+metrics-server: metrics-server-build
+	$(METRICS_SERVER) --port $(PORT)
+
+# Debian's prometheus scrapes the example on loopback, and its HTTP API must answer the
+# queue's depth and histogram_quantile(0.99, …) of its wait; skipped without prometheus.
+# Bounded: 5 minutes for the test itself (its waits have deadlines of their own).
+prometheus-e2e: metrics-server-build
+	$(DEADLINE) 300 prometheus.sh -- bash Tests/e2e/prometheus.sh $(METRICS_SERVER)
 
 # The whole test suite under ThreadSanitizer (in a build folder of its own; the fuzz test of
 # recordings with 2,000 inputs there), then 100,000 fuzzed recordings into the reader without
@@ -162,7 +209,8 @@ callgrind: deps
 
 # swift-format with the repository's .swift-format (4 spaces, 140 columns, like the code);
 # `make check` (and so CI) fails on code that is not formatted.
-FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources Examples/FileIndexer Examples/Consumer/Package.swift Examples/Consumer/Sources
+FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources Examples/FileIndexer Examples/Consumer/Package.swift Examples/Consumer/Sources \
+	Examples/MetricsServer/Package.swift Examples/MetricsServer/Sources
 format:
 	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
 
@@ -170,4 +218,4 @@ format-check:
 	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
 clean:
-	rm -rf .build Benchmarks/.build Examples/Consumer/.build
+	rm -rf .build Benchmarks/.build Examples/Consumer/.build Examples/MetricsServer/.build

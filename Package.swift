@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TUI", targets: ["TUI"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
+        .library(name: "AsyncPatternsServices", targets: ["AsyncPatternsServices"]),
         .library(name: "SluiceAgent", targets: ["SluiceAgent"]),
         .library(name: "SluiceWire", targets: ["SluiceWire"]),
         .executable(name: "sluice", targets: ["sluice"]),
@@ -50,6 +51,17 @@ let package = Package(
             dependencies: [
                 "AsyncPatterns",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Patterns as swift-service-lifecycle services (an actor's run loop in a ServiceGroup):
+        // a product of its own, so the engine never depends on service-lifecycle.
+        .target(
+            name: "AsyncPatternsServices",
+            dependencies: [
+                "AsyncPatterns",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -110,8 +122,10 @@ let package = Package(
         .testTarget(
             name: "AsyncPatternsMetricsTests",
             dependencies: [
-                "AsyncPatternsMetrics",
+                "AsyncPatternsMetrics", "AsyncPatternsServices",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

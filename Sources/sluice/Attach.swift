@@ -115,7 +115,10 @@ struct Attach: AsyncParsableCommand {
         discussion: """
             TARGET is a pid, a program name or a socket path; without it, the only program running \
             (or a picker when there are several). Exit status 69 when there is nothing to attach to, \
-            the socket is stale or the program refuses.
+            the socket is stale or the program refuses. With --set, sets knobs and prints what the \
+            program answered (the value now in force, or why it refused): exit status 0 when every \
+            change applied, 1 when one was refused, 64 for a malformed --set. A headless watch whose \
+            program exits before --duration ends prints its summary and a note, with status 0.
             """)
 
     @Argument(help: ArgumentHelp("A pid, a program name (as `sluice ps` shows) or a socket path.", valueName: "target"))
@@ -136,10 +139,18 @@ struct Attach: AsyncParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Draw without colours (also when NO_COLOR is set).")
     var noColor = false
 
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Set a knob of the program and print its answer (repeatable); with --headless, before the watch.",
+            valueName: "name=value"))
+    var settings: [String] = []
+
     @OptionGroup var record: RecordArguments
 
     func validate() throws {
         _ = try record.resolve()
+        _ = try knobSettings()
         guard rate.isFinite, (0.1...50).contains(rate) else {
             throw ValidationError("--rate \(rate) is out of range: use 0.1...50.")
         }
@@ -151,29 +162,41 @@ struct Attach: AsyncParsableCommand {
         }
     }
 
+    /// The --set options as (name, value), in order, or a usage error naming the bad one.
+    func knobSettings() throws -> [(name: String, value: Double)] {
+        try settings.map { setting in
+            let parts = setting.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--set '\(setting)' is not NAME=VALUE (e.g. --set workers=6).")
+            }
+            guard let value = Double(parts[1]), value.isFinite else {
+                throw ValidationError("--set '\(setting)': '\(parts[1])' is not a number.")
+            }
+            return (String(parts[0]), value)
+        }
+    }
+
     func run() async throws {
         let entries = try resolveTargets()
         let recording = try record.resolve()
         let client = "sluice \(Sluice.configuration.version)"
+        if !settings.isEmpty, !headless {
+            guard entries.count == 1 else { severalPrograms(entries) }
+            let connection = open(entries[0], client: client)
+            let allApplied = applySettings(try knobSettings(), on: connection)
+            connection.close()
+            endProcess(allApplied ? 0 : 1)
+        }
         if headless || entries.count == 1 || recording != nil {
-            guard entries.count == 1 else {
-                // Not a usage mistake (the line was right a moment ago): no usage line after it.
-                let names = entries.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
-                let what = target.map { "several programs are named '\($0)'" } ?? "several programs can be attached"
-                printError("Error: \(what): \(names). Name one by its pid: sluice attach PID.")
-                endProcess(usageStatus)
-            }
-            let connection: AgentConnection
-            do {
-                connection = try AgentConnection.open(path: entries[0].path, client: client)
-            } catch {
-                printError("sluice attach: \(error)")
-                endProcess(unavailableStatus)
-            }
+            guard entries.count == 1 else { severalPrograms(entries) }
+            let connection = open(entries[0], client: client)
+            let allApplied = applySettings(try knobSettings(), on: connection)
             let attached = AttachedSource(connection, rate: rate)
             attached.waitForFirstSnapshot(atMost: .seconds(2))
             let recorded = recording.map { recordedSource(attached, $0) }
-            if headless { await watchHeadless(attached, as: recorded?.0 ?? attached, recorder: recorded?.1) }
+            if headless {
+                await watchHeadless(attached, as: recorded?.0 ?? attached, recorder: recorded?.1, refusedSetting: !allApplied)
+            }
             // Opened again from the picker (after Esc), the program gets a new connection.
             let choice = SourceChoice.program(entries[0], rate: rate, client: client).openingFirst(recorded?.0 ?? attached)
             await runDashboard(choices: [choice], start: (0, [:]), words: .programs, noColor: noColor) {
@@ -193,6 +216,43 @@ struct Attach: AsyncParsableCommand {
         await runDashboard(
             choices: entries.map { SourceChoice.program($0, rate: rate, client: client) }, start: nil, words: .programs,
             refreshChoices: refresh, noColor: noColor)
+    }
+
+    /// Not a usage mistake (the line was right a moment ago): exit 64 with no usage line after it.
+    private func severalPrograms(_ entries: [SocketEntry]) -> Never {
+        let names = entries.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
+        let what = target.map { "several programs are named '\($0)'" } ?? "several programs can be attached"
+        printError("Error: \(what): \(names). Name one by its pid: sluice attach PID.")
+        endProcess(usageStatus)
+    }
+
+    /// A connection to the program, or exit 69 with why not.
+    private func open(_ entry: SocketEntry, client: String) -> AgentConnection {
+        do {
+            return try AgentConnection.open(path: entry.path, client: client)
+        } catch {
+            printError("sluice attach: \(error)")
+            endProcess(unavailableStatus)
+        }
+    }
+
+    /// Sets each knob in turn and prints the program's answer, one line each: `name = value`
+    /// read back when applied (a value out of the knob's range is clamped by the program),
+    /// `name: refused: why` otherwise. Returns whether every one applied.
+    private func applySettings(_ settings: [(name: String, value: Double)], on connection: AgentConnection) -> Bool {
+        var allApplied = true
+        let output = Output()
+        for (name, value) in settings {
+            // Unknown names go to the program too: it answers with the knobs it has.
+            switch connection.setKnob(name, to: value) {
+            case .applied(let now):
+                output.line("\(name) = \(formatDecimal(now))")
+            case .refused(let why):
+                allApplied = false
+                output.line("\(name): refused: \(why)")
+            }
+        }
+        return allApplied
     }
 
     /// The sockets the target names, or exit 69 with what was looked for.
@@ -233,7 +293,7 @@ struct Attach: AsyncParsableCommand {
     /// Watches until --duration passes, a signal comes or the program goes, then prints a
     /// summary and ends the process.
     @MainActor
-    private func watchHeadless(_ attached: AttachedSource, as source: any Source, recorder: Recorder?) -> Never {
+    private func watchHeadless(_ attached: AttachedSource, as source: any Source, recorder: Recorder?, refusedSetting: Bool) -> Never {
         SignalFlag.install()
         let connection = attached.connection
         let limit = duration.flatMap(parseDuration) ?? .seconds(5)
@@ -270,8 +330,14 @@ struct Attach: AsyncParsableCommand {
         let output = Output()
         output.line(json ? summary.json.text : summary.text)
         if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
-        if case .detached = status { endProcess(unavailableStatus) }
-        endProcess(output.failed ? 1 : 0)
+        // The program ending while watched is an outcome, not a failure to attach (69 is for
+        // "nothing to attach to"): the summary covers the time it ran.
+        if case .detached(let why) = status {
+            printError(
+                "sluice attach: note: \(connection.program.name) (pid \(connection.program.pid)) went away "
+                    + "after \(formatDecimal((elapsed * 10).rounded() / 10)) s of the watch (\(why)); the summary covers until then")
+        }
+        endProcess(output.failed || refusedSetting ? 1 : 0)
     }
 }
 

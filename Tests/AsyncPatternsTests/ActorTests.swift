@@ -48,6 +48,43 @@ import Testing
         #expect(actor.stats.mailboxDepth == 0)
     }
 
+    /// `finish()`: what was sent is processed (an ask among it answered), what comes after
+    /// is a dead letter, and `run` returns once the mailbox is empty.
+    @Test func finishProcessesWhatWasSentAndRefusesTheRest() async throws {
+        struct Slow: ActorBehavior {
+            let gate: ManualClock
+            var count = 0
+            mutating func receive(_ envelope: Envelope<Tally>, context: ActorContext<Tally>) async throws {
+                switch envelope.message {
+                case .increment:
+                    try await gate.sleep(for: .seconds(1))
+                    count += 1
+                case .add(let n): count += n
+                case .getCount(let replyTo): replyTo.send(count)
+                }
+            }
+        }
+        let gate = ManualClock()
+        let registry = PatternRegistry()
+        let actor = MailboxActor<Tally>(name: "finishing", registry: registry)
+        let run = Task { await actor.run(Slow(gate: gate)) }
+        for _ in 0..<3 { try await actor.tell(.increment) }
+        let asked = Task { try await actor.ask { .getCount($0) } }
+        await gate.waitForSleepers(1)  // the first increment is being handled
+        while actor.stats.mailboxDepth < 3 { await Task.yield() }  // two increments and the ask wait
+        actor.finish()
+        await #expect(throws: ActorStopped(name: "finishing")) { try await actor.tell(.increment) }
+        gate.advance(by: .seconds(1))
+        for _ in 0..<2 {
+            await gate.waitForSleepers(1)
+            gate.advance(by: .seconds(1))
+        }
+        await run.value
+        #expect(try await asked.value == 3)
+        #expect(actor.stats.processed == 4 && actor.stats.deadLetters == 1 && actor.stats.isStopped)
+        #expect(registry.snapshot().actor("finishing")?.isStopped == true)
+    }
+
     @Test func askWithoutReplyFailsInsteadOfHanging() async throws {
         let actor = MailboxActor<Tally>(name: "mute")
         let run = Task { await actor.run(TallyBehavior()) }

@@ -37,6 +37,37 @@ final class CountingObserver: PatternObserver {
         #expect(registry.snapshot().elapsed == .seconds(2))
     }
 
+    /// The rate shows from the first operations, over the time they had, not 0 for a second:
+    /// from the registry's start when nobody read before, from the last read that saw none
+    /// after a quiet spell. Once a second has passed, it is the last second's again.
+    @Test func operationsPerSecondCountsFromTheFirstOperations() throws {
+        let clock = ManualClock()
+        let registry = PatternRegistry(timeSource: { clock.now.offset })
+        let q = BoundedQueue<Int>(capacity: 10_000, name: "q", registry: registry)
+        for i in 0..<30 { try q.tryPut(i) }
+        clock.advance(by: .milliseconds(500))
+        let first = registry.snapshot()  // nobody read before: from the registry's start
+        #expect(first.operations == 30 && first.operationsPerSecond == 60)
+
+        let quiet = PatternRegistry(timeSource: { clock.now.offset })
+        let r = BoundedQueue<Int>(capacity: 10_000, name: "r", registry: quiet)
+        _ = quiet.snapshot()
+        clock.advance(by: .seconds(3))
+        #expect(quiet.snapshot().operationsPerSecond == 0)  // idle: nothing yet
+        for i in 0..<100 { try r.tryPut(i) }
+        clock.advance(by: .milliseconds(250))
+        #expect(quiet.snapshot().operationsPerSecond == 400)  // 100 in the 0.25 s since the idle read
+        for i in 0..<100 { try r.tryPut(i) }
+        clock.advance(by: .milliseconds(250))
+        #expect(quiet.snapshot().operationsPerSecond == 400)  // 200 in 0.5 s
+        for i in 0..<500 { try r.tryPut(i) }
+        clock.advance(by: .milliseconds(500))
+        #expect(quiet.snapshot().operationsPerSecond == 700)  // a full second: 700 in it
+        for i in 0..<10 { try r.tryPut(i) }
+        clock.advance(by: .milliseconds(100))
+        #expect(quiet.snapshot().operationsPerSecond == 700)  // held until the next second is full
+    }
+
     /// Without a time source, elapsed counts from the registry's creation, not from boot.
     @Test func elapsedStartsWithTheRegistry() {
         #expect(PatternRegistry().snapshot().elapsedSeconds < 5)

@@ -164,6 +164,17 @@ import Testing
         #expect(try await queue.get(timeout: .seconds(60)) == 1)
     }
 
+    /// The common case names no clock: a stored property of the continuous clock's stream.
+    @Test func aProgressStreamOnTheContinuousClockNeedsNoClockInItsType() async throws {
+        struct Crawler {
+            let pages: ContinuousProgressStream<[String]>
+            init(_ urls: [String]) { pages = ProgressStream(urls, name: "pages", registry: nil) }
+        }
+        let crawler = Crawler(["a", "b"])
+        #expect(try await crawler.pages.collect() == ["a", "b"])
+        #expect(crawler.pages.stats.consumed == 2)
+    }
+
     @Test func aProgressStreamRunsOnAnyClock() async throws {
         let clock = ManualClock()
         let stream: ProgressStream<Range<Int>, ManualClock> = ProgressStream(0..<2, delay: .seconds(1), clock: clock, registry: nil)

@@ -18,7 +18,9 @@ final class SnapshotLayoutTests: XCTestCase {
         let fields: [(Any, Int)] = [
             (Snapshot(), 14), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
             (StreamSnapshot(name: ""), 8), (ResourceSnapshot(name: ""), 13), (HealthSnapshot(), 4), (RetiredTotals(), 11),
-            (Percentiles(), 7), (DecadeCounts(), 7),
+            // Percentiles' eighth field, `buckets`, stays in the process (for the metrics
+            // reporter): it is neither encoded nor compared, so the layout leaves it out.
+            (Percentiles(), 8), (DecadeCounts(), 7),
         ]
         for (value, count) in fields {
             XCTAssertEqual(Mirror(reflecting: value).children.count, count, "\(type(of: value)) changed: update SnapshotLayout")

@@ -85,6 +85,28 @@ if screen | head -1 | grep -q "t=[0-9]"; then bad "a second clock in the replay'
 keys q
 prompt_back "q quits the replay" 0
 
+echo "attach --set: knobs from a script"
+out=$("$bin" attach "$pid" --set pause=3 --set capacity=100000 2>&1); status=$?
+[ $status = 0 ] && echo "$out" | grep -qx "pause = 3" && echo "$out" | grep -qx "capacity = 4096" \
+    && ok "--set applies and prints the values read back (capacity clamped to its range): exit 0" || bad "--set: $status $out"
+out=$("$bin" attach "$pid" --headless --duration 300ms); status=$?
+echo "$out" | grep -q "knobs: capacity 4096, open-files 8, pause 3, workers 4" && ok "--set: a later viewer sees them" \
+    || bad "--set then headless: $status $out"
+out=$("$bin" attach "$pid" --set pause=2 --set nosuch=1 --set capacity=64 2>&1); status=$?
+[ $status = 1 ] && echo "$out" | grep -qx "pause = 2" && echo "$out" | grep -q "^nosuch: refused: sluice-indexer has no knob 'nosuch'" \
+    && echo "$out" | grep -qx "capacity = 64" && ok "--set with an unknown knob: its refusal printed, the others applied, exit 1" \
+    || bad "--set refused: $status $out"
+for bad_setting in "pause" "=3" "pause=fast" "pause=nan" "pause=inf"; do
+    out=$("$bin" attach "$pid" --set "$bad_setting" 2>&1); status=$?
+    [ $status = 64 ] && echo "$out" | grep -q -- "--set '$bad_setting'" && ok "--set '$bad_setting': exit 64, names it" \
+        || bad "--set '$bad_setting': $status $out"
+done
+out=$("$bin" attach no-such-program --set pause=1 2>&1); status=$?
+[ $status = 69 ] && ok "--set with nothing to attach to: exit 69" || bad "--set no program: $status $out"
+out=$("$bin" attach "$pid" --set workers=4 --headless --duration 300ms 2>&1); status=$?
+[ $status = 0 ] && echo "$out" | grep -qx "workers = 4" && echo "$out" | grep -q "workers 4" \
+    && ok "--set with --headless: applied, then watched" || bad "--set --headless: $status $out"
+
 new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach sluice-indexer" Enter
 check "the dashboard shows the program" "sluice-indexer \(attached, pid $pid\)"
@@ -176,6 +198,18 @@ check "... the one still running stays" "sluice-indexer \(pid $pid\)"
 keys q
 prompt_back "q quits the picker" 0
 rm -f "$SLUICE_DIR/sluice-indexer.$pid2.sock"
+
+echo "attach: the program exits during a headless watch"
+"$indexer" "$work/tree" --pause 2 > "$work/short.log" 2>&1 &
+short=$!
+for _ in $(seq 1 50); do grep -q "socket" "$work/short.log" 2>/dev/null && break; sleep 0.1; done
+( sleep 1; kill -TERM "$short" 2>/dev/null ) &
+killer=$!
+out=$("$bin" attach "$short" --headless --duration 30s 2>&1); status=$?
+wait "$killer" 2>/dev/null; wait "$short" 2>/dev/null
+[ $status = 0 ] && echo "$out" | grep -q "sluice-indexer (pid $short): watched for" \
+    && echo "$out" | grep -q "note: sluice-indexer (pid $short) went away after" \
+    && ok "the program exits mid-watch: summary, a note saying so, exit 0" || bad "exit mid-watch: $status $out"
 
 echo "attach: the program goes away"
 new_shell

@@ -135,9 +135,22 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     ///   - sender: the asking actor's name, if any (visible to the receiver).
     ///   - makeMessage: builds the request from the `ReplyTo` the behaviour answers with.
     /// - Suspends: while a bounded mailbox is full, then until the answer arrives.
-    /// - Throws: `NoReply` if the actor handled it without answering, `ActorStopped` if it
-    ///   stopped first (also when stopped before it ever ran), `CancellationError` if the
-    ///   calling task is cancelled (a later answer is ignored), and what `tell` throws.
+    /// - Returns: what the behaviour sent with `ReplyTo.send(_:)` (only the first answer
+    ///   counts).
+    /// - Throws: each outcome other than an answer has an error of its own:
+    ///   - the error the behaviour passed to `ReplyTo.fail(_:)`, or, when its `receive`
+    ///     threw before answering, the error it threw (the message counts as failed);
+    ///   - `NoReply`: the behaviour handled the message without answering;
+    ///   - `ActorStopped`: the actor was stopped (or its `run` task cancelled) before it
+    ///     took the message, or before it ever ran: the message became a dead letter;
+    ///   - `MailboxFull`: never, since `ask` waits for room in a bounded mailbox;
+    ///   - `CancellationError`: the asking task was cancelled while it waited for room or
+    ///     for the answer (a later answer is ignored); **also when the asking task was not
+    ///     cancelled** but the task running the actor's `run(_:)` was, while the behaviour
+    ///     handled this message: the behaviour's sleeps and waits throw
+    ///     `CancellationError`, and `receive` passes it on as its error (see the first
+    ///     case). Tell the two apart with `Task.isCancelled` in the asker.
+    ///   - `TimedOut`: only from the variants with a timeout.
     /// - Emits: what `tell` emits.
     public func ask<Reply: Sendable>(
         isolation: isolated (any Actor)? = #isolation, from sender: String? = nil, _ makeMessage: (ReplyTo<Reply>) -> Message
@@ -334,6 +347,18 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         }
     }
 
+    /// Stops taking messages but lets `run(_:)` process the ones already sent: later sends
+    /// become dead letters (they and their asks throw `ActorStopped`), the actor leaves its
+    /// directory, and `run` returns once the mailbox is empty (the actor is then stopped).
+    /// For a graceful shutdown; `stop()` (or cancelling the run task) still ends it at once.
+    /// An actor whose `run` never starts keeps its messages until it does. Never suspends.
+    /// Idempotent.
+    /// - Emits: `.deadLetter` for each later send, `.stopped` when `run` returns.
+    public func finish() {
+        directory?.remove(self)
+        mailbox.close()
+    }
+
     /// Reports what was left, in order: the rest of the run loop's batch, then the mailbox.
     @usableFromInline
     func drainAfterStop(inHand: ArraySlice<Envelope<Message>>) {
@@ -362,6 +387,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         ActorStats(
             mailboxDepth: currentDepth,
             processed: counters.processed.load(ordering: .relaxed),
+            failed: counters.failed.load(ordering: .relaxed),
             deadLetters: counters.deadLetters.load(ordering: .relaxed),
             isStopped: counters.stopping.load(ordering: .relaxed))
     }
@@ -517,6 +543,9 @@ public struct ActorStats: Sendable, Hashable {
     public var mailboxDepth: Int
     /// Messages handled without throwing.
     public var processed: Int
+    /// Messages whose handler threw (the actor went on; an `ask` among them threw the
+    /// handler's error). `ActorSnapshot.failed` in a registry's snapshot.
+    public var failed: Int
     /// Dead letters this actor reported (as sender to unknown peers, or as a stopped recipient).
     public var deadLetters: Int
     /// Whether `stop()` was called or the run loop ended.

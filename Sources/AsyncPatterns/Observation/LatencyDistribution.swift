@@ -48,8 +48,18 @@ final class LatencyDistribution: @unchecked Sendable {
         if nanos > max { max = nanos }
     }
 
-    /// p50, p90, p99, max, mean and counts per decade.
+    /// p50, p90, p99, max, mean and counts per decade; and the buckets themselves when the
+    /// reader asked for them (`LatencyBuckets.reading`), since copying them costs an
+    /// allocation that a dashboard's frames should not pay.
     func percentiles() -> Percentiles {
+        var result = summary()
+        if LatencyBuckets.isRequested {
+            result.buckets = LatencyBuckets(counts: Array(UnsafeBufferPointer(start: buckets, count: Self.bucketCount)))
+        }
+        return result
+    }
+
+    private func summary() -> Percentiles {
         if count == cachedCount { return cached }
         var result = Percentiles()
         result.count = count

@@ -26,7 +26,7 @@ public final class PatternRegistry: Sendable {
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])
     /// Taken by `snapshot` around its reading: the rate meters are its alone.
-    private let reader = Locked(RateMeter())
+    private let reader: Locked<RateMeter>
     private let timeSource: @Sendable () -> Duration
 
     /// - Parameters:
@@ -43,6 +43,8 @@ public final class PatternRegistry: Sendable {
             let start = monotonicNanoseconds()
             self.timeSource = { .nanoseconds(Int64(monotonicNanoseconds() &- start)) }
         }
+        // Operations are counted from now: the first snapshot already has a rate.
+        reader = Locked(RateMeter(origin: self.timeSource()))
     }
 
     /// Live patterns right now.
@@ -376,11 +378,27 @@ extension RetiredTotals {
 
 /// A rate over windows of about a second of the time source. 24 bytes: 100,000 actors
 /// each keep one.
+///
+/// Until a window has shown any operations (the first second of a run, or after a quiet
+/// one), the rate is measured over whatever time has passed since the last read that saw
+/// none, so a run shows its rate from its first operations instead of 0 for a second.
 struct RateMeter {
     private var anchorCount = 0
     /// Nanoseconds of the time source at the anchor; -1 before the first update.
     private var anchorNanos: Int64 = -1
     private(set) var rate: Double = 0
+
+    /// A meter that anchors at its first update.
+    init() {}
+
+    /// A meter whose count started at 0 at `origin` of the time source (the registry's own:
+    /// its time source starts when it is made), so its first update already has a rate.
+    init(origin: Duration) {
+        anchorNanos = Int64(origin.seconds * 1e9)
+    }
+
+    /// Shorter than this since the anchor, a rate would be noise.
+    private static let shortestWindow: Int64 = 10_000_000
 
     mutating func update(count: Int, now: Duration) -> Double {
         let nowNanos = Int64(now.seconds * 1e9)
@@ -394,8 +412,16 @@ struct RateMeter {
             rate = Double(count - anchorCount) / (Double(dt) / 1e9)
             anchorNanos = nowNanos
             anchorCount = count
+            return rate
         }
-        return rate
+        guard rate == 0 else { return rate }
+        // No full window with operations yet: nothing since the anchor moves the anchor up
+        // (operations have not begun); otherwise the rate so far, not kept as the window's.
+        if count == anchorCount {
+            anchorNanos = max(anchorNanos, nowNanos)
+            return 0
+        }
+        return dt >= Self.shortestWindow ? Double(count - anchorCount) / (Double(dt) / 1e9) : 0
     }
 }
 

@@ -23,7 +23,9 @@ public struct Snapshot: Sendable, Hashable, Codable {
     /// Operations of every pattern so far (puts, gets, acquires, messages, elements, …):
     /// what would be one event each, counted by the patterns without emitting anything.
     public var operations = 0
-    /// `operations` per second of the registry's time source, over the last second or so.
+    /// `operations` per second of the registry's time source, over the last second or so;
+    /// before a second has passed (or after a quiet one), over the time since operations
+    /// began (since the last snapshot that saw none), so it is not 0 while work is done.
     public var operationsPerSecond: Double = 0
     /// The registry's time source when the snapshot was taken, in seconds.
     public var elapsedSeconds: Double = 0
@@ -102,6 +104,47 @@ public struct Percentiles: Sendable, Hashable, Codable {
 
     /// Sample counts per decade, in the order of `decadeLabels`.
     public var decadeCounts: [UInt64] { decades.counts }
+
+    /// The distribution's own buckets, for the package's exporters (histograms); only in
+    /// snapshots read in the process inside `LatencyBuckets.reading`, neither encoded nor
+    /// compared.
+    package var buckets = LatencyBuckets()
+
+    private enum CodingKeys: String, CodingKey {
+        case count, p50, p90, p99, max, mean, decades
+    }
+}
+
+/// The sample counts of a latency distribution's buckets (four per power of two from 64 ns
+/// to about 137 s), as a snapshot read them. Not part of a snapshot's value: two readings
+/// with the same percentiles are equal whatever their buckets, since a snapshot that crossed
+/// the socket or came from a recording has none.
+package struct LatencyBuckets: Sendable, Hashable {
+    /// Samples per bucket, shortest first; empty when nothing was recorded or not read.
+    package var counts: [UInt64] = []
+
+    package init() {}
+
+    package init(counts: [UInt64]) { self.counts = counts }
+
+    /// Whether the snapshot being read should carry the buckets.
+    @TaskLocal package static var isRequested = false
+
+    /// Runs `body` (a `PatternRegistry.snapshot()`, say) with the buckets read into every
+    /// `Percentiles`.
+    package static func reading<T>(_ body: () throws -> T) rethrows -> T {
+        try $isRequested.withValue(true, operation: body)
+    }
+
+    /// A duration that stands for the samples of bucket `index`: its midpoint, in
+    /// nanoseconds (the width of a bucket is about 12% of its value).
+    package static func value(ofBucket index: Int) -> UInt64 {
+        let (lower, upper) = LatencyDistribution.bounds(index)
+        return lower + (upper - lower) / 2
+    }
+
+    package static func == (a: Self, b: Self) -> Bool { true }
+    package func hash(into hasher: inout Hasher) {}
 }
 
 /// Sample counts per decade: <10µs, <100µs, <1ms, <10ms, <100ms, <1s, >=1s. Seven fields,

@@ -439,7 +439,7 @@ extension BoundedQueue {
     /// - Throws: `TaskDoneWithoutItem` when called more often than items were got.
     /// - Emits: `.taskDone`.
     @inlinable
-    public func taskDone() throws {
+    public func taskDone() throws(TaskDoneWithoutItem) {
         var current = completion.done.load(ordering: .relaxed)
         while true {
             // Never more done than got: the got count only grows, so this check holds.

@@ -60,14 +60,19 @@ public final class AsyncSemaphore: Sendable {
     /// - Throws: `CancellationError` if cancelled while waiting (no permit is held).
     /// - Emits: `.waiting` when it has to wait, `.acquired` when granted.
     @inlinable
-    nonisolated(nonsending) public func acquire() async throws {
+    nonisolated(nonsending) public func acquire() async throws(CancellationError) {
         if acquireWithoutLock() { return }
         let action = locked { $0.acquire() }
         switch action {
         case .granted(let gauges):
             emit.semaphore(.acquired(gauges: gauges))
         case .mustWait(let id):
-            try await acquireWaiting(id: id)
+            do {
+                try await acquireWaiting(id: id)
+            } catch {
+                // The waiter is only ever resumed with CancellationError.
+                throw CancellationError()
+            }
         }
     }
 
@@ -127,7 +132,7 @@ public final class AsyncSemaphore: Sendable {
     /// - Throws: `ReleaseWithoutAcquire` when no permit is held.
     /// - Emits: `.released`, and `.acquired` for the waiter that got it.
     @inlinable
-    public func release() throws {
+    public func release() throws(ReleaseWithoutAcquire) {
         if try releaseWithoutLock() { return }
         let action = locked { $0.release(now: monotonicNanoseconds()) }
         switch action {
@@ -213,7 +218,7 @@ public final class AsyncSemaphore: Sendable {
     /// - Throws: `ReleaseWithoutAcquire` when the word says no permit is held (exact: the
     ///   word is the count while it is not slow).
     @inlinable
-    func releaseWithoutLock() throws -> Bool {
+    func releaseWithoutLock() throws(ReleaseWithoutAcquire) -> Bool {
         guard !emit.wants(notable: false) else { return false }
         var current = permits.load()
         while true {

@@ -94,6 +94,13 @@ public struct ProgressStream<Base: Collection & Sendable, C: Clock>: AsyncSequen
     }
 }
 
+/// A `ProgressStream` on the continuous clock, the common case, named without its clock:
+/// `let pages: ContinuousProgressStream<[URL]> = ProgressStream(urls, delay: .milliseconds(5))`.
+/// (`ProgressStream(urls)` alone infers the same type; the name is for stored properties,
+/// parameters and results.)
+public typealias ContinuousProgressStream<Base: Collection & Sendable> = ProgressStream<Base, ContinuousClock>
+where Base.Element: Sendable
+
 extension AsyncSequence where Self: Sendable {
     /// Gathers every element into an array (an async comprehension:
     /// `[n async for n in s]`). Suspends until the sequence ends. For the package's own
