@@ -15,9 +15,11 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
     let lagMs = Double(snapshot.health.lastLagNanos) / 1e6
     if snapshot.health.beats > 0, lagMs >= 100 {
         found.append(
-            Warning(level: .bad, text: "pool stalled: heartbeat \(Int(lagMs)) ms late; blocking calls hold the cooperative threads"))
+            Warning(
+                level: .bad, text: "pool stalled: heartbeat \(Int(saturating: lagMs)) ms late; blocking calls hold the cooperative threads")
+        )
     } else if snapshot.health.beats > 0, lagMs >= 20 {
-        found.append(Warning(level: .warn, text: "pool slow: heartbeat \(Int(lagMs)) ms late"))
+        found.append(Warning(level: .warn, text: "pool slow: heartbeat \(Int(saturating: lagMs)) ms late"))
     }
     // Nothing can move: said first, whatever else is true (the screen said "all clear" with
     // 32 jobs waiting on 0 permits).

@@ -96,9 +96,9 @@ public struct TimelineBar: Widget {
         guard width >= 10 else { return }
         x += buffer.put("[", x: x, y: area.y, style: Theme.label, clip: area)
         let fraction = t.durationSeconds > 0 ? min(1, max(0, t.positionSeconds / t.durationSeconds)) : 0
-        let cursor = min(width - 1, Int(fraction * Double(width)))
+        let cursor = min(width - 1, Int(saturating: fraction * Double(width)))
         var marks = [Bool](repeating: false, count: width)
-        for w in t.warnings { marks[min(width - 1, max(0, Int(w * Double(width))))] = true }
+        for w in t.warnings { marks[min(width - 1, max(0, Int(saturating: w * Double(width))))] = true }
         for i in 0..<width {
             let (text, style): (String, Style) =
                 if i == cursor { ("|", Theme.title) } else if marks[i] { ("!", Theme.warn) } else if i < cursor {

@@ -19,3 +19,19 @@ extension String {
         return out
     }
 }
+
+extension Int {
+    /// `value` rounded toward zero, held to what an Int can be (NaN is 0): a number from
+    /// outside (a recording's 1e308) draws as the largest, never traps.
+    public init(saturating value: Double) {
+        if value.isNaN {
+            self = 0
+        } else if value >= 9.2e18 {
+            self = .max
+        } else if value <= -9.2e18 {
+            self = .min
+        } else {
+            self = Int(value)
+        }
+    }
+}

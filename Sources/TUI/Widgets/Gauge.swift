@@ -50,7 +50,7 @@ public struct Bar {
     @discardableResult
     public func draw(x: Int, y: Int, width: Int, into buffer: inout Buffer, clip: Rect) -> Int {
         guard width > 0 else { return 0 }
-        let eighths = Int((fraction * Double(width) * 8).rounded(.down))
+        let eighths = Int(saturating: (fraction * Double(width) * 8).rounded(.down))
         var full = eighths / 8
         var partial = ""
         if !glyphs.barPartials.isEmpty, eighths % 8 > 0, full < width {
@@ -69,7 +69,7 @@ public struct Bar {
 public func formatCount(_ value: Double) -> String {
     let v = abs(value)
     let sign = value < 0 ? "-" : ""
-    if v < 10_000 { return sign + (v == v.rounded() ? String(Int(v)) : formatOne(v)) }
+    if v < 10_000 { return sign + (v == v.rounded() ? String(Int(saturating: v)) : formatOne(v)) }
     if v < 1_000_000 { return sign + formatOne(v / 1000) + "k" }
     if v < 1_000_000_000 { return sign + formatOne(v / 1_000_000) + "M" }
     return sign + formatOne(v / 1_000_000_000) + "G"
@@ -77,7 +77,7 @@ public func formatCount(_ value: Double) -> String {
 
 /// One decimal place: 12.34 -> "12.3"; 3.0 -> "3".
 public func formatOne(_ v: Double) -> String {
-    let tenths = Int((v * 10).rounded())
+    let tenths = Int(saturating: (v * 10).rounded())
     return tenths % 10 == 0 ? String(tenths / 10) : "\(tenths / 10).\(abs(tenths % 10))"
 }
 

@@ -15,9 +15,12 @@ public struct SlotGrid: Widget {
 
     public func render(in area: Rect, into buffer: inout Buffer) {
         guard !area.isEmpty else { return }
-        // In use can exceed the limit right after it was lowered: those slots show as busy, in red.
-        let slots = max(limit, inUse)
+        // Any numbers render (a recording's may be hostile): none below zero, and no more
+        // slots than the area could show.
+        let (limit, inUse, waiting) = (max(0, limit), max(0, inUse), max(0, waiting))
         let perRow = max(1, area.width)
+        // In use can exceed the limit right after it was lowered: those slots show as busy, in red.
+        let slots = min(max(limit, inUse), perRow * area.height + 1)
         let rowsForSlots = max(1, (slots + perRow - 1) / perRow)
         let slotRows = min(area.height - (area.height > 1 ? 1 : 0), rowsForSlots)
         var shown = 0

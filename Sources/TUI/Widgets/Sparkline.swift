@@ -23,7 +23,7 @@ public struct Sparkline: Widget {
             if top <= 0 || value <= 0 {
                 level = " "
             } else {
-                let i = min(glyphs.levels.count - 1, max(0, Int((value / top * Double(glyphs.levels.count)).rounded(.up)) - 1))
+                let i = min(glyphs.levels.count - 1, max(0, Int(saturating: (value / top * Double(glyphs.levels.count)).rounded(.up)) - 1))
                 level = glyphs.levels[i]
             }
             buffer.put(level, x: x, y: area.y + area.height - 1, style: style, clip: area)
