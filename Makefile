@@ -152,7 +152,8 @@ prometheus-e2e: metrics-server-build
 # The whole test suite under ThreadSanitizer (in a build folder of its own; the fuzz test of
 # recordings with 2,000 inputs there), then 100,000 fuzzed recordings into the reader without
 # the sanitizer (20,000 in make test) and 20,000 with valid checksums and hostile values
-# (2,000 in make test), then 10,000 random keys, 100 resizes and signals at
+# (2,000 in make test), and 2,000 fake agents answering with hostile hellos and snapshots
+# (200 in make test), then 10,000 random keys, 100 resizes and signals at
 # random moments into the real TUI. Tests/tsan-suppressions.txt names the one known false
 # positive (swiftlang/swift#57803).
 check: deps format-check docs-check
@@ -161,8 +162,8 @@ check: deps format-check docs-check
 		$(DEADLINE) $(TSAN_LIMIT) "unit tests under ThreadSanitizer" -- $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) build --build-tests
 	SLUICE_FUZZ_COUNT=100000 $(DEADLINE) $(UNIT_LIMIT) "fuzzed recordings" -- $(SWIFT) test --skip-build --filter fuzzTheReader
-	SLUICE_SEMANTIC_FUZZ_COUNT=20000 $(DEADLINE) $(UNIT_LIMIT) "hostile values in recordings" -- \
-		$(SWIFT) test --skip-build --filter SemanticFuzzTests
+	SLUICE_SEMANTIC_FUZZ_COUNT=20000 SLUICE_HOSTILE_AGENT_COUNT=2000 $(DEADLINE) $(UNIT_LIMIT) "hostile values in recordings and from agents" -- \
+		$(SWIFT) test --skip-build --filter "SemanticFuzzTests|HostileAgentFuzzTests"
 	$(DEADLINE) $(E2E_LIMIT) hostile.sh -- bash Tests/e2e/hostile.sh $(BIN_DEBUG)
 
 # The example program, in the foreground: it prints its pid and socket, then a line a

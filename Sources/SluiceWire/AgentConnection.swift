@@ -35,6 +35,8 @@ public final class AgentConnection: Sendable {
         let hello = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: HelloAnswer.self)
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(Int64(limit.seconds * 1000)))
+            // Nothing the peer sends is read before the kernel has said who it is.
+            .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limit: Frame.agentLimit)))
@@ -49,12 +51,13 @@ public final class AgentConnection: Sendable {
             hello.fail(error)
             throw AttachError.connect(path, error)
         }
-        // Nothing is said to an agent before the kernel has said who it is.
+        // Nothing is said to an agent, or read from it, before the kernel has said who it is.
         if case .refused(let why) = (try? PeerCredentials.checkAgent(channel).wait()) ?? .refused("its user cannot be told") {
             hello.fail(AttachError.untrusted(path, why))
             channel.close(promise: nil)
             throw .untrusted(path, why)
         }
+        channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in channel.close(promise: nil) }
         let scheduled = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(limit.seconds * 1000))) {
             hello.fail(AttachError.refused(path, "no hello from the program within \(formatDecimal(limit.seconds)) s"))
         }

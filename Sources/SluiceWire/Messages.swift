@@ -143,7 +143,10 @@ public struct WireKnob: Codable, Sendable, Equatable {
 
     /// The spec, or nil when the numbers make no knob (a broken or hostile agent).
     public var spec: KnobSpec? {
-        guard min.isFinite, max.isFinite, step.isFinite, step > 0, min <= max, defaultValue.isFinite else { return nil }
+        let bound = 1e15  // beyond this no program's knob: a hostile agent's
+        guard min.isFinite, max.isFinite, step.isFinite, step > 0, min <= max, defaultValue.isFinite,
+            abs(min) <= bound, abs(max) <= bound, step <= bound
+        else { return nil }
         return KnobSpec(
             name, unit: unit, range: min...max, step: step, default: Swift.min(max, Swift.max(min, defaultValue)),
             actsOn: actsOn.flatMap(PatternKind.init(rawValue:)), summary)

@@ -50,15 +50,13 @@ public struct KnobSpec: Sendable, Hashable {
 
     /// Shows a value with its unit, e.g. `250 ms`, `4`.
     public func format(_ value: Double) -> String {
-        let number = isInteger ? String(Int(value.rounded())) : formatDecimal(value)
+        let number = formatDecimal(isInteger ? value.rounded() : value)
         return unit.isEmpty ? number : "\(number) \(unit)"
     }
 
     /// The range, e.g. `1...32`.
     public var rangeText: String {
-        isInteger
-            ? "\(Int(range.lowerBound))...\(Int(range.upperBound))"
-            : "\(formatDecimal(range.lowerBound))...\(formatDecimal(range.upperBound))"
+        "\(formatDecimal(range.lowerBound))...\(formatDecimal(range.upperBound))"
     }
 }
 
