@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
         .library(name: "SluiceAgent", targets: ["SluiceAgent"]),
         .library(name: "SluiceWire", targets: ["SluiceWire"]),
+        .library(name: "PoolDoctor", targets: ["PoolDoctor"]),
         .executable(name: "sluice", targets: ["sluice"]),
         .executable(name: "sluice-indexer", targets: ["FileIndexer"]),
     ],
@@ -64,12 +65,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The signal handler and the runtime hook of the pool doctor, in C: what runs in a
+        // signal handler must be plainly async-signal-safe.
+        .target(name: "CPoolDoctor"),
+        // Watches the cooperative pool of the process it runs in and names what stalls it.
+        .target(name: "PoolDoctor", dependencies: ["AsyncPatterns", "CPoolDoctor"], swiftSettings: strict),
         // The in-process server a program starts to be watched and steered: a product of its
         // own, so programs that do not want it pay nothing.
         .target(
             name: "SluiceAgent",
             dependencies: [
-                "AsyncPatterns", "SluiceWire",
+                "AsyncPatterns", "SluiceWire", "PoolDoctor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,7 +86,8 @@ let package = Package(
         // The terminal kit: cells, layout, widgets, the Backend protocol. Knows nothing else.
         .target(name: "TUI", swiftSettings: strict),
         .target(
-            name: "Dashboard", dependencies: ["TUI", "AsyncPatterns", "Scenarios", "SluiceWire"], swiftSettings: strict),
+            name: "Dashboard", dependencies: ["TUI", "AsyncPatterns", "Scenarios", "SluiceWire", "PoolDoctor"],
+            swiftSettings: strict),
         .target(name: "Terminal", dependencies: ["CNCurses", "TUI"], swiftSettings: strict),
         .executableTarget(
             name: "sluice",
@@ -106,6 +113,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "PoolDoctorTests", dependencies: ["PoolDoctor", "CPoolDoctor"], swiftSettings: strict),
         .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
         .testTarget(
             name: "AsyncPatternsMetricsTests",

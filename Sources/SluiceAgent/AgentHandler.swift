@@ -81,6 +81,7 @@ final class AgentHandler: ChannelInboundHandler {
                 return close(context, reason: "this program already has \(agent.maxViewers) viewers, the most it allows")
             }
             isViewer = true
+            agent.doctor?.installHook()
             self.every = every
             let log = EventLog(capacity: Self.eventCapacity)
             self.log = log

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+
+/// Fills in file and line of captured frames with `llvm-symbolizer` (shipped with the Swift
+/// toolchain), in the viewer's process: the watched program never runs it. Each address is
+/// asked once; answers are kept (bounded).
+public final class Symbolicator: Sendable {
+    /// The symbolizer's path, or nil when none was found (frames then keep their function
+    /// names only).
+    public let tool: String?
+    private let cache = Locked<[String: (file: String, line: Int)?]>([:])
+    static let cacheLimit = 20_000
+    static let batch = 100
+
+    /// Looks for `llvm-symbolizer`: `$SLUICE_SYMBOLIZER`, next to `swift`, then on PATH.
+    public init(tool: String? = Symbolicator.find()) { self.tool = tool }
+
+    /// One for the whole process.
+    public static let shared = Symbolicator()
+
+    /// Where `llvm-symbolizer` is, if anywhere.
+    public static func find() -> String? {
+        if let set = getenv("SLUICE_SYMBOLIZER").map({ String(cString: $0) }), !set.isEmpty {
+            return access(set, X_OK) == 0 ? set : nil
+        }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        let folders = path.split(separator: ":").map(String.init)
+        for folder in folders where access(folder + "/swift", X_OK) == 0 {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            if realpath(folder + "/swift", &buffer) != nil {
+                let real = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let dir = String(real[..<(real.lastIndex(of: "/") ?? real.endIndex)])
+                if access(dir + "/llvm-symbolizer", X_OK) == 0 { return dir + "/llvm-symbolizer" }
+            }
+        }
+        for folder in folders where access(folder + "/llvm-symbolizer", X_OK) == 0 { return folder + "/llvm-symbolizer" }
+        return nil
+    }
+
+    /// The pool figures with file and line filled in where the debug info has them.
+    public func symbolicate(_ pool: PoolSnapshot) -> PoolSnapshot {
+        var pool = pool
+        let wanted = pool.blockers.flatMap(\.frames).filter { !$0.folded || $0.symbol == nil }
+        resolve(wanted)
+        for b in pool.blockers.indices {
+            for f in pool.blockers[b].frames.indices {
+                let frame = pool.blockers[b].frames[f]
+                if let answer = cache.withLock({ $0[Self.key(frame)] }) ?? nil {
+                    pool.blockers[b].frames[f].file = answer.file
+                    pool.blockers[b].frames[f].line = answer.line
+                }
+            }
+        }
+        return pool
+    }
+
+    static func key(_ frame: PoolFrame) -> String { "\(frame.module)\u{0}\(frame.offset)" }
+
+    private func resolve(_ frames: [PoolFrame]) {
+        guard let tool else { return }
+        var seen = Set<String>()
+        let missing = frames.filter { frame in
+            let key = Self.key(frame)
+            return frame.module.hasPrefix("/") && seen.insert(key).inserted && cache.withLock { $0.index(forKey: key) == nil }
+        }
+        var start = 0
+        while start < missing.count {
+            let part = Array(missing[start..<min(missing.count, start + Self.batch)])
+            let answers = Self.run(tool, part)
+            cache.withLock { c in
+                if c.count > Self.cacheLimit { c.removeAll() }
+                for (i, frame) in part.enumerated() { c[Self.key(frame)] = i < answers.count ? answers[i] : nil }
+            }
+            start += Self.batch
+        }
+    }
+
+    /// Runs the tool on `frames`; one answer per frame, in order (nil: unknown).
+    static func run(_ tool: String, _ frames: [PoolFrame]) -> [(file: String, line: Int)?] {
+        let input = frames.map { "\"\($0.module)\" 0x\(String($0.offset, radix: 16))\n" }.joined()
+        guard let output = spawnAndRead(tool, arguments: ["--no-inlines"], input: input) else { return [] }
+        // Two lines per address (function, then file:line:column), then a blank line.
+        let blocks = output.split(separator: "\n\n", omittingEmptySubsequences: true)
+        return blocks.map { block -> (file: String, line: Int)? in
+            let lines = block.split(separator: "\n")
+            guard lines.count >= 2 else { return nil }
+            let parts = lines[1].split(separator: ":")
+            guard parts.count >= 2, let line = Int(parts[parts.count - 2]), line > 0, parts[0] != "??" else { return nil }
+            return (parts.dropLast(2).joined(separator: ":"), line)
+        }
+    }
+
+    /// Runs a program with `input` on its stdin, returns its stdout (nil if it cannot run).
+    static func spawnAndRead(_ tool: String, arguments: [String], input: String) -> String? {
+        var toChild: [Int32] = [0, 0]
+        var fromChild: [Int32] = [0, 0]
+        guard pipe(&toChild) == 0 else { return nil }
+        guard pipe(&fromChild) == 0 else {
+            close(toChild[0])
+            close(toChild[1])
+            return nil
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        for fd in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv = ([tool] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, tool, &actions, nil, argv, environ)
+        close(toChild[0])
+        close(fromChild[1])
+        guard rc == 0 else {
+            close(toChild[1])
+            close(fromChild[0])
+            return nil
+        }
+        // Input and output both fit in a pipe's buffer (`batch` addresses), so writing all
+        // first cannot deadlock.
+        let bytes = Array(input.utf8)
+        var at = 0
+        while at < bytes.count {
+            let n = bytes[at...].withUnsafeBytes { write(toChild[1], $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            at += n
+        }
+        close(toChild[1])
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fromChild[0], $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            output += chunk[..<n]
+        }
+        close(fromChild[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        return String(decoding: output, as: UTF8.self)
+    }
+}
