@@ -65,6 +65,7 @@ test: deps
 	bash Tests/e2e/cli.sh $(BIN_DEBUG)
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
 	bash Tests/e2e/attach.sh $(BIN_DEBUG) .build/debug/sluice-indexer
+	bash Tests/e2e/doctor.sh $(BIN_DEBUG) .build/debug/sluice-indexer
 	bash Tests/e2e/replay.sh $(BIN_DEBUG)
 
 # Examples/Consumer: a package of its own that depends on AsyncPatterns by path, as a user's

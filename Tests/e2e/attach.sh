@@ -53,7 +53,7 @@ echo "$out" | grep -Eq "^$pid +sluice-indexer +[0-9]+s +3 +0/4 " && ok "ps lists
 
 out=$("$bin" attach "$pid" --headless --duration 1s --json); status=$?
 [ $status = 0 ] && echo "$out" | grep -q "\"program\":\"sluice-indexer\",\"pid\":$pid" \
-    && echo "$out" | grep -q '"knobs":{"capacity":64,"open-files":8,"pause":2,"workers":4}' \
+    && echo "$out" | grep -q '"knobs":{"capacity":64,"hash-on-pool":0,"open-files":8,"pause":2,"pool-threshold":100,"workers":4}' \
     && ok "attach --headless --json: program, pid, knobs" || bad "headless json: $status $out"
 
 "$bin" attach "$pid" --headless --duration 1s --json --record "$work/attach.rec" > "$work/attach.json" 2> "$work/attach.err"
@@ -89,7 +89,7 @@ sleep 1.5
 after=$(wc -l < "$work/indexer.log")
 kill -0 "$pid" 2>/dev/null && [ "$after" -gt "$before" ] && ok "viewer killed: the program runs on" || bad "program after viewer kill"
 out=$("$bin" attach "$pid" --headless --duration 500ms); status=$?
-[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, open-files 8, pause 2, workers 5" \
+[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, hash-on-pool 0, open-files 8, pause 2, pool-threshold 100, workers 5" \
     && ok "a new viewer attaches and sees the knob" || bad "reattach: $status $out"
 
 echo "attach: another user"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `sluice doctor` against the example program: with hash-on-pool 1 it hashes synchronously
+# on the cooperative pool, and the doctor must exit 1 naming that function (and its file
+# and line) within 2 s; with hash-on-pool 0 it exits 0. Nothing to attach to: 69; bad
+# values: 64.
+# usage: doctor.sh path/to/sluice path/to/sluice-indexer
+set -u
+name=doctor
+source "$(dirname "$0")/lib.sh"
+indexer=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+work=$(mktemp -d /tmp/sluice-doctor.XXXXXX)
+export SLUICE_DIR=$work/sockets
+pid=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; $T kill-server 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+mkdir -p "$work/tree"
+for d in $(seq 1 10); do
+    mkdir -p "$work/tree/d$d"
+    for f in $(seq 1 20); do echo "file $d $f $RANDOM" > "$work/tree/d$d/f$f.txt"; done
+done
+
+start_indexer() {
+    "$indexer" "$work/tree" "$@" > "$work/indexer.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 50); do grep -q "socket" "$work/indexer.log" 2>/dev/null && break; sleep 0.1; done
+}
+stop_indexer() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=; }
+
+echo "doctor: bad values and nothing to attach to"
+out=$("$bin" doctor 2>&1); status=$?
+[ $status = 69 ] && echo "$out" | grep -q "sluice doctor: nothing to attach to" && ok "no program: exit 69, says so" \
+    || bad "no program: $status $out"
+out=$("$bin" doctor --duration soon 2>&1); status=$?
+[ $status = 64 ] && echo "$out" | grep -q "is not a duration" && ok "--duration soon: exit 64" || bad "--duration: $status $out"
+out=$("$bin" doctor --threshold 1ms 2>&1); status=$?
+[ $status = 64 ] && echo "$out" | grep -q "from 10ms to 10s" && ok "--threshold 1ms: exit 64" || bad "--threshold: $status $out"
+
+echo "doctor: the example hashing on the pool"
+start_indexer --hash-on-pool 1
+out=$("$bin" doctor "$pid" --duration 2s --json); status=$?
+echo "$out" > "$work/doctor.json"
+[ $status = 1 ] && echo "$out" | grep -q '"location":"FileIndexer.stretchedHashOnPool(Swift.String)' \
+    && ok "exit 1 within 2 s, the function named in the JSON" || bad "hash-on-pool 1: $status $(head -c 600 "$work/doctor.json")"
+echo "$out" | grep -Eq '"file":"[^"]*Examples/FileIndexer/main.swift","line":[0-9]+' \
+    && ok "with its file and line (llvm-symbolizer)" || bad "no file:line: $(head -c 600 "$work/doctor.json")"
+echo "$out" | grep -Eq '"stalls":[1-9][0-9]*,"stalled_ms"' && echo "$out" | grep -q '"hook":"counting"' \
+    && ok "stalls counted, jobs counted through the enqueue hook" || bad "figures: $(head -c 400 "$work/doctor.json")"
+out=$("$bin" doctor sluice-indexer --duration 1500ms); status=$?
+[ $status = 1 ] && echo "$out" | grep -q "#1 FileIndexer.stretchedHashOnPool" && echo "$out" | grep -q "main.swift:" \
+    && ok "the text report names it too" || bad "text: $status $out"
+stop_indexer
+
+echo "doctor: the example with hash-on-pool 0"
+start_indexer --hash-on-pool 0
+# 500 ms: on a loaded machine (the suite runs builds beside it) a heartbeat can be 100 ms
+# late with nothing blocking; a slow hash on the pool stalls it for 300 ms and more.
+out=$("$bin" doctor "$pid" --duration 3s --threshold 500ms --json); status=$?
+[ $status = 0 ] && echo "$out" | grep -q '"stalls":0' && echo "$out" | grep -q '"threshold_ms":500' \
+    && ok "no stall: exit 0, threshold 500 ms" || bad "hash-on-pool 0: $status $out"
+out=$("$bin" attach "$pid" --headless --duration 300ms --json)
+echo "$out" | grep -q '"pool-threshold":100' && ok "the threshold is put back after the doctor" || bad "threshold after: $out"
+stop_indexer
+
+echo "doctor: $passed passed, $failed failed"
+[ $failed = 0 ]
