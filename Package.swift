@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal", "SluiceWire",
+                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal", "SluiceWire", "PoolDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <link.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static struct slot slots[SLUICE_CAPTURE_SLOTS];
 static _Atomic int installed;
 
 int sluice_gettid(void) { return (int)syscall(SYS_gettid); }
+
+void sluice_name_this_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
 
 static void on_sigprof(int signo, siginfo_t *info, void *context) {
     (void)signo;

@@ -217,6 +217,8 @@ public final class PoolDoctor: Sendable {
     // MARK: - Watchdog (its own thread)
 
     private func watch() {
+        // Named, so that it is not taken for a pool thread (a thread inherits its creator's name).
+        sluice_name_this_thread("sluice-doctor")
         var detector = StallDetector(threshold: threshold.load(ordering: .relaxed))
         let symbolizer = Symbolizer()
         var episode: [(key: String, name: String, frames: [PoolFrame])] = []

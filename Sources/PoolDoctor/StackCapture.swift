@@ -118,14 +118,18 @@ public enum StackCapture {
     }
 
     /// Threads of this process whose name says they belong to the cooperative pool
-    /// (libdispatch's root queue workers, "com.apple.root.default-qos" cut to 15 letters).
+    /// (libdispatch's root queue workers, "com.apple.root.default-qos" cut to its last 15
+    /// letters), not counting the calling thread.
     public static func poolThreads() -> [Int32] {
-        threads().filter { isPoolThreadName($0.name) }.map(\.tid)
+        let me = sluice_gettid()
+        return threads().filter { $0.tid != me && isPoolThreadName($0.name) }.map(\.tid)
     }
 
-    /// Whether a thread name is a libdispatch root-queue worker's.
+    /// Whether a thread name is a cooperative pool worker's: libdispatch's root queues of
+    /// each QoS end in "-qos"; their overcommit twins ("...qos.overcommit") serve serial
+    /// queues, the main queue after `dispatch_main`, and are not the pool.
     public static func isPoolThreadName(_ name: String) -> Bool {
-        name.contains("qos") || name.hasPrefix("oot.") || name.hasPrefix("com.apple.root")
+        name.hasSuffix("-qos")
     }
 
     /// This process's threads and their names.

@@ -102,7 +102,8 @@ struct Run: AsyncParsableCommand {
         let output = Output()
         let clockBox = ClockBox()
         let source = LocalSource(
-            scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: record == nil ? 256 : recordingLogCapacity
+            scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: record == nil ? 256 : recordingLogCapacity,
+            doctor: localDoctor
         ) { line in
             guard printsTranscript else { return }
             output.line("[\(formatSeconds(clockBox.elapsed))] \(line)")
@@ -132,7 +133,9 @@ struct Run: AsyncParsableCommand {
             usleep(20_000)
         }
         source.stop(waitingAtMost: DashboardApp.stopLimit)
-        let summary = RunSummary(run: source.run)
+        let summary = RunSummary(
+            scenario: scenario.name, preset: preset, elapsedSeconds: source.run.elapsed.seconds, status: source.run.currentStatus,
+            snapshot: source.snapshot())
         if let recorder {
             // The end record holds what the summary shows: a replay prints the same.
             recorder.finish(status: source.status, elapsedSeconds: summary.elapsedSeconds, snapshot: summary.snapshot)

@@ -44,6 +44,8 @@ int sluice_capture_read(int slot, uintptr_t *frames, int max);
 int sluice_capture_release(int slot);
 /// This thread's kernel id.
 int sluice_gettid(void);
+/// Names the calling thread (at most 15 bytes are kept).
+void sluice_name_this_thread(const char *name);
 
 enum {
     SLUICE_HOOK_OFF = 0,

@@ -59,6 +59,7 @@ public final class AttachedSource: Source {
     public func snapshot() -> Snapshot {
         var snapshot = connection.latest?.snapshot ?? Snapshot()
         connection.log.fill(&snapshot)
+        snapshot.pool = snapshot.pool.map(Symbolicator.shared.symbolicate)
         return snapshot
     }
 
