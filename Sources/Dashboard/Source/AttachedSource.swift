@@ -35,7 +35,7 @@ public final class AttachedSource: Source {
             [
                 snapshot.queues.isEmpty ? nil : .queue, snapshot.semaphores.isEmpty ? nil : .semaphore,
                 snapshot.actors.isEmpty ? nil : .actor, snapshot.streams.isEmpty ? nil : .stream,
-                snapshot.resources.isEmpty ? nil : .resource,
+                snapshot.resources.isEmpty ? nil : .resource, snapshot.pool == nil ? nil : .health,
             ].compactMap { $0 })
         let kinds = seen.withLock { s in
             s.formUnion(present)
