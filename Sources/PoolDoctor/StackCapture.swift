@@ -75,7 +75,9 @@ public enum StackCapture {
             slot += 1
         }
         let deadline = ContinuousClock.now + answerLimit
+        let spinUntil = ContinuousClock.now + .milliseconds(2)
         var waiting = armed
+        var gone: [(slot: Int32, tid: Int32)] = []
         var frames = [UInt](repeating: 0, count: Int(SLUICE_CAPTURE_FRAMES))
         while !waiting.isEmpty {
             waiting.removeAll { entry in
@@ -87,10 +89,21 @@ public enum StackCapture {
                 while sluice_capture_release(entry.slot) != 0 { sched_yield() }
                 return true
             }
-            if waiting.isEmpty || ContinuousClock.now >= deadline { break }
-            usleep(200)
+            let now = ContinuousClock.now
+            if waiting.isEmpty || now >= deadline { break }
+            // Handlers answer within microseconds of delivery: yield at first, then sleep,
+            // and stop waiting for threads that have exited (their signal died with them).
+            if now < spinUntil {
+                sched_yield()
+            } else {
+                usleep(200)
+                let exited = waiting.filter { access("/proc/self/task/\($0.tid)", F_OK) != 0 }
+                gone += exited
+                waiting.removeAll { entry in exited.contains { $0.slot == entry.slot } }
+            }
         }
-        for entry in waiting {
+        for entry in waiting + gone {
+            let exited = gone.contains { $0.slot == entry.slot }
             // Never answered (it exited, or blocks the signal now): free the slot; a signal
             // still on its way finds no armed slot and does nothing. A handler that was
             // writing is waited for, and what it wrote is kept.
@@ -102,7 +115,10 @@ public enum StackCapture {
             if n > 0 {
                 result.stacks.append(Stack(tid: entry.tid, addresses: Array(frames[min(n, handlerFrames)..<n])))
             } else {
-                result.problems.append("thread \(entry.tid) did not answer (it exited, or blocks SIGPROF)")
+                result.problems.append(
+                    exited
+                        ? "thread \(entry.tid) exited during the capture"
+                        : "thread \(entry.tid) did not answer within \(answerLimit) (it blocks SIGPROF, or is exiting)")
             }
         }
         return result
