@@ -62,5 +62,18 @@ out=$("$bin" attach "$pid" --headless --duration 300ms --json)
 echo "$out" | grep -q '"pool-threshold":100' && ok "the threshold is put back after the doctor" || bad "threshold after: $out"
 stop_indexer
 
+echo "doctor: safe inside someone else's process (a probe that stalls its own pool)"
+probe=$(dirname "$bin")/pool-doctor-probe
+out=$("$probe" plain); status=$?
+[ $status = 0 ] && echo "$out" | grep -q '"blockers":\["pool_doctor_probe.stallThePoolOnPurpose() -> ()"\]' \
+    && ok "a stall of every pool thread: the function named" || bad "probe plain: $status $out"
+out=$("$probe" taken); status=$?
+[ $status = 0 ] && echo "$out" | grep -q '"capture":"SIGPROF is handled by the program (a profiler?); stacks are not captured, figures are","captureOn":false' \
+    && echo "$out" | grep -q '"stalls":1' && echo "$out" | grep -q '"theirHandlerCalls":0' \
+    && ok "the program's own SIGPROF handler: left alone, said so, the stall still counted" || bad "probe taken: $status $out"
+out=$("$probe" off); status=$?
+[ $status = 0 ] && echo "$out" | grep -q '"capture":"off (option)","captureOn":false' && echo "$out" | grep -q '"stalls":1' \
+    && ok "capture off by option: the figures stay" || bad "probe off: $status $out"
+
 echo "doctor: $passed passed, $failed failed"
 [ $failed = 0 ]

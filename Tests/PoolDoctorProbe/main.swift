@@ -1,0 +1,46 @@
+// A program for the doctor's safety tests (Tests/e2e/doctor.sh): it stalls its own
+// cooperative pool on purpose (a child process, never the test process) and prints what
+// its pool doctor saw as JSON.
+//   pool-doctor-probe plain      stall; the doctor names stallThePoolOnPurpose
+//   pool-doctor-probe taken      the program handles SIGPROF itself first: the doctor
+//                                leaves it alone, says so, and keeps the figures
+//   pool-doctor-probe off        capture switched off by the option: figures only
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+import PoolDoctor
+import Synchronization
+
+let profiled = Atomic<Int>(0)
+
+@inline(never)
+func stallThePoolOnPurpose() {
+    usleep(400_000)
+}
+
+let mode = CommandLine.arguments.dropFirst().first ?? "plain"
+guard ["plain", "taken", "off"].contains(mode) else {
+    print("usage: pool-doctor-probe plain|taken|off")
+    exit(64)
+}
+if mode == "taken" {
+    signal(SIGPROF) { _ in profiled.add(1, ordering: .relaxed) }
+}
+let doctor = PoolDoctor(options: .init(threshold: .milliseconds(100), capture: mode != "off"), registry: nil)
+doctor.installHook()
+// A few calm beats, then every pool thread held for 400 ms at once.
+while doctor.snapshot().beats < 3 { usleep(10_000) }
+let threads = max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+for _ in 0..<threads { Task.detached { stallThePoolOnPurpose() } }
+let deadline = ContinuousClock.now + .seconds(30)
+while doctor.snapshot().stalls == 0, ContinuousClock.now < deadline { usleep(10_000) }
+let p = doctor.snapshot()
+doctor.stop()
+let notes = p.notes.map { "\"\($0)\"" }.joined(separator: ",")
+let blockers = p.blockers.map { "\"\($0.location)\"" }.joined(separator: ",")
+print(
+    "{\"stalls\":\(p.stalls),\"capture\":\"\(p.capture)\",\"captureOn\":\(p.captureOn),\"blockers\":[\(blockers)],"
+        + "\"otherStalls\":\(p.otherStalls),\"hook\":\"\(p.hook)\",\"jobs\":\(p.jobsEnqueued),\"notes\":[\(notes)],"
+        + "\"theirHandlerCalls\":\(profiled.load(ordering: .relaxed))}")
+exit(p.stalls > 0 ? 0 : 1)
