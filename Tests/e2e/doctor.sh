@@ -75,5 +75,60 @@ out=$("$probe" off); status=$?
 [ $status = 0 ] && echo "$out" | grep -q '"capture":"off (option)","captureOn":false' && echo "$out" | grep -q '"stalls":1' \
     && ok "capture off by option: the figures stay" || bad "probe off: $status $out"
 
+# wait_gone PATTERN SECONDS: true once the screen no longer matches.
+wait_gone() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -Eq -- "$1" || return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+echo "doctor: the Pool pane of the blocking scenario"
+line=$(grep -n '^                usleep(micros)$' "$(dirname "$0")/../../Sources/Scenarios/Catalog/Blocking.swift" | cut -d: -f1)
+new_shell
+keys "$bin run blocking" Enter
+check "the Pool pane names the line that blocks (Blocking.swift:$line)" "Blocking\.swift:$line closure #1 in BlockingScenario\.run" 15
+keys Tab
+keys Enter
+check "Enter on the blocker: its whole stack, usleep in it" "Blocker Blocking\.swift:$line" 5
+check "the stack shows libc's usleep under the program's frame" "usleep +\[libc" 5
+keys Escape
+check "Esc: back to the Pool pane" "top blockers" 5
+keys BTab Down Down Down +
+check "offload turned to 1" "offload 0 -> 1" 5
+if wait_gone "Blocking\.swift:$line" 25; then ok "with offload 1 the stalls stop and the name ages out"; else bad "the blocker stays"; fi
+keys q
+prompt_back "q" 0
+
+echo "doctor: attach to the example, hash-on-pool turned to 1"
+start_indexer --hash-on-pool 0
+new_shell
+keys "SLUICE_DIR=$SLUICE_DIR $bin attach $pid" Enter
+check "attached, with a Pool pane" "Pool" 10
+keys Down Down Down Down
+turned=$(date +%s%N)
+keys +
+if wait_for "stretchedHashOnPool" 10; then
+    named=$((($(date +%s%N) - turned) / 1000000))
+    [ $named -le 2000 ] && ok "the Pool pane names the function in Examples/FileIndexer within 2 s ($named ms after the knob)" \
+        || bad "named, but $named ms after the knob"
+else
+    bad "no stretchedHashOnPool in the Pool pane"
+fi
+check "hash-on-pool turned to 1" "hash-on-pool 0 -> 1" 5
+keys -
+check "hash-on-pool back to 0" "hash-on-pool 1 -> 0" 5
+stalls() { screen | grep -Eo 'stalls [0-9]+' | head -1; }
+sleep 2
+before=$(stalls)
+sleep 3
+after=$(stalls)
+[ -n "$before" ] && [ "$before" = "$after" ] && ok "back to 0: the stalls stop ($after)" || bad "stalls go on: '$before' -> '$after'"
+keys q
+prompt_back "q after attach" 0
+stop_indexer
+
 echo "doctor: $passed passed, $failed failed"
 [ $failed = 0 ]
