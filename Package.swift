@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "SluiceAgentTests",
             dependencies: [
-                "SluiceAgent", "SluiceWire",
+                "SluiceAgent", "SluiceWire", "PoolDoctor",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
