@@ -190,11 +190,17 @@ public final class SluiceAgent: Sendable {
     func snapshotBody() -> [UInt8] {
         let now = ContinuousClock.now
         if let cached = sharedBody.withLock({ $0 }), now - cached.at < Self.shareWindow { return cached.body }
-        var snapshot = registry.snapshot()
-        snapshot.pool = doctor?.snapshot()
-        let body = SnapshotLayout.body(snapshot: snapshot, knobs: knobValues)
+        let body = SnapshotLayout.body(snapshot: snapshot(), knobs: knobValues)
         sharedBody.withLock { $0 = (now, body) }
         return body
+    }
+
+    /// The registry's patterns and the pool doctor's figures, as viewers get them. For
+    /// swift-metrics: `PatternMetrics(snapshot: { agent.snapshot() })` exports the pool too.
+    public func snapshot() -> Snapshot {
+        var snapshot = registry.snapshot()
+        snapshot.pool = doctor?.snapshot()
+        return snapshot
     }
 
     /// Viewers at 10 snapshots a second see numbers at most this much older than they ask.
