@@ -18,10 +18,15 @@ public enum Folding {
         "__swift_", "swift_job_run", "swift::",
     ]
 
+    /// Whether `module` (a path) is one of the libraries whose frames all fold.
+    public static func isFoldedLibrary(_ module: String) -> Bool {
+        let file = module.split(separator: "/").last.map(String.init) ?? module
+        return foldedLibraries.contains(where: { file.hasPrefix($0) })
+    }
+
     /// Whether a frame in `module` (a path) named `symbol` is machinery, not the program's code.
     public static func isFolded(module: String, symbol: String?) -> Bool {
-        let file = module.split(separator: "/").last.map(String.init) ?? module
-        if foldedLibraries.contains(where: { file.hasPrefix($0) }) { return true }
+        if isFoldedLibrary(module) { return true }
         guard let symbol else { return false }
         if foldedSymbols.contains(where: { symbol.hasPrefix($0) }) { return true }
         // The standard library's generics, specialized into the program: the program's

@@ -71,8 +71,12 @@ public final class PoolDoctor: Sendable {
         var jobsPerSecond: Double?
         var jobs = 0
         var stalledSince: UInt64?
+        /// Where the pool's threads were at the captures of the stall going on now.
+        var current: [(key: String, name: String, frames: [PoolFrame])] = []
         var captures = 0
         var captureNanos: UInt64 = 0
+        var symbolizeNanos: UInt64 = 0
+        var warmNanos: UInt64 = 0
     }
 
     /// The options it runs with.
@@ -165,15 +169,26 @@ public final class PoolDoctor: Sendable {
             if let since = s.stalledSince, pending == since, now > since { p.stalledNowNanos = now - since }
             p.capture = s.capture
             p.captureOn = s.captureOn
-            p.blockers = s.table.blockers
+            if p.stalledNowNanos > 0, !s.current.isEmpty {
+                // The stall going on is named now, not when it ends: as if it ended now.
+                var table = s.table
+                table.record(stallNanos: p.stalledNowNanos, places: s.current, now: elapsed)
+                p.blockers = table.blockers
+            } else {
+                p.blockers = s.table.blockers
+            }
             p.otherStalls = s.table.otherStalls
             p.notes = s.notes
         }
         return p
     }
 
-    /// Captures so far and the doctor-thread CPU time they took (for `make bench`).
-    public var captureCost: (captures: Int, nanos: UInt64) { state.withLock { ($0.captures, $0.captureNanos) } }
+    /// Captures so far and the CPU time of the doctor's thread they took: signalling and
+    /// collecting the stacks, then turning them into frames (for `make bench`); and the
+    /// one-time reading of the executable's symbol table at start.
+    public var captureCost: (captures: Int, nanos: UInt64, symbolizeNanos: UInt64, warmNanos: UInt64) {
+        state.withLock { ($0.captures, $0.captureNanos, $0.symbolizeNanos, $0.warmNanos) }
+    }
 
     // MARK: - Heartbeat
 
@@ -221,6 +236,14 @@ public final class PoolDoctor: Sendable {
         sluice_name_this_thread("sluice-doctor")
         var detector = StallDetector(threshold: threshold.load(ordering: .relaxed))
         let symbolizer = Symbolizer()
+        // The executable's symbol table is read now, off the stall path: a capture then
+        // costs the host little (the table is the big read, once).
+        if options.capture {
+            let before = threadCPUNanos()
+            symbolizer.warm()
+            let spent = threadCPUNanos() &- before
+            state.withLock { $0.warmNanos = spent }
+        }
         var episode: [(key: String, name: String, frames: [PoolFrame])] = []
         var lastCount = (at: monotonicNow(), jobs: sluice_hook_enqueued())
         var nextThreads: UInt64 = 0
@@ -253,12 +276,15 @@ public final class PoolDoctor: Sendable {
             case .capture:
                 state.withLock { $0.stalledSince = detector.stalledSince }
                 episode += captureNow(symbolizer)
+                let places = episode
+                state.withLock { $0.current = places }
             case .ended(let nanos):
                 let at = Double(monotonicNow() - started) / 1e9
                 let places = episode
                 episode = []
                 state.withLock { s in
                     s.stalledSince = nil
+                    s.current = []
                     s.stalls += 1
                     s.stalledNanos += nanos
                     s.longest = max(s.longest, nanos)
@@ -284,6 +310,7 @@ public final class PoolDoctor: Sendable {
         let cpuBefore = threadCPUNanos()
         let tids = (options.threads ?? StackCapture.poolThreads)()
         let result = StackCapture.capture(tids)
+        let captured = threadCPUNanos()
         var places: [(key: String, name: String, frames: [PoolFrame])] = []
         for stack in result.stacks {
             let frames = symbolizer.frames(stack.addresses)
@@ -291,11 +318,12 @@ public final class PoolDoctor: Sendable {
                 places.append((place.key, place.name, Array(frames.prefix(PoolDoctor.framesKept))))
             }
         }
-        let cost = threadCPUNanos() &- cpuBefore
+        let symbolized = threadCPUNanos()
         state.withLock {
             $0.busy = places.count
             $0.captures += 1
-            $0.captureNanos += cost
+            $0.captureNanos += captured &- cpuBefore
+            $0.symbolizeNanos += symbolized &- captured
         }
         for problem in result.problems { note(problem) }
         if !result.problems.isEmpty, result.problems.contains(where: { $0.contains("no longer ours") }) {

@@ -198,9 +198,19 @@ final class Symbolizer {
             guard let (path, offset) = located else {
                 return PoolFrame(module: "?", offset: UInt64(address), folded: true)
             }
+            // Frames of the runtime's libraries fold whatever their name: their symbol tables
+            // are not read here (the viewer's symbolizer names them for the full stack).
+            if Folding.isFolded(module: path, symbol: nil), Folding.isFoldedLibrary(path) {
+                return PoolFrame(module: path, offset: offset, folded: true)
+            }
             let symbol = table(path).function(at: offset)?.name
             return PoolFrame(module: path, offset: offset, symbol: symbol, folded: Folding.isFolded(module: path, symbol: symbol))
         }
+    }
+
+    /// Reads the executable's symbol table now (the largest, and where the culprits are).
+    func warm() {
+        _ = table(LoadedModules.executablePath())
     }
 
     /// The start of the function a frame is in (so samples inside one function aggregate).

@@ -32,15 +32,26 @@ doctor.installHook()
 // A few calm beats, then every pool thread held for 400 ms at once.
 while doctor.snapshot().beats < 3 { usleep(10_000) }
 let threads = max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+let stalledAt = ContinuousClock.now
 for _ in 0..<threads { Task.detached { stallThePoolOnPurpose() } }
 let deadline = ContinuousClock.now + .seconds(30)
-while doctor.snapshot().stalls == 0, ContinuousClock.now < deadline { usleep(10_000) }
+// How long from the stall's start until the doctor names the place (or counts the stall).
+var named: Duration?
+while named == nil || doctor.snapshot().stalls == 0, ContinuousClock.now < deadline {
+    if named == nil, !doctor.snapshot().blockers.isEmpty || doctor.snapshot().otherStalls > 0 {
+        named = ContinuousClock.now - stalledAt
+    }
+    usleep(1_000)
+}
 let p = doctor.snapshot()
+let cost = doctor.captureCost
 doctor.stop()
 let notes = p.notes.map { "\"\($0)\"" }.joined(separator: ",")
 let blockers = p.blockers.map { "\"\($0.location)\"" }.joined(separator: ",")
 print(
     "{\"stalls\":\(p.stalls),\"capture\":\"\(p.capture)\",\"captureOn\":\(p.captureOn),\"blockers\":[\(blockers)],"
         + "\"otherStalls\":\(p.otherStalls),\"hook\":\"\(p.hook)\",\"jobs\":\(p.jobsEnqueued),\"notes\":[\(notes)],"
-        + "\"theirHandlerCalls\":\(profiled.load(ordering: .relaxed))}")
+        + "\"theirHandlerCalls\":\(profiled.load(ordering: .relaxed)),\"namedAfterMs\":\(named.map { Int($0 / .milliseconds(1)) } ?? -1),"
+        + "\"captures\":\(cost.captures),\"captureCPUMicros\":\(cost.nanos / 1000),"
+        + "\"symbolizeCPUMicros\":\(cost.symbolizeNanos / 1000),\"symbolTableCPUMicros\":\(cost.warmNanos / 1000)}")
 exit(p.stalls > 0 ? 0 : 1)

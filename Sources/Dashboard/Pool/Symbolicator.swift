@@ -10,7 +10,15 @@ public final class Symbolicator: Sendable {
     /// The symbolizer's path, or nil when none was found (frames then keep their function
     /// names only).
     public let tool: String?
-    private let cache = Locked<[String: (file: String, line: Int)?]>([:])
+    private let cache = Locked<[String: Answer?]>([:])
+
+    /// What the symbolizer said of one address: the function (as it names it), and the
+    /// file and line when debug info has them.
+    struct Answer: Sendable {
+        var function: String?
+        var file: String?
+        var line: Int?
+    }
     static let cacheLimit = 20_000
     static let batch = 100
 
@@ -42,15 +50,14 @@ public final class Symbolicator: Sendable {
     /// The pool figures with file and line filled in where the debug info has them.
     public func symbolicate(_ pool: PoolSnapshot) -> PoolSnapshot {
         var pool = pool
-        let wanted = pool.blockers.flatMap(\.frames).filter { !$0.folded || $0.symbol == nil }
-        resolve(wanted)
+        resolve(pool.blockers.flatMap(\.frames))
         for b in pool.blockers.indices {
             for f in pool.blockers[b].frames.indices {
                 let frame = pool.blockers[b].frames[f]
-                if let answer = cache.withLock({ $0[Self.key(frame)] }) ?? nil {
-                    pool.blockers[b].frames[f].file = answer.file
-                    pool.blockers[b].frames[f].line = answer.line
-                }
+                guard let answer = cache.withLock({ $0[Self.key(frame)] }) ?? nil else { continue }
+                pool.blockers[b].frames[f].file = answer.file
+                pool.blockers[b].frames[f].line = answer.line
+                if frame.symbol == nil, let function = answer.function { pool.blockers[b].frames[f].symbol = function }
             }
         }
         return pool
@@ -78,17 +85,26 @@ public final class Symbolicator: Sendable {
     }
 
     /// Runs the tool on `frames`; one answer per frame, in order (nil: unknown).
-    static func run(_ tool: String, _ frames: [PoolFrame]) -> [(file: String, line: Int)?] {
+    static func run(_ tool: String, _ frames: [PoolFrame]) -> [Answer?] {
         let input = frames.map { "\"\($0.module)\" 0x\(String($0.offset, radix: 16))\n" }.joined()
-        guard let output = spawnAndRead(tool, arguments: ["--no-inlines"], input: input) else { return [] }
-        // Two lines per address (function, then file:line:column), then a blank line.
-        let blocks = output.split(separator: "\n\n", omittingEmptySubsequences: true)
-        return blocks.map { block -> (file: String, line: Int)? in
+        guard let output = spawnAndRead(tool, arguments: ["--no-inlines", "--demangle"], input: input) else { return [] }
+        return parse(output)
+    }
+
+    /// The tool's answers: two lines per address (function, then file:line:column), then a
+    /// blank line; "??" where it does not know.
+    static func parse(_ output: String) -> [Answer?] {
+        output.split(separator: "\n\n", omittingEmptySubsequences: true).map { block -> Answer? in
             let lines = block.split(separator: "\n")
             guard lines.count >= 2 else { return nil }
+            var answer = Answer()
+            if lines[0] != "??" { answer.function = String(lines[0]) }
             let parts = lines[1].split(separator: ":")
-            guard parts.count >= 2, let line = Int(parts[parts.count - 2]), line > 0, parts[0] != "??" else { return nil }
-            return (parts.dropLast(2).joined(separator: ":"), line)
+            if parts.count >= 3, let line = Int(parts[parts.count - 2]), line > 0, parts[0] != "??" {
+                answer.file = parts.dropLast(2).joined(separator: ":")
+                answer.line = line
+            }
+            return answer.function == nil && answer.file == nil ? nil : answer
         }
     }
 
