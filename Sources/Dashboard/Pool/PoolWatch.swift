@@ -9,7 +9,7 @@ public struct PoolWatch: Sendable {
     public private(set) var first: PoolSnapshot?
     /// The last figures seen.
     public private(set) var last: PoolSnapshot?
-    private var baseline: [String: Int] = [:]
+    private var baseline: [String: (stalls: Int, nanos: UInt64)] = [:]
     private var seen: [String: PoolBlocker] = [:]
     private var order: [String] = []
     /// Problems the doctor noted during the watch.
@@ -22,14 +22,15 @@ public struct PoolWatch: Sendable {
     public mutating func add(_ pool: PoolSnapshot) {
         if first == nil {
             first = pool
-            for b in pool.blockers { baseline[b.location] = b.stalls }
+            for b in pool.blockers { baseline[b.location] = (b.stalls, b.totalNanos) }
         }
         last = pool
         for note in pool.notes where !notes.contains(note) { notes.append(note) }
-        for b in pool.blockers where b.stalls > (baseline[b.location] ?? 0) {
+        for b in pool.blockers where b.stalls > (baseline[b.location]?.stalls ?? 0) {
             if seen[b.location] == nil { order.append(b.location) }
             var during = b
-            during.stalls = b.stalls - (baseline[b.location] ?? 0)
+            during.stalls = b.stalls - (baseline[b.location]?.stalls ?? 0)
+            during.totalNanos = b.totalNanos &- (baseline[b.location]?.nanos ?? 0)
             if let before = seen[b.location], before.frames.contains(where: { $0.file != nil }),
                 !b.frames.contains(where: { $0.file != nil })
             {
@@ -51,8 +52,8 @@ public struct PoolWatch: Sendable {
         return last.stalledNanos &- first.stalledNanos &+ last.stalledNowNanos
     }
 
-    /// The places that held the pool during the watch, most time stalled first. Their
-    /// `totalNanos` and `longestNanos` are the program's figures for the place.
+    /// The places that held the pool during the watch, most time stalled first: stalls and
+    /// time stalled during the watch; `longestNanos` is the program's figure for the place.
     public var blockers: [PoolBlocker] {
         order.compactMap { seen[$0] }.sorted { ($0.totalNanos, $0.stalls) > ($1.totalNanos, $1.stalls) }
     }
