@@ -402,3 +402,40 @@ extension Duration {
 
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
+
+extension PoolDoctor {
+    /// What one capture costs the process, in microseconds of CPU (all threads: the
+    /// capturing one and the handler on the captured one), measured on a thread of its own
+    /// that sleeps in `usleep` as a blocking call would; stacks turned into frames and
+    /// folded as at a stall (`make bench`).
+    @_spi(Benchmarks) public static func measureCaptureCost(captures: Int) -> (micros: Double, frames: Int)? {
+        guard StackCapture.prepare() == .ready else { return nil }
+        let tid = Atomic<Int32>(0)
+        let running = Atomic<Bool>(true)
+        let started = startDetachedThread {
+            tid.store(sluice_gettid(), ordering: .relaxed)
+            while running.load(ordering: .relaxed) { usleep(1_000) }
+        }
+        guard started else { return nil }
+        defer { running.store(false, ordering: .relaxed) }
+        while tid.load(ordering: .relaxed) == 0 { usleep(1_000) }
+        let symbolizer = Symbolizer()
+        symbolizer.warm()
+        var frames = 0
+        let before = processCPUNanos()
+        for _ in 0..<max(1, captures) {
+            for stack in StackCapture.capture([tid.load(ordering: .relaxed)]).stacks {
+                let folded = symbolizer.frames(stack.addresses)
+                frames += folded.count
+                _ = Folding.location(of: folded, functionStart: symbolizer.functionStart)
+            }
+        }
+        return (Double(processCPUNanos() &- before) / 1e3 / Double(max(1, captures)), frames / max(1, captures))
+    }
+}
+
+func processCPUNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
