@@ -114,7 +114,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // Stalls its own pool on purpose for the doctor's safety tests (Tests/e2e/doctor.sh).
-        .executableTarget(name: "pool-doctor-probe", dependencies: ["PoolDoctor"], path: "Tests/PoolDoctorProbe", swiftSettings: strict),
+        .executableTarget(
+            name: "pool-doctor-probe", dependencies: [
+                "PoolDoctor", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/PoolDoctorProbe", swiftSettings: strict),
         .testTarget(name: "PoolDoctorTests", dependencies: ["PoolDoctor", "CPoolDoctor"], swiftSettings: strict),
         .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
         .testTarget(

@@ -176,6 +176,14 @@ int sluice_hook_state(void) {
     return state;
 }
 
+int sluice_hook_foreign(void) {
+    sluice_hook_t *variable = hook_variable();
+    if (!variable) return 0;
+    sluice_hook_t current = __atomic_load_n(variable, __ATOMIC_ACQUIRE);
+    if (current == counting_hook) return atomic_load(&previous_hook) != NULL;
+    return current != NULL;
+}
+
 uint64_t sluice_hook_enqueued(void) { return atomic_load_explicit(&enqueued, memory_order_relaxed); }
 
 // MARK: - Loaded files

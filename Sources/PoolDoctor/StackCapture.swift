@@ -136,9 +136,13 @@ public enum StackCapture {
     /// Threads of this process whose name says they belong to the cooperative pool
     /// (libdispatch's root queue workers, "com.apple.root.default-qos" cut to its last 15
     /// letters), not counting the calling thread.
+    /// When SwiftNIO has taken over the global executor (a hook other than ours is in),
+    /// jobs run on its singleton event loops ("NIO-SGLTN-…"): those threads are the pool.
     public static func poolThreads() -> [Int32] {
         let me = sluice_gettid()
-        return threads().filter { $0.tid != me && isPoolThreadName($0.name) }.map(\.tid)
+        let nio = sluice_hook_foreign() == 1
+        return threads().filter { $0.tid != me && (isPoolThreadName($0.name) || (nio && $0.name.hasPrefix("NIO-SGLTN-"))) }
+            .map(\.tid)
     }
 
     /// Whether a thread name is a cooperative pool worker's: libdispatch's root queues of

@@ -75,6 +75,23 @@ out=$("$probe" off); status=$?
 [ $status = 0 ] && echo "$out" | grep -q '"capture":"off (option)","captureOn":false' && echo "$out" | grep -q '"stalls":1' \
     && ok "capture off by option: the figures stay" || bad "probe off: $status $out"
 
+out=$("$probe" nio); status=$?
+[ $status = 0 ] && echo "$out" | grep -q '"blockers":\["pool_doctor_probe.stallThePoolOnPurpose() -> ()"\]' \
+    && echo "$out" | grep -q '"hook":"counting, chained to the program'"'"'s hook (SwiftNIO'"'"'s executor?)"' \
+    && echo "$out" | grep -q '"nioTookOver":true' \
+    && ok "SwiftNIO took over the global executor first: hook chained, said so, NIO's threads captured" || bad "probe nio: $status $out"
+out=$("$probe" nio-late); status=$?
+[ $status = 0 ] && echo "$out" | grep -q '"nioTookOver":false' \
+    && ok "our hook first: NIO refuses to take over (as the README warns), nothing breaks" || bad "probe nio-late: $status $out"
+
+echo "doctor: recordings keep the blockers"
+"$bin" run blocking --headless --duration 2s --json --record "$work/blocking.rec" > "$work/run.json" 2> "$work/run.err"
+"$bin" replay "$work/blocking.rec" --headless --json > "$work/replay.json"
+line=$(grep -n '^                usleep(micros)$' "$(dirname "$0")/../../Sources/Scenarios/Catalog/Blocking.swift" | cut -d: -f1)
+grep -q "Catalog/Blocking.swift\",\"line\":$line" "$work/run.json" && cmp -s "$work/run.json" "$work/replay.json" \
+    && ok "run --record: the pool's blockers (Blocking.swift:$line) in the summary, and its replay prints the same" \
+    || bad "recording: $(head -c 300 "$work/run.json") / $(head -c 300 "$work/replay.json")"
+
 # wait_gone PATTERN SECONDS: true once the screen no longer matches.
 wait_gone() {
     local deadline=$((SECONDS + ${2:-10}))
@@ -86,7 +103,11 @@ wait_gone() {
 }
 
 echo "doctor: the Pool pane of the blocking scenario"
-line=$(grep -n '^                usleep(micros)$' "$(dirname "$0")/../../Sources/Scenarios/Catalog/Blocking.swift" | cut -d: -f1)
+new_shell
+keys "$bin replay $work/blocking.rec" Enter
+check "a replay shows the Pool pane naming the line" "Blocking\.swift:$line closure #1 in BlockingScenario\.run" 10
+keys q
+prompt_back "q from the replay" 0
 new_shell
 keys "$bin run blocking" Enter
 check "the Pool pane names the line that blocks (Blocking.swift:$line)" "Blocking\.swift:$line closure #1 in BlockingScenario\.run" 15

@@ -65,6 +65,9 @@ int sluice_hook_install(void);
 void sluice_hook_uninstall(void);
 /// Where the hook stands now (SLUICE_HOOK_…).
 int sluice_hook_state(void);
+/// 1 when the global executor's enqueue hook is someone else's (SwiftNIO's, when NIO took
+/// over): installed now and not ours, or ours chained to one that was there before.
+int sluice_hook_foreign(void);
 /// Jobs enqueued on the global executor since the hook was installed.
 uint64_t sluice_hook_enqueued(void);
 
