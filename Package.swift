@@ -115,7 +115,8 @@ let package = Package(
         ),
         // Stalls its own pool on purpose for the doctor's safety tests (Tests/e2e/doctor.sh).
         .executableTarget(
-            name: "pool-doctor-probe", dependencies: [
+            name: "pool-doctor-probe",
+            dependencies: [
                 "PoolDoctor", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/PoolDoctorProbe", swiftSettings: strict),
