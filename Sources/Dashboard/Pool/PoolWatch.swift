@@ -73,7 +73,7 @@ public struct PoolWatch: Sendable {
                 ])
             ),
             ("jobs_per_second", p.jobsPerSecond.map { .number($0.rounded()) } ?? .null), ("hook", .string(p.hook)),
-            ("threads", .int(p.threads)), ("capture", .string(p.capture)),
+            ("threads", .int(p.threads)), ("busy_at_last_capture", .int(p.busyAtLastCapture)), ("capture", .string(p.capture)),
             ("blockers", .array(blockers.map(Self.json))), ("other_stalls", .int(p.otherStalls)),
             ("notes", .array(notes.map(JSON.string))),
         ])
