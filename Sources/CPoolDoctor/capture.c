@@ -85,7 +85,11 @@ int sluice_capture_prepare(void) {
 int sluice_capture_arm(int slot, int tid) {
     if (slot < 0 || slot >= SLUICE_CAPTURE_SLOTS) return -1;
     struct slot *s = &slots[slot];
-    if (atomic_load_explicit(&s->state, memory_order_acquire) != SLUICE_SLOT_FREE) return -1;
+    // Claimed first, so two capturers (two doctors) never arm one slot.
+    int expected = SLUICE_SLOT_FREE;
+    if (!atomic_compare_exchange_strong_explicit(
+            &s->state, &expected, SLUICE_SLOT_CLAIMED, memory_order_acq_rel, memory_order_relaxed))
+        return -1;
     atomic_store_explicit(&s->tid, tid, memory_order_relaxed);
     atomic_store_explicit(&s->count, 0, memory_order_relaxed);
     atomic_store_explicit(&s->state, SLUICE_SLOT_ARMED, memory_order_release);

@@ -14,6 +14,8 @@ enum {
     SLUICE_SLOT_ARMED = 1,
     SLUICE_SLOT_WRITING = 2,
     SLUICE_SLOT_FILLED = 3,
+    /// Taken by a capturer that is writing the thread id (the handler ignores it).
+    SLUICE_SLOT_CLAIMED = 4,
 };
 
 enum {

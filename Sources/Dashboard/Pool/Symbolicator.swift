@@ -63,6 +63,14 @@ public final class Symbolicator: Sendable {
         return pool
     }
 
+    /// Only absolute paths of regular files, with nothing that would break the tool's input
+    /// line: the paths come from the watched program, and a device or a FIFO could hang it.
+    static func isAskable(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.contains("\""), !path.contains("\n"), !path.contains("\r") else { return false }
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+
     static func key(_ frame: PoolFrame) -> String { "\(frame.module)\u{0}\(frame.offset)" }
 
     private func resolve(_ frames: [PoolFrame]) {
@@ -70,7 +78,7 @@ public final class Symbolicator: Sendable {
         var seen = Set<String>()
         let missing = frames.filter { frame in
             let key = Self.key(frame)
-            return frame.module.hasPrefix("/") && seen.insert(key).inserted && cache.withLock { $0.index(forKey: key) == nil }
+            return Self.isAskable(frame.module) && seen.insert(key).inserted && cache.withLock { $0.index(forKey: key) == nil }
         }
         var start = 0
         while start < missing.count {
