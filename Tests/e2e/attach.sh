@@ -67,7 +67,8 @@ new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach sluice-indexer" Enter
 check "the dashboard shows the program" "sluice-indexer \(attached, pid $pid\)"
 check "its queue" "Queue paths"
-check "its actor" "aggregator"
+# Four panes (the Pool pane too) in two columns: the name may be cut to "aggrega…".
+check "its actor" "aggrega"
 check "unavailable actions are named" "n/a +pause restart speed"
 first=$(screen | grep -o 'put [0-9.k]*  got' | head -1)
 sleep 1.5
