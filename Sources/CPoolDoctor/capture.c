@@ -132,14 +132,44 @@ typedef void (*sluice_original_t)(void *job) __attribute__((swiftcall));
 typedef void (*sluice_hook_t)(void *job, sluice_original_t original) __attribute__((swiftcall));
 
 static _Atomic(sluice_hook_t) previous_hook;
-static _Atomic uint64_t enqueued;
 static _Atomic int hook_state;
+
+// Jobs counted per thread, each thread in a cache line of its own that only it writes (a
+// load and a store, no locked instruction: the hook runs for every job of the program).
+// The first 64 threads to enqueue get a line each; later ones share one atomic counter.
+#define SLUICE_COUNTER_LINES 64
+struct counter_line {
+    _Atomic uint64_t count;
+    char pad[64 - sizeof(uint64_t)];
+};
+static struct counter_line counter_lines[SLUICE_COUNTER_LINES] __attribute__((aligned(64)));
+static _Atomic unsigned counter_lines_taken;
+static _Atomic uint64_t shared_count;
+static __thread struct counter_line *my_line;
+static __thread int my_line_tried;
+
+static inline void count_job(void) {
+    struct counter_line *line = my_line;
+    if (__builtin_expect(line == NULL, 0)) {
+        if (!my_line_tried) {
+            my_line_tried = 1;
+            unsigned i = atomic_fetch_add_explicit(&counter_lines_taken, 1, memory_order_relaxed);
+            if (i < SLUICE_COUNTER_LINES) my_line = line = &counter_lines[i];
+        }
+        if (line == NULL) {
+            atomic_fetch_add_explicit(&shared_count, 1, memory_order_relaxed);
+            return;
+        }
+    }
+    uint64_t n = atomic_load_explicit(&line->count, memory_order_relaxed);
+    atomic_store_explicit(&line->count, n + 1, memory_order_relaxed);
+}
 static sluice_hook_t *hook_variable(void) {
     return (sluice_hook_t *)dlsym(RTLD_DEFAULT, "swift_task_enqueueGlobal_hook");
 }
 
 __attribute__((swiftcall)) static void counting_hook(void *job, sluice_original_t original) {
-    atomic_fetch_add_explicit(&enqueued, 1, memory_order_relaxed);
+    count_job();
     sluice_hook_t before = atomic_load_explicit(&previous_hook, memory_order_relaxed);
     if (before)
         before(job, original);
@@ -188,7 +218,11 @@ int sluice_hook_foreign(void) {
     return current != NULL;
 }
 
-uint64_t sluice_hook_enqueued(void) { return atomic_load_explicit(&enqueued, memory_order_relaxed); }
+uint64_t sluice_hook_enqueued(void) {
+    uint64_t total = atomic_load_explicit(&shared_count, memory_order_relaxed);
+    for (int i = 0; i < SLUICE_COUNTER_LINES; i++) total += atomic_load_explicit(&counter_lines[i].count, memory_order_relaxed);
+    return total;
+}
 
 // MARK: - Loaded files
 
