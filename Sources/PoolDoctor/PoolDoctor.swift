@@ -139,6 +139,13 @@ public final class PoolDoctor: Sendable {
         threshold.store(max(1_000_000, value.nanoseconds), ordering: .relaxed)
     }
 
+    /// Takes the hook out again (the last viewer left): a program nobody watches pays nothing
+    /// per job. `installHook()` puts it back.
+    public func removeHook() {
+        if hookInstalled.exchange(false, ordering: .acquiringAndReleasing) { HookUsers.release() }
+        state.withLock { $0.jobsPerSecond = nil }
+    }
+
     /// The figures now.
     public func snapshot() -> PoolSnapshot {
         let now = monotonicNow()
@@ -350,7 +357,7 @@ public final class PoolDoctor: Sendable {
 
     private func hookWords() -> String {
         guard options.hook else { return "off (option)" }
-        guard hookInstalled.load(ordering: .relaxed) else { return "not installed (no viewer yet)" }
+        guard hookInstalled.load(ordering: .relaxed) else { return "not installed (installed while someone watches)" }
         switch sluice_hook_state() {
         case Int32(SLUICE_HOOK_ALONE): return "counting"
         case Int32(SLUICE_HOOK_CHAINED): return "counting, chained to the program's hook (SwiftNIO's executor?)"

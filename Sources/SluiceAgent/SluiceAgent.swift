@@ -52,7 +52,7 @@ public final class SluiceAgent: Sendable {
     /// socket folder or the socket cannot be made.
     ///
     /// `pool`: the pool doctor's options (threshold, capture, hook); nil runs no doctor. The
-    /// doctor starts with the agent; its enqueue hook goes in when a viewer first watches.
+    /// doctor starts with the agent; its enqueue hook is in while someone watches.
     public static func start(
         name: String = defaultName(), knobs: [AgentKnob] = [], registry: PatternRegistry = .shared,
         maxViewers: Int = 4, directory: SocketDirectory = .forThisUser(), pool: PoolDoctor.Options? = PoolDoctor.Options()
