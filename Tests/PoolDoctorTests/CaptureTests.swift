@@ -47,17 +47,29 @@ final class SpinThreads: Sendable {
     }
 }
 
+/// Runs `body` on a thread of its own and suspends until it is done: captures wait (yield,
+/// sleep) for the signalled threads, which must never happen on the shared pool.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let started = startDetachedThread { continuation.resume(returning: body()) }
+        precondition(started, "no thread")
+    }
+}
+
 @Suite(.serialized) struct CaptureTests {
-    @Test func capturesAThreadOfOurs() throws {
-        #expect(StackCapture.prepare() == .ready)
-        let threads = SpinThreads()
-        threads.start()
-        threads.waitForStarted(1)
-        defer { threads.stop() }
-        let result = StackCapture.capture(threads.current)
-        let stack = try #require(result.stacks.first)
+    @Test func capturesAThreadOfOurs() async throws {
+        let (ready, result, frames) = await onOwnThread { () -> (StackCapture.Readiness, StackCapture.Result, [PoolFrame]) in
+            let ready = StackCapture.prepare()
+            let threads = SpinThreads()
+            threads.start()
+            threads.waitForStarted(1)
+            defer { threads.stop() }
+            let result = StackCapture.capture(threads.current)
+            return (ready, result, result.stacks.first.map { Symbolizer().frames($0.addresses) } ?? [])
+        }
+        #expect(ready == .ready)
+        #expect(result.stacks.count == 1)
         #expect(result.problems.isEmpty)
-        let frames = Symbolizer().frames(stack.addresses)
         // The thread sleeps in libc, called from the closure above (in this test binary).
         #expect(frames.contains { $0.symbol?.contains("SpinThreads.start") == true })
         #expect(frames.first?.folded == true)
@@ -65,58 +77,66 @@ final class SpinThreads: Sendable {
 
     /// 10,000 captures while threads start and end under them: every capture returns, no
     /// slot stays taken, and what goes wrong is said in words.
-    @Test func tenThousandCapturesWhileThreadsComeAndGo() {
-        #expect(StackCapture.prepare() == .ready)
-        let threads = SpinThreads()
-        for _ in 0..<4 { threads.start() }
-        let churn = Atomic<Bool>(true)
-        let churned = Atomic<Int>(0)
-        _ = startDetachedThread {
-            while churn.load(ordering: .relaxed) {
-                threads.start(lifetime: Int.random(in: 1...20))
-                churned.add(1, ordering: .relaxed)
-                usleep(300)
+    @Test func tenThousandCapturesWhileThreadsComeAndGo() async {
+        let (stacks, churned, problems, slots) = await onOwnThread { () -> (Int, Int, [String: Int], [Int32]) in
+            _ = StackCapture.prepare()
+            let threads = SpinThreads()
+            for _ in 0..<4 { threads.start() }
+            let churn = Atomic<Bool>(true)
+            let churned = Atomic<Int>(0)
+            _ = startDetachedThread {
+                while churn.load(ordering: .relaxed) {
+                    threads.start(lifetime: Int.random(in: 1...20))
+                    churned.add(1, ordering: .relaxed)
+                    usleep(300)
+                }
             }
+            threads.waitForStarted(4)
+            var stacks = 0
+            var problems: [String: Int] = [:]
+            let start = ContinuousClock.now
+            for _ in 0..<10_000 {
+                let result = StackCapture.capture(threads.current)
+                stacks += result.stacks.count
+                for p in result.problems { problems[p.replacing(/[0-9]+/, with: "N"), default: 0] += 1 }
+            }
+            print("10,000 captures in \(ContinuousClock.now - start); problems: \(problems)")
+            churn.store(false, ordering: .relaxed)
+            threads.stop()
+            let slots = (0..<Int32(SLUICE_CAPTURE_SLOTS)).map { sluice_capture_state($0) }
+            return (stacks, churned.load(ordering: .relaxed), problems, slots)
         }
-        threads.waitForStarted(4)
-        var stacks = 0
-        var problems: [String: Int] = [:]
-        let start = ContinuousClock.now
-        for _ in 0..<10_000 {
-            let result = StackCapture.capture(threads.current)
-            stacks += result.stacks.count
-            for p in result.problems { problems[p.replacing(/[0-9]+/, with: "N"), default: 0] += 1 }
-        }
-        print("10,000 captures in \(ContinuousClock.now - start); problems: \(problems)")
-        churn.store(false, ordering: .relaxed)
-        threads.stop()
         #expect(stacks >= 10_000 * 3, "most threads answer: \(stacks) stacks")
-        #expect(churned.load(ordering: .relaxed) > 100)
+        #expect(churned > 100)
         // A thread just started blocks every signal until glibc has set it up: it is named.
         let expected: Set = [
             "thread N exited during the capture", "thread N blocks SIGPROF: its stack is unknown",
             "thread N did not answer within N.N seconds (it blocks SIGPROF, or is exiting)",
         ]
         #expect(Set(problems.keys).isSubset(of: expected), "\(problems)")
-        for slot in 0..<Int32(SLUICE_CAPTURE_SLOTS) { #expect(sluice_capture_state(slot) == Int32(SLUICE_SLOT_FREE)) }
+        #expect(slots.allSatisfy { $0 == Int32(SLUICE_SLOT_FREE) }, "every slot free: \(slots)")
     }
 
-    @Test func aThreadThatMasksSIGPROFIsNamedNotWaitedFor() {
-        #expect(StackCapture.prepare() == .ready)
-        let threads = SpinThreads()
-        threads.start(maskSIGPROF: true)
-        threads.waitForStarted(1)
-        defer { threads.stop() }
-        let tid = threads.current[0]
-        #expect(StackCapture.masksSIGPROF(tid))
-        let result = StackCapture.capture([tid])
+    @Test func aThreadThatMasksSIGPROFIsNamedNotWaitedFor() async {
+        let (tid, masked, result) = await onOwnThread { () -> (Int32, Bool, StackCapture.Result) in
+            _ = StackCapture.prepare()
+            let threads = SpinThreads()
+            threads.start(maskSIGPROF: true)
+            threads.waitForStarted(1)
+            defer { threads.stop() }
+            let tid = threads.current[0]
+            return (tid, StackCapture.masksSIGPROF(tid), StackCapture.capture([tid]))
+        }
+        #expect(masked)
         #expect(result.stacks.isEmpty)
         #expect(result.problems == ["thread \(tid) blocks SIGPROF: its stack is unknown"])
     }
 
-    @Test func aThreadThatIsGoneIsSkipped() {
-        #expect(StackCapture.prepare() == .ready)
-        let result = StackCapture.capture([Int32.max - 7])
+    @Test func aThreadThatIsGoneIsSkipped() async {
+        let result = await onOwnThread { () -> StackCapture.Result in
+            _ = StackCapture.prepare()
+            return StackCapture.capture([Int32.max - 7])
+        }
         #expect(result.stacks.isEmpty)
         #expect(result.problems.isEmpty)
     }

@@ -71,7 +71,7 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
     @Test func namesTheFunctionThatBlocksItsExecutor() async throws {
         let executor = ThreadExecutor()
         defer { executor.stop() }
-        while executor.tid.load(ordering: .relaxed) == 0 { await Task.yield() }
+        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
         let tid = executor.tid.load(ordering: .relaxed)
         let doctor = PoolDoctor(
             options: .init(threshold: .milliseconds(100), hook: false, executor: executor, threads: { [tid] }), registry: nil)
@@ -80,10 +80,12 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         try await waitFor("heartbeats") { doctor.snapshot().beats >= 3 }
         #expect(doctor.snapshot().stalls == 0)
         Task(executorPreference: executor) { holdTheThreadOnPurpose(milliseconds: 400) }
-        try await waitFor("a stall") { doctor.snapshot().stalls >= 1 }
+        // On a loaded machine the heartbeat may also run late with the thread idle (then the
+        // executor's own loop is where it was): look for the place among the blockers.
+        let named = { doctor.snapshot().blockers.first { $0.location.contains("holdTheThreadOnPurpose") } }
+        try await waitFor("the stall named") { named() != nil && doctor.snapshot().stalledNowNanos == 0 }
         let pool = doctor.snapshot()
-        let blocker = try #require(pool.blockers.first)
-        #expect(blocker.location.contains("holdTheThreadOnPurpose"), "\(blocker.location)")
+        let blocker = try #require(named())
         #expect(blocker.longestNanos >= 250_000_000, "the stall lasted about 400 ms: \(blocker.longestNanos)")
         #expect(pool.longestStallNanos >= 250_000_000)
         #expect(pool.captureOn && pool.capture == "on")
@@ -96,7 +98,7 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
     @Test func captureOffKeepsTheFiguresAndSaysWhy() async throws {
         let executor = ThreadExecutor()
         defer { executor.stop() }
-        while executor.tid.load(ordering: .relaxed) == 0 { await Task.yield() }
+        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
         let tid = executor.tid.load(ordering: .relaxed)
         let doctor = PoolDoctor(
             options: .init(threshold: .milliseconds(100), capture: false, hook: false, executor: executor, threads: { [tid] }),
@@ -107,7 +109,7 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         try await waitFor("a stall") { doctor.snapshot().stalls >= 1 }
         let pool = doctor.snapshot()
         #expect(pool.blockers.isEmpty)
-        #expect(pool.otherStalls == 1)
+        #expect(pool.otherStalls >= 1)
         #expect(!pool.captureOn && pool.capture == "off (option)")
         #expect(pool.delayMaxNanos >= 150_000_000)
     }
