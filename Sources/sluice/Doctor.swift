@@ -85,6 +85,8 @@ struct Doctor: ParsableCommand {
         }
         if let pool = connection.latest?.snapshot.pool, pool.elapsedSeconds != lastSeen { watch.add(Symbolicator.shared.symbolicate(pool)) }
         if let restore { _ = connection.setKnob("pool-threshold", to: restore) }
+        // File and line of every place seen, waiting for the symbolizer a little if need be.
+        watch.fillFrames { Symbolicator.shared.symbolicate($0, waitingAtMost: .seconds(5)) }
         let elapsed = (ContinuousClock.now - start).seconds
         if let why = connection.closedReason, watch.last == nil {
             printError("sluice doctor: the program went away: \(why)")

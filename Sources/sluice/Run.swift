@@ -133,9 +133,13 @@ struct Run: AsyncParsableCommand {
             usleep(20_000)
         }
         source.stop(waitingAtMost: DashboardApp.stopLimit)
+        var final = source.snapshot()
+        // File and line of the pool's blockers, if the symbolizer answers in time: the run
+        // must end within a second of --duration.
+        final.pool = final.pool.map { Symbolicator.shared.symbolicate($0, waitingAtMost: .milliseconds(300)) }
         let summary = RunSummary(
             scenario: scenario.name, preset: preset, elapsedSeconds: source.run.elapsed.seconds, status: source.run.currentStatus,
-            snapshot: source.snapshot())
+            snapshot: final)
         if let recorder {
             // The end record holds what the summary shows: a replay prints the same.
             recorder.finish(status: source.status, elapsedSeconds: summary.elapsedSeconds, snapshot: summary.snapshot)

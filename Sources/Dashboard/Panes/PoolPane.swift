@@ -54,8 +54,8 @@ public struct PoolPane: Widget {
             y += 1
         }
         let jobs = p.jobsPerSecond.map { "\(formatCount($0))/s" } ?? "not counted"
-        let busy = p.busyAtLastCapture > 0 ? " (\(p.busyAtLastCapture) busy at the last stall)" : ""
-        line("jobs \(jobs)   threads \(p.threads)\(busy)   stalls \(p.stalls) (\(formatNanos(p.stalledNanos)))", Theme.value)
+        let busy = p.busyAtLastCapture > 0 ? "   \(p.busyAtLastCapture) busy at the last stall" : ""
+        line("jobs \(jobs)   threads \(p.threads)   stalls \(p.stalls) (\(formatNanos(p.stalledNanos)))\(busy)", Theme.value)
         if stalled {
             line("STALLED for \(formatNanos(p.stalledNowNanos))", Theme.bad)
         }

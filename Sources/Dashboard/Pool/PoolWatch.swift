@@ -40,6 +40,13 @@ public struct PoolWatch: Sendable {
         }
     }
 
+    /// Lets `fill` (a symbolicator) fill in the frames of every place seen, all at once.
+    public mutating func fillFrames(_ fill: (PoolSnapshot) -> PoolSnapshot) {
+        var all = PoolSnapshot()
+        all.blockers = order.compactMap { seen[$0] }
+        for b in fill(all).blockers { seen[b.location] = b }
+    }
+
     /// Stalls that began and ended during the watch, plus one going on at its end.
     public var stalls: Int {
         guard let first, let last else { return 0 }

@@ -47,10 +47,49 @@ public final class Symbolicator: Sendable {
         return nil
     }
 
-    /// The pool figures with file and line filled in where the debug info has them.
+    /// The pool figures with file and line filled in from what is known now; never waits.
+    /// Frames not yet asked about are asked on a thread of its own, for the next call (a
+    /// screen or a recording shows them a moment later).
     public func symbolicate(_ pool: PoolSnapshot) -> PoolSnapshot {
+        let missing = unknown(pool)
+        if !missing.isEmpty, tool != nil {
+            let start = background.withLock { busy -> Bool in
+                guard !busy else { return false }
+                busy = true
+                return true
+            }
+            if start {
+                let started = startDetachedThread { [self] in
+                    resolve(missing, within: Self.backgroundLimit)
+                    background.withLock { $0 = false }
+                }
+                if !started { background.withLock { $0 = false } }
+            }
+        }
+        return filled(pool)
+    }
+
+    /// The pool figures with file and line filled in, asking the symbolizer first and
+    /// waiting for it at most `limit` (`sluice doctor`, a headless summary).
+    public func symbolicate(_ pool: PoolSnapshot, waitingAtMost limit: Duration) -> PoolSnapshot {
+        resolve(unknown(pool), within: limit)
+        return filled(pool)
+    }
+
+    /// How long the background asker lets the symbolizer run before killing it.
+    static let backgroundLimit = Duration.seconds(10)
+    private let background = Locked(false)
+
+    private func unknown(_ pool: PoolSnapshot) -> [PoolFrame] {
+        var seen = Set<String>()
+        return pool.blockers.flatMap(\.frames).filter { frame in
+            let key = Self.key(frame)
+            return seen.insert(key).inserted && cache.withLock { $0.index(forKey: key) == nil } && Self.isAskable(frame.module)
+        }
+    }
+
+    private func filled(_ pool: PoolSnapshot) -> PoolSnapshot {
         var pool = pool
-        resolve(pool.blockers.flatMap(\.frames))
         for b in pool.blockers.indices {
             for f in pool.blockers[b].frames.indices {
                 let frame = pool.blockers[b].frames[f]
@@ -73,17 +112,15 @@ public final class Symbolicator: Sendable {
 
     static func key(_ frame: PoolFrame) -> String { "\(frame.module)\u{0}\(frame.offset)" }
 
-    private func resolve(_ frames: [PoolFrame]) {
-        guard let tool else { return }
-        var seen = Set<String>()
-        let missing = frames.filter { frame in
-            let key = Self.key(frame)
-            return Self.isAskable(frame.module) && seen.insert(key).inserted && cache.withLock { $0.index(forKey: key) == nil }
-        }
+    /// Asks the tool about `frames` (in batches), keeping the answers; gives up (nothing
+    /// kept, asked again next time) when `limit` passes.
+    private func resolve(_ frames: [PoolFrame], within limit: Duration) {
+        guard let tool, !frames.isEmpty else { return }
+        let deadline = ContinuousClock.now + limit
         var start = 0
-        while start < missing.count {
-            let part = Array(missing[start..<min(missing.count, start + Self.batch)])
-            let answers = Self.run(tool, part)
+        while start < frames.count, ContinuousClock.now < deadline {
+            let part = Array(frames[start..<min(frames.count, start + Self.batch)])
+            guard let answers = Self.run(tool, part, deadline: deadline) else { return }
             cache.withLock { c in
                 if c.count > Self.cacheLimit { c.removeAll() }
                 for (i, frame) in part.enumerated() { c[Self.key(frame)] = i < answers.count ? answers[i] : nil }
@@ -92,10 +129,13 @@ public final class Symbolicator: Sendable {
         }
     }
 
-    /// Runs the tool on `frames`; one answer per frame, in order (nil: unknown).
-    static func run(_ tool: String, _ frames: [PoolFrame]) -> [Answer?] {
+    /// Runs the tool on `frames`; one answer per frame, in order (nil: unknown); nil when
+    /// it could not run or was killed at `deadline`.
+    static func run(_ tool: String, _ frames: [PoolFrame], deadline: ContinuousClock.Instant) -> [Answer?]? {
         let input = frames.map { "\"\($0.module)\" 0x\(String($0.offset, radix: 16))\n" }.joined()
-        guard let output = spawnAndRead(tool, arguments: ["--no-inlines", "--demangle"], input: input) else { return [] }
+        guard let output = spawnAndRead(tool, arguments: ["--no-inlines", "--demangle"], input: input, deadline: deadline) else {
+            return nil
+        }
         return parse(output)
     }
 
@@ -116,8 +156,9 @@ public final class Symbolicator: Sendable {
         }
     }
 
-    /// Runs a program with `input` on its stdin, returns its stdout (nil if it cannot run).
-    static func spawnAndRead(_ tool: String, arguments: [String], input: String) -> String? {
+    /// Runs a program with `input` on its stdin, returns its stdout (nil if it cannot run, or
+    /// has not finished at `deadline`: then it is killed).
+    static func spawnAndRead(_ tool: String, arguments: [String], input: String, deadline: ContinuousClock.Instant) -> String? {
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
         guard pipe(&toChild) == 0 else { return nil }
@@ -157,15 +198,26 @@ public final class Symbolicator: Sendable {
         close(toChild[1])
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
+        var late = false
         while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                late = true
+                break
+            }
+            var ready = pollfd(fd: fromChild[0], events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, Int32(max(1, min(1000, left / .milliseconds(1)))))
+            if polled < 0, errno == EINTR { continue }
+            if polled == 0 { continue }
             let n = chunk.withUnsafeMutableBytes { read(fromChild[0], $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
             if n <= 0 { break }
             output += chunk[..<n]
         }
         close(fromChild[0])
+        if late { kill(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        return String(decoding: output, as: UTF8.self)
+        return late ? nil : String(decoding: output, as: UTF8.self)
     }
 }
