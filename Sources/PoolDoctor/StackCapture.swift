@@ -10,6 +10,7 @@ import CPoolDoctor
 public enum StackCapture {
     /// One thread's answer.
     public struct Stack: Sendable {
+        /// The thread's kernel id.
         public var tid: Int32
         /// Return addresses, innermost first (the handler's own frames already dropped).
         public var addresses: [UInt]
@@ -17,13 +18,17 @@ public enum StackCapture {
 
     /// What a capture got, and what went wrong on the way (in words, for the report).
     public struct Result: Sendable {
+        /// The stacks of the threads that answered.
         public var stacks: [Stack] = []
+        /// What went wrong, one sentence each ("thread 123 exited during the capture").
         public var problems: [String] = []
     }
 
     /// Whether stacks can be captured, and why not.
     public enum Readiness: Equatable, Sendable {
+        /// Our SIGPROF handler is installed.
         case ready
+        /// Stacks cannot be captured, and why.
         case refused(String)
     }
 

@@ -2,7 +2,9 @@
 /// has been due for at least the threshold without running. Pure: times are nanoseconds of
 /// a monotonic clock handed in (tested with no clock and no tasks).
 public struct StallDetector: Sendable {
+    /// What the watchdog does after a tick.
     public enum Action: Equatable, Sendable {
+        /// Nothing.
         case none
         /// Capture the pool's threads now (a stall began, or goes on for `recaptureEvery`).
         case capture

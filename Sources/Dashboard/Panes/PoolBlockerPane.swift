@@ -4,14 +4,18 @@ import TUI
 /// One top blocker up close: its figures and the whole stack captured there, innermost
 /// first; frames of the runtime, libdispatch and libc dimmed (folded in the list view).
 public struct PoolBlockerPane: Widget {
+    /// The place shown, with its last stack.
     public var blocker: PoolBlocker
+    /// The characters drawn with.
     public var glyphs: Glyphs
 
+    /// A pane over `blocker`.
     public init(blocker: PoolBlocker, glyphs: Glyphs) {
         self.blocker = blocker
         self.glyphs = glyphs
     }
 
+    /// Draws the pane into `area`.
     public func render(in area: Rect, into buffer: inout Buffer) {
         let b = blocker
         Panel("Blocker \(PoolPane.place(b))  Esc: back", focused: true, glyphs: glyphs).render(in: area, into: &buffer)

@@ -7,14 +7,22 @@ import TUI
 /// warnings follow when there is room. Shown in place of the Health pane when the source
 /// has a pool doctor.
 public struct PoolPane: Widget {
+    /// The figures shown.
     public var pool: PoolSnapshot
+    /// The heartbeat's delay, in milliseconds, oldest first (the sparkline).
     public var delayHistory: [Double]
+    /// The Health pane's findings, shown under the blockers when there is room.
     public var warnings: [Warning]
+    /// The selected blocker (highlighted while the pane has the focus).
     public var selected: Int
+    /// Whether the pane has the focus.
     public var focused: Bool
+    /// The last knob change that affects this pane, shown in its title.
     public var note: String?
+    /// The characters drawn with.
     public var glyphs: Glyphs
 
+    /// A pane over `pool`.
     public init(
         pool: PoolSnapshot, delayHistory: [Double], warnings: [Warning], selected: Int = 0, focused: Bool = false, note: String? = nil,
         glyphs: Glyphs
@@ -28,6 +36,7 @@ public struct PoolPane: Widget {
         self.glyphs = glyphs
     }
 
+    /// Draws the pane into `area`.
     public func render(in area: Rect, into buffer: inout Buffer) {
         let p = pool
         Panel("Pool" + titleNote(note), focused: focused, glyphs: glyphs).render(in: area, into: &buffer)
