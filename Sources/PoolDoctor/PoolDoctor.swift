@@ -106,7 +106,7 @@ public final class PoolDoctor: Sendable {
         }
         state = Locked(s)
         startHeartbeat()
-        let started = startDetachedThread { [self] in watch() }
+        let started = startDetachedThread { [weak self] in Self.watch { [weak self] in self } }
         if !started { note("no thread for the watchdog: stalls are not detected") }
     }
 
@@ -238,69 +238,93 @@ public final class PoolDoctor: Sendable {
 
     // MARK: - Watchdog (its own thread)
 
-    private func watch() {
+    /// The watchdog's own state, kept on its thread between ticks.
+    final class Watch {
+        var detector: StallDetector
+        let symbolizer = Symbolizer()
+        var episode: [(key: String, name: String, frames: [PoolFrame])] = []
+        var lastCount = (at: monotonicNow(), jobs: sluice_hook_enqueued())
+        var nextThreads: UInt64 = 0
+        init(threshold: UInt64) { detector = StallDetector(threshold: threshold) }
+    }
+
+    /// The watchdog's thread: holds the doctor only for a tick, so a doctor nobody keeps
+    /// any more is deinitialized (and stopped) rather than watched forever.
+    private static func watch(_ weakDoctor: @escaping @Sendable () -> PoolDoctor?) {
         // Named, so that it is not taken for a pool thread (a thread inherits its creator's name).
         sluice_name_this_thread("sluice-doctor")
-        var detector = StallDetector(threshold: threshold.load(ordering: .relaxed))
-        let symbolizer = Symbolizer()
+        guard let watch = weakDoctor()?.startWatch() else { return }
+        while true {
+            let pause: UInt64
+            do {
+                guard let doctor = weakDoctor(), doctor.running.load(ordering: .relaxed) else { return }
+                pause = doctor.tick(watch)
+            }
+            usleep(useconds_t(pause))
+        }
+    }
+
+    private func startWatch() -> Watch {
+        let watch = Watch(threshold: threshold.load(ordering: .relaxed))
         // The executable's symbol table is read now, off the stall path: a capture then
         // costs the host little (the table is the big read, once).
         if options.capture {
             let before = threadCPUNanos()
-            symbolizer.warm()
+            watch.symbolizer.warm()
             let spent = threadCPUNanos() &- before
             state.withLock { $0.warmNanos = spent }
         }
-        var episode: [(key: String, name: String, frames: [PoolFrame])] = []
-        var lastCount = (at: monotonicNow(), jobs: sluice_hook_enqueued())
-        var nextThreads: UInt64 = 0
-        while running.load(ordering: .relaxed) {
-            let wanted = threshold.load(ordering: .relaxed)
-            if wanted != detector.threshold, detector.stalledSince == nil { detector = StallDetector(threshold: wanted) }
-            // A tick a fifth of the threshold (2...20 ms): a stall is seen at most that late.
-            usleep(useconds_t(max(2_000, min(20_000, detector.threshold / 5_000))))
-            let now = monotonicNow()
-            if now >= nextThreads {
-                let count = (options.threads ?? StackCapture.poolThreads)().count
-                state.withLock { $0.threads = count }
-                nextThreads = now + 2_000_000_000
-            }
-            if hookInstalled.load(ordering: .relaxed), now - lastCount.at >= 1_000_000_000 {
-                let jobs = sluice_hook_enqueued()
-                let rate = Double(jobs &- lastCount.jobs) / (Double(now - lastCount.at) / 1e9)
-                state.withLock {
-                    $0.jobsPerSecond = rate
-                    $0.jobs = Int(clamping: jobs)
-                }
-                lastCount = (now, jobs)
-            }
-            let pending = due.load(ordering: .relaxed)
-            switch detector.tick(
-                now: now, due: pending == 0 ? nil : pending, lastDue: lastDue.load(ordering: .relaxed),
-                lastLag: lastLag.load(ordering: .relaxed))
-            {
-            case .none: break
-            case .capture:
-                state.withLock { $0.stalledSince = detector.stalledSince }
-                episode += captureNow(symbolizer)
-                let places = episode
-                state.withLock { $0.current = places }
-            case .ended(let nanos):
-                let at = Double(monotonicNow() - started) / 1e9
-                let places = episode
-                episode = []
-                state.withLock { s in
-                    s.stalledSince = nil
-                    s.current = []
-                    s.stalls += 1
-                    s.stalledNanos += nanos
-                    s.longest = max(s.longest, nanos)
-                    s.table.record(stallNanos: nanos, places: places, now: at)
-                }
-                let culprit = places.first.map { ": \($0.name)" } ?? ""
-                registry?.note("pool stalled \(nanos / 1_000_000) ms\(culprit)", from: "pool")
-            }
+        return watch
+    }
+
+    /// One tick of the watchdog; returns the microseconds to sleep until the next: a fifth
+    /// of the threshold (2...20 ms), so a stall is seen at most that late.
+    private func tick(_ w: Watch) -> UInt64 {
+        let wanted = threshold.load(ordering: .relaxed)
+        if wanted != w.detector.threshold, w.detector.stalledSince == nil { w.detector = StallDetector(threshold: wanted) }
+        let now = monotonicNow()
+        if now >= w.nextThreads {
+            let count = (options.threads ?? StackCapture.poolThreads)().count
+            state.withLock { $0.threads = count }
+            w.nextThreads = now + 2_000_000_000
         }
+        if hookInstalled.load(ordering: .relaxed), now - w.lastCount.at >= 1_000_000_000 {
+            let jobs = sluice_hook_enqueued()
+            let rate = Double(jobs &- w.lastCount.jobs) / (Double(now - w.lastCount.at) / 1e9)
+            state.withLock {
+                $0.jobsPerSecond = rate
+                $0.jobs = Int(clamping: jobs)
+            }
+            w.lastCount = (now, jobs)
+        }
+        let pending = due.load(ordering: .relaxed)
+        switch w.detector.tick(
+            now: now, due: pending == 0 ? nil : pending, lastDue: lastDue.load(ordering: .relaxed),
+            lastLag: lastLag.load(ordering: .relaxed))
+        {
+        case .none: break
+        case .capture:
+            let since = w.detector.stalledSince
+            state.withLock { $0.stalledSince = since }
+            w.episode += captureNow(w.symbolizer)
+            let places = w.episode
+            state.withLock { $0.current = places }
+        case .ended(let nanos):
+            let at = Double(monotonicNow() - started) / 1e9
+            let places = w.episode
+            w.episode = []
+            state.withLock { s in
+                s.stalledSince = nil
+                s.current = []
+                s.stalls += 1
+                s.stalledNanos += nanos
+                s.longest = max(s.longest, nanos)
+                s.table.record(stallNanos: nanos, places: places, now: at)
+            }
+            let culprit = places.first.map { ": \($0.name)" } ?? ""
+            registry?.note("pool stalled \(nanos / 1_000_000) ms\(culprit)", from: "pool")
+        }
+        return max(2_000, min(20_000, w.detector.threshold / 5_000))
     }
 
     /// One capture of the pool's threads, folded into places (empty when capture is off).

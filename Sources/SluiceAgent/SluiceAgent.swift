@@ -59,7 +59,13 @@ public final class SluiceAgent: Sendable {
     ) throws(AgentError) -> SluiceAgent {
         let agent = SluiceAgent(
             name: name, knobs: knobs, registry: registry, maxViewers: maxViewers, directory: directory, pool: pool)
-        try agent.listen(directory: directory)
+        do {
+            try agent.listen(directory: directory)
+        } catch {
+            // The pool doctor started with the agent: it must not outlive a failed start.
+            agent.stop()
+            throw error
+        }
         return agent
     }
 

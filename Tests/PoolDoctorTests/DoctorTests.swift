@@ -95,6 +95,17 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         #expect(cost.captures >= 1)
     }
 
+    /// Neither the heartbeat nor the watchdog keeps a doctor alive: one nobody holds goes
+    /// (and its `deinit` stops both), instead of being watched forever.
+    @Test func aDoctorNobodyKeepsGoesAway() async throws {
+        var doctor: PoolDoctor? = PoolDoctor(options: .init(hook: false, threads: { [] }), registry: nil)
+        weak let weakDoctor = doctor
+        try await waitFor("heartbeats") { (weakDoctor?.snapshot().beats ?? 0) >= 2 }
+        doctor = nil
+        try await waitFor("the doctor gone") { weakDoctor == nil }
+        #expect(weakDoctor == nil)
+    }
+
     @Test func captureOffKeepsTheFiguresAndSaysWhy() async throws {
         let executor = ThreadExecutor()
         defer { executor.stop() }
