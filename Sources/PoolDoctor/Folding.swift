@@ -16,6 +16,9 @@ public enum Folding {
     public static let foldedSymbols = [
         "reabstraction thunk", "thunk for", "partial apply for", "merged ", "outlined ", "sluice_capture", "on_sigprof",
         "__swift_", "swift_job_run", "swift::",
+        // A sanitizer's runtime linked into the program (ThreadSanitizer calls our handler
+        // from its own): C++ names, not demangled here.
+        "_ZN6__tsan", "_ZN11__sanitizer", "_Z10sighandler", "__tsan", "__sanitizer", "__interceptor",
     ]
 
     /// Whether `module` (a path) is one of the libraries whose frames all fold.

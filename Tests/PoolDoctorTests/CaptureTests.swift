@@ -72,7 +72,9 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         #expect(result.problems.isEmpty)
         // The thread sleeps in libc, called from the closure above (in this test binary).
         #expect(frames.contains { $0.symbol?.contains("SpinThreads.start") == true })
-        #expect(frames.first?.folded == true)
+        #expect(
+            frames.first?.folded == true,
+            "\(frames.prefix(6).map { "\($0.symbol ?? "?") [\($0.module.split(separator: "/").last ?? "")]" })")
     }
 
     /// 10,000 captures while threads start and end under them: every capture returns, no

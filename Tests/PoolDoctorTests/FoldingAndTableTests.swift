@@ -51,6 +51,12 @@ import Testing
                 module: Self.exe, symbol: "generic specialization <Swift.Range<Swift.Int>> of Swift.IndexingIterator.next() -> A?"))
         #expect(!Folding.isFolded(module: Self.exe, symbol: "generic specialization <Swift.Int> of MyApp.hash<A>(A) -> Swift.UInt64"))
         #expect(!Folding.isFolded(module: Self.exe, symbol: "MyApp.hashFile(Swift.String) -> Swift.UInt64"))
+        // ThreadSanitizer's runtime, linked into the program, calls our handler from its own.
+        #expect(
+            Folding.isFolded(
+                module: Self.exe, symbol: "_ZN6__tsanL21CallUserSignalHandlerEPNS_11ThreadStateEbbiPN11__sanitizer19__sanitizer_siginfoEPv")
+        )
+        #expect(Folding.isFolded(module: Self.exe, symbol: "_Z10sighandleriPN11__sanitizer19__sanitizer_siginfoEPv"))
         #expect(!Folding.isFolded(module: "/usr/lib/libcrypto.so.3", symbol: "SHA256_Update"))
     }
 
