@@ -113,6 +113,7 @@ test: deps
 	$(DEADLINE) $(E2E_LIMIT) cli.sh -- bash Tests/e2e/cli.sh $(BIN_DEBUG)
 	$(DEADLINE) $(E2E_LIMIT) tui.sh -- bash Tests/e2e/tui.sh $(BIN_DEBUG)
 	$(DEADLINE) $(E2E_LIMIT) attach.sh -- bash Tests/e2e/attach.sh $(BIN_DEBUG) .build/debug/sluice-indexer
+	$(DEADLINE) $(E2E_LIMIT) doctor.sh -- bash Tests/e2e/doctor.sh $(BIN_DEBUG) .build/debug/sluice-indexer
 	$(DEADLINE) $(E2E_LIMIT) replay.sh -- bash Tests/e2e/replay.sh $(BIN_DEBUG)
 	$(MAKE) prometheus-e2e
 

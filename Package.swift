@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "AsyncPatternsServices", targets: ["AsyncPatternsServices"]),
         .library(name: "SluiceAgent", targets: ["SluiceAgent"]),
         .library(name: "SluiceWire", targets: ["SluiceWire"]),
+        .library(name: "PoolDoctor", targets: ["PoolDoctor"]),
         .executable(name: "sluice", targets: ["sluice"]),
         .executable(name: "sluice-indexer", targets: ["FileIndexer"]),
     ],
@@ -76,12 +77,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The signal handler and the runtime hook of the pool doctor, in C: what runs in a
+        // signal handler must be plainly async-signal-safe.
+        .target(name: "CPoolDoctor"),
+        // Watches the cooperative pool of the process it runs in and names what stalls it.
+        .target(name: "PoolDoctor", dependencies: ["AsyncPatterns", "CPoolDoctor"], swiftSettings: strict),
         // The in-process server a program starts to be watched and steered: a product of its
         // own, so programs that do not want it pay nothing.
         .target(
             name: "SluiceAgent",
             dependencies: [
-                "AsyncPatterns", "SluiceWire",
+                "AsyncPatterns", "SluiceWire", "PoolDoctor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,12 +98,13 @@ let package = Package(
         // The terminal kit: cells, layout, widgets, the Backend protocol. Knows nothing else.
         .target(name: "TUI", swiftSettings: strict),
         .target(
-            name: "Dashboard", dependencies: ["TUI", "AsyncPatterns", "Scenarios", "SluiceWire"], swiftSettings: strict),
+            name: "Dashboard", dependencies: ["TUI", "AsyncPatterns", "Scenarios", "SluiceWire", "PoolDoctor"],
+            swiftSettings: strict),
         .target(name: "Terminal", dependencies: ["CNCurses", "TUI"], swiftSettings: strict),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal", "SluiceWire",
+                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal", "SluiceWire", "PoolDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -112,12 +119,20 @@ let package = Package(
         .testTarget(
             name: "SluiceAgentTests",
             dependencies: [
-                "SluiceAgent", "SluiceWire",
+                "SluiceAgent", "SluiceWire", "PoolDoctor",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        // Stalls its own pool on purpose for the doctor's safety tests (Tests/e2e/doctor.sh).
+        .executableTarget(
+            name: "pool-doctor-probe",
+            dependencies: [
+                "PoolDoctor", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/PoolDoctorProbe", swiftSettings: strict),
+        .testTarget(name: "PoolDoctorTests", dependencies: ["PoolDoctor", "CPoolDoctor"], swiftSettings: strict),
         .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
         .testTarget(
             name: "AsyncPatternsMetricsTests",

@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "TUI", package: "Sluice"),
                 .product(name: "SluiceAgent", package: "Sluice"),
                 .product(name: "SluiceWire", package: "Sluice"),
+                .product(name: "PoolDoctor", package: "Sluice"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 "CCallgrind",
             ],

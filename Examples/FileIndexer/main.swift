@@ -3,8 +3,10 @@
 // A walker puts every file under a folder into a bounded queue; workers take paths from
 // it, open each file under a semaphore that caps how many are open at once, hash it, and
 // tell an aggregating actor. It indexes the tree again and again (or `--passes N` times)
-// and prints a line a second. Four knobs are exposed to viewers: workers, open files,
-// queue capacity and a pause per file.
+// and prints a line a second. Five knobs are exposed to viewers: workers, open files,
+// queue capacity, a pause per file, and hash-on-pool, which makes each worker hash with a
+// slow key-stretching hash synchronously on the cooperative pool (the mistake `sluice
+// doctor` and the Pool pane are there to name).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,6 +23,7 @@ let totals = Totals()
 let aggregator = MailboxActor<Indexed>(name: "aggregator", mailboxCapacity: 256)
 let workers = Workers(target: options.workers)
 let pausePerFile = Atomic<Int>(options.pauseMilliseconds)
+let hashOnPool = Atomic<Int>(options.hashOnPool)
 
 // The agent: a few lines make the program attachable, its knobs turned from the viewer.
 let agent: SluiceAgent
@@ -37,6 +40,10 @@ do {
                 "pause", unit: "ms", range: 0...100, summary: "a pause per file, to slow the indexer down",
                 get: { Double(pausePerFile.load(ordering: .relaxed)) },
                 set: { pausePerFile.store(Int($0), ordering: .relaxed) }),
+            AgentKnob(
+                "hash-on-pool", range: 0...1, summary: "1 = a slow hash, synchronously on the cooperative pool",
+                get: { Double(hashOnPool.load(ordering: .relaxed)) },
+                set: { hashOnPool.store(Int($0), ordering: .relaxed) }),
         ])
 } catch {
     say("sluice-indexer: \(error)")
@@ -119,7 +126,9 @@ func work(number: Int) async -> Bool {
         guard let path = try? await paths.get() else { return false }
         let pause = pausePerFile.load(ordering: .relaxed)
         if pause > 0 { try? await Task.sleep(for: .milliseconds(pause)) }
-        let result = try? await openFiles.withPermit { hashFile(path) }
+        let result =
+            hashOnPool.load(ordering: .relaxed) == 1
+            ? stretchedHashOnPool(path) : try? await openFiles.withPermit { hashFile(path) }
         try? await aggregator.tell(.file(bytes: result?.bytes ?? 0, hash: result?.hash ?? 0))
         try? paths.taskDone()
     }
@@ -142,6 +151,23 @@ func hashFile(_ path: String) -> (bytes: Int, hash: UInt64)? {
         total += n
     }
     return (total, hash)
+}
+
+/// The mistake on purpose (`hash-on-pool` 1): a key-stretching hash that runs for about
+/// 300 ms, synchronously, on the pool thread of the task that calls it. With a few workers
+/// every pool thread is held and every other task of the program waits.
+func stretchedHashOnPool(_ path: String) -> (bytes: Int, hash: UInt64)? {
+    guard var result = hashFile(path) else { return nil }
+    var clock = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &clock)
+    let start = clock
+    var elapsed = 0
+    while elapsed < 300_000_000 {
+        for round in 0..<10_000 { result.hash = (result.hash ^ UInt64(round)) &* 0x100_0000_01b3 }
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        elapsed = (clock.tv_sec - start.tv_sec) * 1_000_000_000 + (clock.tv_nsec - start.tv_nsec)
+    }
+    return result
 }
 
 enum Indexed: Sendable {
@@ -226,15 +252,17 @@ struct Options {
     var capacity = 64
     var passes = 0
     var pauseMilliseconds = 1
+    var hashOnPool = 0
 
     static let usage = """
-        usage: sluice-indexer [FOLDER] [--workers N] [--open-files N] [--capacity N] [--pause MS] [--passes N]
+        usage: sluice-indexer [FOLDER] [--workers N] [--open-files N] [--capacity N] [--pause MS] [--passes N] [--hash-on-pool 0|1]
           FOLDER        the tree to index (default /usr)
           --workers     tasks hashing files, 1...32 (default 4)
           --open-files  files open at once, 1...64 (default 8)
           --capacity    paths the queue holds, 1...4096 (default 64)
           --pause       a pause per file in ms, 0...100 (default 1)
           --passes      index the tree N times, then exit (default 0: until a signal)
+          --hash-on-pool  1: hash slowly and synchronously on the cooperative pool (default 0)
         """
 
     static func parse(_ arguments: [String]) -> Options {
@@ -254,6 +282,7 @@ struct Options {
             case "--capacity": options.capacity = number("--capacity", 1...4096)
             case "--pause": options.pauseMilliseconds = number("--pause", 0...100)
             case "--passes": options.passes = number("--passes", 0...1_000_000)
+            case "--hash-on-pool": options.hashOnPool = number("--hash-on-pool", 0...1)
             case "-h", "--help":
                 say(usage)
                 exit(0)

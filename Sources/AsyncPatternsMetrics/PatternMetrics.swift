@@ -39,6 +39,9 @@ import Synchronization
 ///   (`sluice_queue_wait_quantile_seconds{quantile="0.99"}`). One process's quantiles are
 ///   exact to the bucket, but quantiles of several processes cannot be added up.
 ///
+/// - the cooperative pool's health when the snapshot has a pool doctor's figures
+///   (`sluice_pool_delay_p99_seconds`, `sluice_pool_stalls_total`, …; kind "pool").
+///
 /// Every series has the dimensions `[("kind", kind), ("name", name)]` (quantile gauges add
 /// `quantile`). Rates are not exported: the backend derives them from the counters.
 ///
@@ -144,6 +147,7 @@ public final class PatternMetrics: Sendable {
         samples.append(contentsOf: snapshot.streams.lazy.map(PatternSamples.init))
         samples.append(contentsOf: snapshot.resources.lazy.map(PatternSamples.init))
         if let health = PatternSamples(snapshot.health) { samples.append(health) }
+        if let pool = snapshot.pool { samples.append(PatternSamples(pool)) }
 
         // The lock is held while calling the metrics backend. That breaks no promise the
         // backend relies on (swift-metrics handlers are thread-safe, quick and never call
@@ -481,6 +485,24 @@ private struct PatternSamples {
             Sample("loop_lag_max_seconds", .gauge(Double(h.maxLagNanos) / 1e9)),
             .counter("loop_beats_total", h.beats),
             .latency("loop_lag", h.lag, operations: h.beats),
+        ]
+    }
+
+    /// The pool doctor's figures (`SluiceAgent` runs one): kind "pool", name "cooperative".
+    init(_ p: PoolSnapshot) {
+        kind = "pool"
+        name = "cooperative"
+        samples = [
+            Sample("pool_delay_p50_seconds", .gauge(Double(p.delayP50Nanos) / 1e9)),
+            Sample("pool_delay_p99_seconds", .gauge(Double(p.delayP99Nanos) / 1e9)),
+            Sample("pool_delay_max_seconds", .gauge(Double(p.delayMaxNanos) / 1e9)),
+            Sample("pool_stalled_now_seconds", .gauge(Double(p.stalledNowNanos) / 1e9)),
+            .gauge("pool_threads", p.threads),
+            .gauge("pool_blockers", p.blockers.count),
+            .counter("pool_stalls_total", p.stalls),
+            .counter("pool_stalled_milliseconds_total", Int(p.stalledNanos / 1_000_000)),
+            .counter("pool_beats_total", p.beats),
+            .counter("pool_jobs_enqueued_total", p.jobsEnqueued),
         ]
     }
 }

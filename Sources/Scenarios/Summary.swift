@@ -76,64 +76,90 @@ public struct RunSummary: Sendable {
         let s = snapshot
         var statusText = "done"
         if case .failed(let why) = status { statusText = "failed: \(why)" }
+        return .object(
+            [
+                ("scenario", .string(scenario)),
+                ("preset", .string(preset.rawValue)),
+                ("status", .string(statusText)),
+                ("elapsed_seconds", .number((elapsedSeconds * 1000).rounded() / 1000)),
+                (
+                    "queues",
+                    .array(
+                        s.queues.map { q in
+                            .object([
+                                ("name", .string(q.name)), ("capacity", .int(q.capacity)), ("put", .int(q.put)), ("got", .int(q.got)),
+                                ("done", .int(q.done)), ("max_depth", .int(q.maxDepth)), ("depth", .int(q.depth)),
+                            ])
+                        })
+                ),
+                (
+                    "semaphores",
+                    .array(
+                        s.semaphores.map { m in
+                            .object([
+                                ("name", .string(m.name)), ("limit", .int(m.limit)), ("max_in_use", .int(m.maxInUse)),
+                                ("acquired", .int(m.acquired)), ("in_use", .int(m.inUse)), ("waiting", .int(m.waiting)),
+                            ])
+                        })
+                ),
+                (
+                    "actors",
+                    .array(
+                        s.actors.map { a in
+                            .object([
+                                ("name", .string(a.name)), ("processed", .int(a.processed)), ("dead_letters", .int(a.deadLetters)),
+                                ("max_mailbox_depth", .int(a.maxMailboxDepth)), ("failed", .int(a.failed)),
+                            ])
+                        })
+                ),
+                (
+                    "streams",
+                    .array(
+                        s.streams.map { t in
+                            .object([
+                                ("name", .string(t.name)), ("produced", .int(t.produced)), ("consumed", .int(t.consumed)),
+                                ("total", t.total.map { .int($0) } ?? .null), ("finished", .bool(t.isFinished)),
+                            ])
+                        })
+                ),
+                (
+                    "resources",
+                    .array(
+                        s.resources.map { r in
+                            .object([
+                                ("name", .string(r.name)), ("opened", .int(r.opened)), ("closed", .int(r.closed)),
+                                ("failed", .int(r.failed)), ("open", .int(r.open)),
+                            ])
+                        })
+                ),
+                ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
+                ("operations_total", .int(s.operations)),
+                ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
+            ] + (s.pool.map { [("pool", poolJSON($0))] } ?? []))
+    }
+
+    /// The pool doctor's figures: heartbeat delay, stalls, and the top blockers by place.
+    public func poolJSON(_ p: PoolSnapshot) -> JSON {
+        func ms(_ nanos: UInt64) -> JSON { .number((Double(nanos) / 1e4).rounded() / 100) }
         return .object([
-            ("scenario", .string(scenario)),
-            ("preset", .string(preset.rawValue)),
-            ("status", .string(statusText)),
-            ("elapsed_seconds", .number((elapsedSeconds * 1000).rounded() / 1000)),
+            ("delay_p50_ms", ms(p.delayP50Nanos)), ("delay_p99_ms", ms(p.delayP99Nanos)), ("delay_max_ms", ms(p.delayMaxNanos)),
+            ("beats", .int(p.beats)), ("jobs_per_second", p.jobsPerSecond.map { .number($0.rounded()) } ?? .null),
+            ("threads", .int(p.threads)), ("stalls", .int(p.stalls)), ("stalled_ms", ms(p.stalledNanos)),
+            ("longest_stall_ms", ms(p.longestStallNanos)), ("threshold_ms", ms(p.thresholdNanos)), ("capture", .string(p.capture)),
             (
-                "queues",
+                "blockers",
                 .array(
-                    s.queues.map { q in
-                        .object([
-                            ("name", .string(q.name)), ("capacity", .int(q.capacity)), ("put", .int(q.put)), ("got", .int(q.got)),
-                            ("done", .int(q.done)), ("max_depth", .int(q.maxDepth)), ("depth", .int(q.depth)),
-                        ])
+                    p.blockers.map { b in
+                        var fields: [(String, JSON)] = [
+                            ("location", .string(b.location)), ("stalls", .int(b.stalls)), ("total_ms", ms(b.totalNanos)),
+                            ("longest_ms", ms(b.longestNanos)),
+                        ]
+                        if let f = b.culprit, let file = f.file, let line = f.line {
+                            fields += [("file", .string(file)), ("line", .int(line))]
+                        }
+                        return .object(fields)
                     })
             ),
-            (
-                "semaphores",
-                .array(
-                    s.semaphores.map { m in
-                        .object([
-                            ("name", .string(m.name)), ("limit", .int(m.limit)), ("max_in_use", .int(m.maxInUse)),
-                            ("acquired", .int(m.acquired)), ("in_use", .int(m.inUse)), ("waiting", .int(m.waiting)),
-                        ])
-                    })
-            ),
-            (
-                "actors",
-                .array(
-                    s.actors.map { a in
-                        .object([
-                            ("name", .string(a.name)), ("processed", .int(a.processed)), ("dead_letters", .int(a.deadLetters)),
-                            ("max_mailbox_depth", .int(a.maxMailboxDepth)), ("failed", .int(a.failed)),
-                        ])
-                    })
-            ),
-            (
-                "streams",
-                .array(
-                    s.streams.map { t in
-                        .object([
-                            ("name", .string(t.name)), ("produced", .int(t.produced)), ("consumed", .int(t.consumed)),
-                            ("total", t.total.map { .int($0) } ?? .null), ("finished", .bool(t.isFinished)),
-                        ])
-                    })
-            ),
-            (
-                "resources",
-                .array(
-                    s.resources.map { r in
-                        .object([
-                            ("name", .string(r.name)), ("opened", .int(r.opened)), ("closed", .int(r.closed)),
-                            ("failed", .int(r.failed)), ("open", .int(r.open)),
-                        ])
-                    })
-            ),
-            ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
-            ("operations_total", .int(s.operations)),
-            ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
         ])
     }
 
@@ -170,6 +196,16 @@ public struct RunSummary: Sendable {
         }
         if s.health.beats > 0 {
             lines.append("  loop lag: max \(formatDecimal(Double(s.health.maxLagNanos) / 1e6)) ms")
+        }
+        if let p = s.pool {
+            let ms = { (n: UInt64) in formatDecimal((Double(n) / 1e5).rounded() / 10) }
+            lines.append(
+                "  pool: heartbeat delay p50 \(ms(p.delayP50Nanos)) ms, p99 \(ms(p.delayP99Nanos)) ms; \(p.stalls) stalls, \(ms(p.stalledNanos)) ms in all"
+            )
+            for b in p.blockers.prefix(3) {
+                let at = b.culprit.flatMap { f in f.file.map { " at \($0):\(f.line ?? 0)" } } ?? ""
+                lines.append("    blocker \(b.location)\(at): \(b.stalls) stalls, \(ms(b.totalNanos)) ms")
+            }
         }
         return lines.joined(separator: "\n")
     }

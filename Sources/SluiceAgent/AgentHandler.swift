@@ -101,6 +101,7 @@ final class AgentHandler: ChannelInboundHandler {
             }
             isViewer = true
             idleTimeout?.cancel()
+            agent.doctor?.installHook()
             self.every = every
             let log = EventLog(capacity: Self.eventCapacity)
             self.log = log
@@ -148,10 +149,13 @@ final class AgentHandler: ChannelInboundHandler {
         if isOpen {
             isOpen = false
             let wasViewer = isViewer
-            agent.counters.withLock {
+            let nobodyWatches = agent.counters.withLock {
                 $0.connections -= 1
                 if wasViewer { $0.viewers -= 1 }
+                return $0.viewers == 0
             }
+            // The enqueue hook costs every job of the program a call: only while watched.
+            if wasViewer, nobodyWatches { agent.doctor?.removeHook() }
         }
         context.fireChannelInactive()
     }

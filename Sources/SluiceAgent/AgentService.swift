@@ -6,7 +6,14 @@ extension SluiceAgent: Service {
     /// Listens (unless already listening) until the task is cancelled or graceful shutdown
     /// begins, then stops. Throws `AgentError` when the socket cannot be made.
     public func run() async throws {
-        if !isListening { try listen(directory: directory) }
+        if !isListening {
+            do {
+                try listen(directory: directory)
+            } catch {
+                stop()  // and its pool doctor with it
+                throw error
+            }
+        }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await waitUntilStopped()

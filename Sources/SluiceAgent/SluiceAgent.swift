@@ -4,6 +4,7 @@ import Glibc
 import AsyncPatterns
 import NIOCore
 import NIOPosix
+import PoolDoctor
 import SluiceWire
 
 /// Lets `sluice attach` watch this program's patterns and turn the knobs it declares.
@@ -38,6 +39,8 @@ public final class SluiceAgent: Sendable {
     let server = Locked<(any Channel)?>(nil)
     let counters = Locked(AgentStats())
     let sharedBody = Locked<(at: ContinuousClock.Instant, body: [UInt8])?>(nil)
+    /// Watches the program's cooperative pool and names what stalls it (nil: `pool: nil`).
+    public let doctor: PoolDoctor?
 
     /// How long a viewer may leave the agent unable to write before it is dropped.
     public static let defaultStuckLimit = Duration.seconds(10)
@@ -59,24 +62,39 @@ public final class SluiceAgent: Sendable {
 
     /// Starts an agent: creates the socket and listens. Throws `AgentError` when the
     /// socket folder or the socket cannot be made.
+    ///
+    /// `pool`: the pool doctor's options (threshold, capture, hook); nil runs no doctor. The
+    /// doctor starts with the agent; its enqueue hook is in while someone watches.
     public static func start(
         name: String = defaultName(), knobs: [AgentKnob] = [], registry: PatternRegistry = .shared,
-        maxViewers: Int = 4, directory: SocketDirectory = .forThisUser()
+        maxViewers: Int = 4, directory: SocketDirectory = .forThisUser(), pool: PoolDoctor.Options? = PoolDoctor.Options()
     ) throws(AgentError) -> SluiceAgent {
-        let agent = SluiceAgent(name: name, knobs: knobs, registry: registry, maxViewers: maxViewers, directory: directory)
-        try agent.listen(directory: directory)
+        let agent = SluiceAgent(
+            name: name, knobs: knobs, registry: registry, maxViewers: maxViewers, directory: directory, pool: pool)
+        do {
+            try agent.listen(directory: directory)
+        } catch {
+            // The pool doctor started with the agent: it must not outlive a failed start.
+            agent.stop()
+            throw error
+        }
         return agent
     }
 
-    /// An agent not yet listening: `run()` (or a `ServiceGroup`) starts it.
+    /// An agent not yet listening: `run()` (or a `ServiceGroup`) starts it. The pool doctor
+    /// (`pool`, nil for none) starts at once.
     public init(
         name: String = defaultName(), knobs: [AgentKnob] = [], registry: PatternRegistry = .shared,
         maxViewers: Int = 4, directory: SocketDirectory = .forThisUser(), stuckLimit: Duration = defaultStuckLimit,
-        idleLimit: Duration = defaultIdleLimit
+        idleLimit: Duration = defaultIdleLimit,
+        pool: PoolDoctor.Options? = PoolDoctor.Options()
     ) {
+        let doctor = pool.map { PoolDoctor(options: $0, registry: registry) }
+        self.doctor = doctor
         self.stuckLimit = stuckLimit
         self.idleLimit = idleLimit
         precondition(maxViewers > 0, "an agent needs room for at least one viewer")
+        let knobs = knobs + (doctor.map { [Self.thresholdKnob($0)] } ?? [])
         let names = knobs.map(\.spec.name)
         precondition(Set(names).count == names.count, "two knobs with one name: \(names)")
         self.name = name
@@ -87,6 +105,15 @@ public final class SluiceAgent: Sendable {
         socketPath = directory.socketPath(name: name)
         startedAt = wallClockSeconds()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// The pool doctor's stall threshold as a knob viewers can turn (`sluice doctor --threshold`).
+    static func thresholdKnob(_ doctor: PoolDoctor) -> AgentKnob {
+        AgentKnob(
+            "pool-threshold", unit: "ms", range: 10...10_000, step: 10,
+            summary: "how long the pool may stall before its threads are captured",
+            actsOn: .health, get: { doctor.stallThreshold / .milliseconds(1) },
+            set: { doctor.setStallThreshold(.milliseconds($0)) })
     }
 
     /// The program's name as its command line gives it.
@@ -142,6 +169,7 @@ public final class SluiceAgent: Sendable {
             return s.waiters
         }
         for waiter in waiters { waiter.resume() }
+        doctor?.stop()
         guard
             let channel = server.withLock({ s -> (any Channel)? in
                 defer { s = nil }
@@ -182,9 +210,17 @@ public final class SluiceAgent: Sendable {
     func snapshotBody() -> [UInt8] {
         let now = ContinuousClock.now
         if let cached = sharedBody.withLock({ $0 }), now - cached.at < Self.shareWindow { return cached.body }
-        let body = SnapshotLayout.body(snapshot: registry.snapshot(), knobs: knobValues)
+        let body = SnapshotLayout.body(snapshot: snapshot(), knobs: knobValues)
         sharedBody.withLock { $0 = (now, body) }
         return body
+    }
+
+    /// The registry's patterns and the pool doctor's figures, as viewers get them. For
+    /// swift-metrics: `PatternMetrics(snapshot: { agent.snapshot() })` exports the pool too.
+    public func snapshot() -> Snapshot {
+        var snapshot = registry.snapshot()
+        snapshot.pool = doctor?.snapshot()
+        return snapshot
     }
 
     /// Viewers at 10 snapshots a second see numbers at most this much older than they ask.

@@ -17,7 +17,10 @@ import Foundation
 public enum SnapshotLayout {
     /// The first byte of a binary snapshot payload (a JSON payload starts with `{`).
     public static let marker: UInt8 = 0
-    public static let version: UInt8 = 1
+    /// The layout this build writes. 2 added the pool doctor's figures after the snapshot.
+    public static let version: UInt8 = 2
+    /// Layouts this build reads (1: written by agents before the pool doctor; no pool).
+    public static let readable: ClosedRange<UInt8> = 1...2
 
     /// A `snapshot` message: the marker, the layout's version, `dropped`, the knobs' values
     /// and the snapshot.
@@ -35,6 +38,7 @@ public enum SnapshotLayout {
             w.double(value)
         }
         w.snapshot(snapshot)
+        w.pool(snapshot.pool)
         return w.bytes
     }
 
@@ -53,13 +57,15 @@ public enum SnapshotLayout {
         var r = BinaryReader(Array(bytes))
         guard try r.byte() == marker else { throw .badMessage("not a binary snapshot") }
         let layout = try r.byte()
-        guard layout == version else {
-            throw .versionMismatch("a snapshot in layout \(layout); this sluice reads layout \(version)")
+        guard readable.contains(layout) else {
+            throw .versionMismatch(
+                "a snapshot in layout \(layout); this sluice reads layouts \(readable.lowerBound)...\(readable.upperBound)")
         }
         let dropped = try r.int()
         var knobs: [String: Double] = [:]
         for _ in 0..<(try r.count()) { knobs[try r.string()] = try r.double() }
-        let snapshot = try r.snapshot()
+        var snapshot = try r.snapshot()
+        if layout >= 2 { snapshot.pool = try r.pool() }
         guard r.isAtEnd else { throw .badMessage("\(r.remaining) bytes after the snapshot") }
         return .snapshot(snapshot: snapshot, knobs: knobs, dropped: dropped)
     }
@@ -218,6 +224,16 @@ struct BinaryWriter {
         int(s.droppedEvents)
         events(s.notableEvents)
         int(s.droppedNotableEvents)
+    }
+
+    /// The pool doctor's figures: rare and small next to the patterns, so JSON behind a
+    /// presence byte (0: no doctor runs).
+    mutating func pool(_ pool: PoolSnapshot?) {
+        guard let pool else { return byte(0) }
+        byte(1)
+        let json = WireCoding.encodeJSON(pool)
+        uint(UInt64(json.count))
+        bytes.append(contentsOf: json)
     }
 
     mutating func events(_ list: [PatternEvent]) {
@@ -428,6 +444,15 @@ struct BinaryReader {
         s.notableEvents = try events()
         s.droppedNotableEvents = try int()
         return s
+    }
+
+    mutating func pool() throws(WireError) -> PoolSnapshot? {
+        guard try bool() else { return nil }
+        let n = try count()
+        defer { at += n }
+        var buffer = ByteBuffer()
+        buffer.writeBytes(bytes[at..<(at + n)])
+        return try WireCoding.decode(PoolSnapshot.self, from: buffer)
     }
 
     mutating func events() throws(WireError) -> [PatternEvent] {

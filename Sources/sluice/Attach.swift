@@ -255,41 +255,50 @@ struct Attach: AsyncParsableCommand {
         return allApplied
     }
 
-    /// The sockets the target names, or exit 69 with what was looked for.
-    private func resolveTargets() throws -> [SocketEntry] {
-        let directory = SocketDirectory.forThisUser()
-        if let target, target.contains("/") {
-            var info = stat()
-            guard stat(target, &info) == 0 else { unavailable("no socket at \(target)") }
-            guard info.st_mode & S_IFMT == S_IFSOCK else { unavailable("\(target) is not a socket") }
-            let file = String(target.split(separator: "/").last ?? "")
-            let name = file.hasSuffix(".sock") ? String(file.dropLast(5)) : file
-            return [SocketEntry(name: name, pid: 0, path: target)]
-        }
-        do { try directory.checkTrusted() } catch { unavailable("\(error)") }
-        let all = directory.entries()
-        let live = all.filter(\.processExists)
-        guard let target else {
-            guard !live.isEmpty else {
-                unavailable(
-                    "nothing to attach to: no program with a Sluice agent is running (looked in \(directory.path)"
-                        + (all.isEmpty
-                            ? ")" : "; \(all.count) stale socket\(all.count == 1 ? "" : "s") there: sluice ps --clean removes them)"))
-            }
-            return live
-        }
-        let matches = all.filter { $0.matches(target) }
-        guard !matches.isEmpty else {
-            let known = live.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
-            unavailable("no program '\(target)' to attach to" + (known.isEmpty ? " (none is running)" : "; running: \(known)"))
-        }
-        let alive = matches.filter(\.processExists)
-        guard !alive.isEmpty else {
-            unavailable("stale socket \(matches[0].path): pid \(matches[0].pid) is gone (it exited without removing it)")
-        }
-        return alive
-    }
+    private func resolveTargets() throws -> [SocketEntry] { resolveAttachTargets(target, command: "sluice attach") }
+}
 
+/// The sockets a target (pid, name or socket path; nil: every live one) names, or exit 69
+/// with what was looked for, as `command` says it.
+func resolveAttachTargets(_ target: String?, command: String) -> [SocketEntry] {
+    func unavailable(_ why: String) -> Never {
+        printError("\(command): \(why)")
+        endProcess(unavailableStatus)
+    }
+    let directory = SocketDirectory.forThisUser()
+    if let target, target.contains("/") {
+        var info = stat()
+        guard stat(target, &info) == 0 else { unavailable("no socket at \(target)") }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { unavailable("\(target) is not a socket") }
+        let file = String(target.split(separator: "/").last ?? "")
+        let name = file.hasSuffix(".sock") ? String(file.dropLast(5)) : file
+        return [SocketEntry(name: name, pid: 0, path: target)]
+    }
+    do { try directory.checkTrusted() } catch { unavailable("\(error)") }
+    let all = directory.entries()
+    let live = all.filter(\.processExists)
+    guard let target else {
+        guard !live.isEmpty else {
+            unavailable(
+                "nothing to attach to: no program with a Sluice agent is running (looked in \(directory.path)"
+                    + (all.isEmpty
+                        ? ")" : "; \(all.count) stale socket\(all.count == 1 ? "" : "s") there: sluice ps --clean removes them)"))
+        }
+        return live
+    }
+    let matches = all.filter { $0.matches(target) }
+    guard !matches.isEmpty else {
+        let known = live.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
+        unavailable("no program '\(target)' to attach to" + (known.isEmpty ? " (none is running)" : "; running: \(known)"))
+    }
+    let alive = matches.filter(\.processExists)
+    guard !alive.isEmpty else {
+        unavailable("stale socket \(matches[0].path): pid \(matches[0].pid) is gone (it exited without removing it)")
+    }
+    return alive
+}
+
+extension Attach {
     /// Watches until --duration passes, a signal comes or the program goes, then prints a
     /// summary and ends the process.
     @MainActor

@@ -45,14 +45,16 @@ func openDashboard(
     scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
     noColor: Bool, record: RecordOptions? = nil
 ) -> Never {
-    var choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed)
+    var choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed, doctor: localDoctor)
     let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
     var recorder: Recorder?
     if let record, let start, let scenario {
         // The scenario asked for is recorded from its first frame; one opened later from the
         // picker is not (it would overwrite the file).
         let (source, made) = recordedSource(
-            LocalSource(scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: recordingLogCapacity), record)
+            LocalSource(
+                scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: recordingLogCapacity,
+                doctor: localDoctor), record)
         recorder = made
         choices[start.index] = choices[start.index].openingFirst(source)
     }

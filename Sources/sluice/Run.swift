@@ -113,7 +113,8 @@ struct Run: AsyncParsableCommand {
         let output = Output()
         let clockBox = ClockBox()
         let source = LocalSource(
-            scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: record == nil ? 256 : recordingLogCapacity
+            scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: record == nil ? 256 : recordingLogCapacity,
+            doctor: localDoctor
         ) { line in
             guard printsTranscript else { return }
             output.line("[\(formatSeconds(clockBox.elapsed))] \(line)")
@@ -144,7 +145,13 @@ struct Run: AsyncParsableCommand {
         }
         recorder?.sourceWillStop()
         source.stop(waitingAtMost: DashboardApp.stopLimit)
-        let summary = RunSummary(run: source.run)
+        var final = source.snapshot()
+        // File and line of the pool's blockers, if the symbolizer answers in time: the run
+        // must end within a second of --duration.
+        final.pool = final.pool.map { Symbolicator.shared.symbolicate($0, waitingAtMost: .milliseconds(300)) }
+        let summary = RunSummary(
+            scenario: scenario.name, preset: preset, elapsedSeconds: source.run.elapsed.seconds, status: source.run.currentStatus,
+            snapshot: final)
         if let recorder {
             // The end record holds what the summary shows: a replay prints the same.
             recorder.finish(status: source.status, elapsedSeconds: summary.elapsedSeconds, snapshot: summary.snapshot)

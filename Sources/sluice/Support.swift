@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AsyncPatterns
+import PoolDoctor
 import TUI
 
 /// Writes lines to stdout; remembers a failed write (stdout closed) instead of crashing.
@@ -59,3 +60,7 @@ func residentKilobytes() -> Int {
 func endProcess(_ status: Int32) -> Never {
     exit(status)
 }
+
+/// The pool doctor of this process, for scenarios run here (started on first use: `list`,
+/// `ps` and `replay` never start one).
+let localDoctor = PoolDoctor(registry: nil)

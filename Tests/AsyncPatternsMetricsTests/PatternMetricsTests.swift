@@ -294,6 +294,31 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         #expect(metrics.recorders(label: "sluice_loop_lag_quantile_seconds").isEmpty)
     }
 
+    @Test func thePoolDoctorsFiguresAreReported() throws {
+        var snap = Snapshot()
+        var pool = PoolSnapshot()
+        pool.beats = 40
+        pool.delayP50Nanos = 1_000_000
+        pool.delayP99Nanos = 150_000_000
+        pool.delayMaxNanos = 400_000_000
+        pool.stalls = 3
+        pool.stalledNanos = 900_000_000
+        pool.threads = 2
+        pool.jobsEnqueued = 1234
+        pool.blockers = [PoolBlocker(location: "hashFile(_:)")]
+        snap.pool = pool
+        source.set(snap)
+        reporter().update()
+        let p = dims("pool", "cooperative")
+        #expect(try metrics.expectGauge("sluice_pool_delay_p99_seconds", p).lastValue == 0.15)
+        #expect(try metrics.expectGauge("sluice_pool_delay_max_seconds", p).lastValue == 0.4)
+        #expect(try metrics.expectGauge("sluice_pool_threads", p).lastValue == 2)
+        #expect(try metrics.expectGauge("sluice_pool_blockers", p).lastValue == 1)
+        #expect(try metrics.expectCounter("sluice_pool_stalls_total", p).totalValue == 3)
+        #expect(try metrics.expectCounter("sluice_pool_stalled_milliseconds_total", p).totalValue == 900)
+        #expect(try metrics.expectCounter("sluice_pool_jobs_enqueued_total", p).totalValue == 1234)
+    }
+
     @Test func patternsThatAreGoneAreForgottenAndTheirHandlersDestroyed() throws {
         let m = reporter()
         var many = Snapshot()

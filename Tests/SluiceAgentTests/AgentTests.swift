@@ -7,6 +7,7 @@ import NIOCore
 import ServiceLifecycle
 import XCTest
 
+import PoolDoctor
 @testable import SluiceAgent
 @testable import SluiceWire
 
@@ -27,11 +28,37 @@ final class AgentTests: XCTestCase {
         registry: PatternRegistry, knobs: [AgentKnob] = [], maxViewers: Int = 4, stuckLimit: Duration = .seconds(10),
         idleLimit: Duration = SluiceAgent.defaultIdleLimit
     ) throws -> SluiceAgent {
+        // No pool doctor: it would watch (and at a stall, signal) the shared test process's
+        // pool. `testThePoolDoctorsFiguresReachTheViewer` runs one that can signal nothing.
         let agent = SluiceAgent(
             name: "test", knobs: knobs, registry: registry, maxViewers: maxViewers, directory: SocketDirectory(path: folder),
-            stuckLimit: stuckLimit, idleLimit: idleLimit)
+            stuckLimit: stuckLimit, idleLimit: idleLimit, pool: nil)
         try agent.listen(directory: SocketDirectory(path: folder))
         return agent
+    }
+
+    /// The agent's pool doctor: its figures in every snapshot, its threshold a knob. The
+    /// doctor here captures no thread (`threads` is empty) and installs no hook: the test
+    /// process's pool is shared.
+    func testThePoolDoctorsFiguresReachTheViewer() throws {
+        let registry = PatternRegistry()
+        let agent = SluiceAgent(
+            name: "test", registry: registry, directory: SocketDirectory(path: folder),
+            pool: PoolDoctor.Options(hook: false, threads: { [] }))
+        try agent.listen(directory: SocketDirectory(path: folder))
+        defer { agent.stop() }
+        let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
+        defer { viewer.close() }
+        XCTAssertEqual(viewer.knobs.map(\.name), ["pool-threshold"])
+        XCTAssertEqual(viewer.knobs[0].unit, "ms")
+        viewer.watch(snapshotsPerSecond: 50, events: .none)
+        try waitUntil { (viewer.latest?.snapshot.pool?.beats ?? 0) >= 2 }
+        XCTAssertEqual(viewer.latest?.snapshot.pool?.thresholdNanos, 100_000_000)
+        XCTAssertEqual(viewer.latest?.snapshot.pool?.hook, "off (option)")
+        XCTAssertEqual(viewer.latest?.knobs["pool-threshold"], 100)
+        XCTAssertEqual(viewer.setKnob("pool-threshold", to: 250), .applied(250))
+        try waitUntil { viewer.latest?.snapshot.pool?.thresholdNanos == 250_000_000 }
+        XCTAssertEqual(agent.doctor?.stallThreshold, .milliseconds(250))
     }
 
     func testHelloSnapshotsEventsAndKnobs() throws {
@@ -219,7 +246,7 @@ final class AgentTests: XCTestCase {
     }
 
     func testAgentAsAServiceStopsOnCancellation() async throws {
-        let agent = SluiceAgent(name: "service", registry: PatternRegistry(), directory: SocketDirectory(path: folder))
+        let agent = SluiceAgent(name: "service", registry: PatternRegistry(), directory: SocketDirectory(path: folder), pool: nil)
         let task = Task { try await agent.run() }
         try await waitUntilAsync { agent.isListening }
         XCTAssertEqual(access(agent.socketPath, F_OK), 0)
@@ -230,7 +257,7 @@ final class AgentTests: XCTestCase {
     }
 
     func testAgentInAServiceGroupStopsAtGracefulShutdown() async throws {
-        let agent = SluiceAgent(name: "grouped", registry: PatternRegistry(), directory: SocketDirectory(path: folder))
+        let agent = SluiceAgent(name: "grouped", registry: PatternRegistry(), directory: SocketDirectory(path: folder), pool: nil)
         let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         try await waitUntilAsync { agent.isListening }

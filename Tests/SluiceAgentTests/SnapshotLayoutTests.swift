@@ -16,7 +16,7 @@ final class SnapshotLayoutTests: XCTestCase {
     /// `SnapshotLayout` (and `full()`) write it too.
     func testTheLayoutKnowsEveryField() {
         let fields: [(Any, Int)] = [
-            (Snapshot(), 14), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
+            (Snapshot(), 15), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
             (StreamSnapshot(name: ""), 8), (ResourceSnapshot(name: ""), 13), (HealthSnapshot(), 4), (RetiredTotals(), 11),
             // Percentiles' eighth field, `buckets`, stays in the process (for the metrics
             // reporter): it is neither encoded nor compared, so the layout leaves it out.
@@ -25,6 +25,18 @@ final class SnapshotLayoutTests: XCTestCase {
         for (value, count) in fields {
             XCTAssertEqual(Mirror(reflecting: value).children.count, count, "\(type(of: value)) changed: update SnapshotLayout")
         }
+    }
+
+    /// An agent from before the pool doctor writes layout 1: no pool section. Still read.
+    func testLayoutOneIsStillRead() throws {
+        var snapshot = Self.full()
+        snapshot.pool = nil
+        var bytes = SnapshotLayout.encode(snapshot: snapshot, knobs: ["k": 1], dropped: 2)
+        XCTAssertEqual(bytes[1], 2)
+        XCTAssertEqual(bytes.last, 0, "no pool: one byte, 0")
+        bytes[1] = 1
+        bytes.removeLast()
+        XCTAssertEqual(try SnapshotLayout.decode(bytes), .snapshot(snapshot: snapshot, knobs: ["k": 1], dropped: 2))
     }
 
     func testEveryCutAndFlipIsRefusedOrDecoded() {
@@ -38,7 +50,7 @@ final class SnapshotLayoutTests: XCTestCase {
             _ = try? SnapshotLayout.decode(flipped)
         }
         XCTAssertThrowsError(try SnapshotLayout.decode([0, 9])) { error in
-            XCTAssertEqual("\(error)", "protocol version mismatch: a snapshot in layout 9; this sluice reads layout 1")
+            XCTAssertEqual("\(error)", "protocol version mismatch: a snapshot in layout 9; this sluice reads layouts 1...2")
         }
         XCTAssertThrowsError(try SnapshotLayout.decode([0, 1, 0, 0xFF, 0xFF, 0xFF, 0x7F])) { error in
             XCTAssertEqual("\(error)", "bad message: a count of 268435455 with 0 bytes left")
@@ -114,6 +126,15 @@ final class SnapshotLayoutTests: XCTestCase {
         (s.operations, s.operationsPerSecond, s.elapsedSeconds) = (next(), 6.5, 7.25)
         let note = PatternEvent.health(.note(text: "hi"), source: PatternID(.health, "program"), at: MonotonicInstant(nanoseconds: 9))
         (s.recentEvents, s.droppedEvents, s.notableEvents, s.droppedNotableEvents) = ([note, note], next(), [note], next())
+        var pool = PoolSnapshot()
+        pool.beats = next()
+        pool.stalls = next()
+        pool.jobsPerSecond = Double(next())
+        var blocker = PoolBlocker(location: "hashFile(_:)")
+        blocker.stalls = next()
+        blocker.frames = [PoolFrame(module: "/bin/app", offset: UInt64(next()), symbol: "hashFile(_:)")]
+        pool.blockers = [blocker]
+        s.pool = pool
         return s
     }
 }

@@ -57,7 +57,7 @@ echo "$out" | grep -Eq "^$pid +sluice-indexer +[0-9]+s +3 +0/4 " && ok "ps lists
 
 out=$("$bin" attach "$pid" --headless --duration 1s --json); status=$?
 [ $status = 0 ] && echo "$out" | grep -q "\"program\":\"sluice-indexer\",\"pid\":$pid" \
-    && echo "$out" | grep -q '"knobs":{"capacity":64,"open-files":8,"pause":2,"workers":4}' \
+    && echo "$out" | grep -q '"knobs":{"capacity":64,"hash-on-pool":0,"open-files":8,"pause":2,"pool-threshold":100,"workers":4}' \
     && ok "attach --headless --json: program, pid, knobs" || bad "headless json: $status $out"
 
 # What happened while watching, and separately the totals since the program started (#25:
@@ -90,7 +90,7 @@ out=$("$bin" attach "$pid" --set pause=3 --set capacity=100000 2>&1); status=$?
 [ $status = 0 ] && echo "$out" | grep -qx "pause = 3" && echo "$out" | grep -qx "capacity = 4096" \
     && ok "--set applies and prints the values read back (capacity clamped to its range): exit 0" || bad "--set: $status $out"
 out=$("$bin" attach "$pid" --headless --duration 300ms); status=$?
-echo "$out" | grep -q "knobs: capacity 4096, open-files 8, pause 3, workers 4" && ok "--set: a later viewer sees them" \
+echo "$out" | grep -q "knobs: capacity 4096, hash-on-pool 0, open-files 8, pause 3, pool-threshold 100, workers 4" && ok "--set: a later viewer sees them" \
     || bad "--set then headless: $status $out"
 out=$("$bin" attach "$pid" --set pause=2 --set nosuch=1 --set capacity=64 2>&1); status=$?
 [ $status = 1 ] && echo "$out" | grep -qx "pause = 2" && echo "$out" | grep -q "^nosuch: refused: sluice-indexer has no knob 'nosuch'" \
@@ -111,7 +111,8 @@ new_shell
 keys "SLUICE_DIR=$SLUICE_DIR $bin attach sluice-indexer" Enter
 check "the dashboard shows the program" "sluice-indexer \(attached, pid $pid\)"
 check "its queue" "Queue paths"
-check "its actor" "aggregator"
+# Four panes (the Pool pane too) in two columns: the name may be cut to "aggrega…".
+check "its actor" "aggrega"
 check "unavailable actions are named" "n/a +pause restart speed"
 first=$(screen | grep -o 'put [0-9.k]*  got' | head -1)
 sleep 1.5
@@ -140,7 +141,7 @@ sleep 1.5
 after=$(wc -l < "$work/indexer.log")
 kill -0 "$pid" 2>/dev/null && [ "$after" -gt "$before" ] && ok "viewer killed: the program runs on" || bad "program after viewer kill"
 out=$("$bin" attach "$pid" --headless --duration 500ms); status=$?
-[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, open-files 8, pause 2, workers 8" \
+[ $status = 0 ] && echo "$out" | grep -q "knobs: capacity 64, hash-on-pool 0, open-files 8, pause 2, pool-threshold 100, workers 8" \
     && ok "a new viewer attaches and sees the knob" || bad "reattach: $status $out"
 
 echo "attach: another user"

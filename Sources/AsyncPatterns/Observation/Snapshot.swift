@@ -18,6 +18,8 @@ public struct Snapshot: Sendable, Hashable, Codable {
     public var resources: [ResourceSnapshot] = []
     /// The loop-lag monitor's figures (zero when none is registered).
     public var health = HealthSnapshot()
+    /// The cooperative pool's health and top blockers (nil when no pool doctor runs).
+    public var pool: PoolSnapshot?
     /// What patterns that have left the registry added up to (they are no longer listed).
     public var retired = RetiredTotals()
     /// Operations of every pattern so far (puts, gets, acquires, messages, elements, …):

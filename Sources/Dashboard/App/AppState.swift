@@ -39,6 +39,8 @@ public struct SourceFacts: Sendable {
     public var logCount = 0
     /// The event log's lines as shown (filtered), oldest first: what search looks through.
     public var logLines: [String] = []
+    /// The pool's top blockers by location, in the order the Pool pane lists them.
+    public var blockers: [String] = []
 
     public init() {}
 }
@@ -50,6 +52,8 @@ public struct AppState: Sendable {
         case picker
         case source
         case actorDetail(String)
+        /// One top blocker of the pool, by location: its whole stack.
+        case blockerDetail(String)
     }
 
     public enum Focus: Sendable, Equatable {
@@ -69,6 +73,8 @@ public struct AppState: Sendable {
     /// Which queue and which semaphore the panes show in detail (their lists show all).
     public var queueSelection = 0
     public var semaphoreSelection = 0
+    /// The selected top blocker in the Pool pane.
+    public var poolSelection = 0
     public var logScroll = 0
     public var allEvents = false
     /// The last change, under the knobs ("consumers 2 -> 3", "pause: not available ...").
@@ -111,10 +117,9 @@ public struct AppState: Sendable {
         case .up, .down, .pageUp, .pageDown, .top, .bottom: move(binding.action, source)
         case .select: return select(source)
         case .back:
-            if case .actorDetail = screen {
-                screen = .source
-            } else {
-                return .close
+            switch screen {
+            case .actorDetail, .blockerDetail: screen = .source
+            default: return .close
             }
         case .pause:
             guard source.status == .running || source.status == .paused else { return .none }
@@ -181,7 +186,10 @@ public struct AppState: Sendable {
             if focus == .pane(.actor), source.actors.indices.contains(actorSelection) {
                 screen = .actorDetail(source.actors[actorSelection])
             }
-        case .actorDetail:
+            if focus == .pane(.health), source.blockers.indices.contains(poolSelection) {
+                screen = .blockerDetail(source.blockers[poolSelection])
+            }
+        case .actorDetail, .blockerDetail:
             screen = .source
         }
         return .none
@@ -211,6 +219,8 @@ public struct AppState: Sendable {
             queueSelection = clamp(queueSelection + delta, source.queueCount)
         case .pane(.semaphore):
             semaphoreSelection = clamp(semaphoreSelection + delta, source.semaphoreCount)
+        case .pane(.health):
+            poolSelection = clamp(poolSelection + delta, source.blockers.count)
         case .log:
             logScroll = clamp(logScroll - delta, source.logCount)
         case .pane:

@@ -206,6 +206,7 @@ public final class DashboardApp {
         let shown = state.shownEvents(lastSnapshot)
         facts.logCount = shown.count
         facts.logLines = shown.map(describe)
+        facts.blockers = lastSnapshot.pool?.blockers.map(\.location) ?? []
         return facts
     }
 

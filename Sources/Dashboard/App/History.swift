@@ -28,6 +28,8 @@ public struct DashboardHistory: Sendable {
     public var semaphoreInUse: [String: History] = [:]
     public var actorDepth: [String: History] = [:]
     public var lag = History()
+    /// The pool doctor's heartbeat delay (last beat), in milliseconds.
+    public var poolDelay = History()
     private var lastSample: Duration?
 
     public init() {}
@@ -50,6 +52,7 @@ public struct DashboardHistory: Sendable {
         }
         sampleActors(snapshot.actors)
         lag.append(Double(snapshot.health.lastLagNanos) / 1e6)
+        if let pool = snapshot.pool { poolDelay.append(Double(pool.delayLastNanos) / 1e6) }
     }
 
     /// Actors whose histories are kept, at most: with 100,000 actors, a history each would

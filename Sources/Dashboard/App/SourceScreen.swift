@@ -34,6 +34,11 @@ struct SourceScreen: Widget {
                 actor: actor, depthHistory: state.history.actorDepth[name]?.values ?? [], events: snapshot.recentEvents, glyphs: glyphs
             )
             .render(in: body[1], into: &buffer)
+        } else if case .blockerDetail(let location) = state.screen {
+            let blocker = snapshot.pool?.blockers.first { $0.location == location }
+            // A place not seen for a while leaves the program's table: say so, keep the name.
+            PoolBlockerPane(blocker: blocker ?? PoolBlocker(location: location + " (aged out: no stall here lately)"), glyphs: glyphs)
+                .render(in: body[1], into: &buffer)
         } else {
             renderPanes(in: body[1], into: &buffer)
         }
@@ -85,7 +90,10 @@ struct SourceScreen: Widget {
         for (c, columnRect) in columnRects.enumerated() {
             let mine = Array(kinds.dropFirst(c * perColumn).prefix(perColumn))
             let constraints: [Constraint] = mine.map {
-                $0 == .health && mine.count > 1 ? .fixed(min(8, max(4, columnRect.height / 3))) : .fill()
+                guard $0 == .health, mine.count > 1 else { return .fill() }
+                // The Pool pane lists blockers: it gets more room than the Health pane's gauge.
+                return snapshot.pool == nil
+                    ? .fixed(min(8, max(4, columnRect.height / 3))) : .fixed(min(16, max(6, columnRect.height / 2)))
             }
             for (kind, rect) in zip(mine, Layout.rows(columnRect, constraints)) {
                 pane(kind, focused: state.focus == .pane(kind)).render(in: rect, into: &buffer)
@@ -113,6 +121,11 @@ struct SourceScreen: Widget {
         case .resource:
             return ResourcesPane(resources: snapshot.resources, focused: focused, note: note, glyphs: glyphs)
         case .health:
+            if let pool = snapshot.pool {
+                return PoolPane(
+                    pool: pool, delayHistory: state.history.poolDelay.values, warnings: warnings(for: snapshot, history: state.history),
+                    selected: state.poolSelection, focused: focused, note: note, glyphs: glyphs)
+            }
             return HealthPane(
                 health: snapshot.health, lagHistory: state.history.lag.values,
                 warnings: warnings(for: snapshot, history: state.history), focused: focused, note: note, glyphs: glyphs)

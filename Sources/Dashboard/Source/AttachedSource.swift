@@ -48,7 +48,7 @@ public final class AttachedSource: Source {
             [
                 snapshot.queues.isEmpty ? nil : .queue, snapshot.semaphores.isEmpty ? nil : .semaphore,
                 snapshot.actors.isEmpty ? nil : .actor, snapshot.streams.isEmpty ? nil : .stream,
-                snapshot.resources.isEmpty ? nil : .resource,
+                snapshot.resources.isEmpty ? nil : .resource, snapshot.pool == nil ? nil : .health,
             ].compactMap { $0 })
         let kinds = seen.withLock { s in
             s.formUnion(present)
@@ -72,6 +72,7 @@ public final class AttachedSource: Source {
     public func snapshot() -> Snapshot {
         var snapshot = connection.latest?.snapshot ?? Snapshot()
         connection.log.fill(&snapshot)
+        snapshot.pool = snapshot.pool.map(Symbolicator.shared.symbolicate)
         return snapshot
     }
 

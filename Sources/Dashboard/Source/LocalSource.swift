@@ -1,20 +1,27 @@
 import AsyncPatterns
+import PoolDoctor
 import Scenarios
 
 /// A scenario running in this process: the first kind of source, and the only one that
 /// knows about scenarios.
 public final class LocalSource: Source {
     public let run: ScenarioRun
+    /// Watches this process's cooperative pool (where the scenario runs), if any.
+    public let doctor: PoolDoctor?
 
     /// - Parameters:
     ///   - logCapacity: events kept for `events(after:)` between reads (a recorder asks for
     ///     many); a snapshot carries the last 256 of them.
     ///   - executor: where the run's tasks run (nil: the cooperative pool; see `ScenarioRun`).
+    ///   - doctor: the process's pool doctor, whose figures (symbolicated) go in each
+    ///     snapshot's `pool`; nil for none.
     public init(
         _ scenario: any Scenario, preset: Preset = .live, values: [String: Double] = [:], speed: Double = 1,
-        seed: UInt64 = 1, logCapacity: Int = 256, executor: (any TaskExecutor)? = nil,
+        seed: UInt64 = 1, logCapacity: Int = 256, executor: (any TaskExecutor)? = nil, doctor: PoolDoctor? = nil,
         transcript: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.doctor = doctor
+        doctor?.installHook()
         run = ScenarioRun(
             scenario, preset: preset, values: values, speed: speed, seed: seed, logCapacity: logCapacity, snapshotEvents: 256,
             executor: executor, transcript: transcript)
@@ -37,7 +44,11 @@ public final class LocalSource: Source {
         }
     }
 
-    public func snapshot() -> Snapshot { run.snapshot() }
+    public func snapshot() -> Snapshot {
+        var snapshot = run.snapshot()
+        snapshot.pool = doctor.map { Symbolicator.shared.symbolicate($0.snapshot()) }
+        return snapshot
+    }
 
     /// Numbered as the run's bounded event log numbers them (a restart starts again at 0).
     public func events(after cursor: Int) -> SourceEvents {
@@ -65,11 +76,11 @@ extension SourceChoice {
     /// The scenarios as picker entries, each opening a local run.
     public static func scenarios(
         _ scenarios: [any Scenario] = Catalog.all, preset: Preset = .live, speed: Double = 1,
-        seed: UInt64 = 1, executor: (any TaskExecutor)? = nil
+        seed: UInt64 = 1, executor: (any TaskExecutor)? = nil, doctor: PoolDoctor? = nil
     ) -> [SourceChoice] {
         scenarios.map { scenario in
             SourceChoice(name: scenario.name, summary: scenario.summary, explanation: scenario.explanation, knobs: scenario.knobs) {
-                LocalSource(scenario, preset: preset, values: $0, speed: speed, seed: seed, executor: executor)
+                LocalSource(scenario, preset: preset, values: $0, speed: speed, seed: seed, executor: executor, doctor: doctor)
             }
         }
     }

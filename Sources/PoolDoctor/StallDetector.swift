@@ -1,0 +1,58 @@
+/// Decides, tick by tick on the watchdog's thread, when the pool is stalled: the heartbeat
+/// has been due for at least the threshold without running. Pure: times are nanoseconds of
+/// a monotonic clock handed in (tested with no clock and no tasks).
+public struct StallDetector: Sendable {
+    /// What the watchdog does after a tick.
+    public enum Action: Equatable, Sendable {
+        /// Nothing.
+        case none
+        /// Capture the pool's threads now (a stall began, or goes on for `recaptureEvery`).
+        case capture
+        /// The stall that began with the beat due at `due` ended: it lasted `nanos`.
+        case ended(nanos: UInt64)
+    }
+
+    enum State: Equatable {
+        case calm
+        case stalled(due: UInt64, lastCapture: UInt64)
+    }
+
+    /// How long the heartbeat may be due before it is a stall.
+    public let threshold: UInt64
+    /// While a stall lasts, capture again this often.
+    public let recaptureEvery: UInt64
+    private(set) var state = State.calm
+
+    /// A detector with `threshold` and `recaptureEvery` in nanoseconds.
+    public init(threshold: UInt64, recaptureEvery: UInt64 = 1_000_000_000) {
+        self.threshold = threshold
+        self.recaptureEvery = recaptureEvery
+    }
+
+    /// Whether a stall is going on, and since which due time.
+    public var stalledSince: UInt64? {
+        if case .stalled(let due, _) = state { return due }
+        return nil
+    }
+
+    /// One tick: `due` is the deadline of the beat now waiting to run (nil: none waits);
+    /// `lastLag` how late the last beat that ran was, and `lastDue` the deadline it had.
+    public mutating func tick(now: UInt64, due: UInt64?, lastDue: UInt64, lastLag: UInt64) -> Action {
+        switch state {
+        case .calm:
+            guard let due, now > due, now - due >= threshold else { return .none }
+            state = .stalled(due: due, lastCapture: now)
+            return .capture
+        case .stalled(let stalledDue, let lastCapture):
+            if due != stalledDue {
+                state = .calm
+                // The beat that was late has run: its lag is the stall's length.
+                let nanos = lastDue == stalledDue ? lastLag : now &- stalledDue
+                return .ended(nanos: max(nanos, threshold))
+            }
+            guard now - lastCapture >= recaptureEvery else { return .none }
+            state = .stalled(due: stalledDue, lastCapture: now)
+            return .capture
+        }
+    }
+}

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncPatterns
+import CPoolDoctor
+import Synchronization
+import Testing
+
+@testable import PoolDoctor
+
+/// A task executor with one thread of its own: the doctor's heartbeat runs here and a job
+/// blocks here, so the stall the test makes on purpose is in no pool the other tests share.
+///
+/// `@unchecked Sendable` is safe: `signal` is set once in `init` and only used through
+/// `sem_post`/`sem_wait`, which are thread-safe; `jobs` is behind a lock; the rest is atomic.
+final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
+    let jobs = Locked<[UnownedJob]>([])
+    let tid = Atomic<Int32>(0)
+    let running = Atomic<Bool>(true)
+    /// Posted per job (and to stop); the thread waits on it.
+    let signal: UnsafeMutablePointer<sem_t>
+
+    init() {
+        signal = .allocate(capacity: 1)
+        sem_init(signal, 0, 0)
+        let ok = startDetachedThread { [self] in
+            tid.store(sluice_gettid(), ordering: .relaxed)
+            while running.load(ordering: .relaxed) {
+                while sem_wait(signal) != 0, errno == EINTR {}
+                while let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                    job.runSynchronously(on: asUnownedTaskExecutor())
+                }
+            }
+        }
+        precondition(ok, "no thread")
+    }
+
+    func enqueue(_ job: UnownedJob) {
+        jobs.withLock { $0.append(job) }
+        sem_post(signal)
+    }
+
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        sem_post(signal)
+    }
+}
+
+/// Holds the calling thread (our executor's) busy: the place the doctor must name. It
+/// spins rather than sleeps: a capture's signal ends a `usleep` early (EINTR), not this.
+@inline(never)
+func holdTheThreadOnPurpose(milliseconds: UInt64) {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    let end = (Int(now.tv_sec) * 1_000_000_000 + now.tv_nsec) + Int(milliseconds) * 1_000_000
+    var spins = 0
+    while Int(now.tv_sec) * 1_000_000_000 + now.tv_nsec < end {
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        spins &+= 1
+    }
+    blackHole(spins)
+}
+
+@inline(never)
+func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
+
+@Suite struct DoctorTests {
+    /// End to end in this process, off the shared pool: the heartbeat waits behind a job that
+    /// blocks our executor's thread for 400 ms; the doctor sees the stall, captures the
+    /// thread and names the function, with the stall's length.
+    @Test(
+        .disabled(
+            if: underThreadSanitizer,
+            "ThreadSanitizer delivers a signal only when the thread enters one of its interceptors: a thread spinning in the program's code is not captured"
+        ))
+    func namesTheFunctionThatBlocksItsExecutor() async throws {
+        let executor = ThreadExecutor()
+        defer { executor.stop() }
+        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
+        let tid = executor.tid.load(ordering: .relaxed)
+        let doctor = PoolDoctor(
+            options: .init(threshold: .milliseconds(100), hook: false, executor: executor, threads: { [tid] }), registry: nil)
+        defer { doctor.stop() }
+        // A few calm beats first.
+        try await waitFor("heartbeats") { doctor.snapshot().beats >= 3 }
+        #expect(doctor.snapshot().stalls == 0)
+        Task(executorPreference: executor) { holdTheThreadOnPurpose(milliseconds: 400) }
+        // On a loaded machine the heartbeat may also run late with the thread idle (then the
+        // executor's own loop is where it was): look for the place among the blockers.
+        let named = { doctor.snapshot().blockers.first { $0.location.contains("holdTheThreadOnPurpose") } }
+        try await waitFor("the stall named") { named() != nil && doctor.snapshot().stalledNowNanos == 0 }
+        let pool = doctor.snapshot()
+        let blocker = try #require(named())
+        #expect(blocker.longestNanos >= 250_000_000, "the stall lasted about 400 ms: \(blocker.longestNanos)")
+        #expect(pool.longestStallNanos >= 250_000_000)
+        #expect(pool.captureOn && pool.capture == "on")
+        #expect(pool.threads == 1)
+        #expect(pool.hook == "off (option)")
+        let cost = doctor.captureCost
+        #expect(cost.captures >= 1)
+    }
+
+    /// Neither the heartbeat nor the watchdog keeps a doctor alive: one nobody holds goes
+    /// (and its `deinit` stops both), instead of being watched forever.
+    @Test func aDoctorNobodyKeepsGoesAway() async throws {
+        var doctor: PoolDoctor? = PoolDoctor(options: .init(hook: false, threads: { [] }), registry: nil)
+        weak let weakDoctor = doctor
+        try await waitFor("heartbeats") { (weakDoctor?.snapshot().beats ?? 0) >= 2 }
+        doctor = nil
+        try await waitFor("the doctor gone") { weakDoctor == nil }
+        #expect(weakDoctor == nil)
+    }
+
+    @Test func captureOffKeepsTheFiguresAndSaysWhy() async throws {
+        let executor = ThreadExecutor()
+        defer { executor.stop() }
+        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
+        let tid = executor.tid.load(ordering: .relaxed)
+        let doctor = PoolDoctor(
+            options: .init(threshold: .milliseconds(100), capture: false, hook: false, executor: executor, threads: { [tid] }),
+            registry: nil)
+        defer { doctor.stop() }
+        try await waitFor("heartbeats") { doctor.snapshot().beats >= 2 }
+        Task(executorPreference: executor) { holdTheThreadOnPurpose(milliseconds: 300) }
+        try await waitFor("a stall") { doctor.snapshot().stalls >= 1 }
+        let pool = doctor.snapshot()
+        #expect(pool.blockers.isEmpty)
+        #expect(pool.otherStalls >= 1)
+        #expect(!pool.captureOn && pool.capture == "off (option)")
+        #expect(pool.delayMaxNanos >= 150_000_000)
+    }
+}
+
+/// Whether this test binary runs under ThreadSanitizer (its runtime is linked in).
+let underThreadSanitizer = dlsym(dlopen(nil, RTLD_NOW), "__tsan_init") != nil
+
+/// Polls `condition` every 10 ms until it holds; fails after a generous deadline.
+func waitFor(_ what: String, within limit: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("\(what): not within \(limit)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
