@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "AsyncPatterns", targets: ["AsyncPatterns"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
         .library(name: "TUI", targets: ["TUI"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
@@ -77,6 +78,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Scenarios", dependencies: ["AsyncPatterns"], swiftSettings: strict),
+        // Pipeline files: the TOML subset, the file model and its checks, queueing theory,
+        // the virtual clock, and the file as a Scenario. The dashboard never names it.
+        .target(
+            name: "Pipelines",
+            dependencies: ["AsyncPatterns", "Scenarios", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strict),
         // The terminal kit: cells, layout, widgets, the Backend protocol. Knows nothing else.
         .target(name: "TUI", swiftSettings: strict),
         .target(
@@ -85,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal", "SluiceWire",
+                "AsyncPatterns", "Scenarios", "Pipelines", "TUI", "Dashboard", "Terminal", "SluiceWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -116,6 +123,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], swiftSettings: strict),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Scenarios", "AsyncPatterns"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI"], swiftSettings: strict),
