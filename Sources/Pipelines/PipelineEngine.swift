@@ -498,7 +498,7 @@ final class PipelineEngine: Sendable {
             let prediction = Queueing.predict(
                 arrivalRate: m.arrivalRate, serviceRate: m.serviceRate, servers: servers, arrivalSCV: markov ? 1 : ca2,
                 serviceSCV: markov ? 1 : cs2)
-            m.model = markov ? "M/M/c" : "G/G/c (Allen-Cunneen, ca²=\(formatDecimal(ca2)) cs²=\(formatDecimal(cs2)))"
+            m.model = markov ? "M/M/c" : "G/G/c ca²=\(formatDecimal(ca2)) cs²=\(formatDecimal(cs2))"
             m.predictedWaitSeconds = prediction.meanWait
             m.predictedDepth = prediction.meanDepth
             return m

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Foundation
+import Scenarios
 
 /// What is wrong with a pipeline file: where (file, line, column) and what was expected.
 /// `sluice run` and `sluice check` print each and exit with status 65.
@@ -573,7 +574,7 @@ private struct SpecReader {
             let p99 = need("p99").flatMap { durationValue($0, "p99") }
             guard let p50, let p99 else { return nil }
             guard p99 > p50 else {
-                problem(d["p99"]!.position, "p99 (\(formatSeconds(p99))) must be above p50 (\(formatSeconds(p50))): a log-normal tail lies above its median")
+                problem(d["p99"]!.position, "p99 (\(formatShortSeconds(p99))) must be above p50 (\(formatShortSeconds(p50))): a log-normal tail lies above its median")
                 return nil
             }
             return .logNormal(p50: p50, p99: p99)

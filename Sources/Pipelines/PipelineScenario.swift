@@ -69,7 +69,7 @@ public struct PipelineFileScenario: Scenario {
         if totals.dropped > 0 { line += ", \(totals.dropped) feedback dropped (queue full)" }
         if totals.undelivered > 0 { line += ", \(totals.undelivered) in hand at stop" }
         if let p50 = latency.quantile(0.5), let p99 = latency.quantile(0.99) {
-            line += "; end to end p50 \(formatSeconds(p50)), p99 \(formatSeconds(p99))"
+            line += "; end to end p50 \(formatShortSeconds(p50)), p99 \(formatShortSeconds(p99))"
         }
         context.say(line)
     }

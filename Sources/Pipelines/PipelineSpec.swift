@@ -1,4 +1,5 @@
 import Foundation
+import Scenarios
 import AsyncPatterns
 
 /// A pipeline described by a file: its stages, the links between them, and which of its
@@ -155,9 +156,9 @@ public enum ServiceTime: Sendable, Equatable {
     /// E.g. `exponential mean 20ms`.
     public var description: String {
         switch self {
-        case .fixed(let t): "fixed \(formatSeconds(t))"
-        case .exponential(let m): "exponential mean \(formatSeconds(m))"
-        case .logNormal(let p50, let p99): "log-normal p50 \(formatSeconds(p50)) p99 \(formatSeconds(p99))"
+        case .fixed(let t): "fixed \(formatShortSeconds(t))"
+        case .exponential(let m): "exponential mean \(formatShortSeconds(m))"
+        case .logNormal(let p50, let p99): "log-normal p50 \(formatShortSeconds(p50)) p99 \(formatShortSeconds(p99))"
         }
     }
 }
@@ -284,11 +285,4 @@ public enum KnobField: String, Sendable, CaseIterable {
     }
 
     var isInteger: Bool { self == .capacity || self == .workers || self == .permits }
-}
-
-/// `0.5s`, `20ms`, `20.5ms`, `300us`.
-func formatSeconds(_ seconds: Double) -> String {
-    if seconds >= 1 { return formatDecimal(seconds) + "s" }
-    if seconds >= 0.001 { return formatDecimal(seconds * 1000) + "ms" }
-    return formatDecimal(seconds * 1_000_000) + "µs"
 }

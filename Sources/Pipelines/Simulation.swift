@@ -1,4 +1,5 @@
 import AsyncPatterns
+import Scenarios
 
 /// What one run in virtual time measured.
 public struct SimulationResult: Sendable {
@@ -131,13 +132,13 @@ public enum Planner {
             if let baseline, Double(result.totals.emitted) < 0.97 * Double(baseline) {
                 verdict = "misses: back-pressure slowed the sources (\(result.totals.emitted) items of \(baseline))"
             } else if p99 > targetP99 {
-                verdict = "misses: p99 \(result.p99.map(formatSeconds) ?? "none") above \(formatSeconds(targetP99))"
+                verdict = "misses: p99 \(result.p99.map(formatShortSeconds) ?? "none") above \(formatShortSeconds(targetP99))"
             } else {
                 meets = true
-                verdict = "meets: p99 \(formatSeconds(p99))"
+                verdict = "meets: p99 \(formatShortSeconds(p99))"
             }
             if let worst = result.models.max(by: { $0.measuredWaitSeconds < $1.measuredWaitSeconds }), !meets {
-                verdict += "; longest wait at \(worst.name) (\(formatSeconds(worst.measuredWaitSeconds)), ρ \(formatDecimal(worst.utilization)))"
+                verdict += "; longest wait at \(worst.name) (\(formatShortSeconds(worst.measuredWaitSeconds)), ρ \(formatDecimal(worst.utilization)))"
             }
             let t = Try(workers: workers, result: result, meets: meets, verdict: verdict)
             tries.append(t)
