@@ -66,6 +66,7 @@ test: deps
 	bash Tests/e2e/tui.sh $(BIN_DEBUG)
 	bash Tests/e2e/attach.sh $(BIN_DEBUG) .build/debug/sluice-indexer
 	bash Tests/e2e/replay.sh $(BIN_DEBUG)
+	bash Tests/e2e/pipelines.sh $(BIN_DEBUG)
 
 # Examples/Consumer: a package of its own that depends on AsyncPatterns by path, as a user's
 # would (Swift 6 mode, complete concurrency checking, warnings as errors), and uses every

@@ -103,6 +103,13 @@ struct QueueTally: Sendable {
         lastArrival = now
     }
 
+    /// An arrival that did not get in after all (the put was cancelled, the queue full).
+    mutating func withdraw(at now: Double) {
+        advance(to: now)
+        waiting = max(0, waiting - 1)
+        arrivals = max(0, arrivals - 1)
+    }
+
     mutating func take(at now: Double, waited: Double) {
         advance(to: now)
         waiting = max(0, waiting - 1)
@@ -162,6 +169,8 @@ struct LatencyTally: Sendable {
 public struct PipelineTotals: Sendable, Equatable {
     /// Items the sources emitted (and feedback created; fan-out copies count too).
     public var emitted = 0
+    /// Items the sources emitted alone.
+    public var fromSources = 0
     /// Items that reached the end of the pipeline.
     public var completed = 0
     /// Items given up after their retries.
@@ -188,6 +197,7 @@ final class PipelineEngine: Sendable {
     let measureFrom: Double
     let totals = Locked(PipelineTotals())
     private let random: Locked<SplitMix64>
+    private let seed: UInt64
     private let inFlight = Locked<(count: Int, sourcesDone: Bool, waiter: CheckedContinuation<Void, Never>?)>((0, false, nil))
     private let nextID = Locked(0)
     private let say: @Sendable (String) -> Void
@@ -204,6 +214,7 @@ final class PipelineEngine: Sendable {
         let parameters = Parameters(spec, knobs: knobs)
         self.parameters = Locked(parameters)
         random = Locked(SplitMix64(seed: seed))
+        self.seed = seed
         var queues: [String: BoundedQueue<Job>] = [:]
         var tallies: [String: Locked<QueueTally>] = [:]
         for q in spec.queues {
@@ -334,6 +345,10 @@ final class PipelineEngine: Sendable {
 
     private func emit(_ source: SourceSpec, finite: Bool) async {
         var emitted = 0
+        // Each source draws its gaps from a stream of its own: two runs with the same seed
+        // and different workers see the very same arrivals (common random numbers), so the
+        // planner compares settings, not luck.
+        var gaps = SplitMix64(seed: seed &+ 0x9E37_79B9 &* UInt64(spec.sources.firstIndex { $0.name == source.name }! + 1))
         while !Task.isCancelled {
             let rate = parameters.withLock { $0.rate[source.name]! }
             guard rate > 0 else {
@@ -345,7 +360,7 @@ final class PipelineEngine: Sendable {
             let gap: Double
             switch source.arrivals {
             case .constant: gap = 1 / rate
-            case .poisson: gap = -log(uniform()) / rate
+            case .poisson: gap = -log(1 - Double(gaps.next() >> 11) * 0x1p-53) / rate
             case .bursty(let size):
                 batch = size
                 gap = Double(size) / rate
@@ -360,6 +375,7 @@ final class PipelineEngine: Sendable {
                     return n
                 }
                 born(1)
+                totals.withLock { $0.fromSources += 1 }
                 await deliver(Job(id: id, born: clock.now()), to: source.to)
             }
         }
@@ -376,7 +392,7 @@ final class PipelineEngine: Sendable {
                 try await queue.put(job)
                 return
             } catch {
-                tallies[target]!.withLock { $0.take(at: clock.now(), waited: 0) }
+                tallies[target]!.withLock { $0.withdraw(at: clock.now()) }
             }
         } else if let actor = actors[target] {
             do {
@@ -429,9 +445,10 @@ final class PipelineEngine: Sendable {
                     return n
                 }
                 born(1)
-                if (try? target.tryPut(Job(id: id, born: now, enqueued: now))) == true {
-                    tallies[feedback.to]!.withLock { $0.arrive(at: now) }
-                } else {
+                // Counted before it goes in, so a worker that takes it at once finds it counted.
+                tallies[feedback.to]!.withLock { $0.arrive(at: now) }
+                if (try? target.tryPut(Job(id: id, born: now, enqueued: now))) != true {
+                    tallies[feedback.to]!.withLock { $0.withdraw(at: now) }
                     totals.withLock { $0.dropped += 1 }
                     gone()
                 }

@@ -250,14 +250,17 @@ private struct SpecReader {
     // MARK: links
 
     mutating func checkLinks(_ spec: PipelineSpec, _ root: TOMLTable) {
+        func phrase(_ kinds: Set<StageKind>) -> String {
+            kinds.map(\.rawValue).sorted().map { ($0 == "actor" ? "an " : "a ") + $0 }.joined(separator: " or ")
+        }
         func expect(_ name: String, _ kinds: Set<StageKind>, at position: SourcePosition, _ what: String) {
             guard let kind = spec.kind(of: name) else {
                 let names = kinds.flatMap { k in stageNames(spec, k) }.sorted()
-                problem(position, "\(what) '\(name)' links to nothing: expected the name of a \(kinds.map(\.rawValue).sorted().joined(separator: " or "))\(names.isEmpty ? "" : " (declared: \(names.joined(separator: ", ")))")")
+                problem(position, "\(what) '\(name)' links to nothing: expected the name of \(phrase(kinds))\(names.isEmpty ? "" : " (declared: \(names.joined(separator: ", ")))")")
                 return
             }
             if !kinds.contains(kind) {
-                problem(position, "\(what) '\(name)' is a \(kind.rawValue): expected a \(kinds.map(\.rawValue).sorted().joined(separator: " or "))")
+                problem(position, "\(what) '\(name)' is \(phrase([kind])): expected \(phrase(kinds))")
             }
         }
         let stageTables = Dictionary(
@@ -453,7 +456,7 @@ private struct SpecReader {
 
     mutating func string(_ t: TOMLTable, _ key: String, required: Bool = false) -> String? {
         guard let node = t[key] else {
-            if required { problem(t.position, "missing \(key) = \"...\"") }
+            if required { problem(t.position, "missing \(key) = \"...\" (this table needs one)") }
             return nil
         }
         guard case .string(let s) = node.value else {

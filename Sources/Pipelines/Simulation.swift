@@ -129,8 +129,8 @@ public enum Planner {
             var verdict: String
             var meets = false
             let p99 = result.p99 ?? .infinity
-            if let baseline, Double(result.totals.emitted) < 0.97 * Double(baseline) {
-                verdict = "misses: back-pressure slowed the sources (\(result.totals.emitted) items of \(baseline))"
+            if let baseline, Double(result.totals.fromSources) < 0.99 * Double(baseline) {
+                verdict = "misses: back-pressure slowed the sources (\(result.totals.fromSources) items of \(baseline))"
             } else if p99 > targetP99 {
                 verdict = "misses: p99 \(result.p99.map(formatShortSeconds) ?? "none") above \(formatShortSeconds(targetP99))"
             } else {
@@ -148,7 +148,7 @@ public enum Planner {
         let ceiling = Dictionary(uniqueKeysWithValues: workerKnobs.map { ($0.name, Int($0.range.upperBound)) })
         let top = await attempt(ceiling, baseline: nil)
         guard top.meets else { return (nil, tries) }
-        let baseline = top.result.totals.emitted
+        let baseline = top.result.totals.fromSources
         var current: [String: Int] = [:]
         for k in workerKnobs {
             let queue = spec.pools.first { $0.name == k.stage }!.from

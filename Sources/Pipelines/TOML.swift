@@ -266,6 +266,10 @@ private struct Parser {
                 advance()
             }
             guard let node = Self.number(text, at: start) else {
+                let unsigned = text.drop { $0 == "+" || $0 == "-" }
+                if unsigned.count > 1, unsigned.first == "0", unsigned.dropFirst().first?.isNumber == true {
+                    throw fail("'\(text)': numbers have no leading zeros in TOML", at: start)
+                }
                 if text.contains(":") || text.filter({ $0 == "-" }).count >= 2 {
                     throw fail("dates and times are not supported here: write a duration as a string such as \"20ms\"", at: start)
                 }
@@ -366,6 +370,7 @@ private struct Parser {
             guard !atEnd else { throw fail("this array has no closing ']'", at: start) }
             items.append(try value())
             skipWhitespaceAndNewlines()
+            guard !atEnd else { throw fail("this array has no closing ']'", at: start) }
             if current == "," {
                 advance()
             } else if current != "]" {
@@ -385,6 +390,9 @@ private struct Parser {
         }
         while true {
             skipSpaces()
+            if current == "\n" || current == "\r" || atEnd {
+                throw fail("an inline table { ... } stays on one line: close it with '}' before the end of the line")
+            }
             let keys = try dottedKey()
             skipSpaces()
             guard current == "=" else { throw fail("expected '=' after the key '\(keys.map(\.name).joined(separator: "."))', found \(found)") }
@@ -398,8 +406,10 @@ private struct Parser {
             } else if current == "}" {
                 advance()
                 return TOMLNode(value: .table(table), position: start)
+            } else if current == "\n" || current == "\r" || atEnd {
+                throw fail("an inline table { ... } stays on one line: close it with '}' before the end of the line")
             } else {
-                throw fail("expected ',' or '}' in the inline table (which stays on one line), found \(found)")
+                throw fail("expected ',' or '}' in the inline table, found \(found)")
             }
         }
     }
