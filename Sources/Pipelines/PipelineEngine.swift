@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import Scenarios
+import Synchronization
 
 /// How a pipeline run keeps time: the live, scaled scenario clock of the dashboard, or the
 /// virtual clock of a `SimulationExecutor` (planning, tests).
@@ -165,6 +166,37 @@ struct LatencyTally: Sendable {
     var mean: Double? { count > 0 ? sum / Double(count) : nil }
 }
 
+/// A value behind a `Mutex` that several tasks hold by reference. Callers use
+/// `mutex.withLock` directly: it is inlined even in debug builds, where a generic lock
+/// method costs a metadata lookup per call (the simulation takes several per item).
+final class Guarded<Value: Sendable>: Sendable {
+    let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+}
+
+/// A pool's numbers read per item.
+struct PoolLive: Sendable {
+    var failure: Double
+    var service: ServiceTime
+}
+
+/// Items in the pipeline, what became of those that left, and who waits for the last.
+struct Ledger: Sendable {
+    var inFlight = 0
+    var sourcesDone = false
+    var waiter: CheckedContinuation<Void, Never>?
+    var totals = PipelineTotals()
+    var latency = LatencyTally()
+    var nextID = 0
+
+    /// The waiter, taken, once the sources are done and nothing is left in flight.
+    mutating func takeWaiterIfDrained() -> CheckedContinuation<Void, Never>? {
+        guard sourcesDone, inFlight == 0 else { return nil }
+        defer { waiter = nil }
+        return waiter
+    }
+}
+
 /// Counts of a whole run.
 public struct PipelineTotals: Sendable, Equatable {
     /// Items the sources emitted (and feedback created; fan-out copies count too).
@@ -191,15 +223,16 @@ final class PipelineEngine: Sendable {
     let semaphores: [String: AsyncSemaphore]
     let actors: [String: MailboxActor<Job>]
     let parameters: Locked<Parameters>
-    let tallies: [String: Locked<QueueTally>]
-    let latency = Locked(LatencyTally())
-    /// Items born before this do not count in `latency` (a warm-up).
+    let tallies: [String: Guarded<QueueTally>]
+    /// Items born before this do not count in the latencies (a warm-up).
     let measureFrom: Double
-    let totals = Locked(PipelineTotals())
-    private let random: Locked<SplitMix64>
+    /// Every item's coming and going under one lock: counts, latencies, who waits for the end.
+    let ledger = Mutex(Ledger())
+    /// What each worker and source reads per item, without the dictionaries of `parameters`.
+    private let poolLive: [String: Guarded<PoolLive>]
+    private let sourceRate: [String: Guarded<Double>]
+    private let random: Mutex<SplitMix64>
     private let seed: UInt64
-    private let inFlight = Locked<(count: Int, sourcesDone: Bool, waiter: CheckedContinuation<Void, Never>?)>((0, false, nil))
-    private let nextID = Locked(0)
     private let say: @Sendable (String) -> Void
 
     init(
@@ -213,15 +246,18 @@ final class PipelineEngine: Sendable {
         self.say = say
         let parameters = Parameters(spec, knobs: knobs)
         self.parameters = Locked(parameters)
-        random = Locked(SplitMix64(seed: seed))
+        poolLive = Dictionary(
+            uniqueKeysWithValues: spec.pools.map { ($0.name, Guarded(PoolLive(failure: parameters.failure[$0.name]!, service: parameters.service[$0.name]!))) })
+        sourceRate = Dictionary(uniqueKeysWithValues: spec.sources.map { ($0.name, Guarded(parameters.rate[$0.name]!)) })
+        random = Mutex(SplitMix64(seed: seed))
         self.seed = seed
         var queues: [String: BoundedQueue<Job>] = [:]
-        var tallies: [String: Locked<QueueTally>] = [:]
+        var tallies: [String: Guarded<QueueTally>] = [:]
         for q in spec.queues {
             let capacity = parameters.capacity[q.name]!
             queues[q.name] = BoundedQueue(
                 capacity: capacity, resumeProducersBelow: q.lowWater.map { min($0, capacity) }, name: q.name, registry: registry)
-            tallies[q.name] = Locked(QueueTally())
+            tallies[q.name] = Guarded(QueueTally())
         }
         self.queues = queues
         self.tallies = tallies
@@ -231,6 +267,25 @@ final class PipelineEngine: Sendable {
         var actors: [String: MailboxActor<Job>] = [:]
         for a in spec.actors { actors[a.name] = MailboxActor(name: a.name, mailboxCapacity: a.mailbox, registry: registry) }
         self.actors = actors
+    }
+
+    /// Sets the values the run uses from now on (pools, queues and semaphores take theirs at
+    /// the next `Running.apply()`).
+    func update(_ p: Parameters) {
+        parameters.withLock { $0 = p }
+        for (name, live) in poolLive { live.mutex.withLock { $0 = PoolLive(failure: p.failure[name]!, service: p.service[name]!) } }
+        for (name, rate) in sourceRate { rate.mutex.withLock { $0 = p.rate[name]! } }
+    }
+
+    /// Where an item goes next, looked up once per task.
+    enum Target {
+        case queue(BoundedQueue<Job>, Guarded<QueueTally>)
+        case actor(MailboxActor<Job>)
+    }
+
+    func target(_ name: String) -> Target {
+        if let q = queues[name] { return .queue(q, tallies[name]!) }
+        return .actor(actors[name]!)
     }
 
     // MARK: randomness
@@ -262,13 +317,10 @@ final class PipelineEngine: Sendable {
         let sources = spec.sources.map { s in Task(executorPreference: executor) { await self.emit(s, finite: finite) } }
         let sourcesDone = Task(executorPreference: executor) { [self] in
             for s in sources { await s.value }
-            let waiter = inFlight.withLock { f -> CheckedContinuation<Void, Never>? in
-                f.sourcesDone = true
-                guard f.count == 0 else { return nil }
-                defer { f.waiter = nil }
-                return f.waiter
-            }
-            waiter?.resume()
+            ledger.withLock { l -> CheckedContinuation<Void, Never>? in
+                l.sourcesDone = true
+                return l.takeWaiterIfDrained()
+            }?.resume()
         }
         return Running(engine: self, actorTasks: tasks, pools: pools, sources: sources + [sourcesDone])
     }
@@ -305,43 +357,46 @@ final class PipelineEngine: Sendable {
     func waitUntilDrained() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = inFlight.withLock { f -> Bool in
-                    if f.sourcesDone && f.count == 0 || Task.isCancelled { return true }
-                    f.waiter = c
+                let now = ledger.withLock { l -> Bool in
+                    if l.sourcesDone && l.inFlight == 0 || Task.isCancelled { return true }
+                    l.waiter = c
                     return false
                 }
                 if now { c.resume() }
             }
         } onCancel: {
-            inFlight.withLock { f -> CheckedContinuation<Void, Never>? in
-                defer { f.waiter = nil }
-                return f.waiter
+            ledger.withLock { l -> CheckedContinuation<Void, Never>? in
+                defer { l.waiter = nil }
+                return l.waiter
             }?.resume()
         }
     }
 
-    func born(_ n: Int) {
-        inFlight.withLock { $0.count += n }
-        totals.withLock { $0.emitted += n }
-    }
-
-    /// One item left the pipeline (finished, failed, dropped or undelivered).
-    func gone(_ n: Int = 1) {
-        let waiter = inFlight.withLock { f -> CheckedContinuation<Void, Never>? in
-            f.count -= n
-            guard f.sourcesDone, f.count == 0 else { return nil }
-            defer { f.waiter = nil }
-            return f.waiter
+    /// `n` more items in the pipeline (fan-out copies); returns the last's id.
+    @discardableResult
+    func born(_ n: Int, fromSource: Bool = false) -> Int {
+        ledger.withLock { l in
+            l.inFlight += n
+            l.totals.emitted += n
+            if fromSource { l.totals.fromSources += n }
+            l.nextID += n
+            return l.nextID
         }
-        waiter?.resume()
     }
 
-    func complete(_ job: Job) {
-        let now = clock.now()
-        if job.born >= measureFrom { latency.withLock { $0.record(now - job.born) } }
-        totals.withLock { $0.completed += 1 }
-        gone()
+    /// One item left the pipeline, counted under `outcome`.
+    func gone(_ outcome: WritableKeyPath<PipelineTotals, Int>, bornAt born: Double? = nil) {
+        let now = born == nil ? 0 : clock.now()
+        let measure = measureFrom
+        ledger.withLock { l -> CheckedContinuation<Void, Never>? in
+            l.inFlight -= 1
+            l.totals[keyPath: outcome] += 1
+            if let born, born >= measure { l.latency.record(now - born) }
+            return l.takeWaiterIfDrained()
+        }?.resume()
     }
+
+    func complete(_ job: Job) { gone(\.completed, bornAt: job.born) }
 
     private func emit(_ source: SourceSpec, finite: Bool) async {
         var emitted = 0
@@ -349,8 +404,10 @@ final class PipelineEngine: Sendable {
         // and different workers see the very same arrivals (common random numbers), so the
         // planner compares settings, not luck.
         var gaps = SplitMix64(seed: seed &+ 0x9E37_79B9 &* UInt64(spec.sources.firstIndex { $0.name == source.name }! + 1))
+        let rateNow = sourceRate[source.name]!
+        let to = target(source.to)
         while !Task.isCancelled {
-            let rate = parameters.withLock { $0.rate[source.name]! }
+            let rate = rateNow.mutex.withLock { $0 }
             guard rate > 0 else {
                 if finite { return }
                 do { try await clock.sleep(0.1) } catch { return }
@@ -370,59 +427,58 @@ final class PipelineEngine: Sendable {
                 if let limit = source.items, emitted >= limit { return }
                 if finite, source.items == nil, clock.now() > spec.seedDuration { return }
                 emitted += 1
-                let id = nextID.withLock { n -> Int in
-                    n += 1
-                    return n
-                }
-                born(1)
-                totals.withLock { $0.fromSources += 1 }
-                await deliver(Job(id: id, born: clock.now()), to: source.to)
+                let id = born(1, fromSource: true)
+                await deliver(Job(id: id, born: clock.now()), to: to)
             }
         }
     }
 
     /// Puts `job` into the queue or actor `target`, waiting for room (back-pressure).
-    func deliver(_ job: Job, to target: String) async {
+    func deliver(_ job: Job, to target: Target) async {
         var job = job
-        if let queue = queues[target] {
+        switch target {
+        case .queue(let queue, let tally):
             let now = clock.now()
             job.enqueued = now
-            tallies[target]!.withLock { $0.arrive(at: now) }
+            tally.mutex.withLock { $0.arrive(at: now) }
             do {
                 try await queue.put(job)
                 return
             } catch {
-                tallies[target]!.withLock { $0.withdraw(at: clock.now()) }
+                tally.mutex.withLock { $0.withdraw(at: clock.now()) }
             }
-        } else if let actor = actors[target] {
+        case .actor(let actor):
             do {
                 try await actor.tell(job)
                 return
             } catch {}
         }
-        totals.withLock { $0.undelivered += 1 }
-        gone()
+        gone(\.undelivered)
     }
 
     private func work(_ pool: PoolSpec) async {
         let queue = queues[pool.from]!
         let tally = tallies[pool.from]!
         let semaphore = pool.semaphore.map { semaphores[$0]! }
+        let live = poolLive[pool.name]!
+        let next = pool.to.map(target)
+        let loop = pool.feedback.map { (chance: $0.chance, queue: queues[$0.to]!, tally: tallies[$0.to]!) }
         while true {
             let job: Job
             do { job = try await queue.get() } catch { return }
             let took = clock.now()
-            tally.withLock { $0.take(at: took, waited: took - job.enqueued) }
+            tally.mutex.withLock { $0.take(at: took, waited: took - job.enqueued) }
             if let semaphore {
                 do { try await semaphore.acquire() } catch {
                     // Stopped while waiting for a permit: the item goes on unserved.
-                    totals.withLock { $0.undelivered += 1 }
-                    gone()
+                    gone(\.undelivered)
                     try? queue.taskDone()
                     return
                 }
             }
-            let (failure, service) = parameters.withLock { ($0.failure[pool.name]!, $0.service[pool.name]!) }
+            let current = live.mutex.withLock { $0 }
+            let failure = current.failure
+            let service = current.service
             var spent = 0.0
             var attempts = 0
             var failed: Bool
@@ -436,28 +492,22 @@ final class PipelineEngine: Sendable {
                 failed = failure > 0 && uniform() <= failure
             } while failed && attempts <= pool.retries
             if let semaphore { try? semaphore.release() }
-            tally.withLock { $0.serve(spent) }
+            tally.mutex.withLock { $0.serve(spent) }
             try? queue.taskDone()
-            if let feedback = pool.feedback, uniform() <= feedback.chance, let target = queues[feedback.to] {
+            if let loop, uniform() <= loop.chance {
                 let now = clock.now()
-                let id = nextID.withLock { n -> Int in
-                    n += 1
-                    return n
-                }
-                born(1)
+                let id = born(1)
                 // Counted before it goes in, so a worker that takes it at once finds it counted.
-                tallies[feedback.to]!.withLock { $0.arrive(at: now) }
-                if (try? target.tryPut(Job(id: id, born: now, enqueued: now))) != true {
-                    tallies[feedback.to]!.withLock { $0.withdraw(at: now) }
-                    totals.withLock { $0.dropped += 1 }
-                    gone()
+                loop.tally.mutex.withLock { $0.arrive(at: now) }
+                if (try? loop.queue.tryPut(Job(id: id, born: now, enqueued: now))) != true {
+                    loop.tally.mutex.withLock { $0.withdraw(at: now) }
+                    gone(\.dropped)
                 }
             }
             if failed {
-                totals.withLock { $0.failed += 1 }
-                gone()
-            } else if let to = pool.to {
-                await deliver(job, to: to)
+                gone(\.failed)
+            } else if let next {
+                await deliver(job, to: next)
             } else {
                 complete(job)
             }
@@ -468,13 +518,20 @@ final class PipelineEngine: Sendable {
     struct StageBehavior: ActorBehavior {
         let engine: PipelineEngine
         let spec: ActorSpec
+        let targets: [Target]
+
+        init(engine: PipelineEngine, spec: ActorSpec) {
+            self.engine = engine
+            self.spec = spec
+            targets = spec.to.map(engine.target)
+        }
 
         mutating func receive(_ envelope: Envelope<Job>, context: ActorContext<Job>) async throws {
             if let service = spec.service { try? await engine.clock.sleep(engine.sample(service)) }
             let job = envelope.message
-            guard !spec.to.isEmpty else { return engine.complete(job) }
-            if spec.to.count > 1 { engine.born(spec.to.count - 1) }
-            for target in spec.to { await engine.deliver(job, to: target) }
+            guard !targets.isEmpty else { return engine.complete(job) }
+            if targets.count > 1 { engine.born(targets.count - 1) }
+            for target in targets { await engine.deliver(job, to: target) }
         }
     }
 
@@ -483,7 +540,7 @@ final class PipelineEngine: Sendable {
     /// Starts every queue's sums again (after a knob change).
     func resetTallies() {
         let now = clock.now()
-        for t in tallies.values { t.withLock { $0.reset(at: now) } }
+        for t in tallies.values { t.mutex.withLock { $0.reset(at: now) } }
     }
 
     /// Each queue with a pool: measured λ, μ, c, waits and depth beside the prediction.
@@ -492,7 +549,7 @@ final class PipelineEngine: Sendable {
         let p = parameters.withLock { $0 }
         return spec.queues.compactMap { q -> QueueModelSnapshot? in
             guard let pool = spec.pool(servingQueue: q.name) else { return nil }
-            var t = tallies[q.name]!.withLock { $0 }
+            var t = tallies[q.name]!.mutex.withLock { $0 }
             t.advance(to: now)
             let span = now - t.start
             guard span > 0 else { return nil }

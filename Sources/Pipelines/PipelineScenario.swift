@@ -51,7 +51,7 @@ public struct PipelineFileScenario: Scenario {
                 while true {
                     do { version = try await context.knobs.waitForChange(after: version) } catch { return }
                     let values = context.knobs.values
-                    engine.parameters.withLock { $0 = Parameters(spec, knobs: values) }
+                    engine.update(Parameters(spec, knobs: values))
                     running.apply()
                     engine.resetTallies()
                 }
@@ -63,8 +63,7 @@ public struct PipelineFileScenario: Scenario {
             await group.waitForAll()
         }
         await running.stop()
-        let totals = engine.totals.withLock { $0 }
-        let latency = engine.latency.withLock { $0 }
+        let (totals, latency) = engine.ledger.withLock { ($0.totals, $0.latency) }
         var line = "\(totals.emitted) items: \(totals.completed) completed, \(totals.failed) failed"
         if totals.dropped > 0 { line += ", \(totals.dropped) feedback dropped (queue full)" }
         if totals.undelivered > 0 { line += ", \(totals.undelivered) in hand at stop" }

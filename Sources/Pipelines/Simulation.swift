@@ -37,10 +37,6 @@ public enum PipelineSimulation {
         let executor = SimulationExecutor()
         let engine = PipelineEngine(
             spec: spec, knobs: knobs, clock: .virtual(executor), executor: executor, registry: nil, seed: seed, measureFrom: warmUp)
-        let root = Locked<Task<[QueueModelSnapshot], Never>?>(nil)
-        // Nothing to run and nobody on the clock: the run is over, or every task waits on
-        // something only another task could give. Either way, stop what is left.
-        executor.whenIdle { root.withLock { $0 }?.cancel() }
         let task = Task(executorPreference: executor) {
             let running = engine.start(finite: finite)
             if warmUp > 0 {
@@ -69,15 +65,19 @@ public enum PipelineSimulation {
             await running.stop()
             return models
         }
-        root.withLock { $0 = task }
+        // Nothing to run and nobody on the clock: the run is over, or every task waits on
+        // something only another task could give; either way, stop what is left. Installed
+        // once the root task exists (its first job is queued already), so no idle moment
+        // seen before it started can cancel it.
+        executor.whenIdle { task.cancel() }
         let models = await task.value
         let jobs = executor.jobCount
         let now = executor.now
         executor.shutdown()
-        let latency = engine.latency.withLock { $0 }
+        let (totals, latency) = engine.ledger.withLock { ($0.totals, $0.latency) }
         let workers = engine.parameters.withLock { $0.workers }
         return SimulationResult(
-            workers: workers, totals: engine.totals.withLock { $0 }, p50: latency.quantile(0.5), p99: latency.quantile(0.99),
+            workers: workers, totals: totals, p50: latency.quantile(0.5), p99: latency.quantile(0.99),
             mean: latency.mean, measured: latency.count, models: models, seconds: now, jobs: jobs)
     }
 }

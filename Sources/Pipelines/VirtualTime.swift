@@ -1,5 +1,5 @@
-import DequeModule
 import Foundation
+import Synchronization
 
 /// A single-threaded `TaskExecutor` with a virtual clock: time advances only when no job
 /// is ready, to the earliest deadline a sleeper waits for.
@@ -19,9 +19,11 @@ public final class SimulationExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked Sendable: every mutable field below is read and written only while
     // `condition` is locked (the job loop runs unlocked, on jobs it took under the lock).
     private let condition = NSCondition()
-    private var jobs = Deque<UnownedJob>()
+    private var jobs: [UnownedJob] = []
     private var sleepers = SleeperHeap()
     private var nowSeconds = 0.0
+    /// `nowSeconds`, readable without the lock (jobs read the time often).
+    private let nowBits = Atomic<UInt64>(0)
     private var nextSleeper: UInt64 = 0
     private var stopping = false
     private var idleHandler: (@Sendable () -> Void)?
@@ -35,11 +37,7 @@ public final class SimulationExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     /// Virtual seconds since the executor started.
-    public var now: Double {
-        condition.lock()
-        defer { condition.unlock() }
-        return nowSeconds
-    }
+    public var now: Double { Double(bitPattern: nowBits.load(ordering: .acquiring)) }
 
     /// Jobs run so far (for benchmarks).
     public var jobCount: Int {
@@ -105,15 +103,19 @@ public final class SimulationExecutor: TaskExecutor, @unchecked Sendable {
 
     private func loop() {
         let me = asUnownedTaskExecutor()
+        // Jobs are taken a batch at a time (one lock per batch); jobs they enqueue run in the
+        // next batch, so the order stays first in, first out.
+        var batch: [UnownedJob] = []
+        var due: [Sleeper] = []
         while true {
             condition.lock()
-            var due: [Sleeper] = []
             var idle: (@Sendable () -> Void)?
             while jobs.isEmpty {
                 if let first = sleepers.popMin() {
                     // Every task of the run waits: jump to the earliest deadline, and wake
                     // every sleeper due then, in the order they slept.
                     nowSeconds = max(nowSeconds, first.deadline)
+                    nowBits.store(nowSeconds.bitPattern, ordering: .releasing)
                     due.append(first)
                     while let next = sleepers.min, next.deadline <= nowSeconds { due.append(sleepers.popMin()!) }
                     break
@@ -128,10 +130,15 @@ public final class SimulationExecutor: TaskExecutor, @unchecked Sendable {
                 }
                 condition.wait()
             }
-            let job = due.isEmpty && idle == nil ? jobs.popFirst() : nil
-            if job != nil { jobsRun += 1 }
+            if due.isEmpty, idle == nil { swap(&batch, &jobs) }
+            jobsRun += batch.count
             condition.unlock()
-            for sleeper in due { sleeper.continuation.resume() }
+            var i = 0
+            while i < due.count {
+                due[i].continuation.resume()
+                i += 1
+            }
+            due.removeAll(keepingCapacity: true)
             if let idle {
                 idle()
                 condition.lock()
@@ -139,7 +146,12 @@ public final class SimulationExecutor: TaskExecutor, @unchecked Sendable {
                 while jobs.isEmpty, !stopping { condition.wait() }
                 condition.unlock()
             }
-            job?.runSynchronously(on: me)
+            i = 0
+            while i < batch.count {
+                batch[i].runSynchronously(on: me)
+                i += 1
+            }
+            batch.removeAll(keepingCapacity: true)
         }
     }
 }
@@ -149,7 +161,7 @@ private struct Sleeper {
     var id: UInt64
     var continuation: UnsafeContinuation<Void, any Error>
 
-    func before(_ other: Sleeper) -> Bool { (deadline, id) < (other.deadline, other.id) }
+    func before(_ other: Sleeper) -> Bool { deadline < other.deadline || deadline == other.deadline && id < other.id }
 }
 
 /// A binary min-heap of sleepers by (deadline, id).
@@ -164,14 +176,14 @@ private struct SleeperHeap {
         while i > 0 {
             let parent = (i - 1) / 2
             guard items[i].before(items[parent]) else { break }
-            items.swapAt(i, parent)
+            swap(i, parent)
             i = parent
         }
     }
 
     mutating func popMin() -> Sleeper? {
         guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
+        swap(0, items.count - 1)
         let top = items.removeLast()
         siftDown(0)
         return top
@@ -179,7 +191,7 @@ private struct SleeperHeap {
 
     mutating func remove(id: UInt64) -> Sleeper? {
         guard let index = items.firstIndex(where: { $0.id == id }) else { return nil }
-        items.swapAt(index, items.count - 1)
+        swap(index, items.count - 1)
         let removed = items.removeLast()
         if index < items.count {
             siftDown(index)
@@ -187,11 +199,17 @@ private struct SleeperHeap {
             while i > 0 {
                 let parent = (i - 1) / 2
                 guard items[i].before(items[parent]) else { break }
-                items.swapAt(i, parent)
+                swap(i, parent)
                 i = parent
             }
         }
         return removed
+    }
+
+    private mutating func swap(_ a: Int, _ b: Int) {
+        let t = items[a]
+        items[a] = items[b]
+        items[b] = t
     }
 
     private mutating func siftDown(_ start: Int) {
@@ -203,7 +221,7 @@ private struct SleeperHeap {
             if l < items.count, items[l].before(items[m]) { m = l }
             if r < items.count, items[r].before(items[m]) { m = r }
             guard m != i else { return }
-            items.swapAt(i, m)
+            swap(i, m)
             i = m
         }
     }
