@@ -247,7 +247,9 @@ final class PipelineEngine: Sendable {
         let parameters = Parameters(spec, knobs: knobs)
         self.parameters = Locked(parameters)
         poolLive = Dictionary(
-            uniqueKeysWithValues: spec.pools.map { ($0.name, Guarded(PoolLive(failure: parameters.failure[$0.name]!, service: parameters.service[$0.name]!))) })
+            uniqueKeysWithValues: spec.pools.map {
+                ($0.name, Guarded(PoolLive(failure: parameters.failure[$0.name]!, service: parameters.service[$0.name]!)))
+            })
         sourceRate = Dictionary(uniqueKeysWithValues: spec.sources.map { ($0.name, Guarded(parameters.rate[$0.name]!)) })
         random = Mutex(SplitMix64(seed: seed))
         self.seed = seed
@@ -262,7 +264,9 @@ final class PipelineEngine: Sendable {
         self.queues = queues
         self.tallies = tallies
         var semaphores: [String: AsyncSemaphore] = [:]
-        for s in spec.semaphores { semaphores[s.name] = AsyncSemaphore(limit: parameters.permits[s.name]!, name: s.name, registry: registry) }
+        for s in spec.semaphores {
+            semaphores[s.name] = AsyncSemaphore(limit: parameters.permits[s.name]!, name: s.name, registry: registry)
+        }
         self.semaphores = semaphores
         var actors: [String: MailboxActor<Job>] = [:]
         for a in spec.actors { actors[a.name] = MailboxActor(name: a.name, mailboxCapacity: a.mailbox, registry: registry) }

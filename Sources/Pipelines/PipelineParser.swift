@@ -37,7 +37,8 @@ extension PipelineSpec {
             throw error
         } catch {
             throw PipelineFileError(
-                file: path, problems: [.init(position: .init(line: 1, column: 1), message: "cannot read the file: \(error.localizedDescription)")])
+                file: path,
+                problems: [.init(position: .init(line: 1, column: 1), message: "cannot read the file: \(error.localizedDescription)")])
         }
         let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return try parse(text, file: path, defaultName: base)
@@ -79,7 +80,8 @@ private struct SpecReader {
             if case .array = root[key]!.value {
                 problem(
                     root.position(ofKey: key),
-                    "unknown stage kind '\(key)': expected one of \(StageKind.allCases.map { "[[\($0.rawValue)]]" }.joined(separator: ", "))")
+                    "unknown stage kind '\(key)': expected one of \(StageKind.allCases.map { "[[\($0.rawValue)]]" }.joined(separator: ", "))"
+                )
             } else {
                 problem(root.position(ofKey: key), "unknown key '\(key)': expected one of \(Self.topLevelKeys.joined(separator: ", "))")
             }
@@ -149,7 +151,10 @@ private struct SpecReader {
     }
 
     func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
+        !name.isEmpty
+            && name.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
+            }
     }
 
     mutating func allowOnly(_ table: TOMLTable, _ keys: [String], in what: String) {
@@ -174,7 +179,9 @@ private struct SpecReader {
         case let other?:
             problem(t["arrivals"]!.position, "unknown arrivals '\(other)': expected \"constant\", \"poisson\" or \"bursty\"")
         }
-        if t["burst"] != nil, arrivals != .bursty(size: integer(t, "burst", in: 1...1_000_000, what: "") ?? -1), string(t, "arrivals") != "bursty" {
+        if t["burst"] != nil, arrivals != .bursty(size: integer(t, "burst", in: 1...1_000_000, what: "") ?? -1),
+            string(t, "arrivals") != "bursty"
+        {
             problem(t.position(ofKey: "burst"), "burst goes with arrivals = \"bursty\"")
         }
         let items = integer(t, "items", in: 1...Int.max, what: "items to emit")
@@ -210,7 +217,9 @@ private struct SpecReader {
                 let target = string(f, "to", required: true)
                 let chance = number(f, "chance", required: true, in: 0...1, what: "a chance from 0 to 1")
                 if let chance, chance >= 1 {
-                    problem(f["chance"]!.position, "a feedback chance of \(formatDecimal(chance)) never lets an item leave the loop: use less than 1")
+                    problem(
+                        f["chance"]!.position,
+                        "a feedback chance of \(formatDecimal(chance)) never lets an item leave the loop: use less than 1")
                 }
                 if let target, let chance, chance < 1 { feedback = .init(to: target, chance: chance) }
             } else {
@@ -239,7 +248,11 @@ private struct SpecReader {
             case .string(let s): to = [s]
             case .array(let items):
                 for item in items {
-                    if case .string(let s) = item.value { to.append(s) } else { problem(item.position, "expected a stage's name as a string, found \(item.kindName)") }
+                    if case .string(let s) = item.value {
+                        to.append(s)
+                    } else {
+                        problem(item.position, "expected a stage's name as a string, found \(item.kindName)")
+                    }
                 }
             default: problem(node.position, "'to' of an actor is a name or a list of names (fan-out), found \(node.kindName)")
             }
@@ -256,7 +269,10 @@ private struct SpecReader {
         func expect(_ name: String, _ kinds: Set<StageKind>, at position: SourcePosition, _ what: String) {
             guard let kind = spec.kind(of: name) else {
                 let names = kinds.flatMap { k in stageNames(spec, k) }.sorted()
-                problem(position, "\(what) '\(name)' links to nothing: expected the name of \(phrase(kinds))\(names.isEmpty ? "" : " (declared: \(names.joined(separator: ", ")))")")
+                problem(
+                    position,
+                    "\(what) '\(name)' links to nothing: expected the name of \(phrase(kinds))\(names.isEmpty ? "" : " (declared: \(names.joined(separator: ", ")))")"
+                )
                 return
             }
             if !kinds.contains(kind) {
@@ -285,10 +301,11 @@ private struct SpecReader {
             if let to = p.to { expect(to, [.queue, .actor], at: at(p.name, "to"), "to") }
             if let s = p.semaphore { expect(s, [.semaphore], at: at(p.name, "semaphore"), "semaphore") }
             if let f = p.feedback {
-                let position = stageTables[p.name].flatMap { t -> SourcePosition? in
-                    guard case .table(let ft)? = t["feedback"]?.value else { return nil }
-                    return ft["to"]?.position
-                } ?? at(p.name, "feedback")
+                let position =
+                    stageTables[p.name].flatMap { t -> SourcePosition? in
+                        guard case .table(let ft)? = t["feedback"]?.value else { return nil }
+                        return ft["to"]?.position
+                    } ?? at(p.name, "feedback")
                 expect(f.to, [.queue], at: position, "feedback to")
             }
         }
@@ -484,7 +501,10 @@ private struct SpecReader {
             return nil
         }
         guard range.contains(value) else {
-            problem(node.position, "\(key) = \(formatDecimal(value)) is out of range: expected \(what.isEmpty ? "" : what + " in ")\(formatDecimal(range.lowerBound))...\(formatDecimal(range.upperBound))")
+            problem(
+                node.position,
+                "\(key) = \(formatDecimal(value)) is out of range: expected \(what.isEmpty ? "" : what + " in ")\(formatDecimal(range.lowerBound))...\(formatDecimal(range.upperBound))"
+            )
             return nil
         }
         return value
@@ -500,7 +520,10 @@ private struct SpecReader {
             return nil
         }
         guard range.contains(value) else {
-            problem(node.position, "\(key) = \(value) is out of range: expected \(what) in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : String(range.upperBound))")
+            problem(
+                node.position,
+                "\(key) = \(value) is out of range: expected \(what) in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : String(range.upperBound))"
+            )
             return nil
         }
         return value
@@ -532,7 +555,9 @@ private struct SpecReader {
             return nil
         }
         guard let seconds = parseDurationSeconds(text), seconds > 0 else {
-            problem(node.position, "\(what) '\(text)' is not a duration above zero: expected a number and a unit, e.g. \"20ms\", \"1.5s\", \"300us\", \"2m\"")
+            problem(
+                node.position,
+                "\(what) '\(text)' is not a duration above zero: expected a number and a unit, e.g. \"20ms\", \"1.5s\", \"300us\", \"2m\"")
             return nil
         }
         return seconds
@@ -542,7 +567,10 @@ private struct SpecReader {
     mutating func serviceTime(_ t: TOMLTable, _ key: String, required: Bool) -> ServiceTime? {
         guard let node = t[key] else {
             if required {
-                problem(t.position, "missing \(key): a time such as \"20ms\", or { dist = \"exponential\", mean = \"20ms\" }, or { dist = \"lognormal\", p50 = \"20ms\", p99 = \"200ms\" }")
+                problem(
+                    t.position,
+                    "missing \(key): a time such as \"20ms\", or { dist = \"exponential\", mean = \"20ms\" }, or { dist = \"lognormal\", p50 = \"20ms\", p99 = \"200ms\" }"
+                )
             }
             return nil
         }
@@ -552,7 +580,9 @@ private struct SpecReader {
             return nil
         }
         guard let dist = string(d, "dist") else {
-            if d["dist"] == nil { problem(d.position, "this distribution has no dist: expected dist = \"fixed\", \"exponential\" or \"lognormal\"") }
+            if d["dist"] == nil {
+                problem(d.position, "this distribution has no dist: expected dist = \"fixed\", \"exponential\" or \"lognormal\"")
+            }
             return nil
         }
         func need(_ field: String) -> TOMLNode? {
@@ -577,7 +607,10 @@ private struct SpecReader {
             let p99 = need("p99").flatMap { durationValue($0, "p99") }
             guard let p50, let p99 else { return nil }
             guard p99 > p50 else {
-                problem(d["p99"]!.position, "p99 (\(formatShortSeconds(p99))) must be above p50 (\(formatShortSeconds(p50))): a log-normal tail lies above its median")
+                problem(
+                    d["p99"]!.position,
+                    "p99 (\(formatShortSeconds(p99))) must be above p50 (\(formatShortSeconds(p50))): a log-normal tail lies above its median"
+                )
                 return nil
             }
             return .logNormal(p50: p50, p99: p99)

@@ -138,7 +138,8 @@ public enum Planner {
                 verdict = "meets: p99 \(formatShortSeconds(p99))"
             }
             if let worst = result.models.max(by: { $0.measuredWaitSeconds < $1.measuredWaitSeconds }), !meets {
-                verdict += "; longest wait at \(worst.name) (\(formatShortSeconds(worst.measuredWaitSeconds)), ρ \(formatDecimal(worst.utilization)))"
+                verdict +=
+                    "; longest wait at \(worst.name) (\(formatShortSeconds(worst.measuredWaitSeconds)), ρ \(formatDecimal(worst.utilization)))"
             }
             let t = Try(workers: workers, result: result, meets: meets, verdict: verdict)
             tries.append(t)

@@ -202,7 +202,9 @@ private struct Parser {
             } else {
                 let keys = try dottedKey()
                 skipSpaces()
-                guard current == "=" else { throw fail("expected '=' after the key '\(keys.map(\.name).joined(separator: "."))', found \(found)") }
+                guard current == "=" else {
+                    throw fail("expected '=' after the key '\(keys.map(\.name).joined(separator: "."))', found \(found)")
+                }
                 advance()
                 skipSpaces()
                 let value = try self.value()
@@ -315,7 +317,8 @@ private struct Parser {
         let quote = current!
         advance()
         if current == quote, index + 1 < chars.count, chars[index + 1] == quote {
-            throw fail("multi-line strings (\(String(repeating: Character(quote), count: 3))) are not supported here: use one line", at: start)
+            throw fail(
+                "multi-line strings (\(String(repeating: Character(quote), count: 3))) are not supported here: use one line", at: start)
         }
         var text = ""
         while true {
@@ -395,7 +398,9 @@ private struct Parser {
             }
             let keys = try dottedKey()
             skipSpaces()
-            guard current == "=" else { throw fail("expected '=' after the key '\(keys.map(\.name).joined(separator: "."))', found \(found)") }
+            guard current == "=" else {
+                throw fail("expected '=' after the key '\(keys.map(\.name).joined(separator: "."))', found \(found)")
+            }
             advance()
             skipSpaces()
             let value = try self.value()

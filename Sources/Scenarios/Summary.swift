@@ -76,27 +76,7 @@ public struct RunSummary: Sendable {
         let s = snapshot
         var statusText = "done"
         if case .failed(let why) = status { statusText = "failed: \(why)" }
-        // Only runs that model their queues (pipeline files) have this key.
-        let models: [(String, JSON)] =
-            s.queueModels.map { models in
-                [
-                    (
-                        "queue_models",
-                        .array(
-                            models.map { m in
-                                .object([
-                                    ("name", .string(m.name)), ("model", .string(m.model)), ("arrival_rate", .number(m.arrivalRate)),
-                                    ("service_rate", .number(m.serviceRate)), ("servers", .int(m.servers)),
-                                    ("utilization", .number(m.utilization)), ("wait_seconds", .number(m.measuredWaitSeconds)),
-                                    ("predicted_wait_seconds", m.predictedWaitSeconds.map { .number($0) } ?? .null),
-                                    ("depth", .number(m.measuredDepth)), ("predicted_depth", m.predictedDepth.map { .number($0) } ?? .null),
-                                    ("little_depth", .number(m.littleDepth)), ("servers_for_stability", .int(m.serversForStability)),
-                                ])
-                            })
-                    )
-                ]
-            } ?? []
-        return .object([
+        let summary = JSON.object([
             ("scenario", .string(scenario)),
             ("preset", .string(preset.rawValue)),
             ("status", .string(statusText)),
@@ -151,11 +131,24 @@ public struct RunSummary: Sendable {
                         ])
                     })
             ),
-        ] + models + [
             ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
             ("operations_total", .int(s.operations)),
             ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
         ])
+        // Only runs that model their queues (pipeline files) have this key.
+        guard let models = s.queueModels, case .object(var fields) = summary else { return summary }
+        let rows = models.map { m in
+            JSON.object([
+                ("name", .string(m.name)), ("model", .string(m.model)), ("arrival_rate", .number(m.arrivalRate)),
+                ("service_rate", .number(m.serviceRate)), ("servers", .int(m.servers)), ("utilization", .number(m.utilization)),
+                ("wait_seconds", .number(m.measuredWaitSeconds)),
+                ("predicted_wait_seconds", m.predictedWaitSeconds.map { .number($0) } ?? .null), ("depth", .number(m.measuredDepth)),
+                ("predicted_depth", m.predictedDepth.map { .number($0) } ?? .null), ("little_depth", .number(m.littleDepth)),
+                ("servers_for_stability", .int(m.serversForStability)),
+            ])
+        }
+        fields.insert(("queue_models", .array(rows)), at: fields.firstIndex { $0.0 == "loop_lag_max_ms" } ?? fields.count)
+        return .object(fields)
     }
 
     /// A few lines for people.
@@ -190,9 +183,13 @@ public struct RunSummary: Sendable {
             }
         }
         for m in s.queueModels ?? [] {
-            let predicted = m.predictedWaitSeconds.map { "theory \(formatShortSeconds($0))" } ?? "theory: grows without bound, needs c >= \(m.serversForStability)"
+            let predicted =
+                m.predictedWaitSeconds.map { "theory \(formatShortSeconds($0))" }
+                ?? "theory: grows without bound, needs c >= \(m.serversForStability)"
             lines.append(
-                "  theory \(m.name): λ \(formatDecimal(m.arrivalRate))/s, μ \(formatDecimal(m.serviceRate))/s, c \(m.servers), ρ \(formatFixed(m.utilization, places: 2)); wait \(formatShortSeconds(m.measuredWaitSeconds)) (\(predicted)); depth \(formatDecimal(m.measuredDepth)) (λ·W \(formatDecimal(m.littleDepth))); \(m.model)"
+                "  theory \(m.name): λ \(formatDecimal(m.arrivalRate))/s, μ \(formatDecimal(m.serviceRate))/s, c \(m.servers), "
+                    + "ρ \(formatFixed(m.utilization, places: 2)); wait \(formatShortSeconds(m.measuredWaitSeconds)) (\(predicted)); "
+                    + "depth \(formatDecimal(m.measuredDepth)) (λ·W \(formatDecimal(m.littleDepth))); \(m.model)"
             )
         }
         if s.health.beats > 0 {

@@ -38,7 +38,9 @@ struct Check: ParsableCommand {
             "\(file): ok: \(spec.name): \(count(spec.sources.count, "source")), \(count(spec.queues.count, "queue")), \(count(spec.pools.count, "pool")), \(count(spec.semaphores.count, "semaphore")), \(count(spec.actors.count, "actor"))"
         )
         for knob in spec.knobs {
-            print("  --\(knob.name) \(knob.spec.rangeText)\(knob.spec.unit.isEmpty ? "" : " " + knob.spec.unit) (now \(knob.spec.format(knob.value)))")
+            print(
+                "  --\(knob.name) \(knob.spec.rangeText)\(knob.spec.unit.isEmpty ? "" : " " + knob.spec.unit) (now \(knob.spec.format(knob.value)))"
+            )
         }
     }
 }

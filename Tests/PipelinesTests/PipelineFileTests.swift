@@ -92,7 +92,9 @@ let brokenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
     @Test func logNormalDrawsHaveTheGivenPercentiles() {
         let d = ServiceTime.logNormal(p50: 0.02, p99: 0.2)
         var rng = SystemRandomNumberGenerator()
-        var draws = (0..<200_000).map { _ in d.sample(Double.random(in: Double.ulpOfOne...1, using: &rng), Double.random(in: 0...1, using: &rng)) }
+        var draws = (0..<200_000).map { _ in
+            d.sample(Double.random(in: Double.ulpOfOne...1, using: &rng), Double.random(in: 0...1, using: &rng))
+        }
         draws.sort()
         #expect(abs(draws[100_000] / 0.02 - 1) < 0.03)
         #expect(abs(draws[198_000] / 0.2 - 1) < 0.06)

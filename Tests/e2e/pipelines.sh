@@ -65,14 +65,14 @@ expect "plan without worker knobs: 65 and what to add" '[ $? -eq 65 ] && grep -q
 expect "plan with a bad target: 64" '[ $? -eq 64 ]'
 
 new_shell
-keys "$bin run $root/Examples/Pipelines/chat.toml --speed 5" Enter
+keys "$bin run $root/Examples/Pipelines/chat.toml --speed 5 --index.workers 1" Enter
 check "the dashboard shows a file's theory pane" "Theory beside the measurement" 15
 check "its queues are listed with a model" "to-index .*(G/G/c|M/M/c)" 15
 check "Health says the slow queue grows without bound" "to-index grows without bound" 30
 keys Down
 keys "+"
 keys "+"
-check "a knob of the file turns live" "index.workers +5" 10
+check "a knob of the file turns live" "index.workers +3" 10
 keys q
 prompt_back "quit" 0
 

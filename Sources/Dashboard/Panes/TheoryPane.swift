@@ -22,7 +22,8 @@ public struct TheoryPane: Widget {
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
         let columns = [
-            Table.Column("queue", width: max(5, min(16, models.map(\.name.count).max() ?? 5))), Table.Column("λ/s", width: 7, right: true), Table.Column("μ/s", width: 7, right: true),
+            Table.Column("queue", width: max(5, min(16, models.map(\.name.count).max() ?? 5))), Table.Column("λ/s", width: 7, right: true),
+            Table.Column("μ/s", width: 7, right: true),
             Table.Column("c", width: 4, right: true), Table.Column("ρ", width: 5, right: true),
             Table.Column("wait", width: 8, right: true), Table.Column("theory", width: 8, right: true),
             Table.Column("depth", width: 7, right: true), Table.Column("theory", width: 7, right: true),
@@ -31,7 +32,8 @@ public struct TheoryPane: Widget {
         let rows = models.map { m -> [String] in
             [
                 m.name, formatOne(m.arrivalRate), formatOne(m.serviceRate), String(m.servers), formatFixed(m.utilization, places: 2),
-                formatShortSeconds(m.measuredWaitSeconds), m.predictedWaitSeconds.map(formatShortSeconds) ?? "∞", formatOne(m.measuredDepth),
+                formatShortSeconds(m.measuredWaitSeconds), m.predictedWaitSeconds.map(formatShortSeconds) ?? "∞",
+                formatOne(m.measuredDepth),
                 m.predictedDepth.map(formatOne) ?? "∞", formatOne(m.littleDepth), m.model,
             ]
         }
