@@ -7,7 +7,9 @@ import Scenarios
 public struct PipelineFileError: Error, Sendable, CustomStringConvertible {
     /// One problem.
     public struct Problem: Sendable, Equatable {
+        /// Where the problem is.
         public var position: SourcePosition
+        /// What was wrong, and what was expected.
         public var message: String
     }
 

@@ -69,9 +69,11 @@ public enum Arrivals: Sendable, Equatable {
 
 /// A source of items.
 public struct SourceSpec: Sendable {
+    /// Its name, unique in the file (links and knobs use it).
     public var name: String
     /// Items per second.
     public var rate: Double
+    /// How it spaces its items.
     public var arrivals: Arrivals
     /// Items it emits before it stops; nil: until the run ends.
     public var items: Int?
@@ -83,10 +85,13 @@ public struct SourceSpec: Sendable {
 
 /// A bounded queue.
 public struct QueueSpec: Sendable {
+    /// Its name, unique in the file (links and knobs use it).
     public var name: String
+    /// Items it holds before producers wait.
     public var capacity: Int
     /// Producers that waited are resumed together once the depth is below this.
     public var lowWater: Int?
+    /// Where it is declared in the file.
     public var position: SourcePosition
 }
 
@@ -165,10 +170,13 @@ public enum ServiceTime: Sendable, Equatable {
 
 /// A pool of workers taking items from a queue.
 public struct PoolSpec: Sendable {
+    /// Its name, unique in the file (links and knobs use it).
     public var name: String
     /// The queue it takes from.
     public var from: String
+    /// Worker tasks.
     public var workers: Int
+    /// Time to serve one item (one attempt).
     public var service: ServiceTime
     /// Chance (0...1) that one attempt fails.
     public var failure: Double
@@ -181,30 +189,40 @@ public struct PoolSpec: Sendable {
     /// A loop back: after serving, with `chance`, a new item goes to `to` (a crawler's
     /// discovered links). May form a cycle; dropped when that queue is full.
     public var feedback: Feedback?
+    /// Where it is declared in the file.
     public var position: SourcePosition
 
     /// A pool's loop back.
     public struct Feedback: Sendable {
+        /// The queue it sends to.
         public var to: String
+        /// Chance (0..<1) that a served item sends a new one.
         public var chance: Double
     }
 }
 
 /// A counting semaphore.
 public struct SemaphoreSpec: Sendable {
+    /// Its name, unique in the file (links and knobs use it).
     public var name: String
+    /// Permits.
     public var permits: Int
+    /// Where it is declared in the file.
     public var position: SourcePosition
 }
 
 /// An actor: takes messages from its mailbox one at a time, spends `service` on each, and
 /// sends a copy to every stage in `to` (fan-out); with no `to` it is where items end.
 public struct ActorSpec: Sendable {
+    /// Its name, unique in the file (links and knobs use it).
     public var name: String
     /// The mailbox bound; nil: unbounded.
     public var mailbox: Int?
+    /// Time spent on each message; nil: none.
     public var service: ServiceTime?
+    /// Stages that each get a copy of every message; empty: items end here.
     public var to: [String]
+    /// Where it is declared in the file.
     public var position: SourcePosition
 }
 
@@ -212,12 +230,17 @@ public struct ActorSpec: Sendable {
 public struct KnobDeclaration: Sendable {
     /// `stage.field`, e.g. `resizers.workers`.
     public var name: String
+    /// The stage it belongs to.
     public var stage: String
+    /// Which of its numbers.
     public var field: KnobField
+    /// The values it may take, in its unit.
     public var range: ClosedRange<Double>
+    /// How much one turn changes it.
     public var step: Double
     /// The file's value (in the knob's unit).
     public var value: Double
+    /// Where it is declared in the file.
     public var position: SourcePosition
 
     /// The knob as the dashboard and command line see it.

@@ -89,6 +89,7 @@ public enum Planner {
     public struct Try: Sendable {
         /// Worker count per pool knob.
         public var workers: [String: Int]
+        /// What the simulation measured.
         public var result: SimulationResult
         /// Met the target at the full load.
         public var meets: Bool
@@ -100,6 +101,7 @@ public enum Planner {
 
     /// Why a plan cannot start.
     public struct Refusal: Error, CustomStringConvertible, Sendable {
+        /// What to do about it.
         public var description: String
     }
 

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap '$T kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
-expect() { if eval "$2"; then ok "$1"; else failed=$((failed + 1)); echo "  FAIL $1"; fi; }
+expect() { if eval "$2"; then ok "$1"; else failed=$((failed + 1)); echo "  FAIL $1"; return 1; fi; }
 
 echo "pipeline files"
 for file in "$root"/Examples/Pipelines/*.toml; do
@@ -19,8 +19,10 @@ for file in "$root"/Examples/Pipelines/*.toml; do
     status=$?
     expect "$base runs headless to completion" '[ $status -eq 0 ] && printf "%s" "$out" | grep -q "(seed): finished after" && printf "%s" "$out" | grep -q "theory "'
     expect "$base: no item lost" 'printf "%s" "$out" | grep -Eq "^\[[0-9.]+s\] [0-9]+ items: [0-9]+ completed" && ! printf "%s" "$out" | grep -q "in hand at stop"'
-    json=$(timeout 60 "$bin" run "$file" --headless --json --duration 1s --speed 5)
-    expect "$base --json has the theory" 'printf "%s" "$json" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"queue_models\"] and all(\"utilization\" in m for m in d[\"queue_models\"])"'
+    json=$(timeout 60 "$bin" run "$file" --headless --json --duration 1s --speed 5 2>"$tmp/json-err.txt")
+    status=$?
+    expect "$base --json has the theory" 'printf "%s" "$json" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"queue_models\"] and all(\"utilization\" in m for m in d[\"queue_models\"])"' ||
+        echo "       (status $status, stderr: $(head -c 300 "$tmp/json-err.txt"), stdout: $(printf "%s" "$json" | head -c 600))"
 done
 
 rec="$tmp/chat.rec"
