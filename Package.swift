@@ -82,7 +82,7 @@ let package = Package(
         // the virtual clock, and the file as a Scenario. The dashboard never names it.
         .target(
             name: "Pipelines",
-            dependencies: ["AsyncPatterns", "Scenarios", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["AsyncPatterns", "Scenarios"],
             swiftSettings: strict),
         // The terminal kit: cells, layout, widgets, the Backend protocol. Knows nothing else.
         .target(name: "TUI", swiftSettings: strict),

@@ -52,6 +52,9 @@ struct Plan: AsyncParsableCommand {
         discussion: """
             Searches the pipeline's worker knobs ("pool.workers" under [knobs]). Each try simulates --duration of virtual \
             time (as fast as the machine goes; the same seed gives the same result) and prints what it measured. \
+            First every worker knob at its maximum (if that misses, nothing in range meets the target), then each pool at the \
+            fewest workers that keep up with the load measured there, then one more worker at a time where items wait longest: \
+            greedy, so the answer is the fewest it found, not a proof that no smaller total exists. \
             Exit status: 0 a setting was found, 1 none within the knobs' ranges meets the target, 64 usage, 65 a bad file.
             """)
 

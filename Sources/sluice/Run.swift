@@ -14,7 +14,8 @@ extension Preset: ExpressibleByArgument {}
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one scenario: in the dashboard, or headless with --headless.",
-        discussion: "Knobs are set with --KNOB VALUE. Every scenario's knobs:\n\n"
+        discussion: "Knobs are set with --KNOB VALUE; a pipeline file's are --STAGE.FIELD VALUE (`sluice check FILE` lists them). "
+            + "Every scenario's knobs:\n\n"
             + Catalog.all.map { scenario in
                 "\(scenario.name): \(scenario.summary)\n" + scenario.knobs.map { "  " + knobHelpLine($0) }.joined(separator: "\n")
             }.joined(separator: "\n\n")
