@@ -299,7 +299,14 @@ final class PipelineEngine: Sendable {
         random.withLock { 1 - Double($0.next() >> 11) * 0x1p-53 }
     }
 
-    func sample(_ service: ServiceTime) -> Double { service.sample(uniform(), uniform()) }
+    /// One service time, drawing only the uniform numbers its distribution needs.
+    func sample(_ service: ServiceTime) -> Double {
+        switch service {
+        case .fixed(let t): t
+        case .exponential: service.sample(uniform(), 0)
+        case .logNormal: service.sample(uniform(), uniform())
+        }
+    }
 
     // MARK: running
 
@@ -339,9 +346,11 @@ final class PipelineEngine: Sendable {
         /// Applies the current parameters: pool sizes, capacities, permits.
         func apply() {
             let p = engine.parameters.withLock { $0 }
-            for (name, pool) in pools { pool.resize(to: max(0, p.workers[name]!)) }
-            for (name, q) in engine.queues { q.setCapacity(p.capacity[name]!) }
-            for (name, s) in engine.semaphores { s.setLimit(max(0, p.permits[name]!)) }
+            // In the file's order, never a dictionary's (which differs from process to process):
+            // the same seed must give the same events.
+            for pool in engine.spec.pools { pools[pool.name]!.resize(to: max(0, p.workers[pool.name]!)) }
+            for q in engine.spec.queues { engine.queues[q.name]!.setCapacity(p.capacity[q.name]!) }
+            for s in engine.spec.semaphores { engine.semaphores[s.name]!.setLimit(max(0, p.permits[s.name]!)) }
         }
 
         /// Stops the sources, then the workers (each finishes the item it holds), then the
@@ -349,10 +358,10 @@ final class PipelineEngine: Sendable {
         func stop() async {
             for s in sources { s.cancel() }
             for s in sources { await s.value }
-            for pool in pools.values { await pool.shutdown() }
-            for a in engine.actors.values { a.stop() }
+            for pool in engine.spec.pools { await pools[pool.name]!.shutdown() }
+            for a in engine.spec.actors { engine.actors[a.name]!.stop() }
             for t in actorTasks { await t.value }
-            for q in engine.queues.values { q.close() }
+            for q in engine.spec.queues { engine.queues[q.name]!.close() }
         }
     }
 

@@ -15,12 +15,16 @@ public struct PipelineFileError: Error, Sendable, CustomStringConvertible {
 
     /// The file as named on the command line.
     public var file: String
-    /// Every problem found, in file order (a syntax error stops at the first).
+    /// Every problem found, in file order (a syntax error stops at the first), up to
+    /// `SpecReader.shown`.
     public var problems: [Problem]
+    /// Problems found beyond those listed.
+    public var more = 0
 
     /// `file:line:column: message`, one line per problem.
     public var description: String {
-        problems.map { "\(file):\($0.position.line):\($0.position.column): \($0.message)" }.joined(separator: "\n")
+        (problems.map { "\(file):\($0.position.line):\($0.position.column): \($0.message)" }
+            + (more > 0 ? ["\(file): and \(more) more problems"] : [])).joined(separator: "\n")
     }
 }
 
@@ -29,11 +33,22 @@ extension PipelineSpec {
     /// - Throws: `PipelineFileError` (line 1, column 1 when the file cannot be read).
     public static func load(path: String) throws(PipelineFileError) -> PipelineSpec {
         let text: String
+        func refuse(_ message: String) -> PipelineFileError {
+            PipelineFileError(file: path, problems: [.init(position: .init(line: 1, column: 1), message: message)])
+        }
+        // A pipeline is a small text file: a device (/dev/zero), a directory or something huge
+        // is refused before it is read, so a wrong path can never hang or exhaust memory.
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
+            guard attributes[.type] as? FileAttributeType == .typeRegular else {
+                throw refuse("not a regular file: expected a pipeline file (TOML)")
+            }
+            if let size = attributes[.size] as? Int, size > 1 << 20 {
+                throw refuse("\(size) bytes is too big for a pipeline file (at most 1 MiB)")
+            }
+        }
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let decoded = String(data: data, encoding: .utf8) else {
-                throw PipelineFileError(file: path, problems: [.init(position: .init(line: 1, column: 1), message: "not UTF-8 text")])
-            }
+            guard let decoded = String(data: data, encoding: .utf8) else { throw refuse("not UTF-8 text") }
             text = decoded
         } catch let error as PipelineFileError {
             throw error
@@ -61,7 +76,7 @@ extension PipelineSpec {
         var reader = SpecReader()
         let spec = reader.read(root, defaultName: defaultName)
         guard reader.problems.isEmpty, let spec else {
-            throw PipelineFileError(file: file, problems: reader.problems.sorted { $0.position < $1.position })
+            throw PipelineFileError(file: file, problems: reader.problems.sorted { $0.position < $1.position }, more: reader.more)
         }
         return spec
     }
@@ -70,8 +85,18 @@ extension PipelineSpec {
 /// Turns a parsed document into a spec, collecting every problem it finds.
 private struct SpecReader {
     var problems: [PipelineFileError.Problem] = []
+    /// Problems found after the first `shown`: counted, not kept (a hostile file with
+    /// thousands of them gets its answer at once).
+    var more = 0
+    static let shown = 100
+    /// Each stage's kind by name, once the stages are read.
+    var kinds: [String: StageKind] = [:]
 
     mutating func problem(_ position: SourcePosition, _ message: String) {
+        guard problems.count < Self.shown else {
+            more += 1
+            return
+        }
         problems.append(.init(position: position, message: message))
     }
 
@@ -117,6 +142,7 @@ private struct SpecReader {
             problem(root.position, "no stages: declare at least a [[source]] and where it sends its items")
         }
         guard problems.isEmpty else { return nil }
+        for kind in StageKind.allCases { for name in stageNames(spec, kind) { kinds[name] = kind } }
         checkLinks(spec, root)
         if let knobs = root["knobs"] { spec.knobs = self.knobs(knobs, spec) }
         return problems.isEmpty ? spec : nil
@@ -269,8 +295,9 @@ private struct SpecReader {
             kinds.map(\.rawValue).sorted().map { ($0 == "actor" ? "an " : "a ") + $0 }.joined(separator: " or ")
         }
         func expect(_ name: String, _ kinds: Set<StageKind>, at position: SourcePosition, _ what: String) {
-            guard let kind = spec.kind(of: name) else {
-                let names = kinds.flatMap { k in stageNames(spec, k) }.sorted()
+            guard let kind = self.kinds[name] else {
+                var names = kinds.flatMap { k in stageNames(spec, k) }.sorted()
+                if names.count > 12 { names = names.prefix(12) + ["..."] }
                 problem(
                     position,
                     "\(what) '\(name)' links to nothing: expected the name of \(phrase(kinds))\(names.isEmpty ? "" : " (declared: \(names.joined(separator: ", ")))")"
@@ -377,6 +404,7 @@ private struct SpecReader {
             return []
         }
         var result: [KnobDeclaration] = []
+        let base = Parameters(spec, knobs: [:])
         for key in table.keys {
             let position = table.position(ofKey: key)
             let value = table[key]!
@@ -388,20 +416,20 @@ private struct SpecReader {
                 entries.append((key, value, position))
             }
             for (name, node, at) in entries {
-                if let knob = self.knob(name, node, at: at, spec) { result.append(knob) }
+                if let knob = self.knob(name, node, at: at, base) { result.append(knob) }
             }
         }
         return result
     }
 
-    mutating func knob(_ name: String, _ node: TOMLNode, at position: SourcePosition, _ spec: PipelineSpec) -> KnobDeclaration? {
+    mutating func knob(_ name: String, _ node: TOMLNode, at position: SourcePosition, _ base: Parameters) -> KnobDeclaration? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 else {
             problem(position, "a knob is named \"stage.field\" (e.g. \"resizers.workers\"), not '\(name)'")
             return nil
         }
         let (stage, fieldName) = (parts[0], parts[1])
-        guard let kind = spec.kind(of: stage) else {
+        guard let kind = kinds[stage] else {
             problem(position, "knob '\(name)': there is no stage '\(stage)'")
             return nil
         }
@@ -447,7 +475,7 @@ private struct SpecReader {
             problem(position, "knob '\(name)': \(field.summary) is a whole number; use whole bounds")
             return nil
         }
-        let value = fileValue(spec, stage, field)
+        let value = fileValue(base, stage, field)
         guard (low...high).contains(value) else {
             problem(
                 position,
@@ -460,14 +488,15 @@ private struct SpecReader {
             name: name, stage: stage, field: field, range: low...high, step: step ?? defaultStep, value: value, position: position)
     }
 
-    func fileValue(_ spec: PipelineSpec, _ stage: String, _ field: KnobField) -> Double {
+    /// The file's value of a knob's field, in the knob's unit.
+    func fileValue(_ base: Parameters, _ stage: String, _ field: KnobField) -> Double {
         switch field {
-        case .rate: spec.sources.first { $0.name == stage }!.rate
-        case .capacity: Double(spec.queues.first { $0.name == stage }!.capacity)
-        case .workers: Double(spec.pools.first { $0.name == stage }!.workers)
-        case .failure: spec.pools.first { $0.name == stage }!.failure * 100
-        case .service: spec.pools.first { $0.name == stage }!.service.typical * 1000
-        case .permits: Double(spec.semaphores.first { $0.name == stage }!.permits)
+        case .rate: base.rate[stage]!
+        case .capacity: Double(base.capacity[stage]!)
+        case .workers: Double(base.workers[stage]!)
+        case .failure: base.failure[stage]! * 100
+        case .service: base.service[stage]!.typical * 1000
+        case .permits: Double(base.permits[stage]!)
         }
     }
 

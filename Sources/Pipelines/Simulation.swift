@@ -43,36 +43,34 @@ public enum PipelineSimulation {
                 try? await executor.sleep(warmUp)
                 engine.resetTallies()
             }
+            var models: [QueueModelSnapshot] = []
+            var end = 0.0
             if finite {
-                let limit = Task(executorPreference: executor) {
-                    try? await executor.sleep(max(0, seconds - warmUp))
-                }
-                await withTaskCancellationHandler {
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask { await engine.waitUntilDrained() }
-                        group.addTask { await limit.value }
-                        await group.next()
-                        group.cancelAll()
-                        limit.cancel()
-                    }
-                } onCancel: {
-                    limit.cancel()
+                // Drained, or out of time: whichever comes first ends the measurement (the
+                // other child then runs out on its own: a sleeper wakes at its deadline).
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await engine.waitUntilDrained() }
+                    group.addTask { try? await executor.sleep(max(0, seconds - warmUp)) }
+                    await group.next()
+                    models = engine.models()
+                    end = executor.now
+                    group.cancelAll()
                 }
             } else {
                 try? await executor.sleep(max(0, seconds - warmUp))
+                models = engine.models()
+                end = executor.now
             }
-            let models = engine.models()
             await running.stop()
-            return models
+            return (models, end)
         }
         // Nothing to run and nobody on the clock: the run is over, or every task waits on
         // something only another task could give; either way, stop what is left. Installed
         // once the root task exists (its first job is queued already), so no idle moment
         // seen before it started can cancel it.
         executor.whenIdle { task.cancel() }
-        let models = await task.value
+        let (models, now) = await task.value
         let jobs = executor.jobCount
-        let now = executor.now
         executor.shutdown()
         let (totals, latency) = engine.ledger.withLock { ($0.totals, $0.latency) }
         let workers = engine.parameters.withLock { $0.workers }

@@ -67,8 +67,12 @@ public struct TOMLTable: Sendable {
     /// Where `key` is written (the table's own position if it is not there).
     public func position(ofKey key: String) -> SourcePosition { keyPositions[key] ?? position }
 
+    /// Moves the value under `key` out (the key keeps its place), so the caller can change
+    /// it in place and `set` it back without copying it.
+    mutating func take(_ key: String) -> TOMLNode? { values.removeValue(forKey: key) }
+
     mutating func set(_ key: String, _ node: TOMLNode, at position: SourcePosition) {
-        if values[key] == nil { keys.append(key) }
+        if keyPositions[key] == nil { keys.append(key) }
         values[key] = node
         keyPositions[key] = position
     }
@@ -100,6 +104,9 @@ private struct Parser {
     var index = 0
     var line = 1
     var column = 1
+    /// Arrays and inline tables open now: bounded, so a hostile file cannot exhaust the stack.
+    var depth = 0
+    static let maximumDepth = 32
 
     init(_ chars: [Unicode.Scalar]) { self.chars = chars }
 
@@ -362,6 +369,8 @@ private struct Parser {
 
     mutating func array() throws(TOMLError) -> TOMLNode {
         let start = position
+        try enter()
+        defer { depth -= 1 }
         advance()
         var items: [TOMLNode] = []
         while true {
@@ -384,6 +393,8 @@ private struct Parser {
 
     mutating func inlineTable() throws(TOMLError) -> TOMLNode {
         let start = position
+        try enter()
+        defer { depth -= 1 }
         advance()
         var table = TOMLTable(position: start)
         skipSpaces()
@@ -419,6 +430,13 @@ private struct Parser {
         }
     }
 
+    mutating func enter() throws(TOMLError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw fail("arrays and inline tables nest at most \(Self.maximumDepth) deep here")
+        }
+    }
+
     // MARK: building tables
 
     /// Sets `keys` (dotted) to `value` inside the table at `path`.
@@ -447,25 +465,39 @@ private struct Parser {
         table.set(key.name, TOMLNode(value: .table(inner), position: inner.position), at: key.position)
     }
 
-    /// Runs `body` on the table at `path`, writing it back.
+    /// Runs `body` on the table at `path`, writing it back. Each table on the way is moved
+    /// out of its parent while `body` runs, so nothing is copied (a file of many tables
+    /// parses in linear time).
     static func withTable(
         at path: [PathStep], in root: inout TOMLTable, _ body: (inout TOMLTable) throws(TOMLError) -> Void
     ) throws(TOMLError) {
+        try withTable(at: path[...], in: &root, body)
+    }
+
+    static func withTable(
+        at path: ArraySlice<PathStep>, in root: inout TOMLTable, _ body: (inout TOMLTable) throws(TOMLError) -> Void
+    ) throws(TOMLError) {
         guard let step = path.first else { return try body(&root) }
-        let rest = Array(path.dropFirst())
+        let rest = path.dropFirst()
         switch step {
         case .key(let name):
-            guard case .table(var inner)? = root[name]?.value else { preconditionFailure("path leads through tables") }
+            let keyPosition = root.position(ofKey: name)
+            guard case .table(var inner)? = root.take(name)?.value else { preconditionFailure("path leads through tables") }
+            defer { root.set(name, TOMLNode(value: .table(inner), position: inner.position), at: keyPosition) }
             try withTable(at: rest, in: &inner, body)
-            root.set(name, TOMLNode(value: .table(inner), position: inner.position), at: root.position(ofKey: name))
         case .lastElement(let name):
-            guard case .array(var items)? = root[name]?.value, case .table(var inner) = items[items.count - 1].value else {
+            let keyPosition = root.position(ofKey: name)
+            guard var node = root.take(name), case .array(var items) = node.value else {
                 preconditionFailure("path leads through arrays of tables")
             }
+            let position = node.position
+            node.value = .bool(false)  // lets go of the array, so `items` changes in place
+            guard case .table(var inner)? = items.popLast()?.value else { preconditionFailure("path leads through arrays of tables") }
+            defer {
+                items.append(TOMLNode(value: .table(inner), position: inner.position))
+                root.set(name, TOMLNode(value: .array(items), position: position), at: keyPosition)
+            }
             try withTable(at: rest, in: &inner, body)
-            items[items.count - 1] = TOMLNode(value: .table(inner), position: inner.position)
-            let position = root[name]!.position
-            root.set(name, TOMLNode(value: .array(items), position: position), at: root.position(ofKey: name))
         }
     }
 
@@ -499,19 +531,22 @@ private struct Parser {
         let key = keys.last!
         var failure: TOMLError?
         try withTable(at: path, in: &root) { (table: inout TOMLTable) throws(TOMLError) in
+            // Moved out, appended to and put back: no copy of the tables already there.
+            let keyPosition = table[key.name] == nil ? key.position : table.position(ofKey: key.name)
             var items: [TOMLNode] = []
             var position = start
-            switch table[key.name]?.value {
-            case nil: break
-            case .array(let existing) where existing.allSatisfy({ if case .table = $0.value { true } else { false } }):
-                items = existing
-                position = table[key.name]!.position
-            default:
-                failure = TOMLError(position: key.position, message: "'\(key.name)' is already a value, not an array of tables")
-                return
+            if let existing = table.take(key.name) {
+                guard case .array(let list) = existing.value, list.last.map({ if case .table = $0.value { true } else { false } }) ?? true
+                else {
+                    table.set(key.name, existing, at: keyPosition)
+                    failure = TOMLError(position: key.position, message: "'\(key.name)' is already a value, not an array of tables")
+                    return
+                }
+                items = list
+                position = existing.position
             }
             items.append(TOMLNode(value: .table(TOMLTable(position: start)), position: start))
-            table.set(key.name, TOMLNode(value: .array(items), position: position), at: key.position)
+            table.set(key.name, TOMLNode(value: .array(items), position: position), at: keyPosition)
         }
         if let failure { throw failure }
         path.append(.lastElement(key.name))

@@ -1,5 +1,6 @@
 import Foundation
 import Pipelines
+import Scenarios
 import Testing
 
 /// Tests/e2e/broken-pipelines: each file is wrong in one way; expected.txt names the line and
@@ -100,5 +101,40 @@ let brokenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         #expect(abs(draws[198_000] / 0.2 - 1) < 0.06)
         let mean = draws.reduce(0, +) / Double(draws.count)
         #expect(abs(mean / d.mean - 1) < 0.03)
+    }
+
+    /// Hostile text: deep nesting, and 3,000 random mutations of the examples (a character
+    /// deleted, duplicated or replaced), each parsed to an answer, never a crash or a hang.
+    @Test func hostileTextGetsAnAnswer() throws {
+        #expect(throws: PipelineFileError.self) {
+            try PipelineSpec.parse("a = " + String(repeating: "[", count: 100_000), file: "deep.toml")
+        }
+        #expect(throws: PipelineFileError.self) {
+            try PipelineSpec.parse("a = " + String(repeating: "{b = ", count: 100_000), file: "deep.toml")
+        }
+        let examples = brokenDirectory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/Pipelines")
+        let texts = try ["chat.toml", "crawler.toml", "thumbnails.toml"].map {
+            Array(try String(contentsOf: examples.appendingPathComponent($0), encoding: .utf8).unicodeScalars)
+        }
+        let alphabet = Array("[]{}=\"',.#\n 0123456789abz_-".unicodeScalars)
+        var rng = SplitMix64(seed: 24)
+        var refused = 0
+        for i in 0..<3000 {
+            var text = texts[i % texts.count]
+            let at = Int(rng.next() % UInt64(text.count))
+            switch rng.next() % 3 {
+            case 0: text.remove(at: at)
+            case 1: text.insert(text[at], at: at)
+            default: text[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+            }
+            var s = ""
+            s.unicodeScalars.append(contentsOf: text)
+            do { _ = try PipelineSpec.parse(s, file: "m.toml") } catch {
+                refused += 1
+                #expect(!error.problems.isEmpty && error.problems.allSatisfy { $0.position.line >= 1 && $0.position.column >= 1 })
+            }
+        }
+        #expect(refused > 500)
     }
 }
