@@ -13,10 +13,11 @@ final class SnapshotLayoutTests: XCTestCase {
     }
 
     /// The layout writes the fields it knows; a type that gains one fails here until
-    /// `SnapshotLayout` (and `full()`) write it too.
+    /// `SnapshotLayout` (and `full()`) write it too. Snapshot's 15th, `queueModels`, stays off
+    /// the wire on purpose (see `BinaryWriter.snapshot`).
     func testTheLayoutKnowsEveryField() {
         let fields: [(Any, Int)] = [
-            (Snapshot(), 14), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
+            (Snapshot(), 15), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
             (StreamSnapshot(name: ""), 8), (ResourceSnapshot(name: ""), 13), (HealthSnapshot(), 4), (RetiredTotals(), 11),
             (Percentiles(), 7), (DecadeCounts(), 7),
         ]
