@@ -2,10 +2,9 @@ import Pipelines
 import Testing
 
 @Suite struct QueueingTests {
-    /// Erlang B against published loss-table entries (e.g. the Erlang B tables in ITU-T's
-    /// Teletraffic Engineering Handbook, Iversen 2005, Table "Erlang's B-formula"):
-    /// A = 2 erlangs on 5 servers blocks 3.67%; 5 on 10, 1.84%; 10 on 14, 5.68%; and one
-    /// erlang on one server exactly 1/2.
+    /// Erlang B against the entries of the standard Erlang B loss tables (as printed in
+    /// teletraffic handbooks and call-centre tables, to four places): A = 2 erlangs on 5
+    /// servers blocks 3.67%; 5 on 10, 1.84%; 10 on 14, 5.68%; one erlang on one server, 1/2.
     @Test func erlangBMatchesTables() {
         #expect(abs(Queueing.erlangB(servers: 5, offered: 2) - 0.0367) < 0.00005)
         #expect(abs(Queueing.erlangB(servers: 10, offered: 5) - 0.0184) < 0.00005)
@@ -13,9 +12,10 @@ import Testing
         #expect(Queueing.erlangB(servers: 1, offered: 1) == 0.5)
     }
 
-    /// Erlang C: Wolfram Language's `ErlangC[3, 2]` is 4/9 (its documentation's first
-    /// example), and the closed forms of Kleinrock, Queueing Systems Vol. 1 (1975), §3.3
-    /// and §3.5: for one server P(wait) = ρ, for two servers 2ρ²/(1+ρ).
+    /// Erlang C: c = 3 servers with a = 2 erlangs wait with probability 4/9 (the basic
+    /// example of Wolfram Language's `ErlangC[3, 2]`; by hand, B = 4/19 and C = 3B/(3 - 2(1-B))),
+    /// and the M/M/1 and M/M/2 closed forms (Kleinrock, Queueing Systems Vol. 1, 1975,
+    /// ch. 3): P(wait) = ρ for one server, 2ρ²/(1+ρ) for two.
     @Test func erlangCMatchesPublishedValues() {
         #expect(abs(Queueing.erlangC(servers: 3, offered: 2) - 4.0 / 9.0) < 1e-12)
         for rho in [0.1, 0.5, 0.8, 0.95] {
@@ -26,7 +26,7 @@ import Testing
         #expect(Queueing.erlangC(servers: 4, offered: 0) == 0)
     }
 
-    /// M/M/1 with λ = 2/s, μ = 3/s (Kleinrock §3.2: N = ρ/(1-ρ), T = 1/(μ-λ)): the mean
+    /// M/M/1 with λ = 2/s, μ = 3/s (Kleinrock vol. 1 ch. 3: N = ρ/(1-ρ), T = 1/(μ-λ)): the mean
     /// time in the system is 1 s, the mean number 2, and Little's law L = λW links them; the
     /// queue alone waits Wq = ρ/(μ-λ) = 2/3 s with Lq = ρ²/(1-ρ) = 4/3 items.
     @Test func littlesLawAndMM1() {
