@@ -44,7 +44,7 @@ import Testing
     @Test func aSeedRunFinishesWithEveryItemAndTheTheoryInItsSnapshot() async throws {
         let lines = Locked<[String]>([])
         let run = ScenarioRun(PipelineFileScenario(spec), preset: .seed, speed: 20) { line in lines.withLock { $0.append(line) } }
-        let finished = try await eventually(30) { run.currentStatus == .done }
+        let finished = try await eventually(120) { run.currentStatus == .done }
         let snapshot = run.snapshot()
         await run.stop()
         #expect(finished)
@@ -62,7 +62,7 @@ import Testing
         let run = ScenarioRun(scenario, preset: .live, speed: 10)
         run.setKnob("q.capacity", to: 7)
         run.setKnob("p.workers", to: 5)
-        let applied = try await eventually(20) {
+        let applied = try await eventually(120) {
             let s = run.snapshot()
             return s.queue("q")?.capacity == 7 && s.queueModels?.first?.servers == 5
         }
