@@ -79,7 +79,7 @@ public final class SimulationExecutor: TaskExecutor, @unchecked Sendable {
     /// waits), and it saves every sleep a cancellation handler, a lock in the runtime each.
     /// - Throws: `CancellationError` when the task is cancelled (before or during the sleep).
     public func sleep(_ seconds: Double) async throws {
-        try Task.checkCancellation()
+        // Cancellation is checked once, on waking (each check takes a lock in the runtime).
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             condition.lock()
             nextSleeper += 1
