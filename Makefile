@@ -115,6 +115,7 @@ test: deps
 	$(DEADLINE) $(E2E_LIMIT) attach.sh -- bash Tests/e2e/attach.sh $(BIN_DEBUG) .build/debug/sluice-indexer
 	$(DEADLINE) $(E2E_LIMIT) doctor.sh -- bash Tests/e2e/doctor.sh $(BIN_DEBUG) .build/debug/sluice-indexer
 	$(DEADLINE) $(E2E_LIMIT) replay.sh -- bash Tests/e2e/replay.sh $(BIN_DEBUG)
+	$(DEADLINE) $(E2E_LIMIT) pipelines.sh -- bash Tests/e2e/pipelines.sh $(BIN_DEBUG)
 	$(MAKE) prometheus-e2e
 
 # make test five times in a row from a clean clone of what is committed, with one core kept

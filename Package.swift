@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "AsyncPatterns", targets: ["AsyncPatterns"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
         .library(name: "TUI", targets: ["TUI"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .library(name: "AsyncPatternsMetrics", targets: ["AsyncPatternsMetrics"]),
@@ -95,6 +96,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Scenarios", dependencies: ["AsyncPatterns"], swiftSettings: strict),
+        // Pipeline files: the TOML subset, the file model and its checks, queueing theory,
+        // the virtual clock, and the file as a Scenario. The dashboard never names it.
+        .target(
+            name: "Pipelines",
+            dependencies: ["AsyncPatterns", "Scenarios"],
+            swiftSettings: strict),
         // The terminal kit: cells, layout, widgets, the Backend protocol. Knows nothing else.
         .target(name: "TUI", swiftSettings: strict),
         .target(
@@ -104,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "AsyncPatterns", "Scenarios", "TUI", "Dashboard", "Terminal", "SluiceWire", "PoolDoctor",
+                "AsyncPatterns", "Scenarios", "Pipelines", "TUI", "Dashboard", "Terminal", "SluiceWire", "PoolDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -147,6 +154,7 @@ let package = Package(
         // What tests that run scenarios share: a run on threads of its own, stopped at the end.
         .target(name: "TestSupport", dependencies: ["AsyncPatterns", "Scenarios"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Scenarios", "AsyncPatterns"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI"], swiftSettings: strict),

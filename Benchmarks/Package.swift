@@ -16,6 +16,7 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncPatterns", package: "Sluice"),
                 .product(name: "Scenarios", package: "Sluice"),
+                .product(name: "Pipelines", package: "Sluice"),
                 .product(name: "Dashboard", package: "Sluice"),
                 .product(name: "TUI", package: "Sluice"),
                 .product(name: "SluiceAgent", package: "Sluice"),

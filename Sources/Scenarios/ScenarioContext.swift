@@ -15,6 +15,7 @@ public final class ScenarioContext: Sendable {
     private let random: Locked<SplitMix64>
     private let transcript: @Sendable (String) -> Void
     private let stopped = Locked(false)
+    private let annotators = Locked<[@Sendable (inout Snapshot) -> Void]>([])
 
     public init(
         preset: Preset, clock: ScenarioClock, registry: PatternRegistry, knobs: KnobBoard,
@@ -50,6 +51,18 @@ public final class ScenarioContext: Sendable {
 
     /// Called by the run (from any thread, without waiting for the pool).
     func markStopped() { stopped.withLock { $0 = true } }
+
+    /// Adds numbers of the scenario's own to every snapshot of the run (a pipeline file's
+    /// queueing theory): `body` runs on whichever thread takes the snapshot, so it must be
+    /// quick and take only its own locks.
+    public func annotateSnapshots(_ body: @escaping @Sendable (inout Snapshot) -> Void) {
+        annotators.withLock { $0.append(body) }
+    }
+
+    /// Lets every annotator add its numbers to `snapshot`.
+    func annotate(_ snapshot: inout Snapshot) {
+        for body in annotators.withLock({ $0 }) { body(&snapshot) }
+    }
 
     /// A knob's current value. An undeclared name is a programmer error.
     public func knob(_ name: String) -> Double { knobs.value(name) }

@@ -131,6 +131,7 @@ public final class ScenarioRun: Sendable {
         let session = current
         var snapshot = session.registry.snapshot()
         session.log.fill(&snapshot, limit: snapshotEvents)
+        session.context.annotate(&snapshot)
         return snapshot
     }
 

@@ -76,7 +76,7 @@ public struct RunSummary: Sendable {
         let s = snapshot
         var statusText = "done"
         if case .failed(let why) = status { statusText = "failed: \(why)" }
-        return .object(
+        let summary = JSON.object(
             [
                 ("scenario", .string(scenario)),
                 ("preset", .string(preset.rawValue)),
@@ -136,6 +136,20 @@ public struct RunSummary: Sendable {
                 ("operations_total", .int(s.operations)),
                 ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
             ] + (s.pool.map { [("pool", poolJSON($0))] } ?? []))
+        // Only runs that model their queues (pipeline files) have this key.
+        guard let models = s.queueModels, case .object(var fields) = summary else { return summary }
+        let rows = models.map { m in
+            JSON.object([
+                ("name", .string(m.name)), ("model", .string(m.model)), ("arrival_rate", .number(m.arrivalRate)),
+                ("service_rate", .number(m.serviceRate)), ("servers", .int(m.servers)), ("utilization", .number(m.utilization)),
+                ("wait_seconds", .number(m.measuredWaitSeconds)),
+                ("predicted_wait_seconds", m.predictedWaitSeconds.map { .number($0) } ?? .null), ("depth", .number(m.measuredDepth)),
+                ("predicted_depth", m.predictedDepth.map { .number($0) } ?? .null), ("little_depth", .number(m.littleDepth)),
+                ("servers_for_stability", .int(m.serversForStability)),
+            ])
+        }
+        fields.insert(("queue_models", .array(rows)), at: fields.firstIndex { $0.0 == "loop_lag_max_ms" } ?? fields.count)
+        return .object(fields)
     }
 
     /// The pool doctor's figures: heartbeat delay, stalls, and the top blockers by place.
@@ -193,6 +207,16 @@ public struct RunSummary: Sendable {
             } else {
                 lines.append("  resource \(r.name): opened \(r.opened), closed \(r.closed), failed \(r.failed), open \(r.open)")
             }
+        }
+        for m in s.queueModels ?? [] {
+            let predicted =
+                m.predictedWaitSeconds.map { "theory \(formatShortSeconds($0))" }
+                ?? "theory: grows without bound, needs c >= \(m.serversForStability)"
+            lines.append(
+                "  theory \(m.name): λ \(formatDecimal(m.arrivalRate))/s, μ \(formatDecimal(m.serviceRate))/s, c \(m.servers), "
+                    + "ρ \(formatFixed(m.utilization, places: 2)); wait \(formatShortSeconds(m.measuredWaitSeconds)) (\(predicted)); "
+                    + "depth \(formatDecimal(m.measuredDepth)) (λ·W \(formatDecimal(m.littleDepth))); \(m.model)"
+            )
         }
         if s.health.beats > 0 {
             lines.append("  loop lag: max \(formatDecimal(Double(s.health.maxLagNanos) / 1e6)) ms")
@@ -275,4 +299,12 @@ public func describe(_ event: PatternEvent) -> String {
         case .note(let text): return text
         }
     }
+}
+
+/// A time in seconds with the unit that reads best: `1.5s`, `20.5ms`, `300µs` (at most two
+/// decimals).
+public func formatShortSeconds(_ seconds: Double) -> String {
+    if seconds >= 1 { return formatDecimal(seconds) + "s" }
+    if seconds >= 0.001 { return formatDecimal(seconds * 1000) + "ms" }
+    return formatDecimal(seconds * 1_000_000) + "µs"
 }

@@ -224,6 +224,8 @@ struct BinaryWriter {
         int(s.droppedEvents)
         events(s.notableEvents)
         int(s.droppedNotableEvents)
+        // `queueModels` is not on the wire: only a pipeline file's local run publishes it (an
+        // attached program models no queues); recordings keep it in their JSON keyframes.
     }
 
     /// The pool doctor's figures: rare and small next to the patterns, so JSON behind a

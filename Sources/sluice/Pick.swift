@@ -43,10 +43,10 @@ struct Pick: AsyncParsableCommand {
 @MainActor
 func openDashboard(
     scenario: (any Scenario)?, preset: Preset, values: [String: Double], speed: Double, seed: UInt64,
-    noColor: Bool, record: RecordOptions? = nil
+    noColor: Bool, record: RecordOptions? = nil, catalog: [any Scenario] = Catalog.all
 ) -> Never {
-    var choices = SourceChoice.scenarios(preset: preset, speed: speed, seed: seed, doctor: localDoctor)
-    let start = scenario.flatMap { s in Catalog.all.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
+    var choices = SourceChoice.scenarios(catalog, preset: preset, speed: speed, seed: seed, doctor: localDoctor)
+    let start = scenario.flatMap { s in catalog.firstIndex { $0.name == s.name } }.map { (index: $0, values: values) }
     var recorder: Recorder?
     if let record, let start, let scenario {
         // The scenario asked for is recorded from its first frame; one opened later from the

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import AsyncPatterns
 import Dashboard
+import Pipelines
 import Scenarios
 import Terminal
 
@@ -13,13 +14,14 @@ extension Preset: ExpressibleByArgument {}
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one scenario: in the dashboard, or headless with --headless.",
-        discussion: "Knobs are set with --KNOB VALUE. Every scenario's knobs:\n\n"
+        discussion: "Knobs are set with --KNOB VALUE; a pipeline file's are --STAGE.FIELD VALUE (`sluice check FILE` lists them). "
+            + "Every scenario's knobs:\n\n"
             + Catalog.all.map { scenario in
                 "\(scenario.name): \(scenario.summary)\n" + scenario.knobs.map { "  " + knobHelpLine($0) }.joined(separator: "\n")
             }.joined(separator: "\n\n")
     )
 
-    @Argument(help: ArgumentHelp("The scenario to run.", valueName: "name"))
+    @Argument(help: ArgumentHelp("The scenario to run, or a pipeline file (FILE.toml; see `sluice check`).", valueName: "name"))
     var name: String
 
     @Option(help: "seed reproduces the tutorial's example and ends; live runs until stopped.")
@@ -60,7 +62,12 @@ struct Run: AsyncParsableCommand {
 
     /// The scenario, its knob values and the duration, or a clear error (exit status 64).
     func resolve() throws -> (scenario: any Scenario, values: [String: Double], duration: Duration?) {
-        guard let scenario = Catalog.named(name) else {
+        let scenario: any Scenario
+        if isPipelineFile(name) {
+            scenario = PipelineFileScenario(try loadPipeline(name))
+        } else if let named = Catalog.named(name) {
+            scenario = named
+        } else {
             // `sluice run --permits 3`: the parser took the knob's value for the name.
             let argv = CommandLine.arguments
             if let at = argv.firstIndex(of: name), at > 0, case let option = argv[at - 1], option.hasPrefix("--"),
@@ -70,7 +77,8 @@ struct Run: AsyncParsableCommand {
                     "the scenario's name comes first: sluice run NAME \(option) \(name). Valid scenarios: \(Catalog.names.joined(separator: ", "))."
                 )
             }
-            throw ValidationError("unknown scenario '\(name)'. Valid scenarios: \(Catalog.names.joined(separator: ", ")).")
+            throw ValidationError(
+                "unknown scenario '\(name)'. Valid scenarios: \(Catalog.names.joined(separator: ", ")), or a pipeline file (FILE.toml).")
         }
         guard ScenarioClock.speedRange.contains(speed), speed.isFinite else {
             throw ValidationError("--speed \(speed) is out of range: use 0.01...1000.")
@@ -100,8 +108,11 @@ struct Run: AsyncParsableCommand {
         // a scenario may hold every pool thread in blocking calls.
         let recording = try record.resolve()
         if headless { await runHeadless(scenario, values: values, limit: limit, record: recording) }
+        // A file's pipeline is the first entry of the picker (a file may share a built-in's name).
+        let catalog = scenario is PipelineFileScenario ? [scenario] + Catalog.all : Catalog.all
         await openDashboard(
-            scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor, record: recording)
+            scenario: scenario, preset: preset, values: values, speed: speed, seed: seed, noColor: noColor, record: recording,
+            catalog: catalog)
     }
 
     /// Runs until the scenario ends, `limit` passes or a signal arrives (polled on the main

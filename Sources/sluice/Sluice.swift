@@ -11,7 +11,7 @@ struct Sluice: AsyncParsableCommand {
             Try `sluice run producer-consumer`, or `sluice run semaphore --preset seed --headless`.
             """,
         version: "0.1.0",
-        subcommands: [Pick.self, List.self, Run.self, Replay.self, Ps.self, Attach.self, Doctor.self],
+        subcommands: [Pick.self, List.self, Run.self, Check.self, Plan.self, Replay.self, Ps.self, Attach.self, Doctor.self],
         defaultSubcommand: Pick.self
     )
 }

@@ -230,6 +230,14 @@ if options.wants("doctor") {
     doctor = await doctorCosts(quick: options.quick)
 }
 
+// MARK: a pipeline file in virtual time (issue #24)
+
+var pipelineCost: (cpuMillis: Double, completed: Int, jobs: Int)?
+if options.wants("pipeline") {
+    print("measuring a simulated second of a 10-stage pipeline...")
+    pipelineCost = await pipelineSimulationCost(runs: options.quick ? 1 : 5)
+}
+
 // MARK: report
 
 var json: [String] = []
@@ -368,7 +376,15 @@ if let recordingResults {
     }
 }
 
-// MARK: targets (issues #6, #11, #13 and #14)
+if let p = pipelineCost {
+    print("")
+    print(pad("pipeline file in virtual time", 58) + "measured")
+    print(pad("1 simulated s, 10 stages, 100 workers, 10,000 items/s", 58) + formatOne(p.cpuMillis) + " ms CPU")
+    print(pad("  items through all ten stages; executor jobs", 58) + "\(p.completed); \(p.jobs)")
+    json.append("{\"workload\":\"pipeline: 1 simulated s, 10 stages\",\"cpu_ms\":\(formatOne(p.cpuMillis)),\"completed\":\(p.completed)}")
+}
+
+// MARK: targets (issues #6, #11, #13, #14 and #24)
 
 var targets = engineTargets(rows, label: "")
 if let pinned { targets += engineTargets(pinned.rows, label: "pinned: ") }
@@ -427,6 +443,10 @@ if let r = recordingResults {
     targets.append(Target(text: "<= 24 bytes an event, keyframes included", measured: r.bytesPerEvent, needed: 24, atMost: true))
     targets.append(Target(text: "seek in a 10M-event recording <= 200 ms", measured: r.seekMaxMillis, needed: 200, atMost: true))
     targets.append(Target(text: "a step <= 5 ms", measured: r.stepMaxMillis, needed: 5, atMost: true))
+}
+
+if let p = pipelineCost {
+    targets.append(Target(text: "1 simulated s, 10 stages at 10,000/s <= 100 ms CPU", measured: p.cpuMillis, needed: 100, atMost: true))
 }
 
 if !targets.isEmpty { json += printTargets(targets) }

@@ -39,6 +39,9 @@ public struct Snapshot: Sendable, Hashable, Codable {
     public var notableEvents: [PatternEvent] = []
     /// Notable events no longer in `notableEvents`.
     public var droppedNotableEvents = 0
+    /// Queueing theory beside the measurement, for runs that publish it (a pipeline file's
+    /// scenario); nil for others, and absent from older recordings.
+    public var queueModels: [QueueModelSnapshot]?
 
     /// An empty snapshot (what a registry with no patterns reads).
     public init() {}

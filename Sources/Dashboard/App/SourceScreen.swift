@@ -69,6 +69,14 @@ struct SourceScreen: Widget {
     }
 
     private func renderPanes(in area: Rect, into buffer: inout Buffer) {
+        var area = area
+        // A run that models its queues gets the theory beneath its panes, while they keep
+        // at least 8 rows.
+        if let models = snapshot.queueModels, !models.isEmpty, area.height >= 8 + TheoryPane.height(for: models) {
+            let split = Layout.rows(area, [.fill(min: 8), .fixed(TheoryPane.height(for: models))])
+            TheoryPane(models: models, glyphs: glyphs).render(in: split[1], into: &buffer)
+            area = split[0]
+        }
         let kinds = source.panes
         if kinds.isEmpty {
             // Nothing to show yet (no snapshot from a program), or ever (it could not be reached).

@@ -49,6 +49,14 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
                 ))
         }
     }
+    for m in snapshot.queueModels ?? [] where m.isUnstable && m.arrivalRate > 0 {
+        found.append(
+            Warning(
+                level: .bad,
+                text:
+                    "\(m.name) grows without bound: ρ = \(formatFixed(m.utilization, places: 2)) ≥ 1 with c = \(m.servers); the smallest c with ρ < 1 is \(m.serversForStability)"
+            ))
+    }
     let growing = snapshot.actors.compactMap { a -> (ActorSnapshot, Double)? in
         guard a.mailboxDepth >= 50, let h = history.actorDepth[a.name] else { return nil }
         let perSecond = h.trend(over: 10) * DashboardHistory.samplesPerSecond
