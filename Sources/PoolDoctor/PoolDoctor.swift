@@ -242,7 +242,7 @@ public final class PoolDoctor: Sendable {
     final class Watch {
         var detector: StallDetector
         let symbolizer = Symbolizer()
-        var episode: [(key: String, name: String, frames: [PoolFrame])] = []
+        var episode: [(thread: Int32, key: String, name: String, frames: [PoolFrame])] = []
         var lastCount = (at: monotonicNow(), jobs: sluice_hook_enqueued())
         var nextThreads: UInt64 = 0
         init(threshold: UInt64) { detector = StallDetector(threshold: threshold) }
@@ -307,7 +307,7 @@ public final class PoolDoctor: Sendable {
             let since = w.detector.stalledSince
             state.withLock { $0.stalledSince = since }
             w.episode += captureNow(w.symbolizer)
-            let places = w.episode
+            let places = w.episode.map { (key: $0.key, name: $0.name, frames: $0.frames) }
             state.withLock { $0.current = places }
         case .ended(let nanos):
             let at = Double(monotonicNow() - started) / 1e9
@@ -319,16 +319,20 @@ public final class PoolDoctor: Sendable {
                 s.stalls += 1
                 s.stalledNanos += nanos
                 s.longest = max(s.longest, nanos)
-                s.table.record(stallNanos: nanos, places: places, now: at)
+                s.table.record(stallNanos: nanos, places: places.map { (key: $0.key, name: $0.name, frames: $0.frames) }, now: at)
             }
-            let culprit = places.first.map { ": \($0.name)" } ?? ""
-            registry?.note("pool stalled \(nanos / 1_000_000) ms\(culprit)", from: "pool")
+            // One entry per thread and place: a long stall is captured again every second.
+            var seen = Set<String>()
+            let threads = places.filter { seen.insert("\($0.thread) \($0.key)").inserted }.map {
+                PoolStallThread(thread: $0.thread, place: $0.name, frames: $0.frames)
+            }
+            registry?.poolStall(PoolStall(durationNanos: nanos, threads: threads), from: "pool")
         }
         return max(2_000, min(20_000, w.detector.threshold / 5_000))
     }
 
     /// One capture of the pool's threads, folded into places (empty when capture is off).
-    private func captureNow(_ symbolizer: Symbolizer) -> [(key: String, name: String, frames: [PoolFrame])] {
+    private func captureNow(_ symbolizer: Symbolizer) -> [(thread: Int32, key: String, name: String, frames: [PoolFrame])] {
         guard state.withLock({ $0.captureOn }) else { return [] }
         if case .refused(let why) = StackCapture.prepare() {
             state.withLock {
@@ -342,11 +346,11 @@ public final class PoolDoctor: Sendable {
         let tids = (options.threads ?? StackCapture.poolThreads)()
         let result = StackCapture.capture(tids)
         let captured = threadCPUNanos()
-        var places: [(key: String, name: String, frames: [PoolFrame])] = []
+        var places: [(thread: Int32, key: String, name: String, frames: [PoolFrame])] = []
         for stack in result.stacks {
             let frames = symbolizer.frames(stack.addresses)
             if let place = Folding.location(of: frames, functionStart: symbolizer.functionStart) {
-                places.append((place.key, place.name, Array(frames.prefix(PoolDoctor.framesKept))))
+                places.append((stack.tid, place.key, place.name, Array(frames.prefix(PoolDoctor.framesKept))))
             }
         }
         let symbolized = threadCPUNanos()

@@ -297,6 +297,9 @@ public func describe(_ event: PatternEvent) -> String {
         switch e {
         case .loopLag(let ns): return "\(who): heartbeat \(formatDecimal(Double(ns) / 1e6)) ms late"
         case .note(let text): return text
+        case .poolStall(let stall):
+            let places = stall.threads.map { "\($0.place) (thread \($0.thread))" }
+            return "pool stalled \(stall.durationNanos / 1_000_000) ms" + (places.isEmpty ? "" : ": " + places.joined(separator: ", "))
         }
     }
 }

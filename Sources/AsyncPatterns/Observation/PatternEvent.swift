@@ -247,6 +247,9 @@ public enum HealthEvent: Sendable, Hashable, Codable {
     case loopLag(lagNanos: UInt64)
     /// A free-form note from a scenario or program (shown in the event log).
     case note(text: String)
+    /// The cooperative pool was stalled for `durationNanos`: which threads held it, and
+    /// where (the pool doctor's, like asyncio's "Executing <Task> took 0.150 seconds").
+    case poolStall(stall: PoolStall)
 
     /// How late the heartbeat ran, as a `Duration`; nil for a note.
     public var lag: Duration? {
@@ -257,7 +260,7 @@ public enum HealthEvent: Sendable, Hashable, Codable {
     /// A change of shape rather than routine flow (see `PatternEvent.isNotable`).
     @inlinable public var isNotable: Bool {
         switch self {
-        case .note: true
+        case .note, .poolStall: true
         case .loopLag: false
         }
     }

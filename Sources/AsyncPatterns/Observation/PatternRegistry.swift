@@ -138,6 +138,12 @@ public final class PatternRegistry: Sendable {
         }
     }
 
+    /// A stall of the pool, for whoever listens (notable): what the pool doctor reports.
+    package func poolStall(_ stall: PoolStall, from source: String = "pool") {
+        guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
+        deliver(.health(.poolStall(stall: stall), source: PatternID(.health, source), at: .now()), notable: true)
+    }
+
     /// Puts a free-form note in the event log of whoever listens (notable).
     public func note(_ text: String, from source: String = "program") {
         guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }

@@ -77,6 +77,41 @@ public struct PoolBlocker: Sendable, Hashable, Codable {
 }
 
 /// One frame of a captured stack.
+/// A stall of the cooperative pool, as it ended: what `HealthEvent.poolStall` carries.
+public struct PoolStall: Sendable, Hashable, Codable {
+    /// How long the pool was stalled, in nanoseconds.
+    public var durationNanos: UInt64
+    /// Each pool thread caught running the program's own code during the stall (at most
+    /// `PoolStall.threadsKept`; one entry per thread and place).
+    public var threads: [PoolStallThread]
+
+    /// The threads an event keeps.
+    public static let threadsKept = 64
+
+    /// A stall of `durationNanos`, with the threads caught in it.
+    public init(durationNanos: UInt64, threads: [PoolStallThread]) {
+        self.durationNanos = durationNanos
+        self.threads = Array(threads.prefix(Self.threadsKept))
+    }
+}
+
+/// One thread caught holding the pool during a stall.
+public struct PoolStallThread: Sendable, Hashable, Codable {
+    /// The kernel's id of the thread (as `top -H` and gdb show it).
+    public var thread: Int32
+    /// The program's own function that held it: the blocker's name.
+    public var place: String
+    /// Its stack, innermost first; runtime, libdispatch and libc frames are `folded`.
+    public var frames: [PoolFrame]
+
+    /// A thread caught in `place` with `frames`.
+    public init(thread: Int32, place: String, frames: [PoolFrame]) {
+        self.thread = thread
+        self.place = place
+        self.frames = frames
+    }
+}
+
 public struct PoolFrame: Sendable, Hashable, Codable {
     /// The loaded file the address falls in (the executable or a library), as a path.
     public var module: String

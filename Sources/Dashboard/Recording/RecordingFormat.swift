@@ -394,6 +394,10 @@ enum EventCode {
             case .note(let text):
                 tag(81)
                 w.string(text)
+            case .poolStall(let stall):
+                // Rare and rich (threads and their frames): its JSON, as a string.
+                tag(82)
+                w.string(String(decoding: JSONBytes.encode(stall), as: UTF8.self))
             }
         }
     }
@@ -406,7 +410,7 @@ enum EventCode {
         case 32...38: .actor
         case 48...52: .stream
         case 64...70: .resource
-        case 80...81: .health
+        case 80...82: .health
         default: nil
         }
     }
@@ -470,6 +474,7 @@ enum EventCode {
         case 70: return .resource(.timed(nanos: try r.varint()), source: source, at: at)
         case 80: return .health(.loopLag(lagNanos: try r.varint()), source: source, at: at)
         case 81: return .health(.note(text: try r.string()), source: source, at: at)
+        case 82: return .health(.poolStall(stall: try JSONBytes.decode(PoolStall.self, Array(try r.string().utf8))), source: source, at: at)
         default: throw .malformed("unknown event code \(code)")
         }
     }
