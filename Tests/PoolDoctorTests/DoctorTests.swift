@@ -88,7 +88,12 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         // On a loaded machine the heartbeat may also run late with the thread idle (then the
         // executor's own loop is where it was): look for the place among the blockers.
         let named = { doctor.snapshot().blockers.first { $0.location.contains("holdTheThreadOnPurpose") } }
-        try await waitFor("the stall named") { named() != nil && doctor.snapshot().stalledNowNanos == 0 }
+        // One snapshot for both: a stall going on is listed as if it ended now, so two reads
+        // could see the place during the stall and then a table without it.
+        try await waitFor("the stall named") {
+            let now = doctor.snapshot()
+            return now.stalledNowNanos == 0 && now.blockers.contains { $0.location.contains("holdTheThreadOnPurpose") }
+        }
         let pool = doctor.snapshot()
         let blocker = try #require(named())
         #expect(blocker.longestNanos >= 250_000_000, "the stall lasted about 400 ms: \(blocker.longestNanos)")
