@@ -131,6 +131,12 @@ public final class PoolDoctor: Sendable {
         }
     }
 
+    /// The stall threshold as a knob, in milliseconds: the agent offers it to viewers, and
+    /// the dashboard shows it beside a local scenario's knobs.
+    public static let thresholdKnob = KnobSpec(
+        "pool-threshold", unit: "ms", range: 10...10_000, step: 10, default: 100, actsOn: .health,
+        "how long the pool may stall before its threads are captured")
+
     /// How long the heartbeat may wait before the pool counts as stalled.
     public var stallThreshold: Duration { .nanoseconds(Int64(threshold.load(ordering: .relaxed))) }
 

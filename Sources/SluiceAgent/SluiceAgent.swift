@@ -109,10 +109,10 @@ public final class SluiceAgent: Sendable {
 
     /// The pool doctor's stall threshold as a knob viewers can turn (`sluice doctor --threshold`).
     static func thresholdKnob(_ doctor: PoolDoctor) -> AgentKnob {
-        AgentKnob(
-            "pool-threshold", unit: "ms", range: 10...10_000, step: 10,
-            summary: "how long the pool may stall before its threads are captured",
-            actsOn: .health, get: { doctor.stallThreshold / .milliseconds(1) },
+        let spec = PoolDoctor.thresholdKnob
+        return AgentKnob(
+            spec.name, unit: spec.unit, range: spec.range, step: spec.step, summary: spec.summary,
+            actsOn: spec.actsOn, get: { doctor.stallThreshold / .milliseconds(1) },
             set: { doctor.setStallThreshold(.milliseconds($0)) })
     }
 

@@ -32,8 +32,13 @@ public final class LocalSource: Source {
     public var capabilities: Set<SourceCapability> { [.pause, .speed, .restart] }
     public var speed: Double { run.speed }
     public var panes: [PatternKind] { run.scenario.panes }
-    public var knobs: [KnobSpec] { run.scenario.knobs }
-    public var knobValues: [String: Double] { run.knobs.values }
+    /// The scenario's knobs, and the pool doctor's threshold when there is a doctor.
+    public var knobs: [KnobSpec] { run.scenario.knobs + (doctor == nil ? [] : [PoolDoctor.thresholdKnob]) }
+    public var knobValues: [String: Double] {
+        var values = run.knobs.values
+        if let doctor { values[PoolDoctor.thresholdKnob.name] = doctor.stallThreshold / .milliseconds(1) }
+        return values
+    }
 
     public var status: SourceStatus {
         switch run.currentStatus {
@@ -61,6 +66,11 @@ public final class LocalSource: Source {
     public func setKnob(_ name: String, to value: Double) -> KnobAnswer {
         guard knobs.contains(where: { $0.name == name }) else {
             return .refused("\(title) has no knob '\(name)'")
+        }
+        if let doctor, name == PoolDoctor.thresholdKnob.name {
+            let ms = PoolDoctor.thresholdKnob.clamped(value)
+            doctor.setStallThreshold(.milliseconds(ms))
+            return .applied(ms)
         }
         return .applied(run.setKnob(name, to: value))
     }
