@@ -31,6 +31,18 @@ import TUI
         _ = fold.finished(totalEvents: 3)
     }
 
+    /// Counts no program reaches are refused where a recording's events are decoded.
+    @Test func anEventWithACountPastAnyProgramsIsRefusedWhereItIsDecoded() throws {
+        let g = QueueGauges(depth: .max, waitingProducers: 0, waitingConsumers: 0)
+        let event = PatternEvent.queue(.put(gauges: g), source: PatternID(.queue, "jobs"), at: MonotonicInstant(nanoseconds: 1))
+        let recording = try Recording(bytes: sampleRecording([event], keyframeEvery: 10))
+        #expect(throws: RecordingError.self) { try recording.checkEverything() }
+        let fine = PatternEvent.queue(
+            .put(gauges: QueueGauges(depth: 1 << 53, waitingProducers: 0, waitingConsumers: 0)), source: PatternID(.queue, "jobs"),
+            at: MonotonicInstant(nanoseconds: 1))
+        try Recording(bytes: sampleRecording([fine], keyframeEvery: 10)).checkEverything()
+    }
+
     @Test func anImpossibleElapsedTimeReadsAsZeroOrTheMost() {
         var s = Snapshot()
         for value in [-1e308, .nan, -.infinity] {

@@ -86,7 +86,9 @@ import Testing
             var w = RecordingWriter(info: sampleInfo)
             w.keyframe(pick(&rng), knobs: ["rate": 10], speed: 1, status: .running, time: 0)
             for (i, e) in events.enumerated() {
-                w.append(rng.next() % 4 == 0 ? Self.hostileEvent(e, &rng) : e)
+                // A third of the files carry hostile events too: counts past 2^53 are refused
+                // where the events are decoded (checkEverything), the rest fold and draw.
+                w.append(n % 3 == 0 && rng.next() % 4 == 0 ? Self.hostileEvent(e, &rng) : e)
                 if i == 48 {
                     w.keyframe(pick(&rng), knobs: ["rate": 1e308], speed: 1, status: .running, time: w.lastTime)
                 }

@@ -180,7 +180,12 @@ struct ByteReader {
             offset += 1
             if shift == 63, b > 1 { throw .malformed("a number is too large") }
             result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return result }
+            if b < 0x80 {
+                // Decoding is validation: nanoseconds past 146 years, or counts no program
+                // reaches, are a crafted file's; refused here so no sum downstream overflows.
+                guard result <= 1 << 62 else { throw .malformed("a number is too large") }
+                return result
+            }
             shift += 7
             if shift > 63 { throw .malformed("a number is too large") }
         }
@@ -191,8 +196,11 @@ struct ByteReader {
         return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
     }
 
+    /// A count or a gauge: at most 2^53 either way (what any program could reach).
     mutating func int() throws(RecordingError) -> Int {
-        Int(try signed())
+        let v = Int(try signed())
+        guard v.magnitude <= 1 << 53 else { throw .malformed("a count is out of range") }
+        return v
     }
 
     /// A count that must be plausible: at most `limit`.
