@@ -76,7 +76,6 @@ public struct PoolBlocker: Sendable, Hashable, Codable {
     public var culprit: PoolFrame? { frames.first { !$0.folded } }
 }
 
-/// One frame of a captured stack.
 /// A stall of the cooperative pool, as it ended: what `HealthEvent.poolStall` carries.
 public struct PoolStall: Sendable, Hashable, Codable {
     /// How long the pool was stalled, in nanoseconds.
@@ -112,6 +111,7 @@ public struct PoolStallThread: Sendable, Hashable, Codable {
     }
 }
 
+/// One frame of a captured stack.
 public struct PoolFrame: Sendable, Hashable, Codable {
     /// The loaded file the address falls in (the executable or a library), as a path.
     public var module: String
