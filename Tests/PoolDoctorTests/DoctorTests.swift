@@ -81,9 +81,10 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         let doctor = PoolDoctor(
             options: .init(threshold: .milliseconds(100), hook: false, executor: executor, threads: { [tid] }), registry: nil)
         defer { doctor.stop() }
-        // A few calm beats first.
+        // A few beats first. No "no stall yet": beside the suite's stress tests, two busy cores
+        // can hold even this executor's idle thread past 100 ms; the hold below is what counts.
         try await waitFor("heartbeats") { doctor.snapshot().beats >= 3 }
-        #expect(doctor.snapshot().stalls == 0)
+        let before = doctor.snapshot().stalls
         Task(executorPreference: executor) { holdTheThreadOnPurpose(milliseconds: 400) }
         // On a loaded machine the heartbeat may also run late with the thread idle (then the
         // executor's own loop is where it was): look for the place among the blockers.
@@ -98,6 +99,7 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         let blocker = try #require(named())
         #expect(blocker.longestNanos >= 250_000_000, "the stall lasted about 400 ms: \(blocker.longestNanos)")
         #expect(pool.longestStallNanos >= 250_000_000)
+        #expect(pool.stalls > before)
         #expect(pool.captureOn && pool.capture == "on")
         #expect(pool.threads == 1)
         #expect(pool.hook == "off (option)")
