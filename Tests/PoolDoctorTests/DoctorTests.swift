@@ -129,7 +129,11 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         defer { doctor.stop() }
         try await waitFor("heartbeats") { doctor.snapshot().beats >= 2 }
         Task(executorPreference: executor) { holdTheThreadOnPurpose(milliseconds: 300) }
-        try await waitFor("a stall") { doctor.snapshot().stalls >= 1 }
+        // The hold's own stall (a shorter one of a busy machine may come first).
+        try await waitFor("the hold's stall") {
+            let now = doctor.snapshot()
+            return now.stalls >= 1 && now.delayMaxNanos >= 150_000_000 && now.stalledNowNanos == 0
+        }
         let pool = doctor.snapshot()
         #expect(pool.blockers.isEmpty)
         #expect(pool.otherStalls >= 1)
