@@ -36,6 +36,10 @@ nonisolated(nonsending) public func withScenarioRun<T: Sendable>(
 nonisolated(nonsending) public func withTestExecutor<T: Sendable>(_ body: (any TaskExecutor) async throws -> T) async throws -> T {
     RunLedger.checkAtExit()
     let executor = DedicatedThreadExecutor(name: "test-scenario", threads: 2)
+    // Kept for the life of the process: a task does not keep the executor it prefers alive,
+    // and a straggler of a stopped run may still enqueue on it after this returns (it then
+    // runs on a short-lived thread of its own, which needs the executor still there).
+    RunLedger.keep(executor)
     defer { executor.shutdown() }
     return try await body(executor)
 }
@@ -62,4 +66,9 @@ public enum RunLedger {
 
     /// Installs the check (once per process).
     public static func checkAtExit() { installed }
+
+    private static let executors = Locked<[DedicatedThreadExecutor]>([])
+
+    /// Keeps `executor` alive until the process ends.
+    static func keep(_ executor: DedicatedThreadExecutor) { executors.withLock { $0.append(executor) } }
 }

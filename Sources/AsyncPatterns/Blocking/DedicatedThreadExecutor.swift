@@ -17,7 +17,8 @@ import DequeModule
 /// ```
 ///
 /// Child tasks (`async let`, task groups) inherit the preference; an unstructured task
-/// asks for it with `Task(executorPreference:)`. Actor-isolated code still runs on its
+/// asks for it with `Task(executorPreference:)`. Keep the executor alive as long as a task
+/// that prefers it may run: the task refers to it without keeping it. Actor-isolated code still runs on its
 /// actor. Jobs run in the order they arrive, each on whichever of the threads is free.
 /// - Note: Sluice's tests run scenarios that block on purpose on one of these, so the
 ///   suite's other tests keep the shared pool.
