@@ -343,9 +343,9 @@ import Testing
             _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
         }
         let grown = m.setCapacity(3, now: 0)
-        #expect(grown.producers == ["p2", "p3"] && grown.gauges.depth == 3 && grown.gauges.waitingProducers == 1)
+        #expect(grown.wakes.producers == ["p2", "p3"] && grown.gauges.depth == 3 && grown.gauges.waitingProducers == 1)
         let shrunk = m.setCapacity(1, now: 0)
-        #expect(shrunk.producers.isEmpty && m.depth == 3)  // nothing dropped
+        #expect(shrunk.wakes.isEmpty && m.depth == 3)  // nothing dropped
         guard case .item(1, _, let a1) = m.get(now: 0), a1.isEmpty else {
             Issue.record("depth 2 >= capacity 1: no admission")
             return
@@ -362,10 +362,82 @@ import Testing
     }
 }
 
+extension BoundedQueueStateMachineTests {
+    /// A consumer waits on an empty queue and a put without the lock fills it, but has not
+    /// yet looked for waiting consumers. A put that then takes the lock finds the queue
+    /// full: it must first hand the item to the consumer, then take the room that frees.
+    @Test func aPutThatFindsAWaiterBesideAnItemSettlesFirst() {
+        var m = Machine(capacity: 1)
+        guard case .mustWait(let c) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
+        _ = m.suspendConsumer(id: c, token: "c", isCancelled: false, now: 0)
+        guard case .pushed = m.ring.tryPush(1, now: { 0 }) else {  // the lock-free put
+            Issue.record()
+            return
+        }
+        guard case .stored(let gauges, let wakes) = m.put(2, now: 0) else {
+            Issue.record("c's item leaves room for 2")
+            return
+        }
+        #expect(wakes.consumers.map(\.token) == ["c"] && wakes.consumers.map(\.element) == [1])
+        #expect(gauges.depth == 1 && gauges.waitingConsumers == 0 && m.producers.isEmpty)
+        #expect(m.settle(now: 0).isEmpty)
+    }
+
+    /// A get without the lock takes the only item while a producer waits, and a second
+    /// consumer finds the queue empty and waits before the first lets the producer in. The
+    /// producer's item must go to that consumer, not sit in the queue beside it.
+    @Test func admittingAProducerFeedsAConsumerThatWaits() {
+        var m = Machine(capacity: 1)
+        _ = m.put(1, now: 0)
+        guard case .mustWait(let p, _) = m.put(2, now: 0) else {
+            Issue.record()
+            return
+        }
+        _ = m.suspendProducer(id: p, element: 2, token: "p", isCancelled: false, now: 0)
+        guard case .item(1, _) = m.ring.tryPop() else {  // the lock-free get, before it admits
+            Issue.record()
+            return
+        }
+        guard case .mustWait(let c) = m.get(now: 0) else {
+            Issue.record("c2 finds the queue empty")
+            return
+        }
+        guard case .suspended(_, let wakes, false) = m.suspendConsumer(id: c, token: "c2", isCancelled: false, now: 0) else {
+            Issue.record()
+            return
+        }
+        // c2 joined first, so settling hands it p's item as soon as p is let in.
+        #expect(wakes.producers == ["p"] && wakes.consumers.map(\.token) == ["c2"] && wakes.consumers.map(\.element) == [2])
+        #expect(m.consumers.isEmpty && m.producers.isEmpty && m.depth == 0)
+        #expect(m.settle(now: 0).isEmpty)
+    }
+
+    /// The late look of the lock-free get, alone: a consumer waits beside a producer that
+    /// has room (each arrived while the other side still held the item).
+    @Test func settlingLeavesNoWaiterBesideWhatItWaitsFor() {
+        var m = Machine(capacity: 1)
+        _ = m.put(1, now: 0)
+        guard case .mustWait(let p, _) = m.put(2, now: 0) else {
+            Issue.record()
+            return
+        }
+        _ = m.suspendProducer(id: p, element: 2, token: "p", isCancelled: false, now: 0)
+        guard case .item(1, _) = m.ring.tryPop() else {
+            Issue.record()
+            return
+        }
+        // What the get's late look does once it sees a producer waiting.
+        let wakes = m.settle(now: 0)
+        #expect(wakes.producers == ["p"] && wakes.consumers.isEmpty && m.depth == 1)
+    }
+}
+
 extension BoundedQueueStateMachine.Wakes where Producer: Equatable {
     /// Only producers to resume, these ones.
     static func == (wakes: Self, producers: [Producer]) -> Bool { wakes.producers == producers && wakes.consumers.isEmpty }
-    var isEmpty: Bool { producers.isEmpty && consumers.isEmpty }
 }
 
 func ~= <E, P: Equatable, C, J>(producers: [P], wakes: BoundedQueueStateMachine<E, P, C, J>.Wakes) -> Bool {

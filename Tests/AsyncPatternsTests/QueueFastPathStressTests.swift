@@ -101,6 +101,39 @@ import Testing
         try await q.join()
     }
 
+    /// Hundreds of producers and consumers, each with one item, through a queue of one:
+    /// every put and get races a waiter on the other side joining or leaving. A waiter
+    /// left beside what it waits for (a consumer beside an item, a producer beside room)
+    /// waits forever, so each round must end within a generous limit; one that does not is
+    /// reported with the queue's figures and cancelled, instead of hanging the suite.
+    @Test(arguments: [false, true])
+    func oneItemEachThroughACapacityOfOneStrandsNoWaiter(timed: Bool) async throws {
+        for round in 0..<4000 {
+            let q = BoundedQueue<Int>(capacity: 1, registry: timed ? PatternRegistry() : nil)
+            let pairs = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for i in 0..<200 {
+                        group.addTask { try? await q.put(i) }
+                        group.addTask { _ = try? await q.get() }
+                    }
+                }
+            }
+            let ended = await withTaskGroup(of: Bool.self) { race in
+                race.addTask { await pairs.value; return true }
+                race.addTask { (try? await Task.sleep(for: .seconds(30))) == nil }
+                let first = await race.next() ?? false
+                race.cancelAll()
+                pairs.cancel()  // a stranded waiter ends in CancellationError
+                return first
+            }
+            let stats = q.stats
+            guard ended, stats.put == 200, stats.got == 200 else {
+                Issue.record("round \(round): stranded waiters; \(stats)")
+                return
+            }
+        }
+    }
+
     /// The ring grows past its slots and the capacity falls below the depth while items
     /// stream through; timed (in a registry), so sampled items carry their stamps across.
     @Test(arguments: 0..<4)

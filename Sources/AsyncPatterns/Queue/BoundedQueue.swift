@@ -191,13 +191,13 @@ extension BoundedQueue {
         if emit.wants(notable: false) { emit.queue(.put(gauges: gauges)) }
     }
 
-    /// Hands the items now in the ring to waiting consumers.
+    /// Hands the items now in the ring to waiting consumers (and lets in the producers
+    /// whose room that frees).
     // The slow paths are specialized for the element type (no generic metadata lookups,
     // which were a fifth of queue 4/4's instructions) but not inlined (the fast path stays small).
     @inlinable @inline(never)
     func wakeConsumers() {
-        let handed = state.withLock { m in m.handToConsumers(monotonicNanoseconds) }
-        resume(Machine.Wakes(consumers: handed))
+        resume(state.withLock { m in m.isClosed ? Machine.Wakes() : m.settle(now: monotonicNanoseconds()) })
     }
 
     @inlinable @inline(never)
@@ -343,10 +343,11 @@ extension BoundedQueue {
         return ring.depth < resumeProducersBelow ?? Int.max
     }
 
+    /// Lets in the producers whose room a get freed (and feeds their items to consumers
+    /// that came to wait meanwhile).
     @inlinable @inline(never)
     func admitProducers() {
-        let resumed = state.withLock { $0.admitProducers(now: monotonicNanoseconds()) }
-        resume(Machine.Wakes(producers: resumed))
+        resume(state.withLock { m in m.isClosed ? Machine.Wakes() : m.settle(now: monotonicNanoseconds()) })
     }
 
     @inlinable @inline(never)
@@ -538,10 +539,7 @@ extension BoundedQueue {
         guard let admitted = state.withLock({ $0.capacity == capacity ? nil : $0.setCapacity(capacity, now: monotonicNanoseconds()) })
         else { return }
         emit.queue(.capacityChanged(capacity: capacity, gauges: admitted.gauges))
-        for producer in admitted.producers {
-            producer.resume()
-            emit.queue(.put(gauges: admitted.gauges))
-        }
+        resume(admitted.wakes)
     }
 
     /// A consistent picture of the queue right now.

@@ -124,6 +124,11 @@ import DequeModule
             self.producers = producers
             self.consumers = consumers
         }
+        @inlinable var isEmpty: Bool { producers.isEmpty && consumers.isEmpty }
+        @inlinable mutating func append(_ other: Wakes) {
+            producers += other.producers
+            consumers += other.consumers
+        }
     }
 
     // MARK: the ring, under the lock
@@ -177,6 +182,24 @@ import DequeModule
         return handed
     }
 
+    /// Moves items until neither side can go on: waiting producers' items in while there is
+    /// room, items out to waiting consumers while there are any, again while a hand-off
+    /// frees room. Every transition that can change the ring or a waiting line ends here: a
+    /// push can feed a consumer that waits and a pop can make room for a producer that
+    /// waits, so settling one side alone can leave a waiter beside what it waits for, with
+    /// nobody left to wake it. Open queues only (close hands out what is left itself).
+    @inlinable mutating func settle(now: @autoclosure () -> UInt64) -> Wakes {
+        var wakes = Wakes()
+        while true {
+            if !producers.isEmpty || admittedCount > 0 { wakes.producers += admitProducers(now: now()) }
+            guard !consumers.isEmpty else { break }
+            let handed = handToConsumers(now)
+            if handed.isEmpty { break }
+            wakes.consumers += handed
+        }
+        return wakes
+    }
+
     /// Moves waiting producers' items into the ring, in order, while there is room.
     /// - Returns: the producers to resume now: all of them without a low-water mark, else
     ///   every admitted producer once the depth is below the mark (none before).
@@ -218,9 +241,9 @@ import DequeModule
     /// then this one if there is room.
     @inlinable mutating func put(_ element: Element, now: @autoclosure () -> UInt64) -> PutAction {
         if isClosed { return .closed }
-        var wakes = Wakes(producers: producers.isEmpty ? [] : admitProducers(now: now()))
+        var wakes = settle(now: now())
         guard producers.isEmpty, push(element, now) else { return .mustWait(id: makeID(), wakes) }
-        if !consumers.isEmpty { wakes.consumers = handToConsumers(now) }
+        wakes.append(settle(now: now()))
         return .stored(gauges, wakes)
     }
 
@@ -246,9 +269,8 @@ import DequeModule
         if isClosed { return .closed(token) }
         producers.append(WaitingProducer(id: id, element: element, token: token))
         ring.pendingProducers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        var wakes = Wakes(producers: admitProducers(now: now()))
+        let wakes = settle(now: now())
         let waits = producers.contains { $0.id == id } || admitted.contains { $0.id == id }
-        if !consumers.isEmpty { wakes.consumers = handToConsumers(now) }
         return .suspended(gauges, wakes, waits: waits)
     }
 
@@ -266,8 +288,8 @@ import DequeModule
     /// A get that the fast path could not do: consumers already waiting go first (FIFO).
     @inlinable mutating func get(now: @autoclosure () -> UInt64) -> GetAction {
         if consumers.isEmpty, let element = pop(now) {
-            let resume = producers.isEmpty && admittedCount == 0 ? [] : admitProducers(now: now())
-            return .item(element, gauges, Wakes(producers: resume))
+            let wakes = settle(now: now())
+            return .item(element, gauges, wakes)
         }
         return isClosed && ring.depth == 0 ? .closed : .mustWait(id: makeID())
     }
@@ -291,15 +313,17 @@ import DequeModule
         if isCancelled { return .cancelled(token) }
         consumers.append(WaitingConsumer(id: id, token: token))
         ring.waitingConsumers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        var wakes = Wakes(consumers: handToConsumers(now))
-        let waits = consumers.contains { $0.id == id }
-        if waits, isClosed {  // closed and empty: only this consumer can be here
-            consumers.removeAll { $0.id == id }
-            ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
-            return .closed(token)
+        if isClosed {  // closed: take what is left, else the close error
+            let handed = handToConsumers(now)
+            if consumers.contains(where: { $0.id == id }) {  // and empty: only this consumer can be here
+                consumers.removeAll { $0.id == id }
+                ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+                return .closed(token)
+            }
+            return .suspended(gauges, Wakes(consumers: handed), waits: false)
         }
-        if !wakes.consumers.isEmpty, !producers.isEmpty || admittedCount > 0 { wakes.producers = admitProducers(now: now()) }
-        return .suspended(gauges, wakes, waits: waits)
+        let wakes = settle(now: now())
+        return .suspended(gauges, wakes, waits: consumers.contains { $0.id == id })
     }
 
     // MARK: abandoning a wait (cancellation, timeout)
@@ -363,10 +387,11 @@ import DequeModule
     // MARK: capacity and close
 
     @usableFromInline struct Admitted {
-        @usableFromInline var producers: [Producer]
+        /// Producers let in by the new room, and consumers fed their items.
+        @usableFromInline var wakes: Wakes
         @usableFromInline var gauges: QueueGauges
-        @inlinable init(producers: [Producer], gauges: QueueGauges) {
-            self.producers = producers
+        @inlinable init(wakes: Wakes, gauges: QueueGauges) {
+            self.wakes = wakes
             self.gauges = gauges
         }
     }
@@ -376,7 +401,7 @@ import DequeModule
     @inlinable mutating func setCapacity(_ newCapacity: Int, now: @autoclosure () -> UInt64) -> Admitted {
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
         ring.capacity.store(newCapacity, ordering: .sequentiallyConsistent)
-        return Admitted(producers: isClosed ? [] : admitProducers(now: now()), gauges: gauges)
+        return Admitted(wakes: isClosed ? Wakes() : settle(now: now()), gauges: gauges)
     }
 
     @usableFromInline struct CloseAction {
