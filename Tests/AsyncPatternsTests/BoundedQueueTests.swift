@@ -211,22 +211,18 @@ import Testing
                 }
             }
         }
-        let t0 = Date()
         await enoughGot.wait()
-        FileHandle.standardError.write("got200k \(Date().timeIntervalSince(t0)) \(q.stats)\n".data(using: .utf8)!)
         producers[0].cancel()
         producers[1].cancel()
         consumers[0].cancel()
         consumers[1].cancel()
         consumers[2].cancel()
         await enoughPut.wait()
-        FileHandle.standardError.write("put600k \(Date().timeIntervalSince(t0)) \(q.stats)\n".data(using: .utf8)!)
         q.close()
         var put: [Int] = []
         for p in producers { put += await p.value }
         var got: [Int] = []
         for c in consumers { got += await c.value }
-        FileHandle.standardError.write("drained \(Date().timeIntervalSince(t0))\n".data(using: .utf8)!)
         try await q.join()
         #expect(put.count > 600_000)
         #expect(got.count == put.count)

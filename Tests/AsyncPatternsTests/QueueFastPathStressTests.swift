@@ -119,7 +119,10 @@ import Testing
                 }
             }
             let ended = await withTaskGroup(of: Bool.self) { race in
-                race.addTask { await pairs.value; return true }
+                race.addTask {
+                    await pairs.value
+                    return true
+                }
                 race.addTask { (try? await Task.sleep(for: .seconds(30))) == nil }
                 let first = await race.next() ?? false
                 race.cancelAll()
