@@ -79,12 +79,10 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     }
 
     /// 10,000 captures while threads start and end under them: every capture returns, no
-    /// slot stays taken, and what goes wrong is said in words.
-    // Off in the shared suite until the hang is understood: twice the whole test process
-    // idled with this test unfinished (it signals thread ids that the kernel may hand to
-    // the pool's threads once its churned threads exit). SLUICE_CAPTURE_STRESS=1 runs it.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["SLUICE_CAPTURE_STRESS"] == "1"))
-    func tenThousandCapturesWhileThreadsComeAndGo() async {
+    /// slot stays taken, and what goes wrong is said in words. (A thread id freed by an
+    /// exit may be given to a new thread before the signal lands; that thread then answers
+    /// in its place, as with any profiler that signals threads by id.)
+    @Test func tenThousandCapturesWhileThreadsComeAndGo() async {
         let (stacks, churned, problems, slots) = await onOwnThread { () -> (Int, Int, [String: Int], [Int32]) in
             _ = StackCapture.prepare()
             let threads = SpinThreads()
