@@ -37,12 +37,16 @@ let valgrindPrefix = system("command -v taskset >/dev/null 2>&1") == 0 ? "taskse
 /// `--callgrind-workload NAME`: run in the child under valgrind. One uncounted run first, so
 /// the pool's threads, lazily bound symbols and generic metadata are in place, then the
 /// counted run. Prints the operations it counted for the parent to divide by.
+/// With `doctor`, a pool doctor runs throughout with its enqueue hook in, as in a program a
+/// viewer watches (its threshold out of reach: valgrind's slowdown is no stall).
 @MainActor
-func runCallgrindWorkload(_ workload: Engine) async -> Never {
+func runCallgrindWorkload(_ workload: Engine, doctor: Bool) async -> Never {
+    let poolDoctor = doctor ? startWatchedDoctor(threshold: .seconds(3600)) : nil
     await workload.run(nil)
     sluice_callgrind_start()
     await workload.run(nil)
     sluice_callgrind_stop()
+    poolDoctor?.stop()
     print("operations \(workload.operations)")
     exit(0)
 }

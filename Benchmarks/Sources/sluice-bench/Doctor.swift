@@ -29,9 +29,7 @@ func doctorCosts(quick: Bool) async -> DoctorCosts {
         var hooked: [Double] = []
         for _ in 0..<(quick ? 2 : 9) {
             off.append(await timed(work))
-            let doctor = PoolDoctor(registry: nil)
-            // Its start (reading the executable's symbol table, once) is not what is measured.
-            while doctor.captureCost.warmNanos == 0 || doctor.snapshot().beats < 2 { usleep(5_000) }
+            let doctor = startedDoctor()
             on.append(await timed(work))
             // As the agent runs it while a viewer watches: the enqueue hook counts every job.
             doctor.installHook()
@@ -53,4 +51,35 @@ private func timed(_ work: () async -> Void) async -> Double {
     let start = ContinuousClock.now
     await work()
     return Double(items) / (ContinuousClock.now - start).seconds
+}
+
+/// The workloads whose cost with the doctor on is a target, by their engine names.
+let doctorWorkloads = ["queue 1/1", "mailbox"]
+/// A callgrind workload name with this suffix runs with the doctor on and watched.
+let doctoredSuffix = "+doctor"
+
+/// A doctor that has started: its start (reading the executable's symbol table, once) is
+/// not what is measured.
+func startedDoctor(_ options: PoolDoctor.Options = PoolDoctor.Options()) -> PoolDoctor {
+    let doctor = PoolDoctor(options: options, registry: nil)
+    while doctor.captureCost.warmNanos == 0 || doctor.snapshot().beats < 2 { usleep(5_000) }
+    return doctor
+}
+
+/// A started doctor with its enqueue hook in, as the agent runs it while a viewer watches.
+func startWatchedDoctor(threshold: Duration) -> PoolDoctor {
+    let doctor = startedDoctor(PoolDoctor.Options(threshold: threshold))
+    doctor.installHook()
+    return doctor
+}
+
+/// Instructions per item of each doctor workload, off and on (nil pass: none).
+func doctorCallgrindRows(_ pass: CallgrindPass?) -> [(name: String, off: Double, on: Double)] {
+    guard let pass else { return [] }
+    return doctorWorkloads.compactMap { name in
+        guard let off = pass.rows.first(where: { $0.workload == name })?.median,
+            let on = pass.rows.first(where: { $0.workload == name + doctoredSuffix })?.median
+        else { return nil }
+        return (name, off, on)
+    }
 }
