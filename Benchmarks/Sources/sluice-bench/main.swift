@@ -112,7 +112,8 @@ if let name = options.callgrindWorkload {
     let doctored = name.hasSuffix(doctoredSuffix)
     let base = doctored ? String(name.dropLast(doctoredSuffix.count)) : name
     guard let w = engine.first(where: { $0.name == base }) else {
-        print("sluice-bench: --callgrind-workload takes one of: \(engine.map(\.name).joined(separator: ", ")) (each also with \(doctoredSuffix))")
+        let names = engine.map(\.name).joined(separator: ", ")
+        print("sluice-bench: --callgrind-workload takes one of: \(names) (each also with \(doctoredSuffix))")
         exit(64)
     }
     await runCallgrindWorkload(w, doctor: doctored)
