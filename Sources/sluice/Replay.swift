@@ -72,9 +72,8 @@ struct Replay: AsyncParsableCommand {
             status: status, snapshot: final.snapshot)
         let output = Output()
         // A recording of `attach` prints what attach printed: the program and its knobs.
-        if recording.info.mode.hasPrefix(AttachedSource.modePrefix),
-            let pid = Int(recording.info.mode.dropFirst(AttachedSource.modePrefix.count))
-        {
+        let origin = recording.info.origin
+        if origin.kind == .attached, let pid = origin.pid {
             let replay = ReplaySource(recording)
             replay.seek(toSeconds: Double(recording.durationNanos) / 1e9)
             let before = (try? recording.firstSnapshot())?.operations ?? 0

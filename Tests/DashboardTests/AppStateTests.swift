@@ -142,25 +142,18 @@ import TUI
     }
 }
 
-/// A source that can do nothing but show numbers (as a recording might): the app shows
-/// what is not available instead of ignoring the keys.
+/// A test double that can do nothing but show numbers (it has no capability at all): the
+/// app shows what is not available instead of ignoring the keys.
 final class StillSource: Source {
-    let title = "still"
-    let mode = "replay"
+    let origin = SourceOrigin(title: "still", kind: .replay)
     let status = SourceStatus.paused
-    let capabilities: Set<SourceCapability> = []
-    let speed = 1.0
     let panes: [PatternKind] = [.semaphore, .health]
     let knobs = [KnobSpec("limit", range: 0...4, step: 1, default: 2, actsOn: .semaphore, "l")]
     let knobValues: [String: Double] = ["limit": 2]
+    let abilities = SourceAbilities()
     func snapshot() -> Snapshot { Snapshot() }
     func events(after cursor: Int) -> SourceEvents { SourceEvents(events: [], next: cursor, missed: 0) }
-    func setKnob(_ name: String, to value: Double) -> KnobAnswer { .refused("a recording cannot be steered") }
     func setEventInterest(_ interest: EventInterest) {}
-    func pause() {}
-    func resume() {}
-    func setSpeed(_ speed: Double) {}
-    func restart() {}
     func stop(waitingAtMost limit: Duration) {}
 }
 
@@ -183,7 +176,7 @@ final class StillSource: Source {
         app.press(.char("+"))
         app.draw()
         text = backend.lastFrame!.lines.joined(separator: "\n")
-        #expect(app.state.lastChange == "limit: a recording cannot be steered")
+        #expect(app.state.lastChange == "limit: a replay shows the values recorded; knobs cannot be turned")
     }
 
     @Test func aLocalSourceNumbersItsEventsForACursor() async throws {

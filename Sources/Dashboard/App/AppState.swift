@@ -79,6 +79,8 @@ public struct AppState: Sendable {
     public var allEvents = false
     /// The last change, under the knobs ("consumers 2 -> 3", "pause: not available ...").
     public var lastChange: String?
+    /// Why the last picker entry could not be opened, shown in the picker.
+    public var pickerNote: String?
     /// The last knob change and the pane it acts on, shown in that pane's title.
     public var knobNote: (pane: PatternKind, text: String)?
     public var history = DashboardHistory()

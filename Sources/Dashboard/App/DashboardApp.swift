@@ -90,7 +90,8 @@ public final class DashboardApp {
             refreshIfDue()
             PickerView(
                 choices: choices, selected: state.pickerSelection, glyphs: glyphs,
-                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs), words: words
+                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs), words: words,
+                note: state.pickerNote
             )
             .render(in: buffer.area, into: &buffer)
         } else if let source {
@@ -147,13 +148,13 @@ public final class DashboardApp {
         case .close:
             close()
             state.screen = .picker
-        case .pause: source?.pause()
-        case .resume: source?.resume()
+        case .pause: source?.abilities.pace?.pause()
+        case .resume: source?.abilities.pace?.resume()
         case .restart:
-            source?.restart()
+            source?.abilities.restart?.restart()
             nextSnapshot = .now
         case .setSpeed(let speed):
-            source?.setSpeed(speed)
+            source?.abilities.pace?.setSpeed(speed)
             state.lastChange = "speed \(formatDecimal(source?.speed ?? speed))x"
         case .setKnob(let name, let value):
             guard let source, let spec = source.knobs.first(where: { $0.name == name }) else { break }
@@ -163,10 +164,10 @@ public final class DashboardApp {
         case .setEventInterest(let interest):
             source?.setEventInterest(interest)
         case .step(let events):
-            source?.step(by: events)
+            source?.abilities.seek?.step(by: events)
             nextSnapshot = .now
         case .seek(let seconds):
-            source?.seek(toSeconds: seconds)
+            source?.abilities.seek?.seek(toSeconds: seconds)
             state.history = DashboardHistory()  // the sparklines start again where the cursor lands
             nextSnapshot = .now
         case .saveScreen:
@@ -176,7 +177,7 @@ public final class DashboardApp {
             case .failure(let error): state.lastChange = "cannot save the screen: \(error.message)"
             }
         case .seekWarning(let forward):
-            if source?.seekWarning(forward: forward) == true {
+            if source?.abilities.seek?.seekWarning(forward: forward) == true {
                 state.history = DashboardHistory()
                 state.lastChange = forward ? "next warning" : "previous warning"
                 state.focus = .log
@@ -215,7 +216,14 @@ public final class DashboardApp {
         guard choices.indices.contains(index) else { return }
         close()
         state.pickerSelection = index
-        source = choices[index].open(values)
+        do {
+            source = try choices[index].open(values)
+        } catch {
+            // Nothing to watch: the picker stays, and says why.
+            state.screen = .picker
+            state.pickerNote = error.reason
+            return
+        }
         lastSnapshot = Snapshot()
         nextSnapshot = .now
         state.opened()

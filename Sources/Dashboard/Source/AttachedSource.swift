@@ -5,9 +5,9 @@ import AsyncPatterns
 import SluiceWire
 
 /// A program running elsewhere, watched through its agent's socket: the patterns it
-/// registered, the knobs it declared. It cannot be paused, sped up or restarted (the
-/// program runs on its own time), and says so through its capabilities.
-public final class AttachedSource: Source {
+/// registered, the knobs it declared. It can be steered, not paused, sped up or restarted
+/// (the program runs on its own time).
+public final class AttachedSource: Source, Steerable {
     public let connection: AgentConnection
     /// Snapshots a second asked of the agent.
     public let rate: Double
@@ -29,12 +29,8 @@ public final class AttachedSource: Source {
         return connection.latest != nil
     }
 
-    public var title: String { connection.program.name }
-    public var mode: String { Self.modePrefix + String(connection.program.pid) }
-    /// The start of `mode`, which a recording keeps: its replay knows it watched a program.
-    public static let modePrefix = "attached, pid "
-    public var capabilities: Set<SourceCapability> { [] }
-    public var speed: Double { 1 }
+    public var origin: SourceOrigin { SourceOrigin(title: connection.program.name, kind: .attached, pid: connection.program.pid) }
+    public var abilities: SourceAbilities { SourceAbilities(steer: self) }
     public var knobs: [KnobSpec] { connection.knobs }
     public var knobValues: [String: Double] { connection.latest?.knobs ?? [:] }
 
@@ -92,10 +88,6 @@ public final class AttachedSource: Source {
         connection.watch(snapshotsPerSecond: rate, events: max(interest, .notable))
     }
 
-    public func pause() {}
-    public func resume() {}
-    public func setSpeed(_ speed: Double) {}
-    public func restart() {}
     public func stop(waitingAtMost limit: Duration) { connection.close(waitingAtMost: limit) }
 }
 
@@ -106,38 +98,12 @@ extension SourceChoice {
             name: "\(entry.name) (pid \(entry.pid))", summary: "a running program, attached over \(entry.path)",
             explanation: "Its patterns and the knobs it declares, live. It runs on its own time: no pause, speed or restart.",
             knobs: []
-        ) { _ in
+        ) { _ throws(SourceUnavailable) in
             do {
                 return AttachedSource(try AgentConnection.open(path: entry.path, client: client), rate: rate)
             } catch {
-                return UnavailableSource(title: entry.name, reason: "\(error)")
+                throw SourceUnavailable("\(entry.name): \(error)")
             }
         }
     }
-}
-
-/// What a picker entry opens when its program cannot be reached: a screen that says why.
-public final class UnavailableSource: Source {
-    public let title: String
-    let reason: String
-    public init(title: String, reason: String) {
-        self.title = title
-        self.reason = reason
-    }
-    public var mode: String { "not attached" }
-    public var status: SourceStatus { .detached(reason) }
-    public var capabilities: Set<SourceCapability> { [] }
-    public var speed: Double { 1 }
-    public var panes: [PatternKind] { [] }
-    public var knobs: [KnobSpec] { [] }
-    public var knobValues: [String: Double] { [:] }
-    public func snapshot() -> Snapshot { Snapshot() }
-    public func events(after cursor: Int) -> SourceEvents { SourceEvents(events: [], next: cursor, missed: 0) }
-    public func setKnob(_ name: String, to value: Double) -> KnobAnswer { .refused(reason) }
-    public func setEventInterest(_ interest: EventInterest) {}
-    public func pause() {}
-    public func resume() {}
-    public func setSpeed(_ speed: Double) {}
-    public func restart() {}
-    public func stop(waitingAtMost limit: Duration) {}
 }
