@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios
 import Testing
 
 @testable import Dashboard
@@ -34,5 +33,13 @@ import Testing
             describe(event)
                 == "pool stalled 562 ms: FileIndexer.stretchedHashOnPool(_:) (thread 4242), FileIndexer.stretchedHashOnPool(_:) (thread 4243)"
         )
+    }
+}
+
+/// The presentation the dashboard and the command line share: JSON text, short times.
+@Suite struct PresentationTests {
+    @Test func jsonTextAndShortSeconds() {
+        #expect(JSON.object([("a", .string("x\"y")), ("b", .array([.int(1), .null]))]).text == #"{"a":"x\"y","b":[1,null]}"#)
+        #expect(formatShortSeconds(1.5) == "1.5s" && formatShortSeconds(0.0205) == "20.5ms" && formatShortSeconds(0.0003) == "300µs")
     }
 }

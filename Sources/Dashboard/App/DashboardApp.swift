@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios  // describe(_:) of an event
 import TUI
 
 /// The dashboard: the picker, a source's screen and its detail views, driven by keys.
