@@ -1,95 +1,120 @@
 import AsyncPatterns
-import Scenarios
 
-/// What a finished (or stopped) run reports: per pattern, its final counters.
+/// What a headless watch reports, whatever it watched (`run`, `attach`, `replay` print it):
+/// per pattern, its final counters. Its keys mean the same everywhere: `elapsed_seconds`
+/// is how long the numbers cover (a scenario's clock; the watch of a program), the
+/// counters and `operations_total` are totals since the source started. A program watched
+/// (kind `attached`) is named with its pid, and its summary adds the operations while
+/// watched and the knobs' last values.
 public struct RunSummary: Sendable {
-    public let scenario: String
-    public let preset: Preset
+    /// What was watched: the kind of source, its name, a scenario's preset, a program's pid.
+    public let origin: SourceOrigin
     public let elapsedSeconds: Double
-    public let status: ScenarioRun.Status
+    public let status: SourceStatus
     public let snapshot: Snapshot
+    /// A program's knobs when the watch ended.
+    public let knobs: [String: Double]
+    /// A program's operations when the watch began: its counters are totals since it started.
+    public let operationsBefore: Int
     /// How many recent events the summary lists.
     public var eventLimit = 50
 
-    public init(run: ScenarioRun) {
-        self.init(
-            scenario: run.scenario.name, preset: run.preset, elapsedSeconds: run.elapsed.seconds, status: run.currentStatus,
-            snapshot: run.snapshot())
-    }
-
-    /// A summary from its parts: numbers seen elsewhere (an attached program, a recording).
-    public init(scenario: String, preset: Preset, elapsedSeconds: Double, status: ScenarioRun.Status, snapshot: Snapshot) {
-        self.scenario = scenario
-        self.preset = preset
+    public init(
+        origin: SourceOrigin, elapsedSeconds: Double, status: SourceStatus, snapshot: Snapshot, knobs: [String: Double] = [:],
+        operationsBefore: Int = 0
+    ) {
+        self.origin = origin
         self.elapsedSeconds = elapsedSeconds
         self.status = status
         self.snapshot = snapshot
+        self.knobs = knobs
+        self.operationsBefore = operationsBefore
+    }
+
+    /// Operations while watched.
+    public var watchedOperations: Int { max(0, snapshot.operations - operationsBefore) }
+
+    /// Why it ended early, if it did: `failed: why`, `detached: why`.
+    var failure: String? {
+        switch status {
+        case .failed(let why): why
+        case .detached(let why): "detached: \(why)"
+        case .running, .paused, .done: nil
+        }
     }
 
     public var json: JSON {
         let s = snapshot
-        var statusText = "done"
-        if case .failed(let why) = status { statusText = "failed: \(why)" }
-        let summary = JSON.object(
-            [
-                ("scenario", .string(scenario)),
-                ("preset", .string(preset.rawValue)),
-                ("status", .string(statusText)),
-                ("elapsed_seconds", .number((elapsedSeconds * 1000).rounded() / 1000)),
-                (
-                    "queues",
-                    .array(
-                        s.queues.map { q in
-                            .object([
-                                ("name", .string(q.name)), ("capacity", .int(q.capacity)), ("put", .int(q.put)), ("got", .int(q.got)),
-                                ("done", .int(q.done)), ("max_depth", .int(q.maxDepth)), ("depth", .int(q.depth)),
-                            ])
-                        })
-                ),
-                (
-                    "semaphores",
-                    .array(
-                        s.semaphores.map { m in
-                            .object([
-                                ("name", .string(m.name)), ("limit", .int(m.limit)), ("max_in_use", .int(m.maxInUse)),
-                                ("acquired", .int(m.acquired)), ("in_use", .int(m.inUse)), ("waiting", .int(m.waiting)),
-                            ])
-                        })
-                ),
-                (
-                    "actors",
-                    .array(
-                        s.actors.map { a in
-                            .object([
-                                ("name", .string(a.name)), ("processed", .int(a.processed)), ("dead_letters", .int(a.deadLetters)),
-                                ("max_mailbox_depth", .int(a.maxMailboxDepth)), ("failed", .int(a.failed)),
-                            ])
-                        })
-                ),
-                (
-                    "streams",
-                    .array(
-                        s.streams.map { t in
-                            .object([
-                                ("name", .string(t.name)), ("produced", .int(t.produced)), ("consumed", .int(t.consumed)),
-                                ("total", t.total.map { .int($0) } ?? .null), ("finished", .bool(t.isFinished)),
-                            ])
-                        })
-                ),
-                (
-                    "resources",
-                    .array(
-                        s.resources.map { r in
-                            .object([
-                                ("name", .string(r.name)), ("opened", .int(r.opened)), ("closed", .int(r.closed)),
-                                ("failed", .int(r.failed)), ("open", .int(r.open)),
-                            ])
-                        })
-                ),
-                ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
-                ("operations_total", .int(s.operations)),
-                ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
-            ] + (s.pool.map { [("pool", poolJSON($0))] } ?? []))
+        let who: [(String, JSON)] =
+            origin.kind == .attached
+            ? [("program", .string(origin.title)), ("pid", .int(origin.pid ?? 0))]
+            : [("scenario", .string(origin.title)), ("preset", .string(origin.preset ?? "live"))]
+        let program: [(String, JSON)] =
+            origin.kind == .attached
+            ? [
+                ("watched_operations", .int(watchedOperations)),
+                ("knobs", .object(knobs.sorted { $0.key < $1.key }.map { ($0.key, JSON.number($0.value)) })),
+            ] : []
+        let status: JSON = .string(failure.map { "failed: \($0)" } ?? "done")
+        let patterns: [(String, JSON)] = [
+            ("status", status),
+            ("elapsed_seconds", .number((elapsedSeconds * 1000).rounded() / 1000)),
+            (
+                "queues",
+                .array(
+                    s.queues.map { q in
+                        .object([
+                            ("name", .string(q.name)), ("capacity", .int(q.capacity)), ("put", .int(q.put)), ("got", .int(q.got)),
+                            ("done", .int(q.done)), ("max_depth", .int(q.maxDepth)), ("depth", .int(q.depth)),
+                        ])
+                    })
+            ),
+            (
+                "semaphores",
+                .array(
+                    s.semaphores.map { m in
+                        .object([
+                            ("name", .string(m.name)), ("limit", .int(m.limit)), ("max_in_use", .int(m.maxInUse)),
+                            ("acquired", .int(m.acquired)), ("in_use", .int(m.inUse)), ("waiting", .int(m.waiting)),
+                        ])
+                    })
+            ),
+            (
+                "actors",
+                .array(
+                    s.actors.map { a in
+                        .object([
+                            ("name", .string(a.name)), ("processed", .int(a.processed)), ("dead_letters", .int(a.deadLetters)),
+                            ("max_mailbox_depth", .int(a.maxMailboxDepth)), ("failed", .int(a.failed)),
+                        ])
+                    })
+            ),
+            (
+                "streams",
+                .array(
+                    s.streams.map { t in
+                        .object([
+                            ("name", .string(t.name)), ("produced", .int(t.produced)), ("consumed", .int(t.consumed)),
+                            ("total", t.total.map { .int($0) } ?? .null), ("finished", .bool(t.isFinished)),
+                        ])
+                    })
+            ),
+            (
+                "resources",
+                .array(
+                    s.resources.map { r in
+                        .object([
+                            ("name", .string(r.name)), ("opened", .int(r.opened)), ("closed", .int(r.closed)),
+                            ("failed", .int(r.failed)), ("open", .int(r.open)),
+                        ])
+                    })
+            ),
+            ("loop_lag_max_ms", .number((Double(s.health.maxLagNanos) / 1e4).rounded() / 100)),
+            ("operations_total", .int(s.operations)),
+            ("recent_events", .array(s.recentEvents.suffix(eventLimit).map { .string(describe($0)) })),
+        ]
+        let pool: [(String, JSON)] = s.pool.map { [("pool", poolJSON($0))] } ?? []
+        let summary = JSON.object(who + patterns + pool + program)
         // Only runs that model their queues (pipeline files) have this key.
         guard let models = s.queueModels, case .object(var fields) = summary else { return summary }
         let rows = models.map { m in
@@ -134,7 +159,18 @@ public struct RunSummary: Sendable {
     /// A few lines for people.
     public var text: String {
         let s = snapshot
-        var lines = ["\(scenario) (\(preset.rawValue)): \(statusLine) \(formatDecimal(elapsedSeconds)) s, \(s.operations) operations"]
+        var lines: [String]
+        if origin.kind == .attached {
+            let seconds = elapsedSeconds
+            let status = "watched for \(formatDecimal((seconds * 10).rounded() / 10)) s" + (failure.map { ", then \($0)" } ?? "")
+            let rate = seconds > 0 ? " (\(formatDecimal((Double(watchedOperations) / seconds).rounded()))/s)" : ""
+            lines = [
+                "\(origin.title) (pid \(origin.pid ?? 0)): \(status): \(watchedOperations) operations while watched\(rate)",
+                "  totals since the program started: \(s.operations) operations",
+            ]
+        } else {
+            lines = ["\(origin.title) (\(origin.mode)): \(statusLine) \(formatDecimal(elapsedSeconds)) s, \(s.operations) operations"]
+        }
         for q in s.queues {
             lines.append(
                 "  queue \(q.name): capacity \(q.capacity), put \(q.put), got \(q.got), done \(q.done), max depth \(q.maxDepth), left \(q.depth)"
@@ -185,14 +221,18 @@ public struct RunSummary: Sendable {
                 lines.append("    blocker \(b.location)\(at): \(b.stalls) stalls, \(ms(b.totalNanos)) ms")
             }
         }
+        if origin.kind == .attached, !knobs.isEmpty {
+            lines.append(
+                "  knobs: " + knobs.sorted { $0.key < $1.key }.map { "\($0.key) \(formatDecimal($0.value))" }.joined(separator: ", "))
+        }
         return lines.joined(separator: "\n")
     }
 
     private var statusLine: String {
+        if let failure { return "failed (\(failure)) after" }
         switch status {
-        case .done: preset == .seed ? "finished after" : "ran for"
-        case .running, .paused: "stopped after"
-        case .failed(let why): "failed (\(why)) after"
+        case .running, .paused: return "stopped after"
+        default: return origin.preset == "seed" ? "finished after" : "ran for"
         }
     }
 }

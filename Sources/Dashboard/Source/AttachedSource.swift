@@ -11,12 +11,16 @@ public final class AttachedSource: Source, Steerable {
     public let connection: AgentConnection
     /// Snapshots a second asked of the agent.
     public let rate: Double
+    /// The events always asked for, whatever the event log shows.
+    public let leastEvents: EventInterest
 
-    /// Starts watching: snapshots at `rate` a second, notable events.
-    public init(_ connection: AgentConnection, rate: Double = 10) {
+    /// Starts watching: snapshots at `rate` a second, and `events` (`sluice doctor` needs
+    /// none: it reads the pool's figures).
+    public init(_ connection: AgentConnection, rate: Double = 10, events: EventInterest = .notable) {
         self.connection = connection
         self.rate = rate
-        connection.watch(snapshotsPerSecond: rate, events: .notable)
+        leastEvents = events
+        connection.watch(snapshotsPerSecond: rate, events: events)
     }
 
     /// Waits (on the calling thread, polling) until the program's first snapshot is in,
@@ -85,7 +89,7 @@ public final class AttachedSource: Source, Steerable {
     }
 
     public func setEventInterest(_ interest: EventInterest) {
-        connection.watch(snapshotsPerSecond: rate, events: max(interest, .notable))
+        connection.watch(snapshotsPerSecond: rate, events: max(interest, leastEvents))
     }
 
     public func stop(waitingAtMost limit: Duration) { connection.close(waitingAtMost: limit) }

@@ -341,4 +341,19 @@ extension ReplaySource {
         if let failure = player.withLock({ $0.failure }) { throw RecordingError.malformed(failure) }
         return (.done, snapshot.elapsedSeconds, snapshot)
     }
+
+    /// The summary the recorded watch printed: its status, elapsed time and final snapshot
+    /// (for a file without an end, the state after its last event); for a program watched,
+    /// its knobs at the end and its operations when recording began.
+    public func summary() throws -> RunSummary {
+        let final = try finalState()
+        let origin = recording.info.origin
+        guard origin.kind == .attached else {
+            return RunSummary(origin: origin, elapsedSeconds: final.elapsedSeconds, status: final.status, snapshot: final.snapshot)
+        }
+        seek(toSeconds: Double(recording.durationNanos) / 1e9)
+        return RunSummary(
+            origin: origin, elapsedSeconds: final.elapsedSeconds, status: final.status, snapshot: final.snapshot, knobs: knobValues,
+            operationsBefore: (try? recording.firstSnapshot())?.operations ?? 0)
+    }
 }
