@@ -43,6 +43,14 @@ import Testing
         #expect(formatShortSeconds(1.5) == "1.5s" && formatShortSeconds(0.0205) == "20.5ms" && formatShortSeconds(0.0003) == "300µs")
     }
 
+    @Test func theKindsASnapshotHolds() {
+        var snapshot = Snapshot()
+        snapshot.queues = [QueueSnapshot(name: "a"), QueueSnapshot(name: "b")]
+        snapshot.resources = [ResourceSnapshot(name: "files")]
+        #expect(snapshot.kindsPresent == [.queue, .resource] && snapshot.patternCount == 3)
+        #expect(snapshot.count(of: .queue) == 2 && snapshot.count(of: .health) == 0)
+    }
+
     /// One summary type for every kind of source: a program watched is named with its pid,
     /// with the operations while watched and its knobs; a scenario with its preset.
     @Test func oneSummaryForScenariosAndPrograms() throws {

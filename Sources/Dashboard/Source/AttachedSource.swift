@@ -44,12 +44,7 @@ public final class AttachedSource: Source, Steerable {
         guard let snapshot = connection.latest?.snapshot else {
             return seen.withLock { s in PatternKind.allCases.filter { s.contains($0) } }
         }
-        let present: Set<PatternKind> = Set(
-            [
-                snapshot.queues.isEmpty ? nil : .queue, snapshot.semaphores.isEmpty ? nil : .semaphore,
-                snapshot.actors.isEmpty ? nil : .actor, snapshot.streams.isEmpty ? nil : .stream,
-                snapshot.resources.isEmpty ? nil : .resource, snapshot.pool == nil ? nil : .health,
-            ].compactMap { $0 })
+        let present = Set(snapshot.kindsPresent)
         let kinds = seen.withLock { s in
             s.formUnion(present)
             return PatternKind.allCases.filter { s.contains($0) }

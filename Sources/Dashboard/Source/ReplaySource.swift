@@ -296,10 +296,7 @@ public final class ReplaySource: Source, Pacing, Restartable, Seekable {
             p.checkpoints = [(keyframeIndex, fold)]  // the first: the keyframe itself, its log seeded
         }
         if from < index {
-            let patterns =
-                body.snapshot.queues.count + body.snapshot.actors.count + body.snapshot.semaphores.count
-                + body.snapshot.streams.count + body.snapshot.resources.count
-            let checkpointing = patterns < Self.checkpointPatterns
+            let checkpointing = body.snapshot.patternCount < Self.checkpointPatterns
             var next = from
             var checkpoints = p.checkpoints
             let done: Void? = attempt(&p) {
