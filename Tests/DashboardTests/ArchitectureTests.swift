@@ -27,7 +27,8 @@ import Testing
                     if words.count >= 2, words[0] == "import" { imported.insert(String(words[1])) }
                 }
             }
-            #expect(imported.subtracting(Self.system) == listed, "\(target): the code imports \(imported.subtracting(Self.system).sorted())")
+            #expect(
+                imported.subtracting(Self.system) == listed, "\(target): the code imports \(imported.subtracting(Self.system).sorted())")
         }
     }
 }
