@@ -4,7 +4,6 @@ import Glibc
 import ArgumentParser
 import AsyncPatterns
 import Dashboard
-import Scenarios
 import SluiceWire
 import TUI
 import Terminal
@@ -195,7 +194,12 @@ struct Attach: AsyncParsableCommand {
             attached.waitForFirstSnapshot(atMost: .seconds(2))
             let recorded = recording.map { recordedSource(attached, $0) }
             if headless {
-                await watchHeadless(attached, as: recorded?.0 ?? attached, recorder: recorded?.1, refusedSetting: !allApplied)
+                // What the program had done before we looked: the summary counts what happened
+                // while watching, and gives the totals since it started separately.
+                let before = recorded?.1.startOperations ?? attached.snapshot().operations
+                await Headless.run(
+                    attached, recorder: recorded?.1, limit: duration.flatMap(parseDuration) ?? .seconds(5), json: json,
+                    operationsBefore: before, failed: !allApplied)
             }
             // Opened again from the picker (after Esc), the program gets a new connection.
             let choice = SourceChoice.program(entries[0], rate: rate, client: client).openingFirst(recorded?.0 ?? attached)
@@ -298,58 +302,6 @@ func resolveAttachTargets(_ target: String?, command: String) -> [SocketEntry] {
     return alive
 }
 
-extension Attach {
-    /// Watches until --duration passes, a signal comes or the program goes, then prints a
-    /// summary and ends the process.
-    @MainActor
-    private func watchHeadless(_ attached: AttachedSource, as source: any Source, recorder: Recorder?, refusedSetting: Bool) -> Never {
-        SignalFlag.install()
-        let connection = attached.connection
-        let limit = duration.flatMap(parseDuration) ?? .seconds(5)
-        // What the program had done before we looked: the summary counts what happened while
-        // watching, and gives the totals since it started separately.
-        let before = recorder?.startOperations ?? attached.snapshot().operations
-        let start = ContinuousClock.now
-        var caught: Int32?
-        while ContinuousClock.now - start < limit {
-            if let signal = SignalFlag.pending {
-                caught = signal
-                break
-            }
-            if case .detached = source.status { break }
-            usleep(20_000)
-        }
-        let snapshot = attached.snapshot()
-        let status = attached.status
-        let elapsed = (ContinuousClock.now - start).seconds
-        // The recording ends first, with what the summary shows: its replay prints the same.
-        if let recorder {
-            recorder.finish(status: status, elapsedSeconds: elapsed, snapshot: snapshot)
-            reportRecording(recorder)
-        }
-        let knobs = connection.latest?.knobs ?? [:]
-        source.stop(waitingAtMost: .milliseconds(300))
-        var runStatus = ScenarioRun.Status.done
-        if case .detached(let why) = status { runStatus = .failed("detached: \(why)") }
-        let summary = AttachedSummary(
-            program: connection.program.name, pid: connection.program.pid,
-            summary: RunSummary(
-                scenario: connection.program.name, preset: .live, elapsedSeconds: elapsed, status: runStatus, snapshot: snapshot),
-            knobs: knobs, operationsBefore: before)
-        let output = Output()
-        output.line(json ? summary.json.text : summary.text)
-        if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
-        // The program ending while watched is an outcome, not a failure to attach (69 is for
-        // "nothing to attach to"): the summary covers the time it ran.
-        if case .detached(let why) = status {
-            printError(
-                "sluice attach: note: \(connection.program.name) (pid \(connection.program.pid)) went away "
-                    + "after \(formatDecimal((elapsed * 10).rounded() / 10)) s of the watch (\(why)); the summary covers until then")
-        }
-        endProcess(output.failed || refusedSetting ? 1 : 0)
-    }
-}
-
 extension SocketEntry {
     /// Removes this socket when it is stale: a socket file of ours whose process is gone
     /// and that refuses a connection. Returns why it was kept, or nil once removed.
@@ -369,46 +321,6 @@ extension SocketEntry {
 
     /// True when `target` names it: its pid or its name.
     func matches(_ target: String) -> Bool { Int32(target) == pid || name == target }
-}
-
-/// What `attach --headless` prints (and a replay of its recording): the run summary with
-/// the program and its pid in place of a scenario and preset, and the knobs' last values.
-struct AttachedSummary {
-    let program: String
-    let pid: Int
-    let summary: RunSummary
-    let knobs: [String: Double]
-    /// The program's operations when watching began: the snapshot's counters are totals
-    /// since the program started.
-    let operationsBefore: Int
-
-    /// Operations while watched.
-    var watchedOperations: Int { max(0, summary.snapshot.operations - operationsBefore) }
-
-    var json: JSON {
-        guard case .object(let fields) = summary.json else { return summary.json }
-        let rest = fields.filter { $0.0 != "scenario" && $0.0 != "preset" }
-        let knobFields = knobs.sorted { $0.key < $1.key }.map { ($0.key, JSON.number($0.value)) }
-        return .object(
-            [("program", .string(program)), ("pid", .int(pid))] + rest
-                + [("watched_operations", .int(watchedOperations)), ("knobs", .object(knobFields))])
-    }
-
-    var text: String {
-        let lines = summary.text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
-        let seconds = summary.elapsedSeconds
-        var status = "watched for \(formatDecimal((seconds * 10).rounded() / 10)) s"
-        if case .failed(let why) = summary.status { status += ", then \(why)" }
-        let rate = seconds > 0 ? " (\(formatDecimal((Double(watchedOperations) / seconds).rounded()))/s)" : ""
-        let knobText = knobs.sorted { $0.key < $1.key }.map { "\($0.key) \(formatDecimal($0.value))" }
-        return
-            ([
-                "\(program) (pid \(pid)): \(status): \(watchedOperations) operations while watched\(rate)",
-                "  totals since the program started: \(summary.snapshot.operations) operations",
-            ] + lines.map(String.init)
-            + (knobText.isEmpty ? [] : ["  knobs: " + knobText.joined(separator: ", ")]))
-            .joined(separator: "\n")
-    }
 }
 
 /// Prints why to stderr and ends with status 69.

@@ -66,28 +66,23 @@ struct Doctor: ParsableCommand {
                 endProcess(unavailableStatus)
             }
         }
-        connection.watch(snapshotsPerSecond: 5, events: .none)
-        SignalFlag.install()
-        let limit = parseDuration(duration) ?? .seconds(10)
-        let start = ContinuousClock.now
+        let source = AttachedSource(connection, rate: 5, events: .none)
         var watch = PoolWatch()
         var sawSnapshot = false
         var lastSeen: Double = -1
-        while ContinuousClock.now - start < limit, SignalFlag.pending == nil, connection.closedReason == nil {
-            if let latest = connection.latest {
-                sawSnapshot = true
-                if let pool = latest.snapshot.pool, pool.elapsedSeconds != lastSeen {
-                    lastSeen = pool.elapsedSeconds
-                    watch.add(Symbolicator.shared.symbolicate(pool))
-                }
+        let (signal, watched) = Headless.watch(source, limit: parseDuration(duration) ?? .seconds(10)) { _ in
+            guard let latest = connection.latest else { return }
+            sawSnapshot = true
+            if let pool = latest.snapshot.pool, pool.elapsedSeconds != lastSeen {
+                lastSeen = pool.elapsedSeconds
+                watch.add(Symbolicator.shared.symbolicate(pool))
             }
-            usleep(50_000)
         }
         if let pool = connection.latest?.snapshot.pool, pool.elapsedSeconds != lastSeen { watch.add(Symbolicator.shared.symbolicate(pool)) }
         if let restore { _ = connection.setKnob("pool-threshold", to: restore) }
         // File and line of every place seen, waiting for the symbolizer a little if need be.
         watch.fillFrames { Symbolicator.shared.symbolicate($0, waitingAtMost: .seconds(5)) }
-        let elapsed = (ContinuousClock.now - start).seconds
+        let elapsed = watched.seconds
         if let why = connection.closedReason, watch.last == nil {
             printError("sluice doctor: the program went away: \(why)")
             endProcess(unavailableStatus)
@@ -105,7 +100,7 @@ struct Doctor: ParsableCommand {
             json
                 ? watch.json(program: program.name, pid: program.pid, seconds: elapsed).text
                 : watch.text(program: program.name, pid: program.pid, seconds: elapsed))
-        if let caught = SignalFlag.pending { endProcess(SignalFlag.exitStatus(for: caught)) }
+        if let signal { endProcess(SignalFlag.exitStatus(for: signal)) }
         endProcess(watch.stalls > 0 ? 1 : 0)
     }
 }

@@ -76,11 +76,14 @@ extension SourceChoice {
     func openingFirst(_ source: any Source) -> SourceChoice {
         let first = Locked<(any Source)?>(source)
         let open = self.open
-        return SourceChoice(name: name, summary: summary, explanation: explanation, knobs: knobs) { values in
-            first.withLock { f in
+        return SourceChoice(name: name, summary: summary, explanation: explanation, knobs: knobs) { values throws(SourceUnavailable) in
+            if let source = first.withLock({ f in
                 defer { f = nil }
                 return f
-            } ?? open(values)
+            }) {
+                return source
+            }
+            return try open(values)
         }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import AsyncPatterns
 import Dashboard
-import Scenarios
 
 /// `sluice replay FILE`: a recording in the dashboard, or its summary with --headless.
 struct Replay: AsyncParsableCommand {
@@ -38,7 +37,7 @@ struct Replay: AsyncParsableCommand {
             printError("sluice: \(file): \(error)")
             endProcess(65)
         }
-        if headless { printSummary(recording) }
+        if headless { await printSummary(recording) }
         await runDashboard(
             choices: [
                 SourceChoice(
@@ -50,43 +49,17 @@ struct Replay: AsyncParsableCommand {
 
     /// The summary the recorded run printed (for a file cut short: the state after its last
     /// whole record, with a warning on stderr; what it has is good, so the status is 0).
+    @MainActor
     private func printSummary(_ recording: Recording) -> Never {
-        let final: (status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot)
+        let summary: RunSummary
         do {
             try recording.checkEverything()
-            final = try ReplaySource(recording).finalState()
+            summary = try ReplaySource(recording).summary()
         } catch {
             printError("sluice: \(file): \(error)")
             endProcess(65)
         }
-        let status: ScenarioRun.Status =
-            switch final.status {
-            case .running: .running
-            case .paused: .paused
-            case .done: .done
-            case .failed(let why): .failed(why)
-            case .detached(let why): .failed("detached: \(why)")
-            }
-        let summary = RunSummary(
-            scenario: recording.info.title, preset: Preset(rawValue: recording.info.mode) ?? .live, elapsedSeconds: final.elapsedSeconds,
-            status: status, snapshot: final.snapshot)
-        let output = Output()
-        // A recording of `attach` prints what attach printed: the program and its knobs.
-        if recording.info.mode.hasPrefix(AttachedSource.modePrefix),
-            let pid = Int(recording.info.mode.dropFirst(AttachedSource.modePrefix.count))
-        {
-            let replay = ReplaySource(recording)
-            replay.seek(toSeconds: Double(recording.durationNanos) / 1e9)
-            let before = (try? recording.firstSnapshot())?.operations ?? 0
-            let attached = AttachedSummary(
-                program: recording.info.title, pid: pid, summary: summary, knobs: replay.knobValues, operationsBefore: before)
-            output.line(json ? attached.json.text : attached.text)
-        } else {
-            output.line(json ? summary.json.text : summary.text)
-        }
-        if let truncation = recording.truncation {
-            printError("sluice: warning: \(file): \(truncation)")
-        }
-        endProcess(output.failed ? 1 : 0)
+        Headless.end(
+            summary, json: json, signal: nil, warning: recording.truncation.map { "sluice: warning: \(file): \($0)" })
     }
 }

@@ -119,7 +119,6 @@ struct Run: AsyncParsableCommand {
     /// thread), then prints the summary of what ran and exits within `DashboardApp.stopLimit`.
     @MainActor
     private func runHeadless(_ scenario: any Scenario, values: [String: Double], limit: Duration?, record: RecordOptions?) -> Never {
-        SignalFlag.install()
         let printsTranscript = !json && preset == .seed
         let output = Output()
         let clockBox = ClockBox()
@@ -132,46 +131,17 @@ struct Run: AsyncParsableCommand {
         }
         clockBox.set(source.run.clock)
         let recorder = record.map { recordedSource(source, $0).1 }
-        let deadline = limit ?? (preset == .live ? .seconds(5) : nil)
-        let start = ContinuousClock.now
-        var caught: Int32?
-        var lastReport = start
+        var lastReport = Duration.zero
         var lastEvents = 0
-        while source.status == .running || source.status == .paused {
-            if progress, ContinuousClock.now - lastReport >= .seconds(1) {
-                let events = source.snapshot().operations
-                let seconds = (ContinuousClock.now - lastReport).seconds
-                printError(
-                    "progress t=\(formatSeconds(ContinuousClock.now - start)) ops=\(events) rate=\(Int(Double(events - lastEvents) / seconds))/s rss_kb=\(residentKilobytes())"
-                )
-                lastReport = ContinuousClock.now
-                lastEvents = events
-            }
-            if let signal = SignalFlag.pending {
-                caught = signal
-                break
-            }
-            if let deadline, ContinuousClock.now - start >= deadline { break }
-            usleep(20_000)
+        Headless.run(source, recorder: recorder, limit: limit ?? (preset == .live ? .seconds(5) : nil), json: json) { now in
+            guard progress, now - lastReport >= .seconds(1) else { return }
+            let events = source.snapshot().operations
+            printError(
+                "progress t=\(formatSeconds(now)) ops=\(events) rate=\(Int(Double(events - lastEvents) / (now - lastReport).seconds))/s rss_kb=\(residentKilobytes())"
+            )
+            lastReport = now
+            lastEvents = events
         }
-        recorder?.sourceWillStop()
-        source.stop(waitingAtMost: DashboardApp.stopLimit)
-        var final = source.snapshot()
-        // File and line of the pool's blockers, if the symbolizer answers in time: the run
-        // must end within a second of --duration.
-        final.pool = final.pool.map { Symbolicator.shared.symbolicate($0, waitingAtMost: .milliseconds(300)) }
-        let summary = RunSummary(
-            scenario: scenario.name, preset: preset, elapsedSeconds: source.run.elapsed.seconds, status: source.run.currentStatus,
-            snapshot: final)
-        if let recorder {
-            // The end record holds what the summary shows: a replay prints the same.
-            recorder.finish(status: source.status, elapsedSeconds: summary.elapsedSeconds, snapshot: summary.snapshot)
-            reportRecording(recorder)
-        }
-        output.line(json ? summary.json.text : summary.text)
-        if let caught { endProcess(SignalFlag.exitStatus(for: caught)) }
-        if case .failed = source.status { endProcess(1) }
-        endProcess(output.failed ? 1 : 0)
     }
 }
 

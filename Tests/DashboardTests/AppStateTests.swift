@@ -41,7 +41,7 @@ import TUI
 
     func onSource() -> AppState {
         var state = AppState(choices: 3)
-        state.opened()
+        state.handle(.opened(0))
         return state
     }
 
@@ -59,11 +59,41 @@ import TUI
         #expect(state.handle(.char("+"), source: facts()) == .setKnob("workers", 3))
         _ = state.handle(.down, source: facts())
         #expect(state.handle(.left, source: facts()) == .setKnob("rate", 0.5))
-        state.noteKnob(knobs[1], from: 1, answer: .applied(0.5), pane: .queue, up: false)
+        state.handle(.knob(knobs[1], from: 1, answer: .applied(0.5), pane: .queue, up: false))
         #expect(state.lastChange == "rate 1 -> 0.5")
         #expect(state.knobNote?.pane == .queue && state.knobNote?.text == "rate 0.5")
-        state.noteKnob(knobs[1], from: 1, answer: .refused("read-only recording"), pane: .queue, up: false)
+        state.handle(.knob(knobs[1], from: 1, answer: .refused("read-only recording"), pane: .queue, up: false))
         #expect(state.lastChange == "rate: read-only recording")
+    }
+
+    /// Every change of the state is the state's: a key gives the new state and a command
+    /// (the old one is left as it was), and what the command came to is handed back.
+    @Test func theStateOwnsEveryChangeOfItself() {
+        let state = onSource()
+        let (next, command) = state.handling(.escape, source: facts())
+        #expect(command == .close && next.screen == .picker && state.screen == .source)
+
+        var replay = onSource()
+        var snapshot = Snapshot()
+        snapshot.queues = [QueueSnapshot(name: "jobs")]
+        replay.sample(snapshot)
+        #expect(replay.history.queueDepth["jobs"] != nil)
+        replay.handle(.warning(forward: true, found: true))
+        #expect(replay.lastChange == "next warning" && replay.focus == .log && replay.history.queueDepth.isEmpty)
+        replay.handle(.warning(forward: false, found: false))
+        #expect(replay.lastChange == "no earlier warning")
+        replay.handle(.speed(4))
+        #expect(replay.lastChange == "speed 4x")
+        replay.handle(.screenNotSaved(why: "read-only"))
+        #expect(replay.lastChange == "cannot save the screen: read-only")
+
+        var picker = AppState(choices: 3)
+        picker.handle(.notOpened(2, why: "gone: it exited"))
+        #expect(picker.screen == .picker && picker.pickerSelection == 2 && picker.pickerNote == "gone: it exited")
+        picker.handle(.opened(1))
+        #expect(picker.screen == .source && picker.pickerSelection == 1 && picker.pickerNote == nil)
+        picker.choicesChanged(to: ["b", "c"], from: ["a", "b", "c"])
+        #expect(picker.choices == 2 && picker.pickerSelection == 0)
     }
 
     @Test func pauseSpeedAndRestartNeedTheirCapability() {
@@ -128,7 +158,9 @@ import TUI
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/Dashboard")
             .standardized
         let files = FileManager.default.enumerator(atPath: root.path)!.compactMap { $0 as? String }
-            .filter { $0.hasSuffix(".swift") && !$0.hasSuffix("LocalSource.swift") }
+            // The summary's JSON keys name the lists of patterns ("actors", "streams"), which
+            // three scenarios are also named after.
+            .filter { $0.hasSuffix(".swift") && !$0.hasSuffix("LocalSource.swift") && !$0.hasSuffix("RunSummary.swift") }
         #expect(files.count > 10)
         // Knob names are ordinary words ("rate", "mailbox") that columns also use: the
         // scenario names are what the old name tables keyed on.
@@ -142,25 +174,18 @@ import TUI
     }
 }
 
-/// A source that can do nothing but show numbers (as a recording might): the app shows
-/// what is not available instead of ignoring the keys.
+/// A test double that can do nothing but show numbers (it has no capability at all): the
+/// app shows what is not available instead of ignoring the keys.
 final class StillSource: Source {
-    let title = "still"
-    let mode = "replay"
+    let origin = SourceOrigin(title: "still", kind: .replay)
     let status = SourceStatus.paused
-    let capabilities: Set<SourceCapability> = []
-    let speed = 1.0
     let panes: [PatternKind] = [.semaphore, .health]
     let knobs = [KnobSpec("limit", range: 0...4, step: 1, default: 2, actsOn: .semaphore, "l")]
     let knobValues: [String: Double] = ["limit": 2]
+    let abilities = SourceAbilities()
     func snapshot() -> Snapshot { Snapshot() }
     func events(after cursor: Int) -> SourceEvents { SourceEvents(events: [], next: cursor, missed: 0) }
-    func setKnob(_ name: String, to value: Double) -> KnobAnswer { .refused("a recording cannot be steered") }
     func setEventInterest(_ interest: EventInterest) {}
-    func pause() {}
-    func resume() {}
-    func setSpeed(_ speed: Double) {}
-    func restart() {}
     func stop(waitingAtMost limit: Duration) {}
 }
 
@@ -183,7 +208,7 @@ final class StillSource: Source {
         app.press(.char("+"))
         app.draw()
         text = backend.lastFrame!.lines.joined(separator: "\n")
-        #expect(app.state.lastChange == "limit: a recording cannot be steered")
+        #expect(app.state.lastChange == "limit: a replay shows the values recorded; knobs cannot be turned")
     }
 
     @Test func aLocalSourceNumbersItsEventsForACursor() async throws {

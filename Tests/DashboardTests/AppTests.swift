@@ -45,8 +45,9 @@ import TUI
     /// the picker follows what can be opened now.
     @Test func anUnreachableProgramSaysWhyAndThePickerFollowsThePrograms() async throws {
         let backend = TestBackend(width: 100, height: 30)
-        let gone = SourceChoice(name: "gone (pid 1)", summary: "a program", explanation: "", knobs: []) { _ in
-            UnavailableSource(title: "gone", reason: "no program listens at /x.sock: the socket is gone")
+        let gone = SourceChoice(name: "gone (pid 1)", summary: "a program", explanation: "", knobs: []) {
+            _ throws(SourceUnavailable) -> any Source in
+            throw SourceUnavailable("gone: no program listens at /x.sock: the socket is gone")
         }
         let available = Locked([gone])
         let app = DashboardApp(
@@ -55,6 +56,7 @@ import TUI
         app.draw()
         #expect(text(backend).contains("no program listens at /x.sock"))
         #expect(!text(backend).contains("Queue queue"))
+        #expect(app.source == nil && app.state.screen == .picker)
         app.press(.escape)
         available.withLock { $0 = [] }
         // The picker reads the programs at most twice a second: poll, with a generous deadline.

@@ -10,7 +10,7 @@ import TUI
 
     func onSource() -> AppState {
         var state = AppState(choices: 1)
-        state.opened()
+        state.handle(.opened(0))
         return state
     }
 

@@ -3,24 +3,26 @@ import Foundation
 import Testing
 @testable import Dashboard
 
-/// A source whose events the test hands out in batches: no scenario, no timing.
+/// A test double whose events the test hands out in batches: no scenario, no timing. It
+/// has the core of a source and no capability.
 final class ScriptedSource: Source {
     private let state = Locked<(events: [PatternEvent], knobs: [String: Double], interest: EventInterest, stopped: Bool)>(
         ([], ["rate": 10], .notable, false))
     private let logCapacity: Int
+    let origin: SourceOrigin
 
-    init(logCapacity: Int = 1 << 20) { self.logCapacity = logCapacity }
+    init(logCapacity: Int = 1 << 20, origin: SourceOrigin = SourceOrigin(title: "scripted", kind: .scenario, preset: "live")) {
+        self.logCapacity = logCapacity
+        self.origin = origin
+    }
 
     func add(_ events: [PatternEvent]) { state.withLock { $0.events += events } }
     func turn(_ name: String, to value: Double) { state.withLock { $0.knobs[name] = value } }
     var interest: EventInterest { state.withLock { $0.interest } }
     var stopped: Bool { state.withLock { $0.stopped } }
 
-    var title: String { "scripted" }
-    var mode: String { "live" }
     var status: SourceStatus { .running }
-    var capabilities: Set<SourceCapability> { [.pause] }
-    var speed: Double { 1 }
+    var abilities: SourceAbilities { SourceAbilities() }
     var panes: [PatternKind] { [.queue] }
     var knobs: [KnobSpec] { [KnobSpec("rate", range: 0...100, step: 1, default: 10, "r")] }
     var knobValues: [String: Double] { state.withLock { $0.knobs } }
@@ -33,12 +35,7 @@ final class ScriptedSource: Source {
             return SourceEvents(events: Array(s.events[min(from, s.events.count)...]), next: s.events.count, missed: from - cursor)
         }
     }
-    func setKnob(_ name: String, to value: Double) -> KnobAnswer { .applied(value) }
     func setEventInterest(_ interest: EventInterest) { state.withLock { $0.interest = interest } }
-    func pause() {}
-    func resume() {}
-    func setSpeed(_ speed: Double) {}
-    func restart() {}
     func stop(waitingAtMost limit: Duration) { state.withLock { $0.stopped = true } }
 }
 
@@ -150,6 +147,42 @@ final class ScriptedSource: Source {
         let replay = try Recording.open(path: path)
         #expect(replay.eventCount == 2)
         #expect(try replay.events(0..<2).map(\.onset) == [true, false])
+    }
+
+    /// A recording passes on what the source it wraps can do (a replay's seek and step
+    /// too), and tells its recorder of a restart; the file's header keeps the kind of source
+    /// and a program's pid as fields, not in a title.
+    @Test func aRecordingPassesOnTheCapabilitiesAndTheOriginOfItsSource() throws {
+        let replay = ReplaySource(try Recording(bytes: sampleRecording()), now: { 0 })
+        let replayPath = temporary("of-replay")
+        defer { try? FileManager.default.removeItem(atPath: replayPath) }
+        let ofReplay = RecordingSource(replay, recorder: try Recorder(recording: replay, to: replayPath))
+        #expect(ofReplay.capabilities == [.pause, .speed, .restart, .step, .seek])
+        ofReplay.abilities.pace?.pause()
+        let before = replay.timeline.eventIndex
+        ofReplay.abilities.seek?.step(by: 7)
+        #expect(ofReplay.timeline?.eventIndex == before + 7 && replay.timeline.eventIndex == before + 7)
+        ofReplay.abilities.restart?.restart()
+        #expect(replay.status == .running && replay.timeline.eventIndex == before)
+        ofReplay.stop(waitingAtMost: .zero)
+
+        let program = ScriptedSource(origin: SourceOrigin(title: "indexer", kind: .attached, pid: 4242))
+        let path = temporary("origin")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recording = RecordingSource(program, recorder: try Recorder(recording: program, to: path))
+        #expect(recording.capabilities.isEmpty && recording.abilities.steer == nil)
+        #expect(recording.mode == "attached, pid 4242, rec")
+        recording.stop(waitingAtMost: .zero)
+        let info = try Recording.open(path: path).info
+        #expect(info.kind == .attached && info.pid == 4242)
+        #expect(info.origin == SourceOrigin(title: "indexer", kind: .attached, pid: 4242))
+        // A file from before the kind was kept: its mode is all it has.
+        var legacy = info
+        legacy.kind = nil
+        legacy.pid = nil
+        #expect(legacy.origin == SourceOrigin(title: "indexer", kind: .attached, pid: 4242))
+        legacy.mode = "seed"
+        #expect(legacy.origin == SourceOrigin(title: "indexer", kind: .scenario, preset: "seed"))
     }
 
     @Test func aFileThatCannotBeCreatedIsAnError() {

@@ -119,17 +119,17 @@ final class HandClock: Sendable {
         let recorder = try Recorder(recording: source, to: path)
         await source.run.wait()
         recorder.pump()  // by hand: no thread, no timing
-        let printed = RunSummary(run: source.run)
+        let printed = RunSummary(
+            origin: source.origin, elapsedSeconds: source.run.elapsed.seconds, status: source.status, snapshot: source.snapshot())
         recorder.finish(status: source.status, elapsedSeconds: printed.elapsedSeconds, snapshot: printed.snapshot)
         #expect(recorder.eventsMissed == 0 && recorder.eventsRecorded > 20)
 
         let replay = ReplaySource(try Recording.open(path: path))
-        let final = try replay.finalState()
-        let replayed = RunSummary(
-            scenario: replay.title, preset: .seed, elapsedSeconds: final.elapsedSeconds, status: .done, snapshot: final.snapshot)
+        let replayed = try replay.summary()
+        #expect(replayed.origin == SourceOrigin(title: "semaphore", kind: .scenario, preset: "seed"))
         #expect(replayed.json.text == printed.json.text)
         #expect(replayed.text == printed.text)
-        #expect(final.status == .done)
+        #expect(replayed.status == .done)
         // The events folded onto the first keyframe reach the run's final counters.
         let folded = try #require(
             replay.recording.events(0..<replay.recording.eventCount).reduce(into: SnapshotFold(Snapshot())) {

@@ -23,6 +23,7 @@ func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Du
     var inside = Duration.zero
     for _ in 0..<frames {
         let start = ContinuousClock.now
+        app.refresh()
         let frame = app.frame()
         _ = frame.diff(from: previous)
         previous = frame

@@ -15,11 +15,9 @@ final class SyntheticSource: Source {
     private let made = Mutex(0)
     init(events: Int) { total = events }
 
-    var title: String { "synthetic" }
-    var mode: String { "live" }
+    var origin: SourceOrigin { SourceOrigin(title: "synthetic", kind: .scenario, preset: "live") }
     var status: SourceStatus { .running }
-    var capabilities: Set<SourceCapability> { [] }
-    var speed: Double { 1 }
+    var abilities: SourceAbilities { SourceAbilities() }
     var panes: [PatternKind] { [.queue, .semaphore, .actor] }
     var knobs: [KnobSpec] { [] }
     var knobValues: [String: Double] { [:] }
@@ -65,12 +63,7 @@ final class SyntheticSource: Source {
         return SourceEvents(events: events, next: cursor + events.count, missed: 0)
     }
 
-    func setKnob(_ name: String, to value: Double) -> KnobAnswer { .refused("none") }
     func setEventInterest(_ interest: EventInterest) {}
-    func pause() {}
-    func resume() {}
-    func setSpeed(_ speed: Double) {}
-    func restart() {}
     func stop(waitingAtMost limit: Duration) {}
 }
 

@@ -99,3 +99,11 @@ public func formatFixed(_ value: Double, places: Int) -> String {
     guard places > 0 else { return sign + String(scaled) }
     return "\(sign)\(scaled / scale).\(String(repeating: "0", count: places - fraction.count))\(fraction)"
 }
+
+/// A time in seconds with the unit that reads best: `1.5s`, `20.5ms`, `300µs` (at most two
+/// decimals).
+public func formatShortSeconds(_ seconds: Double) -> String {
+    if seconds >= 1 { return formatDecimal(seconds) + "s" }
+    if seconds >= 0.001 { return formatDecimal(seconds * 1000) + "ms" }
+    return formatDecimal(seconds * 1_000_000) + "µs"
+}

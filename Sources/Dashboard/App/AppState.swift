@@ -22,6 +22,22 @@ public enum AppCommand: Sendable, Equatable {
     case saveScreen
 }
 
+/// What carrying out a command came to: the state shows it (the app only reports it).
+public enum CommandOutcome: Sendable {
+    /// The source runs at this speed now.
+    case speed(Double)
+    /// A knob change and the source's answer; `pane` is the pane it acts on.
+    case knob(KnobSpec, from: Double, answer: KnobAnswer, pane: PatternKind?, up: Bool)
+    /// A warning looked for: found (the cursor is there now) or not.
+    case warning(forward: Bool, found: Bool)
+    /// The screen saved to this path, or why not.
+    case screenSaved(path: String)
+    case screenNotSaved(why: String)
+    /// Picker entry n opened, or why it could not be.
+    case opened(Int)
+    case notOpened(Int, why: String)
+}
+
 /// What the app state needs to know about the open source to handle a key.
 public struct SourceFacts: Sendable {
     public var knobs: [KnobSpec] = []
@@ -46,7 +62,12 @@ public struct SourceFacts: Sendable {
 }
 
 /// The dashboard's state as a value: which screen, what is selected and focused, the last
-/// change. `handle` is pure: it changes the state and returns what the outside must do.
+/// change, the histories of the sparklines. It owns every change of itself: a key
+/// (`handle(_:source:)`) gives the new state and what the outside must do; what that came
+/// to (`handle(_:)`, an outcome) gives the state after it; a snapshot (`sample(_:)`) is
+/// folded into the histories. The app carries out commands and renders; it never edits
+/// the state. Each of these is pure (see `handling(_:source:)` for the form that returns
+/// the new state).
 public struct AppState: Sendable {
     public enum Screen: Sendable, Equatable {
         case picker
@@ -68,7 +89,7 @@ public struct AppState: Sendable {
     public var showHelp = false
     public var selectedKnob = 0
     public var focus = Focus.knobs
-    public var actorSort = ActorsPane.SortKey.mailbox
+    public var actorSort = ActorSort.mailbox
     public var actorSelection = 0
     /// Which queue and which semaphore the panes show in detail (their lists show all).
     public var queueSelection = 0
@@ -79,6 +100,8 @@ public struct AppState: Sendable {
     public var allEvents = false
     /// The last change, under the knobs ("consumers 2 -> 3", "pause: not available ...").
     public var lastChange: String?
+    /// Why the last picker entry could not be opened, shown in the picker.
+    public var pickerNote: String?
     /// The last knob change and the pane it acts on, shown in that pane's title.
     public var knobNote: (pane: PatternKind, text: String)?
     public var history = DashboardHistory()
@@ -95,6 +118,13 @@ public struct AppState: Sendable {
     }
 
     var keyScreen: KeyBinding.Screen { screen == .picker ? .picker : .source }
+
+    /// The state after `key`, and what the outside must do: the pure form of `handle`.
+    public func handling(_ key: Key, source: SourceFacts) -> (state: AppState, command: AppCommand) {
+        var next = self
+        let command = next.handle(key, source: source)
+        return (next, command)
+    }
 
     /// Applies one key.
     public mutating func handle(_ key: Key, source: SourceFacts) -> AppCommand {
@@ -119,7 +149,9 @@ public struct AppState: Sendable {
         case .back:
             switch screen {
             case .actorDetail, .blockerDetail: screen = .source
-            default: return .close
+            default:
+                screen = .picker
+                return .close
             }
         case .pause:
             guard source.status == .running || source.status == .paused else { return .none }
@@ -139,7 +171,7 @@ public struct AppState: Sendable {
             let i = order.firstIndex(of: focus) ?? 0
             focus = order[(i + (binding.action == .focusNext ? 1 : -1) + order.count) % order.count]
         case .sortActors:
-            actorSort = ActorsPane.SortKey(rawValue: (actorSort.rawValue + 1) % ActorsPane.SortKey.allCases.count)!
+            actorSort = actorSort.next
         case .toggleEvents:
             allEvents.toggle()
             logScroll = 0
@@ -228,8 +260,43 @@ public struct AppState: Sendable {
         }
     }
 
+    /// Shows what carrying out a command came to.
+    public mutating func handle(_ outcome: CommandOutcome) {
+        switch outcome {
+        case .speed(let speed): lastChange = "speed \(formatDecimal(speed))x"
+        case .knob(let spec, let old, let answer, let pane, let up): noteKnob(spec, from: old, answer: answer, pane: pane, up: up)
+        case .warning(let forward, found: true):
+            history = DashboardHistory()  // the sparklines start again where the cursor lands
+            lastChange = forward ? "next warning" : "previous warning"
+            focus = .log
+            logScroll = 0
+        case .warning(let forward, found: false): lastChange = "no \(forward ? "later" : "earlier") warning"
+        case .screenSaved(let path): lastChange = "screen saved to \(path) (and .ans with colours)"
+        case .screenNotSaved(let why): lastChange = "cannot save the screen: \(why)"
+        case .opened(let index):
+            self = AppState(choices: choices)
+            pickerSelection = index
+            screen = .source
+        case .notOpened(let index, let why):
+            screen = .picker
+            pickerSelection = index
+            pickerNote = why
+        }
+    }
+
+    /// Folds a snapshot into the histories (twice a second of the source's time).
+    public mutating func sample(_ snapshot: Snapshot) { history.sample(snapshot) }
+
+    /// The picker's entries changed (programs come and go): the selection stays on the entry
+    /// it was on, by name, or as near as there is.
+    public mutating func choicesChanged(to names: [String], from old: [String]) {
+        let selectedName = old.indices.contains(pickerSelection) ? old[pickerSelection] : nil
+        choices = names.count
+        pickerSelection = names.firstIndex { $0 == selectedName } ?? min(pickerSelection, max(0, names.count - 1))
+    }
+
     /// Shows what became of a knob change.
-    public mutating func noteKnob(_ spec: KnobSpec, from old: Double, answer: KnobAnswer, pane: PatternKind?, up: Bool) {
+    mutating func noteKnob(_ spec: KnobSpec, from old: Double, answer: KnobAnswer, pane: PatternKind?, up: Bool) {
         switch answer {
         case .refused(let why):
             lastChange = "\(spec.name): \(why)"
@@ -243,13 +310,5 @@ public struct AppState: Sendable {
             }
             knobNote = pane.map { ($0, "\(spec.name) \(spec.format(new))") }
         }
-    }
-
-    /// A fresh screen for a newly opened source.
-    public mutating func opened() {
-        let selection = pickerSelection
-        self = AppState(choices: choices)
-        pickerSelection = selection
-        screen = .source
     }
 }

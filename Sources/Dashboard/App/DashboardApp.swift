@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios  // describe(_:) of an event
 import TUI
 
 /// The dashboard: the picker, a source's screen and its detail views, driven by keys.
@@ -71,12 +70,32 @@ public final class DashboardApp {
     /// True while the screen shows a running source (it changes every frame).
     var isMoving: Bool { state.screen != .picker && source?.status == .running }
 
-    /// Renders one frame and draws it (public for tests and benchmarks).
+    /// Reads what is due and draws a frame of it (public for tests and benchmarks).
     public func draw() {
+        refresh()
         backend.draw(frame())
     }
 
-    /// Composes the current screen into a buffer of the backend's size.
+    /// Reads what the next frame shows, when it is due: the picker's entries (programs come
+    /// and go), or the source's snapshot, which the state folds into its histories.
+    public func refresh() {
+        guard state.screen != .picker, let source else {
+            refreshChoicesIfDue()
+            return
+        }
+        // A snapshot costs time in proportion to the patterns (100,000 actors: tens of ms):
+        // the next one waits `snapshotSpacing` times as long as the last one took, so
+        // reading a huge program takes at most a fifth of this thread; frames in between
+        // draw the last snapshot. A small program is read every frame.
+        let start = ContinuousClock.now
+        guard start >= nextSnapshot else { return }
+        lastSnapshot = source.snapshot()
+        state.sample(lastSnapshot)
+        nextSnapshot = start + (ContinuousClock.now - start) * (Self.snapshotSpacing + 1)
+    }
+
+    /// Composes the current screen into a buffer of the backend's size: it reads the state,
+    /// the source and the last snapshot, and changes none of them.
     public func frame() -> Buffer {
         let (width, height) = backend.size
         var buffer = Buffer(width: width, height: height)
@@ -87,23 +106,13 @@ public final class DashboardApp {
         let glyphs = backend.glyphs
         let capabilities = source?.capabilities ?? []
         if state.screen == .picker || source == nil {
-            refreshIfDue()
             PickerView(
                 choices: choices, selected: state.pickerSelection, glyphs: glyphs,
-                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs), words: words
+                hints: KeyMap.hints(on: .picker, capabilities: capabilities, glyphs: glyphs), words: words,
+                note: state.pickerNote
             )
             .render(in: buffer.area, into: &buffer)
         } else if let source {
-            // A snapshot costs time in proportion to the patterns (100,000 actors: tens of
-            // ms): the next one waits `snapshotSpacing` times as long as the last one took,
-            // so reading a huge program takes at most a fifth of this thread; frames in
-            // between draw the last snapshot. A small program is read every frame.
-            let start = ContinuousClock.now
-            if start >= nextSnapshot {
-                lastSnapshot = source.snapshot()
-                state.history.sample(lastSnapshot)
-                nextSnapshot = start + (ContinuousClock.now - start) * (Self.snapshotSpacing + 1)
-            }
             SourceScreen(state: state, source: source, snapshot: lastSnapshot, glyphs: glyphs).render(in: buffer.area, into: &buffer)
         }
         if state.showHelp {
@@ -115,14 +124,12 @@ public final class DashboardApp {
 
     /// The picker lists what can be opened now: a program that exited leaves it within a
     /// second (the picker is drawn at least once a second).
-    private func refreshIfDue() {
+    private func refreshChoicesIfDue() {
         guard let refreshChoices, ContinuousClock.now - lastRefresh >= .milliseconds(500) else { return }
         lastRefresh = ContinuousClock.now
-        let selectedName = choices.indices.contains(state.pickerSelection) ? choices[state.pickerSelection].name : nil
+        let old = choices.map(\.name)
         choices = refreshChoices()
-        state.choices = choices.count
-        state.pickerSelection =
-            choices.firstIndex { $0.name == selectedName } ?? min(state.pickerSelection, max(0, choices.count - 1))
+        state.choicesChanged(to: choices.map(\.name), from: old)
     }
 
     private func tooSmall(into buffer: inout Buffer) {
@@ -135,58 +142,55 @@ public final class DashboardApp {
         }
     }
 
-    /// Applies one key: the state decides, this carries out the command. Returns true for
-    /// quit. Public so tests can drive the app without a loop.
+    /// Applies one key: the state decides, this carries out the command and hands what it
+    /// came to back to the state. Returns true for quit. Public so tests can drive the app
+    /// without a loop.
     @discardableResult
     public func press(_ key: Key) -> Bool {
-        let command = state.handle(key, source: facts)
+        let (next, command) = state.handling(key, source: facts)
+        state = next
+        if let outcome = carryOut(command) { state.handle(outcome) }
+        return command == .quit
+    }
+
+    /// Carries out `command` on the source (or the screen); returns what it came to when
+    /// the state shows that.
+    private func carryOut(_ command: AppCommand) -> CommandOutcome? {
         switch command {
-        case .none: break
-        case .quit: return true
+        case .none, .quit: return nil
         case .open(let index): open(index, values: [:])
-        case .close:
-            close()
-            state.screen = .picker
-        case .pause: source?.pause()
-        case .resume: source?.resume()
+        case .close: close()
+        case .pause: source?.abilities.pace?.pause()
+        case .resume: source?.abilities.pace?.resume()
         case .restart:
-            source?.restart()
-            nextSnapshot = .now
+            source?.abilities.restart?.restart()
+            nextSnapshot = .now  // what moved shows at once, not after the next snapshot's wait
         case .setSpeed(let speed):
-            source?.setSpeed(speed)
-            state.lastChange = "speed \(formatDecimal(source?.speed ?? speed))x"
+            source?.abilities.pace?.setSpeed(speed)
+            return .speed(source?.speed ?? speed)
         case .setKnob(let name, let value):
-            guard let source, let spec = source.knobs.first(where: { $0.name == name }) else { break }
+            guard let source, let spec = source.knobs.first(where: { $0.name == name }) else { return nil }
             let old = source.knobValues[name] ?? spec.defaultValue
             let answer = source.setKnob(name, to: value)
-            state.noteKnob(spec, from: old, answer: answer, pane: spec.actsOn ?? source.panes.first, up: value >= old)
-        case .setEventInterest(let interest):
-            source?.setEventInterest(interest)
+            return .knob(spec, from: old, answer: answer, pane: spec.actsOn ?? source.panes.first, up: value >= old)
+        case .setEventInterest(let interest): source?.setEventInterest(interest)
         case .step(let events):
-            source?.step(by: events)
+            source?.abilities.seek?.step(by: events)
             nextSnapshot = .now
         case .seek(let seconds):
-            source?.seek(toSeconds: seconds)
-            state.history = DashboardHistory()  // the sparklines start again where the cursor lands
+            source?.abilities.seek?.seek(toSeconds: seconds)
             nextSnapshot = .now
         case .saveScreen:
             // The frame as it is now (the key's own note is not in it).
             switch ScreenFile.save(frame()) {
-            case .success(let path): state.lastChange = "screen saved to \(path) (and .ans with colours)"
-            case .failure(let error): state.lastChange = "cannot save the screen: \(error.message)"
+            case .success(let path): return .screenSaved(path: path)
+            case .failure(let error): return .screenNotSaved(why: error.message)
             }
         case .seekWarning(let forward):
-            if source?.seekWarning(forward: forward) == true {
-                state.history = DashboardHistory()
-                state.lastChange = forward ? "next warning" : "previous warning"
-                state.focus = .log
-                state.logScroll = 0
-            } else {
-                state.lastChange = "no \(forward ? "later" : "earlier") warning"
-            }
             nextSnapshot = .now
+            return .warning(forward: forward, found: source?.abilities.seek?.seekWarning(forward: forward) == true)
         }
-        return false
+        return nil
     }
 
     /// What the state needs to know about the source to handle a key.
@@ -199,7 +203,7 @@ public final class DashboardApp {
         facts.panes = source.panes
         facts.status = source.status
         facts.speed = source.speed
-        facts.actors = ActorsPane.first(state.actorSelection + 11, of: lastSnapshot.actors, by: state.actorSort).map(\.name)
+        facts.actors = state.actorSort.first(state.actorSelection + 11, of: lastSnapshot.actors).map(\.name)
         facts.actorCount = lastSnapshot.actors.count
         facts.queueCount = lastSnapshot.queues.count
         facts.semaphoreCount = lastSnapshot.semaphores.count
@@ -210,15 +214,19 @@ public final class DashboardApp {
         return facts
     }
 
-    /// Opens picker entry `index` with starting knob values (what Enter in the picker does).
+    /// Opens picker entry `index` with starting knob values (what Enter in the picker does);
+    /// the state hears whether it opened (a program that went away did not: the picker says why).
     public func open(_ index: Int, values: [String: Double]) {
         guard choices.indices.contains(index) else { return }
         close()
-        state.pickerSelection = index
-        source = choices[index].open(values)
-        lastSnapshot = Snapshot()
-        nextSnapshot = .now
-        state.opened()
+        do {
+            source = try choices[index].open(values)
+            lastSnapshot = Snapshot()
+            nextSnapshot = .now
+            state.handle(.opened(index))
+        } catch {
+            state.handle(.notOpened(index, why: error.reason))
+        }
     }
 
     /// Stops the open source for good, waiting at most `stopLimit` for it (without the

@@ -55,6 +55,7 @@ extension AppState {
                     return .none
                 }
                 lastChange = "went to \(formatDecimal(seconds)) s"
+                history = DashboardHistory()  // the sparklines start again where the cursor lands
                 return .seek(seconds)
             }
         default:

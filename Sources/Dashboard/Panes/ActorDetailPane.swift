@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios  // describe(_:) of an event, shared with the headless summary
 import TUI
 
 /// One actor up close: its counters, latency percentiles, mailbox history and its recent

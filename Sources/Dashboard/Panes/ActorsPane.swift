@@ -5,25 +5,9 @@ import TUI
 /// processing p99, dead letters. Sorted by any column; the top rows that fit are shown
 /// with a count of the rest (1,000 actors stay readable).
 public struct ActorsPane: Widget {
-    /// The columns the table can be sorted by, in order.
-    public enum SortKey: Int, CaseIterable, Sendable {
-        case name, mailbox, processed, rate, p99, deadLetters
-
-        public var title: String {
-            switch self {
-            case .name: "name"
-            case .mailbox: "mailbox"
-            case .processed: "processed"
-            case .rate: "rate"
-            case .p99: "p99"
-            case .deadLetters: "dead letters"
-            }
-        }
-    }
-
     public var actors: [ActorSnapshot]
     public var depthHistory: [String: History]
-    public var sort: SortKey
+    public var sort: ActorSort
     /// Index into the sorted rows.
     public var selected: Int?
     public var focused: Bool
@@ -32,7 +16,7 @@ public struct ActorsPane: Widget {
     public var glyphs: Glyphs
 
     public init(
-        actors: [ActorSnapshot], depthHistory: [String: History], sort: SortKey = .mailbox, selected: Int? = nil,
+        actors: [ActorSnapshot], depthHistory: [String: History], sort: ActorSort = .mailbox, selected: Int? = nil,
         focused: Bool = false, note: String? = nil, glyphs: Glyphs
     ) {
         self.note = note
@@ -44,41 +28,10 @@ public struct ActorsPane: Widget {
         self.glyphs = glyphs
     }
 
-    /// The actors in display order.
-    public static func sorted(_ actors: [ActorSnapshot], by key: SortKey) -> [ActorSnapshot] {
-        actors.sorted { precedes($0, $1, by: key) }
-    }
-
-    /// The first `count` actors in display order, without sorting them all: 100,000 actors
-    /// cost one pass and a short sorted list, not a sort of 100,000 rows every frame.
-    public static func first(_ count: Int, of actors: [ActorSnapshot], by key: SortKey) -> [ActorSnapshot] {
-        guard count < actors.count / 4 else { return Array(sorted(actors, by: key).prefix(count)) }
-        var top: [Int] = []
-        top.reserveCapacity(count + 1)
-        for i in actors.indices {
-            if top.count == count, let last = top.last, !precedes(actors[i], actors[last], by: key) { continue }
-            let at = top.partitioningIndex { !precedes(actors[$0], actors[i], by: key) }
-            top.insert(i, at: at)
-            if top.count > count { top.removeLast() }
-        }
-        return top.map { actors[$0] }
-    }
-
-    static func precedes(_ a: ActorSnapshot, _ b: ActorSnapshot, by key: SortKey) -> Bool {
-        switch key {
-        case .name: return a.name.compare(naturally: b.name)
-        case .mailbox: return (a.mailboxDepth, b.name) > (b.mailboxDepth, a.name)
-        case .processed: return (a.processed, b.name) > (b.processed, a.name)
-        case .rate: return (a.processedPerSecond, b.name) > (b.processedPerSecond, a.name)
-        case .p99: return (a.processing.p99, b.name) > (b.processing.p99, a.name)
-        case .deadLetters: return (a.deadLetters, b.name) > (b.deadLetters, a.name)
-        }
-    }
-
     public func render(in area: Rect, into buffer: inout Buffer) {
         // Only the rows up to the selection and the window after it are ever shown.
         let wanted = max(0, area.height) + (selected ?? 0) + 1
-        let rows = Self.first(wanted, of: actors, by: sort)
+        let rows = sort.first(wanted, of: actors)
         Panel("Actors (\(actors.count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(
             in: area, into: &buffer)
         let inner = Panel.inner(area)
@@ -149,31 +102,5 @@ public struct ActorsPane: Widget {
         case .p99: wide ? 6 : 4
         case .deadLetters: wide ? 7 : 5
         }
-    }
-}
-
-extension String {
-    /// "actor-2" before "actor-10": names that differ only in a number after the last `-`
-    /// compare by that number. Allocates nothing (called for every pair a sort compares).
-    func compare(naturally other: String) -> Bool {
-        if let a = lastIndex(of: "-"), let b = other.lastIndex(of: "-"), self[..<a] == other[..<b],
-            let x = Int(self[index(after: a)...]), let y = Int(other[other.index(after: b)...])
-        {
-            return x < y
-        }
-        return self < other
-    }
-}
-
-extension Array {
-    /// The first index whose element satisfies `belongsInSecondPartition`, for an array
-    /// already partitioned by it (binary search).
-    func partitioningIndex(where belongsInSecondPartition: (Element) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if belongsInSecondPartition(self[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
     }
 }

@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios  // describe(_:) of an event, shared with the headless summary
 import TUI
 
 /// The most recent events, newest last, with a count of those not shown.

@@ -9,12 +9,15 @@ public struct PickerView: Widget {
     public var hints: [(key: String, action: String)]
     /// What the entries are: the header's words and the list's title.
     public var words: PickerWords
+    /// Why the last entry could not be opened, if it could not.
+    public var note: String?
 
     public init(
         choices: [SourceChoice], selected: Int, glyphs: Glyphs, hints: [(key: String, action: String)],
-        words: PickerWords = .scenarios
+        words: PickerWords = .scenarios, note: String? = nil
     ) {
         self.words = words
+        self.note = note
         self.choices = choices
         self.selected = selected
         self.glyphs = glyphs
@@ -48,11 +51,13 @@ public struct PickerView: Widget {
             let s = choices[selected]
             Panel(s.name, glyphs: glyphs).render(in: body[1], into: &buffer)
             let inner = Panel.inner(body[1])
-            var lines = wrap(s.explanation, width: inner.width - 1)
+            let noteLines = note.map { wrap($0, width: inner.width - 1) + [""] } ?? []
+            var lines = noteLines + wrap(s.explanation, width: inner.width - 1)
             lines.append("")
             lines.append("knobs: " + s.knobs.map { "\($0.name) \($0.format($0.defaultValue))" }.joined(separator: ", "))
             for (i, line) in wrapLines(lines, width: inner.width - 1).prefix(inner.height).enumerated() {
-                buffer.put(line, x: inner.x + 1, y: inner.y + i, style: line.hasPrefix("knobs:") ? Theme.label : .plain, clip: inner)
+                let style = i < noteLines.count ? Theme.warn : line.hasPrefix("knobs:") ? Theme.label : .plain
+                buffer.put(line, x: inner.x + 1, y: inner.y + i, style: style, clip: inner)
             }
         }
         KeyHints(hints)

@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios
 import TUI
 
 /// Queueing theory beside the measurement: for each queue a run models, the measured

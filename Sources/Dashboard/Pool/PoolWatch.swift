@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Scenarios
 
 /// What `sluice doctor` saw while it watched: the pool figures of each snapshot folded into
 /// stalls during the watch and the blockers seen then (the program's table ages places out;

@@ -72,7 +72,7 @@ public final class Recorder: @unchecked Sendable {
         source.setEventInterest(.all)
         let now = MonotonicInstant.now().nanoseconds
         let info = RecordingInfo(
-            title: source.title, mode: source.mode, panes: source.panes, knobs: source.knobs.map(RecordedKnob.init),
+            title: source.title, mode: source.mode, origin: source.origin, panes: source.panes, knobs: source.knobs.map(RecordedKnob.init),
             startNanos: now, shapes: RecordingInfo.shapesVersion)
         var s = State(writer: RecordingWriter(info: info))
         s.knobs = source.knobValues
@@ -299,7 +299,8 @@ public func parseByteSize(_ text: String) -> Int? {
     return Int(v * Double(scale))
 }
 
-/// A source recorded as it runs: everything goes to the inner source; event interest stays
+/// A source recorded as it runs: what it shows and can do is the inner source's (its
+/// capabilities pass through, restart told to the recorder first); event interest stays
 /// `all` (the recorder needs every event, whatever the event log shows), and leaving ends
 /// the recording. `sluice run --record` and `sluice attach --record` wrap their source in it.
 public final class RecordingSource: Source {
@@ -311,15 +312,19 @@ public final class RecordingSource: Source {
         self.recorder = recorder
     }
 
-    public var title: String { inner.title }
+    public var origin: SourceOrigin { inner.origin }
     public var mode: String { inner.mode + (recorder.isFinished ? "" : ", rec") }
     public var status: SourceStatus { inner.status }
-    public var capabilities: Set<SourceCapability> { inner.capabilities }
-    public var speed: Double { inner.speed }
     public var panes: [PatternKind] { inner.panes }
     public var knobs: [KnobSpec] { inner.knobs }
     public var knobValues: [String: Double] { inner.knobValues }
     public var notice: String? { recorder.message ?? inner.notice }
+    public var abilities: SourceAbilities {
+        var abilities = inner.abilities
+        abilities.restart = abilities.restart.map { RecordedRestart($0, recorder: recorder) }
+        return abilities
+    }
+
     /// The inner source's snapshot with at most 256 recent events (the recorder has the
     /// source keep many more between its reads).
     public func snapshot() -> Snapshot {
@@ -331,16 +336,22 @@ public final class RecordingSource: Source {
         return s
     }
     public func events(after cursor: Int) -> SourceEvents { inner.events(after: cursor) }
-    public func setKnob(_ name: String, to value: Double) -> KnobAnswer { inner.setKnob(name, to: value) }
     public func setEventInterest(_ interest: EventInterest) {}
-    public func pause() { inner.pause() }
-    public func resume() { inner.resume() }
-    public func setSpeed(_ speed: Double) { inner.setSpeed(speed) }
-    public func restart() { recorder.sourceRestarts { inner.restart() } }
 
     public func stop(waitingAtMost limit: Duration) {
         recorder.sourceWillStop()
         inner.stop(waitingAtMost: limit)
         recorder.finish()
     }
+}
+
+/// A restart the recorder hears of: the source's events are numbered from 0 again.
+private final class RecordedRestart: Restartable {
+    let inner: any Restartable
+    let recorder: Recorder
+    init(_ inner: any Restartable, recorder: Recorder) {
+        self.inner = inner
+        self.recorder = recorder
+    }
+    func restart() { recorder.sourceRestarts { inner.restart() } }
 }

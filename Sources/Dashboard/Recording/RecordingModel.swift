@@ -3,9 +3,14 @@ import FoundationEssentials
 
 /// What a recording says about itself (its `info` record, JSON).
 public struct RecordingInfo: Sendable, Codable, Equatable {
-    /// The source's title and mode when it was recorded (a scenario's name and preset).
+    /// The source's title and mode when it was recorded (a scenario's name and preset), as
+    /// the header showed them.
     public var title: String
     public var mode: String
+    /// What kind of source was recorded (`scenario`, `attached`) and an attached program's
+    /// pid; nil in files written before they were kept (see `origin`).
+    public var kind: SourceKind?
+    public var pid: Int?
     public var panes: [PatternKind]
     public var knobs: [RecordedKnob]
     /// Monotonic nanoseconds when recording started: event times count from here.
@@ -14,6 +19,32 @@ public struct RecordingInfo: Sendable, Codable, Equatable {
     public var shapes: Int
 
     public static let shapesVersion = 1
+
+    public init(
+        title: String, mode: String, origin: SourceOrigin? = nil, panes: [PatternKind], knobs: [RecordedKnob], startNanos: UInt64,
+        shapes: Int
+    ) {
+        self.title = title
+        self.mode = mode
+        kind = origin?.kind
+        pid = origin?.pid
+        self.panes = panes
+        self.knobs = knobs
+        self.startNanos = startNanos
+        self.shapes = shapes
+    }
+
+    /// Where the recorded numbers came from. A file without `kind` (written before it was
+    /// kept) came from a scenario run, unless its mode reads `attached, pid N`: the only way
+    /// such a file says it watched a program.
+    public var origin: SourceOrigin {
+        if let kind { return SourceOrigin(title: title, kind: kind, preset: kind == .scenario ? mode : nil, pid: pid) }
+        let legacy = "attached, pid "
+        if mode.hasPrefix(legacy), let pid = Int(mode.dropFirst(legacy.count)) {
+            return SourceOrigin(title: title, kind: .attached, pid: pid)
+        }
+        return SourceOrigin(title: title, kind: .scenario, preset: mode)
+    }
 }
 
 /// A `KnobSpec` as the file keeps it.

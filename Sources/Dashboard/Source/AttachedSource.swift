@@ -5,18 +5,22 @@ import AsyncPatterns
 import SluiceWire
 
 /// A program running elsewhere, watched through its agent's socket: the patterns it
-/// registered, the knobs it declared. It cannot be paused, sped up or restarted (the
-/// program runs on its own time), and says so through its capabilities.
-public final class AttachedSource: Source {
+/// registered, the knobs it declared. It can be steered, not paused, sped up or restarted
+/// (the program runs on its own time).
+public final class AttachedSource: Source, Steerable {
     public let connection: AgentConnection
     /// Snapshots a second asked of the agent.
     public let rate: Double
+    /// The events always asked for, whatever the event log shows.
+    public let leastEvents: EventInterest
 
-    /// Starts watching: snapshots at `rate` a second, notable events.
-    public init(_ connection: AgentConnection, rate: Double = 10) {
+    /// Starts watching: snapshots at `rate` a second, and `events` (`sluice doctor` needs
+    /// none: it reads the pool's figures).
+    public init(_ connection: AgentConnection, rate: Double = 10, events: EventInterest = .notable) {
         self.connection = connection
         self.rate = rate
-        connection.watch(snapshotsPerSecond: rate, events: .notable)
+        leastEvents = events
+        connection.watch(snapshotsPerSecond: rate, events: events)
     }
 
     /// Waits (on the calling thread, polling) until the program's first snapshot is in,
@@ -29,12 +33,8 @@ public final class AttachedSource: Source {
         return connection.latest != nil
     }
 
-    public var title: String { connection.program.name }
-    public var mode: String { Self.modePrefix + String(connection.program.pid) }
-    /// The start of `mode`, which a recording keeps: its replay knows it watched a program.
-    public static let modePrefix = "attached, pid "
-    public var capabilities: Set<SourceCapability> { [] }
-    public var speed: Double { 1 }
+    public var origin: SourceOrigin { SourceOrigin(title: connection.program.name, kind: .attached, pid: connection.program.pid) }
+    public var abilities: SourceAbilities { SourceAbilities(steer: self) }
     public var knobs: [KnobSpec] { connection.knobs }
     public var knobValues: [String: Double] { connection.latest?.knobs ?? [:] }
 
@@ -44,12 +44,7 @@ public final class AttachedSource: Source {
         guard let snapshot = connection.latest?.snapshot else {
             return seen.withLock { s in PatternKind.allCases.filter { s.contains($0) } }
         }
-        let present: Set<PatternKind> = Set(
-            [
-                snapshot.queues.isEmpty ? nil : .queue, snapshot.semaphores.isEmpty ? nil : .semaphore,
-                snapshot.actors.isEmpty ? nil : .actor, snapshot.streams.isEmpty ? nil : .stream,
-                snapshot.resources.isEmpty ? nil : .resource, snapshot.pool == nil ? nil : .health,
-            ].compactMap { $0 })
+        let present = Set(snapshot.kindsPresent)
         let kinds = seen.withLock { s in
             s.formUnion(present)
             return PatternKind.allCases.filter { s.contains($0) }
@@ -89,13 +84,9 @@ public final class AttachedSource: Source {
     }
 
     public func setEventInterest(_ interest: EventInterest) {
-        connection.watch(snapshotsPerSecond: rate, events: max(interest, .notable))
+        connection.watch(snapshotsPerSecond: rate, events: max(interest, leastEvents))
     }
 
-    public func pause() {}
-    public func resume() {}
-    public func setSpeed(_ speed: Double) {}
-    public func restart() {}
     public func stop(waitingAtMost limit: Duration) { connection.close(waitingAtMost: limit) }
 }
 
@@ -106,38 +97,12 @@ extension SourceChoice {
             name: "\(entry.name) (pid \(entry.pid))", summary: "a running program, attached over \(entry.path)",
             explanation: "Its patterns and the knobs it declares, live. It runs on its own time: no pause, speed or restart.",
             knobs: []
-        ) { _ in
+        ) { _ throws(SourceUnavailable) in
             do {
                 return AttachedSource(try AgentConnection.open(path: entry.path, client: client), rate: rate)
             } catch {
-                return UnavailableSource(title: entry.name, reason: "\(error)")
+                throw SourceUnavailable("\(entry.name): \(error)")
             }
         }
     }
-}
-
-/// What a picker entry opens when its program cannot be reached: a screen that says why.
-public final class UnavailableSource: Source {
-    public let title: String
-    let reason: String
-    public init(title: String, reason: String) {
-        self.title = title
-        self.reason = reason
-    }
-    public var mode: String { "not attached" }
-    public var status: SourceStatus { .detached(reason) }
-    public var capabilities: Set<SourceCapability> { [] }
-    public var speed: Double { 1 }
-    public var panes: [PatternKind] { [] }
-    public var knobs: [KnobSpec] { [] }
-    public var knobValues: [String: Double] { [:] }
-    public func snapshot() -> Snapshot { Snapshot() }
-    public func events(after cursor: Int) -> SourceEvents { SourceEvents(events: [], next: cursor, missed: 0) }
-    public func setKnob(_ name: String, to value: Double) -> KnobAnswer { .refused(reason) }
-    public func setEventInterest(_ interest: EventInterest) {}
-    public func pause() {}
-    public func resume() {}
-    public func setSpeed(_ speed: Double) {}
-    public func restart() {}
-    public func stop(waitingAtMost limit: Duration) {}
 }

@@ -4,7 +4,7 @@ import Scenarios
 
 /// A scenario running in this process: the first kind of source, and the only one that
 /// knows about scenarios.
-public final class LocalSource: Source {
+public final class LocalSource: Source, Steerable, Pacing, Restartable {
     public let run: ScenarioRun
     /// Watches this process's cooperative pool (where the scenario runs), if any.
     public let doctor: PoolDoctor?
@@ -27,9 +27,8 @@ public final class LocalSource: Source {
             executor: executor, transcript: transcript)
     }
 
-    public var title: String { run.scenario.name }
-    public var mode: String { run.preset.rawValue }
-    public var capabilities: Set<SourceCapability> { [.pause, .speed, .restart] }
+    public var origin: SourceOrigin { SourceOrigin(title: run.scenario.name, kind: .scenario, preset: run.preset.rawValue) }
+    public var abilities: SourceAbilities { SourceAbilities(steer: self, pace: self, restart: self) }
     public var speed: Double { run.speed }
     public var panes: [PatternKind] { run.scenario.panes }
     /// The scenario's knobs, and the pool doctor's threshold when there is a doctor.

@@ -7,7 +7,7 @@ import AsyncPatterns
 ///
 /// The cursor moves with the time of `now` (monotonic nanoseconds, injectable for tests)
 /// times the speed while playing; everything is computed when asked, under one lock.
-public final class ReplaySource: Source {
+public final class ReplaySource: Source, Pacing, Restartable, Seekable {
     public static let speedRange = 1.0 / 64...64.0
     /// Events the log pane gets before the cursor.
     public static let recentKept = SnapshotFold.recentKept
@@ -56,9 +56,8 @@ public final class ReplaySource: Source {
         player = Locked(p)
     }
 
-    public var title: String { recording.info.title }
-    public var mode: String { "replay" }
-    public var capabilities: Set<SourceCapability> { [.pause, .speed, .restart, .step, .seek] }
+    public var origin: SourceOrigin { SourceOrigin(title: recording.info.title, kind: .replay) }
+    public var abilities: SourceAbilities { SourceAbilities(pace: self, restart: self, seek: self) }
     public var panes: [PatternKind] { recording.info.panes }
     public var knobs: [KnobSpec] { recording.knobSpecs }
     public var notice: String? {
@@ -76,7 +75,7 @@ public final class ReplaySource: Source {
         }
     }
 
-    public var timeline: Timeline? {
+    public var timeline: Timeline {
         player.withLock { p in
             advance(&p)
             return Timeline(
@@ -108,10 +107,6 @@ public final class ReplaySource: Source {
 
     /// A replay hands no events to a recorder: its events are in the file already.
     public func events(after cursor: Int) -> SourceEvents { SourceEvents(events: [], next: cursor, missed: 0) }
-
-    public func setKnob(_ name: String, to value: Double) -> KnobAnswer {
-        .refused("a replay shows the values recorded; knobs cannot be turned")
-    }
 
     public func setEventInterest(_ interest: EventInterest) {}
 
@@ -301,10 +296,7 @@ public final class ReplaySource: Source {
             p.checkpoints = [(keyframeIndex, fold)]  // the first: the keyframe itself, its log seeded
         }
         if from < index {
-            let patterns =
-                body.snapshot.queues.count + body.snapshot.actors.count + body.snapshot.semaphores.count
-                + body.snapshot.streams.count + body.snapshot.resources.count
-            let checkpointing = patterns < Self.checkpointPatterns
+            let checkpointing = body.snapshot.patternCount < Self.checkpointPatterns
             var next = from
             var checkpoints = p.checkpoints
             let done: Void? = attempt(&p) {
@@ -345,5 +337,20 @@ extension ReplaySource {
         }
         if let failure = player.withLock({ $0.failure }) { throw RecordingError.malformed(failure) }
         return (.done, snapshot.elapsedSeconds, snapshot)
+    }
+
+    /// The summary the recorded watch printed: its status, elapsed time and final snapshot
+    /// (for a file without an end, the state after its last event); for a program watched,
+    /// its knobs at the end and its operations when recording began.
+    public func summary() throws -> RunSummary {
+        let final = try finalState()
+        let origin = recording.info.origin
+        guard origin.kind == .attached else {
+            return RunSummary(origin: origin, elapsedSeconds: final.elapsedSeconds, status: final.status, snapshot: final.snapshot)
+        }
+        seek(toSeconds: Double(recording.durationNanos) / 1e9)
+        return RunSummary(
+            origin: origin, elapsedSeconds: final.elapsedSeconds, status: final.status, snapshot: final.snapshot, knobs: knobValues,
+            operationsBefore: (try? recording.firstSnapshot())?.operations ?? 0)
     }
 }

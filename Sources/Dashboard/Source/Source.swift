@@ -1,63 +1,160 @@
 import AsyncPatterns
 
-/// What the dashboard watches and steers: a scenario run here (`LocalSource`), and later a
-/// program attached over a socket or a recording replayed. The dashboard knows nothing
-/// else; an action a source cannot do is shown as unavailable, never silently ignored.
+/// What the dashboard watches: a scenario run here (`LocalSource`), a program attached over
+/// a socket (`AttachedSource`), a recording replayed (`ReplaySource`). Every source has what
+/// this core protocol asks; what only some can do (turn knobs, pause and change speed,
+/// restart, seek and step) comes as capabilities in `abilities`, which the screen asks for.
+/// An action a source cannot do is shown as unavailable, never silently ignored.
 public protocol Source: AnyObject, Sendable {
-    /// What is watched, e.g. the scenario's name.
-    var title: String { get }
-    /// How it runs, e.g. `live` or `seed`.
+    /// What is watched and where it comes from (typed: a scenario and its preset, a
+    /// program and its pid, a recording).
+    var origin: SourceOrigin { get }
+    /// How it runs, as the header says it. Default: `origin.mode`.
     var mode: String { get }
     var status: SourceStatus { get }
-    var capabilities: Set<SourceCapability> { get }
-    /// Scenario seconds per real second (1 where speed is not a capability).
-    var speed: Double { get }
     /// The panes the screen shows, in order.
     var panes: [PatternKind] { get }
+    /// The knobs and their values now (a replay shows those recorded; only a source that
+    /// can be steered turns them).
     var knobs: [KnobSpec] { get }
     var knobValues: [String: Double] { get }
+    /// A line for the screen when nothing newer is shown (a recording stopped at its
+    /// limit, a replay of a truncated file). Default: nil.
+    var notice: String? { get }
 
     /// The patterns now.
     func snapshot() -> Snapshot
     /// Events after `cursor` (0 at first); `missed` counts those dropped before they
     /// could be read.
     func events(after cursor: Int) -> SourceEvents
-    /// Asks to set a knob; the answer says what was applied, or why not.
-    func setKnob(_ name: String, to value: Double) -> KnobAnswer
     /// How many events to collect from now on: every event costs the watched program a
     /// little per operation, so the dashboard asks for them only while it shows them.
     func setEventInterest(_ interest: EventInterest)
-    /// Each of these needs its capability; without it, it does nothing.
-    func pause()
-    func resume()
-    func setSpeed(_ speed: Double)
-    func restart()
     /// Stops for good, waiting at most `limit` and never for the cooperative pool.
     func stop(waitingAtMost limit: Duration)
 
-    /// A line for the screen when nothing newer is shown (a recording stopped at its
-    /// limit, a replay of a truncated file). Default: nil.
-    var notice: String? { get }
-    /// Where a replay's cursor is, for the header's timeline; nil (the default) for a
-    /// source that runs live.
-    var timeline: Timeline? { get }
-    /// Moves `events` events forward (negative: back) and pauses. Needs `.step`.
+    /// What it can do besides showing numbers.
+    var abilities: SourceAbilities { get }
+}
+
+extension Source {
+    public var mode: String { origin.mode }
+    public var notice: String? { nil }
+    /// What is watched, e.g. the scenario's name.
+    public var title: String { origin.title }
+    /// The capabilities as the key map names them.
+    public var capabilities: Set<SourceCapability> { abilities.capabilities }
+    /// Scenario seconds per real second (1 where speed is not a capability).
+    public var speed: Double { abilities.pace?.speed ?? 1 }
+    /// Where a replay's cursor is, for the header's timeline; nil for a source that runs live.
+    public var timeline: Timeline? { abilities.seek?.timeline }
+
+    /// Sets a knob if the source can be steered; otherwise the answer says why not.
+    public func setKnob(_ name: String, to value: Double) -> KnobAnswer {
+        guard let steer = abilities.steer else {
+            return .refused(
+                origin.kind == .replay ? "a replay shows the values recorded; knobs cannot be turned" : "\(title) cannot be steered")
+        }
+        return steer.setKnob(name, to: value)
+    }
+}
+
+/// Turns knobs: a local run, an attached program.
+public protocol Steerable: AnyObject, Sendable {
+    /// Asks to set a knob; the answer says what was applied, or why not.
+    func setKnob(_ name: String, to value: Double) -> KnobAnswer
+}
+
+/// Pauses, resumes and changes speed: a local run, a replay.
+public protocol Pacing: AnyObject, Sendable {
+    /// Scenario seconds per real second.
+    var speed: Double { get }
+    /// Holds the clock (and every sleeper on it) until `resume`.
+    func pause()
+    func resume()
+    /// Sets the speed, kept within what the source allows.
+    func setSpeed(_ speed: Double)
+}
+
+/// Starts again from the beginning: a local run, a replay.
+public protocol Restartable: AnyObject, Sendable {
+    /// Starts again from the beginning (a local run's events are numbered from 0 again).
+    func restart()
+}
+
+/// Moves a cursor through time: a replay.
+public protocol Seekable: AnyObject, Sendable {
+    /// Where the cursor is.
+    var timeline: Timeline { get }
+    /// Moves `events` events forward (negative: back) and pauses.
     func step(by events: Int)
-    /// Moves to `seconds` after the start. Needs `.seek`.
+    /// Moves to `seconds` after the start.
     func seek(toSeconds seconds: Double)
     /// Moves to where the next (or previous) warning starts; false when there is none.
-    /// Needs `.seek`.
     func seekWarning(forward: Bool) -> Bool
 }
 
-/// What a live source does with the replay-only parts of `Source`: nothing (the app shows
-/// them as unavailable, since the capabilities lack `step` and `seek`).
-extension Source {
-    public var notice: String? { nil }
-    public var timeline: Timeline? { nil }
-    public func step(by events: Int) {}
-    public func seek(toSeconds seconds: Double) {}
-    public func seekWarning(forward: Bool) -> Bool { false }
+/// What a source can do besides showing numbers: each capability it has, nil for those it
+/// has not. A wrapper (a recording) passes on those of the source it wraps.
+public struct SourceAbilities: Sendable {
+    /// Turns knobs.
+    public var steer: (any Steerable)?
+    /// Pauses, resumes, changes speed.
+    public var pace: (any Pacing)?
+    /// Starts again.
+    public var restart: (any Restartable)?
+    /// Moves a replay's cursor.
+    public var seek: (any Seekable)?
+
+    public init(
+        steer: (any Steerable)? = nil, pace: (any Pacing)? = nil, restart: (any Restartable)? = nil, seek: (any Seekable)? = nil
+    ) {
+        self.steer = steer
+        self.pace = pace
+        self.restart = restart
+        self.seek = seek
+    }
+
+    /// The capabilities as the key map names them.
+    public var capabilities: Set<SourceCapability> {
+        var set: Set<SourceCapability> = []
+        if pace != nil { set.formUnion([.pause, .speed]) }
+        if restart != nil { set.insert(.restart) }
+        if seek != nil { set.formUnion([.step, .seek]) }
+        return set
+    }
+}
+
+/// What kind of source: a scenario run here, a program attached, a recording replayed.
+public enum SourceKind: String, Sendable, Codable, CaseIterable {
+    case scenario, attached, replay
+}
+
+/// Where a source's numbers come from, as data (a recording keeps it in its header).
+public struct SourceOrigin: Sendable, Equatable, Codable {
+    /// A scenario's name, a program's name, a recording's title.
+    public var title: String
+    public var kind: SourceKind
+    /// A scenario's preset (`live`, `seed`).
+    public var preset: String?
+    /// An attached program's process id.
+    public var pid: Int?
+
+    public init(title: String, kind: SourceKind, preset: String? = nil, pid: Int? = nil) {
+        self.title = title
+        self.kind = kind
+        self.preset = preset
+        self.pid = pid
+    }
+
+    /// How it runs, for the header: `live`, `attached, pid 7`, `replay`.
+    public var mode: String {
+        switch kind {
+        case .scenario: preset ?? "live"
+        case .attached: "attached, pid " + (pid.map(String.init) ?? "?")
+        case .replay: "replay"
+        }
+    }
 }
 
 /// A replay's position: shown as a bar in the header.
@@ -121,12 +218,13 @@ public struct SourceChoice: Sendable {
     public let summary: String
     public let explanation: String
     public let knobs: [KnobSpec]
-    /// Opens it with starting knob values (empty: its defaults).
-    public let open: @Sendable ([String: Double]) -> any Source
+    /// Opens it with starting knob values (empty: its defaults); throws `SourceUnavailable`
+    /// when it cannot be opened (a program that went away), and says why.
+    public let open: @Sendable ([String: Double]) throws(SourceUnavailable) -> any Source
 
     public init(
         name: String, summary: String, explanation: String, knobs: [KnobSpec],
-        open: @escaping @Sendable ([String: Double]) -> any Source
+        open: @escaping @Sendable ([String: Double]) throws(SourceUnavailable) -> any Source
     ) {
         self.name = name
         self.summary = summary
@@ -134,4 +232,11 @@ public struct SourceChoice: Sendable {
         self.knobs = knobs
         self.open = open
     }
+}
+
+/// Why a picker entry could not be opened.
+public struct SourceUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }
