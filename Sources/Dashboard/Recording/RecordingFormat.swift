@@ -11,8 +11,15 @@ public enum RecordingFormat {
     public static let headerSize = 12
     /// Type byte, payload length (UInt32 LE) before the payload; CRC-32 (UInt32 LE) after.
     public static let recordOverhead = 9
-    /// A record longer than this is corruption, not data.
-    public static let maximumPayload = 64 << 20
+    /// A record longer than this is corruption, not data (the largest keyframe of 10,000
+    /// patterns takes a small part of it).
+    public static let maximumPayload = 16 << 20
+    /// What a replay reads at once while it indexes a recording.
+    public static let readChunk = 1 << 20
+    /// The most a recording's index (its blocks, keyframes, names, knob changes and gaps)
+    /// may take in memory: a file needing more is refused. A recording sluice writes
+    /// needs far less (about 100 bytes for each 48 KB block or keyframe).
+    public static let maximumIndexBytes = 16 << 20
 
     /// What a record holds.
     public enum RecordType: UInt8, Sendable {

@@ -14,6 +14,7 @@ public final class ReplaySource: Source {
     static let checkpointEvents = 512
     /// Snapshots with more patterns than this get no checkpoints (each would copy them).
     static let checkpointPatterns = 2000
+    static let maximumCheckpoints = 64
 
     public let recording: Recording
     private let now: @Sendable () -> UInt64
@@ -315,6 +316,11 @@ public final class ReplaySource: Source {
                         checkpoints.last.map({ $0.index < next }) ?? true
                     {
                         checkpoints.append((next, fold))
+                        // A crafted file may hold millions of events after one keyframe:
+                        // every other checkpoint goes, so their memory stays bounded.
+                        if checkpoints.count > Self.maximumCheckpoints {
+                            checkpoints = checkpoints.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                        }
                     }
                 }
             }
