@@ -2,6 +2,7 @@ import AsyncPatterns
 import Foundation
 import Testing
 @testable import Dashboard
+@testable import SluiceWire
 
 /// A source whose events the test hands out in batches: no scenario, no timing.
 final class ScriptedSource: Source {

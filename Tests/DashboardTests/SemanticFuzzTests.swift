@@ -5,6 +5,7 @@ import TUI
 import Testing
 
 @testable import Dashboard
+@testable import SluiceWire
 
 /// Recordings whose checksums are right and whose values are hostile: counts at Int.max and
 /// Int.min, times of 1e308, negative depths and totals, in keyframes and in events. Opened,
@@ -13,7 +14,12 @@ import Testing
 /// nothing traps. 2,000 in `make test`, 100,000 in `make check` (`SLUICE_SEMANTIC_FUZZ_COUNT`).
 @MainActor
 @Suite struct SemanticFuzzTests {
-    static let hostileInts = ["9223372036854775807", "-9223372036854775808", "-1", "9007199254740993", "0", "4611686018427387904"]
+    /// Past 2^53 the reader refuses a count where it decodes it (the file then exits 65); at
+    /// the bound (±2^53) it reads, and everything downstream must take it.
+    static let hostileInts = [
+        "9223372036854775807", "-9223372036854775808", "-1", "9007199254740993", "9007199254740992", "-9007199254740992", "0",
+        "4611686018427387904",
+    ]
     static let hostileDoubles = ["1e308", "-1e308", "-1", "5e-324", "1e15"]
 
     /// A rich snapshot's JSON with some of its numbers replaced by hostile ones.
@@ -116,6 +122,8 @@ import Testing
             }
             app.quit()
         }
-        #expect(replayed > count / 2, "most hostile recordings must open, or the fuzz reaches nothing")
+        // Keyframes with a count past 2^53, or an end past 1e9 s, are refused where they are
+        // decoded (a third of the ends, many keyframes): the rest must replay.
+        #expect(replayed > count / 5, "hostile recordings within the bounds must open, or the fuzz reaches nothing")
     }
 }

@@ -2,6 +2,7 @@ import AsyncPatterns
 import Foundation
 import Testing
 @testable import Dashboard
+@testable import SluiceWire
 
 /// Counts what a recording's reader asks of its file: the largest read, and all of them.
 final class CountingBytes: RecordingBytes {
@@ -40,13 +41,11 @@ func largeRecording(blocks: Int, to path: String) throws -> Int {
         let length = bytes[(offset + 1)..<(offset + 5)].reversed().reduce(0) { $0 << 8 | Int($1) }
         let end = offset + RecordingFormat.recordOverhead + length
         if bytes[offset] == RecordingFormat.RecordType.events.rawValue {
-            try Array(bytes[(offset + 5)..<(end - 4)]).withUnsafeBytes { raw in
-                var r = ByteReader(raw)
-                #expect(try r.varint() == 0)
-                #expect(try r.varint() == UInt64(RecordingWriter.blockEvents))
-                span = (try r.signed(), try r.signed(), try r.varint())
-                entries = r.rest()
-            }
+            var r = WireReader(Array(bytes[(offset + 5)..<(end - 4)]))
+            #expect(try r.uint() == 0)
+            #expect(try r.uint() == UInt64(RecordingWriter.blockEvents))
+            span = (try r.signed(), try r.signed(), try r.uint())
+            entries = Array(r.rest())
         } else {
             prefix += bytes[offset..<end]
         }
@@ -61,18 +60,18 @@ func largeRecording(blocks: Int, to path: String) throws -> Int {
         let index = b * RecordingWriter.blockEvents
         let moved = Int64(b) * shift
         if b > 0, b % 16 == 0 {
-            var k = ByteWriter()
-            k.varint(UInt64(index))
+            var k = WireWriter()
+            k.uint(UInt64(index))
             k.signed(span.first + moved)
-            k.raw(JSONBytes.encode(KeyframeBody(snapshot: Snapshot(), knobs: ["rate": 10], speed: 1, status: "running")))
+            KeyframeBody(snapshot: Snapshot(), knobs: ["rate": 10], speed: 1, status: "running").encode(into: &k)
             try file.write(contentsOf: Data(RecordingFormat.record(.keyframe, k.bytes)))
         }
-        var p = ByteWriter()
-        p.varint(UInt64(index))
-        p.varint(UInt64(RecordingWriter.blockEvents))
+        var p = WireWriter()
+        p.uint(UInt64(index))
+        p.uint(UInt64(RecordingWriter.blockEvents))
         p.signed(span.first + moved)
         p.signed(span.last + moved)
-        p.varint(span.onsets)
+        p.uint(span.onsets)
         p.raw(entries)
         try file.write(contentsOf: Data(RecordingFormat.record(.events, p.bytes)))
     }

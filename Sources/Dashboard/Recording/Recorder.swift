@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import AsyncPatterns
+import SluiceWire
 
 /// Records any `Source` to a file: every event (it asks the source for all of them), a
 /// keyframe (snapshot and knob values) every `keyframeEvents` events or second, knob

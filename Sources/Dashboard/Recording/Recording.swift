@@ -1,4 +1,5 @@
 import AsyncPatterns
+import SluiceWire
 
 /// A recording, indexed in one streaming pass and read in bounded pieces: opening reads
 /// the file record by record (checking the header first, then every record's CRC) and keeps
@@ -104,24 +105,23 @@ public final class Recording: @unchecked Sendable {
                 throw RecordingError.corrupted(offset: offset, why: "the first record is not the recording's description")
             }
             do {
-                try record.payload.withUnsafeBytes { raw throws in
-                    var r = ByteReader(raw)
+                do {
+                    var r = WireReader(Array(record.payload))
                     let base = record.payloadStart
+                    let length = record.payload.count
                     switch RecordingFormat.RecordType(rawValue: record.type) {
                     case .info:
                         guard info == nil else { throw RecordingError.malformed("a second description") }
-                        info = try JSONBytes.decode(RecordingInfo.self, r.rest())
+                        info = try JSONBytes.decode(RecordingInfo.self, Array(r.rest()))
                     case .name:
-                        let id = try r.varint()
+                        let id = try r.uint()
                         guard id == UInt64(names.count) else { throw RecordingError.malformed("pattern names out of order") }
-                        let k = Int(try r.byte())
-                        guard k < PatternKind.allCases.count else { throw RecordingError.malformed("unknown pattern kind") }
-                        let name = try r.string()
-                        try charge(MemoryLayout<PatternID>.stride + name.utf8.count, at: offset)
-                        names.append(PatternID(PatternKind.allCases[k], name))
+                        let name = try EventCodec.patternID(&r)
+                        try charge(MemoryLayout<PatternID>.stride + name.name.utf8.count, at: offset)
+                        names.append(name)
                     case .events:
                         let first = try r.count(atMost: Int.max / 2)
-                        let count = try r.count(atMost: raw.count)
+                        let count = try r.count(atMost: length)
                         guard first == eventCount, count > 0 else { throw RecordingError.malformed("events out of order") }
                         let firstTime = try r.signed()
                         let lastTime = try r.signed()
@@ -130,14 +130,14 @@ public final class Recording: @unchecked Sendable {
                         try charge(MemoryLayout<Block>.stride, at: offset)
                         blocks.append(
                             Block(
-                                payload: base..<(base + raw.count), entries: base + r.offset, firstIndex: first, count: count,
+                                payload: base..<(base + length), entries: base + r.at, firstIndex: first, count: count,
                                 firstTime: firstTime, lastTime: lastTime, maxTime: maxTime, onsets: onsets))
                         eventCount += count
                     case .keyframe, .end:
                         let index = try r.count(atMost: Int.max / 2)
                         guard index == eventCount else { throw RecordingError.malformed("a keyframe out of order") }
                         let time = try r.signed()
-                        let ref = KeyframeRef(eventIndex: index, time: time, body: (base + r.offset)..<(base + raw.count))
+                        let ref = KeyframeRef(eventIndex: index, time: time, body: (base + r.at)..<(base + length))
                         maxTime = max(maxTime, time)
                         if record.type == RecordingFormat.RecordType.end.rawValue {
                             endRef = ref
@@ -151,7 +151,6 @@ public final class Recording: @unchecked Sendable {
                         let time = try r.signed()
                         let name = try r.string()
                         let value = try r.double()
-                        guard value.isFinite else { throw RecordingError.malformed("a knob value is not a number") }
                         try charge(MemoryLayout<KnobChange>.stride + name.utf8.count, at: offset)
                         knobChanges.append(KnobChange(eventIndex: index, time: time, name: name, value: value))
                     case .gap:
@@ -162,6 +161,8 @@ public final class Recording: @unchecked Sendable {
                     case nil:
                         break  // a record this version does not know: skipped
                     }
+                } catch let error as WireError {
+                    throw RecordingError.malformed(error.reason)
                 }
             } catch let error as RecordingError {
                 if case .corrupted = error { throw error }
@@ -250,22 +251,15 @@ public final class Recording: @unchecked Sendable {
         let block = blocks[b]
         let names = self.names
         let start = info.startNanos
-        let bytes = try source.read(block.entries..<block.payload.upperBound)
-        try bytes.withUnsafeBytes { raw throws in
-            var r = ByteReader(raw)
-            var time = block.firstTime
+        var r = WireReader(try source.read(block.entries..<block.payload.upperBound))
+        var time = block.firstTime
+        do {
             for i in 0..<block.count {
-                let tag = try r.byte()
-                let code = tag & ~EventCode.warningBit
-                time = time &+ (try r.signed())
-                let id = try r.varint()
-                guard id < UInt64(names.count) else { throw RecordingError.malformed("an event names an unknown pattern") }
-                let source = names[Int(id)]
-                guard EventCode.kind(of: code) == source.kind else { throw RecordingError.malformed("an event of the wrong kind") }
-                let event = try EventCode.decode(
-                    code, &r, source: source, at: MonotonicInstant(nanoseconds: start &+ UInt64(bitPattern: time)))
-                if try !body(block.firstIndex + i, event, tag & EventCode.warningBit != 0) { return }
+                let (event, onset) = try EventCodec.decodeEntry(&r, names: names, time: &time, start: start)
+                if try !body(block.firstIndex + i, event, onset) { return }
             }
+        } catch let error as WireError {
+            throw RecordingError.malformed(error.reason)
         }
     }
 
@@ -281,7 +275,15 @@ public final class Recording: @unchecked Sendable {
     }
 
     func keyframe(_ k: Int) throws -> KeyframeBody {
-        try JSONBytes.decode(KeyframeBody.self, try source.read(keyframes[k].body))
+        try Self.decoded { r throws(WireError) in try KeyframeBody(&r) }(try source.read(keyframes[k].body))
+    }
+
+    /// A decoder of bytes whose codec errors become `RecordingError.malformed`.
+    static func decoded<T>(_ read: @escaping (inout WireReader) throws(WireError) -> T) -> ([UInt8]) throws(RecordingError) -> T {
+        { bytes throws(RecordingError) in
+            var r = WireReader(bytes)
+            do throws(WireError) { return try read(&r) } catch { throw .malformed(error.reason) }
+        }
     }
 
     /// Decodes every keyframe and every event block, folding the events onto their
@@ -306,7 +308,7 @@ public final class Recording: @unchecked Sendable {
     /// The run's end as recorded, if the file has it.
     func end() throws -> EndBody? {
         guard let endRef else { return nil }
-        return try JSONBytes.decode(EndBody.self, try source.read(endRef.body))
+        return try Self.decoded { r throws(WireError) in try EndBody(&r) }(try source.read(endRef.body))
     }
 
     /// How many events happened at or before `time` (nanoseconds since the start).

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import SluiceWire
 import FoundationEssentials
 
 /// What a recording says about itself (its `info` record, JSON).
@@ -47,22 +48,72 @@ public struct RecordedKnob: Sendable, Codable, Equatable {
     }
 }
 
-/// A keyframe's body (JSON): the snapshot (its recent events left out: the replay rebuilds
-/// them from the events before the cursor) and the knob values.
-struct KeyframeBody: Codable, Sendable {
+/// A keyframe's body: the knob values, the speed, the status, then the snapshot (its recent
+/// events left out: the replay rebuilds them from the events before the cursor), in the
+/// socket's codec.
+struct KeyframeBody: Sendable {
     var snapshot: Snapshot
     var knobs: [String: Double]
     var speed: Double
     var status: String
+
+    func encode(into w: inout WireWriter) {
+        w.knobs(knobs)
+        w.double(speed)
+        w.string(status)
+        w.snapshot(snapshot)
+    }
+
+    /// Reads a body; what cannot be a run's (a negative speed, a snapshot past the codec's
+    /// bounds, bytes after it) throws.
+    init(_ r: inout WireReader) throws(WireError) {
+        knobs = try r.knobs()
+        speed = try r.double()
+        guard speed >= 0 else { throw .badMessage("a speed of \(speed)") }
+        status = try r.string()
+        snapshot = try r.snapshot()
+        try r.expectEnd("the keyframe")
+    }
+
+    init(snapshot: Snapshot, knobs: [String: Double], speed: Double, status: String) {
+        self.snapshot = snapshot
+        self.knobs = knobs
+        self.speed = speed
+        self.status = status
+    }
 }
 
-/// The end record's body (JSON): how the run ended and its final snapshot, whole.
-struct EndBody: Codable, Sendable {
+/// The end record's body: how the run ended, its elapsed time, why recording ended, then
+/// its final snapshot, whole.
+struct EndBody: Sendable {
     var status: String
     var elapsedSeconds: Double
     var snapshot: Snapshot
     /// Why recording ended: `stopped` (the source ended or was left) or `limit`.
     var reason: String
+
+    func encode(into w: inout WireWriter) {
+        w.string(status)
+        w.double(elapsedSeconds)
+        w.string(reason)
+        w.snapshot(snapshot)
+    }
+
+    init(_ r: inout WireReader) throws(WireError) {
+        status = try r.string()
+        elapsedSeconds = try r.double()
+        guard (0...1e9).contains(elapsedSeconds) else { throw .badMessage("an elapsed time of \(elapsedSeconds) s") }
+        reason = try r.string()
+        snapshot = try r.snapshot()
+        try r.expectEnd("the end")
+    }
+
+    init(status: String, elapsedSeconds: Double, snapshot: Snapshot, reason: String) {
+        self.status = status
+        self.elapsedSeconds = elapsedSeconds
+        self.snapshot = snapshot
+        self.reason = reason
+    }
 }
 
 extension SourceStatus {

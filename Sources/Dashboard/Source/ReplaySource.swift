@@ -1,4 +1,5 @@
 import AsyncPatterns
+import SluiceWire
 
 /// A recording played back: a source that can pause, change speed, step one event,
 /// seek to a time or a warning, and restart. Every pane shows the state at the cursor,
