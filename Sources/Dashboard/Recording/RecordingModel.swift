@@ -64,22 +64,18 @@ struct KeyframeBody: Sendable {
         w.snapshot(snapshot)
     }
 
+}
+
+extension KeyframeBody {
     /// Reads a body; what cannot be a run's (a negative speed, a snapshot past the codec's
     /// bounds, bytes after it) throws.
     init(_ r: inout WireReader) throws(WireError) {
-        knobs = try r.knobs()
-        speed = try r.double()
+        let knobs = try r.knobs()
+        let speed = try r.double()
         guard speed >= 0 else { throw .badMessage("a speed of \(speed)") }
-        status = try r.string()
+        self.init(snapshot: Snapshot(), knobs: knobs, speed: speed, status: try r.string())
         snapshot = try r.snapshot()
         try r.expectEnd("the keyframe")
-    }
-
-    init(snapshot: Snapshot, knobs: [String: Double], speed: Double, status: String) {
-        self.snapshot = snapshot
-        self.knobs = knobs
-        self.speed = speed
-        self.status = status
     }
 }
 
@@ -99,20 +95,16 @@ struct EndBody: Sendable {
         w.snapshot(snapshot)
     }
 
+}
+
+extension EndBody {
     init(_ r: inout WireReader) throws(WireError) {
-        status = try r.string()
-        elapsedSeconds = try r.double()
-        guard (0...1e9).contains(elapsedSeconds) else { throw .badMessage("an elapsed time of \(elapsedSeconds) s") }
-        reason = try r.string()
+        let status = try r.string()
+        let elapsed = try r.double()
+        guard (0...1e9).contains(elapsed) else { throw .badMessage("an elapsed time of \(elapsed) s") }
+        self.init(status: status, elapsedSeconds: elapsed, snapshot: Snapshot(), reason: try r.string())
         snapshot = try r.snapshot()
         try r.expectEnd("the end")
-    }
-
-    init(status: String, elapsedSeconds: Double, snapshot: Snapshot, reason: String) {
-        self.status = status
-        self.elapsedSeconds = elapsedSeconds
-        self.snapshot = snapshot
-        self.reason = reason
     }
 }
 
