@@ -117,7 +117,7 @@ public final class Recording: @unchecked Sendable {
                         let id = try r.uint()
                         guard id == UInt64(names.count) else { throw RecordingError.malformed("pattern names out of order") }
                         let name = try EventCodec.patternID(&r)
-                        try charge(MemoryLayout<PatternID>.stride + name.name.utf8.count, at: offset)
+                        try charge(Self.indexCost(.name, name: name.name), at: offset)
                         names.append(name)
                     case .events:
                         let first = try r.count(atMost: Int.max / 2)
@@ -127,7 +127,7 @@ public final class Recording: @unchecked Sendable {
                         let lastTime = try r.signed()
                         let onsets = try r.count(atMost: count)
                         maxTime = max(maxTime, firstTime, lastTime)
-                        try charge(MemoryLayout<Block>.stride, at: offset)
+                        try charge(Self.indexCost(.events), at: offset)
                         blocks.append(
                             Block(
                                 payload: base..<(base + length), entries: base + r.at, firstIndex: first, count: count,
@@ -142,7 +142,7 @@ public final class Recording: @unchecked Sendable {
                         if record.type == RecordingFormat.RecordType.end.rawValue {
                             endRef = ref
                         } else {
-                            try charge(MemoryLayout<KeyframeRef>.stride, at: offset)
+                            try charge(Self.indexCost(.keyframe), at: offset)
                             keyframes.append(ref)
                         }
                     case .knob:
@@ -151,12 +151,12 @@ public final class Recording: @unchecked Sendable {
                         let time = try r.signed()
                         let name = try r.string()
                         let value = try r.double()
-                        try charge(MemoryLayout<KnobChange>.stride + name.utf8.count, at: offset)
+                        try charge(Self.indexCost(.knob, name: name), at: offset)
                         knobChanges.append(KnobChange(eventIndex: index, time: time, name: name, value: value))
                     case .gap:
                         let index = try r.count(atMost: Int.max / 2)
                         guard index == eventCount else { throw RecordingError.malformed("a gap out of order") }
-                        try charge(MemoryLayout<Gap>.stride, at: offset)
+                        try charge(Self.indexCost(.gap), at: offset)
                         gaps.append(Gap(eventIndex: index, missed: try r.count(atMost: Int.max / 2)))
                     case nil:
                         break  // a record this version does not know: skipped
@@ -198,6 +198,20 @@ public final class Recording: @unchecked Sendable {
             truncation = t + ": it replays up to its last whole record"
         }
         self.truncation = truncation
+    }
+
+    /// What a record of `type` (naming `name`) adds to the index: the reader charges this
+    /// against `maximumIndexBytes`, and the writer counts it so that the recorder stops
+    /// before it writes a file no replay would open.
+    static func indexCost(_ type: RecordingFormat.RecordType, name: String = "") -> Int {
+        switch type {
+        case .name: MemoryLayout<PatternID>.stride + name.utf8.count
+        case .events: MemoryLayout<Block>.stride
+        case .keyframe: MemoryLayout<KeyframeRef>.stride
+        case .knob: MemoryLayout<KnobChange>.stride + name.utf8.count
+        case .gap: MemoryLayout<Gap>.stride
+        case .info, .end: 0
+        }
     }
 
     /// Whether the run's end (status and final snapshot) is in the file.

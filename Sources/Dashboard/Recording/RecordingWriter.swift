@@ -24,6 +24,8 @@ struct RecordingWriter {
     private var lastWarning: [UInt64: Int64] = [:]
     /// The last pattern seen (runs of events from one pattern skip the dictionary).
     private var lastID: (source: PatternID, id: UInt64)?
+    /// What a replay's index of the records written so far takes (`Recording.indexCost`).
+    private(set) var indexBytes = 0
     /// Events written (the index of the next one).
     private(set) var eventCount = 0
     private(set) var lastTime: Int64 = 0
@@ -63,6 +65,7 @@ struct RecordingWriter {
             w.byte(UInt8(PatternKind.allCases.firstIndex(of: source.kind)!))
             w.string(source.name)
             ready += RecordingFormat.record(.name, w.bytes)
+            indexBytes += Recording.indexCost(.name, name: source.name)
         }
         lastID = (source, id)
         let t = time(of: event)
@@ -100,6 +103,7 @@ struct RecordingWriter {
         w.uint(UInt64(blockOnsets))
         w.raw(block.bytes)
         ready += RecordingFormat.record(.events, w.bytes)
+        indexBytes += Recording.indexCost(.events)
         block = WireWriter()
         blockCount = 0
         blockOnsets = 0
@@ -119,6 +123,7 @@ struct RecordingWriter {
         KeyframeBody(snapshot: kept, knobs: knobs, speed: speed, status: status.recordedText).encode(into: &w)
         let record = RecordingFormat.record(.keyframe, w.bytes)
         ready += record
+        indexBytes += Recording.indexCost(.keyframe)
         return record.count
     }
 
@@ -130,6 +135,7 @@ struct RecordingWriter {
         w.string(name)
         w.double(value)
         ready += RecordingFormat.record(.knob, w.bytes)
+        indexBytes += Recording.indexCost(.knob, name: name)
     }
 
     mutating func gap(_ missed: Int) {
@@ -138,6 +144,7 @@ struct RecordingWriter {
         w.uint(UInt64(eventCount))
         w.uint(UInt64(missed))
         ready += RecordingFormat.record(.gap, w.bytes)
+        indexBytes += Recording.indexCost(.gap)
     }
 
     mutating func end(status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot, reason: String, time: Int64) {
