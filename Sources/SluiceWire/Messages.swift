@@ -11,9 +11,12 @@ import Foundation
 #endif
 
 /// The protocol versions this build speaks; hello picks the highest both sides share.
+///
+/// 2: snapshots and events in binary only (layout 3, the codec recordings use); a JSON
+/// snapshot or events message is refused, since only the binary reader range-checks.
 public enum WireVersion {
-    public static let current = 1
-    public static let supported = [1]
+    public static let current = 2
+    public static let supported = [2]
 }
 
 /// What a viewer sends. Each frame's payload is one of these as a JSON object with one
@@ -185,18 +188,28 @@ public enum WireCoding {
 
     /// An agent's message: a binary snapshot (`SnapshotLayout`) or any message as JSON.
     public static func decodeAgentMessage(from payload: ByteBuffer) throws(WireError) -> AgentMessage {
-        if payload.readableBytesView.first == SnapshotLayout.marker {
+        if let first = payload.readableBytesView.first, first == SnapshotLayout.marker || first == SnapshotLayout.eventsMarker {
             return try SnapshotLayout.decode(payload.readableBytesView)
         }
-        return try decode(AgentMessage.self, from: payload)
+        let message = try decode(AgentMessage.self, from: payload)
+        switch message {
+        case .snapshot, .events:
+            // JSON would bypass the binary reader's range checks.
+            throw .badMessage("a snapshot or events in JSON: version 2 sends them binary")
+        default: return message
+        }
     }
 
-    /// An agent's message as a payload: snapshots in the binary layout, the rest as JSON.
+    /// An agent's message as a payload: snapshots and events in the binary layout, the
+    /// rest as JSON.
     public static func encode(_ message: AgentMessage) -> [UInt8] {
-        if case .snapshot(let snapshot, let knobs, let dropped) = message {
-            return SnapshotLayout.encode(snapshot: snapshot, knobs: knobs, dropped: dropped)
+        switch message {
+        case .snapshot(let snapshot, let knobs, let dropped):
+            SnapshotLayout.encode(snapshot: snapshot, knobs: knobs, dropped: dropped)
+        case .events(let events, let missed):
+            SnapshotLayout.encode(events: events, missed: missed)
+        default: encodeJSON(message)
         }
-        return encodeJSON(message)
     }
 
     /// A short reason, not the decoder's full story.

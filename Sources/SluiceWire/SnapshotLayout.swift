@@ -7,20 +7,22 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Snapshots on the wire in a binary layout: JSON took 22 ms and 350 KiB for 1,000
-/// patterns, which a program watched ten times a second cannot afford; this takes a small
-/// fraction of that (numbers in `BENCHMARKS.md`). Every field of every snapshot type, in
-/// declaration order: integers as LEB128 varints (zigzag, so negatives survive), doubles
-/// as 8 bytes little-endian, booleans as a byte, strings and lists as a varint count then
-/// the items, optionals as a presence byte. `SnapshotLayoutTests` fails when a type gains
-/// a field this file does not write.
+/// Snapshots and events in binary, on the wire and in recording files alike (one codec,
+/// `WireWriter`/`WireReader`): JSON took 22 ms and 350 KiB for 1,000 patterns, which a
+/// program watched ten times a second cannot afford; this takes a small fraction of that
+/// (numbers in `BENCHMARKS.md`). Every field of every snapshot type, in declaration order
+/// (`PROTOCOL.md`). `SnapshotLayoutTests` fails when a type gains a field this file does
+/// not write.
 public enum SnapshotLayout {
-    /// The first byte of a binary snapshot payload (a JSON payload starts with `{`).
+    /// The first byte of a binary snapshot message (a JSON payload starts with `{`).
     public static let marker: UInt8 = 0
-    /// The layout this build writes. 2 added the pool doctor's figures after the snapshot.
-    public static let version: UInt8 = 2
-    /// Layouts this build reads (1: written by agents before the pool doctor; no pool).
-    public static let readable: ClosedRange<UInt8> = 1...2
+    /// The first byte of a binary `events` message.
+    public static let eventsMarker: UInt8 = 1
+    /// The layout this build writes and reads. 3: events in binary (they were JSON), the
+    /// pool doctor's figures and queue models in binary, with protocol version 2.
+    public static let version: UInt8 = 3
+    /// Layouts this build reads.
+    public static let readable: ClosedRange<UInt8> = 3...3
 
     /// A `snapshot` message: the marker, the layout's version, `dropped`, the knobs' values
     /// and the snapshot.
@@ -30,84 +32,61 @@ public enum SnapshotLayout {
 
     /// The part of a snapshot message that is the same for every viewer.
     public static func body(snapshot: Snapshot, knobs: [String: Double]) -> [UInt8] {
-        var w = BinaryWriter()
+        var w = WireWriter()
         w.bytes.reserveCapacity(64 + 160 * (snapshot.queues.count + snapshot.semaphores.count + snapshot.actors.count))
-        w.count(knobs.count)
-        for (name, value) in knobs.sorted(by: { $0.key < $1.key }) {
-            w.string(name)
-            w.double(value)
-        }
+        w.knobs(knobs)
         w.snapshot(snapshot)
-        w.pool(snapshot.pool)
         return w.bytes
     }
 
     /// A whole message from a `body` and one viewer's `dropped`.
     public static func encode(body: [UInt8], dropped: Int) -> [UInt8] {
-        var w = BinaryWriter()
+        var w = WireWriter()
         w.bytes.reserveCapacity(body.count + 12)
         w.byte(marker)
         w.byte(version)
         w.int(dropped)
-        w.bytes.append(contentsOf: body)
+        w.raw(body)
         return w.bytes
     }
 
+    /// An `events` message: the marker, the layout's version, `missed`, the events.
+    public static func encode(events: [PatternEvent], missed: Int) -> [UInt8] {
+        var w = WireWriter()
+        w.byte(eventsMarker)
+        w.byte(version)
+        w.int(missed)
+        EventCodec.writeList(events, into: &w)
+        return w.bytes
+    }
+
+    /// Reads a binary `snapshot` or `events` message. - Throws: `WireError`.
     public static func decode(_ bytes: some Collection<UInt8>) throws(WireError) -> AgentMessage {
-        var r = BinaryReader(Array(bytes))
-        guard try r.byte() == marker else { throw .badMessage("not a binary snapshot") }
+        var r = WireReader(Array(bytes))
+        let kind = try r.byte()
+        guard kind == marker || kind == eventsMarker else { throw .badMessage("not a binary message") }
         let layout = try r.byte()
         guard readable.contains(layout) else {
             throw .versionMismatch(
-                "a snapshot in layout \(layout); this sluice reads layouts \(readable.lowerBound)...\(readable.upperBound)")
+                "a \(kind == marker ? "snapshot" : "list of events") in layout \(layout); this sluice reads layout \(version)")
+        }
+        if kind == eventsMarker {
+            let missed = try r.int()
+            guard missed >= 0 else { throw .badMessage("\(missed) events missed") }
+            let events = try EventCodec.readList(&r)
+            try r.expectEnd("the events")
+            return .events(events: events, missed: missed)
         }
         let dropped = try r.int()
-        var knobs: [String: Double] = [:]
-        for _ in 0..<(try r.count()) { knobs[try r.string()] = try r.double() }
-        var snapshot = try r.snapshot()
-        if layout >= 2 { snapshot.pool = try r.pool() }
-        guard r.isAtEnd else { throw .badMessage("\(r.remaining) bytes after the snapshot") }
+        guard dropped >= 0 else { throw .badMessage("\(dropped) snapshots dropped") }
+        let knobs = try r.knobs()
+        let snapshot = try r.snapshot()
+        try r.expectEnd("the snapshot")
         return .snapshot(snapshot: snapshot, knobs: knobs, dropped: dropped)
     }
 }
 
-struct BinaryWriter {
-    var bytes: [UInt8] = []
-
-    mutating func byte(_ b: UInt8) { bytes.append(b) }
-    mutating func bool(_ b: Bool) { bytes.append(b ? 1 : 0) }
-
-    mutating func uint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
-
-    mutating func count(_ n: Int) { uint(UInt64(n)) }
-
-    mutating func int(_ value: Int) { uint(UInt64(bitPattern: Int64((value << 1) ^ (value >> 63)))) }
-
-    mutating func double(_ value: Double) {
-        let bits = value.bitPattern
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-    }
-
-    mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { utf8 in
-            uint(UInt64(utf8.count))
-            bytes.append(contentsOf: utf8)
-        }
-    }
-
-    mutating func optionalInt(_ value: Int?) {
-        bool(value != nil)
-        if let value { int(value) }
-    }
-
+extension WireWriter {
     mutating func percentiles(_ p: Percentiles) {
         uint(p.count)
         uint(p.p50)
@@ -124,7 +103,8 @@ struct BinaryWriter {
         uint(p.decades.atLeast1s)
     }
 
-    mutating func snapshot(_ s: Snapshot) {
+    /// Every field of a snapshot, in declaration order.
+    public mutating func snapshot(_ s: Snapshot) {
         count(s.queues.count)
         for q in s.queues {
             string(q.name)
@@ -218,117 +198,104 @@ struct BinaryWriter {
         int(s.operations)
         double(s.operationsPerSecond)
         double(s.elapsedSeconds)
-        // Event lists are rare in a snapshot on the wire (events travel in messages of their
-        // own): JSON, and empty lists cost two bytes.
-        events(s.recentEvents)
+        EventCodec.writeList(s.recentEvents, into: &self)
         int(s.droppedEvents)
-        events(s.notableEvents)
+        EventCodec.writeList(s.notableEvents, into: &self)
         int(s.droppedNotableEvents)
-        // `queueModels` is not on the wire: only a pipeline file's local run publishes it (an
-        // attached program models no queues); recordings keep it in their JSON keyframes.
+        pool(s.pool)
+        // Only a pipeline file's run models its queues (nil elsewhere: a presence byte).
+        bool(s.queueModels != nil)
+        if let models = s.queueModels {
+            count(models.count)
+            for m in models {
+                string(m.name)
+                string(m.model)
+                double(m.arrivalRate)
+                double(m.serviceRate)
+                int(m.servers)
+                double(m.utilization)
+                double(m.measuredWaitSeconds)
+                double(m.measuredDepth)
+                double(m.littleDepth)
+                optionalDouble(m.predictedWaitSeconds)
+                optionalDouble(m.predictedDepth)
+                int(m.serversForStability)
+                int(m.samples)
+            }
+        }
     }
 
-    /// The pool doctor's figures: rare and small next to the patterns, so JSON behind a
-    /// presence byte (0: no doctor runs).
+    /// The pool doctor's figures behind a presence byte (0: no doctor runs).
     mutating func pool(_ pool: PoolSnapshot?) {
-        guard let pool else { return byte(0) }
-        byte(1)
-        let json = WireCoding.encodeJSON(pool)
-        uint(UInt64(json.count))
-        bytes.append(contentsOf: json)
+        guard let p = pool else { return bool(false) }
+        bool(true)
+        int(p.beats)
+        double(p.windowSeconds)
+        uint(p.delayP50Nanos)
+        uint(p.delayP99Nanos)
+        uint(p.delayMaxNanos)
+        uint(p.delayLastNanos)
+        optionalDouble(p.jobsPerSecond)
+        int(p.jobsEnqueued)
+        string(p.hook)
+        int(p.threads)
+        int(p.busyAtLastCapture)
+        uint(p.thresholdNanos)
+        int(p.stalls)
+        uint(p.stalledNanos)
+        uint(p.longestStallNanos)
+        uint(p.stalledNowNanos)
+        string(p.capture)
+        bool(p.captureOn)
+        count(p.blockers.count)
+        for b in p.blockers {
+            string(b.location)
+            int(b.stalls)
+            uint(b.totalNanos)
+            uint(b.longestNanos)
+            double(b.lastSeenSeconds)
+            frames(b.frames)
+        }
+        int(p.otherStalls)
+        count(p.notes.count)
+        for note in p.notes { string(note) }
+        double(p.elapsedSeconds)
     }
 
-    mutating func events(_ list: [PatternEvent]) {
-        guard !list.isEmpty else { return uint(0) }
-        let json = WireCoding.encodeJSON(list)
-        uint(UInt64(json.count))
-        bytes.append(contentsOf: json)
+    mutating func frames(_ frames: [PoolFrame]) {
+        count(frames.count)
+        for f in frames {
+            string(f.module)
+            uint(f.offset)
+            optionalString(f.symbol)
+            optionalString(f.file)
+            optionalInt(f.line)
+            bool(f.folded)
+        }
     }
+
+    mutating func optionalDouble(_ value: Double?) {
+        bool(value != nil)
+        if let value { double(value) }
+    }
+
+    mutating func optionalString(_ value: String?) {
+        bool(value != nil)
+        if let value { string(value) }
+    }
+
+    /// Knob values: a count, then each name and value, by name.
+    public mutating func knobs(_ knobs: [String: Double]) {
+        count(knobs.count)
+        for (name, value) in knobs.sorted(by: { $0.key < $1.key }) {
+            string(name)
+            double(value)
+        }
+    }
+
 }
 
-/// Reads what `BinaryWriter` wrote; anything else (short, overlong, absurd counts) throws.
-struct BinaryReader {
-    let bytes: [UInt8]
-    var at = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    var isAtEnd: Bool { at == bytes.count }
-    var remaining: Int { bytes.count - at }
-
-    mutating func byte() throws(WireError) -> UInt8 {
-        guard at < bytes.count else { throw .badMessage("a snapshot cut short") }
-        defer { at += 1 }
-        return bytes[at]
-    }
-
-    mutating func bool() throws(WireError) -> Bool {
-        switch try byte() {
-        case 0: false
-        case 1: true
-        case let b: throw .badMessage("\(b) is not a boolean")
-        }
-    }
-
-    mutating func uint() throws(WireError) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let b = try byte()
-            guard shift < 64, shift < 63 || b <= 1 else { throw .badMessage("a number too long") }
-            value |= UInt64(b & 0x7F) << shift
-            if b < 0x80 {
-                // Nanoseconds and counts far past any a process reaches: a hostile peer's,
-                // refused here so that no sum downstream can overflow.
-                guard value <= Self.largestUInt else { throw .badMessage("\(value) is beyond any number a program reaches") }
-                return value
-            }
-            shift += 7
-        }
-    }
-
-    /// 2^62: 146 years of nanoseconds.
-    static let largestUInt: UInt64 = 1 << 62
-    /// 2^53: every count a program could reach in a lifetime, and exact as a Double.
-    static let largestInt = 1 << 53
-    /// Seconds, rates and knob values beyond this are no program's: read as this.
-    static let largestDouble = 1e15
-
-    mutating func int() throws(WireError) -> Int {
-        let z = try uint()
-        let value = Int(truncatingIfNeeded: Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
-        guard value.magnitude <= UInt(Self.largestInt) else { throw .badMessage("\(value) is beyond any count a program reaches") }
-        return value
-    }
-
-    /// A count of items that each take at least a byte: never more than what is left.
-    mutating func count() throws(WireError) -> Int {
-        let n = try uint()
-        guard n <= UInt64(remaining) else { throw .badMessage("a count of \(n) with \(remaining) bytes left") }
-        return Int(n)
-    }
-
-    mutating func double() throws(WireError) -> Double {
-        guard remaining >= 8 else { throw .badMessage("a snapshot cut short") }
-        var bits: UInt64 = 0
-        for i in 0..<8 { bits |= UInt64(bytes[at + i]) << UInt64(8 * i) }
-        at += 8
-        // Clamped, not refused: a rate over an instant may come out infinite.
-        let value = Double(bitPattern: bits)
-        guard !value.isNaN else { return 0 }
-        return min(Self.largestDouble, max(-Self.largestDouble, value))
-    }
-
-    mutating func string() throws(WireError) -> String {
-        let n = try count()
-        defer { at += n }
-        return String(decoding: bytes[at..<(at + n)], as: UTF8.self)
-    }
-
-    mutating func optionalInt() throws(WireError) -> Int? {
-        try bool() ? try int() : nil
-    }
-
+extension WireReader {
     mutating func percentiles() throws(WireError) -> Percentiles {
         var p = Percentiles()
         p.count = try uint()
@@ -347,7 +314,8 @@ struct BinaryReader {
         return p
     }
 
-    mutating func snapshot() throws(WireError) -> Snapshot {
+    /// A snapshot as `WireWriter.snapshot` wrote it, every number range-checked.
+    public mutating func snapshot() throws(WireError) -> Snapshot {
         var s = Snapshot()
         for _ in 0..<(try count()) {
             var q = QueueSnapshot(name: try string())
@@ -441,28 +409,95 @@ struct BinaryReader {
         s.operationsPerSecond = try double()
         s.elapsedSeconds = try double()
         guard (0...1e9).contains(s.elapsedSeconds) else { throw .badMessage("an elapsed time of \(s.elapsedSeconds) s") }
-        s.recentEvents = try events()
+        s.recentEvents = try EventCodec.readList(&self)
         s.droppedEvents = try int()
-        s.notableEvents = try events()
+        s.notableEvents = try EventCodec.readList(&self)
         s.droppedNotableEvents = try int()
+        s.pool = try pool()
+        guard try bool() else { return s }
+        var models: [QueueModelSnapshot] = []
+        for _ in 0..<(try count()) {
+            var m = QueueModelSnapshot(name: try string(), servers: 0)
+            m.model = try string()
+            m.arrivalRate = try double()
+            m.serviceRate = try double()
+            m.servers = try int()
+            m.utilization = try double()
+            m.measuredWaitSeconds = try double()
+            m.measuredDepth = try double()
+            m.littleDepth = try double()
+            m.predictedWaitSeconds = try optionalDouble()
+            m.predictedDepth = try optionalDouble()
+            m.serversForStability = try int()
+            m.samples = try int()
+            models.append(m)
+        }
+        s.queueModels = models
         return s
     }
 
     mutating func pool() throws(WireError) -> PoolSnapshot? {
         guard try bool() else { return nil }
-        let n = try count()
-        defer { at += n }
-        var buffer = ByteBuffer()
-        buffer.writeBytes(bytes[at..<(at + n)])
-        return try WireCoding.decode(PoolSnapshot.self, from: buffer)
+        var p = PoolSnapshot()
+        p.beats = try int()
+        p.windowSeconds = try double()
+        p.delayP50Nanos = try uint()
+        p.delayP99Nanos = try uint()
+        p.delayMaxNanos = try uint()
+        p.delayLastNanos = try uint()
+        p.jobsPerSecond = try optionalDouble()
+        p.jobsEnqueued = try int()
+        p.hook = try string()
+        p.threads = try int()
+        p.busyAtLastCapture = try int()
+        p.thresholdNanos = try uint()
+        p.stalls = try int()
+        p.stalledNanos = try uint()
+        p.longestStallNanos = try uint()
+        p.stalledNowNanos = try uint()
+        p.capture = try string()
+        p.captureOn = try bool()
+        for _ in 0..<(try count()) {
+            var b = PoolBlocker(location: try string())
+            b.stalls = try int()
+            b.totalNanos = try uint()
+            b.longestNanos = try uint()
+            b.lastSeenSeconds = try double()
+            b.frames = try frames()
+            p.blockers.append(b)
+        }
+        p.otherStalls = try int()
+        for _ in 0..<(try count()) { p.notes.append(try string()) }
+        p.elapsedSeconds = try double()
+        return p
     }
 
-    mutating func events() throws(WireError) -> [PatternEvent] {
-        let n = try count()
-        guard n > 0 else { return [] }
-        defer { at += n }
-        var buffer = ByteBuffer()
-        buffer.writeBytes(bytes[at..<(at + n)])
-        return try WireCoding.decode([PatternEvent].self, from: buffer)
+    mutating func frames() throws(WireError) -> [PoolFrame] {
+        var frames: [PoolFrame] = []
+        for _ in 0..<(try count()) {
+            var f = PoolFrame(module: try string(), offset: try uint())
+            f.symbol = try optionalString()
+            f.file = try optionalString()
+            f.line = try optionalInt()
+            f.folded = try bool()
+            frames.append(f)
+        }
+        return frames
     }
+
+    mutating func optionalDouble() throws(WireError) -> Double? {
+        try bool() ? try double() : nil
+    }
+
+    mutating func optionalString() throws(WireError) -> String? {
+        try bool() ? try string() : nil
+    }
+
+    /// Knob values as `WireWriter.knobs` wrote them.
+    public mutating func knobs() throws(WireError) -> [String: Double] {
+        var knobs: [String: Double] = [:]
+        for _ in 0..<(try count()) { knobs[try string()] = try double() }
+        return knobs
+    }
+
 }

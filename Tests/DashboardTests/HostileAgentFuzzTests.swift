@@ -34,7 +34,7 @@ import Testing
         let sound = rng.next() % 2 == 0
         func number(_ good: String, _ bad: [String]) -> String { sound ? good : pick(bad) }
         let hello = """
-            {"hello":{"version":1,"program":{"name":\(json(pick(names))),"pid":\(number("42", ["-3", "9223372036854775807"])),\
+            {"hello":{"version":2,"program":{"name":\(json(pick(names))),"pid":\(number("42", ["-3", "9223372036854775807"])),\
             "startedAt":\(number("1795816800.5", numbers)),"patterns":\(number("4", numbers)),\
             "viewers":\(number("0", ["-1", "99"])),"maxViewers":\(number("4", ["0", "-4"]))},\
             "knobs":[{"name":\(json(pick(names))),"unit":\(json(pick(names))),"min":\(pick(numbers)),"max":\(pick(numbers)),\

@@ -3,6 +3,7 @@ import Testing
 import TUI
 
 @testable import Dashboard
+@testable import SluiceWire
 
 /// Values from outside (a crafted recording, a hostile agent) reach the screen without
 /// trapping and without reaching the terminal as commands.
@@ -41,6 +42,43 @@ import TUI
             .put(gauges: QueueGauges(depth: 1 << 53, waitingProducers: 0, waitingConsumers: 0)), source: PatternID(.queue, "jobs"),
             at: MonotonicInstant(nanoseconds: 1))
         try Recording(bytes: sampleRecording([fine], keyframeEvery: 10)).checkEverything()
+    }
+
+    /// A keyframe is decoded by the socket's reader: a count past 2^53 in it is refused where
+    /// it is read, with the record's offset, in the dashboard and in headless replay alike
+    /// (keyframes were JSON, decoded without a check).
+    @Test func aKeyframeWithACountPastAnyProgramsIsRefusedWhereItIsDecoded() throws {
+        func recording(put: Int, elapsed: Double = 1) throws -> Recording {
+            var w = RecordingWriter(info: sampleInfo)
+            var s = Snapshot()
+            var q = QueueSnapshot(name: "jobs")
+            q.put = put
+            s.queues = [q]
+            s.elapsedSeconds = elapsed
+            w.keyframe(s, knobs: [:], speed: 1, status: .running, time: 0)
+            w.append(
+                .queue(
+                    .got(gauges: QueueGauges(depth: 0, waitingProducers: 0, waitingConsumers: 0)), source: PatternID(.queue, "jobs"),
+                    at: MonotonicInstant(nanoseconds: sampleInfo.startNanos + 5)))
+            w.end(status: .done, elapsedSeconds: 1, snapshot: s, reason: "stopped", time: 5)
+            return try Recording(bytes: w.take())
+        }
+        for bad in [try recording(put: .max), try recording(put: 1, elapsed: 1e308)] {
+            #expect {
+                try bad.checkEverything()
+            } throws: { error in
+                "\(error)".contains("beyond any") || "\(error)".contains("elapsed time")
+            }
+            let replay = ReplaySource(bad, now: { 0 })
+            _ = replay.snapshot()
+            guard case .failed = replay.status else {
+                Issue.record("a replay of a hostile keyframe is \(replay.status)")
+                continue
+            }
+        }
+        let fine = try recording(put: 1 << 53)
+        try fine.checkEverything()
+        #expect(try fine.firstSnapshot()?.queue("jobs")?.put == 1 << 53)
     }
 
     @Test func anImpossibleElapsedTimeReadsAsZeroOrTheMost() {

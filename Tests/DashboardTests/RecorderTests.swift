@@ -2,6 +2,7 @@ import AsyncPatterns
 import Foundation
 import Testing
 @testable import Dashboard
+@testable import SluiceWire
 
 /// A test double whose events the test hands out in batches: no scenario, no timing. It
 /// has the core of a source and no capability.
@@ -42,6 +43,37 @@ final class ScriptedSource: Source {
 @Suite struct RecorderTests {
     func temporary(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(name)-\(getpid()).rec").path
+    }
+
+    /// A run of many records (here: many patterns, each a name record) stops recording
+    /// before a replay's index of it would pass its bound, with an end and a reason: every
+    /// file the recorder writes, a replay opens. The writer counts the index as the reader
+    /// charges it.
+    @Test func recordingStopsBeforeAReplaysIndexWouldPassItsBound() throws {
+        let source = ScriptedSource()
+        let path = temporary("index")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try Recorder(recording: source, to: path, indexBudget: 4096)
+        let start = MonotonicInstant.now().nanoseconds + 1000
+        source.add(
+            (0..<1000).map {
+                .actor(.started, source: PatternID(.actor, "actor-\($0)"), at: MonotonicInstant(nanoseconds: start + UInt64($0)))
+            })
+        recorder.pump()
+        #expect(recorder.isFinished)
+        #expect(recorder.message?.contains("a replay indexes at most") == true)
+        let recording = try Recording.open(path: path)
+        #expect(recording.isComplete && recording.eventCount < 1000)
+        #expect(recording.indexBytes <= 4096 + (256 << 10))
+
+        var w = RecordingWriter(info: sampleInfo)
+        w.keyframe(Snapshot(), knobs: [:], speed: 1, status: .running, time: 0)
+        for e in sampleEvents(count: 5000) { w.append(e) }
+        w.knob("rate", 3, time: w.lastTime)
+        w.gap(7)
+        w.end(status: .done, elapsedSeconds: 1, snapshot: Snapshot(), reason: "stopped", time: w.lastTime)
+        let counted = w.indexBytes
+        #expect(try Recording(bytes: w.take()).indexBytes == counted)
     }
 
     @Test func itAsksForEveryEventAndRecordsKnobChangesAndGaps() throws {

@@ -3,6 +3,7 @@ import Foundation
 import Scenarios
 import Testing
 @testable import Dashboard
+@testable import SluiceWire
 
 /// A recording of events of every kind, made with the writer alone (no source, no file).
 func sampleEvents(count: Int = 200, start: UInt64 = 1_000_000_000) -> [PatternEvent] {
@@ -145,8 +146,13 @@ final class HandClock: Sendable {
         #expect(throws: RecordingError.truncatedHeader) { try Recording(bytes: Array(good.prefix(10))) }
         #expect(throws: RecordingError.truncatedHeader) { try Recording(bytes: Array(good.prefix(30))) }
         var newer = good
-        newer[8] = 2
-        #expect(throws: RecordingError.newerVersion(2)) { try Recording(bytes: newer) }
+        newer[8] = 3
+        #expect(throws: RecordingError.newerVersion(3)) { try Recording(bytes: newer) }
+        // Version 1 kept JSON keyframes, which no reader range-checked: refused, and said why.
+        var older = good
+        older[8] = 1
+        #expect(throws: RecordingError.olderVersion(1)) { try Recording(bytes: older) }
+        #expect("\(RecordingError.olderVersion(1))".contains("written by an older sluice"))
         var corrupted = good
         corrupted[good.count / 2] ^= 0x40
         #expect {

@@ -143,7 +143,7 @@ final class AgentTests: XCTestCase {
             ([0, 0, 0, 0], "bad frame: a frame of length 0"),
             (
                 frame(WireCoding.encode(ViewerMessage.hello(versions: [7], client: "future"))),
-                "protocol version mismatch: this side speaks version 1, the other side 7"
+                "protocol version mismatch: this side speaks version 2, the other side 7"
             ),
             (frame(WireCoding.encode(ViewerMessage.watch(snapshotsPerSecond: 1, events: .none))), "the first message must be hello"),
             (frame(Array(#"{"hello":{"versions":"one"}}"#.utf8)), "bad message: wrong type at 'hello.versions'"),
@@ -191,7 +191,7 @@ final class AgentTests: XCTestCase {
         let agent = try startAgent(registry: registry, stuckLimit: .milliseconds(200))
         defer { agent.stop() }
         let peer = try RawPeer(path: agent.socketPath)
-        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: [1], client: "stuck"))))
+        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: WireVersion.supported, client: "stuck"))))
         try peer.send(frame(WireCoding.encode(ViewerMessage.watch(snapshotsPerSecond: 50, events: .none))))
         try waitUntil(seconds: 30) { agent.stats.droppedViewers == 1 }
         XCTAssertGreaterThan(agent.stats.droppedSnapshots, 0)
@@ -211,7 +211,7 @@ final class AgentTests: XCTestCase {
         defer { agent.stop() }
         let peer = try RawPeer(path: agent.socketPath)
         defer { peer.close() }
-        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: [1], client: "flood"))))
+        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: WireVersion.supported, client: "flood"))))
         let request = frame(WireCoding.encode(ViewerMessage.setKnob(id: 1, name: String(repeating: "k", count: 60_000), value: 1)))
         var sent = 0
         while sent < 4_000, peer.trySend(request) { sent += 1 }
@@ -226,7 +226,7 @@ final class AgentTests: XCTestCase {
         let agent = try startAgent(registry: PatternRegistry(), idleLimit: .milliseconds(200))
         defer { agent.stop() }
         let peer = try RawPeer(path: agent.socketPath)
-        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: [1], client: "idle"))))
+        try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: WireVersion.supported, client: "idle"))))
         let messages = try peer.readUntilClosed()
         XCTAssertTrue(messages.contains { "\($0)".contains("idle for") }, "\(messages)")
         XCTAssertEqual(agent.stats.closedIdle, 1)

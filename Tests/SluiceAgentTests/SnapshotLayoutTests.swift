@@ -13,33 +13,46 @@ final class SnapshotLayoutTests: XCTestCase {
     }
 
     /// The layout writes the fields it knows; a type that gains one fails here until
-    /// `SnapshotLayout` (and `full()`) write it too. Snapshot's 15th, `queueModels`, stays off
-    /// the wire on purpose (see `BinaryWriter.snapshot`).
+    /// `SnapshotLayout` (and `full()`) write it too.
     func testTheLayoutKnowsEveryField() {
-        // Snapshot's `queueModels` (a pipeline file's theory) stays off the wire: an attached
-        // program models no queues. Its `pool` is in layout 2.
         let fields: [(Any, Int)] = [
             (Snapshot(), 16), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
             (StreamSnapshot(name: ""), 8), (ResourceSnapshot(name: ""), 13), (HealthSnapshot(), 4), (RetiredTotals(), 11),
             // Percentiles' eighth field, `buckets`, stays in the process (for the metrics
             // reporter): it is neither encoded nor compared, so the layout leaves it out.
-            (Percentiles(), 8), (DecadeCounts(), 7),
+            (Percentiles(), 8), (DecadeCounts(), 7), (PoolSnapshot(), 22), (PoolBlocker(location: ""), 6),
+            (PoolFrame(module: "", offset: 0), 6), (PoolStall(durationNanos: 0, threads: []), 2),
+            (PoolStallThread(thread: 0, place: "", frames: []), 3), (QueueModelSnapshot(name: "", servers: 0), 13),
         ]
         for (value, count) in fields {
             XCTAssertEqual(Mirror(reflecting: value).children.count, count, "\(type(of: value)) changed: update SnapshotLayout")
         }
     }
 
-    /// An agent from before the pool doctor writes layout 1: no pool section. Still read.
-    func testLayoutOneIsStillRead() throws {
-        var snapshot = Self.full()
-        snapshot.pool = nil
-        var bytes = SnapshotLayout.encode(snapshot: snapshot, knobs: ["k": 1], dropped: 2)
-        XCTAssertEqual(bytes[1], 2)
-        XCTAssertEqual(bytes.last, 0, "no pool: one byte, 0")
-        bytes[1] = 1
-        bytes.removeLast()
-        XCTAssertEqual(try SnapshotLayout.decode(bytes), .snapshot(snapshot: snapshot, knobs: ["k": 1], dropped: 2))
+    /// Events travel in the same binary codec as recordings keep them (layout 3); a JSON
+    /// snapshot or events message, which no reader range-checks, is refused (version 1
+    /// accepted both).
+    func testEventsAreBinaryAndJSONSnapshotsOrEventsAreRefused() throws {
+        let events = Self.full().recentEvents + Self.full().notableEvents
+        let bytes = WireCoding.encode(AgentMessage.events(events: events, missed: 3))
+        XCTAssertEqual(bytes.first, SnapshotLayout.eventsMarker)
+        XCTAssertEqual(try WireCoding.decodeAgentMessage(from: ByteBuffer(bytes: bytes)), .events(events: events, missed: 3))
+        for message in [AgentMessage.events(events: events, missed: 0), .snapshot(snapshot: Snapshot(), knobs: [:], dropped: 0)] {
+            let json = WireCoding.encodeJSON(message)
+            XCTAssertThrowsError(try WireCoding.decodeAgentMessage(from: ByteBuffer(bytes: json))) { error in
+                XCTAssertEqual("\(error)", "bad message: a snapshot or events in JSON: version 2 sends them binary")
+            }
+        }
+        // An event whose count no program reaches, under the same reader as a recording's.
+        var w = WireWriter()
+        w.byte(SnapshotLayout.eventsMarker)
+        w.byte(SnapshotLayout.version)
+        w.int(0)
+        EventCodec.writeList(
+            [.actor(.processed(depth: 1 << 60), source: PatternID(.actor, "a"), at: MonotonicInstant(nanoseconds: 1))], into: &w)
+        XCTAssertThrowsError(try SnapshotLayout.decode(w.bytes)) { error in
+            XCTAssertEqual("\(error)", "bad message: 1152921504606846976 is beyond any count a program reaches")
+        }
     }
 
     func testEveryCutAndFlipIsRefusedOrDecoded() {
@@ -53,9 +66,9 @@ final class SnapshotLayoutTests: XCTestCase {
             _ = try? SnapshotLayout.decode(flipped)
         }
         XCTAssertThrowsError(try SnapshotLayout.decode([0, 9])) { error in
-            XCTAssertEqual("\(error)", "protocol version mismatch: a snapshot in layout 9; this sluice reads layouts 1...2")
+            XCTAssertEqual("\(error)", "protocol version mismatch: a snapshot in layout 9; this sluice reads layout 3")
         }
-        XCTAssertThrowsError(try SnapshotLayout.decode([0, 1, 0, 0xFF, 0xFF, 0xFF, 0x7F])) { error in
+        XCTAssertThrowsError(try SnapshotLayout.decode([0, 3, 0, 0xFF, 0xFF, 0xFF, 0x7F])) { error in
             XCTAssertEqual("\(error)", "bad message: a count of 268435455 with 0 bytes left")
         }
     }
@@ -128,7 +141,15 @@ final class SnapshotLayoutTests: XCTestCase {
         s.retired.resourcesOpened = next()
         (s.operations, s.operationsPerSecond, s.elapsedSeconds) = (next(), 6.5, 7.25)
         let note = PatternEvent.health(.note(text: "hi"), source: PatternID(.health, "program"), at: MonotonicInstant(nanoseconds: 9))
-        (s.recentEvents, s.droppedEvents, s.notableEvents, s.droppedNotableEvents) = ([note, note], next(), [note], next())
+        var frame = PoolFrame(module: "/bin/app", offset: 77, symbol: "spin()")
+        (frame.file, frame.line, frame.folded) = ("main.swift", 12, true)
+        let stall = PatternEvent.health(
+            .poolStall(stall: PoolStall(durationNanos: 5, threads: [PoolStallThread(thread: 3, place: "spin()", frames: [frame])])),
+            source: PatternID(.health, "pool"), at: MonotonicInstant(nanoseconds: 12))
+        let put = PatternEvent.queue(
+            .put(gauges: QueueGauges(depth: 1, waitingProducers: 2, waitingConsumers: 3)), source: PatternID(.queue, "jobs ✓"),
+            at: MonotonicInstant(nanoseconds: 1 << 61))
+        (s.recentEvents, s.droppedEvents, s.notableEvents, s.droppedNotableEvents) = ([note, put, note], next(), [stall, note], next())
         var pool = PoolSnapshot()
         pool.beats = next()
         pool.stalls = next()
@@ -137,7 +158,16 @@ final class SnapshotLayoutTests: XCTestCase {
         blocker.stalls = next()
         blocker.frames = [PoolFrame(module: "/bin/app", offset: UInt64(next()), symbol: "hashFile(_:)")]
         pool.blockers = [blocker]
+        (pool.windowSeconds, pool.delayP50Nanos, pool.delayP99Nanos, pool.delayMaxNanos) = (10, 1, 2, 3)
+        (pool.delayLastNanos, pool.jobsEnqueued, pool.hook, pool.threads, pool.busyAtLastCapture) = (4, 5, "counting", 2, 1)
+        (pool.thresholdNanos, pool.stalledNanos, pool.longestStallNanos, pool.stalledNowNanos) = (6, 7, 8, 9)
+        (pool.capture, pool.captureOn, pool.otherStalls, pool.notes, pool.elapsedSeconds) = ("off: why", false, 3, ["n"], 61.5)
         s.pool = pool
+        var model = QueueModelSnapshot(name: "jobs", servers: 4)
+        (model.model, model.arrivalRate, model.serviceRate, model.utilization) = ("M/M/c", 1, 2, 0.5)
+        (model.measuredWaitSeconds, model.measuredDepth, model.littleDepth) = (0.1, 2, 2.5)
+        (model.predictedWaitSeconds, model.predictedDepth, model.serversForStability, model.samples) = (0.2, nil, 3, 40)
+        s.queueModels = [model]
         return s
     }
 }

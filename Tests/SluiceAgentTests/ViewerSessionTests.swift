@@ -7,7 +7,7 @@ import XCTest
 final class ViewerSessionTests: XCTestCase {
     func testHelloThenWatchThenKnob() {
         var session = ViewerSession()
-        XCTAssertEqual(session.receive(.hello(versions: [1], client: "t"), watching: 0, maxViewers: 4), .sayHello(version: 1))
+        XCTAssertEqual(session.receive(.hello(versions: [2], client: "t"), watching: 0, maxViewers: 4), .sayHello(version: 2))
         XCTAssertEqual(
             session.receive(.watch(snapshotsPerSecond: 10, events: .notable), watching: 0, maxViewers: 4),
             .startWatching(every: .milliseconds(100), events: .notable))
@@ -30,20 +30,20 @@ final class ViewerSessionTests: XCTestCase {
 
     func testVersionMismatchSaysBothVersions() {
         var session = ViewerSession()
-        guard case .close(let reason?) = session.receive(.hello(versions: [2, 3], client: "t"), watching: 0, maxViewers: 4)
+        guard case .close(let reason?) = session.receive(.hello(versions: [3, 4], client: "t"), watching: 0, maxViewers: 4)
         else { return XCTFail("not closed") }
-        XCTAssertEqual(reason, "protocol version mismatch: this side speaks version 1, the other side 2, 3")
+        XCTAssertEqual(reason, "protocol version mismatch: this side speaks version 2, the other side 3, 4")
     }
 
     func testTooManyViewersAndBadRatesAreRefused() {
         var full = ViewerSession()
-        _ = full.receive(.hello(versions: [1], client: "t"), watching: 4, maxViewers: 4)
+        _ = full.receive(.hello(versions: [2], client: "t"), watching: 4, maxViewers: 4)
         XCTAssertEqual(
             full.receive(.watch(snapshotsPerSecond: 10, events: .none), watching: 4, maxViewers: 4),
             .close(reason: "this program already has 4 viewers, the most it allows"))
         for rate in [0, -1, .nan, .infinity, 51] as [Double] {
             var session = ViewerSession()
-            _ = session.receive(.hello(versions: [1], client: "t"), watching: 0, maxViewers: 4)
+            _ = session.receive(.hello(versions: [2], client: "t"), watching: 0, maxViewers: 4)
             guard case .close = session.receive(.watch(snapshotsPerSecond: rate, events: .none), watching: 0, maxViewers: 4)
             else { return XCTFail("rate \(rate) accepted") }
         }

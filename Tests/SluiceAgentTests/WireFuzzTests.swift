@@ -62,7 +62,7 @@ final class WireFuzzTests: XCTestCase {
     }
 
     static let viewerMessages: [ViewerMessage] = [
-        .hello(versions: [1], client: "sluice"), .watch(snapshotsPerSecond: 10, events: .all),
+        .hello(versions: [2], client: "sluice"), .watch(snapshotsPerSecond: 10, events: .all),
         .setKnob(id: 7, name: "workers", value: 3), .bye,
     ]
 
@@ -72,7 +72,7 @@ final class WireFuzzTests: XCTestCase {
         snapshot.queues[0].putPerSecond = 2.5e6
         return [
             .hello(
-                version: 1, program: ProgramInfo(name: "p", pid: 1, startedAt: 2, patterns: 3, viewers: 0, maxViewers: 4),
+                version: 2, program: ProgramInfo(name: "p", pid: 1, startedAt: 2, patterns: 3, viewers: 0, maxViewers: 4),
                 knobs: [WireKnob(KnobSpec("workers", range: 1...8, step: 1, default: 2, "tasks"))]),
             .snapshot(snapshot: snapshot, knobs: ["workers": 2], dropped: 0),
             .events(

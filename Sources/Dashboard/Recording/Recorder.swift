@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import AsyncPatterns
+import SluiceWire
 
 /// Records any `Source` to a file: every event (it asks the source for all of them), a
 /// keyframe (snapshot and knob values) every `keyframeEvents` events or second, knob
@@ -15,6 +16,10 @@ import AsyncPatterns
 /// (a full disk), it ends the file with what it has and says so in `message`.
 public final class Recorder: @unchecked Sendable {
     public static let defaultLimit = 512 << 20
+    /// The most the records written may take in a replay's index: below the reader's bound,
+    /// with room for the keyframe and records written after the check.
+    public static let indexBudget = RecordingFormat.maximumIndexBytes - (256 << 10)
+    let indexBudget: Int
     /// Bytes kept free under the limit for the end record.
     static let reserve = 256 * 1024
 
@@ -57,12 +62,15 @@ public final class Recorder: @unchecked Sendable {
     /// since the last one take less than twice its size (a big snapshot would
     /// otherwise fill the file), at most every `maximumKeyframeEvents`, and every
     /// `keyframeSeconds` when anything happened. A step back replays events from the last
-    /// keyframe: this bounds its cost.
+    /// keyframe: this bounds its cost. Recording also stops (reason `limit`) before its
+    /// records would need more than `indexBudget` bytes of a replay's index.
     public init(
         recording source: any Source, to path: String, limit: Int = Recorder.defaultLimit, keyframeEvents: Int = 2048,
-        maximumKeyframeEvents: Int = 32768, keyframeSeconds: Double = 1, replacing: Bool = false
+        maximumKeyframeEvents: Int = 32768, keyframeSeconds: Double = 1, replacing: Bool = false,
+        indexBudget: Int = Recorder.indexBudget
     ) throws {
         self.source = source
+        self.indexBudget = indexBudget
         self.path = path
         self.limit = max(limit, 2 * Self.reserve)
         self.keyframeEvents = keyframeEvents
@@ -174,7 +182,7 @@ public final class Recorder: @unchecked Sendable {
                 flush(&s)
                 if s.finished { return got.events.count }
             }
-            if s.written + s.writer.pendingBytes > budget {
+            if s.written + s.writer.pendingBytes > budget || s.writer.indexBytes > indexBudget {
                 full = true
                 break
             }
@@ -196,7 +204,12 @@ public final class Recorder: @unchecked Sendable {
             flush(&s)
             if s.finished { return got.events.count }
         }
-        if full || s.written + s.writer.pendingBytes > budget {
+        if s.writer.indexBytes > indexBudget {
+            // So many records (a long, quiet run) that a replay's index would pass its bound.
+            s.message =
+                "recording stopped after \(s.writer.eventCount) events: a replay indexes at most \(formatBytes(RecordingFormat.maximumIndexBytes)) of records, and \(path) ends there"
+            end(&s, status: source.status, elapsedSeconds: source.snapshot().elapsedSeconds, snapshot: source.snapshot(), reason: "limit")
+        } else if full || s.written + s.writer.pendingBytes > budget {
             s.message =
                 "recording stopped at its size limit (\(formatBytes(limit))) after \(s.writer.eventCount) events: \(path) ends there"
             end(&s, status: source.status, elapsedSeconds: source.snapshot().elapsedSeconds, snapshot: source.snapshot(), reason: "limit")

@@ -1,14 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import AsyncPatterns
+import SluiceWire
 
-/// A recording read into memory and indexed: its blocks of events, keyframes, knob changes,
-/// gaps and end. Opening checks the header and every record's CRC; a file cut short
-/// (a killed recorder, a full disk) opens up to its last whole record and says so in
-/// `truncation`; anything else wrong throws a `RecordingError`.
+/// A recording, indexed in one streaming pass and read in bounded pieces: opening reads
+/// the file record by record (checking the header first, then every record's CRC) and keeps
+/// only an index of its blocks of events, keyframes, knob changes, gaps and end; a step or a
+/// seek reads the records it needs again. Nothing holds the file whole: the reader buffers
+/// at most `RecordingFormat.readChunk` or one record (at most `maximumPayload`), and the
+/// index at most `maximumIndexBytes`. A file cut short (a killed recorder, a full disk)
+/// opens up to its last whole record and says so in `truncation`; anything else wrong
+/// throws a `RecordingError`.
+///
+/// `@unchecked Sendable`: every stored property is a `let` or set only in `init`, and the
+/// byte source reads with `pread` (no shared file position) or from an immutable array.
 public final class Recording: @unchecked Sendable {
     struct Block {
         var payload: Range<Int>
@@ -26,7 +29,8 @@ public final class Recording: @unchecked Sendable {
     struct KeyframeRef {
         var eventIndex: Int
         var time: Int64
-        var json: Range<Int>
+        /// The keyframe's body in the file.
+        var body: Range<Int>
     }
 
     public struct KnobChange: Sendable, Equatable {
@@ -42,73 +46,42 @@ public final class Recording: @unchecked Sendable {
     }
 
     public let info: RecordingInfo
-    let bytes: [UInt8]
-    var blocks: [Block] = []
-    var keyframes: [KeyframeRef] = []
-    public private(set) var knobChanges: [KnobChange] = []
-    public private(set) var gaps: [Gap] = []
-    var names: [PatternID] = []
-    var endRef: KeyframeRef?
+    let source: any RecordingBytes
+    let blocks: [Block]
+    let keyframes: [KeyframeRef]
+    public let knobChanges: [KnobChange]
+    public let gaps: [Gap]
+    let names: [PatternID]
+    let endRef: KeyframeRef?
     /// Events in the file.
-    public private(set) var eventCount = 0
+    public let eventCount: Int
     /// Nanoseconds from the start to the last event or the end record.
-    public private(set) var durationNanos: Int64 = 0
+    public let durationNanos: Int64
     /// Why the file is shorter than a whole recording, if it is (a warning, not an error).
-    public private(set) var truncation: String?
+    public let truncation: String?
     /// The knobs as specs (those the file describes soundly).
     public let knobSpecs: [KnobSpec]
+    /// The most bytes the reader held at once while indexing (its buffer), and what the
+    /// index takes: the bound that `RecordingFormat.readChunk`, `maximumPayload` and
+    /// `maximumIndexBytes` keep.
+    public let indexingPeakBytes: Int
+    public let indexBytes: Int
 
-    /// Reads and indexes a file. - Throws: `RecordingError`.
+    /// Indexes a file, reading it in bounded pieces. - Throws: `RecordingError`.
     public static func open(path: String) throws(RecordingError) -> Recording {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable("\(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .unreadable("\(path): \(String(cString: strerror(errno)))") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw .unreadable("\(path) is a directory") }
-        // A device or a pipe (/dev/zero) never ends: a recording is a file.
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable("\(path) is not a regular file") }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(st.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var checkedPrefix = false
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n < 0 { throw .unreadable("\(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if !checkedPrefix {
-                // The header and the records of the first megabyte are checked before the
-                // rest is read: a large file that is no recording fails at once.
-                checkedPrefix = true
-                try checkPrefix(bytes)
-            }
-        }
-        return try Recording(bytes: bytes)
+        try Recording(source: try RecordingFile(path: path))
     }
 
-    /// Throws what reading `prefix` finds wrong, except that it ends early.
-    static func checkPrefix(_ prefix: [UInt8]) throws(RecordingError) {
-        do {
-            _ = try Recording(bytes: prefix)
-        } catch {
-            switch error {
-            case .notARecording, .newerVersion, .corrupted: throw error
-            default: return
-            }
-        }
+    /// Indexes a recording held in memory (tests, fuzzing).
+    public convenience init(bytes: [UInt8]) throws(RecordingError) {
+        try self.init(source: RecordingMemory(bytes: bytes))
     }
 
-    public init(bytes: [UInt8]) throws(RecordingError) {
-        self.bytes = bytes
-        guard !bytes.isEmpty else { throw .empty }
-        let magic = RecordingFormat.magic
-        guard bytes.prefix(magic.count).elementsEqual(magic.prefix(min(magic.count, bytes.count))) else { throw .notARecording }
-        guard bytes.count >= RecordingFormat.headerSize else { throw .truncatedHeader }
-        let version = UInt16(bytes[8]) | UInt16(bytes[9]) << 8
-        guard version >= 1 else { throw .notARecording }
-        guard version <= RecordingFormat.version else { throw .newerVersion(version) }
+    /// `indexLimit`: the most the index may take (tests lower it).
+    init(source: any RecordingBytes, indexLimit: Int = RecordingFormat.maximumIndexBytes) throws(RecordingError) {
+        self.source = source
+        var scan = RecordScanner(source)
+        try scan.checkHeader()
         var info: RecordingInfo?
         var blocks: [Block] = []
         var keyframes: [KeyframeRef] = []
@@ -117,99 +90,88 @@ public final class Recording: @unchecked Sendable {
         var names: [PatternID] = []
         var endRef: KeyframeRef?
         var eventCount = 0
-        var offset = RecordingFormat.headerSize
         var maxTime = Int64.min
-        var truncation: String?
-        let result: Result<Void, RecordingError> = bytes.withUnsafeBytes { raw in
-            do throws {
-                while offset < raw.count {
-                    let remaining = raw.count - offset
-                    guard remaining >= RecordingFormat.recordOverhead else {
-                        truncation = "the recording is truncated: its last \(remaining) bytes are not a whole record"
-                        break
-                    }
-                    let type = raw[offset]
-                    let length =
-                        Int(raw[offset + 1]) | Int(raw[offset + 2]) << 8 | Int(raw[offset + 3]) << 16 | Int(raw[offset + 4]) << 24
-                    guard length <= RecordingFormat.maximumPayload else {
-                        throw RecordingError.corrupted(offset: offset, why: "a record claims \(length) bytes")
-                    }
-                    guard length + RecordingFormat.recordOverhead <= remaining else {
-                        truncation = "the recording is truncated: its last \(remaining) bytes are not a whole record"
-                        break
-                    }
-                    let payload = (offset + 5)..<(offset + 5 + length)
-                    let crcAt = payload.upperBound
-                    let stored =
-                        UInt32(raw[crcAt]) | UInt32(raw[crcAt + 1]) << 8 | UInt32(raw[crcAt + 2]) << 16 | UInt32(raw[crcAt + 3]) << 24
-                    guard CRC32.of(UnsafeRawBufferPointer(rebasing: raw[offset..<crcAt])) == stored else {
-                        throw RecordingError.corrupted(offset: offset, why: "a record fails its checksum")
-                    }
-                    if info == nil, type != RecordingFormat.RecordType.info.rawValue {
-                        throw RecordingError.corrupted(offset: offset, why: "the first record is not the recording's description")
-                    }
-                    do throws {
-                        var r = ByteReader(raw, from: payload.lowerBound, to: payload.upperBound)
-                        switch RecordingFormat.RecordType(rawValue: type) {
-                        case .info:
-                            guard info == nil else { throw RecordingError.malformed("a second description") }
-                            info = try JSONBytes.decode(RecordingInfo.self, r.rest())
-                        case .name:
-                            let id = try r.varint()
-                            guard id == UInt64(names.count) else { throw RecordingError.malformed("pattern names out of order") }
-                            let k = Int(try r.byte())
-                            guard k < PatternKind.allCases.count else { throw RecordingError.malformed("unknown pattern kind") }
-                            names.append(PatternID(PatternKind.allCases[k], try r.string()))
-                        case .events:
-                            let first = try r.count(atMost: Int.max / 2)
-                            let count = try r.count(atMost: length)
-                            guard first == eventCount, count > 0 else { throw RecordingError.malformed("events out of order") }
-                            let firstTime = try r.signed()
-                            let lastTime = try r.signed()
-                            let onsets = try r.count(atMost: count)
-                            maxTime = max(maxTime, firstTime, lastTime)
-                            blocks.append(
-                                Block(
-                                    payload: payload, entries: r.offset, firstIndex: first, count: count, firstTime: firstTime,
-                                    lastTime: lastTime, maxTime: maxTime, onsets: onsets))
-                            eventCount += count
-                        case .keyframe, .end:
-                            let index = try r.count(atMost: Int.max / 2)
-                            guard index == eventCount else { throw RecordingError.malformed("a keyframe out of order") }
-                            let time = try r.signed()
-                            let ref = KeyframeRef(eventIndex: index, time: time, json: r.offset..<payload.upperBound)
-                            maxTime = max(maxTime, time)
-                            if type == RecordingFormat.RecordType.end.rawValue {
-                                endRef = ref
-                            } else {
-                                keyframes.append(ref)
-                            }
-                        case .knob:
-                            let index = try r.count(atMost: Int.max / 2)
-                            guard index == eventCount else { throw RecordingError.malformed("a knob change out of order") }
-                            let time = try r.signed()
-                            let name = try r.string()
-                            let value = try r.double()
-                            guard value.isFinite else { throw RecordingError.malformed("a knob value is not a number") }
-                            knobChanges.append(KnobChange(eventIndex: index, time: time, name: name, value: value))
-                        case .gap:
-                            let index = try r.count(atMost: Int.max / 2)
-                            guard index == eventCount else { throw RecordingError.malformed("a gap out of order") }
-                            gaps.append(Gap(eventIndex: index, missed: try r.count(atMost: Int.max / 2)))
-                        case nil:
-                            break  // a record this version does not know: skipped
-                        }
-                    } catch {
-                        throw RecordingError.corrupted(offset: offset, why: (error as? RecordingError)?.description ?? "\(error)")
-                    }
-                    offset = crcAt + 4
-                }
-                return .success(())
-            } catch {
-                return .failure(error as? RecordingError ?? .malformed("\(error)"))
+        var indexBytes = 0
+        func charge(_ bytes: Int, at offset: Int) throws(RecordingError) {
+            indexBytes += bytes
+            guard indexBytes <= indexLimit else {
+                throw .corrupted(
+                    offset: offset, why: "its index would pass \(indexLimit) bytes (more records than any recording sluice writes)")
             }
         }
-        try result.get()
+        while let record = try scan.next() {
+            let offset = record.offset
+            if info == nil, record.type != RecordingFormat.RecordType.info.rawValue {
+                throw RecordingError.corrupted(offset: offset, why: "the first record is not the recording's description")
+            }
+            do {
+                do {
+                    var r = WireReader(Array(record.payload))
+                    let base = record.payloadStart
+                    let length = record.payload.count
+                    switch RecordingFormat.RecordType(rawValue: record.type) {
+                    case .info:
+                        guard info == nil else { throw RecordingError.malformed("a second description") }
+                        info = try JSONBytes.decode(RecordingInfo.self, Array(r.rest()))
+                    case .name:
+                        let id = try r.uint()
+                        guard id == UInt64(names.count) else { throw RecordingError.malformed("pattern names out of order") }
+                        let name = try EventCodec.patternID(&r)
+                        try charge(Self.indexCost(.name, name: name.name), at: offset)
+                        names.append(name)
+                    case .events:
+                        let first = try r.count(atMost: Int.max / 2)
+                        let count = try r.count(atMost: length)
+                        guard first == eventCount, count > 0 else { throw RecordingError.malformed("events out of order") }
+                        let firstTime = try r.signed()
+                        let lastTime = try r.signed()
+                        let onsets = try r.count(atMost: count)
+                        maxTime = max(maxTime, firstTime, lastTime)
+                        try charge(Self.indexCost(.events), at: offset)
+                        blocks.append(
+                            Block(
+                                payload: base..<(base + length), entries: base + r.at, firstIndex: first, count: count,
+                                firstTime: firstTime, lastTime: lastTime, maxTime: maxTime, onsets: onsets))
+                        eventCount += count
+                    case .keyframe, .end:
+                        let index = try r.count(atMost: Int.max / 2)
+                        guard index == eventCount else { throw RecordingError.malformed("a keyframe out of order") }
+                        let time = try r.signed()
+                        let ref = KeyframeRef(eventIndex: index, time: time, body: (base + r.at)..<(base + length))
+                        maxTime = max(maxTime, time)
+                        if record.type == RecordingFormat.RecordType.end.rawValue {
+                            endRef = ref
+                        } else {
+                            try charge(Self.indexCost(.keyframe), at: offset)
+                            keyframes.append(ref)
+                        }
+                    case .knob:
+                        let index = try r.count(atMost: Int.max / 2)
+                        guard index == eventCount else { throw RecordingError.malformed("a knob change out of order") }
+                        let time = try r.signed()
+                        let name = try r.string()
+                        let value = try r.double()
+                        try charge(Self.indexCost(.knob, name: name), at: offset)
+                        knobChanges.append(KnobChange(eventIndex: index, time: time, name: name, value: value))
+                    case .gap:
+                        let index = try r.count(atMost: Int.max / 2)
+                        guard index == eventCount else { throw RecordingError.malformed("a gap out of order") }
+                        try charge(Self.indexCost(.gap), at: offset)
+                        gaps.append(Gap(eventIndex: index, missed: try r.count(atMost: Int.max / 2)))
+                    case nil:
+                        break  // a record this version does not know: skipped
+                    }
+                } catch let error as WireError {
+                    throw RecordingError.malformed(error.reason)
+                }
+            } catch let error as RecordingError {
+                if case .corrupted = error { throw error }
+                throw RecordingError.corrupted(offset: offset, why: error.description)
+            } catch {
+                throw RecordingError.corrupted(offset: offset, why: "\(error)")
+            }
+        }
+        var truncation = scan.truncation
         self.blocks = blocks
         self.keyframes = keyframes
         self.knobChanges = knobChanges
@@ -217,6 +179,8 @@ public final class Recording: @unchecked Sendable {
         self.names = names
         self.endRef = endRef
         self.eventCount = eventCount
+        indexingPeakBytes = scan.peakBuffered
+        self.indexBytes = indexBytes
         guard let info else { throw .truncatedHeader }
         guard info.shapes <= RecordingInfo.shapesVersion else {
             throw RecordingError.corrupted(
@@ -234,6 +198,20 @@ public final class Recording: @unchecked Sendable {
             truncation = t + ": it replays up to its last whole record"
         }
         self.truncation = truncation
+    }
+
+    /// What a record of `type` (naming `name`) adds to the index: the reader charges this
+    /// against `maximumIndexBytes`, and the writer counts it so that the recorder stops
+    /// before it writes a file no replay would open.
+    static func indexCost(_ type: RecordingFormat.RecordType, name: String = "") -> Int {
+        switch type {
+        case .name: MemoryLayout<PatternID>.stride + name.utf8.count
+        case .events: MemoryLayout<Block>.stride
+        case .keyframe: MemoryLayout<KeyframeRef>.stride
+        case .knob: MemoryLayout<KnobChange>.stride + name.utf8.count
+        case .gap: MemoryLayout<Gap>.stride
+        case .info, .end: 0
+        }
     }
 
     /// Whether the run's end (status and final snapshot) is in the file.
@@ -281,26 +259,21 @@ public final class Recording: @unchecked Sendable {
         return lo
     }
 
-    /// Decodes block `b`, calling `body(index, event, onset)` until it returns false.
+    /// Decodes block `b` (read again from the file), calling `body(index, event, onset)`
+    /// until it returns false.
     func decode(block b: Int, _ body: (Int, PatternEvent, Bool) throws -> Bool) throws {
         let block = blocks[b]
         let names = self.names
         let start = info.startNanos
-        try bytes.withUnsafeBytes { raw throws in
-            var r = ByteReader(raw, from: block.entries, to: block.payload.upperBound)
-            var time = block.firstTime
+        var r = WireReader(try source.read(block.entries..<block.payload.upperBound))
+        var time = block.firstTime
+        do {
             for i in 0..<block.count {
-                let tag = try r.byte()
-                let code = tag & ~EventCode.warningBit
-                time = time &+ (try r.signed())
-                let id = try r.varint()
-                guard id < UInt64(names.count) else { throw RecordingError.malformed("an event names an unknown pattern") }
-                let source = names[Int(id)]
-                guard EventCode.kind(of: code) == source.kind else { throw RecordingError.malformed("an event of the wrong kind") }
-                let event = try EventCode.decode(
-                    code, &r, source: source, at: MonotonicInstant(nanoseconds: start &+ UInt64(bitPattern: time)))
-                if try !body(block.firstIndex + i, event, tag & EventCode.warningBit != 0) { return }
+                let (event, onset) = try EventCodec.decodeEntry(&r, names: names, time: &time, start: start)
+                if try !body(block.firstIndex + i, event, onset) { return }
             }
+        } catch let error as WireError {
+            throw RecordingError.malformed(error.reason)
         }
     }
 
@@ -316,7 +289,15 @@ public final class Recording: @unchecked Sendable {
     }
 
     func keyframe(_ k: Int) throws -> KeyframeBody {
-        try JSONBytes.decode(KeyframeBody.self, Array(bytes[keyframes[k].json]))
+        try Self.decoded { r throws(WireError) in try KeyframeBody(&r) }(try source.read(keyframes[k].body))
+    }
+
+    /// A decoder of bytes whose codec errors become `RecordingError.malformed`.
+    static func decoded<T>(_ read: @escaping (inout WireReader) throws(WireError) -> T) -> ([UInt8]) throws(RecordingError) -> T {
+        { bytes throws(RecordingError) in
+            var r = WireReader(bytes)
+            do throws(WireError) { return try read(&r) } catch { throw .malformed(error.reason) }
+        }
     }
 
     /// Decodes every keyframe and every event block, folding the events onto their
@@ -341,7 +322,7 @@ public final class Recording: @unchecked Sendable {
     /// The run's end as recorded, if the file has it.
     func end() throws -> EndBody? {
         guard let endRef else { return nil }
-        return try JSONBytes.decode(EndBody.self, Array(bytes[endRef.json]))
+        return try Self.decoded { r throws(WireError) in try EndBody(&r) }(try source.read(endRef.body))
     }
 
     /// How many events happened at or before `time` (nanoseconds since the start).

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import SluiceWire
 import FoundationEssentials
 
 /// What a recording says about itself (its `info` record, JSON).
@@ -78,22 +79,64 @@ public struct RecordedKnob: Sendable, Codable, Equatable {
     }
 }
 
-/// A keyframe's body (JSON): the snapshot (its recent events left out: the replay rebuilds
-/// them from the events before the cursor) and the knob values.
-struct KeyframeBody: Codable, Sendable {
+/// A keyframe's body: the knob values, the speed, the status, then the snapshot (its recent
+/// events left out: the replay rebuilds them from the events before the cursor), in the
+/// socket's codec.
+struct KeyframeBody: Sendable {
     var snapshot: Snapshot
     var knobs: [String: Double]
     var speed: Double
     var status: String
+
+    func encode(into w: inout WireWriter) {
+        w.knobs(knobs)
+        w.double(speed)
+        w.string(status)
+        w.snapshot(snapshot)
+    }
+
 }
 
-/// The end record's body (JSON): how the run ended and its final snapshot, whole.
-struct EndBody: Codable, Sendable {
+extension KeyframeBody {
+    /// Reads a body; what cannot be a run's (a negative speed, a snapshot past the codec's
+    /// bounds, bytes after it) throws.
+    init(_ r: inout WireReader) throws(WireError) {
+        let knobs = try r.knobs()
+        let speed = try r.double()
+        guard speed >= 0 else { throw .badMessage("a speed of \(speed)") }
+        self.init(snapshot: Snapshot(), knobs: knobs, speed: speed, status: try r.string())
+        snapshot = try r.snapshot()
+        try r.expectEnd("the keyframe")
+    }
+}
+
+/// The end record's body: how the run ended, its elapsed time, why recording ended, then
+/// its final snapshot, whole.
+struct EndBody: Sendable {
     var status: String
     var elapsedSeconds: Double
     var snapshot: Snapshot
     /// Why recording ended: `stopped` (the source ended or was left) or `limit`.
     var reason: String
+
+    func encode(into w: inout WireWriter) {
+        w.string(status)
+        w.double(elapsedSeconds)
+        w.string(reason)
+        w.snapshot(snapshot)
+    }
+
+}
+
+extension EndBody {
+    init(_ r: inout WireReader) throws(WireError) {
+        let status = try r.string()
+        let elapsed = try r.double()
+        guard (0...1e9).contains(elapsed) else { throw .badMessage("an elapsed time of \(elapsed) s") }
+        self.init(status: status, elapsedSeconds: elapsed, snapshot: Snapshot(), reason: try r.string())
+        snapshot = try r.snapshot()
+        try r.expectEnd("the end")
+    }
 }
 
 extension SourceStatus {

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import SluiceWire
 
 /// Encodes a recording into bytes (no I/O): header and info, then names, event blocks,
 /// keyframes, knob changes, gaps and the end. `take()` hands over what is ready to write;
@@ -14,7 +15,7 @@ struct RecordingWriter {
     let startNanos: UInt64
     private var ready: [UInt8] = []
     private var ids: [PatternID: UInt64] = [:]
-    private var block = ByteWriter()
+    private var block = WireWriter()
     private var blockFirstIndex = 0
     private var blockCount = 0
     private var blockFirstTime: Int64 = 0
@@ -23,6 +24,8 @@ struct RecordingWriter {
     private var lastWarning: [UInt64: Int64] = [:]
     /// The last pattern seen (runs of events from one pattern skip the dictionary).
     private var lastID: (source: PatternID, id: UInt64)?
+    /// What a replay's index of the records written so far takes (`Recording.indexCost`).
+    private(set) var indexBytes = 0
     /// Events written (the index of the next one).
     private(set) var eventCount = 0
     private(set) var lastTime: Int64 = 0
@@ -57,11 +60,12 @@ struct RecordingWriter {
         } else {
             id = UInt64(ids.count)
             ids[source] = id
-            var w = ByteWriter()
-            w.varint(id)
+            var w = WireWriter()
+            w.uint(id)
             w.byte(UInt8(PatternKind.allCases.firstIndex(of: source.kind)!))
             w.string(source.name)
             ready += RecordingFormat.record(.name, w.bytes)
+            indexBytes += Recording.indexCost(.name, name: source.name)
         }
         lastID = (source, id)
         let t = time(of: event)
@@ -72,15 +76,15 @@ struct RecordingWriter {
         }
         var bits: UInt8 = 0
         if mayWarn, event.isWarning {
-            let key = id << 8 | UInt64(tagCode(event))
+            let key = id << 8 | UInt64(EventCodec.code(of: event))
             if let last = lastWarning[key], t - last < Self.warningGapNanos, t >= last {
             } else {
-                bits = EventCode.warningBit
+                bits = EventCodec.warningBit
                 blockOnsets += 1
             }
             lastWarning[key] = t
         }
-        EventCode.encode(event, into: &block, tagBits: bits, pattern: id, delta: t &- blockLastTime)
+        EventCodec.encode(event, into: &block, tagBits: bits, pattern: id, delta: t &- blockLastTime)
         blockLastTime = t
         lastTime = max(lastTime, t)
         blockCount += 1
@@ -88,24 +92,19 @@ struct RecordingWriter {
         if blockCount >= Self.blockEvents || block.bytes.count >= Self.blockBytes { seal() }
     }
 
-    private func tagCode(_ event: PatternEvent) -> UInt8 {
-        var w = ByteWriter()
-        EventCode.encode(event, into: &w, tagBits: 0, pattern: 0, delta: 0)
-        return w.bytes[0]
-    }
-
     /// Ends the current block (before any other record, so records stay in event order).
     mutating func seal() {
         guard blockCount > 0 else { return }
-        var w = ByteWriter()
-        w.varint(UInt64(blockFirstIndex))
-        w.varint(UInt64(blockCount))
+        var w = WireWriter()
+        w.uint(UInt64(blockFirstIndex))
+        w.uint(UInt64(blockCount))
         w.signed(blockFirstTime)
         w.signed(blockLastTime)
-        w.varint(UInt64(blockOnsets))
+        w.uint(UInt64(blockOnsets))
         w.raw(block.bytes)
         ready += RecordingFormat.record(.events, w.bytes)
-        block = ByteWriter()
+        indexBytes += Recording.indexCost(.events)
+        block = WireWriter()
         blockCount = 0
         blockOnsets = 0
     }
@@ -118,43 +117,46 @@ struct RecordingWriter {
         var kept = snapshot
         kept.recentEvents = []
         kept.notableEvents = Array(snapshot.notableEvents.suffix(64))
-        var w = ByteWriter()
-        w.varint(UInt64(eventCount))
+        var w = WireWriter()
+        w.uint(UInt64(eventCount))
         w.signed(max(time, lastTime))
-        w.raw(JSONBytes.encode(KeyframeBody(snapshot: kept, knobs: knobs, speed: speed, status: status.recordedText)))
+        KeyframeBody(snapshot: kept, knobs: knobs, speed: speed, status: status.recordedText).encode(into: &w)
         let record = RecordingFormat.record(.keyframe, w.bytes)
         ready += record
+        indexBytes += Recording.indexCost(.keyframe)
         return record.count
     }
 
     mutating func knob(_ name: String, _ value: Double, time: Int64) {
         seal()
-        var w = ByteWriter()
-        w.varint(UInt64(eventCount))
+        var w = WireWriter()
+        w.uint(UInt64(eventCount))
         w.signed(max(time, lastTime))
         w.string(name)
         w.double(value)
         ready += RecordingFormat.record(.knob, w.bytes)
+        indexBytes += Recording.indexCost(.knob, name: name)
     }
 
     mutating func gap(_ missed: Int) {
         seal()
-        var w = ByteWriter()
-        w.varint(UInt64(eventCount))
-        w.varint(UInt64(missed))
+        var w = WireWriter()
+        w.uint(UInt64(eventCount))
+        w.uint(UInt64(missed))
         ready += RecordingFormat.record(.gap, w.bytes)
+        indexBytes += Recording.indexCost(.gap)
     }
 
     mutating func end(status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot, reason: String, time: Int64) {
         seal()
-        var w = ByteWriter()
-        w.varint(UInt64(eventCount))
+        var w = WireWriter()
+        w.uint(UInt64(eventCount))
         w.signed(max(time, lastTime))
         // The summary lists the last 50 events; the file keeps the last 256, not a whole log.
         var kept = snapshot
         kept.droppedEvents += max(0, kept.recentEvents.count - 256)
         kept.recentEvents = Array(kept.recentEvents.suffix(256))
-        w.raw(JSONBytes.encode(EndBody(status: status.recordedText, elapsedSeconds: elapsedSeconds, snapshot: kept, reason: reason)))
+        EndBody(status: status.recordedText, elapsedSeconds: elapsedSeconds, snapshot: kept, reason: reason).encode(into: &w)
         ready += RecordingFormat.record(.end, w.bytes)
     }
 }

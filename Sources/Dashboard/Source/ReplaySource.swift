@@ -1,4 +1,5 @@
 import AsyncPatterns
+import SluiceWire
 
 /// A recording played back: a source that can pause, change speed, step one event,
 /// seek to a time or a warning, and restart. Every pane shows the state at the cursor,
@@ -14,6 +15,7 @@ public final class ReplaySource: Source, Pacing, Restartable, Seekable {
     static let checkpointEvents = 512
     /// Snapshots with more patterns than this get no checkpoints (each would copy them).
     static let checkpointPatterns = 2000
+    static let maximumCheckpoints = 64
 
     public let recording: Recording
     private let now: @Sendable () -> UInt64
@@ -307,6 +309,11 @@ public final class ReplaySource: Source, Pacing, Restartable, Seekable {
                         checkpoints.last.map({ $0.index < next }) ?? true
                     {
                         checkpoints.append((next, fold))
+                        // A crafted file may hold millions of events after one keyframe:
+                        // every other checkpoint goes, so their memory stays bounded.
+                        if checkpoints.count > Self.maximumCheckpoints {
+                            checkpoints = checkpoints.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                        }
                     }
                 }
             }
