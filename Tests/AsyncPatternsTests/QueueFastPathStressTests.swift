@@ -101,15 +101,18 @@ import Testing
         try await q.join()
     }
 
-    /// Hundreds of producers and consumers, each with one item, through a queue of one:
+    /// Hundreds of producers and consumers, each with one item, through a queue of one or two:
     /// every put and get races a waiter on the other side joining or leaving. A waiter
     /// left beside what it waits for (a consumer beside an item, a producer beside room)
     /// waits forever, so each round must end within a generous limit; one that does not is
     /// reported with the queue's figures and cancelled, instead of hanging the suite.
-    @Test(arguments: [false, true])
-    func oneItemEachThroughACapacityOfOneStrandsNoWaiter(timed: Bool) async throws {
-        for round in 0..<4000 {
-            let q = BoundedQueue<Int>(capacity: 1, registry: timed ? PatternRegistry() : nil)
+    /// With a low-water mark (capacity 2, resumed below 1 or 2), producers whose items are
+    /// in wait for the gets that take the depth below it.
+    @Test(arguments: [(false, 1, nil), (true, 1, nil), (false, 2, 1), (true, 2, 2)] as [(Bool, Int, Int?)])
+    func oneItemEachThroughASmallQueueStrandsNoWaiter(timed: Bool, capacity: Int, resumeBelow: Int?) async throws {
+        for round in 0..<2000 {
+            let q = BoundedQueue<Int>(
+                capacity: capacity, resumeProducersBelow: resumeBelow, registry: timed ? PatternRegistry() : nil)
             let pairs = Task {
                 await withTaskGroup(of: Void.self) { group in
                     for i in 0..<200 {

@@ -106,6 +106,11 @@ import DequeModule
     /// high and low watermarks: one wake-up per batch instead of one per item got).
     @inlinable var resumesAdmitted: Bool {
         guard let mark = resumeProducersBelow else { return true }
+        // Pairs with a lock-free get that takes the depth below the mark and then looks
+        // for admitted producers: the admission is announced (a sequentially consistent
+        // update) before this read, which must then be sequentially consistent too, or
+        // both may miss each other (the positions are read with acquire ordering).
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
         return ring.depth < Swift.min(mark, capacity)
     }
 
