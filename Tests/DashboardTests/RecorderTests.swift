@@ -7,8 +7,9 @@ import Testing
 /// A test double whose events the test hands out in batches: no scenario, no timing. It
 /// has the core of a source and no capability.
 final class ScriptedSource: Source {
-    private let state = Locked<(events: [PatternEvent], knobs: [String: Double], interest: EventInterest, stopped: Bool)>(
-        ([], ["rate": 10], .notable, false))
+    private let state = Locked<
+        (events: [PatternEvent], knobs: [String: Double], interest: EventInterest, stopped: Bool, snapshot: Snapshot)
+    >(([], ["rate": 10], .notable, false, Snapshot()))
     private let logCapacity: Int
     let origin: SourceOrigin
 
@@ -27,7 +28,8 @@ final class ScriptedSource: Source {
     var panes: [PatternKind] { [.queue] }
     var knobs: [KnobSpec] { [KnobSpec("rate", range: 0...100, step: 1, default: 10, "r")] }
     var knobValues: [String: Double] { state.withLock { $0.knobs } }
-    func snapshot() -> Snapshot { Snapshot() }
+    func snapshot() -> Snapshot { state.withLock { $0.snapshot } }
+    func show(_ snapshot: Snapshot) { state.withLock { $0.snapshot = snapshot } }
     /// Numbered from 0; only the last `logCapacity` are kept (the rest are missed).
     func events(after cursor: Int) -> SourceEvents {
         state.withLock { s in
@@ -102,6 +104,58 @@ final class ScriptedSource: Source {
         #expect(replay.knobValues == ["rate": 10])
         replay.step(by: 100)
         #expect(replay.knobValues == ["rate": 42])
+    }
+
+    /// An agent may send an event of megabytes (a note's text): it is left out, counted as
+    /// missed, and every block stays small enough for replay to read.
+    @Test func anEventTooBigForARecordIsMissedNotWritten() throws {
+        let source = ScriptedSource()
+        let path = temporary("big-event")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try Recorder(recording: source, to: path)
+        var events = sampleEvents(count: 20, start: MonotonicInstant.now().nanoseconds + 1000)
+        let huge = PatternEvent.health(
+            .note(text: String(repeating: "x", count: 2 << 20)), source: PatternID(.health, "agent"), at: events[9].at)
+        events.insert(huge, at: 10)
+        source.add(events)
+        recorder.pump()
+        recorder.finish()
+        let recording = try Recording.open(path: path)
+        try recording.checkEverything()
+        #expect(recording.eventCount == 20 && recording.gaps == [Recording.Gap(eventIndex: 10, missed: 1)])
+        #expect(try recording.events(0..<20).map(\.event) == events.filter { $0 != huge })
+    }
+
+    /// A snapshot too big for one record (about 150,000 patterns; here a record of 2 KB) is
+    /// refused at the start, and later ends the recording cleanly with the reason.
+    @Test func aSnapshotTooBigForARecordIsRefusedOrEndsTheRecording() throws {
+        var big = Snapshot()
+        big.queues = (0..<200).map { QueueSnapshot(name: "queue \($0)") }
+        let source = ScriptedSource()
+        source.show(big)
+        let refused = temporary("big-first")
+        #expect {
+            try Recorder(recording: source, to: refused, recordLimit: 2048)
+        } throws: { error in
+            "\(error)".contains("a snapshot of 200 patterns is more than a recording's record holds (2 KB)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: refused))
+
+        source.show(Snapshot())
+        let path = temporary("big-later")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try Recorder(recording: source, to: path, keyframeSeconds: 0, recordLimit: 2048)
+        source.add(sampleEvents(count: 10, start: MonotonicInstant.now().nanoseconds + 1000))
+        recorder.pump()
+        #expect(!recorder.isFinished)
+        source.show(big)
+        source.add(sampleEvents(count: 10, start: MonotonicInstant.now().nanoseconds + 1000))
+        recorder.pump()
+        #expect(recorder.isFinished)
+        #expect(recorder.message?.contains("a snapshot of 200 patterns is more than a record holds (2 KB)") == true)
+        let recording = try Recording.open(path: path)
+        try recording.checkEverything()
+        #expect(try recording.end()?.reason == "limit" && recording.eventCount == 20)
     }
 
     @Test func theSizeLimitEndsTheFileCleanlyAndSaysSo() throws {

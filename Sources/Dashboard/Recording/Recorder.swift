@@ -67,7 +67,7 @@ public final class Recorder: @unchecked Sendable {
     public init(
         recording source: any Source, to path: String, limit: Int = Recorder.defaultLimit, keyframeEvents: Int = 2048,
         maximumKeyframeEvents: Int = 32768, keyframeSeconds: Double = 1, replacing: Bool = false,
-        indexBudget: Int = Recorder.indexBudget
+        indexBudget: Int = Recorder.indexBudget, recordLimit: Int = RecordingFormat.maximumPayload
     ) throws {
         self.source = source
         self.indexBudget = indexBudget
@@ -82,12 +82,19 @@ public final class Recorder: @unchecked Sendable {
         let info = RecordingInfo(
             title: source.title, mode: source.mode, origin: source.origin, panes: source.panes, knobs: source.knobs.map(RecordedKnob.init),
             startNanos: now, shapes: RecordingInfo.shapesVersion)
-        var s = State(writer: RecordingWriter(info: info))
+        var s = State(writer: RecordingWriter(info: info, recordLimit: recordLimit))
         s.knobs = source.knobValues
         s.lastKeyframeTime = now
         let first = source.snapshot()
         startOperations = first.operations
-        s.lastKeyframeSize = s.writer.keyframe(first, knobs: s.knobs, speed: source.speed, status: source.status, time: 0)
+        guard let size = s.writer.keyframe(first, knobs: s.knobs, speed: source.speed, status: source.status, time: 0) else {
+            close(fd)
+            unlink(path)
+            throw RecordingError.unwritable(
+                "to \(path): a snapshot of \(first.patternCount) patterns is more than a recording's record holds (\(formatBytes(recordLimit)))"
+            )
+        }
+        s.lastKeyframeSize = size
         state = Locked(s)
         state.withLock { flush(&$0) }
     }
@@ -193,7 +200,14 @@ public final class Recorder: @unchecked Sendable {
         if (since >= keyframeEvents && bytesSince >= 2 * s.lastKeyframeSize) || since >= maximumKeyframeEvents
             || (now &- s.lastKeyframeTime >= keyframeNanos && since > 0)
         {
-            s.lastKeyframeSize = s.writer.keyframe(source.snapshot(), knobs: knobs, speed: source.speed, status: source.status, time: time)
+            let snapshot = source.snapshot()
+            guard let size = s.writer.keyframe(snapshot, knobs: knobs, speed: source.speed, status: source.status, time: time) else {
+                s.message =
+                    "recording stopped after \(s.writer.eventCount) events: a snapshot of \(snapshot.patternCount) patterns is more than a record holds (\(formatBytes(s.writer.recordLimit))), and \(path) ends there"
+                end(&s, status: source.status, elapsedSeconds: snapshot.elapsedSeconds, snapshot: snapshot, reason: "limit")
+                return got.events.count
+            }
+            s.lastKeyframeSize = size
             s.lastKeyframeEvents = s.writer.eventCount
             s.lastKeyframeTime = now
             s.lastKeyframeBytes = s.written + s.writer.pendingBytes

@@ -8,6 +8,10 @@ struct RecordingWriter {
     /// Events per block at most (a block is the unit of CRC and of a step's decoding).
     static let blockEvents = 4096
     static let blockBytes = 48 * 1024
+    /// The most one event may take: a bigger one (an agent's megabytes of note text) is left
+    /// out and counted as missed (a gap record), so no block can pass a record's bound and
+    /// make the file one that replay refuses.
+    static let eventBytesLimit = 1 << 20
     /// A warning of the same pattern and kind within this long of the last one continues
     /// it; a later one is the onset of a new warning (what the timeline marks).
     static let warningGapNanos: Int64 = 1_000_000_000
@@ -28,9 +32,14 @@ struct RecordingWriter {
     private(set) var indexBytes = 0
     /// Events written (the index of the next one).
     private(set) var eventCount = 0
+    /// Events left out for their size (see `eventBytesLimit`).
+    private(set) var oversizedEvents = 0
+    /// The largest record payload written: `RecordingFormat.maximumPayload`, less in tests.
+    let recordLimit: Int
     private(set) var lastTime: Int64 = 0
 
-    init(info: RecordingInfo) {
+    init(info: RecordingInfo, recordLimit: Int = RecordingFormat.maximumPayload) {
+        self.recordLimit = recordLimit
         startNanos = info.startNanos
         ready = RecordingFormat.header()
         ready += RecordingFormat.record(.info, JSONBytes.encode(info))
@@ -75,16 +84,22 @@ struct RecordingWriter {
             blockLastTime = t
         }
         var bits: UInt8 = 0
-        if mayWarn, event.isWarning {
-            let key = id << 8 | UInt64(EventCodec.code(of: event))
-            if let last = lastWarning[key], t - last < Self.warningGapNanos, t >= last {
-            } else {
-                bits = EventCodec.warningBit
-                blockOnsets += 1
-            }
+        let warningKey = mayWarn && event.isWarning ? id << 8 | UInt64(EventCodec.code(of: event)) : nil
+        if let key = warningKey, !(lastWarning[key].map { t - $0 < Self.warningGapNanos && t >= $0 } ?? false) {
+            bits = EventCodec.warningBit
+        }
+        let start = block.bytes.count
+        EventCodec.encode(event, into: &block, tagBits: bits, pattern: id, delta: t &- blockLastTime)
+        guard block.bytes.count - start <= Self.eventBytesLimit else {
+            block.bytes.removeSubrange(start...)
+            oversizedEvents += 1
+            gap(1)
+            return
+        }
+        if let key = warningKey {
+            if bits != 0 { blockOnsets += 1 }
             lastWarning[key] = t
         }
-        EventCodec.encode(event, into: &block, tagBits: bits, pattern: id, delta: t &- blockLastTime)
         blockLastTime = t
         lastTime = max(lastTime, t)
         blockCount += 1
@@ -110,9 +125,10 @@ struct RecordingWriter {
     }
 
     /// A keyframe at the current event count; `time` in nanoseconds since the start.
-    /// Returns its size in bytes.
+    /// Returns its size in bytes, or nil when the snapshot is too big for a record (about
+    /// 150,000 patterns): then nothing is written.
     @discardableResult
-    mutating func keyframe(_ snapshot: Snapshot, knobs: [String: Double], speed: Double, status: SourceStatus, time: Int64) -> Int {
+    mutating func keyframe(_ snapshot: Snapshot, knobs: [String: Double], speed: Double, status: SourceStatus, time: Int64) -> Int? {
         seal()
         var kept = snapshot
         kept.recentEvents = []
@@ -121,6 +137,7 @@ struct RecordingWriter {
         w.uint(UInt64(eventCount))
         w.signed(max(time, lastTime))
         KeyframeBody(snapshot: kept, knobs: knobs, speed: speed, status: status.recordedText).encode(into: &w)
+        guard w.bytes.count <= recordLimit else { return nil }
         let record = RecordingFormat.record(.keyframe, w.bytes)
         ready += record
         indexBytes += Recording.indexCost(.keyframe)
@@ -156,7 +173,16 @@ struct RecordingWriter {
         var kept = snapshot
         kept.droppedEvents += max(0, kept.recentEvents.count - 256)
         kept.recentEvents = Array(kept.recentEvents.suffix(256))
-        EndBody(status: status.recordedText, elapsedSeconds: elapsedSeconds, snapshot: kept, reason: reason).encode(into: &w)
-        ready += RecordingFormat.record(.end, w.bytes)
+        var body = w
+        EndBody(status: status.recordedText, elapsedSeconds: elapsedSeconds, snapshot: kept, reason: reason).encode(into: &body)
+        if body.bytes.count > recordLimit {
+            // Too big a snapshot for a record: the end keeps the run's time, status and
+            // reason without the patterns (the keyframes hold those that fitted).
+            body = w
+            var bare = Snapshot()
+            bare.elapsedSeconds = snapshot.elapsedSeconds
+            EndBody(status: status.recordedText, elapsedSeconds: elapsedSeconds, snapshot: bare, reason: reason).encode(into: &body)
+        }
+        ready += RecordingFormat.record(.end, body.bytes)
     }
 }
