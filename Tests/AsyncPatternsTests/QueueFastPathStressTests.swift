@@ -110,7 +110,7 @@ import Testing
     /// in wait for the gets that take the depth below it.
     @Test(arguments: [(false, 1, nil), (true, 1, nil), (false, 2, 1), (true, 2, 2)] as [(Bool, Int, Int?)])
     func oneItemEachThroughASmallQueueStrandsNoWaiter(timed: Bool, capacity: Int, resumeBelow: Int?) async throws {
-        for round in 0..<2000 {
+        for round in 0..<(underThreadSanitizer ? 250 : 2000) {
             let q = BoundedQueue<Int>(
                 capacity: capacity, resumeProducersBelow: resumeBelow, registry: timed ? PatternRegistry() : nil)
             let pairs = Task {

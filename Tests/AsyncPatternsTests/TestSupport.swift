@@ -1,6 +1,10 @@
 import AsyncPatterns
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A shared counter for tests (an `Atomic` cannot be captured by escaping closures).
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)
@@ -47,3 +51,7 @@ final class Gate: Sendable {
         }
     }
 }
+
+/// Whether this test binary runs under ThreadSanitizer (its runtime is linked in): the
+/// heaviest stress tests run fewer rounds there, where each task costs ten times more.
+let underThreadSanitizer = dlsym(dlopen(nil, RTLD_NOW), "__tsan_init") != nil

@@ -109,8 +109,12 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
 
     /// Neither the heartbeat nor the watchdog keeps a doctor alive: one nobody holds goes
     /// (and its `deinit` stops both), instead of being watched forever.
+    /// Its heartbeat beats on a thread of the test's own, which the stress tests beside it
+    /// cannot starve.
     @Test func aDoctorNobodyKeepsGoesAway() async throws {
-        var doctor: PoolDoctor? = PoolDoctor(options: .init(hook: false, threads: { [] }), registry: nil)
+        let executor = ThreadExecutor()
+        defer { executor.stop() }
+        var doctor: PoolDoctor? = PoolDoctor(options: .init(hook: false, executor: executor, threads: { [] }), registry: nil)
         weak let weakDoctor = doctor
         try await waitFor("heartbeats") { (weakDoctor?.snapshot().beats ?? 0) >= 2 }
         doctor = nil
