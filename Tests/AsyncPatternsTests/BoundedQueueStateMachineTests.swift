@@ -371,3 +371,57 @@ extension BoundedQueueStateMachine.Wakes where Producer: Equatable {
 func ~= <E, P: Equatable, C, J>(producers: [P], wakes: BoundedQueueStateMachine<E, P, C, J>.Wakes) -> Bool {
     wakes == producers
 }
+
+/// The waiter counts the lock-free paths read are the lines' lengths after every input
+/// (`WaiterLine` keeps them together), through a long random run of every transition.
+@Suite struct WaiterLineTests {
+    typealias Machine = BoundedQueueStateMachine<Int, String, String, String>
+
+    func expectAnnounced(_ m: Machine, _ step: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(m.ring.pendingProducers.load(ordering: .sequentiallyConsistent) == m.producers.count, "step \(step)", sourceLocation: sourceLocation)
+        #expect(m.ring.waitingConsumers.load(ordering: .sequentiallyConsistent) == m.consumers.count, "step \(step)", sourceLocation: sourceLocation)
+        #expect(m.ring.admittedProducers.load(ordering: .sequentiallyConsistent) == m.admitted.count, "step \(step)", sourceLocation: sourceLocation)
+        #expect(m.completion.joinersWaiting.load(ordering: .sequentiallyConsistent) == m.joiners.count, "step \(step)", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [nil, 1, 3] as [Int?])
+    func announcedCountsFollowTheLines(lowWaterMark: Int?) {
+        var m = Machine(capacity: 4, resumeProducersBelow: lowWaterMark)
+        var r = TestRandom(0xC0FFEE &+ UInt64(lowWaterMark ?? 0))
+        var producerIDs: [UInt64] = []
+        var consumerIDs: [UInt64] = []
+        var joinerIDs: [UInt64] = []
+        var done = 0
+        for step in 0..<5_000 {
+            switch Int.random(in: 0..<9, using: &r) {
+            case 0, 1:
+                if case .mustWait(let id, _) = m.put(step, now: 0) {
+                    _ = m.suspendProducer(id: id, element: step, token: "p\(id)", isCancelled: false, now: 0)
+                    producerIDs.append(id)
+                }
+            case 2, 3:
+                if case .mustWait(let id) = m.get(now: 0) {
+                    _ = m.suspendConsumer(id: id, token: "c\(id)", isCancelled: false, now: 0)
+                    consumerIDs.append(id)
+                }
+            case 4:
+                if let id = producerIDs.randomElement(using: &r) { _ = m.abandonProducer(id: id) }
+            case 5:
+                if let id = consumerIDs.randomElement(using: &r) { _ = m.abandonConsumer(id: id) }
+            case 6:
+                let id = m.makeID()
+                if m.suspendJoiner(id: id, token: "j\(id)", isCancelled: false, done: done) { joinerIDs.append(id) }
+                if let id = joinerIDs.randomElement(using: &r), Bool.random(using: &r) { _ = m.abandonJoiner(id: id) }
+            case 7:
+                done = Swift.min(m.gotCount, done + Int.random(in: 0...3, using: &r))
+                _ = m.finishedJoiners(done: done)
+            default:
+                _ = m.setCapacity(Int.random(in: 1...6, using: &r), now: 0)
+            }
+            expectAnnounced(m, step)
+        }
+        _ = m.close()
+        expectAnnounced(m, -1)
+        #expect(m.producers.isEmpty && m.consumers.isEmpty && m.admitted.isEmpty)
+    }
+}

@@ -8,6 +8,8 @@ final class ActorCounters: Sendable, ActorProbe {
     /// Where the actor is in its life (`ActorLifecycle`): read by every send and by the run
     /// loop after each message.
     @usableFromInline let lifecycle = ActorLifecycle.Storage()
+    // The counters below are read and written relaxed: each is a number to show, and none
+    // publishes other memory (messages travel through the mailbox, which orders them).
     @usableFromInline let deadLetters = Atomic<Int>(0)
     @usableFromInline let failed = Atomic<Int>(0)
     @usableFromInline let blockedSends = Atomic<Int>(0)
@@ -16,6 +18,8 @@ final class ActorCounters: Sendable, ActorProbe {
     /// Processing times and the last dead letters, behind one lock (one object an actor).
     @usableFromInline let diagnostics = Locked(ActorDiagnostics())
     /// Set once `diagnostics` holds anything: a snapshot skips the lock of idle actors.
+    /// Relaxed: set after the lock-protected write; a reader that sees it takes the lock,
+    /// which orders the data, and one that misses it shows no diagnostics this once.
     @usableFromInline let hasDiagnostics = Atomic<Bool>(false)
     // The mailbox depth is `sent - taken`: senders count up one counter, the run loop (the
     // only writer of the other two) stores its own. Padding keeps the three groups on cache

@@ -19,9 +19,15 @@ public final class PatternRegistry: Sendable {
 
     /// How many finished patterns of each kind a snapshot still lists.
     public let finishedToKeep: Int
+    /// Relaxed: the read-modify-write alone makes each id unique; it publishes nothing.
     let nextID = Atomic<UInt64>(0)
     /// The highest interest of any subscriber (`EventInterest.rawValue`), read by every
-    /// pattern before it builds an event.
+    /// pattern before it builds an event. Relaxed is enough: it only says whether to build
+    /// events at all, and publishes no memory (the subscribers themselves are read under
+    /// their lock in `deliver`). A pattern on another thread may go on building events for a
+    /// moment after the last subscriber left (`deliver` then finds nobody), or start a
+    /// moment after one subscribed: events are a live view, not a ledger; the numbers a
+    /// snapshot reads are kept by the patterns whether or not anyone listens.
     @usableFromInline let interest = Atomic<Int>(0)
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])

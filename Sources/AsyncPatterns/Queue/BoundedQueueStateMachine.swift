@@ -43,23 +43,26 @@ import DequeModule
 
     /// The items, shared with the lock-free fast paths.
     @usableFromInline let ring: QueueRing<Element>
-    /// Producers whose items are not in the ring yet, in order. Mirrored in
+    /// Producers whose items are not in the ring yet, in order. Announced in
     /// `ring.pendingProducers`, which makes new puts queue up behind them.
-    @usableFromInline var producers: Deque<WaitingProducer> = []
-    /// Consumers waiting for an item, in order; mirrored in `ring.waitingConsumers`.
-    @usableFromInline var consumers: Deque<WaitingConsumer> = []
+    @usableFromInline var producers: WaiterLine<WaitingProducer, QueueRing<Element>.Announced>
+    /// Consumers waiting for an item, in order; announced in `ring.waitingConsumers`.
+    @usableFromInline var consumers: WaiterLine<WaitingConsumer, QueueRing<Element>.Announced>
     @usableFromInline var isClosed = false
     /// How long items wait in the queue, for a sample of them (nil: not timed).
     @usableFromInline let wait: LatencyDistribution?
     @usableFromInline var sampler = LatencySampler()
-    /// `admitted.count`, mirrored in `ring.admittedProducers`.
-    @usableFromInline var admittedCount = 0
     /// The low-water mark: nil resumes each producer as soon as its item is in.
     @usableFromInline let resumeProducersBelow: Int?
     /// Producers whose items moved in, waiting for the depth to fall below
-    /// `resumeProducersBelow` (empty without a low-water mark).
-    @usableFromInline var admitted: Deque<AdmittedProducer> = []
-    @usableFromInline var joiners: [(id: UInt64, token: Joiner)] = []
+    /// `resumeProducersBelow` (empty without a low-water mark); announced in
+    /// `ring.admittedProducers`.
+    @usableFromInline var admitted: WaiterLine<AdmittedProducer, QueueRing<Element>.Announced>
+    /// `join`s waiting for every item put to be done; announced in
+    /// `completion.joinersWaiting`, which `taskDone` reads.
+    @usableFromInline var joiners: WaiterLine<(id: UInt64, token: Joiner), QueueCompletion>
+    /// How many items are done (`taskDone` counts them without the lock) and joiners wait.
+    @usableFromInline let completion: QueueCompletion
     /// The error consumers get once the queue is closed and empty (nil: `QueueClosed`).
     @usableFromInline var closeError: (any Error)?
     @usableFromInline var abandonedCount = 0
@@ -71,6 +74,11 @@ import DequeModule
             precondition(mark >= 1 && mark <= capacity, "a low-water mark must be within 1...capacity, got \(mark)")
         }
         ring = QueueRing(capacity: capacity, timed: timed)
+        producers = WaiterLine(announcing: .init(ring, .pendingProducers))
+        consumers = WaiterLine(announcing: .init(ring, .waitingConsumers))
+        admitted = WaiterLine(announcing: .init(ring, .admittedProducers))
+        completion = QueueCompletion()
+        joiners = WaiterLine(announcing: completion)
         self.resumeProducersBelow = resumeProducersBelow
         wait = timed ? LatencyDistribution() : nil
     }
@@ -93,7 +101,7 @@ import DequeModule
 
     /// Producers suspended in `put`: those whose items wait to go in, and (with a low-water
     /// mark) those whose items went in and who wait to be resumed.
-    @inlinable var waitingProducerCount: Int { producers.count + admittedCount }
+    @inlinable var waitingProducerCount: Int { producers.count + admitted.count }
     @inlinable var gauges: QueueGauges {
         QueueGauges(depth: ring.depth, waitingProducers: waitingProducerCount, waitingConsumers: consumers.count)
     }
@@ -106,7 +114,10 @@ import DequeModule
     /// high and low watermarks: one wake-up per batch instead of one per item got).
     @inlinable var resumesAdmitted: Bool {
         guard let mark = resumeProducersBelow else { return true }
-        return ring.depth < Swift.min(mark, capacity)
+        // Pairs with a get without the lock (`BoundedQueue.mayAdmitProducers`): it moves
+        // `dequeue`, then reads `admittedProducers`; the admission announced the producer,
+        // and reads `dequeue` here, both sequentially consistent.
+        return ring.depthAfterAnnouncing < Swift.min(mark, capacity)
     }
 
     @inlinable mutating func makeID() -> UInt64 {
@@ -171,7 +182,6 @@ import DequeModule
         var handed: [(token: Consumer, element: Element)] = []
         while let first = consumers.first, let element = pop(now) {
             consumers.removeFirst()
-            ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
             handed.append((first.token, element))
         }
         return handed
@@ -184,20 +194,14 @@ import DequeModule
         var resume: [Producer] = []
         while let first = producers.first, push(first.element, now) {
             producers.removeFirst()
-            ring.pendingProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
             if resumeProducersBelow == nil {
                 resume.append(first.token)
             } else {
                 admitted.append(AdmittedProducer(id: first.id, token: first.token))
-                admittedCount += 1
-                ring.admittedProducers.wrappingAdd(1, ordering: .sequentiallyConsistent)
             }
         }
-        if admittedCount > 0, resumesAdmitted {
-            resume.append(contentsOf: admitted.lazy.map(\.token))
-            admitted.removeAll(keepingCapacity: true)
-            admittedCount = 0
-            ring.admittedProducers.store(0, ordering: .sequentiallyConsistent)
+        if !admitted.isEmpty, resumesAdmitted {
+            resume.append(contentsOf: admitted.removeAll().lazy.map(\.token))
         }
         return resume
     }
@@ -245,7 +249,6 @@ import DequeModule
         if isCancelled { return .cancelled(token) }
         if isClosed { return .closed(token) }
         producers.append(WaitingProducer(id: id, element: element, token: token))
-        ring.pendingProducers.wrappingAdd(1, ordering: .sequentiallyConsistent)
         var wakes = Wakes(producers: admitProducers(now: now()))
         let waits = producers.contains { $0.id == id } || admitted.contains { $0.id == id }
         if !consumers.isEmpty { wakes.consumers = handToConsumers(now) }
@@ -266,7 +269,7 @@ import DequeModule
     /// A get that the fast path could not do: consumers already waiting go first (FIFO).
     @inlinable mutating func get(now: @autoclosure () -> UInt64) -> GetAction {
         if consumers.isEmpty, let element = pop(now) {
-            let resume = producers.isEmpty && admittedCount == 0 ? [] : admitProducers(now: now())
+            let resume = producers.isEmpty && admitted.isEmpty ? [] : admitProducers(now: now())
             return .item(element, gauges, Wakes(producers: resume))
         }
         return isClosed && ring.depth == 0 ? .closed : .mustWait(id: makeID())
@@ -290,15 +293,13 @@ import DequeModule
     {
         if isCancelled { return .cancelled(token) }
         consumers.append(WaitingConsumer(id: id, token: token))
-        ring.waitingConsumers.wrappingAdd(1, ordering: .sequentiallyConsistent)
         var wakes = Wakes(consumers: handToConsumers(now))
         let waits = consumers.contains { $0.id == id }
         if waits, isClosed {  // closed and empty: only this consumer can be here
-            consumers.removeAll { $0.id == id }
-            ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            _ = consumers.remove { $0.id == id }
             return .closed(token)
         }
-        if !wakes.consumers.isEmpty, !producers.isEmpty || admittedCount > 0 { wakes.producers = admitProducers(now: now()) }
+        if !wakes.consumers.isEmpty, !producers.isEmpty || !admitted.isEmpty { wakes.producers = admitProducers(now: now()) }
         return .suspended(gauges, wakes, waits: waits)
     }
 
@@ -314,50 +315,46 @@ import DequeModule
 
     /// Removes exactly the producer `id` if it still waits (nil: it was resumed already).
     @inlinable mutating func abandonProducer(id: UInt64) -> AbandonProducerAction? {
-        if let index = producers.firstIndex(where: { $0.id == id }) {
-            let token = producers.remove(at: index).token
-            ring.pendingProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        if let producer = producers.remove(where: { $0.id == id }) {
             abandonedCount += 1
-            return .abandoned(token, gauges)
+            return .abandoned(producer.token, gauges)
         }
-        if admittedCount > 0, let index = admitted.firstIndex(where: { $0.id == id }) {
-            let token = admitted.remove(at: index).token
-            admittedCount -= 1
-            ring.admittedProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
-            return .alreadyPut(token, gauges)
+        if !admitted.isEmpty, let producer = admitted.remove(where: { $0.id == id }) {
+            return .alreadyPut(producer.token, gauges)
         }
         return nil
     }
 
     /// Removes exactly the consumer `id` if it still waits; it took nothing.
     @inlinable mutating func abandonConsumer(id: UInt64) -> (Consumer, QueueGauges)? {
-        guard let index = consumers.firstIndex(where: { $0.id == id }) else { return nil }
-        let token = consumers.remove(at: index).token
-        ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        guard let consumer = consumers.remove(where: { $0.id == id }) else { return nil }
         abandonedCount += 1
-        return (token, gauges)
+        return (consumer.token, gauges)
     }
 
     @inlinable mutating func abandonJoiner(id: UInt64) -> Joiner? {
-        guard let index = joiners.firstIndex(where: { $0.id == id }) else { return nil }
-        return joiners.remove(at: index).token
+        joiners.remove { $0.id == id }?.token
     }
 
     // MARK: join
 
-    /// Returns false when there is nothing to wait for (the joiner returns at once).
-    @inlinable mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool, done: Int) -> Bool {
-        if unfinished(done: done) == 0 || isCancelled { return false }
+    /// Returns false when there is nothing to wait for (the joiner returns at once). The
+    /// joiner is announced before `done` is read (see `WaiterLine`): a `taskDone` that
+    /// finishes everything either is counted in `done` here or sees the joiner and wakes it.
+    @inlinable mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool, done: @autoclosure () -> Int) -> Bool {
+        if isCancelled { return false }
         joiners.append((id, token))
+        if unfinished(done: done()) == 0 {
+            _ = joiners.remove { $0.id == id }
+            return false
+        }
         return true
     }
 
     /// The joiners to resume, if `done` items finish everything put so far.
     @inlinable mutating func finishedJoiners(done: Int) -> [Joiner] {
         guard unfinished(done: done) == 0, !joiners.isEmpty else { return [] }
-        let wake = joiners.map(\.token)
-        joiners.removeAll()
-        return wake
+        return joiners.removeAll().map(\.token)
     }
 
     // MARK: capacity and close
@@ -412,17 +409,9 @@ import DequeModule
             ring.close()  // no put gets in after this; the ones in flight are written
         }
         let handed = handToConsumers(now)
-        let action = CloseAction(
-            producers: producers.map(\.token), admitted: admitted.map(\.token), handed: handed,
-            consumers: consumers.map(\.token), wasOpen: wasOpen)
-        producers.removeAll()
-        admitted.removeAll()
-        admittedCount = 0
-        consumers.removeAll()
-        ring.pendingProducers.store(0, ordering: .sequentiallyConsistent)
-        ring.admittedProducers.store(0, ordering: .sequentiallyConsistent)
-        ring.waitingConsumers.store(0, ordering: .sequentiallyConsistent)
-        return action
+        return CloseAction(
+            producers: producers.removeAll().map(\.token), admitted: admitted.removeAll().map(\.token), handed: handed,
+            consumers: consumers.removeAll().map(\.token), wasOpen: wasOpen)
     }
 }
 
