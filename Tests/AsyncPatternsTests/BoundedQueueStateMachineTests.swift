@@ -378,16 +378,24 @@ func ~= <E, P: Equatable, C, J>(producers: [P], wakes: BoundedQueueStateMachine<
     typealias Machine = BoundedQueueStateMachine<Int, String, String, String>
 
     func expectAnnounced(_ m: Machine, _ step: Int, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(m.ring.pendingProducers.load(ordering: .sequentiallyConsistent) == m.producers.count, "step \(step)", sourceLocation: sourceLocation)
-        #expect(m.ring.waitingConsumers.load(ordering: .sequentiallyConsistent) == m.consumers.count, "step \(step)", sourceLocation: sourceLocation)
-        #expect(m.ring.admittedProducers.load(ordering: .sequentiallyConsistent) == m.admitted.count, "step \(step)", sourceLocation: sourceLocation)
-        #expect(m.completion.joinersWaiting.load(ordering: .sequentiallyConsistent) == m.joiners.count, "step \(step)", sourceLocation: sourceLocation)
+        #expect(
+            m.ring.pendingProducers.load(ordering: .sequentiallyConsistent) == m.producers.count, "step \(step)",
+            sourceLocation: sourceLocation)
+        #expect(
+            m.ring.waitingConsumers.load(ordering: .sequentiallyConsistent) == m.consumers.count, "step \(step)",
+            sourceLocation: sourceLocation)
+        #expect(
+            m.ring.admittedProducers.load(ordering: .sequentiallyConsistent) == m.admitted.count, "step \(step)",
+            sourceLocation: sourceLocation)
+        #expect(
+            m.completion.joinersWaiting.load(ordering: .sequentiallyConsistent) == m.joiners.count, "step \(step)",
+            sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [nil, 1, 3] as [Int?])
     func announcedCountsFollowTheLines(lowWaterMark: Int?) {
         var m = Machine(capacity: 4, resumeProducersBelow: lowWaterMark)
-        var r = TestRandom(0xC0FFEE &+ UInt64(lowWaterMark ?? 0))
+        var r = SplitMix64(seed: 0xC0FFEE &+ UInt64(lowWaterMark ?? 0))
         var producerIDs: [UInt64] = []
         var consumerIDs: [UInt64] = []
         var joinerIDs: [UInt64] = []

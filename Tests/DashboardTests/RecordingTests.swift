@@ -171,7 +171,7 @@ final class HandClock: Sendable {
     /// `RecordingError`; they never crash or hang. Fixed seed; 20,000 inputs in `make test`,
     /// 100,000 in `make check` (`SLUICE_FUZZ_COUNT`).
     @Test func fuzzTheReader() throws {
-        var rng = SplitMix(seed: 14)
+        var rng = SplitMix64(seed: 14)
         let good = sampleRecording(sampleEvents(count: 60), keyframeEvery: 20)
         let inputs = ProcessInfo.processInfo.environment["SLUICE_FUZZ_COUNT"].flatMap(Int.init) ?? 20_000
         var opened = 0
@@ -222,16 +222,4 @@ func fixCRCs(_ input: [UInt8]) -> [UInt8] {
         offset = crcAt + 4
     }
     return bytes
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

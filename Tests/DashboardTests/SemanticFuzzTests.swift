@@ -17,14 +17,14 @@ import Testing
     static let hostileDoubles = ["1e308", "-1e308", "-1", "5e-324", "1e15"]
 
     /// A rich snapshot's JSON with some of its numbers replaced by hostile ones.
-    static func hostileSnapshot(_ base: Snapshot, _ rng: inout SplitMix) -> Snapshot {
+    static func hostileSnapshot(_ base: Snapshot, _ rng: inout SplitMix64) -> Snapshot {
         let json = String(decoding: try! JSONEncoder().encode(base), as: UTF8.self)
         // Numbers follow ':', '[' or ','; keys and names are quoted, so they are left alone.
         var out = ""
         var number = ""
         var inString = false
         var previous: Character = " "
-        func flush(_ rng: inout SplitMix) {
+        func flush(_ rng: inout SplitMix64) {
             guard !number.isEmpty else { return }
             if rng.next() % 3 == 0 {
                 let pool = number.contains(".") || number.contains("e") ? hostileDoubles : hostileInts
@@ -54,7 +54,7 @@ import Testing
         return (try? JSONDecoder().decode(Snapshot.self, from: Data(out.utf8))) ?? base
     }
 
-    static func hostileEvent(_ event: PatternEvent, _ rng: inout SplitMix) -> PatternEvent {
+    static func hostileEvent(_ event: PatternEvent, _ rng: inout SplitMix64) -> PatternEvent {
         let extreme = [Int.max, Int.min, -1, 1 << 53][Int(rng.next() % 4)]
         switch event {
         case .queue(_, let source, let at):
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func hostileValuesUnderValidChecksumsNeverTrap() throws {
-        var rng = SplitMix(seed: 23)
+        var rng = SplitMix64(seed: 23)
         let events = sampleEvents(count: 96)
         var fold = SnapshotFold(Snapshot())
         for e in events { fold.apply(e) }
@@ -80,7 +80,7 @@ import Testing
         let count = ProcessInfo.processInfo.environment["SLUICE_SEMANTIC_FUZZ_COUNT"].flatMap(Int.init) ?? 2_000
         // Mangling JSON is the slow part: a pool of hostile snapshots, drawn from at random.
         let pool = (0..<64).map { _ in Self.hostileSnapshot(rich, &rng) }
-        func pick(_ rng: inout SplitMix) -> Snapshot { pool[Int(rng.next() % UInt64(pool.count))] }
+        func pick(_ rng: inout SplitMix64) -> Snapshot { pool[Int(rng.next() % UInt64(pool.count))] }
         var replayed = 0
         for n in 0..<count {
             var w = RecordingWriter(info: sampleInfo)

@@ -102,18 +102,6 @@ final class WireFuzzTests: XCTestCase {
     }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Values no program could send are refused where they are decoded, with the reason: a
 /// `sluice ps` trapped on a hello's `startedAt: -1e308`, `attach` on a snapshot's
 /// `elapsedSeconds: -1e308`, and headless attach printed "9223372036854775807 operations".

@@ -47,7 +47,7 @@ final class ActorCounters: Sendable, ActorProbe {
     func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int {
         snap.actors.append(snapshot())
         let i = snap.actors.count - 1
-        snap.actors[i].processedPerSecond = meters.a.update(count: snap.actors[i].processed, now: now)
+        snap.actors[i].processedPerSecond = meters.primary.update(count: snap.actors[i].processed, now: now)
         return snap.actors[i].processed + snap.actors[i].failed + snap.actors[i].deadLetters
     }
 

@@ -193,8 +193,8 @@ extension BoundedQueue {
     }
 
     /// Hands the items now in the ring to waiting consumers.
-    // The slow paths are specialized for the element type (no generic metadata lookups,
-    // which were a fifth of queue 4/4's instructions) but not inlined (the fast path stays small).
+    // The slow paths are specialized for the element type (no generic metadata lookups on
+    // every wake-up) but not inlined (the fast path stays small).
     @inlinable @inline(never)
     func wakeConsumers() {
         let handed = state.withLock { m in m.handToConsumers(monotonicNanoseconds) }
