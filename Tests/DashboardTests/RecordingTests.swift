@@ -193,9 +193,9 @@ final class HandClock: Sendable {
                 }
                 if n % 5 == 4 { bytes = fixCRCs(bytes) }
             }
-            guard let recording = try? Recording(bytes: bytes) else { continue }
+            guard let recording = try? Recording(bytes: bytes) else { continue }  // typed: RecordingError
             opened += 1
-            _ = try? recording.events(0..<recording.eventCount)
+            decodedOrRefused(n) { _ = try recording.events(0..<recording.eventCount) }
             let replay = ReplaySource(recording, now: { 0 })
             _ = replay.snapshot()
             replay.step(by: -1)
@@ -203,9 +203,20 @@ final class HandClock: Sendable {
             replay.seek(toSeconds: 0.3)
             _ = replay.snapshot()
             _ = replay.knobValues
-            _ = try? replay.finalState()
+            decodedOrRefused(n) { _ = try replay.finalState() }
         }
         #expect(opened > inputs / 10)
+    }
+}
+
+/// Runs `body`, which reads a hostile recording: it must succeed or throw a
+/// `RecordingError`, never another error.
+func decodedOrRefused(_ input: Int, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+    } catch is RecordingError {
+    } catch {
+        Issue.record("input \(input): threw \(type(of: error)), not a RecordingError: \(error)", sourceLocation: sourceLocation)
     }
 }
 

@@ -97,12 +97,17 @@ import Testing
             final.elapsedSeconds = [1e308, -1e308, 2][Int(rng.next() % 3)]
             w.end(status: .done, elapsedSeconds: final.elapsedSeconds, snapshot: final, reason: "stopped", time: w.lastTime)
             guard let recording = try? Recording(bytes: w.take()) else { continue }
-            do { try recording.checkEverything() } catch { continue }
+            do {
+                try recording.checkEverything()
+            } catch {
+                #expect(error is RecordingError, "input \(n): \(type(of: error))")
+                continue
+            }
             replayed += 1
             let replay = ReplaySource(recording, now: { 0 })
             replay.seek(toSeconds: 0.5)
             _ = replay.snapshot()
-            _ = try? replay.finalState()
+            decodedOrRefused(n) { _ = try replay.finalState() }
             // Drawing costs most: every 50th is drawn, stepped and sought, as a user would.
             guard n % 50 == 0 else { continue }
             let backend = TestBackend(width: 100, height: 30)
