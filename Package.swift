@@ -130,6 +130,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What crosses the socket: frames, messages, the snapshot layout, hostile input.
+        .testTarget(
+            name: "SluiceWireTests",
+            dependencies: ["SluiceWire", "AsyncPatterns", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         // Stalls its own pool on purpose for the doctor's safety tests (Tests/e2e/doctor.sh).
         .executableTarget(
             name: "pool-doctor-probe",

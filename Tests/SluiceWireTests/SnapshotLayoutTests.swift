@@ -1,21 +1,21 @@
 import AsyncPatterns
 import NIOCore
-import XCTest
+import Testing
 
 @testable import SluiceWire
 
-final class SnapshotLayoutTests: XCTestCase {
+@Suite struct SnapshotLayoutTests {
     /// A snapshot with a distinct value in every field survives the binary layout.
-    func testEveryFieldRoundTrips() throws {
+    @Test func everyFieldRoundTrips() throws {
         let snapshot = Self.full()
         let bytes = SnapshotLayout.encode(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3)
-        XCTAssertEqual(try SnapshotLayout.decode(bytes), .snapshot(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3))
+        #expect(try SnapshotLayout.decode(bytes) == .snapshot(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3))
     }
 
     /// The layout writes the fields it knows; a type that gains one fails here until
     /// `SnapshotLayout` (and `full()`) write it too. Snapshot's 15th, `queueModels`, stays off
     /// the wire on purpose (see `BinaryWriter.snapshot`).
-    func testTheLayoutKnowsEveryField() {
+    @Test func theLayoutKnowsEveryField() {
         // Snapshot's `queueModels` (a pipeline file's theory) stays off the wire: an attached
         // program models no queues. Its `pool` is in layout 2.
         let fields: [(Any, Int)] = [
@@ -26,37 +26,39 @@ final class SnapshotLayoutTests: XCTestCase {
             (Percentiles(), 8), (DecadeCounts(), 7),
         ]
         for (value, count) in fields {
-            XCTAssertEqual(Mirror(reflecting: value).children.count, count, "\(type(of: value)) changed: update SnapshotLayout")
+            #expect(Mirror(reflecting: value).children.count == count, "\(type(of: value)) changed: update SnapshotLayout")
         }
     }
 
     /// An agent from before the pool doctor writes layout 1: no pool section. Still read.
-    func testLayoutOneIsStillRead() throws {
+    @Test func layoutOneIsStillRead() throws {
         var snapshot = Self.full()
         snapshot.pool = nil
         var bytes = SnapshotLayout.encode(snapshot: snapshot, knobs: ["k": 1], dropped: 2)
-        XCTAssertEqual(bytes[1], 2)
-        XCTAssertEqual(bytes.last, 0, "no pool: one byte, 0")
+        #expect(bytes[1] == 2)
+        #expect(bytes.last == 0, "no pool: one byte, 0")
         bytes[1] = 1
         bytes.removeLast()
-        XCTAssertEqual(try SnapshotLayout.decode(bytes), .snapshot(snapshot: snapshot, knobs: ["k": 1], dropped: 2))
+        #expect(try SnapshotLayout.decode(bytes) == .snapshot(snapshot: snapshot, knobs: ["k": 1], dropped: 2))
     }
 
-    func testEveryCutAndFlipIsRefusedOrDecoded() {
+    @Test func everyCutAndFlipIsRefusedOrDecoded() throws {
         let bytes = SnapshotLayout.encode(snapshot: Self.full(), knobs: ["k": 1], dropped: 0)
         for cut in 0..<bytes.count {
-            XCTAssertThrowsError(try SnapshotLayout.decode(bytes.prefix(cut)), "cut at \(cut)")
+            #expect(throws: (any Error).self, "cut at \(cut)") { try SnapshotLayout.decode(bytes.prefix(cut)) }
         }
         for i in 0..<bytes.count {
             var flipped = bytes
             flipped[i] ^= 0xFF
             _ = try? SnapshotLayout.decode(flipped)
         }
-        XCTAssertThrowsError(try SnapshotLayout.decode([0, 9])) { error in
-            XCTAssertEqual("\(error)", "protocol version mismatch: a snapshot in layout 9; this sluice reads layouts 1...2")
+        do {
+            let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode([0, 9]) }
+            #expect("\(error)" == "protocol version mismatch: a snapshot in layout 9; this sluice reads layouts 1...2")
         }
-        XCTAssertThrowsError(try SnapshotLayout.decode([0, 1, 0, 0xFF, 0xFF, 0xFF, 0x7F])) { error in
-            XCTAssertEqual("\(error)", "bad message: a count of 268435455 with 0 bytes left")
+        do {
+            let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode([0, 1, 0, 0xFF, 0xFF, 0xFF, 0x7F]) }
+            #expect("\(error)" == "bad message: a count of 268435455 with 0 bytes left")
         }
     }
 
