@@ -433,3 +433,83 @@ func ~= <E, P: Equatable, C, J>(producers: [P], wakes: BoundedQueueStateMachine<
         #expect(m.producers.isEmpty && m.consumers.isEmpty && m.admitted.isEmpty)
     }
 }
+
+/// The lost wake-up behind the suite's intermittent hang (`wrapAroundKeepsEveryItemOnceAndInOrder`
+/// with several consumers): played step by step on the machine, as `BoundedQueue` drives it.
+@Suite struct SettleTests {
+    typealias Machine = BoundedQueueStateMachine<Int, String, String, String>
+
+    /// What must hold whenever the lock is free: no item waits beside a waiting consumer, and
+    /// no waiting producer beside free room.
+    func expectSettled(_ m: Machine, _ step: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(
+            m.consumers.isEmpty || m.depth == 0, "\(step): \(m.depth) items, \(m.consumers.count) consumers waiting",
+            sourceLocation: sourceLocation)
+        #expect(
+            m.producers.isEmpty || m.depth >= m.capacity,
+            "\(step): room for \(m.capacity - m.depth), \(m.producers.count) producers waiting",
+            sourceLocation: sourceLocation)
+    }
+
+    @Test func aProducerAdmittedByAGetWithoutTheLockReachesAConsumerThatWaits() {
+        var m = Machine(capacity: 1)
+        _ = m.put(1, now: 0)
+        guard case .mustWait(let p2, _) = m.put(2, now: 0) else {
+            Issue.record("full")
+            return
+        }
+        _ = m.suspendProducer(id: p2, element: 2, token: "P", isCancelled: false, now: 0)
+        // Consumer 1 takes item 1 without the lock (`BoundedQueue.get`'s fast path)...
+        guard case .item(1, _) = m.ring.tryPop() else {
+            Issue.record("item 1 in the ring")
+            return
+        }
+        // ...consumer 2 finds the ring empty and joins the line, before consumer 1 (in
+        // `didPop`) lets the waiting producer go on. Item 2 must go in and reach consumer 2:
+        // joining the line moves what can move.
+        guard case .mustWait(let c2) = m.get(now: 0) else {
+            Issue.record("empty")
+            return
+        }
+        guard case .suspended(_, let wakes, let waits) = m.suspendConsumer(id: c2, token: "C2", isCancelled: false, now: 0) else {
+            Issue.record("suspended")
+            return
+        }
+        #expect(wakes.producers == ["P"])
+        #expect(wakes.consumers.map(\.token) == ["C2"] && wakes.consumers.map(\.element) == [2] && !waits)
+        expectSettled(m, "consumer 2 joined")
+        // Consumer 1's own look (`didPop`, under the lock) finds nothing left to move.
+        let late = m.settle(now: 0)
+        #expect(late.producers.isEmpty && late.consumers.isEmpty)
+        expectSettled(m, "after the get without the lock")
+    }
+
+    @Test func aProducerThatWaitsWhileItemsGoToConsumersTakesTheRoomTheyFree() {
+        var m = Machine(capacity: 1)
+        // An item in the ring beside a waiting consumer: the state the first lost wake-up
+        // left (built here without it: the consumer joins while the ring is empty).
+        guard case .mustWait(let c) = m.get(now: 0) else {
+            Issue.record("empty")
+            return
+        }
+        _ = m.suspendConsumer(id: c, token: "C", isCancelled: false, now: 0)
+        guard case .pushed = m.ring.tryPush(1, now: { 0 }) else {
+            Issue.record("room")
+            return
+        }
+        // A producer that finds the queue full joins the line: the item goes to the consumer,
+        // which frees the room, and the producer's item must take it.
+        guard case .mustWait(let p, _) = m.put(2, now: 0) else {
+            expectSettled(m, "put")
+            return
+        }
+        guard case .suspended(_, let wakes, let waits) = m.suspendProducer(id: p, element: 2, token: "P", isCancelled: false, now: 0)
+        else {
+            Issue.record("suspended")
+            return
+        }
+        #expect(wakes.consumers.map(\.element) == [1])
+        #expect(!waits && wakes.producers == ["P"])  // its item went in at once
+        expectSettled(m, "after the producer joined")
+    }
+}

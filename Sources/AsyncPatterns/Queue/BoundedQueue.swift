@@ -197,8 +197,7 @@ extension BoundedQueue {
     // every wake-up) but not inlined (the fast path stays small).
     @inlinable @inline(never)
     func wakeConsumers() {
-        let handed = state.withLock { m in m.handToConsumers(monotonicNanoseconds) }
-        resume(Machine.Wakes(consumers: handed))
+        resume(state.withLock { $0.settle(now: monotonicNanoseconds()) })
     }
 
     @inlinable @inline(never)
@@ -346,8 +345,7 @@ extension BoundedQueue {
 
     @inlinable @inline(never)
     func admitProducers() {
-        let resumed = state.withLock { $0.admitProducers(now: monotonicNanoseconds()) }
-        resume(Machine.Wakes(producers: resumed))
+        resume(state.withLock { $0.settle(now: monotonicNanoseconds()) })
     }
 
     @inlinable @inline(never)
@@ -531,6 +529,7 @@ extension BoundedQueue {
             producer.resume()
             emit.queue(.put(gauges: admitted.gauges))
         }
+        resume(Machine.Wakes(consumers: admitted.handed))
     }
 
     /// A consistent picture of the queue right now.

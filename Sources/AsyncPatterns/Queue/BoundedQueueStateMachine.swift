@@ -135,6 +135,10 @@ import DequeModule
             self.producers = producers
             self.consumers = consumers
         }
+        @inlinable mutating func append(_ more: Wakes) {
+            producers.append(contentsOf: more.producers)
+            consumers.append(contentsOf: more.consumers)
+        }
     }
 
     // MARK: the ring, under the lock
@@ -206,6 +210,31 @@ import DequeModule
         return resume
     }
 
+    /// Moves what can move until nothing can: items to waiting consumers, and waiting
+    /// producers' items into the room that frees (and, with a low-water mark, resumes the
+    /// admitted producers once the depth is below it). Every path that changes the ring or a
+    /// line under the lock ends here, so when the lock is free no item waits beside a
+    /// waiting consumer and no waiting producer beside free room.
+    /// One move enables the other (handing an item out frees room; admitting an item fills
+    /// the ring), so they repeat until neither moves anything.
+    @inlinable mutating func settle(now: @autoclosure () -> UInt64) -> Wakes {
+        var wakes = Wakes()
+        while true {
+            var moved = false
+            if !consumers.isEmpty {
+                let handed = handToConsumers(now)
+                moved = !handed.isEmpty
+                wakes.consumers.append(contentsOf: handed)
+            }
+            if !producers.isEmpty || !admitted.isEmpty {
+                let waiting = producers.count
+                wakes.producers.append(contentsOf: admitProducers(now: now()))
+                moved = moved || producers.count != waiting
+            }
+            if !moved { return wakes }
+        }
+    }
+
     // MARK: put
 
     @usableFromInline enum PutAction {
@@ -222,9 +251,9 @@ import DequeModule
     /// then this one if there is room.
     @inlinable mutating func put(_ element: Element, now: @autoclosure () -> UInt64) -> PutAction {
         if isClosed { return .closed }
-        var wakes = Wakes(producers: producers.isEmpty ? [] : admitProducers(now: now()))
+        var wakes = settle(now: now())
         guard producers.isEmpty, push(element, now) else { return .mustWait(id: makeID(), wakes) }
-        if !consumers.isEmpty { wakes.consumers = handToConsumers(now) }
+        wakes.append(settle(now: now()))
         return .stored(gauges, wakes)
     }
 
@@ -249,9 +278,8 @@ import DequeModule
         if isCancelled { return .cancelled(token) }
         if isClosed { return .closed(token) }
         producers.append(WaitingProducer(id: id, element: element, token: token))
-        var wakes = Wakes(producers: admitProducers(now: now()))
+        let wakes = settle(now: now())
         let waits = producers.contains { $0.id == id } || admitted.contains { $0.id == id }
-        if !consumers.isEmpty { wakes.consumers = handToConsumers(now) }
         return .suspended(gauges, wakes, waits: waits)
     }
 
@@ -269,8 +297,8 @@ import DequeModule
     /// A get that the fast path could not do: consumers already waiting go first (FIFO).
     @inlinable mutating func get(now: @autoclosure () -> UInt64) -> GetAction {
         if consumers.isEmpty, let element = pop(now) {
-            let resume = producers.isEmpty && admitted.isEmpty ? [] : admitProducers(now: now())
-            return .item(element, gauges, Wakes(producers: resume))
+            let wakes = settle(now: now())
+            return .item(element, gauges, wakes)
         }
         return isClosed && ring.depth == 0 ? .closed : .mustWait(id: makeID())
     }
@@ -293,13 +321,12 @@ import DequeModule
     {
         if isCancelled { return .cancelled(token) }
         consumers.append(WaitingConsumer(id: id, token: token))
-        var wakes = Wakes(consumers: handToConsumers(now))
+        let wakes = settle(now: now())
         let waits = consumers.contains { $0.id == id }
         if waits, isClosed {  // closed and empty: only this consumer can be here
             _ = consumers.remove { $0.id == id }
             return .closed(token)
         }
-        if !wakes.consumers.isEmpty, !producers.isEmpty || !admitted.isEmpty { wakes.producers = admitProducers(now: now()) }
         return .suspended(gauges, wakes, waits: waits)
     }
 
@@ -361,9 +388,12 @@ import DequeModule
 
     @usableFromInline struct Admitted {
         @usableFromInline var producers: [Producer]
+        /// Waiting consumers, each with an item the growth let in.
+        @usableFromInline var handed: [(token: Consumer, element: Element)]
         @usableFromInline var gauges: QueueGauges
-        @inlinable init(producers: [Producer], gauges: QueueGauges) {
+        @inlinable init(producers: [Producer], handed: [(token: Consumer, element: Element)], gauges: QueueGauges) {
             self.producers = producers
+            self.handed = handed
             self.gauges = gauges
         }
     }
@@ -373,7 +403,8 @@ import DequeModule
     @inlinable mutating func setCapacity(_ newCapacity: Int, now: @autoclosure () -> UInt64) -> Admitted {
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
         ring.capacity.store(newCapacity, ordering: .sequentiallyConsistent)
-        return Admitted(producers: isClosed ? [] : admitProducers(now: now()), gauges: gauges)
+        let wakes = isClosed ? Wakes() : settle(now: now())
+        return Admitted(producers: wakes.producers, handed: wakes.consumers, gauges: gauges)
     }
 
     @usableFromInline struct CloseAction {
