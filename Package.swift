@@ -26,7 +26,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -41,8 +40,7 @@ let package = Package(
         .target(
             name: "AsyncPatterns",
             dependencies: [
-                .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "DequeModule", package: "swift-collections")
             ],
             swiftSettings: strict
         ),
@@ -130,6 +128,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        // What crosses the socket: frames, messages, the snapshot layout, hostile input.
+        .testTarget(
+            name: "SluiceWireTests",
+            dependencies: ["SluiceWire", "AsyncPatterns", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         // Stalls its own pool on purpose for the doctor's safety tests (Tests/e2e/doctor.sh).

@@ -349,10 +349,6 @@ func table(header: [String], rows: [[String]]) -> String {
     let all = [header] + rows
     let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
     return all.map { row in
-        row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(to: widths[i]) }.joined(separator: "  ")
+        row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padded(toAtLeast: widths[i]) }.joined(separator: "  ")
     }.joined(separator: "\n")
-}
-
-extension String {
-    func padding(to width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }

@@ -1,6 +1,7 @@
 import AsyncPatterns
 import ArgumentParser
 import Scenarios
+import TUI
 
 /// `sluice list`: names and summaries (with `--knobs`, every knob and its range).
 struct List: ParsableCommand {
@@ -12,7 +13,7 @@ struct List: ParsableCommand {
     func run() {
         let width = Catalog.names.map(\.count).max() ?? 0
         for scenario in Catalog.all {
-            print(scenario.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + scenario.summary)
+            print(scenario.name.padded(toAtLeast: width + 2) + scenario.summary)
             if knobs {
                 for knob in scenario.knobs { print("    " + knobHelpLine(knob)) }
             }
@@ -23,10 +24,4 @@ struct List: ParsableCommand {
 func knobHelpLine(_ knob: KnobSpec) -> String {
     let unit = knob.unit.isEmpty ? "" : " \(knob.unit)"
     return "--\(knob.name) \(knob.rangeText)\(unit) (default \(knob.format(knob.defaultValue))): \(knob.summary)"
-}
-
-extension String {
-    func padding(toLength length: Int, withPad pad: String, startingAt _: Int) -> String {
-        count >= length ? self : self + String(repeating: pad, count: length - count)
-    }
 }

@@ -206,7 +206,7 @@ import Testing
     @Test(arguments: 0..<4)
     func seededStressAcrossTheFastAndTheLockedPath(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round) &* 7_777
-        var rng = TestRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let registry = PatternRegistry()
         let maxLimit = 6
         let sem = AsyncSemaphore(limit: Int.random(in: 1...maxLimit, using: &rng), name: "stress", registry: registry)
@@ -215,7 +215,7 @@ import Testing
         let badSnapshots = Counter()
         let workers = (0..<64).map { w in
             Task {
-                var r = TestRandom(seed &+ UInt64(w) &* 31)
+                var r = SplitMix64(seed: seed &+ UInt64(w) &* 31)
                 for _ in 0..<300 {
                     do {
                         switch Int.random(in: 0..<8, using: &r) {
@@ -286,7 +286,7 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for w in 0..<16 {
                 group.addTask {
-                    var r = TestRandom(seed &+ UInt64(w))
+                    var r = SplitMix64(seed: seed &+ UInt64(w))
                     for _ in 0..<2_000 {
                         if Bool.random(using: &r) {
                             guard sem.tryAcquire() else { continue }

@@ -45,7 +45,7 @@ import Testing
         let gotSoFar = Counter()
         let putTasks = (0..<producers).map { p in
             Task { () -> [Int] in
-                var r = TestRandom(seed &+ UInt64(p) &* 7919)
+                var r = SplitMix64(seed: seed &+ UInt64(p) &* 7919)
                 var put: [Int] = []
                 for n in 0..<perProducer {
                     let item = p << 32 | n
@@ -65,7 +65,7 @@ import Testing
         }
         let getTasks = (0..<consumers).map { c in
             Task { () -> [Int] in
-                var r = TestRandom(seed &+ 104_729 &* UInt64(c + 1))
+                var r = SplitMix64(seed: seed &+ 104_729 &* UInt64(c + 1))
                 var got: [Int] = []
                 while true {
                     do {
@@ -147,7 +147,7 @@ import Testing
         let seed = stressSeed() &+ UInt64(round)
         let q = BoundedQueue<Int>(capacity: 2, registry: PatternRegistry())
         let outcome = await Self.run(q, producers: 4, consumers: 3, perProducer: 10_000, seed: seed) { gotSoFar in
-            var r = TestRandom(seed)
+            var r = SplitMix64(seed: seed)
             var changes = 0
             while gotSoFar() < 30_000 || changes < 50 {
                 q.setCapacity(Int.random(in: 1...512, using: &r))
@@ -224,7 +224,7 @@ import Testing
     @Test(arguments: 0..<6)
     func closeDuringABurst(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
-        var rng = TestRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let capacity = Int.random(in: 1...64, using: &rng)
         let q = BoundedQueue<Int>(capacity: capacity, registry: nil)
         let closeAfter = Int.random(in: 0...30_000, using: &rng)

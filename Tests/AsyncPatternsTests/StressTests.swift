@@ -13,19 +13,6 @@ func stressSeed() -> UInt64 {
     return UInt64.random(in: 1...UInt64(UInt32.max))
 }
 
-/// SplitMix64: a seedable generator for the tests' random choices.
-struct TestRandom: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Records every event (for invariants checked on the gauges read under the lock).
 final class RecordingObserver: PatternObserver {
     let events = Locked<[PatternEvent]>([])
@@ -39,14 +26,14 @@ final class RecordingObserver: PatternObserver {
     @Test(arguments: 0..<6)
     func queueConservation(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
-        var rng = TestRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let q = BoundedQueue<Int>(capacity: Int.random(in: 1...8, using: &rng))
         let producers = Int.random(in: 1...4, using: &rng)
         let consumers = Int.random(in: 1...4, using: &rng)
         let perProducer = 3_000
         let putTasks = (0..<producers).map { p in
             Task { () -> [Int] in
-                var r = TestRandom(seed &+ UInt64(p) &* 7919)
+                var r = SplitMix64(seed: seed &+ UInt64(p) &* 7919)
                 var put: [Int] = []
                 for i in 0..<perProducer {
                     let item = p * perProducer + i
@@ -69,7 +56,7 @@ final class RecordingObserver: PatternObserver {
         }
         let getTasks = (0..<consumers).map { c in
             Task { () -> [Int] in
-                var r = TestRandom(seed &+ 104_729 &* UInt64(c + 1))
+                var r = SplitMix64(seed: seed &+ 104_729 &* UInt64(c + 1))
                 var got: [Int] = []
                 while true {
                     do {
@@ -128,7 +115,7 @@ final class RecordingObserver: PatternObserver {
     @Test(arguments: 0..<4)
     func semaphoreNeverOverGrants(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
-        var rng = TestRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let observer = RecordingObserver()
         let registry = PatternRegistry()
         let subscription = registry.subscribe(observer, interest: .all)
@@ -136,7 +123,7 @@ final class RecordingObserver: PatternObserver {
         let sem = AsyncSemaphore(limit: Int.random(in: 0...4, using: &rng), registry: registry)
         let workers = (0..<200).map { w in
             Task {
-                var r = TestRandom(seed &+ UInt64(w) &* 31)
+                var r = SplitMix64(seed: seed &+ UInt64(w) &* 31)
                 for _ in 0..<20 {
                     do {
                         switch Int.random(in: 0..<6, using: &r) {
@@ -180,7 +167,7 @@ final class RecordingObserver: PatternObserver {
     @Test(arguments: 0..<3)
     func actorsStoppedWithFullMailboxesLoseNothing(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
-        var rng = TestRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let registry = PatternRegistry()
         let actors = (0..<4).map {
             MailboxActor<Tally>(name: "a\($0)", mailboxCapacity: Int.random(in: 1...16, using: &rng), registry: registry)
@@ -189,7 +176,7 @@ final class RecordingObserver: PatternObserver {
         let attempts = Counter()
         let senders = (0..<6).map { s in
             Task {
-                var r = TestRandom(seed &+ UInt64(s) &* 131)
+                var r = SplitMix64(seed: seed &+ UInt64(s) &* 131)
                 for _ in 0..<500 {
                     let target = actors[Int.random(in: 0..<actors.count, using: &r)]
                     attempts.add()
@@ -217,14 +204,14 @@ final class RecordingObserver: PatternObserver {
     @Test(arguments: 0..<3)
     func scopesCancelledAnywhereCloseExactlyOnce(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
-        var rng = TestRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let scope = ResourceScope()
         let serial = Counter()
         let opened = Recorder<Int>()
         let closed = Recorder<Int>()
         let tasks = (0..<100).map { t in
             Task {
-                var r = TestRandom(seed &+ UInt64(t))
+                var r = SplitMix64(seed: seed &+ UInt64(t))
                 let openDelay = Int.random(in: 0...300, using: &r)
                 let bodyDelay = Int.random(in: 0...300, using: &r)
                 let closeDelay = Int.random(in: 0...300, using: &r)

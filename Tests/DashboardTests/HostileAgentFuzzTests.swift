@@ -28,7 +28,7 @@ import Testing
     }
 
     /// What the fake agent says: a hello, then snapshots, all drawn from `rng`.
-    static func script(_ rng: inout SplitMix) -> [UInt8] {
+    static func script(_ rng: inout SplitMix64) -> [UInt8] {
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         // Half the hellos have sound numbers (and hostile names), so the snapshots get drawn.
         let sound = rng.next() % 2 == 0
@@ -63,7 +63,7 @@ import Testing
         mkdir(folder, 0o700)
         defer { rmdir(folder) }
         let path = folder + "/evil.\(getpid()).sock"
-        var rng = SplitMix(seed: 31)
+        var rng = SplitMix64(seed: 31)
         let count = ProcessInfo.processInfo.environment["SLUICE_HOSTILE_AGENT_COUNT"].flatMap(Int.init) ?? 200
         var connected = 0
         for n in 0..<count {

@@ -177,7 +177,7 @@ final class HandClock: Sendable {
     /// `RecordingError`; they never crash or hang. Fixed seed; 20,000 inputs in `make test`,
     /// 100,000 in `make check` (`SLUICE_FUZZ_COUNT`).
     @Test func fuzzTheReader() throws {
-        var rng = SplitMix(seed: 14)
+        var rng = SplitMix64(seed: 14)
         let good = sampleRecording(sampleEvents(count: 60), keyframeEvery: 20)
         let inputs = ProcessInfo.processInfo.environment["SLUICE_FUZZ_COUNT"].flatMap(Int.init) ?? 20_000
         var opened = 0
@@ -199,9 +199,9 @@ final class HandClock: Sendable {
                 }
                 if n % 5 == 4 { bytes = fixCRCs(bytes) }
             }
-            guard let recording = try? Recording(bytes: bytes) else { continue }
+            guard let recording = try? Recording(bytes: bytes) else { continue }  // typed: RecordingError
             opened += 1
-            _ = try? recording.events(0..<recording.eventCount)
+            decodedOrRefused(n) { _ = try recording.events(0..<recording.eventCount) }
             let replay = ReplaySource(recording, now: { 0 })
             _ = replay.snapshot()
             replay.step(by: -1)
@@ -209,9 +209,20 @@ final class HandClock: Sendable {
             replay.seek(toSeconds: 0.3)
             _ = replay.snapshot()
             _ = replay.knobValues
-            _ = try? replay.finalState()
+            decodedOrRefused(n) { _ = try replay.finalState() }
         }
         #expect(opened > inputs / 10)
+    }
+}
+
+/// Runs `body`, which reads a hostile recording: it must succeed or throw a
+/// `RecordingError`, never another error.
+func decodedOrRefused(_ input: Int, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+    } catch is RecordingError {
+    } catch {
+        Issue.record("input \(input): threw \(type(of: error)), not a RecordingError: \(error)", sourceLocation: sourceLocation)
     }
 }
 
@@ -228,16 +239,4 @@ func fixCRCs(_ input: [UInt8]) -> [UInt8] {
         offset = crcAt + 4
     }
     return bytes
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,3 +1,4 @@
+import AsyncPatterns
 import Foundation
 import Pipelines
 import Scenarios

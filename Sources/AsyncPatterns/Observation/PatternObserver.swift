@@ -35,52 +35,38 @@ struct Emitter: Sendable {
     /// Whether someone wants events of this level: one relaxed atomic load.
     @inlinable func wants(notable: Bool) -> Bool {
         guard let registry else { return false }
-        return registry.interest.load(ordering: .relaxed) >= (notable ? 1 : 2)
+        return registry.interest.load(ordering: .relaxed) >= (notable ? EventInterest.notable : .all).rawValue
     }
 
-    @inlinable func queue(_ event: @autoclosure () -> QueueEvent) {
-        // The event (and the gauges in it) is built only once someone listens at all.
-        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
+    /// Builds and delivers one event of a kind: the event (and the gauges in it) is built
+    /// only once someone listens at all, and delivered only to those who want its level.
+    @inlinable func send<Event: KindEvent>(
+        _ event: () -> Event, as wrap: (Event, PatternID, MonotonicInstant) -> PatternEvent
+    ) {
+        guard let registry, registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
         let event = event()
         let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(.queue(event, source: source, at: .now()), notable: notable) }
+        if wants(notable: notable) { registry.deliver(wrap(event, source, .now()), notable: notable) }
     }
-    @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) {
-        // The event (and the gauges in it) is built only once someone listens at all.
-        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
-        let event = event()
-        let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(.semaphore(event, source: source, at: .now()), notable: notable) }
-    }
-    @inlinable func actor(_ event: @autoclosure () -> ActorEvent) {
-        // The event (and the gauges in it) is built only once someone listens at all.
-        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
-        let event = event()
-        let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(.actor(event, source: source, at: .now()), notable: notable) }
-    }
-    @inlinable func stream(_ event: @autoclosure () -> StreamEvent) {
-        // The event (and the gauges in it) is built only once someone listens at all.
-        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
-        let event = event()
-        let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(.stream(event, source: source, at: .now()), notable: notable) }
-    }
-    @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) {
-        // The event (and the gauges in it) is built only once someone listens at all.
-        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
-        let event = event()
-        let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(.resource(event, source: source, at: .now()), notable: notable) }
-    }
-    @inlinable func health(_ event: @autoclosure () -> HealthEvent) {
-        // The event (and the gauges in it) is built only once someone listens at all.
-        guard let registry, registry.interest.load(ordering: .relaxed) >= 1 else { return }
-        let event = event()
-        let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(.health(event, source: source, at: .now()), notable: notable) }
-    }
+    @inlinable func queue(_ event: @autoclosure () -> QueueEvent) { send(event, as: PatternEvent.queue) }
+    @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) { send(event, as: PatternEvent.semaphore) }
+    @inlinable func actor(_ event: @autoclosure () -> ActorEvent) { send(event, as: PatternEvent.actor) }
+    @inlinable func stream(_ event: @autoclosure () -> StreamEvent) { send(event, as: PatternEvent.stream) }
+    @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) { send(event, as: PatternEvent.resource) }
+    @inlinable func health(_ event: @autoclosure () -> HealthEvent) { send(event, as: PatternEvent.health) }
 }
+
+/// An event of one pattern kind, which knows whether it is notable.
+@usableFromInline protocol KindEvent {
+    var isNotable: Bool { get }
+}
+
+extension QueueEvent: KindEvent {}
+extension SemaphoreEvent: KindEvent {}
+extension ActorEvent: KindEvent {}
+extension StreamEvent: KindEvent {}
+extension ResourceEvent: KindEvent {}
+extension HealthEvent: KindEvent {}
 
 /// Keeps the most recent events and, apart, the most recent notable ones, each numbered, in
 /// bounded memory; counts what it had to drop. Subscribe it to a registry.

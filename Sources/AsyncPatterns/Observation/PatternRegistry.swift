@@ -19,9 +19,15 @@ public final class PatternRegistry: Sendable {
 
     /// How many finished patterns of each kind a snapshot still lists.
     public let finishedToKeep: Int
+    /// Relaxed: the read-modify-write alone makes each id unique; it publishes nothing.
     let nextID = Atomic<UInt64>(0)
     /// The highest interest of any subscriber (`EventInterest.rawValue`), read by every
-    /// pattern before it builds an event.
+    /// pattern before it builds an event. Relaxed is enough: it only says whether to build
+    /// events at all, and publishes no memory (the subscribers themselves are read under
+    /// their lock in `deliver`). A pattern on another thread may go on building events for a
+    /// moment after the last subscriber left (`deliver` then finds nobody), or start a
+    /// moment after one subscribed: events are a live view, not a ledger; the numbers a
+    /// snapshot reads are kept by the patterns whether or not anyone listens.
     @usableFromInline let interest = Atomic<Int>(0)
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])
@@ -232,20 +238,20 @@ enum PatternReading: Sendable {
     func append(to snap: inout Snapshot, meters: inout Meters, now: Duration) {
         switch self {
         case .queue(var q):
-            q.putPerSecond = meters.a.update(count: q.put, now: now)
-            q.gotPerSecond = meters.b.update(count: q.got, now: now)
+            q.putPerSecond = meters.primary.update(count: q.put, now: now)
+            q.gotPerSecond = meters.secondary.update(count: q.got, now: now)
             snap.queues.append(q)
         case .semaphore(var s):
-            s.acquiredPerSecond = meters.a.update(count: s.acquired, now: now)
+            s.acquiredPerSecond = meters.primary.update(count: s.acquired, now: now)
             snap.semaphores.append(s)
         case .actor(var a):
-            a.processedPerSecond = meters.a.update(count: a.processed, now: now)
+            a.processedPerSecond = meters.primary.update(count: a.processed, now: now)
             snap.actors.append(a)
         case .stream(var s):
-            s.producedPerSecond = meters.a.update(count: s.produced, now: now)
+            s.producedPerSecond = meters.primary.update(count: s.produced, now: now)
             snap.streams.append(s)
         case .resource(var r):
-            r.openedPerSecond = meters.a.update(count: r.opened, now: now)
+            r.openedPerSecond = meters.primary.update(count: r.opened, now: now)
             snap.resources.append(r)
         case .health(let h):
             // One loop-lag monitor per run: the latest registered one is shown.
@@ -256,8 +262,10 @@ enum PatternReading: Sendable {
 
 /// The rates a snapshot keeps for one pattern.
 struct Meters {
-    var a = RateMeter()
-    var b = RateMeter()
+    /// The pattern's main rate: puts, acquires, messages processed, items produced, opens.
+    var primary = RateMeter()
+    /// A second rate, for the queue alone: gets.
+    var secondary = RateMeter()
 }
 
 /// The rates of one pattern, kept across snapshots.

@@ -215,9 +215,9 @@ public struct QueueSnapshot: Sendable, Hashable, Codable {
     public var isClosed = false
     /// Released by the program (listed among the recently finished).
     public var isGone = false
-    /// Items put so far.
+    /// Items put per second of the registry's time (see `Snapshot.operationsPerSecond`).
     public var putPerSecond: Double = 0
-    /// Items got so far.
+    /// Items got per second of the registry's time (see `Snapshot.operationsPerSecond`).
     public var gotPerSecond: Double = 0
     /// How long items sat in the queue.
     public var wait = Percentiles()
@@ -245,7 +245,7 @@ public struct SemaphoreSnapshot: Sendable, Hashable, Codable {
     public var abandoned = 0
     /// Released by the program (listed among the recently finished).
     public var isGone = false
-    /// Permits granted so far.
+    /// Permits granted per second of the registry's time (see `Snapshot.operationsPerSecond`).
     public var acquiredPerSecond: Double = 0
     /// How long acquires waited for a permit (0 for those granted at once).
     public var wait = Percentiles()
@@ -272,7 +272,7 @@ public struct ActorSnapshot: Sendable, Hashable, Codable {
     public var blockedSends = 0
     /// Whether the actor stopped (or is stopping).
     public var isStopped = false
-    /// Messages handled without throwing.
+    /// Messages handled without throwing, per second of the registry's time (see `Snapshot.operationsPerSecond`).
     public var processedPerSecond: Double = 0
     /// How long a sample of messages took to process.
     public var processing = Percentiles()
@@ -298,7 +298,7 @@ public struct StreamSnapshot: Sendable, Hashable, Codable {
     public var isFailed = false
     /// The consumer stopped iterating before the end.
     public var stoppedEarly = false
-    /// Elements produced so far.
+    /// Elements produced per second of the registry's time (see `Snapshot.operationsPerSecond`).
     public var producedPerSecond: Double = 0
     /// Fraction done, 0...1, when the total is known.
     public var fraction: Double? {
@@ -324,19 +324,19 @@ public struct ResourceSnapshot: Sendable, Hashable, Codable {
     public var open = 0
     /// Resources being closed now.
     public var closing = 0
-    /// Resources open (their bodies running) now.
+    /// Resources opened so far (their open succeeded).
     public var opened = 0
     /// Resources closed so far.
     public var closed = 0
     /// Scopes whose body threw or was cancelled (they were still closed).
     public var failed = 0
-    /// Resources open (their bodies running) now.
+    /// Opens that threw (the resource never opened, so it is not closed).
     public var openFailed = 0
     /// Closes that threw.
     public var closeFailed = 0
     /// Released by the program (listed among the recently finished).
     public var isGone = false
-    /// Resources open (their bodies running) now.
+    /// Resources opened per second of the registry's time (see `Snapshot.operationsPerSecond`).
     public var openedPerSecond: Double = 0
     /// How long resources stayed open.
     public var held = Percentiles()

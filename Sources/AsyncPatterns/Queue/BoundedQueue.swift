@@ -62,10 +62,10 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         }
         let machine = Machine(capacity: capacity, resumeProducersBelow: resumeProducersBelow, timed: registry != nil)
         ring = machine.ring
+        completion = machine.completion
         self.resumeProducersBelow = resumeProducersBelow
         state = Locked(machine)
         emit = Emitter(registry, PatternID(.queue, name))
-        completion = QueueCompletion()
         probe = QueueProbe(name: name, state: state, completion: completion)
         emit.register(probe)
     }
@@ -79,7 +79,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 final class QueueCompletion: Sendable {
     /// Items marked done (never more than the ring's got count).
     @usableFromInline let done = Atomic<Int>(0)
-    /// How many `join`s wait; `taskDone` takes the lock only when some do.
+    /// How many `join`s wait (announced by the state machine's `joiners` line); `taskDone`
+    /// takes the lock only when some do.
     @usableFromInline let joinersWaiting = Atomic<Int>(0)
     @usableFromInline init() {}
 }
@@ -191,13 +192,12 @@ extension BoundedQueue {
         if emit.wants(notable: false) { emit.queue(.put(gauges: gauges)) }
     }
 
-    /// Hands the items now in the ring to waiting consumers (and lets in the producers
-    /// whose room that frees).
-    // The slow paths are specialized for the element type (no generic metadata lookups,
-    // which were a fifth of queue 4/4's instructions) but not inlined (the fast path stays small).
+    /// Hands the items now in the ring to waiting consumers.
+    // The slow paths are specialized for the element type (no generic metadata lookups on
+    // every wake-up) but not inlined (the fast path stays small).
     @inlinable @inline(never)
     func wakeConsumers() {
-        resume(state.withLock { m in m.isClosed ? Machine.Wakes() : m.settle(now: monotonicNanoseconds()) })
+        resume(state.withLock { $0.settle(now: monotonicNanoseconds()) })
     }
 
     @inlinable @inline(never)
@@ -343,11 +343,9 @@ extension BoundedQueue {
         return ring.depth < resumeProducersBelow ?? Int.max
     }
 
-    /// Lets in the producers whose room a get freed (and feeds their items to consumers
-    /// that came to wait meanwhile).
     @inlinable @inline(never)
     func admitProducers() {
-        resume(state.withLock { m in m.isClosed ? Machine.Wakes() : m.settle(now: monotonicNanoseconds()) })
+        resume(state.withLock { $0.settle(now: monotonicNanoseconds()) })
     }
 
     @inlinable @inline(never)
@@ -441,6 +439,7 @@ extension BoundedQueue {
     /// - Emits: `.taskDone`.
     @inlinable
     public func taskDone() throws(TaskDoneWithoutItem) {
+        // Relaxed: a first guess; the compare-and-swap reads it again and orders the change.
         var current = completion.done.load(ordering: .relaxed)
         while true {
             // Never more done than got: the got count only grows, so this check holds.
@@ -459,11 +458,7 @@ extension BoundedQueue {
 
     @usableFromInline
     func wakeJoiners() {
-        let wake = state.withLock { m in
-            let wake = m.finishedJoiners(done: completion.done.load(ordering: .sequentiallyConsistent))
-            completion.joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
-            return wake
-        }
+        let wake = state.withLock { m in m.finishedJoiners(done: completion.done.load(ordering: .sequentiallyConsistent)) }
         for joiner in wake { joiner.resume() }
     }
 
@@ -476,13 +471,8 @@ extension BoundedQueue {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let cancelled = Task.isCancelled
                 let waits = state.withLock { m in
-                    // Announce first, then read `done` (see `taskDone`).
-                    completion.joinersWaiting.store(m.joiners.count + 1, ordering: .sequentiallyConsistent)
-                    let waits = m.suspendJoiner(
-                        id: id, token: continuation, isCancelled: cancelled,
-                        done: completion.done.load(ordering: .sequentiallyConsistent))
-                    completion.joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
-                    return waits
+                    m.suspendJoiner(
+                        id: id, token: continuation, isCancelled: cancelled, done: completion.done.load(ordering: .sequentiallyConsistent))
                 }
                 if !waits {
                     if cancelled {
@@ -493,11 +483,7 @@ extension BoundedQueue {
                 }
             }
         } onCancel: {
-            let joiner = state.withLock { m in
-                let joiner = m.abandonJoiner(id: id)
-                completion.joinersWaiting.store(m.joiners.count, ordering: .sequentiallyConsistent)
-                return joiner
-            }
+            let joiner = state.withLock { $0.abandonJoiner(id: id) }
             joiner?.resume(throwing: CancellationError())
         }
     }
@@ -539,7 +525,11 @@ extension BoundedQueue {
         guard let admitted = state.withLock({ $0.capacity == capacity ? nil : $0.setCapacity(capacity, now: monotonicNanoseconds()) })
         else { return }
         emit.queue(.capacityChanged(capacity: capacity, gauges: admitted.gauges))
-        resume(admitted.wakes)
+        for producer in admitted.producers {
+            producer.resume()
+            emit.queue(.put(gauges: admitted.gauges))
+        }
+        resume(Machine.Wakes(consumers: admitted.handed))
     }
 
     /// A consistent picture of the queue right now.

@@ -43,23 +43,26 @@ import DequeModule
 
     /// The items, shared with the lock-free fast paths.
     @usableFromInline let ring: QueueRing<Element>
-    /// Producers whose items are not in the ring yet, in order. Mirrored in
+    /// Producers whose items are not in the ring yet, in order. Announced in
     /// `ring.pendingProducers`, which makes new puts queue up behind them.
-    @usableFromInline var producers: Deque<WaitingProducer> = []
-    /// Consumers waiting for an item, in order; mirrored in `ring.waitingConsumers`.
-    @usableFromInline var consumers: Deque<WaitingConsumer> = []
+    @usableFromInline var producers: WaiterLine<WaitingProducer, QueueRing<Element>.Announced>
+    /// Consumers waiting for an item, in order; announced in `ring.waitingConsumers`.
+    @usableFromInline var consumers: WaiterLine<WaitingConsumer, QueueRing<Element>.Announced>
     @usableFromInline var isClosed = false
     /// How long items wait in the queue, for a sample of them (nil: not timed).
     @usableFromInline let wait: LatencyDistribution?
     @usableFromInline var sampler = LatencySampler()
-    /// `admitted.count`, mirrored in `ring.admittedProducers`.
-    @usableFromInline var admittedCount = 0
     /// The low-water mark: nil resumes each producer as soon as its item is in.
     @usableFromInline let resumeProducersBelow: Int?
     /// Producers whose items moved in, waiting for the depth to fall below
-    /// `resumeProducersBelow` (empty without a low-water mark).
-    @usableFromInline var admitted: Deque<AdmittedProducer> = []
-    @usableFromInline var joiners: [(id: UInt64, token: Joiner)] = []
+    /// `resumeProducersBelow` (empty without a low-water mark); announced in
+    /// `ring.admittedProducers`.
+    @usableFromInline var admitted: WaiterLine<AdmittedProducer, QueueRing<Element>.Announced>
+    /// `join`s waiting for every item put to be done; announced in
+    /// `completion.joinersWaiting`, which `taskDone` reads.
+    @usableFromInline var joiners: WaiterLine<(id: UInt64, token: Joiner), QueueCompletion>
+    /// How many items are done (`taskDone` counts them without the lock) and joiners wait.
+    @usableFromInline let completion: QueueCompletion
     /// The error consumers get once the queue is closed and empty (nil: `QueueClosed`).
     @usableFromInline var closeError: (any Error)?
     @usableFromInline var abandonedCount = 0
@@ -71,6 +74,11 @@ import DequeModule
             precondition(mark >= 1 && mark <= capacity, "a low-water mark must be within 1...capacity, got \(mark)")
         }
         ring = QueueRing(capacity: capacity, timed: timed)
+        producers = WaiterLine(announcing: .init(ring, .pendingProducers))
+        consumers = WaiterLine(announcing: .init(ring, .waitingConsumers))
+        admitted = WaiterLine(announcing: .init(ring, .admittedProducers))
+        completion = QueueCompletion()
+        joiners = WaiterLine(announcing: completion)
         self.resumeProducersBelow = resumeProducersBelow
         wait = timed ? LatencyDistribution() : nil
     }
@@ -93,7 +101,7 @@ import DequeModule
 
     /// Producers suspended in `put`: those whose items wait to go in, and (with a low-water
     /// mark) those whose items went in and who wait to be resumed.
-    @inlinable var waitingProducerCount: Int { producers.count + admittedCount }
+    @inlinable var waitingProducerCount: Int { producers.count + admitted.count }
     @inlinable var gauges: QueueGauges {
         QueueGauges(depth: ring.depth, waitingProducers: waitingProducerCount, waitingConsumers: consumers.count)
     }
@@ -106,12 +114,10 @@ import DequeModule
     /// high and low watermarks: one wake-up per batch instead of one per item got).
     @inlinable var resumesAdmitted: Bool {
         guard let mark = resumeProducersBelow else { return true }
-        // Pairs with a lock-free get that takes the depth below the mark and then looks
-        // for admitted producers: the admission is announced (a sequentially consistent
-        // update) before this read, which must then be sequentially consistent too, or
-        // both may miss each other (the positions are read with acquire ordering).
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        return ring.depth < Swift.min(mark, capacity)
+        // Pairs with a get without the lock (`BoundedQueue.mayAdmitProducers`): it moves
+        // `dequeue`, then reads `admittedProducers`; the admission announced the producer,
+        // and reads `dequeue` here, both sequentially consistent.
+        return ring.depthAfterAnnouncing < Swift.min(mark, capacity)
     }
 
     @inlinable mutating func makeID() -> UInt64 {
@@ -129,11 +135,12 @@ import DequeModule
             self.producers = producers
             self.consumers = consumers
         }
-        @inlinable var isEmpty: Bool { producers.isEmpty && consumers.isEmpty }
-        @inlinable mutating func append(_ other: Wakes) {
-            producers += other.producers
-            consumers += other.consumers
+        @inlinable mutating func append(_ more: Wakes) {
+            producers.append(contentsOf: more.producers)
+            consumers.append(contentsOf: more.consumers)
         }
+        /// Nobody to resume.
+        @inlinable var isEmpty: Bool { producers.isEmpty && consumers.isEmpty }
     }
 
     // MARK: the ring, under the lock
@@ -181,28 +188,9 @@ import DequeModule
         var handed: [(token: Consumer, element: Element)] = []
         while let first = consumers.first, let element = pop(now) {
             consumers.removeFirst()
-            ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
             handed.append((first.token, element))
         }
         return handed
-    }
-
-    /// Moves items until neither side can go on: waiting producers' items in while there is
-    /// room, items out to waiting consumers while there are any, again while a hand-off
-    /// frees room. Every transition that can change the ring or a waiting line ends here: a
-    /// push can feed a consumer that waits and a pop can make room for a producer that
-    /// waits, so settling one side alone can leave a waiter beside what it waits for, with
-    /// nobody left to wake it. Open queues only (close hands out what is left itself).
-    @inlinable mutating func settle(now: @autoclosure () -> UInt64) -> Wakes {
-        var wakes = Wakes()
-        while true {
-            if !producers.isEmpty || admittedCount > 0 { wakes.producers += admitProducers(now: now()) }
-            guard !consumers.isEmpty else { break }
-            let handed = handToConsumers(now)
-            if handed.isEmpty { break }
-            wakes.consumers += handed
-        }
-        return wakes
     }
 
     /// Moves waiting producers' items into the ring, in order, while there is room.
@@ -212,22 +200,41 @@ import DequeModule
         var resume: [Producer] = []
         while let first = producers.first, push(first.element, now) {
             producers.removeFirst()
-            ring.pendingProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
             if resumeProducersBelow == nil {
                 resume.append(first.token)
             } else {
                 admitted.append(AdmittedProducer(id: first.id, token: first.token))
-                admittedCount += 1
-                ring.admittedProducers.wrappingAdd(1, ordering: .sequentiallyConsistent)
             }
         }
-        if admittedCount > 0, resumesAdmitted {
-            resume.append(contentsOf: admitted.lazy.map(\.token))
-            admitted.removeAll(keepingCapacity: true)
-            admittedCount = 0
-            ring.admittedProducers.store(0, ordering: .sequentiallyConsistent)
+        if !admitted.isEmpty, resumesAdmitted {
+            resume.append(contentsOf: admitted.removeAll().lazy.map(\.token))
         }
         return resume
+    }
+
+    /// Moves what can move until nothing can: items to waiting consumers, and waiting
+    /// producers' items into the room that frees (and, with a low-water mark, resumes the
+    /// admitted producers once the depth is below it). Every path that changes the ring or a
+    /// line under the lock ends here, so when the lock is free no item waits beside a
+    /// waiting consumer and no waiting producer beside free room.
+    /// One move enables the other (handing an item out frees room; admitting an item fills
+    /// the ring), so they repeat until neither moves anything.
+    @inlinable mutating func settle(now: @autoclosure () -> UInt64) -> Wakes {
+        var wakes = Wakes()
+        while true {
+            var moved = false
+            if !consumers.isEmpty {
+                let handed = handToConsumers(now)
+                moved = !handed.isEmpty
+                wakes.consumers.append(contentsOf: handed)
+            }
+            if !producers.isEmpty || !admitted.isEmpty {
+                let waiting = producers.count
+                wakes.producers.append(contentsOf: admitProducers(now: now()))
+                moved = moved || producers.count != waiting
+            }
+            if !moved { return wakes }
+        }
     }
 
     // MARK: put
@@ -273,7 +280,6 @@ import DequeModule
         if isCancelled { return .cancelled(token) }
         if isClosed { return .closed(token) }
         producers.append(WaitingProducer(id: id, element: element, token: token))
-        ring.pendingProducers.wrappingAdd(1, ordering: .sequentiallyConsistent)
         let wakes = settle(now: now())
         let waits = producers.contains { $0.id == id } || admitted.contains { $0.id == id }
         return .suspended(gauges, wakes, waits: waits)
@@ -317,18 +323,13 @@ import DequeModule
     {
         if isCancelled { return .cancelled(token) }
         consumers.append(WaitingConsumer(id: id, token: token))
-        ring.waitingConsumers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        if isClosed {  // closed: take what is left, else the close error
-            let handed = handToConsumers(now)
-            if consumers.contains(where: { $0.id == id }) {  // and empty: only this consumer can be here
-                consumers.removeAll { $0.id == id }
-                ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
-                return .closed(token)
-            }
-            return .suspended(gauges, Wakes(consumers: handed), waits: false)
-        }
         let wakes = settle(now: now())
-        return .suspended(gauges, wakes, waits: consumers.contains { $0.id == id })
+        let waits = consumers.contains { $0.id == id }
+        if waits, isClosed {  // closed and empty: only this consumer can be here
+            _ = consumers.remove { $0.id == id }
+            return .closed(token)
+        }
+        return .suspended(gauges, wakes, waits: waits)
     }
 
     // MARK: abandoning a wait (cancellation, timeout)
@@ -343,60 +344,58 @@ import DequeModule
 
     /// Removes exactly the producer `id` if it still waits (nil: it was resumed already).
     @inlinable mutating func abandonProducer(id: UInt64) -> AbandonProducerAction? {
-        if let index = producers.firstIndex(where: { $0.id == id }) {
-            let token = producers.remove(at: index).token
-            ring.pendingProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        if let producer = producers.remove(where: { $0.id == id }) {
             abandonedCount += 1
-            return .abandoned(token, gauges)
+            return .abandoned(producer.token, gauges)
         }
-        if admittedCount > 0, let index = admitted.firstIndex(where: { $0.id == id }) {
-            let token = admitted.remove(at: index).token
-            admittedCount -= 1
-            ring.admittedProducers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
-            return .alreadyPut(token, gauges)
+        if !admitted.isEmpty, let producer = admitted.remove(where: { $0.id == id }) {
+            return .alreadyPut(producer.token, gauges)
         }
         return nil
     }
 
     /// Removes exactly the consumer `id` if it still waits; it took nothing.
     @inlinable mutating func abandonConsumer(id: UInt64) -> (Consumer, QueueGauges)? {
-        guard let index = consumers.firstIndex(where: { $0.id == id }) else { return nil }
-        let token = consumers.remove(at: index).token
-        ring.waitingConsumers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        guard let consumer = consumers.remove(where: { $0.id == id }) else { return nil }
         abandonedCount += 1
-        return (token, gauges)
+        return (consumer.token, gauges)
     }
 
     @inlinable mutating func abandonJoiner(id: UInt64) -> Joiner? {
-        guard let index = joiners.firstIndex(where: { $0.id == id }) else { return nil }
-        return joiners.remove(at: index).token
+        joiners.remove { $0.id == id }?.token
     }
 
     // MARK: join
 
-    /// Returns false when there is nothing to wait for (the joiner returns at once).
-    @inlinable mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool, done: Int) -> Bool {
-        if unfinished(done: done) == 0 || isCancelled { return false }
+    /// Returns false when there is nothing to wait for (the joiner returns at once). The
+    /// joiner is announced before `done` is read (see `WaiterLine`): a `taskDone` that
+    /// finishes everything either is counted in `done` here or sees the joiner and wakes it.
+    @inlinable mutating func suspendJoiner(id: UInt64, token: Joiner, isCancelled: Bool, done: @autoclosure () -> Int) -> Bool {
+        if isCancelled { return false }
         joiners.append((id, token))
+        if unfinished(done: done()) == 0 {
+            _ = joiners.remove { $0.id == id }
+            return false
+        }
         return true
     }
 
     /// The joiners to resume, if `done` items finish everything put so far.
     @inlinable mutating func finishedJoiners(done: Int) -> [Joiner] {
         guard unfinished(done: done) == 0, !joiners.isEmpty else { return [] }
-        let wake = joiners.map(\.token)
-        joiners.removeAll()
-        return wake
+        return joiners.removeAll().map(\.token)
     }
 
     // MARK: capacity and close
 
     @usableFromInline struct Admitted {
-        /// Producers let in by the new room, and consumers fed their items.
-        @usableFromInline var wakes: Wakes
+        @usableFromInline var producers: [Producer]
+        /// Waiting consumers, each with an item the growth let in.
+        @usableFromInline var handed: [(token: Consumer, element: Element)]
         @usableFromInline var gauges: QueueGauges
-        @inlinable init(wakes: Wakes, gauges: QueueGauges) {
-            self.wakes = wakes
+        @inlinable init(producers: [Producer], handed: [(token: Consumer, element: Element)], gauges: QueueGauges) {
+            self.producers = producers
+            self.handed = handed
             self.gauges = gauges
         }
     }
@@ -406,7 +405,8 @@ import DequeModule
     @inlinable mutating func setCapacity(_ newCapacity: Int, now: @autoclosure () -> UInt64) -> Admitted {
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
         ring.capacity.store(newCapacity, ordering: .sequentiallyConsistent)
-        return Admitted(wakes: isClosed ? Wakes() : settle(now: now()), gauges: gauges)
+        let wakes = isClosed ? Wakes() : settle(now: now())
+        return Admitted(producers: wakes.producers, handed: wakes.consumers, gauges: gauges)
     }
 
     @usableFromInline struct CloseAction {
@@ -442,17 +442,9 @@ import DequeModule
             ring.close()  // no put gets in after this; the ones in flight are written
         }
         let handed = handToConsumers(now)
-        let action = CloseAction(
-            producers: producers.map(\.token), admitted: admitted.map(\.token), handed: handed,
-            consumers: consumers.map(\.token), wasOpen: wasOpen)
-        producers.removeAll()
-        admitted.removeAll()
-        admittedCount = 0
-        consumers.removeAll()
-        ring.pendingProducers.store(0, ordering: .sequentiallyConsistent)
-        ring.admittedProducers.store(0, ordering: .sequentiallyConsistent)
-        ring.waitingConsumers.store(0, ordering: .sequentiallyConsistent)
-        return action
+        return CloseAction(
+            producers: producers.removeAll().map(\.token), admitted: admitted.removeAll().map(\.token), handed: handed,
+            consumers: consumers.removeAll().map(\.token), wasOpen: wasOpen)
     }
 }
 

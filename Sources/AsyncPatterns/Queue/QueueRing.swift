@@ -33,6 +33,10 @@ final class QueueRing<Element>: @unchecked Sendable {
     @usableFromInline let enqueue = Atomic<Int>(0)
     /// A position the dequeue position has reached: producers check room against it and read
     /// the real one only when it says full, instead of pulling the consumers' line every put.
+    /// Relaxed is enough: every value stored was read from `dequeue`, so it is never ahead of
+    /// the real position (a racing store may move it back, never forward); a stale floor only
+    /// makes a producer read `dequeue` (sequentially consistent) before it says full, and
+    /// no other memory is published through it.
     @usableFromInline let dequeueFloor = Atomic<Int>(0)
     @usableFromInline let padding1 = CacheLinePadding()
     /// Where the next get comes from (consumers write it).
@@ -40,18 +44,30 @@ final class QueueRing<Element>: @unchecked Sendable {
     @usableFromInline let padding2 = CacheLinePadding()
     // Read on every operation, written rarely.
     @usableFromInline let slots: Atomic<UnsafeMutablePointer<RingSlots<Element>>>
-    /// The queue's capacity (the ring may have more slots).
+    /// The queue's capacity (the ring may have more slots). Changed under the queue's lock;
+    /// read relaxed by the fast put: a put racing with a change uses the old or the new
+    /// capacity, each one the queue had during the call, and a grown capacity admits the
+    /// waiting producers under the lock.
     @usableFromInline let capacity: Atomic<Int>
+    // The three waiter counts are announced by the state machine's `WaiterLine`s: every
+    // change is a sequentially consistent read-modify-write, and every read that decides a
+    // wake-up (after a put's or a get's compare-and-swap) is sequentially consistent. They
+    // are read relaxed only where a stale value costs order or a gauge, never a wake-up:
+    // the fast `put`/`get` check whether others wait first (a stale 0 lets this call go
+    // ahead of a waiter, who is served by a later item: FIFO among waiters is kept, the
+    // order between a waiter and a newcomer is not promised), and the gauges of events.
     /// Consumers suspended in the queue's lock-protected list.
     @usableFromInline let waitingConsumers = Atomic<Int>(0)
     /// Producers whose items are not in yet (suspended in `put`).
     @usableFromInline let pendingProducers = Atomic<Int>(0)
     /// Producers whose items are in, waiting for the low-water mark to be resumed.
     @usableFromInline let admittedProducers = Atomic<Int>(0)
-    /// The deepest the queue has been.
+    /// The deepest the queue has been. Relaxed: a statistic, raised by compare-and-swap to
+    /// the largest value seen; it publishes no other memory.
     @usableFromInline let maxDepth = Atomic<Int>(0)
     /// Items whose position has these bits clear are stamped with the time they went in
-    /// (31: one in 32; 0: every item). Only read when `timed`.
+    /// (31: one in 32; 0: every item). Only read when `timed`. Relaxed: it only chooses which
+    /// items are timed; a stale mask times a few more or fewer.
     @usableFromInline let samplePeriodMask = Atomic<Int>(31)
     @usableFromInline let timed: Bool
     /// Rings replaced by bigger ones. Kept until the queue goes: a thread may still be
@@ -106,6 +122,15 @@ final class QueueRing<Element>: @unchecked Sendable {
     @inlinable var depth: Int {
         let (put, got) = counts
         return put - got
+    }
+
+    /// The depth read with sequentially consistent loads, for a decision that pairs with a
+    /// consumer's compare-and-swap on `dequeue` (an acquiring load after a sequentially
+    /// consistent read-modify-write may, by the memory model, read an older position).
+    @inlinable var depthAfterAnnouncing: Int {
+        let got = dequeue.load(ordering: .sequentiallyConsistent) & Position.mask
+        let put = enqueue.load(ordering: .sequentiallyConsistent) & Position.mask
+        return Swift.max(0, put - got)
     }
 
     // MARK: put

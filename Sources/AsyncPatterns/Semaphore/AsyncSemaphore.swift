@@ -203,14 +203,7 @@ public final class AsyncSemaphore: Sendable {
     func acquireWithoutLock() -> Bool {
         // `.acquired` is an event of every-event interest: only the lock path builds it.
         guard !emit.wants(notable: false) else { return false }
-        var current = permits.load()
-        while let next = current.acquiring() {
-            let (exchanged, seen) = permits.word.compareExchange(
-                expected: current.raw, desired: next.raw, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
-            if exchanged { return true }
-            current = PermitWord(raw: seen)
-        }
-        return false
+        return permits.tryAcquire()
     }
 
     /// Returns a permit with one compare-and-swap while the word holds the numbers.
@@ -220,20 +213,7 @@ public final class AsyncSemaphore: Sendable {
     @inlinable
     func releaseWithoutLock() throws(ReleaseWithoutAcquire) -> Bool {
         guard !emit.wants(notable: false) else { return false }
-        var current = permits.load()
-        while true {
-            switch current.releasing() {
-            case .slow:
-                return false
-            case .notHeld:
-                throw ReleaseWithoutAcquire()
-            case .released(let next):
-                let (exchanged, seen) = permits.word.compareExchange(
-                    expected: current.raw, desired: next.raw, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
-                if exchanged { return true }
-                current = PermitWord(raw: seen)
-            }
-        }
+        return try permits.tryRelease()
     }
 
     /// Runs `body` under the lock with the permit word frozen (slow), so neither a fast
@@ -269,44 +249,4 @@ public struct SemaphoreStats: Sendable, Hashable {
     public var acquired: Int
     /// The most permits held at once.
     public var maxInUse: Int
-}
-
-/// The atomic permit word, in an object of its own so the registry's probe can count the
-/// fast path's grants without holding the semaphore.
-@usableFromInline
-final class PermitCounter: Sendable {
-    /// A `PermitWord`'s raw value; starts slow (the machine holds the numbers) until the
-    /// first operation under the lock publishes it.
-    @usableFromInline let word = Atomic<UInt64>(PermitWord.slow.raw)
-
-    @usableFromInline init() {}
-
-    @inlinable func load() -> PermitWord { PermitWord(raw: word.load(ordering: .relaxed)) }
-
-    /// Sets the slow flag; returns the word as it was. Under the lock, while published.
-    @inlinable func freeze() -> PermitWord {
-        PermitWord(raw: word.bitwiseOr(PermitWord.slowBit, ordering: .acquiringAndReleasing).oldValue)
-    }
-
-    /// Publishes `new` in place of the frozen word. Under the lock: only the lock changes a
-    /// slow word, so a plain store cannot overwrite a fast operation.
-    @inlinable func publish(_ new: PermitWord) {
-        assert(PermitWord(raw: word.load(ordering: .relaxed)).isSlow, "published a word that was not frozen")
-        word.store(new.raw, ordering: .releasing)
-    }
-
-    /// Brings `machine`'s numbers up to date with the fast path's (under the lock): counts
-    /// the grants made without the lock since last time, once each.
-    @inlinable func count<Waiter>(into machine: inout AsyncSemaphoreStateMachine<Waiter>) {
-        guard machine.isFast else { return }
-        var current = word.load(ordering: .acquiring)
-        while PermitWord(raw: current).fastGrants > 0 {
-            let next = PermitWord(raw: current).withoutFastGrants.raw
-            let (exchanged, seen) = word.compareExchange(
-                expected: current, desired: next, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
-            if exchanged { break }
-            current = seen
-        }
-        machine.observe(PermitWord(raw: current))
-    }
 }

@@ -29,6 +29,7 @@ final class StreamProgress: Sendable, PatternProbe {
     }
 
     @usableFromInline let total: Int?
+    /// Relaxed, like `consumed`: counts to show, publishing no other memory.
     @usableFromInline let produced = Atomic<Int>(0)
     @usableFromInline let consumed = Atomic<Int>(0)
     private let ending = Atomic<Int>(Ending.running.rawValue)

@@ -131,7 +131,7 @@ public enum KeyMap {
     public static func helpLines(on screen: KeyBinding.Screen, capabilities: Set<SourceCapability>) -> [String] {
         bindings.filter { $0.screens.contains(screen) }.compactMap { b in
             guard let help = b.help else { return nil }
-            let label = b.label.padding(to: 18)
+            let label = b.label.padded(toAtLeast: 17) + " "
             if let needs = b.needs, !capabilities.contains(needs) { return label + "not available for this source" }
             return label + help
         }
@@ -174,11 +174,5 @@ public enum KeyMap {
         // Where pause would be: why space does nothing matters more than the later keys.
         let at = min(hints.count, 3)
         return Array(hints[..<at]) + [(key: "n/a", action: unavailable.joined(separator: " "))] + hints[at...]
-    }
-}
-
-extension String {
-    func padding(to width: Int) -> String {
-        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
     }
 }

@@ -21,8 +21,8 @@ public struct BlockingScenario: Scenario {
     /// libdispatch sizes it by on Linux).
     public static let poolWidth = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Two more blocking workers than pool threads: while one pauses between calls another
-    /// still holds every thread, so the stall is steady on any machine (the default of 2
-    /// flickered between 150 ms and 0.1 ms on two cores and never stalled a wider pool).
+    /// still holds every thread, so the stall is steady on any machine (with as many workers
+    /// as threads, a worker's pause frees a thread and the stall comes and goes).
     public let knobs = [
         KnobSpec(
             "blocking", range: 0...Double(max(16, 4 * poolWidth)), step: 1, default: Double(poolWidth + 2),

@@ -1,20 +1,20 @@
 import AsyncPatterns
 import NIOCore
-import XCTest
+import Testing
 
 @testable import SluiceWire
 
-final class SnapshotLayoutTests: XCTestCase {
+@Suite struct SnapshotLayoutTests {
     /// A snapshot with a distinct value in every field survives the binary layout.
-    func testEveryFieldRoundTrips() throws {
+    @Test func everyFieldRoundTrips() throws {
         let snapshot = Self.full()
         let bytes = SnapshotLayout.encode(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3)
-        XCTAssertEqual(try SnapshotLayout.decode(bytes), .snapshot(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3))
+        #expect(try SnapshotLayout.decode(bytes) == .snapshot(snapshot: snapshot, knobs: ["b": 2.5, "a": -1], dropped: 3))
     }
 
     /// The layout writes the fields it knows; a type that gains one fails here until
     /// `SnapshotLayout` (and `full()`) write it too.
-    func testTheLayoutKnowsEveryField() {
+    @Test func theLayoutKnowsEveryField() {
         let fields: [(Any, Int)] = [
             (Snapshot(), 16), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
             (StreamSnapshot(name: ""), 8), (ResourceSnapshot(name: ""), 13), (HealthSnapshot(), 4), (RetiredTotals(), 11),
@@ -25,23 +25,22 @@ final class SnapshotLayoutTests: XCTestCase {
             (PoolStallThread(thread: 0, place: "", frames: []), 3), (QueueModelSnapshot(name: "", servers: 0), 13),
         ]
         for (value, count) in fields {
-            XCTAssertEqual(Mirror(reflecting: value).children.count, count, "\(type(of: value)) changed: update SnapshotLayout")
+            #expect(Mirror(reflecting: value).children.count == count, "\(type(of: value)) changed: update SnapshotLayout")
         }
     }
 
     /// Events travel in the same binary codec as recordings keep them (layout 3); a JSON
     /// snapshot or events message, which no reader range-checks, is refused (version 1
     /// accepted both).
-    func testEventsAreBinaryAndJSONSnapshotsOrEventsAreRefused() throws {
+    @Test func eventsAreBinaryAndJSONSnapshotsOrEventsAreRefused() throws {
         let events = Self.full().recentEvents + Self.full().notableEvents
         let bytes = WireCoding.encode(AgentMessage.events(events: events, missed: 3))
-        XCTAssertEqual(bytes.first, SnapshotLayout.eventsMarker)
-        XCTAssertEqual(try WireCoding.decodeAgentMessage(from: ByteBuffer(bytes: bytes)), .events(events: events, missed: 3))
+        #expect(bytes.first == SnapshotLayout.eventsMarker)
+        #expect(try WireCoding.decodeAgentMessage(from: ByteBuffer(bytes: bytes)) == .events(events: events, missed: 3))
         for message in [AgentMessage.events(events: events, missed: 0), .snapshot(snapshot: Snapshot(), knobs: [:], dropped: 0)] {
             let json = WireCoding.encodeJSON(message)
-            XCTAssertThrowsError(try WireCoding.decodeAgentMessage(from: ByteBuffer(bytes: json))) { error in
-                XCTAssertEqual("\(error)", "bad message: a snapshot or events in JSON: version 2 sends them binary")
-            }
+            let error = try #require(throws: (any Error).self) { try WireCoding.decodeAgentMessage(from: ByteBuffer(bytes: json)) }
+            #expect("\(error)" == "bad message: a snapshot or events in JSON: version 2 sends them binary")
         }
         // An event whose count no program reaches, under the same reader as a recording's.
         var w = WireWriter()
@@ -50,26 +49,27 @@ final class SnapshotLayoutTests: XCTestCase {
         w.int(0)
         EventCodec.writeList(
             [.actor(.processed(depth: 1 << 60), source: PatternID(.actor, "a"), at: MonotonicInstant(nanoseconds: 1))], into: &w)
-        XCTAssertThrowsError(try SnapshotLayout.decode(w.bytes)) { error in
-            XCTAssertEqual("\(error)", "bad message: 1152921504606846976 is beyond any count a program reaches")
-        }
+        let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode(w.bytes) }
+        #expect("\(error)" == "bad message: 1152921504606846976 is beyond any count a program reaches")
     }
 
-    func testEveryCutAndFlipIsRefusedOrDecoded() {
+    @Test func everyCutAndFlipIsRefusedOrDecoded() throws {
         let bytes = SnapshotLayout.encode(snapshot: Self.full(), knobs: ["k": 1], dropped: 0)
         for cut in 0..<bytes.count {
-            XCTAssertThrowsError(try SnapshotLayout.decode(bytes.prefix(cut)), "cut at \(cut)")
+            #expect(throws: (any Error).self, "cut at \(cut)") { try SnapshotLayout.decode(bytes.prefix(cut)) }
         }
         for i in 0..<bytes.count {
             var flipped = bytes
             flipped[i] ^= 0xFF
             _ = try? SnapshotLayout.decode(flipped)
         }
-        XCTAssertThrowsError(try SnapshotLayout.decode([0, 9])) { error in
-            XCTAssertEqual("\(error)", "protocol version mismatch: a snapshot in layout 9; this sluice reads layout 3")
+        do {
+            let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode([0, 9]) }
+            #expect("\(error)" == "protocol version mismatch: a snapshot in layout 9; this sluice reads layout 3")
         }
-        XCTAssertThrowsError(try SnapshotLayout.decode([0, 3, 0, 0xFF, 0xFF, 0xFF, 0x7F])) { error in
-            XCTAssertEqual("\(error)", "bad message: a count of 268435455 with 0 bytes left")
+        do {
+            let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode([0, 3, 0, 0xFF, 0xFF, 0xFF, 0x7F]) }
+            #expect("\(error)" == "bad message: a count of 268435455 with 0 bytes left")
         }
     }
 

@@ -1,16 +1,16 @@
 import AsyncPatterns
 import NIOCore
-import XCTest
+import Testing
 
 @testable import SluiceWire
 
 /// Whatever bytes a peer sends, the reader answers with messages or a `WireError`: never a
 /// trap, never a hang. Random bytes and mutations of real frames, from a fixed seed.
-final class WireFuzzTests: XCTestCase {
+@Suite struct WireFuzzTests {
     /// 100,000 inputs: `make test` and `make check` run them all (a few seconds).
     static let inputs = 100_000
 
-    func testTheReaderSurvivesRandomAndMutatedFrames() {
+    @Test func theReaderSurvivesRandomAndMutatedFrames() {
         var random = SplitMix64(seed: 0x5_1c_e)
         let valid: [[UInt8]] = Self.validViewerFrames + Self.validAgentFrames
         var decoded = 0
@@ -34,31 +34,31 @@ final class WireFuzzTests: XCTestCase {
             }
         }
         // Both outcomes happened: the fuzzer reached the decoder and the refusals.
-        XCTAssertGreaterThan(decoded, 1_000)
-        XCTAssertGreaterThan(refused, 1_000)
+        #expect(decoded > 1_000)
+        #expect(refused > 1_000)
     }
 
-    func testValidFramesRoundTrip() throws {
+    @Test func validFramesRoundTrip() throws {
         for message in Self.viewerMessages {
             var buffer = ByteBuffer(bytes: frame(WireCoding.encode(message)))
-            let payload = try XCTUnwrap(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
-            XCTAssertEqual(try WireCoding.decode(ViewerMessage.self, from: payload), message)
+            let payload = try #require(Frame.next(from: &buffer, limit: Frame.viewerLimit))
+            #expect(try WireCoding.decode(ViewerMessage.self, from: payload) == message)
         }
         for message in Self.agentMessages {
             var buffer = ByteBuffer(bytes: frame(WireCoding.encode(message)))
-            let payload = try XCTUnwrap(try Frame.next(from: &buffer, limit: Frame.agentLimit))
-            XCTAssertEqual(try WireCoding.decodeAgentMessage(from: payload), message)
+            let payload = try #require(Frame.next(from: &buffer, limit: Frame.agentLimit))
+            #expect(try WireCoding.decodeAgentMessage(from: payload) == message)
         }
     }
 
-    func testAFrameInPiecesWaitsForTheRest() throws {
+    @Test func aFrameInPiecesWaitsForTheRest() throws {
         let whole = frame(WireCoding.encode(ViewerMessage.bye))
         var buffer = ByteBuffer(bytes: whole.prefix(3))
-        XCTAssertNil(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
+        #expect(try Frame.next(from: &buffer, limit: Frame.viewerLimit) == nil)
         buffer.writeBytes(whole.dropFirst(3).dropLast())
-        XCTAssertNil(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
+        #expect(try Frame.next(from: &buffer, limit: Frame.viewerLimit) == nil)
         buffer.writeBytes(whole.suffix(1))
-        XCTAssertNotNil(try Frame.next(from: &buffer, limit: Frame.viewerLimit))
+        #expect(try Frame.next(from: &buffer, limit: Frame.viewerLimit) != nil)
     }
 
     static let viewerMessages: [ViewerMessage] = [
@@ -102,46 +102,35 @@ final class WireFuzzTests: XCTestCase {
     }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Values no program could send are refused where they are decoded, with the reason: a
 /// `sluice ps` trapped on a hello's `startedAt: -1e308`, `attach` on a snapshot's
 /// `elapsedSeconds: -1e308`, and headless attach printed "9223372036854775807 operations".
-final class HostileValueTests: XCTestCase {
+@Suite struct HostileValueTests {
     func hello(startedAt: String, pid: Int = 42) -> ByteBuffer {
         ByteBuffer(
             string: #"{"hello":{"version":1,"program":{"name":"x","pid":\#(pid),"startedAt":\#(startedAt),"patterns":0,"viewers":0,"#
                 + #""maxViewers":4},"knobs":[]}}"#)
     }
 
-    func testAHelloWithAnImpossibleStartTimeIsRefused() throws {
-        XCTAssertNoThrow(try WireCoding.decodeAgentMessage(from: hello(startedAt: "1795816800.5")))
+    @Test func aHelloWithAnImpossibleStartTimeIsRefused() throws {
+        #expect(throws: Never.self) { try WireCoding.decodeAgentMessage(from: hello(startedAt: "1795816800.5")) }
         for bad in ["-1e308", "1e308", "-1"] {
-            XCTAssertThrowsError(try WireCoding.decodeAgentMessage(from: hello(startedAt: bad))) { error in
-                XCTAssertTrue("\(error)".contains("impossible startedAt"), "\(bad): \(error)")
+            do {
+                let error = try #require(throws: (any Error).self) { try WireCoding.decodeAgentMessage(from: hello(startedAt: bad)) }
+                #expect("\(error)".contains("impossible startedAt"), "\(bad): \(error)")
             }
         }
-        XCTAssertThrowsError(try WireCoding.decodeAgentMessage(from: hello(startedAt: "1795816800.5", pid: -3)))
+        #expect(throws: (any Error).self) { try WireCoding.decodeAgentMessage(from: hello(startedAt: "1795816800.5", pid: -3)) }
     }
 
-    func testASnapshotWithImpossibleNumbersIsRefused() throws {
+    @Test func aSnapshotWithImpossibleNumbersIsRefused() throws {
         func decode(_ change: (inout Snapshot) -> Void) throws {
             var s = Snapshot()
             s.queues = [QueueSnapshot(name: "q")]
             change(&s)
             _ = try SnapshotLayout.decode(SnapshotLayout.encode(snapshot: s, knobs: ["k": 1], dropped: 0))
         }
-        XCTAssertNoThrow(try decode { $0.elapsedSeconds = 12.5 })
+        #expect(throws: Never.self) { try decode { $0.elapsedSeconds = 12.5 } }
         let cases: [(String, (inout Snapshot) -> Void)] = [
             ("elapsed -1e308", { $0.elapsedSeconds = -1e308 }),
             ("operations Int.max", { $0.operations = .max }),
@@ -149,7 +138,7 @@ final class HostileValueTests: XCTestCase {
             ("depth Int.min", { $0.queues[0].depth = .min }),
         ]
         for (name, change) in cases {
-            XCTAssertThrowsError(try decode(change), name)
+            #expect(throws: (any Error).self, "\(name)") { try decode(change) }
         }
         // A rate over an instant may come out infinite: clamped, NaN read as 0.
         var s = Snapshot()
@@ -157,9 +146,17 @@ final class HostileValueTests: XCTestCase {
         s.queues = [QueueSnapshot(name: "q")]
         s.queues[0].putPerSecond = .nan
         guard case .snapshot(let read, _, _) = try SnapshotLayout.decode(SnapshotLayout.encode(snapshot: s, knobs: [:], dropped: 0)) else {
-            return XCTFail("not a snapshot")
+            Issue.record("not a snapshot")
+            return
         }
-        XCTAssertEqual(read.operationsPerSecond, 1e15)
-        XCTAssertEqual(read.queues[0].putPerSecond, 0)
+        #expect(read.operationsPerSecond == 1e15)
+        #expect(read.queues[0].putPerSecond == 0)
     }
+}
+
+/// `payload` as one frame, as the agent and the viewer write it.
+func frame(_ payload: [UInt8]) -> [UInt8] {
+    var buffer = ByteBuffer()
+    Frame.encode(payload, into: &buffer)
+    return Array(buffer.readableBytesView)
 }
