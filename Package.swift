@@ -158,6 +158,8 @@ let package = Package(
         // What tests that run scenarios share: a run on threads of its own, stopped at the end.
         .target(name: "TestSupport", dependencies: ["AsyncPatterns", "Scenarios"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "TestSupport"], swiftSettings: strict),
+        // The command line's own parsers (`@testable import sluice`).
+        .testTarget(name: "SluiceCommandTests", dependencies: ["sluice", "Scenarios"], swiftSettings: strict),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Scenarios", "AsyncPatterns"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI", "TestSupport"], swiftSettings: strict),

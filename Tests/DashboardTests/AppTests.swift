@@ -76,14 +76,17 @@ import TUI
             app.press(.char("j"))
             app.press(.char("j"))
             app.press(.enter)  // semaphore
-            try await Task.sleep(for: .milliseconds(200))
+            try await poll("the run's first operations") { (app.source?.snapshot().operations ?? 0) > 0 }
             app.press(.char(" "))
-            try await Task.sleep(for: .milliseconds(100))
-            app.draw()
-            app.draw()
             app.draw()
             #expect(text(backend).contains("PAUSED"))
-            #expect(backend.cellsSent.suffix(2) == [0, 0])
+            // Work already under way when the clock stopped may still change a figure; once
+            // it has settled, frames send no cells.
+            try await poll("two frames in a row that send no cells") {
+                app.draw()
+                return backend.cellsSent.suffix(2) == [0, 0]
+            }
+            #expect(text(backend).contains("PAUSED"))
             #expect(app.press(.char("q")))
             app.quit()
         }
@@ -109,7 +112,7 @@ import TUI
                 let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5, executor: executor))
                 for _ in 0..<i { app.press(.down) }
                 app.press(.enter)
-                try await Task.sleep(for: .milliseconds(50))
+                try await poll("\(scenario.name)'s first snapshot") { !(app.source?.snapshot().kindsPresent.isEmpty ?? true) }
                 app.draw()
                 let lines = backend.lastFrame!.lines
                 #expect(lines.count == 24)
@@ -119,5 +122,18 @@ import TUI
                 app.quit()
             }
         }
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds: the condition is the gate; the generous
+/// deadline only ends a test that would otherwise hang.
+@MainActor func poll(_ what: String, within limit: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("not within \(limit): \(what)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
     }
 }
