@@ -110,10 +110,14 @@ import Testing
     /// in wait for the gets that take the depth below it.
     @Test(arguments: [(false, 1, nil), (true, 1, nil), (false, 2, 1), (true, 2, 2)] as [(Bool, Int, Int?)])
     func oneItemEachThroughASmallQueueStrandsNoWaiter(timed: Bool, capacity: Int, resumeBelow: Int?) async throws {
+        // Hundreds of thousands of tasks: on threads of the test's own, so that the shared
+        // pool stays free for the tests beside it (heartbeats would wait behind them).
+        let executor = DedicatedThreadExecutor(name: "queue-stress", threads: 2)
+        defer { executor.shutdown() }
         for round in 0..<(underThreadSanitizer ? 250 : 2000) {
             let q = BoundedQueue<Int>(
                 capacity: capacity, resumeProducersBelow: resumeBelow, registry: timed ? PatternRegistry() : nil)
-            let pairs = Task {
+            let pairs = Task(executorPreference: executor) {
                 await withTaskGroup(of: Void.self) { group in
                     for i in 0..<200 {
                         group.addTask { try? await q.put(i) }

@@ -34,14 +34,16 @@ import PoolDoctor
     }
 
     /// The agent's pool doctor: its figures in every snapshot, its threshold a knob. The
-    /// doctor here captures no thread (`threads` is empty) and installs no hook: the test
-    /// process's pool is shared.
+    /// doctor here captures no thread (`threads` is empty), installs no hook and beats on a
+    /// thread of its own: the test process's pool is shared, and busy with other tests.
     @Test func thePoolDoctorsFiguresReachTheViewer() async throws {
         try await offPool {
             let registry = PatternRegistry()
+            let heartbeat = DedicatedThreadExecutor(name: "agent-doctor", threads: 1)
+            defer { heartbeat.shutdown() }
             let agent = SluiceAgent(
                 name: "test", registry: registry, directory: SocketDirectory(path: folder),
-                pool: PoolDoctor.Options(hook: false, threads: { [] }))
+                pool: PoolDoctor.Options(hook: false, executor: heartbeat, threads: { [] }))
             try agent.listen(directory: SocketDirectory(path: folder))
             defer { agent.stop() }
             let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
