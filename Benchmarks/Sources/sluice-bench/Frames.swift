@@ -9,10 +9,11 @@ import TUI
 /// Frames are drawn back to back, unless `cadence` is given: then one frame every
 /// `cadence` (the dashboard's 50 ms), so snapshots are taken as often as the dashboard takes
 /// them, and only the time inside the frames counts. `snapshotMicros` is what one snapshot of
-/// the source costs on its own.
+/// the source costs on its own, every actor listed; `screenMicros`, listing only the actors
+/// the screen shows (what the frames take).
 @MainActor
 func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Duration, cadence: Duration? = nil) async
-    -> (frame: Double, snapshotMicros: Double)
+    -> (frame: Double, snapshotMicros: Double, screenMicros: Double)
 {
     let backend = TestBackend(width: 200, height: 60)
     let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios([scenario]))
@@ -33,6 +34,13 @@ func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Du
     let snapshotStart = ContinuousClock.now
     _ = app.source?.snapshot()
     let snapshot = (ContinuousClock.now - snapshotStart).seconds * 1e6
+    let query = app.actorQuery
+    var screen = Double.infinity
+    for _ in 0..<5 {
+        let start = ContinuousClock.now
+        _ = app.source?.snapshot(actors: query)
+        screen = min(screen, (ContinuousClock.now - start).seconds * 1e6)
+    }
     _ = app.press(.char("q"))
-    return (inside.seconds / Double(frames) * 1e6, snapshot)
+    return (inside.seconds / Double(frames) * 1e6, snapshot, screen)
 }
