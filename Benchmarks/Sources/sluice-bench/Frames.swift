@@ -10,13 +10,19 @@ import TUI
 /// `cadence` (the dashboard's 50 ms), so snapshots are taken as often as the dashboard takes
 /// them, and only the time inside the frames counts. `snapshotMicros` is what one snapshot of
 /// the source costs on its own, every actor listed; `screenMicros`, listing only the actors
-/// the screen shows (what the frames take).
+/// the screen shows (what the frames take). `everyRow`: the frames read every actor, as they
+/// did before snapshots listed only the screen's rows (issue #23), for a before and after in
+/// one run.
 @MainActor
-func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Duration, cadence: Duration? = nil) async
+func composeAndDiff(
+    scenario: any Scenario, values: [String: Double], settle: Duration, cadence: Duration? = nil, everyRow: Bool = false
+) async
     -> (frame: Double, snapshotMicros: Double, screenMicros: Double)
 {
     let backend = TestBackend(width: 200, height: 60)
-    let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios([scenario]))
+    var choices = SourceChoice.scenarios([scenario])
+    if everyRow { choices = choices.map(EveryRow.choice) }
+    let app = DashboardApp(backend: backend, choices: choices)
     app.open(0, values: values)
     try? await Task.sleep(for: settle)
     var previous = app.frame()
@@ -43,4 +49,29 @@ func composeAndDiff(scenario: any Scenario, values: [String: Double], settle: Du
     }
     _ = app.press(.char("q"))
     return (inside.seconds / Double(frames) * 1e6, snapshot, screen)
+}
+
+/// A source that reads every actor for the screen too (the default of `Source`): the
+/// dashboard as it was before `snapshot(actors:)`.
+final class EveryRow: Source {
+    let inner: any Source
+
+    init(_ inner: any Source) { self.inner = inner }
+
+    static func choice(_ c: SourceChoice) -> SourceChoice {
+        SourceChoice(name: c.name, summary: c.summary, explanation: c.explanation, knobs: c.knobs) { values throws(SourceUnavailable) in
+            EveryRow(try c.open(values))
+        }
+    }
+
+    var origin: SourceOrigin { inner.origin }
+    var status: SourceStatus { inner.status }
+    var panes: [PatternKind] { inner.panes }
+    var knobs: [KnobSpec] { inner.knobs }
+    var knobValues: [String: Double] { inner.knobValues }
+    var abilities: SourceAbilities { inner.abilities }
+    func snapshot() -> Snapshot { inner.snapshot() }
+    func events(after cursor: Int) -> SourceEvents { inner.events(after: cursor) }
+    func setEventInterest(_ interest: EventInterest) { inner.setEventInterest(interest) }
+    func stop(waitingAtMost limit: Duration) { inner.stop(waitingAtMost: limit) }
 }

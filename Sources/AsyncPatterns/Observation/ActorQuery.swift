@@ -82,8 +82,11 @@ extension PatternRegistry {
     /// same first rows as sorting all of them. Reading 100,000 actors this way costs a few
     /// counters each and builds rows only for those listed.
     public func snapshot(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals) {
-        let result = snapshot { snap, view, now -> (operations: Int, found: ActorTotals?) in
-            guard view.actors > query.everyUpTo else { return (0, nil) }
+        guard listedActors > query.everyUpTo else {
+            let snap = snapshot()
+            return (snap, ActorTotals(of: snap.actors))
+        }
+        let result = snapshot { snap, view, now in
             let entries = view.entries, finished = view.finished
             var top = TopRows(order: query.order, limit: query.first)
             var extras: [ListedActor] = []
@@ -100,14 +103,16 @@ extension PatternRegistry {
                     top.offer(key, listed)
                 }
             }
-            for (slot, entry) in entries.enumerated() {
-                guard let entry else { continue }
-                guard let actor = entry.actor else {
-                    operations += entry.probe.read(into: &snap, meters: &entry.meters.value, now: now)
+            let p99 = query.order == .p99
+            for slot in entries.indices {
+                guard let actor = entries[slot]?.actor else {
+                    if let entry = entries[slot] {
+                        operations += entry.probe.read(into: &snap, meters: &entry.meters.value, now: now)
+                    }
                     continue
                 }
-                var key = actor.key(p99: query.order == .p99)
-                key.processedPerSecond = entry.meters.value.a.update(count: key.processed, now: now)
+                var key = actor.counters._withUnsafeGuaranteedRef { $0.key(p99: p99) }
+                key.processedPerSecond = actor.meters._withUnsafeGuaranteedRef { $0.value.a.update(count: key.processed, now: now) }
                 operations += key.processed + key.failed + key.deadLetters
                 consider(key, ListedActor(slot: slot, rate: key.processedPerSecond))
             }
@@ -126,7 +131,7 @@ extension PatternRegistry {
             snap.actors.reserveCapacity(listed.count)
             for l in listed {
                 if l.slot < entries.count {
-                    var a = entries[l.slot]!.actor!.snapshot()
+                    var a = entries[l.slot]!.actor!.counters._withUnsafeGuaranteedRef { $0.snapshot() }
                     a.processedPerSecond = l.rate
                     snap.actors.append(a)
                 } else {
@@ -135,11 +140,7 @@ extension PatternRegistry {
             }
             return (operations, totals)
         }
-        guard let totals = result.found else {
-            let snap = snapshot()
-            return (snap, ActorTotals(of: snap.actors))
-        }
-        return (result.snapshot, totals)
+        return (result.snapshot, result.found)
     }
 }
 
