@@ -127,9 +127,23 @@ public final class ScenarioRun: Sendable {
     public var speed: Double { current.clock.speed }
 
     /// What the patterns look like now, with the events the log kept.
-    public func snapshot() -> Snapshot {
+    public func snapshot() -> Snapshot { snapshot { $0.snapshot() } }
+
+    /// The same, with only the actors `query` asks for and what all of them add up to (see
+    /// `PatternRegistry.snapshot(actors:)`).
+    public func snapshot(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals) {
+        var actors = ActorTotals()
+        let snapshot = snapshot { registry in
+            let read = registry.snapshot(actors: query)
+            actors = read.actors
+            return read.snapshot
+        }
+        return (snapshot, actors)
+    }
+
+    private func snapshot(_ read: (PatternRegistry) -> Snapshot) -> Snapshot {
         let session = current
-        var snapshot = session.registry.snapshot()
+        var snapshot = read(session.registry)
         session.log.fill(&snapshot, limit: snapshotEvents)
         session.context.annotate(&snapshot)
         return snapshot

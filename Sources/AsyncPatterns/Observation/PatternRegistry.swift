@@ -56,13 +56,16 @@ public final class PatternRegistry: Sendable {
     /// Live patterns right now.
     public var count: Int { state.withLock { $0.live } }
 
+    /// Actors a snapshot lists now (live, then recently finished).
+    var listedActors: Int { state.withLock { $0.actorCount + $0.finishedCounts[.actor, default: 0] } }
+
     // MARK: membership (called by patterns)
 
     func reserveID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).newValue }
 
     func add(_ probe: any PatternProbe, id: UInt64) {
-        let isActor = probe is any ActorProbe
-        state.withLock { $0.add(Entry(id: id, probe: probe, isActor: isActor)) }
+        let actor = probe as? ActorCounters
+        state.withLock { $0.add(Entry(id: id, probe: probe, actor: actor)) }
     }
 
     /// Takes the pattern out; its last reading joins the finished list. Idempotent.
@@ -78,27 +81,39 @@ public final class PatternRegistry: Sendable {
     /// paused clock) they hold their last value. Percentiles are read from each pattern's
     /// distribution, recomputed only for patterns that recorded something since.
     public func snapshot() -> Snapshot {
+        snapshot { snap, view, now in
+            snap.actors.reserveCapacity(view.actors)
+            var operations = 0
+            for case let entry? in view.entries { operations += entry.probe.read(into: &snap, meters: &entry.meters.value, now: now) }
+            var none = Meters()
+            for reading in view.finished { reading.append(to: &snap, meters: &none, now: now) }
+            return (operations, ())
+        }.snapshot
+    }
+
+    /// A snapshot whose patterns `read` fills in from the registry's entries, returning the
+    /// live patterns' operations and whatever else it found.
+    func snapshot<Found>(
+        _ read: (inout Snapshot, RegistryView, Duration) -> (operations: Int, found: Found)
+    ) -> (snapshot: Snapshot, found: Found) {
         let now = timeSource()
         return reader.withLock { operationsRate in
-            // Probes are collected under the state lock and read outside it, so registering
-            // and retiring never wait for a large snapshot.
-            let (live, finished, retired, retiredOperations, actors) = state.withLock { s in
-                var live: [(any PatternProbe, MeterBox)] = []
-                live.reserveCapacity(s.live)
-                for case let entry? in s.entries { live.append((entry.probe, entry.meters)) }
-                return (live, s.finished, s.retired, s.retiredOperations, s.actorCount + s.finishedCounts[.actor, default: 0])
+            // The entries are taken under the state lock (the array, not a copy of it) and
+            // read outside it, so registering and retiring never wait for a large snapshot;
+            // one that comes meanwhile copies the array once.
+            let (view, retired, retiredOperations) = state.withLock { s in
+                (
+                    RegistryView(entries: s.entries, finished: s.finished, actors: s.actorCount + s.finishedCounts[.actor, default: 0]),
+                    s.retired, s.retiredOperations
+                )
             }
             var snap = Snapshot()
             snap.elapsed = now
             snap.retired = retired
-            snap.actors.reserveCapacity(actors)
-            var operations = retiredOperations
-            for (probe, meters) in live { operations += probe.read(into: &snap, meters: &meters.value, now: now) }
-            var none = Meters()
-            for reading in finished { reading.append(to: &snap, meters: &none, now: now) }
-            snap.operations = operations
-            snap.operationsPerSecond = operationsRate.update(count: operations, now: now)
-            return snap
+            let (operations, found) = read(&snap, view, now)
+            snap.operations = retiredOperations + operations
+            snap.operationsPerSecond = operationsRate.update(count: snap.operations, now: now)
+            return (snap, found)
         }
     }
 
@@ -282,14 +297,29 @@ final class MeterBox: @unchecked Sendable {
 struct Entry {
     let id: UInt64
     let probe: any PatternProbe
-    let isActor: Bool
-    let meters = MeterBox()
+    let meters: MeterBox
+    /// The probe again when it is an actor's, and its meters, unretained (`probe` and
+    /// `meters` keep them): a snapshot reads 100,000 actors' counters without a retain and a
+    /// release each, atomic operations that would make each cache miss wait for the last.
+    let actor: (counters: Unmanaged<ActorCounters>, meters: Unmanaged<MeterBox>)?
 
-    init(id: UInt64, probe: any PatternProbe, isActor: Bool) {
+    init(id: UInt64, probe: any PatternProbe, actor: ActorCounters?) {
         self.id = id
         self.probe = probe
-        self.isActor = isActor
+        let meters = MeterBox()
+        self.meters = meters
+        self.actor = actor.map { (.passUnretained($0), .passUnretained(meters)) }
     }
+
+    var isActor: Bool { actor != nil }
+}
+
+/// What a snapshot reads: the entries and finished readings as they were when it began.
+struct RegistryView {
+    let entries: [Entry?]
+    let finished: Deque<PatternReading>
+    /// Actors among them.
+    let actors: Int
 }
 
 /// A pattern whose numbers live in one locked value, as its registry reads it: the value,

@@ -1,10 +1,11 @@
 import AsyncPatterns
 
 /// The orders the actors can be listed in (the actors pane's columns, in order): app state,
-/// not a view's, so the state and the facts a key needs sort as the pane shows.
-public enum ActorSort: Int, CaseIterable, Sendable {
-    case name, mailbox, processed, rate, p99, deadLetters
+/// not a view's, so the state and the facts a key needs sort as the pane shows. The
+/// registry's own order, so a snapshot can carry only the rows the screen shows.
+public typealias ActorSort = ActorOrder
 
+extension ActorOrder {
     public var title: String {
         switch self {
         case .name: "name"
@@ -37,30 +38,6 @@ public enum ActorSort: Int, CaseIterable, Sendable {
             if top.count > count { top.removeLast() }
         }
         return top.map { actors[$0] }
-    }
-
-    func precedes(_ a: ActorSnapshot, _ b: ActorSnapshot) -> Bool {
-        switch self {
-        case .name: return a.name.compare(naturally: b.name)
-        case .mailbox: return (a.mailboxDepth, b.name) > (b.mailboxDepth, a.name)
-        case .processed: return (a.processed, b.name) > (b.processed, a.name)
-        case .rate: return (a.processedPerSecond, b.name) > (b.processedPerSecond, a.name)
-        case .p99: return (a.processing.p99, b.name) > (b.processing.p99, a.name)
-        case .deadLetters: return (a.deadLetters, b.name) > (b.deadLetters, a.name)
-        }
-    }
-}
-
-extension String {
-    /// "actor-2" before "actor-10": names that differ only in a number after the last `-`
-    /// compare by that number. Allocates nothing (called for every pair a sort compares).
-    func compare(naturally other: String) -> Bool {
-        if let a = lastIndex(of: "-"), let b = other.lastIndex(of: "-"), self[..<a] == other[..<b],
-            let x = Int(self[index(after: a)...]), let y = Int(other[other.index(after: b)...])
-        {
-            return x < y
-        }
-        return self < other
     }
 }
 

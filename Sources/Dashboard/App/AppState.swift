@@ -285,7 +285,7 @@ public struct AppState: Sendable {
     }
 
     /// Folds a snapshot into the histories (twice a second of the source's time).
-    public mutating func sample(_ snapshot: Snapshot) { history.sample(snapshot) }
+    public mutating func sample(_ snapshot: Snapshot, actorCount: Int? = nil) { history.sample(snapshot, actorCount: actorCount) }
 
     /// The picker's entries changed (programs come and go): the selection stays on the entry
     /// it was on, by name, or as near as there is.

@@ -23,6 +23,10 @@ public final class DashboardApp {
     public private(set) var state: AppState
     public private(set) var source: (any Source)?
     var lastSnapshot = Snapshot()
+    /// What all the actors add up to: `lastSnapshot` lists only those the screen asked for.
+    var lastActors = ActorTotals()
+    /// What the last snapshot was asked for.
+    private var lastQuery: ActorQuery?
     /// When the next snapshot may be taken (see `frame()`).
     var nextSnapshot = ContinuousClock.now
     /// How much longer than the last snapshot took the app waits before taking another.
@@ -87,10 +91,15 @@ public final class DashboardApp {
         // the next one waits `snapshotSpacing` times as long as the last one took, so
         // reading a huge program takes at most a fifth of this thread; frames in between
         // draw the last snapshot. A small program is read every frame.
+        // A snapshot lists only the actors the screen shows (the first rows in its order, and
+        // those it follows): one whose rows no longer cover the screen (another order, a
+        // selection further down) is read again at once.
         let start = ContinuousClock.now
-        guard start >= nextSnapshot else { return }
-        lastSnapshot = source.snapshot()
-        state.sample(lastSnapshot)
+        let query = actorQuery
+        guard start >= nextSnapshot || lastQuery?.covers(query) != true else { return }
+        (lastSnapshot, lastActors) = source.snapshot(actors: query)
+        lastQuery = query
+        state.sample(lastSnapshot, actorCount: lastActors.count)
         nextSnapshot = start + (ContinuousClock.now - start) * (Self.snapshotSpacing + 1)
     }
 
@@ -113,7 +122,8 @@ public final class DashboardApp {
             )
             .render(in: buffer.area, into: &buffer)
         } else if let source {
-            SourceScreen(state: state, source: source, snapshot: lastSnapshot, glyphs: glyphs).render(in: buffer.area, into: &buffer)
+            SourceScreen(state: state, source: source, snapshot: lastSnapshot, actors: lastActors, glyphs: glyphs).render(
+                in: buffer.area, into: &buffer)
         }
         if state.showHelp {
             HelpOverlay(title: "Keys", lines: KeyMap.helpLines(on: state.keyScreen, capabilities: capabilities), glyphs: glyphs)
@@ -193,6 +203,18 @@ public final class DashboardApp {
         return nil
     }
 
+    /// The actors a snapshot lists for this screen: the first rows of the actors pane up to
+    /// a page past its selection (what the pane and `facts` sort), in pages of 32 so that
+    /// moving the selection reads again only now and then; every actor while their
+    /// histories are all kept; the one whose detail is open.
+    public var actorQuery: ActorQuery {
+        let rows = backend.size.height + state.actorSelection + 11
+        var named: [String] = []
+        if case .actorDetail(let name) = state.screen { named.append(name) }
+        return ActorQuery(
+            order: state.actorSort, first: (rows + 31) / 32 * 32, everyUpTo: DashboardHistory.actorHistoryLimit, named: named)
+    }
+
     /// What the state needs to know about the source to handle a key.
     var facts: SourceFacts {
         var facts = SourceFacts()
@@ -204,7 +226,7 @@ public final class DashboardApp {
         facts.status = source.status
         facts.speed = source.speed
         facts.actors = state.actorSort.first(state.actorSelection + 11, of: lastSnapshot.actors).map(\.name)
-        facts.actorCount = lastSnapshot.actors.count
+        facts.actorCount = lastActors.count
         facts.queueCount = lastSnapshot.queues.count
         facts.semaphoreCount = lastSnapshot.semaphores.count
         let shown = state.shownEvents(lastSnapshot)

@@ -35,8 +35,11 @@ public struct DashboardHistory: Sendable {
     public init() {}
 
     /// Samples `snapshot` if half a second of scenario time has passed since the last
-    /// sample (so a paused scenario's history holds still).
-    public mutating func sample(_ snapshot: Snapshot) {
+    /// sample (so a paused scenario's history holds still). `actorCount`: how many actors
+    /// there are, when the snapshot lists only some (`PatternRegistry.snapshot(actors:)`:
+    /// every one while there are at most `actorHistoryLimit`, else at least every actor with
+    /// messages waiting).
+    public mutating func sample(_ snapshot: Snapshot, actorCount: Int? = nil) {
         if let last = lastSample, snapshot.elapsed - last < .milliseconds(500) { return }
         lastSample = snapshot.elapsed
         for q in snapshot.queues { queueDepth[q.name, default: History()].append(Double(q.depth)) }
@@ -50,7 +53,7 @@ public struct DashboardHistory: Sendable {
             let names = Set(snapshot.semaphores.map(\.name))
             semaphoreInUse = semaphoreInUse.filter { names.contains($0.key) }
         }
-        sampleActors(snapshot.actors)
+        sampleActors(snapshot.actors, count: max(actorCount ?? 0, snapshot.actors.count))
         lag.append(Double(snapshot.health.lastLagNanos) / 1e6)
         if let pool = snapshot.pool { poolDelay.append(Double(pool.delayLastNanos) / 1e6) }
     }
@@ -61,11 +64,17 @@ public struct DashboardHistory: Sendable {
 
     /// Every actor's depth while there are few; past the limit, only actors with messages
     /// waiting (or with a history already), and histories that stayed at zero for their
-    /// whole window are dropped.
-    private mutating func sampleActors(_ actors: [ActorSnapshot]) {
-        let few = actors.count <= Self.actorHistoryLimit
+    /// whole window are dropped. An actor with a history that a partial snapshot does not
+    /// list had no messages waiting: it samples 0.
+    private mutating func sampleActors(_ actors: [ActorSnapshot], count: Int) {
+        let few = count <= Self.actorHistoryLimit
+        var sampled: Set<String> = []
         for a in actors where few || a.mailboxDepth > 0 || actorDepth[a.name] != nil {
             actorDepth[a.name, default: History()].append(Double(a.mailboxDepth))
+            if count > actors.count { sampled.insert(a.name) }
+        }
+        if count > actors.count {
+            for name in actorDepth.keys where !sampled.contains(name) { actorDepth[name]?.append(0) }
         }
         guard actorDepth.count > Self.actorHistoryLimit else { return }
         actorDepth = actorDepth.filter { $0.value.values.count < $0.value.capacity || $0.value.values.contains { $0 > 0 } }

@@ -8,6 +8,8 @@ struct SourceScreen: Widget {
     let state: AppState
     let source: any Source
     let snapshot: Snapshot
+    /// What all the actors add up to (the snapshot may list only those the screen shows).
+    let actors: ActorTotals
     let glyphs: Glyphs
 
     func render(in area: Rect, into buffer: inout Buffer) {
@@ -122,7 +124,7 @@ struct SourceScreen: Widget {
                 focused: focused, note: note, glyphs: glyphs)
         case .actor:
             return ActorsPane(
-                actors: snapshot.actors, depthHistory: state.history.actorDepth, sort: state.actorSort,
+                actors: snapshot.actors, count: actors.count, depthHistory: state.history.actorDepth, sort: state.actorSort,
                 selected: focused ? state.actorSelection : nil, focused: focused, note: note, glyphs: glyphs)
         case .stream:
             return StreamsPane(streams: snapshot.streams, focused: focused, note: note, glyphs: glyphs)
@@ -131,12 +133,13 @@ struct SourceScreen: Widget {
         case .health:
             if let pool = snapshot.pool {
                 return PoolPane(
-                    pool: pool, delayHistory: state.history.poolDelay.values, warnings: warnings(for: snapshot, history: state.history),
+                    pool: pool, delayHistory: state.history.poolDelay.values,
+                    warnings: warnings(for: snapshot, history: state.history, actors: actors),
                     selected: state.poolSelection, focused: focused, note: note, glyphs: glyphs)
             }
             return HealthPane(
                 health: snapshot.health, lagHistory: state.history.lag.values,
-                warnings: warnings(for: snapshot, history: state.history), focused: focused, note: note, glyphs: glyphs)
+                warnings: warnings(for: snapshot, history: state.history, actors: actors), focused: focused, note: note, glyphs: glyphs)
         }
     }
 }

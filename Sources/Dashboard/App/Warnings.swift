@@ -9,8 +9,9 @@ public struct Warning: Sendable, Hashable {
 }
 
 /// What looks wrong in a snapshot: a stalled pool, a queue about to overflow, a mailbox
-/// growing without bound, dead letters.
-public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warning] {
+/// growing without bound, dead letters. `actors`: what all actors add up to, when the
+/// snapshot lists only some (every actor with messages waiting or dead letters among them).
+public func warnings(for snapshot: Snapshot, history: DashboardHistory, actors: ActorTotals? = nil) -> [Warning] {
     var found: [Warning] = []
     let lagMs = Double(snapshot.health.lastLagNanos) / 1e6
     if snapshot.health.beats > 0, lagMs >= 100 {
@@ -65,7 +66,7 @@ public func warnings(for snapshot: Snapshot, history: DashboardHistory) -> [Warn
     for (a, rate) in growing.prefix(2) {
         found.append(Warning(level: .warn, text: "\(a.name) mailbox growing without bound: \(a.mailboxDepth) (+\(formatOne(rate))/s)"))
     }
-    let dead = snapshot.deadLetters
+    let dead = actors.map { snapshot.retired.actorDeadLetters + $0.deadLetters } ?? snapshot.deadLetters
     if dead > 0 {
         let last = snapshot.actors.last { !$0.recentDeadLetters.isEmpty }?.recentDeadLetters.last ?? ""
         found.append(Warning(level: .info, text: "\(dead) dead letters (latest: \(last))"))

@@ -5,7 +5,11 @@ import TUI
 /// processing p99, dead letters. Sorted by any column; the top rows that fit are shown
 /// with a count of the rest (1,000 actors stay readable).
 public struct ActorsPane: Widget {
+    /// The actors to list, or a part of them that holds the first rows in `sort` (what
+    /// `PatternRegistry.snapshot(actors:)` lists).
     public var actors: [ActorSnapshot]
+    /// How many actors there are in all.
+    public var count: Int
     public var depthHistory: [String: History]
     public var sort: ActorSort
     /// Index into the sorted rows.
@@ -16,11 +20,12 @@ public struct ActorsPane: Widget {
     public var glyphs: Glyphs
 
     public init(
-        actors: [ActorSnapshot], depthHistory: [String: History], sort: ActorSort = .mailbox, selected: Int? = nil,
-        focused: Bool = false, note: String? = nil, glyphs: Glyphs
+        actors: [ActorSnapshot], count: Int? = nil, depthHistory: [String: History], sort: ActorSort = .mailbox,
+        selected: Int? = nil, focused: Bool = false, note: String? = nil, glyphs: Glyphs
     ) {
         self.note = note
         self.actors = actors
+        self.count = max(count ?? actors.count, actors.count)
         self.depthHistory = depthHistory
         self.sort = sort
         self.selected = selected
@@ -32,7 +37,7 @@ public struct ActorsPane: Widget {
         // Only the rows up to the selection and the window after it are ever shown.
         let wanted = max(0, area.height) + (selected ?? 0) + 1
         let rows = sort.first(wanted, of: actors)
-        Panel("Actors (\(actors.count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(
+        Panel("Actors (\(count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(
             in: area, into: &buffer)
         let inner = Panel.inner(area)
         guard !inner.isEmpty else { return }
@@ -41,10 +46,10 @@ public struct ActorsPane: Widget {
             return
         }
         let capacity = max(0, inner.height - 1)
-        let needsMore = actors.count > capacity
+        let needsMore = count > capacity
         let visibleCount = needsMore ? max(0, capacity - 1) : rows.count
         // Keep the selection visible: scroll so it is in the window.
-        let sel = selected.map { min($0, actors.count - 1, rows.count - 1) }
+        let sel = selected.map { min($0, count - 1, rows.count - 1) }
         let start = sel.map { max(0, $0 - visibleCount + 1) } ?? 0
         let window = Array(rows[start..<min(rows.count, start + visibleCount)])
         let maxDepth = Double(max(1, rows.map(\.mailboxDepth).max() ?? 1))
@@ -88,7 +93,7 @@ public struct ActorsPane: Widget {
             }
         }
         if needsMore {
-            let rest = actors.count - window.count
+            let rest = count - window.count
             buffer.put("+ \(rest) more (PgUp/PgDn, s to sort)", x: inner.x, y: inner.bottom - 1, style: Theme.label, clip: inner)
         }
     }

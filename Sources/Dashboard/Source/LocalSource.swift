@@ -48,8 +48,16 @@ public final class LocalSource: Source, Steerable, Pacing, Restartable {
         }
     }
 
-    public func snapshot() -> Snapshot {
-        var snapshot = run.snapshot()
+    public func snapshot() -> Snapshot { withPool(run.snapshot()) }
+
+    /// Reads only the actors the screen shows: 100,000 actors cost a few counters each.
+    public func snapshot(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals) {
+        let (snapshot, actors) = run.snapshot(actors: query)
+        return (withPool(snapshot), actors)
+    }
+
+    private func withPool(_ snapshot: Snapshot) -> Snapshot {
+        var snapshot = snapshot
         snapshot.pool = doctor.map { Symbolicator.shared.symbolicate($0.snapshot()) }
         return snapshot
     }

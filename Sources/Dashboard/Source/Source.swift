@@ -24,6 +24,10 @@ public protocol Source: AnyObject, Sendable {
 
     /// The patterns now.
     func snapshot() -> Snapshot
+    /// The patterns now, with only the actors `query` asks for (see
+    /// `PatternRegistry.snapshot(actors:)`), and what all the actors add up to. Default: the
+    /// whole snapshot and its actors' totals.
+    func snapshot(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals)
     /// Events after `cursor` (0 at first); `missed` counts those dropped before they
     /// could be read.
     func events(after cursor: Int) -> SourceEvents
@@ -40,6 +44,10 @@ public protocol Source: AnyObject, Sendable {
 extension Source {
     public var mode: String { origin.mode }
     public var notice: String? { nil }
+    public func snapshot(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals) {
+        let snapshot = snapshot()
+        return (snapshot, ActorTotals(of: snapshot.actors))
+    }
     /// What is watched, e.g. the scenario's name.
     public var title: String { origin.title }
     /// The capabilities as the key map names them.
