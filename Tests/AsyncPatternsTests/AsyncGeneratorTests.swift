@@ -1,0 +1,106 @@
+import Dispatch
+import Synchronization
+import Testing
+
+@testable import AsyncPatterns
+
+/// A serial executor on a dispatch queue of its own (never the shared pool) that counts the
+/// jobs it is given: each is a hop onto the actor that uses it.
+final class CountingSerialExecutor: SerialExecutor {
+    private let queue = DispatchQueue(label: "sluice-tests.counting-executor")
+    private let jobs = Counter()
+
+    var enqueued: Int { jobs.load }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        jobs.add()
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+    }
+}
+
+/// A producer isolated to an actor whose executor counts hops.
+actor IsolatedProducer {
+    let executor = CountingSerialExecutor()
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    func produce(_ yield: AsyncGenerator<Int>.Yield, count: Int) async throws {
+        for i in 0..<count { try await yield(i) }
+    }
+}
+
+@Suite struct AsyncGeneratorTests {
+    /// `yield` runs in the caller's isolation: an actor that yields elements into a buffer
+    /// with room is entered once, not once more per element (a `@Sendable` closure left the
+    /// actor for the global executor on each call and came back: 201 hops for 200 elements).
+    @Test(.timeLimit(.minutes(1))) func yieldRunsInTheCallersIsolation() async throws {
+        let producer = IsolatedProducer()
+        let count = 200
+        let gen = AsyncGenerator<Int>(buffer: count, registry: nil) { yield in
+            try await producer.produce(yield, count: count)
+        }
+        var got: [Int] = []
+        for try await x in gen { got.append(x) }
+        #expect(got == Array(0..<count))
+        // One hop in; a few more would be harmless, one per element is what this guards.
+        #expect(producer.executor.enqueued < 10, "hops onto the producer's actor: \(producer.executor.enqueued)")
+    }
+
+    /// `Yield` is a value: copies of it in several tasks of the producer hand over every
+    /// element exactly once, each task's in its own order.
+    @Test(.timeLimit(.minutes(1))) func yieldsFromSeveralTasksArriveExactlyOnce() async throws {
+        let tasks = 4
+        let each = 2_000
+        let gen = AsyncGenerator<Int>(buffer: 3, registry: nil) { yield in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for t in 0..<tasks {
+                    group.addTask { for i in 0..<each { try await yield(t * each + i) } }
+                }
+                try await group.waitForAll()
+            }
+        }
+        var got: [Int] = []
+        for try await x in gen { got.append(x) }
+        #expect(got.sorted() == Array(0..<(tasks * each)))
+        for t in 0..<tasks {
+            let mine = got.filter { $0 / each == t }
+            #expect(mine == Array((t * each)..<((t + 1) * each)))
+        }
+        #expect(gen.stats.produced == tasks * each && gen.stats.consumed == tasks * each && gen.stats.finished)
+    }
+
+    /// Random buffers, lengths and early stops: the consumer gets a prefix of what was
+    /// yielded, in order, each element once; the counters agree; a consumer that stops
+    /// early ends its producer (the producer's body returns, no task is left behind).
+    @Test(.timeLimit(.minutes(2))) func seededRunsKeepOrderAndEndTheProducer() async throws {
+        var rng = TestRandom(0x5EED_0023)
+        for round in 0..<60 {
+            let buffer = Int.random(in: 1...16, using: &rng)
+            let length = Int.random(in: 0...3_000, using: &rng)
+            let stopAt: Int? = Bool.random(using: &rng) ? Int.random(in: 0...length, using: &rng) : nil
+            let ended = Gate()
+            let gen = AsyncGenerator<Int>(buffer: buffer, registry: nil) { yield in
+                defer { ended.open() }
+                for i in 0..<length { try await yield(i) }
+            }
+            var got: [Int] = []
+            if let stopAt, stopAt < length {
+                for try await x in gen {
+                    if got.count == stopAt { break }
+                    got.append(x)
+                }
+                #expect(got == Array(0..<stopAt), "round \(round)")
+                await ended.wait()  // the abandoned run cancelled its producer
+                let stats = gen.stats
+                #expect(stats.stoppedEarly && stats.consumed == stopAt + 1, "round \(round): \(stats)")
+                #expect(stats.produced >= stats.consumed && stats.produced <= stats.consumed + buffer, "round \(round): \(stats)")
+            } else {
+                for try await x in gen { got.append(x) }
+                #expect(got == Array(0..<length), "round \(round)")
+                await ended.wait()
+                let stats = gen.stats
+                #expect(stats.finished && !stats.stoppedEarly && stats.consumed == length && stats.produced == length)
+            }
+        }
+    }
+}
