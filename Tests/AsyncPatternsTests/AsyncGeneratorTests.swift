@@ -69,6 +69,42 @@ actor IsolatedProducer {
         #expect(gen.stats.produced == tasks * each && gen.stats.consumed == tasks * each && gen.stats.finished)
     }
 
+    /// A consumer cancelled while its producer stays ahead (every element taken without a
+    /// wait) still stops the producer: the fast path looks at cancellation every 32nd
+    /// element, and the loop then ends with `CancellationError` once the buffer is drained.
+    @Test(.timeLimit(.minutes(1))) func aCancelledConsumerStopsAProducerThatStaysAhead() async throws {
+        let buffer = 64
+        let producerEnded = Counter()
+        let gen = AsyncGenerator<Int>(buffer: buffer, registry: nil) { yield in
+            defer { producerEnded.add() }
+            var i = 0
+            while true {
+                try await yield(i)
+                i += 1
+            }
+        }
+        let consumer = Task { () -> (count: Int, error: (any Error)?) in
+            var count = 0
+            do {
+                for try await _ in gen {
+                    count += 1
+                    if count == 100 { withUnsafeCurrentTask { $0?.cancel() } }
+                    if count == 5_000 { break }  // the producer was never stopped: fail, not hang
+                    // Wait until the buffer is full again (or the producer gone), so the next
+                    // element is always taken without a wait.
+                    while gen.stats.produced < count + buffer && producerEnded.load == 0 { await Task.yield() }
+                }
+            } catch {
+                return (count, error)
+            }
+            return (count, nil)
+        }
+        let (count, error) = await consumer.value
+        #expect(error is CancellationError)
+        #expect(count >= 100 && count <= 100 + 32 + buffer + 1, "elements taken: \(count)")
+        #expect(producerEnded.load == 1)
+    }
+
     /// Random buffers, lengths and early stops: the consumer gets a prefix of what was
     /// yielded, in order, each element once; the counters agree; a consumer that stops
     /// early ends its producer (the producer's body returns, no task is left behind).

@@ -75,6 +75,7 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         @usableFromInline let run: GeneratorRun<Element>
         @usableFromInline var started = false
+        @usableFromInline var taken: UInt32 = 0
 
         @inlinable
         init(run: GeneratorRun<Element>) { self.run = run }
@@ -87,6 +88,11 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
                 started = true
                 run.start()
             }
+            // A cancelled consumer cancels the producer: looked at every 32nd call (the look
+            // is a thread-local read and a runtime call), and a wait for an element is itself
+            // cancellable (`run.next()`).
+            taken &+= 1
+            if taken & 31 == 0, Task.isCancelled { run.cancelProducer() }
             guard let element = try await run.next() else { return nil }
             run.progress.consume()
             return element
@@ -143,12 +149,11 @@ final class GeneratorRun<Element: Sendable>: Sendable {
         producer.withLock { $0?.cancel() }
     }
 
-    /// A cancelled consumer cancels the producer: checked on each call, and when a wait for
-    /// the next element ends in `CancellationError` (the buffer's get is cancellable), which
-    /// is cheaper than a cancellation handler installed for every element.
+    /// The next element, waiting for it if none is ready. A wait ended by the consumer's
+    /// cancellation (the buffer's get is cancellable) cancels the producer, which is cheaper
+    /// than a cancellation handler installed for every element.
     @inlinable
     nonisolated(nonsending) func next() async throws -> Element? {
-        if Task.isCancelled { cancelProducer() }
         do {
             return try await buffer.get()
         } catch is QueueClosed {
