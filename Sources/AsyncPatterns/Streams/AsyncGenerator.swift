@@ -8,8 +8,31 @@ import Synchronization
 /// early, the producer is cancelled and the run ends as stopped early. Each iteration is a
 /// run of its own, listed in the registry while it runs, like `ProgressStream`'s.
 public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
-    /// Hands one element to the consumer; suspends while the buffer is full.
-    public typealias Yield = @Sendable (Element) async throws -> Void
+    /// What the producer calls to hand one element to the consumer: `try await yield(x)`.
+    ///
+    /// A value, not a closure: the call runs in the caller's isolation (no hop to the
+    /// global executor) and, specialized in the caller, hands an element to a buffer with
+    /// room without calling into an async function (each such call allocates a frame).
+    /// It may be copied and called from several tasks of the producer.
+    public struct Yield: Sendable {
+        @usableFromInline let buffer: BoundedQueue<Element>
+        @usableFromInline let progress: StreamProgress
+
+        @inlinable init(buffer: BoundedQueue<Element>, progress: StreamProgress) {
+            self.buffer = buffer
+            self.progress = progress
+        }
+
+        /// Hands `element` to the consumer; suspends while the buffer is full.
+        /// - Throws: once the consumer has stopped (the buffer is closed: `QueueClosed`),
+        ///   or `CancellationError` when cancelled while waiting for room; either way the
+        ///   element was not handed over, and the producer should return.
+        @inlinable
+        nonisolated(nonsending) public func callAsFunction(_ element: Element) async throws {
+            try await buffer.put(element)
+            progress.produce()
+        }
+    }
 
     @usableFromInline let produce: @Sendable (Yield) async throws -> Void
     @usableFromInline let buffer: Int
@@ -52,6 +75,7 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         @usableFromInline let run: GeneratorRun<Element>
         @usableFromInline var started = false
+        @usableFromInline var taken: UInt32 = 0
 
         @inlinable
         init(run: GeneratorRun<Element>) { self.run = run }
@@ -64,6 +88,11 @@ public struct AsyncGenerator<Element: Sendable>: AsyncSequence, Sendable {
                 started = true
                 run.start()
             }
+            // A cancelled consumer cancels the producer: looked at every 32nd call (the look
+            // is a thread-local read and a runtime call), and a wait for an element is itself
+            // cancellable (`run.next()`).
+            taken &+= 1
+            if taken & 31 == 0, Task.isCancelled { run.cancelProducer() }
             guard let element = try await run.next() else { return nil }
             run.progress.consume()
             return element
@@ -106,10 +135,7 @@ final class GeneratorRun<Element: Sendable>: Sendable {
             let progress = self.progress
             task = Task {
                 do {
-                    try await generator.produce { element in
-                        try await buffer.put(element)
-                        progress.produce()
-                    }
+                    try await generator.produce(AsyncGenerator.Yield(buffer: buffer, progress: progress))
                 } catch {
                     failure.record(error)
                 }
@@ -123,12 +149,11 @@ final class GeneratorRun<Element: Sendable>: Sendable {
         producer.withLock { $0?.cancel() }
     }
 
-    /// A cancelled consumer cancels the producer: checked on each call, and when a wait for
-    /// the next element ends in `CancellationError` (the buffer's get is cancellable), which
-    /// is cheaper than a cancellation handler installed for every element.
+    /// The next element, waiting for it if none is ready. A wait ended by the consumer's
+    /// cancellation (the buffer's get is cancellable) cancels the producer, which is cheaper
+    /// than a cancellation handler installed for every element.
     @inlinable
     nonisolated(nonsending) func next() async throws -> Element? {
-        if Task.isCancelled { cancelProducer() }
         do {
             return try await buffer.get()
         } catch is QueueClosed {
