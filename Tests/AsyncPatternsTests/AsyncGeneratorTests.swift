@@ -33,7 +33,7 @@ actor IsolatedProducer {
     /// `yield` runs in the caller's isolation: an actor that yields elements into a buffer
     /// with room is entered once, not once more per element (a `@Sendable` closure left the
     /// actor for the global executor on each call and came back: 201 hops for 200 elements).
-    @Test(.timeLimit(.minutes(1))) func yieldRunsInTheCallersIsolation() async throws {
+    @Test(.timeLimit(.minutes(10))) func yieldRunsInTheCallersIsolation() async throws {
         let producer = IsolatedProducer()
         let count = 200
         let gen = AsyncGenerator<Int>(buffer: count, registry: nil) { yield in
@@ -48,7 +48,7 @@ actor IsolatedProducer {
 
     /// `Yield` is a value: copies of it in several tasks of the producer hand over every
     /// element exactly once, each task's in its own order.
-    @Test(.timeLimit(.minutes(1))) func yieldsFromSeveralTasksArriveExactlyOnce() async throws {
+    @Test(.timeLimit(.minutes(10))) func yieldsFromSeveralTasksArriveExactlyOnce() async throws {
         let tasks = 4
         let each = 2_000
         let gen = AsyncGenerator<Int>(buffer: 3, registry: nil) { yield in
@@ -72,7 +72,7 @@ actor IsolatedProducer {
     /// A consumer cancelled while its producer stays ahead (every element taken without a
     /// wait) still stops the producer: the fast path looks at cancellation every 32nd
     /// element, and the loop then ends with `CancellationError` once the buffer is drained.
-    @Test(.timeLimit(.minutes(1))) func aCancelledConsumerStopsAProducerThatStaysAhead() async throws {
+    @Test(.timeLimit(.minutes(10))) func aCancelledConsumerStopsAProducerThatStaysAhead() async throws {
         let buffer = 64
         let yielded = Watermark()
         let gen = AsyncGenerator<Int>(buffer: buffer, registry: nil) { yield in
@@ -109,7 +109,7 @@ actor IsolatedProducer {
     /// Random buffers, lengths and early stops: the consumer gets a prefix of what was
     /// yielded, in order, each element once; the counters agree; a consumer that stops
     /// early ends its producer (the producer's body returns, no task is left behind).
-    @Test(.timeLimit(.minutes(2))) func seededRunsKeepOrderAndEndTheProducer() async throws {
+    @Test(.timeLimit(.minutes(10))) func seededRunsKeepOrderAndEndTheProducer() async throws {
         var rng = SplitMix64(seed: 0x5EED_0023)
         for round in 0..<40 {
             let buffer = Int.random(in: 1...16, using: &rng)

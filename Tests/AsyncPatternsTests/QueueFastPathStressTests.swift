@@ -36,6 +36,11 @@ import Testing
         }
     }
 
+    /// Where the races' producers and consumers run: threads of the suite's own, so that
+    /// their millions of jobs never queue ahead of other tests' on the shared pool. It lives
+    /// as long as the process (a task that outlives a test could still be resumed on it).
+    static let executor = DedicatedThreadExecutor(name: "queue-races", threads: 2)
+
     /// Runs `producers` x `perProducer` puts against `consumers` consumers until the queue is
     /// closed and drained; `during` runs beside them (capacity changes, a close).
     static func run(
@@ -44,7 +49,7 @@ import Testing
     ) async -> Outcome {
         let gotSoFar = Counter()
         let putTasks = (0..<producers).map { p in
-            Task { () -> [Int] in
+            Task(executorPreference: executor) { () -> [Int] in
                 var r = SplitMix64(seed: seed &+ UInt64(p) &* 7919)
                 var put: [Int] = []
                 for n in 0..<perProducer {
@@ -64,7 +69,7 @@ import Testing
             }
         }
         let getTasks = (0..<consumers).map { c in
-            Task { () -> [Int] in
+            Task(executorPreference: executor) { () -> [Int] in
                 var r = SplitMix64(seed: seed &+ 104_729 &* UInt64(c + 1))
                 var got: [Int] = []
                 while true {

@@ -369,7 +369,7 @@ func frame(_ payload: [UInt8]) -> [UInt8] {
 
 /// Polls a condition with a deadline: the condition is the gate, the deadline only ends a
 /// test that would otherwise hang.
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) throws {
+func waitUntil(seconds: Double = 60, _ condition: () -> Bool) throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
@@ -377,7 +377,7 @@ func waitUntil(seconds: Double = 10, _ condition: () -> Bool) throws {
     }
 }
 
-func waitUntilAsync(seconds: Double = 10, _ condition: () -> Bool) async throws {
+func waitUntilAsync(seconds: Double = 60, _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
