@@ -34,7 +34,7 @@ public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
     /// How many threads run jobs.
     public let threads: Int
     private let state = Locked(State())
-    private let ready: CountingSignal
+    private let ready: CountingSemaphore
 
     /// Starts `threads` threads (at least one) that wait for jobs.
     /// - Parameters:
@@ -43,7 +43,7 @@ public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
     public init(name: String = "sluice-executor", threads: Int = 1) {
         self.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
         self.threads = max(1, threads)
-        ready = CountingSignal()
+        ready = CountingSemaphore()
         for _ in 0..<self.threads {
             let started = startDetachedThread { [self] in
                 nameCurrentThread(self.name)
@@ -97,30 +97,6 @@ public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
             case .some(.some(let job)): job.runSynchronously(on: executor)
             }
         }
-    }
-}
-
-/// A POSIX counting semaphore: one `signal` lets one `wait` through.
-// `@unchecked Sendable`: the only state is the semaphore, which is made to be posted and
-// waited on from different threads; the pointer never changes after init and the
-// semaphore lives as long as the executor that owns it (its threads hold the executor).
-private final class CountingSignal: @unchecked Sendable {
-    private let semaphore: UnsafeMutablePointer<sem_t>
-
-    init() {
-        semaphore = .allocate(capacity: 1)
-        sem_init(semaphore, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
-    }
-
-    func signal() { sem_post(semaphore) }
-
-    func wait() {
-        while sem_wait(semaphore) != 0, errno == EINTR {}
     }
 }
 
