@@ -45,9 +45,9 @@ import Testing
     /// closed and drained; `during` runs beside them (capacity changes, a close).
     static func run(
         _ q: BoundedQueue<Int>, producers: Int, consumers: Int, perProducer: Int, seed: UInt64,
-        during: @escaping @Sendable (_ gotSoFar: @escaping @Sendable () -> Int) async -> Void = { _ in }
+        during: @escaping @Sendable (_ got: Progress) async -> Void = { _ in }
     ) async -> Outcome {
-        let gotSoFar = Counter()
+        let gotSoFar = Progress()
         let putTasks = (0..<producers).map { p in
             Task(executorPreference: executor) { () -> [Int] in
                 var r = SplitMix64(seed: seed &+ UInt64(p) &* 7919)
@@ -87,7 +87,7 @@ import Testing
                 }
             }
         }
-        await during { gotSoFar.load }
+        await during(gotSoFar)
         var outcome = Outcome()
         for t in putTasks { outcome.put += await t.value }
         q.close()
@@ -155,13 +155,14 @@ import Testing
     func capacityChangesDuringABurst(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
         let q = BoundedQueue<Int>(capacity: 2, registry: PatternRegistry())
-        let outcome = await Self.run(q, producers: 4, consumers: 3, perProducer: 10_000, seed: seed) { gotSoFar in
+        let outcome = await Self.run(q, producers: 4, consumers: 3, perProducer: 10_000, seed: seed) { got in
             var r = SplitMix64(seed: seed)
             var changes = 0
-            while gotSoFar() < 30_000 || changes < 50 {
+            while got.count < 30_000 || changes < 50 {
                 q.setCapacity(Int.random(in: 1...512, using: &r))
                 changes += 1
-                await Task.yield()
+                // At most one change per item got beyond the first 50 (see `Progress`).
+                await got.reach(changes - 50 + 1)
             }
             q.setCapacity(64)
         }
@@ -181,15 +182,13 @@ import Testing
     func ringReplacedDuringABurst(round: Int) async throws {
         let seed = stressSeed() &+ UInt64(round)
         let q = BoundedQueue<Int>(capacity: 8, registry: PatternRegistry())
-        let outcome = await Self.run(q, producers: 3, consumers: 3, perProducer: 10_000, seed: seed) { gotSoFar in
+        let outcome = await Self.run(q, producers: 3, consumers: 3, perProducer: 10_000, seed: seed) { got in
             var replaced = 0
-            while gotSoFar() < 25_000 || replaced < 1_000 {
-                if replaced < gotSoFar() + 1_000 {
-                    q.state.withLock { m in m.ring.replace(slotCount: 8) }
-                    replaced += 1
-                    if replaced % 64 != 0 { continue }
-                }
-                await Task.yield()
+            while got.count < 25_000 || replaced < 1_000 {
+                q.state.withLock { m in m.ring.replace(slotCount: 8) }
+                replaced += 1
+                if replaced % 64 == 0 { await Task.yield() }
+                await got.reach(replaced - 1_000 + 1)
             }
         }
         outcome.check(seed, q, largestCapacity: 8)
@@ -245,12 +244,56 @@ import Testing
         let capacity = Int.random(in: 1...64, using: &rng)
         let q = BoundedQueue<Int>(capacity: capacity, registry: nil)
         let closeAfter = Int.random(in: 0...30_000, using: &rng)
-        let outcome = await Self.run(q, producers: 3, consumers: 3, perProducer: 15_000, seed: seed) { gotSoFar in
-            while gotSoFar() < closeAfter { await Task.yield() }
+        let outcome = await Self.run(q, producers: 3, consumers: 3, perProducer: 15_000, seed: seed) { got in
+            await got.reach(closeAfter)
             q.close()
         }
         outcome.check(seed, q, largestCapacity: capacity)
         #expect(q.stats.isClosed)
         try await q.join()
+    }
+}
+
+/// Items got so far, which a task can wait on without spinning: the races' pacing loops
+/// suspend in `reach` until the consumers have moved on. Spinning there (`Task.yield()` in a
+/// loop) kept the shared pool's threads busy for as long as the items crawled, and under
+/// ThreadSanitizer on a loaded machine tests beside them waited 100 s for a timer's wake-up.
+final class Progress: Sendable {
+    private let got = Atomic<Int>(0)
+    /// The smallest count a waiter wants (Int.max: nobody waits). `add` takes the lock only
+    /// when it reaches it. Both sides write first and read the other second, sequentially
+    /// consistent, so a waiter that joins as the count passes its mark is seen by one of them.
+    private let lowestWanted = Atomic<Int>(.max)
+    private let waiters = Mutex<[(count: Int, continuation: CheckedContinuation<Void, Never>)]>([])
+
+    var count: Int { got.load(ordering: .relaxed) }
+
+    func add() {
+        let now = got.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        guard now >= lowestWanted.load(ordering: .sequentiallyConsistent) else { return }
+        for continuation in ready() { continuation.resume() }
+    }
+
+    /// Returns once at least `count` items were got (at once if they were).
+    func reach(_ count: Int) async {
+        guard got.load(ordering: .sequentiallyConsistent) < count else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            waiters.withLock { list in
+                list.append((count, continuation))
+                lowestWanted.store(list.map(\.count).min() ?? .max, ordering: .sequentiallyConsistent)
+            }
+            for ready in ready() { ready.resume() }  // the count may have passed the mark meanwhile
+        }
+    }
+
+    /// Takes the waiters whose count is reached out of the list (resumed outside the lock).
+    private func ready() -> [CheckedContinuation<Void, Never>] {
+        waiters.withLock { list in
+            let now = got.load(ordering: .sequentiallyConsistent)
+            let ready = list.filter { $0.count <= now }.map(\.continuation)
+            list.removeAll { $0.count <= now }
+            lowestWanted.store(list.map(\.count).min() ?? .max, ordering: .sequentiallyConsistent)
+            return ready
+        }
     }
 }
