@@ -141,12 +141,10 @@ fi
 check "hash-on-pool turned to 1" "hash-on-pool 0 -> 1" 5
 keys -
 check "hash-on-pool back to 0" "hash-on-pool 1 -> 0" 5
-stalls() { screen | grep -Eo 'stalls [0-9]+' | head -1; }
-sleep 2
-before=$(stalls)
-sleep 3
-after=$(stalls)
-[ -n "$before" ] && [ "$before" = "$after" ] && ok "back to 0: the stalls stop ($after)" || bad "stalls go on: '$before' -> '$after'"
+# Not "the stall count stays put for 3 s": on a loaded machine (CI's two cores, or load 24
+# here) a preempted pool thread can pass the threshold with no blocking code at all. What
+# the knob controls is the function named, so the check is that it ages out of the pane.
+if wait_gone "stretchedHashOnPool" 25; then ok "back to 0: the stalls stop and the function ages out"; else bad "stretchedHashOnPool stays named after the knob went back to 0"; fi
 keys q
 prompt_back "q after attach" 0
 stop_indexer
