@@ -212,7 +212,7 @@ public final class SluiceAgent: Sendable {
     func snapshotBody() -> [UInt8] {
         let now = ContinuousClock.now
         if let cached = sharedBody.withLock({ $0 }), now - cached.at < Self.shareWindow { return cached.body }
-        let body = SnapshotLayout.body(snapshot: snapshot(), knobs: knobValues)
+        let body = makeBody(actors: nil)
         sharedBody.withLock { $0 = (now, body) }
         return body
     }
@@ -223,14 +223,20 @@ public final class SluiceAgent: Sendable {
     func screenBody(for query: ActorQuery) -> [UInt8] {
         let now = ContinuousClock.now
         if let cached = sharedScreens.withLock({ $0[query] }), now - cached.at < Self.shareWindow { return cached.body }
-        let (snapshot, actors) = screen(actors: query)
-        let body = SnapshotLayout.body(screen: snapshot, actors: actors, knobs: knobValues)
+        let body = makeBody(actors: query)
         sharedScreens.withLock { screens in
             // Only screens still fresh are kept: at most one per viewer.
             screens = screens.filter { now - $0.value.at < Self.shareWindow }
             screens[query] = (now, body)
         }
         return body
+    }
+
+    /// A body read and encoded now: a whole snapshot's (nil), or a screen's.
+    func makeBody(actors query: ActorQuery?) -> [UInt8] {
+        guard let query else { return SnapshotLayout.body(snapshot: snapshot(), knobs: knobValues) }
+        let (snapshot, actors) = screen(actors: query)
+        return SnapshotLayout.body(screen: snapshot, actors: actors, knobs: knobValues)
     }
 
     /// The registry's patterns with only the actors `query` lists (and the totals of all of
@@ -320,6 +326,13 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
 }
 
 extension SluiceAgent {
+    /// A message as one viewer that shows `query` (nil: every actor) gets it, read and
+    /// encoded now, never shared: what one viewer's snapshot costs the agent (`make bench`).
+    @_spi(Benchmarks) public func freshMessage(actors query: ActorQuery?) -> [UInt8] {
+        SnapshotLayout.encode(
+            body: makeBody(actors: query), dropped: 0, marker: query == nil ? SnapshotLayout.marker : SnapshotLayout.screenMarker)
+    }
+
     /// CPU time the agent's thread has used: what the agent costs the program (`make bench`).
     @_spi(Benchmarks) public func threadCPUTime() -> Duration {
         let cpu = try? group.next().submit { () -> Duration in
