@@ -25,6 +25,11 @@ final class AgentHandler: ChannelInboundHandler {
     var subscription: EventSubscription?
     var cursor: UInt64 = 0
     var dropped = 0
+    /// The actors this viewer shows (`show`); nil: it gets every actor.
+    var actorQuery: ActorQuery?
+    /// When the last update went out: a new query is answered at once, unless one went out
+    /// less than a period ago (a viewer that changes its query in a loop gets its rate).
+    var lastUpdate: NIODeadline?
     /// Since when the viewer has left us unable to write (nil while it reads).
     var stuckSince: NIODeadline?
     var isViewer = false
@@ -113,6 +118,10 @@ final class AgentHandler: ChannelInboundHandler {
             subscription?.setInterest(events)
         case .setKnob(let id, let name, let value):
             reply(agent.setKnob(id: id, name: name, value: value), context)
+        case .show(let query):
+            actorQuery = query
+            let period = TimeAmount.nanoseconds(Int64(every.seconds * 1e9))
+            if isViewer, lastUpdate.map({ NIODeadline.now() - $0 >= period }) ?? true { sendUpdate(context) }
         case .close(let reason?):
             closeForError(context, reason: reason)
         case .close(nil):
@@ -197,7 +206,13 @@ final class AgentHandler: ChannelInboundHandler {
                 write(.events(events: events, missed: Int(missed)), context)
             }
         }
-        let payload = SnapshotLayout.encode(body: agent.snapshotBody(), dropped: dropped)
+        lastUpdate = .now()
+        let payload =
+            if let actorQuery {
+                SnapshotLayout.encode(body: agent.screenBody(for: actorQuery), dropped: dropped, marker: SnapshotLayout.screenMarker)
+            } else {
+                SnapshotLayout.encode(body: agent.snapshotBody(), dropped: dropped)
+            }
         context.write(wrapOutboundOut(Frame.buffer(payload, allocator: context.channel.allocator)), promise: nil)
         agent.counters.withLock { $0.snapshotsSent += 1 }
         context.flush()

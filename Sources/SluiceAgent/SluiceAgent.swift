@@ -39,6 +39,8 @@ public final class SluiceAgent: Sendable {
     let server = Locked<(any Channel)?>(nil)
     let counters = Locked(AgentStats())
     let sharedBody = Locked<(at: ContinuousClock.Instant, body: [UInt8])?>(nil)
+    /// Screens (`show`) read lately, by query: viewers that show the same rows share one.
+    let sharedScreens = Locked<[ActorQuery: (at: ContinuousClock.Instant, body: [UInt8])]>([:])
     /// Watches the program's cooperative pool and names what stalls it (nil: `pool: nil`).
     public let doctor: PoolDoctor?
 
@@ -210,9 +212,43 @@ public final class SluiceAgent: Sendable {
     func snapshotBody() -> [UInt8] {
         let now = ContinuousClock.now
         if let cached = sharedBody.withLock({ $0 }), now - cached.at < Self.shareWindow { return cached.body }
-        let body = SnapshotLayout.body(snapshot: snapshot(), knobs: knobValues)
+        let body = makeBody(actors: nil)
         sharedBody.withLock { $0 = (now, body) }
         return body
+    }
+
+    /// The body of a `screen` message for a viewer that shows `query`: only the actors it
+    /// lists, and what every actor adds up to. Shared, as `snapshotBody` is, by the viewers
+    /// whose ticks fall within `shareWindow` of each other and that show the same rows.
+    func screenBody(for query: ActorQuery) -> [UInt8] {
+        let now = ContinuousClock.now
+        if let cached = sharedScreens.withLock({ $0[query] }), now - cached.at < Self.shareWindow { return cached.body }
+        let body = makeBody(actors: query)
+        sharedScreens.withLock { screens in
+            // Only screens still fresh are kept: at most one per viewer.
+            screens = screens.filter { now - $0.value.at < Self.shareWindow }
+            screens[query] = (now, body)
+        }
+        return body
+    }
+
+    /// A body read and encoded now: a whole snapshot's (nil), or a screen's.
+    func makeBody(actors query: ActorQuery?) -> [UInt8] {
+        guard let query else { return SnapshotLayout.body(snapshot: snapshot(), knobs: knobValues) }
+        let (snapshot, actors) = screen(actors: query)
+        return SnapshotLayout.body(screen: snapshot, actors: actors, knobs: knobValues)
+    }
+
+    /// The registry's patterns with only the actors `query` lists (and the totals of all of
+    /// them), and the pool doctor's figures: what a viewer that shows `query` gets.
+    public func screen(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals) {
+        var query = query
+        // No heap larger than the actors there are (a query may ask for 2^20 rows): the
+        // registry's live patterns, and the finished actors it keeps (at most 32).
+        query.first = min(query.first, registry.count + 64)
+        var (snapshot, actors) = registry.snapshot(actors: query)
+        snapshot.pool = doctor?.snapshot()
+        return (snapshot, actors)
     }
 
     /// The registry's patterns and the pool doctor's figures, as viewers get them. For
@@ -239,7 +275,9 @@ public final class SluiceAgent: Sendable {
         }
         switch knob.apply(value) {
         case .success(let now):
-            sharedBody.withLock { $0 = nil }  // a shared snapshot from before the change would show the old value
+            // A shared snapshot from before the change would show the old value.
+            sharedBody.withLock { $0 = nil }
+            sharedScreens.withLock { $0 = [:] }
             registry.note("\(name) set to \(knob.spec.format(now)) by a viewer", from: "agent")
             return .knobAnswer(id: id, name: name, applied: now, refused: nil)
         case .failure(let refusal):
@@ -288,6 +326,13 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
 }
 
 extension SluiceAgent {
+    /// A message as one viewer that shows `query` (nil: every actor) gets it, read and
+    /// encoded now, never shared: what one viewer's snapshot costs the agent (`make bench`).
+    @_spi(Benchmarks) public func freshMessage(actors query: ActorQuery?) -> [UInt8] {
+        SnapshotLayout.encode(
+            body: makeBody(actors: query), dropped: 0, marker: query == nil ? SnapshotLayout.marker : SnapshotLayout.screenMarker)
+    }
+
     /// CPU time the agent's thread has used: what the agent costs the program (`make bench`).
     @_spi(Benchmarks) public func threadCPUTime() -> Duration {
         let cpu = try? group.next().submit { () -> Duration in

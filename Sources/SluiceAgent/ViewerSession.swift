@@ -3,7 +3,8 @@ import SluiceWire
 
 /// One viewer's conversation with the agent, as a pure state machine: each message in
 /// gives the one thing to do. Hello first, with a version we speak; then watch (and watch
-/// again to change rate or events) and knob changes, in any order; bye ends it.
+/// again to change rate or events), knob changes and (version 3) which actors to show, in
+/// any order; bye ends it.
 struct ViewerSession {
     enum State: Equatable {
         case greeting
@@ -17,6 +18,8 @@ struct ViewerSession {
         case startWatching(every: Duration, events: EventInterest)
         case changeWatching(every: Duration, events: EventInterest)
         case setKnob(id: Int, name: String, value: Double)
+        /// List only the actors this query asks for from now on (nil: every actor).
+        case show(actors: ActorQuery?)
         /// Close the connection; say why first when `reason` is not nil.
         case close(reason: String?)
     }
@@ -24,6 +27,10 @@ struct ViewerSession {
     static let rates: ClosedRange<Double> = 0.1...50
 
     private(set) var state = State.greeting
+    /// The versions this side speaks (a test plays an agent of an older version).
+    let versions: [Int]
+
+    init(versions: [Int] = WireVersion.supported) { self.versions = versions }
 
     /// `watching`/`maxViewers`: how many viewers watch now, and the most allowed.
     mutating func receive(_ message: ViewerMessage, watching: Int, maxViewers: Int) -> Action {
@@ -35,7 +42,7 @@ struct ViewerSession {
             return .close(reason: nil)
         case (.greeting, .hello(let versions, _)):
             do {
-                let version = try chooseVersion(ours: WireVersion.supported, theirs: versions)
+                let version = try chooseVersion(ours: self.versions, theirs: versions)
                 state = .ready(version: version)
                 return .sayHello(version: version)
             } catch {
@@ -60,6 +67,11 @@ struct ViewerSession {
             return .changeWatching(every: every, events: events.interest)
         case (_, .setKnob(let id, let name, let value)):
             return .setKnob(id: id, name: name, value: value)
+        case (.ready(let version), .show(let query)), (.watching(let version, _, _), .show(let query)):
+            guard version >= WireVersion.actorQueries else {
+                return refuse("show needs protocol version \(WireVersion.actorQueries); this connection speaks version \(version)")
+            }
+            return .show(actors: query)
         }
     }
 

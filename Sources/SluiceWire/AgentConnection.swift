@@ -11,6 +11,8 @@ public final class AgentConnection: Sendable {
     public let path: String
     /// Who answered hello.
     public let program: ProgramInfo
+    /// The protocol version both sides speak (`WireVersion`).
+    public let version: Int
     public let knobs: [KnobSpec]
     let channel: any Channel
     let state: ViewerBox
@@ -20,9 +22,10 @@ public final class AgentConnection: Sendable {
     public let log: EventLog
 
     /// Connects and says hello; waits at most `limit`. Refuses a socket in a folder that is
-    /// not this user's alone, and an agent that runs as another user (not root).
+    /// not this user's alone, and an agent that runs as another user (not root). `versions`:
+    /// the protocol versions offered (all this build speaks; a test offers an older one).
     public static func open(
-        path: String, client: String, waitingAtMost limit: Duration = .seconds(3)
+        path: String, client: String, waitingAtMost limit: Duration = .seconds(3), versions: [Int] = WireVersion.supported
     ) throws(AttachError) -> AgentConnection {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         do {
@@ -40,7 +43,8 @@ public final class AgentConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limit: Frame.agentLimit)))
-                    try channel.pipeline.syncOperations.addHandler(ViewerHandler(state: state, log: log, hello: hello))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ViewerHandler(state: state, log: log, hello: hello, offered: versions))
                 }
             }
         let channel: any Channel
@@ -61,7 +65,7 @@ public final class AgentConnection: Sendable {
         let scheduled = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(limit.seconds * 1000))) {
             hello.fail(AttachError.refused(path, "no hello from the program within \(formatDecimal(limit.seconds)) s"))
         }
-        send(.helloFromThisBuild(client: client), on: channel)
+        send(.hello(versions: versions, client: client), on: channel)
         let answer: HelloAnswer
         do {
             answer = try hello.futureResult.wait()
@@ -78,6 +82,7 @@ public final class AgentConnection: Sendable {
         self.path = path
         self.log = log
         program = answer.program
+        version = answer.version
         knobs = answer.knobs
         self.channel = channel
         self.state = state
@@ -88,9 +93,28 @@ public final class AgentConnection: Sendable {
         Self.send(.watch(snapshotsPerSecond: rate, events: WireInterest(events)), on: channel)
     }
 
-    /// The latest snapshot, the knobs' values with it, and snapshots dropped for us.
+    /// Whether the agent lists only the actors asked for (`show`): protocol version 3 on.
+    public var takesActorQueries: Bool { version >= WireVersion.actorQueries }
+
+    /// Asks for only the actors `query` lists in each snapshot from now on (nil: every actor
+    /// again), within what an agent reads (`ActorQuery.withinWireLimits`). The agent answers
+    /// at once with a `screen`, then at the watched rate. Does nothing when the agent speaks
+    /// an older version (`takesActorQueries`): it sends every actor.
+    public func show(actors query: ActorQuery?) {
+        guard takesActorQueries else { return }
+        Self.send(.show(actors: query?.withinWireLimits), on: channel)
+    }
+
+    /// The latest snapshot, the knobs' values with it, and snapshots dropped for us. After a
+    /// `show`, its actors are only those the query lists (see `latestActors`).
     public var latest: (snapshot: Snapshot, knobs: [String: Double], dropped: Int)? {
         state.withLock { s in s.snapshot.map { ($0, s.knobValues, s.dropped) } }
+    }
+
+    /// The latest snapshot and, when it lists only the actors a `show` asked for, what every
+    /// actor adds up to (nil: it lists every actor).
+    public var latestActors: (snapshot: Snapshot, actors: ActorTotals?)? {
+        state.withLock { s in s.snapshot.map { ($0, s.actors) } }
     }
 
     /// Why the connection ended, or nil while it is open.
@@ -143,6 +167,7 @@ public enum KnobResult: Sendable, Equatable {
 }
 
 struct HelloAnswer: Sendable {
+    let version: Int
     let program: ProgramInfo
     let knobs: [KnobSpec]
 }
@@ -153,6 +178,8 @@ typealias ViewerBox = Locked<ViewerState>
 
 struct ViewerState: Sendable {
     var snapshot: Snapshot?
+    /// With a `screen`: the totals of every actor (nil with a whole snapshot).
+    var actors: ActorTotals?
     var knobValues: [String: Double] = [:]
     var dropped = 0
     var agentMissed = 0
@@ -171,14 +198,17 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
     let state: ViewerBox
     let log: EventLog
     let hello: EventLoopPromise<HelloAnswer>
+    /// The versions this viewer offered: the agent must choose one of them.
+    let offered: [Int]
 
     /// How long an answered knob value outranks the snapshots' (see `ViewerState.answered`).
     static let answerHold = Duration.milliseconds(250)
 
-    init(state: ViewerBox, log: EventLog, hello: EventLoopPromise<HelloAnswer>) {
+    init(state: ViewerBox, log: EventLog, hello: EventLoopPromise<HelloAnswer>, offered: [Int]) {
         self.state = state
         self.log = log
         self.hello = hello
+        self.offered = offered
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -196,25 +226,20 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
         switch message {
         case .hello(let version, let program, let knobs):
             guard !helloDone else { throw .unexpected("a second hello") }
-            guard WireVersion.supported.contains(version) else {
-                throw .versionMismatch("the program chose version \(version); this sluice speaks \(WireVersion.supported)")
+            guard offered.contains(version) else {
+                throw .versionMismatch("the program chose version \(version); this sluice speaks \(offered)")
             }
             state.withLock { $0.helloDone = true }
-            hello.succeed(HelloAnswer(program: program, knobs: knobs.compactMap(\.spec)))
+            hello.succeed(HelloAnswer(version: version, program: program, knobs: knobs.compactMap(\.spec)))
         case .goodbye(let reason):
             state.withLock { $0.closedReason = reason }
             hello.fail(AttachError.refused("", reason))
         case _ where !helloDone:
             throw .unexpected("\(message) before hello")
         case .snapshot(let snapshot, let knobs, let dropped):
-            state.withLock {
-                $0.snapshot = snapshot
-                $0.knobValues = knobs
-                $0.dropped = dropped
-                let now = ContinuousClock.now
-                $0.answered = $0.answered.filter { $0.value.until > now }
-                for (name, held) in $0.answered { $0.knobValues[name] = held.value }
-            }
+            keep(snapshot, actors: nil, knobs: knobs, dropped: dropped)
+        case .screen(let snapshot, let actors, let knobs, let dropped):
+            keep(snapshot, actors: actors, knobs: knobs, dropped: dropped)
         case .events(let events, let missed):
             state.withLock { $0.agentMissed += missed }
             for event in events { log.observe(event) }
@@ -232,6 +257,19 @@ final class ViewerHandler: ChannelInboundHandler, Sendable {
             } else {
                 promise?.succeed(.refused(refused ?? "refused without a reason"))
             }
+        }
+    }
+
+    /// A snapshot or a screen in, knob values answered lately kept over it.
+    private func keep(_ snapshot: Snapshot, actors: ActorTotals?, knobs: [String: Double], dropped: Int) {
+        state.withLock {
+            $0.snapshot = snapshot
+            $0.actors = actors
+            $0.knobValues = knobs
+            $0.dropped = dropped
+            let now = ContinuousClock.now
+            $0.answered = $0.answered.filter { $0.value.until > now }
+            for (name, held) in $0.answered { $0.knobValues[name] = held.value }
         }
     }
 

@@ -14,9 +14,13 @@ import Foundation
 ///
 /// 2: snapshots and events in binary only (layout 3, the codec recordings use); a JSON
 /// snapshot or events message is refused, since only the binary reader range-checks.
+/// 3: a viewer may `show` which actors it lists (`ActorQuery`); the agent then sends only
+/// those, with what every actor adds up to (`screen`), instead of every actor.
 public enum WireVersion {
-    public static let current = 2
-    public static let supported = [2]
+    public static let current = 3
+    public static let supported = [2, 3]
+    /// The first version with `ViewerMessage.show` and `AgentMessage.screen`.
+    public static let actorQueries = 3
 }
 
 /// What a viewer sends. Each frame's payload is one of these as a JSON object with one
@@ -28,6 +32,10 @@ public enum ViewerMessage: Codable, Sendable, Equatable {
     case watch(snapshotsPerSecond: Double, events: WireInterest)
     /// Set a knob; the answer carries the same `id`.
     case setKnob(id: Int, name: String, value: Double)
+    /// From version 3: list only the actors `actors` asks for in each snapshot (a `screen`
+    /// message), or every actor again (nil). Any time after hello; the query holds until
+    /// the next `show`.
+    case show(actors: ActorQuery?)
     /// Leaving; the agent closes the connection.
     case bye
 }
@@ -39,6 +47,9 @@ public enum AgentMessage: Codable, Sendable, Equatable {
     /// The patterns now and the knobs' values; `dropped` counts snapshots this viewer
     /// missed because it read too slowly.
     case snapshot(snapshot: Snapshot, knobs: [String: Double], dropped: Int)
+    /// From version 3, to a viewer that asked (`show`): a snapshot listing only the actors
+    /// its query asks for, and what every actor adds up to.
+    case screen(snapshot: Snapshot, actors: ActorTotals, knobs: [String: Double], dropped: Int)
     /// Events since the last ones sent; `missed` counts events lost before they could be
     /// sent (the agent's buffer per viewer is bounded).
     case events(events: [PatternEvent], missed: Int)
@@ -188,12 +199,12 @@ public enum WireCoding {
 
     /// An agent's message: a binary snapshot (`SnapshotLayout`) or any message as JSON.
     public static func decodeAgentMessage(from payload: ByteBuffer) throws(WireError) -> AgentMessage {
-        if let first = payload.readableBytesView.first, first == SnapshotLayout.marker || first == SnapshotLayout.eventsMarker {
+        if let first = payload.readableBytesView.first, SnapshotLayout.markers.contains(first) {
             return try SnapshotLayout.decode(payload.readableBytesView)
         }
         let message = try decode(AgentMessage.self, from: payload)
         switch message {
-        case .snapshot, .events:
+        case .snapshot, .events, .screen:
             // JSON would bypass the binary reader's range checks.
             throw .badMessage("a snapshot or events in JSON: version 2 sends them binary")
         default: return message
@@ -208,6 +219,8 @@ public enum WireCoding {
             SnapshotLayout.encode(snapshot: snapshot, knobs: knobs, dropped: dropped)
         case .events(let events, let missed):
             SnapshotLayout.encode(events: events, missed: missed)
+        case .screen(let snapshot, let actors, let knobs, let dropped):
+            SnapshotLayout.encode(screen: snapshot, actors: actors, knobs: knobs, dropped: dropped)
         default: encodeJSON(message)
         }
     }

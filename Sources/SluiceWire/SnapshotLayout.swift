@@ -18,6 +18,11 @@ public enum SnapshotLayout {
     public static let marker: UInt8 = 0
     /// The first byte of a binary `events` message.
     public static let eventsMarker: UInt8 = 1
+    /// The first byte of a binary `screen` message (protocol version 3): a snapshot that
+    /// lists only the actors a viewer shows, with what every actor adds up to.
+    public static let screenMarker: UInt8 = 2
+    /// The first bytes of the binary messages.
+    public static let markers: ClosedRange<UInt8> = marker...screenMarker
     /// The layout this build writes and reads. 3: events in binary (they were JSON), the
     /// pool doctor's figures and queue models in binary, with protocol version 2.
     public static let version: UInt8 = 3
@@ -39,8 +44,28 @@ public enum SnapshotLayout {
         return w.bytes
     }
 
-    /// A whole message from a `body` and one viewer's `dropped`.
-    public static func encode(body: [UInt8], dropped: Int) -> [UInt8] {
+    /// A `screen` message: the screen marker, the layout's version, `dropped`, the actors'
+    /// totals (count, processed, failed, dead letters), the knobs' values and the snapshot.
+    public static func encode(screen snapshot: Snapshot, actors: ActorTotals, knobs: [String: Double], dropped: Int) -> [UInt8] {
+        encode(body: body(screen: snapshot, actors: actors, knobs: knobs), dropped: dropped, marker: screenMarker)
+    }
+
+    /// The part of a `screen` message that is the same for every viewer with one query.
+    public static func body(screen snapshot: Snapshot, actors: ActorTotals, knobs: [String: Double]) -> [UInt8] {
+        var w = WireWriter()
+        w.bytes.reserveCapacity(96 + 160 * (snapshot.queues.count + snapshot.semaphores.count + snapshot.actors.count))
+        w.int(actors.count)
+        w.int(actors.processed)
+        w.int(actors.failed)
+        w.int(actors.deadLetters)
+        w.knobs(knobs)
+        w.snapshot(snapshot)
+        return w.bytes
+    }
+
+    /// A whole message from a `body` and one viewer's `dropped`: a `snapshot` (`marker`),
+    /// or a `screen` (`screenMarker`) from a `body(screen:…)`.
+    public static func encode(body: [UInt8], dropped: Int, marker: UInt8 = SnapshotLayout.marker) -> [UInt8] {
         var w = WireWriter()
         w.bytes.reserveCapacity(body.count + 12)
         w.byte(marker)
@@ -64,11 +89,11 @@ public enum SnapshotLayout {
     public static func decode(_ bytes: some Collection<UInt8>) throws(WireError) -> AgentMessage {
         var r = WireReader(Array(bytes))
         let kind = try r.byte()
-        guard kind == marker || kind == eventsMarker else { throw .badMessage("not a binary message") }
+        guard markers.contains(kind) else { throw .badMessage("not a binary message") }
         let layout = try r.byte()
         guard readable.contains(layout) else {
-            throw .versionMismatch(
-                "a \(kind == marker ? "snapshot" : "list of events") in layout \(layout); this sluice reads layout \(version)")
+            let what = [marker: "snapshot", eventsMarker: "list of events", screenMarker: "screen"][kind, default: "message"]
+            throw .versionMismatch("a \(what) in layout \(layout); this sluice reads layout \(version)")
         }
         if kind == eventsMarker {
             let missed = try r.int()
@@ -79,10 +104,27 @@ public enum SnapshotLayout {
         }
         let dropped = try r.int()
         guard dropped >= 0 else { throw .badMessage("\(dropped) snapshots dropped") }
+        var totals: ActorTotals?
+        if kind == screenMarker {
+            var t = ActorTotals()
+            t.count = try r.int()
+            t.processed = try r.int()
+            t.failed = try r.int()
+            t.deadLetters = try r.int()
+            guard min(t.count, t.processed, t.failed, t.deadLetters) >= 0 else {
+                throw .badMessage("negative actor totals (\(t.count), \(t.processed), \(t.failed), \(t.deadLetters))")
+            }
+            totals = t
+        }
         let knobs = try r.knobs()
         let snapshot = try r.snapshot()
         try r.expectEnd("the snapshot")
-        return .snapshot(snapshot: snapshot, knobs: knobs, dropped: dropped)
+        guard let totals else { return .snapshot(snapshot: snapshot, knobs: knobs, dropped: dropped) }
+        // A count below the rows sent would make "N more" negative downstream.
+        guard totals.count >= snapshot.actors.count else {
+            throw .badMessage("a screen of \(snapshot.actors.count) actors that says there are \(totals.count)")
+        }
+        return .screen(snapshot: snapshot, actors: totals, knobs: knobs, dropped: dropped)
     }
 }
 

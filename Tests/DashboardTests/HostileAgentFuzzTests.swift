@@ -34,7 +34,7 @@ import Testing
         let sound = rng.next() % 2 == 0
         func number(_ good: String, _ bad: [String]) -> String { sound ? good : pick(bad) }
         let hello = """
-            {"hello":{"version":2,"program":{"name":\(json(pick(names))),"pid":\(number("42", ["-3", "9223372036854775807"])),\
+            {"hello":{"version":\(pick([2, 3])),"program":{"name":\(json(pick(names))),"pid":\(number("42", ["-3", "9223372036854775807"])),\
             "startedAt":\(number("1795816800.5", numbers)),"patterns":\(number("4", numbers)),\
             "viewers":\(number("0", ["-1", "99"])),"maxViewers":\(number("4", ["0", "-4"]))},\
             "knobs":[{"name":\(json(pick(names))),"unit":\(json(pick(names))),"min":\(pick(numbers)),"max":\(pick(numbers)),\
@@ -52,8 +52,25 @@ import Testing
             s.semaphores = [m]
             s.elapsedSeconds = pick([-1e308, 1e308, .nan, 3.5])
             s.operations = pick([Int.max, -1, 100])
-            out += frame(
-                SnapshotLayout.encode(snapshot: s, knobs: [pick(names): pick([1e308, -1, .nan])], dropped: pick([-1, Int.max, 0])))
+            let knobs = [pick(names): pick([1e308, -1, .nan])]
+            guard rng.next() % 2 == 0 else {
+                out += frame(SnapshotLayout.encode(snapshot: s, knobs: knobs, dropped: pick([-1, Int.max, 0])))
+                continue
+            }
+            // A screen (version 3): a few hostile rows and totals of every actor. With a sound
+            // hello, only values the reader takes (at its bounds, negative), so that screens
+            // get as far as the dashboard.
+            if sound { (s.queues, s.semaphores, s.elapsedSeconds, s.operations) = ([], [], 3.5, 100) }
+            let dropped = sound ? 0 : pick([-1, Int.max, 0])
+            var a = ActorSnapshot(name: pick(names))
+            (a.mailboxDepth, a.processed, a.deadLetters) = (pick([-1, 1 << 53, 2]), pick([-1, 1 << 53, 7]), pick([-3, 1 << 53, 1]))
+            a.processedPerSecond = pick([Double.infinity, -1e308, .nan, 3])
+            s.actors = Array(repeating: a, count: pick([0, 1, 3]))
+            var totals = ActorTotals()
+            totals.count = pick([s.actors.count, 3, 1 << 53, -1, Int.max])
+            totals.processed = pick([0, 1 << 53, 1 << 53, -5, Int.max])
+            (totals.failed, totals.deadLetters) = (pick([0, 1 << 53, 1 << 53, -1]), pick([0, 1 << 53, 4]))
+            out += frame(SnapshotLayout.encode(screen: s, actors: totals, knobs: knobs, dropped: dropped))
         }
         return out
     }
@@ -66,6 +83,7 @@ import Testing
         var rng = SplitMix64(seed: 31)
         let count = ProcessInfo.processInfo.environment["SLUICE_HOSTILE_AGENT_COUNT"].flatMap(Int.init) ?? 200
         var connected = 0
+        var screens = 0
         for n in 0..<count {
             let fake = try FakeAgent(path: path, says: Self.script(&rng))
             defer { fake.stop() }
@@ -75,6 +93,11 @@ import Testing
             let source = AttachedSource(connection, rate: 10)
             let deadline = ContinuousClock.now + .seconds(2)
             while connection.latest == nil, connection.closedReason == nil, ContinuousClock.now < deadline { usleep(1_000) }
+            if n % 2 == 0 {
+                // Everything the fake agent says has been read once it closes (50 ms on).
+                while connection.closedReason == nil, ContinuousClock.now < deadline { usleep(1_000) }
+                if connection.latestActors?.actors != nil { screens += 1 }
+            }
             guard n % 4 == 0 else {
                 source.stop(waitingAtMost: .milliseconds(100))
                 continue
@@ -86,11 +109,17 @@ import Testing
             app.draw()
             app.press(.char("+"))
             app.draw()
+            // The actors pane, its end and an actor's detail: what a screen's totals reach.
+            for key in [Key.tab, .tab, .end, .enter, .escape, .char("s")] {
+                app.press(key)
+                app.draw()
+            }
             let text = backend.lastFrame?.lines.joined() ?? ""
             #expect(!text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
             app.quit()
         }
         #expect(connected > count / 4, "too few hostile agents got as far as a connection: the fuzz reaches little")
+        #expect(screens > count / 50, "too few hostile screens were read: the fuzz reaches little of version 3")
     }
 }
 

@@ -148,7 +148,7 @@ import PoolDoctor
                 ([0, 0, 0, 0], "bad frame: a frame of length 0"),
                 (
                     frame(WireCoding.encode(ViewerMessage.hello(versions: [7], client: "future"))),
-                    "protocol version mismatch: this side speaks version 2, the other side 7"
+                    "protocol version mismatch: this side speaks version 2, 3, the other side 7"
                 ),
                 (frame(WireCoding.encode(ViewerMessage.watch(snapshotsPerSecond: 1, events: .none))), "the first message must be hello"),
                 (frame(Array(#"{"hello":{"versions":"one"}}"#.utf8)), "bad message: wrong type at 'hello.versions'"),

@@ -33,12 +33,41 @@ import Testing
 
     @Test func versionMismatchSaysBothVersions() {
         var session = ViewerSession()
-        guard case .close(let reason?) = session.receive(.hello(versions: [3, 4], client: "t"), watching: 0, maxViewers: 4)
+        guard case .close(let reason?) = session.receive(.hello(versions: [4, 5], client: "t"), watching: 0, maxViewers: 4)
         else {
             Issue.record("not closed")
             return
         }
-        #expect(reason == "protocol version mismatch: this side speaks version 2, the other side 3, 4")
+        #expect(reason == "protocol version mismatch: this side speaks version 2, 3, the other side 4, 5")
+    }
+
+    /// Version 3: which actors to show, before or while watching, changed at will; nil is
+    /// every actor again.
+    @Test func aViewerOfVersion3ShowsWhichActors() {
+        var session = ViewerSession()
+        #expect(session.receive(.hello(versions: [2, 3], client: "t"), watching: 0, maxViewers: 4) == .sayHello(version: 3))
+        let query = ActorQuery(order: .mailbox, first: 64, everyUpTo: 1000, named: ["x"])
+        #expect(session.receive(.show(actors: query), watching: 0, maxViewers: 4) == .show(actors: query))
+        _ = session.receive(.watch(snapshotsPerSecond: 10, events: .none), watching: 0, maxViewers: 4)
+        let other = ActorQuery(order: .name, first: 32)
+        #expect(session.receive(.show(actors: other), watching: 1, maxViewers: 4) == .show(actors: other))
+        #expect(session.receive(.show(actors: nil), watching: 1, maxViewers: 4) == .show(actors: nil))
+    }
+
+    /// A connection that chose version 2 (an old viewer, or an agent that speaks only 2)
+    /// has no `show`: asked anyway, it is refused with the reason. An agent of version 2
+    /// answers a viewer that offers 2 and 3 with 2.
+    @Test func showBelowVersion3IsRefused() {
+        var old = ViewerSession(versions: [2])
+        #expect(old.receive(.hello(versions: [2, 3], client: "t"), watching: 0, maxViewers: 4) == .sayHello(version: 2))
+        var session = ViewerSession()
+        #expect(session.receive(.hello(versions: [2], client: "t"), watching: 0, maxViewers: 4) == .sayHello(version: 2))
+        #expect(
+            session.receive(.show(actors: ActorQuery(order: .name, first: 5)), watching: 0, maxViewers: 4)
+                == .close(reason: "show needs protocol version 3; this connection speaks version 2"))
+        #expect(session.state == .closed)
+        var early = ViewerSession()
+        #expect(early.receive(.show(actors: nil), watching: 0, maxViewers: 4) == .close(reason: "the first message must be hello"))
     }
 
     @Test func tooManyViewersAndBadRatesAreRefused() {

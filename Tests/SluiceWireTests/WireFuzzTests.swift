@@ -64,6 +64,7 @@ import Testing
     static let viewerMessages: [ViewerMessage] = [
         .hello(versions: [2], client: "sluice"), .watch(snapshotsPerSecond: 10, events: .all),
         .setKnob(id: 7, name: "workers", value: 3), .bye,
+        .show(actors: ActorQuery(order: .deadLetters, first: 96, everyUpTo: 1000, named: ["a", "b"])), .show(actors: nil),
     ]
 
     static var agentMessages: [AgentMessage] {
@@ -75,6 +76,7 @@ import Testing
                 version: 2, program: ProgramInfo(name: "p", pid: 1, startedAt: 2, patterns: 3, viewers: 0, maxViewers: 4),
                 knobs: [WireKnob(KnobSpec("workers", range: 1...8, step: 1, default: 2, "tasks"))]),
             .snapshot(snapshot: snapshot, knobs: ["workers": 2], dropped: 0),
+            .screen(snapshot: snapshot, actors: ActorTotals(of: [ActorSnapshot(name: "a")]), knobs: ["workers": 2], dropped: 1),
             .events(
                 events: [.health(.note(text: "hi"), source: PatternID(.health, "program"), at: MonotonicInstant(nanoseconds: 5))], missed: 1
             ),

@@ -31,6 +31,20 @@ import Testing
         #expect(Gauge("d", value: 0, maximum: 0, glyphs: a).rendered(width: 14, height: 1).lines == ["d ........ 0/0"])
     }
 
+    /// Any fraction draws: below 0 (a hostile agent's mailbox depth of -1 trapped the
+    /// actors pane), not a number or infinite, past 1.
+    @Test func aBarDrawsAnyFraction() {
+        for glyphs in [u, a] {
+            for fraction in [-1, -1e308, .nan, .infinity, -.infinity, 2, 0.5] as [Double] {
+                var buffer = Buffer(width: 8, height: 1)
+                #expect(
+                    Bar(fraction: fraction, glyphs: glyphs, style: .plain).draw(x: 0, y: 0, width: 8, into: &buffer, clip: buffer.area) == 8
+                )
+                #expect(buffer.lines[0].count == 8, "\(fraction)")
+            }
+        }
+    }
+
     @Test func sparklineScalesAndKeepsTheNewestAtTheRight() {
         #expect(Sparkline([0, 1, 2, 3, 4, 5, 6, 7, 8], glyphs: u).rendered(width: 9, height: 1).lines == [" ▁▂▃▄▅▆▇█"])
         #expect(Sparkline([8, 8, 0, 4], maximum: 8, glyphs: a).rendered(width: 6, height: 1).lines == ["  @@ ="])

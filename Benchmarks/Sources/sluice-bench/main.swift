@@ -202,6 +202,18 @@ if options.wants("frame") {
     frameRows.append(("  the same frames reading every actor (before #23)", everyRow.frame))
     frameRows.append(("  one full snapshot of 100,000 actors (every row)", actors100k.snapshotMicros))
 }
+// `sluice attach` of 100,000 idle actors: what the agent sends one viewer (issue #23).
+if options.wants("frame attached"), let attached = await attachedCosts(actors: 100_000, quick: options.quick) {
+    print("measured attached frames: one viewer's message \(attached.screenBytes) bytes, every actor's \(attached.wholeBytes)")
+    frameRows.append(("attached, 100,000 idle actors: one viewer's screen, read + encoded", attached.screenMicros))
+    frameRows.append(("  of which the registry's read", attached.screenReadMicros))
+    frameRows.append(("  the same, every actor (before #23)", attached.wholeMicros))
+    frameRows.append(("  of which the registry's read", attached.wholeReadMicros))
+    frameRows.append(("  agent thread CPU a screen sent, 1 viewer at 10/s", attached.screenAgentMicros))
+    frameRows.append(("  agent thread CPU a whole snapshot sent (before #23)", attached.wholeAgentMicros))
+    frameRows.append(("attached actors screen, 100,000 idle actors, 20 frames/s", attached.frameMicros))
+    frameRows.append(("  the same, the agent sending every actor (before #23)", attached.wholeFrameMicros))
+}
 
 // MARK: what observation costs in memory (issue #11)
 
@@ -449,6 +461,10 @@ if let one = agent?.cpuPercent[1] {
 }
 if let big = frameRows.first(where: { $0.0.hasPrefix("actors screen, 100,000") }) {
     targets.append(Target(text: "200x60 actors frame, 100,000 actors <= 5000 µs", measured: big.1, needed: 5000, atMost: true))
+}
+if let screen = frameRows.first(where: { $0.0.hasPrefix("attached, 100,000 idle actors: one viewer's screen") }) {
+    targets.append(
+        Target(text: "agent's snapshot for one viewer, 100,000 actors <= 2000 µs", measured: screen.1, needed: 2000, atMost: true))
 }
 
 if let doctor {

@@ -64,8 +64,39 @@ public final class AttachedSource: Source, Steerable {
         processIsAlive(Int32(connection.program.pid)) ? reason : "\(connection.program.name) exited"
     }
 
+    /// The program's latest snapshot, every actor listed. After `snapshot(actors:)` asked
+    /// the agent for a screen's actors, this asks for every actor again; the snapshot it
+    /// returns then may still list only the screen's (the next one lists all).
     public func snapshot() -> Snapshot {
-        var snapshot = connection.latest?.snapshot ?? Snapshot()
+        if shown.withLock({ $0.take() }) != nil { connection.show(actors: nil) }
+        return filled(connection.latest?.snapshot ?? Snapshot())
+    }
+
+    /// The latest snapshot with only the actors `query` lists, and what all the actors add
+    /// up to: the agent reads and sends only those (protocol version 3). A new query is
+    /// sent when this one differs from the last; the agent answers it at once, so until the
+    /// answer is in (a round trip) the rows are those of the query before. An agent of an
+    /// older version sends every actor: then they are all here, and their totals.
+    public func snapshot(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals) {
+        guard connection.takesActorQueries else {
+            let snapshot = snapshot()
+            return (snapshot, ActorTotals(of: snapshot.actors))
+        }
+        let changed = shown.withLock { shown in
+            defer { shown = query }
+            return shown != query
+        }
+        if changed { connection.show(actors: query) }
+        guard let latest = connection.latestActors else { return (filled(Snapshot()), ActorTotals()) }
+        return (filled(latest.snapshot), latest.actors ?? ActorTotals(of: latest.snapshot.actors))
+    }
+
+    /// The query last sent to the agent (nil: none, it sends every actor).
+    private let shown = Locked<ActorQuery?>(nil)
+
+    /// With the events the connection received, and the pool's stacks named.
+    private func filled(_ snapshot: Snapshot) -> Snapshot {
+        var snapshot = snapshot
         connection.log.fill(&snapshot)
         snapshot.pool = snapshot.pool.map(Symbolicator.shared.symbolicate)
         return snapshot

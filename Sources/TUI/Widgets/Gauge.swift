@@ -51,7 +51,8 @@ public struct Bar {
     public func draw(x: Int, y: Int, width: Int, into buffer: inout Buffer, clip: Rect) -> Int {
         guard width > 0 else { return 0 }
         let eighths = Int(saturating: (fraction * Double(width) * 8).rounded(.down))
-        var full = eighths / 8
+        // A negative fraction (a hostile agent's depth of -1) draws an empty bar, not a trap.
+        var full = min(width, max(0, eighths / 8))
         var partial = ""
         if !glyphs.barPartials.isEmpty, eighths % 8 > 0, full < width {
             partial = glyphs.barPartials[eighths % 8 - 1]
