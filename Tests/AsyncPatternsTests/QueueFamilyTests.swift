@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import AsyncPatterns
@@ -463,5 +464,21 @@ import Testing
         let snap = registry.snapshot().queue("q")
         #expect(snap?.put == 2 && snap?.got == 1 && snap?.done == 1 && snap?.dropped == 1 && snap?.maxDepth == 1)
         #expect(snap?.wait.count ?? 0 >= 1)
+    }
+}
+
+extension QueueFamilyTests {
+    /// `dropped` is newer than the snapshot's other keys: JSON without it (an older agent's
+    /// or recording's) still decodes, as 0; with it, it round-trips.
+    @Test func aQueueSnapshotWithoutDroppedDecodesAsZero() throws {
+        var q = QueueSnapshot(name: "jobs")
+        q.put = 5
+        q.dropped = 2
+        let data = try JSONEncoder().encode(q)
+        #expect(try JSONDecoder().decode(QueueSnapshot.self, from: data) == q)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["dropped"] = nil
+        let older = try JSONDecoder().decode(QueueSnapshot.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(older.dropped == 0 && older.put == 5 && older.name == "jobs")
     }
 }
