@@ -162,6 +162,49 @@ import Testing
         #expect(try await q.get() == 5)
     }
 
+    /// test_cancelled_puts_not_being_held_in_self_putters, test_get_cancelled_race and
+    /// test_cancelled_getters_not_being_held_in_self_getters, in every order: a cancelled
+    /// waiter leaves the line having had no effect, and the next one is served.
+    @Test(arguments: orders)
+    func cancelledWaitersLeaveTheLineHavingHadNoEffect(order: String) async throws {
+        let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), registry: nil)
+        let first = Task { try await q.get() }
+        await Self.waitUntil("the first get waits") { q.stats.waitingConsumers == 1 }
+        let second = Task { try await q.get() }
+        await Self.waitUntil("the second get waits") { q.stats.waitingConsumers == 2 }
+        first.cancel()
+        await #expect(throws: CancellationError.self) { try await first.value }
+        #expect(q.stats.waitingConsumers == 1)
+        try await q.put(1)
+        #expect(try await second.value == 1)
+
+        try await q.put(2)
+        let putter = Task { try await q.put(3) }
+        await Self.waitUntil("the put waits") { q.stats.waitingProducers == 1 }
+        putter.cancel()
+        await #expect(throws: CancellationError.self) { try await putter.value }
+        #expect(q.stats.waitingProducers == 0 && q.stats.put == 2)
+        #expect(try q.tryGet() == 2)
+        #expect(try q.tryGet() == nil)
+        let timed = Task { try await q.get(timeout: .milliseconds(1)) }
+        await #expect(throws: TimedOut.self) { try await timed.value }
+        #expect(q.stats.waitingConsumers == 0 && q.stats.got == 2)
+    }
+
+    /// test_why_are_getters_waiting and ..._putters_waiting: a producer and a consumer
+    /// through a queue of one, in every order, both finish.
+    @Test(arguments: orders)
+    func aProducerAndAConsumerThroughAQueueOfOneBothFinish(order: String) async throws {
+        let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), registry: nil)
+        let consumer = Task {
+            var got: [Int] = []
+            for _ in 0..<5 { got.append(try await q.get()) }
+            return got
+        }
+        for i in 0..<5 { try await q.put(i) }
+        #expect(try await consumer.value == [0, 1, 2, 3, 4])  // one at a time: any order is FIFO
+    }
+
     // MARK: join (test_task_done, test_task_done_underflow, test_join_empty_queue)
 
     @Test(arguments: orders)

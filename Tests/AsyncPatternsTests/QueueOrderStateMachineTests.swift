@@ -80,6 +80,31 @@ import Testing
         #expect(Self.drain(&m) == [20])
     }
 
+    /// The low-water mark in every order: items go in as soon as there is room, producers
+    /// are resumed together once the depth is below the mark.
+    @Test(arguments: ["lifo", "priority"])
+    func aLowWaterMarkResumesAdmittedProducersTogetherInEveryOrder(order: String) {
+        var m = Machine(capacity: 3, order: order == "lifo" ? .lifo : .priority(by: <), resumeProducersBelow: 2)
+        for i in 1...3 { _ = m.put(i, now: 0) }
+        for i in 4...5 {
+            guard case .mustWait(let id, _) = m.put(i, now: 0) else {
+                Issue.record()
+                return
+            }
+            _ = m.suspendProducer(id: id, element: i, token: "p\(i)", isCancelled: false, now: 0)
+        }
+        guard case .item(_, let g1, let none1) = m.get(now: 0), case .item(_, _, let none2) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
+        #expect(none1.isEmpty && none2.isEmpty && g1.depth == 3 && m.admitted.count == 2 && m.putCount == 5)
+        guard case .item(_, _, let none3) = m.get(now: 0), case .item(_, let g4, let both) = m.get(now: 0) else {
+            Issue.record()
+            return
+        }
+        #expect(none3.isEmpty && both == ["p4", "p5"] && g4.depth == 1 && g4.waitingProducers == 0)
+    }
+
     @Test(arguments: ["fifo", "lifo", "priority"])
     func aDiscardingCloseCountsTheItemsDroppedAndDoneAndLetsJoinersGo(order: String) {
         var m = Machine(capacity: 4, order: order == "fifo" ? .fifo : order == "lifo" ? .lifo : .priority(by: <))
