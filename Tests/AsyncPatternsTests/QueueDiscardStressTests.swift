@@ -17,7 +17,12 @@ import Testing
         let executor = QueueFastPathStressTests.executor
         var rng = SplitMix64(seed: seed)
         let closeAfter = Int.random(in: 0...12_000, using: &rng)
+        // The test waits on gates the consumers open (no spinning on the shared pool while
+        // the items go through).
         let gotSoFar = Counter()
+        let halfway = Gate(), closeNow = Gate()
+        if closeAfter / 2 == 0 { halfway.open() }
+        if closeAfter == 0 { closeNow.open() }
         let perProducer = 6_000
         let producers = (0..<3).map { p in
             Task(executorPreference: executor) { () -> [Int] in
@@ -41,17 +46,19 @@ import Testing
                     do {
                         got.append(try await q.get())
                         try q.taskDone()
-                        gotSoFar.add()
+                        let n = gotSoFar.add()
+                        if n == closeAfter / 2 { halfway.open() }
+                        if n == closeAfter { closeNow.open() }
                     } catch {
                         return got  // cancelled (took nothing) or closed
                     }
                 }
             }
         }
-        while gotSoFar.load < closeAfter / 2 { await Task.yield() }
+        await halfway.wait()
         producers[0].cancel()
         consumers[0].cancel()
-        while gotSoFar.load < closeAfter { await Task.yield() }
+        await closeNow.wait()  // producers 1 and 2 put 12,000: the consumers left get that far
         let dropped = q.close(discardingItems: true)
         var run = Run()
         for p in producers { run.put += await p.value }
