@@ -5,7 +5,8 @@ import Testing
 /// Nothing lost when a close discards the items in the middle of a burst, in every order:
 /// producers and consumers run flat out on threads of the suite's own (the shared pool
 /// stays free), some waiters are cancelled, and every item whose put returned is either got
-/// exactly once or counted as dropped; `join` returns once every item got is done.
+/// exactly once or counted as dropped; `join` returns once every item got is done. And the
+/// LIFO and priority orders' own race: waiters strand nowhere.
 @Suite struct QueueDiscardStressTests {
     struct Run {
         var put: [Int] = []
@@ -83,5 +84,44 @@ import Testing
         #expect(stats.maxDepth <= capacity, "seed \(seed): \(stats)")
         try await q.join()
         #expect(throws: TaskDoneWithoutItem.self) { try q.taskDone() }
+    }
+}
+
+extension QueueDiscardStressTests {
+    /// LIFO and priority take the lock for every put and get; hundreds of producers and
+    /// consumers with one item each through a queue of one (with and without a low-water
+    /// mark) strand no waiter beside what it waits for. A round that does not end within a
+    /// generous limit is reported and cancelled instead of hanging the suite.
+    @Test(arguments: ["lifo", "priority"], [nil, 1] as [Int?])
+    func oneItemEachThroughAQueueOfOneStrandsNoWaiter(order: String, resumeBelow: Int?) async throws {
+        let executor = QueueFastPathStressTests.executor
+        for round in 0..<(underThreadSanitizer ? 50 : 300) {
+            let q = BoundedQueue<Int>(
+                capacity: 1, order: order == "lifo" ? .lifo : .priority, resumeProducersBelow: resumeBelow, registry: nil)
+            let pairs = Task(executorPreference: executor) {
+                await withTaskGroup(of: Void.self) { group in
+                    for i in 0..<100 {
+                        group.addTask { try? await q.put(i) }
+                        group.addTask { _ = try? await q.get() }
+                    }
+                }
+            }
+            let ended = await withTaskGroup(of: Bool.self) { race in
+                race.addTask {
+                    await pairs.value
+                    return true
+                }
+                race.addTask { (try? await Task.sleep(for: .seconds(30))) == nil }
+                let first = await race.next() ?? false
+                race.cancelAll()
+                pairs.cancel()
+                return first
+            }
+            let stats = q.stats
+            guard ended, stats.put == 100, stats.got == 100 else {
+                Issue.record("round \(round): stranded waiters; \(stats)")
+                return
+            }
+        }
     }
 }
