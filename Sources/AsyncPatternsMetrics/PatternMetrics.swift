@@ -409,6 +409,7 @@ private struct PatternSamples {
             .counter("queue_put_total", q.put),
             .counter("queue_got_total", q.got),
             .counter("queue_done_total", q.done),
+            .counter("queue_dropped_total", q.dropped),
             .counter("queue_abandoned_total", q.abandoned),
             .latency("queue_wait", q.wait, operations: q.got),
         ]

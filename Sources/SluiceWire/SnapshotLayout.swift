@@ -24,10 +24,11 @@ public enum SnapshotLayout {
     /// The first bytes of the binary messages.
     public static let markers: ClosedRange<UInt8> = marker...screenMarker
     /// The layout this build writes and reads. 3: events in binary (they were JSON), the
-    /// pool doctor's figures and queue models in binary, with protocol version 2.
-    public static let version: UInt8 = 3
-    /// Layouts this build reads.
-    public static let readable: ClosedRange<UInt8> = 3...3
+    /// pool doctor's figures and queue models in binary, with protocol version 2. 4: a
+    /// queue's `dropped` after `done`.
+    public static let version: UInt8 = 4
+    /// Layouts this build reads (a queue in layout 3 reads `dropped` as 0).
+    public static let readable: ClosedRange<UInt8> = 3...4
 
     /// A `snapshot` message: the marker, the layout's version, `dropped`, the knobs' values
     /// and the snapshot.
@@ -117,7 +118,7 @@ public enum SnapshotLayout {
             totals = t
         }
         let knobs = try r.knobs()
-        let snapshot = try r.snapshot()
+        let snapshot = try r.snapshot(layout: layout)
         try r.expectEnd("the snapshot")
         guard let totals else { return .snapshot(snapshot: snapshot, knobs: knobs, dropped: dropped) }
         // A count below the rows sent would make "N more" negative downstream.
@@ -158,6 +159,7 @@ extension WireWriter {
             int(q.put)
             int(q.got)
             int(q.done)
+            int(q.dropped)
             int(q.abandoned)
             bool(q.isClosed)
             bool(q.isGone)
@@ -356,8 +358,9 @@ extension WireReader {
         return p
     }
 
-    /// A snapshot as `WireWriter.snapshot` wrote it, every number range-checked.
-    public mutating func snapshot() throws(WireError) -> Snapshot {
+    /// A snapshot as `WireWriter.snapshot` wrote it in `layout` (what this build writes
+    /// unless told), every number range-checked.
+    public mutating func snapshot(layout: UInt8 = SnapshotLayout.version) throws(WireError) -> Snapshot {
         var s = Snapshot()
         for _ in 0..<(try count()) {
             var q = QueueSnapshot(name: try string())
@@ -369,6 +372,7 @@ extension WireReader {
             q.put = try int()
             q.got = try int()
             q.done = try int()
+            if layout >= 4 { q.dropped = try int() }
             q.abandoned = try int()
             q.isClosed = try bool()
             q.isGone = try bool()

@@ -93,6 +93,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         #expect(depth.dimensions.map { "\($0.0)=\($0.1)" } == ["kind=queue", "name=jobs"])
         // A counter that is still zero exists, so a backend shows 0 rather than nothing.
         #expect(try metrics.expectCounter("sluice_queue_abandoned_total", dims("queue", "jobs")).values == [])
+        #expect(try metrics.expectCounter("sluice_queue_dropped_total", dims("queue", "jobs")).values == [])
         // No heartbeat ran: no loop-lag series.
         #expect(metrics.recorders(label: "sluice_loop_lag_last_seconds").isEmpty)
     }

@@ -56,6 +56,18 @@ import TUI
         #expect(QueuePane(queue: queue(depth: 5, capacity: 50), depthHistory: [], glyphs: a).rendered(width: 2, height: 1).lines == [""])
     }
 
+    /// Items dropped by a close that emptied the queue at once show on the totals line.
+    @Test func queuePaneShowsDroppedItemsOnlyWhenThereAreAny() {
+        var q = queue(depth: 0, capacity: 50)
+        q.isClosed = true
+        q.dropped = 7
+        let lines = QueuePane(queue: q, depthHistory: [], glyphs: a).rendered(width: 60, height: 8).lines
+        #expect(lines.contains { $0.contains("total   put 120  got 120  done 100  max 0  dropped 7") })
+        q.dropped = 0
+        let none = QueuePane(queue: q, depthHistory: [], glyphs: a).rendered(width: 60, height: 8).lines
+        #expect(!none.contains { $0.contains("dropped") })
+    }
+
     @Test func semaphorePaneShowsSlotsAndLine() {
         var s = SemaphoreSnapshot(name: "permits")
         s.limit = 3

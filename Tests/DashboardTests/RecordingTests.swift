@@ -87,6 +87,14 @@ final class HandClock: Sendable {
 }
 
 @Suite struct RecordingTests {
+    /// Files with shapes 1 hold snapshots in layout 3 (no queue `dropped`); newer, layout 4.
+    @Test func aRecordingsShapesVersionSaysHowItsSnapshotsAreLaidOut() {
+        var info = sampleInfo
+        #expect(info.snapshotLayout == SnapshotLayout.version)
+        info.shapes = 1
+        #expect(info.snapshotLayout == 3)
+    }
+
     @Test func everyKindOfEventComesBackAsItWasWritten() throws {
         let events = sampleEvents()
         let recording = try Recording(bytes: sampleRecording(events))

@@ -16,7 +16,7 @@ import Testing
     /// `SnapshotLayout` (and `full()`) write it too.
     @Test func theLayoutKnowsEveryField() {
         let fields: [(Any, Int)] = [
-            (Snapshot(), 16), (QueueSnapshot(name: ""), 15), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
+            (Snapshot(), 16), (QueueSnapshot(name: ""), 16), (SemaphoreSnapshot(name: ""), 11), (ActorSnapshot(name: ""), 11),
             (StreamSnapshot(name: ""), 8), (ResourceSnapshot(name: ""), 13), (HealthSnapshot(), 4), (RetiredTotals(), 11),
             // Percentiles' eighth field, `buckets`, stays in the process (for the metrics
             // reporter): it is neither encoded nor compared, so the layout leaves it out.
@@ -29,7 +29,7 @@ import Testing
         }
     }
 
-    /// Events travel in the same binary codec as recordings keep them (layout 3); a JSON
+    /// Events travel in the same binary codec as recordings keep them (layout 4); a JSON
     /// snapshot or events message, which no reader range-checks, is refused (version 1
     /// accepted both).
     @Test func eventsAreBinaryAndJSONSnapshotsOrEventsAreRefused() throws {
@@ -53,6 +53,30 @@ import Testing
         #expect("\(error)" == "bad message: 1152921504606846976 is beyond any count a program reaches")
     }
 
+    /// Layout 3 (an older agent, a recording with shapes 1) has no queue `dropped`: read in
+    /// that layout, the same bytes without it decode, with `dropped` 0.
+    @Test func aQueueInLayout3ReadsWithoutDropped() throws {
+        var snapshot = Snapshot()
+        var q = QueueSnapshot(name: "jobs")
+        (q.capacity, q.depth, q.put, q.got, q.done) = (8, 2, 30, 28, 27)
+        snapshot.queues = [q]
+        var w = WireWriter()
+        w.snapshot(snapshot)
+        var prefix = WireWriter()  // the queue's fields before `dropped`
+        prefix.count(1)
+        prefix.string(q.name)
+        for value in [q.capacity, q.depth, q.maxDepth, q.waitingProducers, q.waitingConsumers, q.put, q.got, q.done] {
+            prefix.int(value)
+        }
+        #expect(Array(w.bytes.prefix(prefix.bytes.count)) == prefix.bytes && w.bytes[prefix.bytes.count] == 0)
+        var layout3 = w.bytes
+        layout3.remove(at: prefix.bytes.count)  // dropped (0: one byte)
+        var r3 = WireReader(layout3)
+        #expect(try r3.snapshot(layout: 3) == snapshot)
+        var r4 = WireReader(w.bytes)
+        #expect(try r4.snapshot(layout: 4) == snapshot)
+    }
+
     @Test func everyCutAndFlipIsRefusedOrDecoded() throws {
         let bytes = SnapshotLayout.encode(snapshot: Self.full(), knobs: ["k": 1], dropped: 0)
         for cut in 0..<bytes.count {
@@ -65,7 +89,7 @@ import Testing
         }
         do {
             let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode([0, 9]) }
-            #expect("\(error)" == "protocol version mismatch: a snapshot in layout 9; this sluice reads layout 3")
+            #expect("\(error)" == "protocol version mismatch: a snapshot in layout 9; this sluice reads layout 4")
         }
         do {
             let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode([0, 3, 0, 0xFF, 0xFF, 0xFF, 0x7F]) }
@@ -100,7 +124,7 @@ import Testing
         var s = Snapshot()
         var q = QueueSnapshot(name: "jobs ✓")
         (q.capacity, q.depth, q.maxDepth, q.waitingProducers, q.waitingConsumers) = (next(), next(), next(), next(), -next())
-        (q.put, q.got, q.done, q.abandoned, q.isClosed, q.isGone) = (next(), next(), next(), next(), true, true)
+        (q.put, q.got, q.done, q.dropped, q.abandoned, q.isClosed, q.isGone) = (next(), next(), next(), next(), next(), true, true)
         (q.putPerSecond, q.gotPerSecond, q.wait) = (2.5e6, 1.5, percentiles())
         s.queues = [q, QueueSnapshot(name: "")]
         var m = SemaphoreSnapshot(name: "permits")

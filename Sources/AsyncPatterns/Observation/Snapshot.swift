@@ -209,6 +209,9 @@ public struct QueueSnapshot: Sendable, Hashable, Codable {
     public var got = 0
     /// Items marked done with `taskDone()`.
     public var done = 0
+    /// Items dropped by a close that emptied the queue at once
+    /// (`BoundedQueue.close(discardingItems:)`): `put == got + dropped + depth`.
+    public var dropped = 0
     /// Puts and gets that gave up waiting (cancelled or timed out).
     public var abandoned = 0
     /// Whether `close()` was called.
@@ -223,6 +226,34 @@ public struct QueueSnapshot: Sendable, Hashable, Codable {
     public var wait = Percentiles()
     /// Zero numbers for the pattern named `name`.
     public init(name: String) { self.name = name }
+}
+
+extension QueueSnapshot {
+    enum CodingKeys: String, CodingKey {
+        case name, capacity, depth, maxDepth, waitingProducers, waitingConsumers, put, got, done, dropped, abandoned, isClosed
+        case isGone, putPerSecond, gotPerSecond, wait
+    }
+
+    /// Decodes a queue's numbers; `dropped`, newer than the rest, reads as 0 when absent.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        capacity = try c.decode(Int.self, forKey: .capacity)
+        depth = try c.decode(Int.self, forKey: .depth)
+        maxDepth = try c.decode(Int.self, forKey: .maxDepth)
+        waitingProducers = try c.decode(Int.self, forKey: .waitingProducers)
+        waitingConsumers = try c.decode(Int.self, forKey: .waitingConsumers)
+        put = try c.decode(Int.self, forKey: .put)
+        got = try c.decode(Int.self, forKey: .got)
+        done = try c.decode(Int.self, forKey: .done)
+        dropped = try c.decodeIfPresent(Int.self, forKey: .dropped) ?? 0
+        abandoned = try c.decode(Int.self, forKey: .abandoned)
+        isClosed = try c.decode(Bool.self, forKey: .isClosed)
+        isGone = try c.decode(Bool.self, forKey: .isGone)
+        putPerSecond = try c.decode(Double.self, forKey: .putPerSecond)
+        gotPerSecond = try c.decode(Double.self, forKey: .gotPerSecond)
+        wait = try c.decode(Percentiles.self, forKey: .wait)
+    }
 }
 
 /// An `AsyncSemaphore`'s numbers in a `Snapshot`.

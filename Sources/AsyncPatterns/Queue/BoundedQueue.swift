@@ -1,15 +1,22 @@
 import Synchronization
 
-/// A bounded FIFO queue between async producers and consumers, with back-pressure.
+/// A bounded queue between async producers and consumers, with back-pressure: FIFO by
+/// default, LIFO or smallest first by choice (`QueueOrder`; asyncio's `Queue`, `LifoQueue`
+/// and `PriorityQueue`).
 ///
-/// `put` suspends while the queue is full, `get` suspends while it is empty, both in FIFO
-/// order of arrival; `taskDone()`/`join()` track completion; `close()` (or
-/// `close(throwing:)`) rejects new puts while consumers drain what is left. The queue is an
-/// `AsyncSequence`: `for try await job in queue` takes items until the queue is closed and
-/// empty, then ends (or throws the error it was closed with).
+/// `put` suspends while the queue is full, `get` suspends while it is empty, both first come,
+/// first served among those waiting; `taskDone()`/`join()` track completion; `close()` (or
+/// `close(throwing:)`) rejects new puts while consumers drain what is left, and
+/// `close(discardingItems: true)` empties the queue at once (asyncio's
+/// `shutdown(immediate=True)`). The queue is an `AsyncSequence`: `for try await job in
+/// queue` takes items until the queue is closed and empty, then ends (or throws the error it
+/// was closed with). `count`, `isEmpty` and `isFull` answer without the lock.
 ///
 /// Cancelling a waiting `put` or `get` removes exactly that waiter: nothing is lost or
-/// delivered twice. "Full" means what it says: `tryPut` returns false, and `put` waits,
+/// delivered twice. A cancellation that comes after the hand-over changes nothing: a `get`
+/// whose item a `put` (or a freed slot) already handed it returns the item, even if its
+/// task is cancelled before it runs again; a waiting `put` whose item already went in
+/// returns normally. "Full" means what it says: `tryPut` returns false, and `put` waits,
 /// only when `depth == capacity`. A waiting producer's item moves in as soon as a slot frees.
 /// By default that producer is resumed at once (one wake-up per item got from a full
 /// queue); with `resumeProducersBelow:` (a low-water mark) producers whose items went in are
@@ -18,10 +25,11 @@ import Synchronization
 /// The queue keeps its own numbers (`stats`; in a registry's snapshot also how long a sample
 /// of items waited) and emits `QueueEvent`s only to those who subscribe to its registry.
 ///
-/// Built on a lock-free ring (no `AsyncStream`): a `put` into a queue with room and a `get`
-/// from a queue with items take no lock, never suspend and never allocate; one
-/// compare-and-swap each. The lock is only taken when someone has to wait or be woken, and
-/// for close and capacity changes (see `QueueRing`).
+/// A FIFO queue is built on a lock-free ring (no `AsyncStream`): a `put` into a queue with
+/// room and a `get` from a queue with items take no lock, never suspend and never allocate;
+/// one compare-and-swap each. The lock is only taken when someone has to wait or be woken,
+/// and for close and capacity changes (see `QueueRing`). A LIFO or priority queue keeps its
+/// items in a stack or a heap under the lock: each `put` and `get` takes it once.
 public final class BoundedQueue<Element: Sendable>: Sendable {
     @usableFromInline typealias Machine = BoundedQueueStateMachine<
         Element,
@@ -43,9 +51,14 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// The identity in events (`kind` is `.queue`).
     public var id: PatternID { emit.source }
 
+    /// The order in which `get` takes the items, chosen at `init`.
+    public let order: QueueOrder<Element>
+
     /// Creates an open, empty queue.
     /// - Parameters:
     ///   - capacity: how many items it holds before `put` suspends (at least 1).
+    ///   - order: `.fifo` (the default), `.lifo`, or `.priority(by:)` (`.priority` for
+    ///     `Comparable` items): which item `get` takes. Everything else behaves the same.
     ///   - resumeProducersBelow: a low-water mark (1...capacity), or nil (the default).
     ///     Without it, a producer that waited for room is resumed as soon as its item is in.
     ///     With it, producers whose items went in stay suspended until the depth is below
@@ -55,12 +68,16 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     ///   - name: the name shown in events and snapshots.
     ///   - registry: where the queue is listed while it lives (nil: nowhere); its
     ///     subscribers get the queue's events.
-    public init(capacity: Int, resumeProducersBelow: Int? = nil, name: String = "queue", registry: PatternRegistry? = .shared) {
+    public init(
+        capacity: Int, order: QueueOrder<Element> = .fifo, resumeProducersBelow: Int? = nil, name: String = "queue",
+        registry: PatternRegistry? = .shared
+    ) {
         precondition(capacity >= 1, "BoundedQueue capacity must be at least 1, got \(capacity)")
         if let mark = resumeProducersBelow {
             precondition(mark >= 1 && mark <= capacity, "resumeProducersBelow must be within 1...\(capacity), got \(mark)")
         }
-        let machine = Machine(capacity: capacity, resumeProducersBelow: resumeProducersBelow, timed: registry != nil)
+        self.order = order
+        let machine = Machine(capacity: capacity, order: order, resumeProducersBelow: resumeProducersBelow, timed: registry != nil)
         ring = machine.ring
         completion = machine.completion
         self.resumeProducersBelow = resumeProducersBelow
@@ -77,7 +94,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 /// no lock, neither does it.
 @usableFromInline
 final class QueueCompletion: Sendable {
-    /// Items marked done (never more than the ring's got count).
+    /// Items marked done, and items discarded by a close that empties at once (never more
+    /// than the ring's got count, which counts those too).
     @usableFromInline let done = Atomic<Int>(0)
     /// How many `join`s wait (announced by the state machine's `joiners` line); `taskDone`
     /// takes the lock only when some do.
@@ -110,12 +128,13 @@ final class QueueProbe<Element: Sendable>: PatternProbe {
             q.waitingProducers = m.waitingProducerCount
             q.waitingConsumers = m.consumers.count
             q.put = put
-            q.got = got
+            q.got = got - m.droppedCount
+            q.dropped = m.droppedCount
+            q.done = completion.done.load(ordering: .relaxed) - m.droppedCount
             q.abandoned = m.abandonedCount
             q.isClosed = m.isClosed
             if let wait = m.wait { q.wait = wait.percentiles() }
         }
-        q.done = completion.done.load(ordering: .relaxed)
         q.isGone = gone
         return q
     }
@@ -124,12 +143,13 @@ final class QueueProbe<Element: Sendable>: PatternProbe {
 extension BoundedQueue {
     // MARK: put
 
-    /// Adds `element` at the back.
+    /// Adds `element` (at the back of a FIFO queue; see `QueueOrder` for the others).
     ///
     /// Suspends while the queue is full (back-pressure), FIFO among waiting producers.
     /// - Throws: `QueueClosed` if the queue is closed (before or while waiting; the element
     ///   was not put), `CancellationError` if the task is cancelled while waiting (the
-    ///   element was not put).
+    ///   element was not put). A cancellation after the element went in (with a low-water
+    ///   mark, while it waits for the mark) does not throw: the put happened.
     /// - Emits: `.put`, and `.producerBlocked` when it has to wait.
     @inlinable
     nonisolated(nonsending) public func put(_ element: Element) async throws {
@@ -272,10 +292,18 @@ extension BoundedQueue {
 
     // MARK: get
 
-    /// Removes and returns the front item.
+    /// Removes and returns the next item: the front one (FIFO), the one put last (LIFO), or
+    /// the smallest (priority).
     ///
     /// Suspends while the queue is empty, FIFO among waiting consumers. After `close()` it
-    /// keeps returning the items left, then throws.
+    /// keeps returning the items left, then throws; after `close(discardingItems: true)` it
+    /// throws at once.
+    ///
+    /// The hand-over: a `put` (or a close's last items) hands a waiting consumer its item
+    /// under the queue's lock, then resumes it. A cancellation that comes after the hand-over,
+    /// before the task runs again, is too late: `get` returns the item (the task sees
+    /// `Task.isCancelled` afterwards), so an item is never taken and then lost. A
+    /// cancellation before the hand-over removes the waiter: it throws and takes nothing.
     /// - Throws: `QueueClosed` once the queue is closed and empty, `CancellationError` if
     ///   cancelled while waiting (nothing was taken).
     /// - Emits: `.got` (with how long the item waited), `.consumerBlocked` when it waits.
@@ -303,7 +331,7 @@ extension BoundedQueue {
         try await get(timeout: timeout, clock: ContinuousClock())
     }
 
-    /// Removes the front item if there is one, without suspending.
+    /// Removes the next item (see `get()`) if there is one, without suspending.
     /// - Returns: nil when empty.
     /// - Throws: `QueueClosed` when closed and empty.
     @inlinable
@@ -443,7 +471,11 @@ extension BoundedQueue {
         var current = completion.done.load(ordering: .relaxed)
         while true {
             // Never more done than got: the got count only grows, so this check holds.
-            guard current < ring.gotCount else { throw TaskDoneWithoutItem() }
+            guard current < ring.gotCount else {
+                try checkDoneUnderLock()
+                current = completion.done.load(ordering: .relaxed)
+                continue
+            }
             let (exchanged, original) = completion.done.weakCompareExchange(
                 expected: current, desired: current + 1, ordering: .sequentiallyConsistent)
             if exchanged { break }
@@ -456,14 +488,24 @@ extension BoundedQueue {
         if emit.wants(notable: false) { emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: doneNow) })) }
     }
 
+    /// The refusal of `taskDone`, checked again under the lock: a close that discards items
+    /// counts them done before it moves the got count past them (under the lock), and a
+    /// `taskDone` that read the two in between saw one more done than got.
+    @usableFromInline @inline(never)
+    func checkDoneUnderLock() throws(TaskDoneWithoutItem) {
+        let refused = state.withLock { _ in completion.done.load(ordering: .sequentiallyConsistent) >= ring.gotCount }
+        if refused { throw TaskDoneWithoutItem() }
+    }
+
     @usableFromInline
     func wakeJoiners() {
         let wake = state.withLock { m in m.finishedJoiners(done: completion.done.load(ordering: .sequentiallyConsistent)) }
         for joiner in wake { joiner.resume() }
     }
 
-    /// Suspends until every item put so far has been marked done with `taskDone()`.
-    /// Returns at once when nothing is unfinished.
+    /// Suspends until every item put so far has been marked done with `taskDone()` (or was
+    /// discarded by `close(discardingItems: true)`). Returns at once when nothing is
+    /// unfinished.
     /// - Throws: `CancellationError` if cancelled while waiting.
     public func join() async throws {
         let id = state.withLock { $0.makeID() }
@@ -506,14 +548,46 @@ extension BoundedQueue {
         close(error: error)
     }
 
-    func close(error: (any Error)?) {
-        let (action, gauges) = state.withLock { ($0.close(error: error), $0.gauges) }
-        let consumerError = error ?? QueueClosed()
+    /// Closes the queue and, with `discardingItems`, empties it at once (asyncio's
+    /// `shutdown(immediate=True)`): the items still in it are dropped, counted in
+    /// `stats.dropped` (and the registry's snapshot), and count as done for `join`. Then, as
+    /// after `close()`: later puts and waiting producers throw `QueueClosed`; but waiting and
+    /// later gets throw at once (`QueueClosed`), since nothing is left to drain. `join()`
+    /// returns once every item got before is done too (as asyncio's: only the dropped items
+    /// are done for you). Producers whose items were in, waiting for the low-water mark,
+    /// return normally: their puts happened (their items may be among the dropped).
+    ///
+    /// Without `discardingItems` it is `close()`. Also empties a queue already closed (the
+    /// first close still decides the error). Items handed to consumers before it are theirs:
+    /// a `get` resumed with an item returns it.
+    /// - Returns: how many items this call dropped.
+    /// - Emits: `.closed` the first time the queue closes.
+    @discardableResult
+    public func close(discardingItems: Bool) -> Int {
+        close(error: nil, discardingItems: discardingItems)
+    }
+
+    /// `close(throwing:)` that empties the queue at once, like `close(discardingItems:)`:
+    /// waiting and later gets throw `error` at once (only the first close decides it).
+    /// - Returns: how many items this call dropped.
+    /// - Emits: `.closed` the first time the queue closes.
+    @discardableResult
+    public func close(throwing error: any Error, discardingItems: Bool) -> Int {
+        close(error: error, discardingItems: discardingItems)
+    }
+
+    @discardableResult
+    func close(error: (any Error)?, discardingItems: Bool = false) -> Int {
+        let (action, gauges, consumerError) = state.withLock {
+            ($0.close(error: error, discardingItems: discardingItems), $0.gauges, $0.closeError ?? QueueClosed())
+        }
         for producer in action.producers { producer.resume(throwing: QueueClosed()) }
         for producer in action.admitted { producer.resume() }
         resume(Machine.Wakes(consumers: action.handed))
         for consumer in action.consumers { consumer.resume(throwing: consumerError) }
+        for joiner in action.joiners { joiner.resume() }
         if action.wasOpen { emit.queue(.closed(gauges: gauges)) }
+        return action.discarded.count  // the items are released here, outside the lock
     }
 
     /// Changes the capacity while running. Growing admits waiting producers at once;
@@ -532,16 +606,40 @@ extension BoundedQueue {
         resume(Machine.Wakes(consumers: admitted.handed))
     }
 
-    /// A consistent picture of the queue right now.
+    /// A consistent picture of the queue right now: `put == got + dropped + depth`.
     public var stats: QueueStats {
         state.withLock { m in
             let (put, got) = ring.counts
             return QueueStats(
                 capacity: m.capacity, depth: put - got, waitingProducers: m.waitingProducerCount,
-                waitingConsumers: m.consumers.count, put: put, got: got,
-                done: completion.done.load(ordering: .relaxed), maxDepth: m.maxDepth, isClosed: m.isClosed)
+                waitingConsumers: m.consumers.count, put: put, got: got - m.droppedCount,
+                done: completion.done.load(ordering: .relaxed) - m.droppedCount, dropped: m.droppedCount,
+                maxDepth: m.maxDepth, isClosed: m.isClosed)
         }
     }
+
+    // MARK: the cheap questions (asyncio's qsize(), empty(), full())
+
+    /// Items in the queue now (asyncio's `qsize()`), read without the lock.
+    ///
+    /// The put and got counts are read at one instant (see `QueueRing.counts`), so the
+    /// answer is a depth the queue really had during the call, counting an item whose put is
+    /// still being written and not counting the items of producers that wait for room. With
+    /// others putting and getting, it may have changed by the time you look: decide with
+    /// `tryPut`/`tryGet`, not with this.
+    @inlinable public var count: Int { ring.depth }
+
+    /// Whether the queue holds no item now (asyncio's `empty()`): `count == 0`, with the same
+    /// caveat: a `get` right after may still suspend, or not.
+    @inlinable public var isEmpty: Bool { ring.depth == 0 }
+
+    /// Whether the queue is full now (asyncio's `full()`): `count >= capacity`, the moment
+    /// when `put` waits and `tryPut` returns false. It can be more than full for a while after
+    /// `setCapacity` shrinks it. Same caveat as `count`.
+    @inlinable public var isFull: Bool { ring.depth >= ring.capacity.load(ordering: .relaxed) }
+
+    /// The capacity now (`setCapacity(_:)` changes it), read without the lock.
+    @inlinable public var capacity: Int { ring.capacity.load(ordering: .relaxed) }
 }
 
 extension BoundedQueue: AsyncSequence {
@@ -584,10 +682,13 @@ public struct QueueStats: Sendable, Hashable {
     public var waitingConsumers: Int
     /// Items put so far.
     public var put: Int
-    /// Items got so far.
+    /// Items got so far (not counting `dropped`).
     public var got: Int
-    /// Items marked done with `taskDone()`.
+    /// Items marked done with `taskDone()` (not counting `dropped`).
     public var done: Int
+    /// Items dropped by `close(discardingItems: true)`: put, never got, and done for `join`.
+    /// Every item put is got, dropped or still in the queue: `put == got + dropped + depth`.
+    public var dropped: Int
     /// The deepest it has been.
     public var maxDepth: Int
     /// Whether it was closed.

@@ -2,9 +2,11 @@ import Synchronization
 import DequeModule
 
 /// The lock-protected state of a `BoundedQueue`: waiting producers, consumers and joiners,
-/// close, and the wait-time sample; the items live in its `QueueRing`, which puts and gets
-/// that need not wait use without the lock. This is the queue's slow path: everything that
-/// suspends, wakes, closes or changes the capacity goes through here, under the lock.
+/// close, and the wait-time sample. A FIFO queue's items live in its `QueueRing`, which puts
+/// and gets that need not wait use without the lock; a LIFO or priority queue's live here,
+/// in `locked`, and its ring only counts (every put and get comes here). This is the queue's
+/// slow path: everything that suspends, wakes, closes or changes the capacity goes through
+/// here, under the lock.
 ///
 /// Every input is a `mutating func` that returns what the caller must do once the lock is
 /// dropped. It never resumes anything itself, so it is unit-tested with plain tokens in
@@ -41,8 +43,11 @@ import DequeModule
         }
     }
 
-    /// The items, shared with the lock-free fast paths.
+    /// The items of a FIFO queue, shared with the lock-free fast paths; for the other orders,
+    /// only the counts.
     @usableFromInline let ring: QueueRing<Element>
+    /// The items of a LIFO or priority queue (nil: FIFO, the items are in `ring`).
+    @usableFromInline var locked: LockedItems<Element>?
     /// Producers whose items are not in the ring yet, in order. Announced in
     /// `ring.pendingProducers`, which makes new puts queue up behind them.
     @usableFromInline var producers: WaiterLine<WaitingProducer, QueueRing<Element>.Announced>
@@ -66,14 +71,23 @@ import DequeModule
     /// The error consumers get once the queue is closed and empty (nil: `QueueClosed`).
     @usableFromInline var closeError: (any Error)?
     @usableFromInline var abandonedCount = 0
+    /// Items discarded by a close that empties at once. They are counted as got (the ring's
+    /// got count moved past them) and as done (`completion.done`, so that `join` returns), and
+    /// taken back out of both where the queue reports its numbers.
+    @usableFromInline var droppedCount = 0
     @usableFromInline var nextID: UInt64 = 0
 
-    @inlinable init(capacity: Int, resumeProducersBelow: Int? = nil, timed: Bool = false) {
+    @inlinable init(capacity: Int, order: QueueOrder<Element> = .fifo, resumeProducersBelow: Int? = nil, timed: Bool = false) {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
         if let mark = resumeProducersBelow {
             precondition(mark >= 1 && mark <= capacity, "a low-water mark must be within 1...capacity, got \(mark)")
         }
-        ring = QueueRing(capacity: capacity, timed: timed)
+        switch order.kind {
+        case .fifo: locked = nil
+        case .lifo: locked = LockedItems(areInIncreasingOrder: nil)
+        case .priority(let areInIncreasingOrder): locked = LockedItems(areInIncreasingOrder: areInIncreasingOrder)
+        }
+        ring = QueueRing(capacity: capacity, timed: timed, countingOnly: locked != nil)
         producers = WaiterLine(announcing: .init(ring, .pendingProducers))
         consumers = WaiterLine(announcing: .init(ring, .waitingConsumers))
         admitted = WaiterLine(announcing: .init(ring, .admittedProducers))
@@ -86,6 +100,7 @@ import DequeModule
     @inlinable var capacity: Int { ring.capacity.load(ordering: .relaxed) }
     @inlinable var depth: Int { ring.depth }
     @inlinable var putCount: Int { ring.putCount }
+    /// Items got so far, discarded ones included (see `droppedCount`).
     @inlinable var gotCount: Int { ring.gotCount }
     @inlinable var maxDepth: Int { ring.maxDepth.load(ordering: .relaxed) }
 
@@ -105,9 +120,23 @@ import DequeModule
     @inlinable var gauges: QueueGauges {
         QueueGauges(depth: ring.depth, waitingProducers: waitingProducerCount, waitingConsumers: consumers.count)
     }
-    /// Items put and not yet marked done, given how many were done (what `join` waits for).
-    /// `taskDone` is counted outside the lock, by `BoundedQueue`, so it is passed in.
+    /// Items put and not yet marked done, given how many were done (what `join` waits for;
+    /// discarded items count as done). `taskDone` is counted outside the lock, by
+    /// `BoundedQueue`, so it is passed in.
     @inlinable func unfinished(done: Int) -> Int { putCount - done }
+
+    /// What holds whenever the lock is free (checked in debug builds). A FIFO queue's ring
+    /// changes without the lock, so only what the lock alone changes is checked for it.
+    @inlinable func assertInvariants() {
+        assert(!isClosed || producers.isEmpty, "a producer waits in a closed queue")
+        assert(resumeProducersBelow != nil || admitted.isEmpty, "admitted producers without a low-water mark")
+        guard let locked else { return }
+        let (put, got) = ring.counts
+        assert(locked.count == put - got, "\(locked.count) items kept, the counts say \(put - got)")
+        assert(consumers.isEmpty || locked.count == 0, "a consumer waits beside an item")
+        assert(producers.isEmpty || isClosed || locked.count >= capacity, "a producer waits beside room")
+        assert(completion.done.load(ordering: .relaxed) <= got, "more done than got")
+    }
 
     /// Whether producers whose items went in are resumed now: at once without a low-water
     /// mark; with one, once the depth is below it (hysteresis, as swift-nio's producers'
@@ -148,6 +177,7 @@ import DequeModule
     /// Puts `element` in the ring, growing it when every slot is taken.
     /// - Returns: false when the queue is full.
     @inlinable mutating func push(_ element: Element, _ now: () -> UInt64) -> Bool {
+        if locked != nil { return pushLocked(element, now) }
         while true {
             switch ring.tryPush(element, now: now) {
             case .pushed(let position):
@@ -164,9 +194,26 @@ import DequeModule
         }
     }
 
-    /// Takes the front item, if any. Waits out a put that has claimed its position and is
-    /// still writing (nothing else can stop a consumer that sees it from taking it).
+    /// A LIFO or priority queue's put: kept in `locked`, counted in the ring.
+    @inlinable mutating func pushLocked(_ element: Element, _ now: () -> UInt64) -> Bool {
+        guard locked!.count < capacity else { return false }
+        let position = ring.countPut()
+        let stamp = ring.timed ? ring.stamp(position, now) : 0
+        locked!.insert(.init(element: element, sequence: position, stamp: stamp))
+        ring.noteDepth(afterPutAt: position)
+        return true
+    }
+
+    /// Takes the next item, if any (the front one of a FIFO queue). Waits out a put that has
+    /// claimed its position and is still writing (nothing else can stop a consumer that
+    /// sees it from taking it).
     @inlinable mutating func pop(_ now: () -> UInt64) -> Element? {
+        if locked != nil {
+            guard let entry = locked!.removeNext() else { return nil }
+            ring.countGot()
+            recordWait(since: entry.stamp, now)
+            return entry.element
+        }
         var attempts = 0
         while true {
             switch ring.tryPop() {
@@ -183,7 +230,7 @@ import DequeModule
         }
     }
 
-    /// Hands items, in order, to waiting consumers, in order, while both last.
+    /// Hands items, in the queue's order, to waiting consumers, in order, while both last.
     @inlinable mutating func handToConsumers(_ now: () -> UInt64) -> [(token: Consumer, element: Element)] {
         var handed: [(token: Consumer, element: Element)] = []
         while let first = consumers.first, let element = pop(now) {
@@ -252,6 +299,7 @@ import DequeModule
     /// A put that the fast path could not do: producers already waiting go first (FIFO),
     /// then this one if there is room.
     @inlinable mutating func put(_ element: Element, now: @autoclosure () -> UInt64) -> PutAction {
+        defer { assertInvariants() }
         if isClosed { return .closed }
         var wakes = settle(now: now())
         guard producers.isEmpty, push(element, now) else { return .mustWait(id: makeID(), wakes) }
@@ -277,6 +325,7 @@ import DequeModule
     @inlinable mutating func suspendProducer(
         id: UInt64, element: Element, token: Producer, isCancelled: Bool, now: @autoclosure () -> UInt64
     ) -> SuspendProducerAction {
+        defer { assertInvariants() }
         if isCancelled { return .cancelled(token) }
         if isClosed { return .closed(token) }
         producers.append(WaitingProducer(id: id, element: element, token: token))
@@ -298,6 +347,7 @@ import DequeModule
 
     /// A get that the fast path could not do: consumers already waiting go first (FIFO).
     @inlinable mutating func get(now: @autoclosure () -> UInt64) -> GetAction {
+        defer { assertInvariants() }
         if consumers.isEmpty, let element = pop(now) {
             let wakes = settle(now: now())
             return .item(element, gauges, wakes)
@@ -321,6 +371,7 @@ import DequeModule
     @inlinable mutating func suspendConsumer(id: UInt64, token: Consumer, isCancelled: Bool, now: @autoclosure () -> UInt64)
         -> SuspendConsumerAction
     {
+        defer { assertInvariants() }
         if isCancelled { return .cancelled(token) }
         consumers.append(WaitingConsumer(id: id, token: token))
         let wakes = settle(now: now())
@@ -403,6 +454,7 @@ import DequeModule
     /// Growing admits waiting producers in order; shrinking keeps every stored item (new
     /// puts wait until the depth falls below the new capacity).
     @inlinable mutating func setCapacity(_ newCapacity: Int, now: @autoclosure () -> UInt64) -> Admitted {
+        defer { assertInvariants() }
         precondition(newCapacity >= 1, "a queue needs a capacity of at least 1")
         ring.capacity.store(newCapacity, ordering: .sequentiallyConsistent)
         let wakes = isClosed ? Wakes() : settle(now: now())
@@ -412,6 +464,10 @@ import DequeModule
     @usableFromInline struct CloseAction {
         /// Waiting producers: their items were never put; resume them with `QueueClosed`.
         @usableFromInline var producers: [Producer]
+        /// The items a close that empties at once took out: released outside the lock.
+        @usableFromInline var discarded: [Element] = []
+        /// Joiners that the discarded items let go (every item put is now done).
+        @usableFromInline var joiners: [Joiner] = []
         /// Producers whose items are in (waiting for the low-water mark): resume them
         /// normally, their puts happened.
         @usableFromInline var admitted: [Producer]
@@ -433,18 +489,51 @@ import DequeModule
     }
 
     /// Closes; the first close's `error` (nil: `QueueClosed`) is what consumers get once the
-    /// buffer is empty.
-    @inlinable mutating func close(error: (any Error)? = nil, now: @autoclosure () -> UInt64 = 0) -> CloseAction {
+    /// buffer is empty. With `discardingItems` (asyncio's `shutdown(immediate=True)`; also
+    /// after a close without it) the items still in the queue are taken out and counted as
+    /// dropped and as done, so the buffer is empty at once: waiting consumers get the close
+    /// error, and joiners go if nothing got is left undone.
+    @inlinable mutating func close(
+        error: (any Error)? = nil, discardingItems: Bool = false, now: @autoclosure () -> UInt64 = 0
+    ) -> CloseAction {
+        defer { assertInvariants() }
         let wasOpen = !isClosed
         if wasOpen {
             closeError = error
             isClosed = true
             ring.close()  // no put gets in after this; the ones in flight are written
         }
+        let discarded = discardingItems ? discardItems() : []
         let handed = handToConsumers(now)
-        return CloseAction(
+        var action = CloseAction(
             producers: producers.removeAll().map(\.token), admitted: admitted.removeAll().map(\.token), handed: handed,
             consumers: consumers.removeAll().map(\.token), wasOpen: wasOpen)
+        if !discarded.isEmpty {
+            action.discarded = discarded
+            action.joiners = finishedJoiners(done: completion.done.load(ordering: .sequentiallyConsistent))
+        }
+        return action
+    }
+
+    /// Takes every item out of the closed queue, counting them as got and done (done first:
+    /// a `taskDone` without the lock that reads the got count before the items are counted
+    /// got may refuse, and then checks again under the lock; see `BoundedQueue.taskDone`).
+    @inlinable mutating func discardItems() -> [Element] {
+        precondition(isClosed, "items are discarded from a closed queue only")
+        let items: [Element]
+        if locked != nil {
+            items = locked!.removeAll()
+            if !items.isEmpty {
+                completion.done.wrappingAdd(items.count, ordering: .sequentiallyConsistent)
+                ring.countGot(items.count)
+            }
+        } else {
+            guard ring.depth > 0 else { return [] }
+            let completion = completion
+            items = ring.discardAll { count in completion.done.wrappingAdd(count, ordering: .sequentiallyConsistent) }
+        }
+        droppedCount += items.count
+        return items
     }
 }
 

@@ -22,7 +22,15 @@ import Synchronization
 /// Positions only grow; `put` and `got` counts are the positions. A position word keeps the
 /// position in its low 54 bits (2^54 items: 28 years at 20 million a second), a generation
 /// above it that changes when the ring is replaced (so a compare-and-swap prepared against
-/// the old ring fails), a frozen bit while it is replaced, and (enqueue side) a closed bit.
+/// the old ring fails), a frozen bit while it is replaced, and (enqueue side) a closed bit
+/// and a counting-only bit.
+///
+/// A LIFO or priority queue keeps its items under the lock (`LockedItems`), and its ring
+/// only counts: the counting-only bit, set for its whole life, makes every put without the
+/// lock find the ring blocked (the same test as closed or frozen: no cost to a FIFO put),
+/// and a get without the lock never finds an item in slots nobody writes. The state machine
+/// moves the positions under the lock (`countPut`, `countGot`), so counts, depth, the
+/// deepest depth and the waiters' announcements work as they do for the FIFO queue.
 ///
 /// `@unchecked Sendable`: every mutable field is an `Atomic`, or slot memory whose ownership
 /// passes between threads through the slots' sequence numbers (release/acquire), or
@@ -74,10 +82,11 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// reading one's sequence numbers (its compare-and-swap then fails on the generation).
     @usableFromInline var retired: [UnsafeMutablePointer<RingSlots<Element>>] = []
 
-    @usableFromInline init(capacity: Int, timed: Bool) {
+    @usableFromInline init(capacity: Int, timed: Bool, countingOnly: Bool = false) {
         precondition(capacity >= 1, "a queue needs a capacity of at least 1")
         self.capacity = Atomic(capacity)
         self.timed = timed
+        if countingOnly { enqueue.store(Position.countingOnly, ordering: .relaxed) }
         // Small to start (100,000 idle actors have one each); doubles as needed.
         slots = Atomic(RingSlots.allocate(count: Swift.max(2, Swift.min(4, Self.slotCount(for: capacity))), timed: timed))
     }
@@ -85,7 +94,8 @@ final class QueueRing<Element>: @unchecked Sendable {
     deinit {
         let ring = slots.load(ordering: .acquiring)
         let got = dequeue.load(ordering: .acquiring) & Position.mask
-        let put = enqueue.load(ordering: .acquiring) & Position.mask
+        let word = enqueue.load(ordering: .acquiring)
+        let put = word & Position.countingOnly == 0 ? word & Position.mask : got  // counting only: no items here
         for position in got..<put { (ring.pointee.elements + (position & ring.pointee.mask)).deinitialize(count: 1) }
         ring.pointee.deallocate()
         ring.deallocate()
@@ -141,7 +151,7 @@ final class QueueRing<Element>: @unchecked Sendable {
         case full
         /// Below capacity, but every slot is taken: the ring must grow (under the lock).
         case noSlot
-        /// Closed, or frozen while the ring is replaced: take the lock.
+        /// Closed, frozen while the ring is replaced, or counting only: take the lock.
         case blocked
     }
 
@@ -150,7 +160,7 @@ final class QueueRing<Element>: @unchecked Sendable {
         var word = enqueue.load(ordering: .sequentiallyConsistent)
         var attempts = 0
         while true {
-            if word & (Position.frozen | Position.closed) != 0 { return .blocked }
+            if word & (Position.frozen | Position.closed | Position.countingOnly) != 0 { return .blocked }
             let position = word & Position.mask
             let limit = capacity.load(ordering: .relaxed)
             if position &- dequeueFloor.load(ordering: .relaxed) >= limit {
@@ -340,6 +350,7 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// flight to be written, so that what is left is final. Call with the queue's lock held.
     @usableFromInline func close() {
         let word = enqueue.bitwiseOr(Position.closed, ordering: .sequentiallyConsistent).newValue
+        if word & Position.countingOnly != 0 { return }  // no claims without the lock
         let ring = slots.load(ordering: .acquiring)
         let put = word & Position.mask
         var attempts = 0
@@ -354,6 +365,51 @@ final class QueueRing<Element>: @unchecked Sendable {
     }
 }
 
+extension QueueRing {
+    // MARK: counting only (LIFO and priority queues), under the queue's lock
+
+    /// Counts a put of an item kept under the lock. - Returns: its position.
+    @inlinable func countPut() -> Int {
+        enqueue.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue & Position.mask
+    }
+
+    /// Counts `count` items taken (or discarded) from those kept under the lock.
+    @inlinable func countGot(_ count: Int = 1) {
+        dequeue.wrappingAdd(count, ordering: .sequentiallyConsistent)
+    }
+
+    // MARK: discarding (a close that empties at once), under the queue's lock
+
+    /// Takes every item out of a closed ring (`close()` has waited for the puts in flight):
+    /// freezes the dequeue position, so that gets without the lock find the ring blocked
+    /// and wait for the lock, moves the items out, calls `counted` with how many while still
+    /// frozen, then moves the dequeue position past them under a new generation (a get's
+    /// compare-and-swap prepared before the freeze fails).
+    /// - Returns: the items, in order (for the caller to release outside the lock).
+    @inlinable @inline(never)
+    func discardAll(counted: (Int) -> Void) -> [Element] {
+        let frozenGot = dequeue.bitwiseOr(Position.frozen, ordering: .sequentiallyConsistent).newValue
+        let got = frozenGot & Position.mask
+        let put = enqueue.load(ordering: .sequentiallyConsistent) & Position.mask
+        precondition(enqueue.load(ordering: .relaxed) & Position.closed != 0, "items are discarded from a closed ring only")
+        let ring = slots.load(ordering: .acquiring)
+        let count = ring.pointee.mask &+ 1
+        var items: [Element] = []
+        items.reserveCapacity(put - got)
+        for position in got..<put {
+            // Gets that won a position before the freeze read slots before `got`: these are
+            // untouched, and written (close waited for the puts).
+            let index = position & ring.pointee.mask
+            items.append((ring.pointee.elements + index).move())
+            ring.pointee.sequences[index].store(position &+ count, ordering: .releasing)
+        }
+        counted(items.count)
+        let generation = ((frozenGot & Position.generationMask) &+ Position.generationUnit) & Position.generationMask
+        dequeue.store(put | generation, ordering: .sequentiallyConsistent)
+        return items
+    }
+}
+
 /// The bits of a position word (see `QueueRing`).
 @usableFromInline enum Position {
     @usableFromInline static let mask = (1 << 54) - 1
@@ -361,6 +417,8 @@ final class QueueRing<Element>: @unchecked Sendable {
     @usableFromInline static let generationMask = 0x3F << 54
     @usableFromInline static let frozen = 1 << 60
     @usableFromInline static let closed = 1 << 61
+    /// Enqueue side, for the ring's whole life: the items are kept under the lock.
+    @usableFromInline static let countingOnly = 1 << 62
 }
 
 /// One allocation of slots: a power-of-two count of sequence numbers, elements and stamps.

@@ -57,6 +57,10 @@ public final class AsyncSemaphore: Sendable {
     deinit { emit.retire(probe.last()) }
 
     /// Takes a permit, suspending until one is free (FIFO).
+    ///
+    /// A permit granted is kept: a `release` hands it to this waiter under the lock, then
+    /// resumes it. A cancel after the grant is too late: `acquire` returns normally and the
+    /// task holds the permit (and must release it). Only a cancel before the grant throws.
     /// - Throws: `CancellationError` if cancelled while waiting (no permit is held).
     /// - Emits: `.waiting` when it has to wait, `.acquired` when granted.
     @inlinable

@@ -84,8 +84,9 @@ public struct QueuePane: Widget {
             ("wait", "p50 \(formatNanos(q.wait.p50))  p99 \(formatNanos(q.wait.p99))", Theme.value),
             (
                 "total",
-                "put \(formatCount(Double(q.put)))  got \(formatCount(Double(q.got)))  done \(formatCount(Double(q.done)))  max \(q.maxDepth)",
-                Theme.value
+                "put \(formatCount(Double(q.put)))  got \(formatCount(Double(q.got)))  done \(formatCount(Double(q.done)))  max \(q.maxDepth)"
+                    + (q.dropped > 0 ? "  dropped \(formatCount(Double(q.dropped)))" : ""),
+                q.dropped > 0 ? Theme.warn : Theme.value
             ),
         ]
         for (label, value, style) in rows where y < inner.bottom {

@@ -289,7 +289,8 @@ public final class Recording: @unchecked Sendable {
     }
 
     func keyframe(_ k: Int) throws -> KeyframeBody {
-        try Self.decoded { r throws(WireError) in try KeyframeBody(&r) }(try source.read(keyframes[k].body))
+        let layout = info.snapshotLayout
+        return try Self.decoded { r throws(WireError) in try KeyframeBody(&r, layout: layout) }(try source.read(keyframes[k].body))
     }
 
     /// A decoder of bytes whose codec errors become `RecordingError.malformed`.
@@ -322,7 +323,8 @@ public final class Recording: @unchecked Sendable {
     /// The run's end as recorded, if the file has it.
     func end() throws -> EndBody? {
         guard let endRef else { return nil }
-        return try Self.decoded { r throws(WireError) in try EndBody(&r) }(try source.read(endRef.body))
+        let layout = info.snapshotLayout
+        return try Self.decoded { r throws(WireError) in try EndBody(&r, layout: layout) }(try source.read(endRef.body))
     }
 
     /// How many events happened at or before `time` (nanoseconds since the start).

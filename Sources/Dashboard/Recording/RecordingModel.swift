@@ -16,10 +16,14 @@ public struct RecordingInfo: Sendable, Codable, Equatable {
     public var knobs: [RecordedKnob]
     /// Monotonic nanoseconds when recording started: event times count from here.
     public var startNanos: UInt64
-    /// The version of the snapshot and event shapes (`PROTOCOL.md`).
+    /// The version of the snapshot and event shapes (`PROTOCOL.md`): 2 since a queue's
+    /// `dropped` (snapshot layout 4), 1 before.
     public var shapes: Int
 
-    public static let shapesVersion = 1
+    public static let shapesVersion = 2
+
+    /// The binary layout of this recording's snapshots.
+    var snapshotLayout: UInt8 { shapes >= 2 ? 4 : 3 }
 
     public init(
         title: String, mode: String, origin: SourceOrigin? = nil, panes: [PatternKind], knobs: [RecordedKnob], startNanos: UInt64,
@@ -100,12 +104,12 @@ struct KeyframeBody: Sendable {
 extension KeyframeBody {
     /// Reads a body; what cannot be a run's (a negative speed, a snapshot past the codec's
     /// bounds, bytes after it) throws.
-    init(_ r: inout WireReader) throws(WireError) {
+    init(_ r: inout WireReader, layout: UInt8) throws(WireError) {
         let knobs = try r.knobs()
         let speed = try r.double()
         guard speed >= 0 else { throw .badMessage("a speed of \(speed)") }
         self.init(snapshot: Snapshot(), knobs: knobs, speed: speed, status: try r.string())
-        snapshot = try r.snapshot()
+        snapshot = try r.snapshot(layout: layout)
         try r.expectEnd("the keyframe")
     }
 }
@@ -129,12 +133,12 @@ struct EndBody: Sendable {
 }
 
 extension EndBody {
-    init(_ r: inout WireReader) throws(WireError) {
+    init(_ r: inout WireReader, layout: UInt8) throws(WireError) {
         let status = try r.string()
         let elapsed = try r.double()
         guard (0...1e9).contains(elapsed) else { throw .badMessage("an elapsed time of \(elapsed) s") }
         self.init(status: status, elapsedSeconds: elapsed, snapshot: Snapshot(), reason: try r.string())
-        snapshot = try r.snapshot()
+        snapshot = try r.snapshot(layout: layout)
         try r.expectEnd("the end")
     }
 }
