@@ -132,6 +132,6 @@ import Testing
             #expect(throws: (any Error).self, "cut at \(cut)") { try SnapshotLayout.decode(bytes.prefix(cut)) }
         }
         let error = try #require(throws: (any Error).self) { try SnapshotLayout.decode([SnapshotLayout.screenMarker, 9]) }
-        #expect("\(error)" == "protocol version mismatch: a screen in layout 9; this sluice reads layout 3")
+        #expect("\(error)" == "protocol version mismatch: a screen in layout 9; this sluice reads layout \(SnapshotLayout.version)")
     }
 }
