@@ -37,6 +37,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @usableFromInline let resumeProducersBelow: Int?
     @usableFromInline let emit: Emitter
     @usableFromInline let completion: QueueCompletion
+    /// The machine's wait-time sample, recorded by gets without the lock (nil: not timed).
+    @usableFromInline let wait: QueueWaitSample?
     /// What the registry reads; it holds this, never the queue.
     let probe: QueueProbe<Element>
 
@@ -63,6 +65,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         let machine = Machine(capacity: capacity, resumeProducersBelow: resumeProducersBelow, timed: registry != nil)
         ring = machine.ring
         completion = machine.completion
+        wait = machine.wait
         self.resumeProducersBelow = resumeProducersBelow
         state = Locked(machine)
         emit = Emitter(registry, PatternID(.queue, name))
@@ -113,7 +116,7 @@ final class QueueProbe<Element: Sendable>: PatternProbe {
             q.got = got
             q.abandoned = m.abandonedCount
             q.isClosed = m.isClosed
-            if let wait = m.wait { q.wait = wait.percentiles() }
+            if let wait = m.wait { q.wait = wait.distribution.percentiles() }
         }
         q.done = completion.done.load(ordering: .relaxed)
         q.isGone = gone
@@ -328,9 +331,16 @@ extension BoundedQueue {
     /// event.
     @inlinable
     func didPop(stamp: UInt64) {
-        if stamp != 0 { state.withLock { $0.recordWait(since: stamp, monotonicNanoseconds) } }
+        if _slowPath(stamp != 0) { recordWait(since: stamp) }
         if mayAdmitProducers { admitProducers() }
         if emit.wants(notable: false) { emit.queue(.got(gauges: gauges)) }
+    }
+
+    /// Records how long a stamped item waited, without the lock (see `QueueWaitSample`).
+    @inlinable @inline(never)
+    func recordWait(since stamp: UInt64) {
+        guard let wait else { return }
+        ring.recordWait(since: stamp, now: monotonicNanoseconds(), in: wait)
     }
 
     /// Whether a get just freed room a waiting producer needs, or brought the depth below
@@ -379,7 +389,10 @@ extension BoundedQueue {
                 if stamp != 0 { stamps.append(stamp) }
             }
             if taken > 0 {
-                if !stamps.isEmpty { state.withLock { m in for stamp in stamps { m.recordWait(since: stamp, monotonicNanoseconds) } } }
+                if !stamps.isEmpty, let wait {
+                    let now = monotonicNanoseconds()
+                    for stamp in stamps { ring.recordWait(since: stamp, now: now, in: wait) }
+                }
                 if mayAdmitProducers { admitProducers() }
                 if emit.wants(notable: false) { for _ in 0..<taken { emit.queue(.got(gauges: gauges)) } }
                 return nil
