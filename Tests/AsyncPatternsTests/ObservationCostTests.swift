@@ -161,4 +161,32 @@ import Testing
         #expect(tally.notable.load(ordering: .relaxed) == 3 && tally.routine.load(ordering: .relaxed) == 0)
         subscription.cancel()
     }
+
+    /// A queue's fast paths read a flag of their own, set when every event becomes wanted
+    /// and cleared when it no longer is: for a queue registered before the change and for
+    /// one registered after it.
+    @Test func queuesFollowEveryEventInterest() throws {
+        let registry = PatternRegistry()
+        let tally = Tally()
+        let subscription = registry.subscribe(tally, interest: .notable)
+        let early = BoundedQueue<Int>(capacity: 8, name: "early", registry: registry)
+        func cycle(_ q: BoundedQueue<Int>) throws {
+            try q.tryPut(1)
+            _ = try q.tryGet()
+            try q.taskDone()
+        }
+        try cycle(early)
+        #expect(tally.routine.load(ordering: .relaxed) == 0 && !early.ring.everyEvent.load(ordering: .relaxed))
+        subscription.setInterest(.all)
+        let late = BoundedQueue<Int>(capacity: 8, name: "late", registry: registry)
+        try cycle(early)
+        try cycle(late)
+        #expect(tally.routine.load(ordering: .relaxed) == 6)  // put, got, taskDone each
+        subscription.setInterest(.notable)
+        try cycle(early)
+        try cycle(late)
+        #expect(tally.routine.load(ordering: .relaxed) == 6)
+        #expect(!early.ring.everyEvent.load(ordering: .relaxed) && !late.ring.everyEvent.load(ordering: .relaxed))
+        subscription.cancel()
+    }
 }

@@ -69,7 +69,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         self.resumeProducersBelow = resumeProducersBelow
         state = Locked(machine)
         emit = Emitter(registry, PatternID(.queue, name))
-        probe = QueueProbe(name: name, state: state, completion: completion)
+        probe = QueueProbe(name: name, state: state, ring: ring, completion: completion)
         emit.register(probe)
     }
 
@@ -93,13 +93,17 @@ final class QueueCompletion: Sendable {
 final class QueueProbe<Element: Sendable>: PatternProbe {
     let name: String
     let state: Locked<BoundedQueue<Element>.Machine>
+    let ring: QueueRing<Element>
     let completion: QueueCompletion
 
-    init(name: String, state: Locked<BoundedQueue<Element>.Machine>, completion: QueueCompletion) {
+    init(name: String, state: Locked<BoundedQueue<Element>.Machine>, ring: QueueRing<Element>, completion: QueueCompletion) {
         self.name = name
         self.state = state
+        self.ring = ring
         self.completion = completion
     }
+
+    func everyEventWanted(_ wanted: Bool) { ring.everyEvent.store(wanted, ordering: .relaxed) }
 
     func read() -> PatternReading { .queue(snapshot(gone: false)) }
 
@@ -192,7 +196,23 @@ extension BoundedQueue {
         ring.noteDepth(afterPutAt: position)
         // Pairs with a consumer that joins the waiters, then looks at the ring.
         if ring.waitingConsumers.load(ordering: .sequentiallyConsistent) > 0 { wakeConsumers() }
-        if emit.wants(notable: false) { emit.queue(.put(gauges: gauges)) }
+        if ring.everyEvent.load(ordering: .relaxed) { emitRoutine(.put) }
+    }
+
+    /// The routine events of the fast paths, once `ring.everyEvent` said someone wants them:
+    /// out of line, so the fast paths keep their registers and their size.
+    @usableFromInline enum RoutineEvent {
+        case put, got
+        case taskDone(done: Int)
+    }
+
+    @inlinable @inline(never)
+    func emitRoutine(_ event: RoutineEvent) {
+        switch event {
+        case .put: emit.queue(.put(gauges: gauges))
+        case .got: emit.queue(.got(gauges: gauges))
+        case .taskDone(let done): emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: done) }))
+        }
     }
 
     /// Hands the items now in the ring to waiting consumers.
@@ -333,7 +353,7 @@ extension BoundedQueue {
     func didPop(stamp: UInt64) {
         if _slowPath(stamp != 0) { recordWait(since: stamp) }
         if mayAdmitProducers { admitProducers() }
-        if emit.wants(notable: false) { emit.queue(.got(gauges: gauges)) }
+        if ring.everyEvent.load(ordering: .relaxed) { emitRoutine(.got) }
     }
 
     /// Records how long a stamped item waited, without the lock (see `QueueWaitSample`).
@@ -394,7 +414,7 @@ extension BoundedQueue {
                     for stamp in stamps { ring.recordWait(since: stamp, now: now, in: wait) }
                 }
                 if mayAdmitProducers { admitProducers() }
-                if emit.wants(notable: false) { for _ in 0..<taken { emit.queue(.got(gauges: gauges)) } }
+                if ring.everyEvent.load(ordering: .relaxed) { for _ in 0..<taken { emit.queue(.got(gauges: gauges)) } }
                 return nil
             }
         }
@@ -466,7 +486,7 @@ extension BoundedQueue {
         // Pairs with `join`, which announces itself before it reads `done`: one of the two
         // sees the other, so a joiner is never left waiting for a finish it missed.
         if completion.joinersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wakeJoiners() }
-        if emit.wants(notable: false) { emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: doneNow) })) }
+        if ring.everyEvent.load(ordering: .relaxed) { emitRoutine(.taskDone(done: doneNow)) }
     }
 
     @usableFromInline

@@ -69,6 +69,12 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// (127: one in 128; 0: every item; see `QueueWaitSample`). Only read when `timed`.
     /// Relaxed: it only chooses which items are timed; a stale mask times a few more or fewer.
     @usableFromInline let samplePeriodMask = Atomic<Int>(QueueWaitSample.sparsestMask)
+    /// Whether someone subscribes to every event of the queue's registry (its probe is told:
+    /// `PatternProbe.everyEventWanted`). The fast paths read this instead of the registry's
+    /// interest: one load from a line they read anyway, where the registry's costs two more
+    /// while anyone at all listens (issue #23). Relaxed, like the registry's interest: it
+    /// only says whether to build events, and publishes no memory.
+    @usableFromInline let everyEvent = Atomic<Bool>(false)
     @usableFromInline let timed: Bool
     /// Rings replaced by bigger ones. Kept until the queue goes: a thread may still be
     /// reading one's sequence numbers (its compare-and-swap then fails on the generation).
