@@ -196,7 +196,9 @@ final class QueueRing<Element>: @unchecked Sendable {
     }
 
     /// The stamp of the item being taken from `slot` (0: not sampled), clearing it for the
-    /// slot's next item. Call before the slot is handed back (its sequence number stored).
+    /// slot's next item. Call before the slot is handed back: the sequence number's release
+    /// store then orders the clear before the next lap's put, which loads it acquiring
+    /// before it may write a stamp of its own.
     @inlinable func takeStamp(_ stamps: UnsafeMutablePointer<UInt64>?, at index: Int) -> UInt64 {
         guard let stamps else { return 0 }
         let stamp = stamps[index]
