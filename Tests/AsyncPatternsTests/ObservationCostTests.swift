@@ -38,7 +38,7 @@ import Testing
         var stamps: [UInt64] = []
         while case .item(_, let stamp) = ring.tryPop() { stamps.append(stamp) }
         #expect(stamps == [1_001, 0, 0, 0])
-        // The second lap reuses the slots; with one item in 128, none of its positions is sampled.
+        // The second lap reuses the slots; with one item in 256, none of its positions is sampled.
         ring.samplePeriodMask.store(QueueWaitSample.sparsestMask, ordering: .relaxed)
         push(4..<8)
         stamps = []
@@ -54,7 +54,7 @@ import Testing
     }
 
     /// The sampling period halves at each sampled get that finds items came more than
-    /// 20 µs apart, down to every item, and doubles back while they come fast, up to one in 128.
+    /// 20 µs apart, down to every item, and doubles back while they come fast, up to one in 256.
     @Test func samplingFollowsTheSpacingOfItems() {
         let sample = QueueWaitSample()
         var now: UInt64 = 1_000_000
@@ -66,14 +66,14 @@ import Testing
             mask = sample.record(since: now - 10, now: now, mask: mask)
             masks.append(mask)
         }
-        #expect(masks == [63, 31, 15, 7, 3, 1, 0, 0])
+        #expect(masks == [127, 63, 31, 15, 7, 3, 1, 0])
         masks = []
         for _ in 0..<9 {  // items 1 µs apart
             now += UInt64(mask + 1) * 1_000
             mask = sample.record(since: now - 10, now: now, mask: mask)
             masks.append(mask)
         }
-        #expect(masks == [1, 3, 7, 15, 31, 63, 127, 127, 127])
+        #expect(masks == [1, 3, 7, 15, 31, 63, 127, 255, 255])
         let p = sample.distribution.percentiles()
         #expect(p.count == 18 && p.max == 10)
     }

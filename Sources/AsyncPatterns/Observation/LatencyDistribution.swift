@@ -129,7 +129,7 @@ final class LatencyDistribution: @unchecked Sendable {
 
 /// When to time an operation: reading the clock costs about 20 ns, more than a queue item
 /// itself costs, so a pattern whose operations come fast times one in 32 (a queue's items:
-/// one in 128, see `QueueWaitSample`); once they come more than 20 µs apart (or, for
+/// one in 256, see `QueueWaitSample`); once they come more than 20 µs apart (or, for
 /// operations that are timed from start to end, once one takes that long), the clock is
 /// cheap by comparison and every one is timed. Unbiased for a steady workload: which
 /// operation is timed does not depend on how long it takes.

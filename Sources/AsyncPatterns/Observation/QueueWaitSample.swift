@@ -9,15 +9,15 @@ import Synchronization
 /// queue's lock, which only keeps its readers apart.
 ///
 /// How many items are stamped follows how far apart items come, like `LatencySampler`: one
-/// in 128 while they come fast (a clock read costs more than an item), every item once they
+/// in 256 while they come fast (a clock read costs more than an item), every item once they
 /// come more than 20 µs apart. The period halves at each sampled get that finds items came
 /// slowly and doubles at each that finds them fast, so a slow queue reaches every item within
-/// 254 items, and a fast one whose consumer drains bursts and waits between them (a gap
+/// 510 items, and a fast one whose consumer drains bursts and waits between them (a gap
 /// that makes one spacing look slow) samples a few more items, not every item of the burst.
 @usableFromInline
 final class QueueWaitSample: Sendable {
-    /// The stamping mask while items come fast: one item in 128.
-    @usableFromInline static let sparsestMask = 127
+    /// The stamping mask while items come fast: one item in 256.
+    @usableFromInline static let sparsestMask = 255
 
     @usableFromInline let distribution = LatencyDistribution()
     /// When the last sampled item was got (0: none yet). Relaxed: it only tunes the

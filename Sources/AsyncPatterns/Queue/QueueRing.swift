@@ -66,7 +66,7 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// the largest value seen; it publishes no other memory.
     @usableFromInline let maxDepth = Atomic<Int>(0)
     /// Items whose position has these bits clear are stamped with the time they went in
-    /// (127: one in 128; 0: every item; see `QueueWaitSample`). Only read when `timed`.
+    /// (255: one in 256; 0: every item; see `QueueWaitSample`). Only read when `timed`.
     /// Relaxed: it only chooses which items are timed; a stale mask times a few more or fewer.
     @usableFromInline let samplePeriodMask = Atomic<Int>(QueueWaitSample.sparsestMask)
     /// Whether someone subscribes to every event of the queue's registry (its probe is told:
