@@ -108,15 +108,17 @@ let engine: [Engine] = [
 // MARK: modes that measure one thing and exit
 
 if let name = options.callgrindWorkload {
-    // NAME+doctor: the same workload with the pool doctor on and watched (issue #21).
+    // NAME+doctor: the same workload with the pool doctor on and watched (issue #21);
+    // NAME+dashboard: observed as the dashboard observes (issue #23).
     let doctored = name.hasSuffix(doctoredSuffix)
-    let base = doctored ? String(name.dropLast(doctoredSuffix.count)) : name
+    let observed = name.hasSuffix(dashboardSuffix)
+    let base = doctored || observed ? String(name.dropLast((doctored ? doctoredSuffix : dashboardSuffix).count)) : name
     guard let w = engine.first(where: { $0.name == base }) else {
         let names = engine.map(\.name).joined(separator: ", ")
-        print("sluice-bench: --callgrind-workload takes one of: \(names) (each also with \(doctoredSuffix))")
+        print("sluice-bench: --callgrind-workload takes one of: \(names) (each also with \(doctoredSuffix) or \(dashboardSuffix))")
         exit(64)
     }
-    await runCallgrindWorkload(w, doctor: doctored)
+    await runCallgrindWorkload(w, doctor: doctored, observed: observed)
 }
 let engineNames = engine.map(\.name).filter { options.wants($0) }
 if options.only != nil, engineNames.isEmpty, options.callgrindOnly || options.engineRates || options.profile != nil {
@@ -125,10 +127,11 @@ if options.only != nil, engineNames.isEmpty, options.callgrindOnly || options.en
 }
 if options.callgrindOnly {
     let pass = callgrindPass(
-        engineNames, items: options.callgrindItems, runs: options.callgrindRuns, outDirectory: options.callgrindOut)
+        callgrindNames(engineNames), items: options.callgrindItems, runs: options.callgrindRuns, outDirectory: options.callgrindOut)
     if let pass {
         let report = callgrindReport(pass, baseline: CallgrindBaseline.load())
-        if !report.targets.isEmpty { printTargets(report.targets) }
+        let observation = observationCallgrindReport(pass)
+        if !(report.targets + observation.targets).isEmpty { printTargets(report.targets + observation.targets) }
         if options.writeCallgrindBaseline { writeCallgrindBaseline(pass) }
         if let dir = options.callgrindOut {
             print("\ncallgrind.out files in \(dir)/; a profile: callgrind_annotate FILE | swift demangle --simplified | head -40")
@@ -178,7 +181,8 @@ for workload in engine where options.wants(workload.name) {
 let pinned = options.pinned && !rows.isEmpty ? pinnedRows(engine.filter { rows[$0.name] != nil }) : nil
 let callgrind =
     options.callgrind && !engineNames.isEmpty
-    ? callgrindPass(engineNames, items: options.callgrindItems, runs: options.callgrindRuns, outDirectory: options.callgrindOut)
+    ? callgrindPass(
+        callgrindNames(engineNames), items: options.callgrindItems, runs: options.callgrindRuns, outDirectory: options.callgrindOut)
     : nil
 
 // MARK: dashboard
@@ -294,8 +298,9 @@ if let pinned {
 var callgrindTargets: [Target] = []
 if let callgrind {
     let report = callgrindReport(callgrind, baseline: CallgrindBaseline.load())
-    json += report.json
-    callgrindTargets = report.targets
+    let observation = observationCallgrindReport(callgrind)
+    json += report.json + observation.json
+    callgrindTargets = report.targets + observation.targets
     if options.writeCallgrindBaseline { writeCallgrindBaseline(callgrind) }
 }
 

@@ -78,7 +78,7 @@ extension MailboxActor {
                 loop.processedCount &+= 1
                 counters.processed.store(loop.processedCount, ordering: .relaxed)
                 if start != 0 { recordProcessing(monotonicNanoseconds() &- start, &loop.sampler) }
-                emit.actor(.processed(depth: currentDepth))
+                if emit.wants(notable: false) { emit.actor(.processed(depth: currentDepth)) }
             } catch {
                 envelope.reply?.fail(error)
                 counters.failed.wrappingAdd(1, ordering: .relaxed)

@@ -169,7 +169,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
                 throw error  // cancelled while waiting for room: not delivered, the sender knows
             }
         }
-        emit.actor(.enqueued(depth: currentDepth))
+        // Routine: built (reading the run loop's counter) only for a subscriber to every event.
+        if emit.wants(notable: false) { emit.actor(.enqueued(depth: currentDepth)) }
     }
 
     @usableFromInline

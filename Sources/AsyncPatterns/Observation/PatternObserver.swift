@@ -40,6 +40,13 @@ struct Emitter: Sendable {
 
     /// Builds and delivers one event of a kind: the event (and the gauges in it) is built
     /// only once someone listens at all, and delivered only to those who want its level.
+    ///
+    /// A routine event (`isNotable` false: an item put or got, a message sent or processed)
+    /// is sent inside `if wants(notable: false) { ... }` at its call site, so that with only
+    /// notable events subscribed (the dashboard) it costs one relaxed load and nothing is
+    /// built: its gauges read counters that other threads write (the mailbox's depth reads
+    /// the run loop's), and building the event only to drop it was most of what watching
+    /// cost a fast path.
     @inlinable func send<Event: KindEvent>(
         _ event: () -> Event, as wrap: (Event, PatternID, MonotonicInstant) -> PatternEvent
     ) {

@@ -65,7 +65,12 @@ public final class PatternRegistry: Sendable {
 
     func add(_ probe: any PatternProbe, id: UInt64) {
         let actor = probe as? ActorCounters
-        state.withLock { $0.add(Entry(id: id, probe: probe, actor: actor)) }
+        state.withLock {
+            $0.add(Entry(id: id, probe: probe, actor: actor))
+            // Under the state lock, like every later change (`recomputeInterest`): the
+            // probe cannot miss one, nor get them out of order.
+            probe.everyEventWanted(interest.load(ordering: .relaxed) >= EventInterest.all.rawValue)
+        }
     }
 
     /// Takes the pattern out; its last reading joins the finished list. Idempotent.
@@ -146,7 +151,15 @@ public final class PatternRegistry: Sendable {
 
     /// Stores the highest interest of any subscriber, for patterns to read.
     private func recomputeInterest(_ list: [Subscriber]) {
-        interest.store(list.map(\.interest.rawValue).max() ?? 0, ordering: .relaxed)
+        let highest = list.map(\.interest.rawValue).max() ?? 0
+        let everyEvent = highest >= EventInterest.all.rawValue
+        let before = interest.exchange(highest, ordering: .relaxed) >= EventInterest.all.rawValue
+        guard everyEvent != before else { return }
+        // A probe added meanwhile reads `interest` under this lock: before this section, it
+        // is told here; after it, the lock orders the store above before its read.
+        state.withLock { s in
+            for case let entry? in s.entries { entry.probe.everyEventWanted(everyEvent) }
+        }
     }
 
     /// Hands `event` to every subscriber that wants it. Called by patterns, outside their
@@ -217,9 +230,15 @@ protocol PatternProbe: AnyObject, Sendable {
     /// Appends the pattern's numbers to `snap` with its rates; returns its operations. A
     /// pattern kept by the hundred thousand (actors) builds its row in place.
     func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int
+    /// Whether someone now subscribes to every event of the registry: told when the probe
+    /// joins and at each change, under the registry's state lock. For a pattern whose fast
+    /// path checks a flag of its own instead of the registry (the queue); nothing by default.
+    func everyEventWanted(_ wanted: Bool)
 }
 
 extension PatternProbe {
+    func everyEventWanted(_ wanted: Bool) {}
+
     func read(into snap: inout Snapshot, meters: inout Meters, now: Duration) -> Int {
         let reading = read()
         reading.append(to: &snap, meters: &meters, now: now)

@@ -45,6 +45,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @usableFromInline let resumeProducersBelow: Int?
     @usableFromInline let emit: Emitter
     @usableFromInline let completion: QueueCompletion
+    /// The machine's wait-time sample, recorded by gets without the lock (nil: not timed).
+    @usableFromInline let wait: QueueWaitSample?
     /// What the registry reads; it holds this, never the queue.
     let probe: QueueProbe<Element>
 
@@ -80,10 +82,11 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         let machine = Machine(capacity: capacity, order: order, resumeProducersBelow: resumeProducersBelow, timed: registry != nil)
         ring = machine.ring
         completion = machine.completion
+        wait = machine.wait
         self.resumeProducersBelow = resumeProducersBelow
         state = Locked(machine)
         emit = Emitter(registry, PatternID(.queue, name))
-        probe = QueueProbe(name: name, state: state, completion: completion)
+        probe = QueueProbe(name: name, state: state, ring: ring, completion: completion)
         emit.register(probe)
     }
 
@@ -108,13 +111,17 @@ final class QueueCompletion: Sendable {
 final class QueueProbe<Element: Sendable>: PatternProbe {
     let name: String
     let state: Locked<BoundedQueue<Element>.Machine>
+    let ring: QueueRing<Element>
     let completion: QueueCompletion
 
-    init(name: String, state: Locked<BoundedQueue<Element>.Machine>, completion: QueueCompletion) {
+    init(name: String, state: Locked<BoundedQueue<Element>.Machine>, ring: QueueRing<Element>, completion: QueueCompletion) {
         self.name = name
         self.state = state
+        self.ring = ring
         self.completion = completion
     }
+
+    func everyEventWanted(_ wanted: Bool) { ring.everyEvent.store(wanted, ordering: .relaxed) }
 
     func read() -> PatternReading { .queue(snapshot(gone: false)) }
 
@@ -133,7 +140,7 @@ final class QueueProbe<Element: Sendable>: PatternProbe {
             q.done = completion.done.load(ordering: .relaxed) - m.droppedCount
             q.abandoned = m.abandonedCount
             q.isClosed = m.isClosed
-            if let wait = m.wait { q.wait = wait.percentiles() }
+            if let wait = m.wait { q.wait = wait.distribution.percentiles() }
         }
         q.isGone = gone
         return q
@@ -209,7 +216,23 @@ extension BoundedQueue {
         ring.noteDepth(afterPutAt: position)
         // Pairs with a consumer that joins the waiters, then looks at the ring.
         if ring.waitingConsumers.load(ordering: .sequentiallyConsistent) > 0 { wakeConsumers() }
-        if emit.wants(notable: false) { emit.queue(.put(gauges: gauges)) }
+        if ring.everyEvent.load(ordering: .relaxed) { emitRoutine(.put) }
+    }
+
+    /// The routine events of the fast paths, once `ring.everyEvent` said someone wants them:
+    /// out of line, so the fast paths keep their registers and their size.
+    @usableFromInline enum RoutineEvent {
+        case put, got
+        case taskDone(done: Int)
+    }
+
+    @inlinable @inline(never)
+    func emitRoutine(_ event: RoutineEvent) {
+        switch event {
+        case .put: emit.queue(.put(gauges: gauges))
+        case .got: emit.queue(.got(gauges: gauges))
+        case .taskDone(let done): emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: done) }))
+        }
     }
 
     /// Hands the items now in the ring to waiting consumers.
@@ -356,9 +379,16 @@ extension BoundedQueue {
     /// event.
     @inlinable
     func didPop(stamp: UInt64) {
-        if stamp != 0 { state.withLock { $0.recordWait(since: stamp, monotonicNanoseconds) } }
+        if _slowPath(stamp != 0) { recordWait(since: stamp) }
         if mayAdmitProducers { admitProducers() }
-        if emit.wants(notable: false) { emit.queue(.got(gauges: gauges)) }
+        if ring.everyEvent.load(ordering: .relaxed) { emitRoutine(.got) }
+    }
+
+    /// Records how long a stamped item waited, without the lock (see `QueueWaitSample`).
+    @inlinable @inline(never)
+    func recordWait(since stamp: UInt64) {
+        guard let wait else { return }
+        ring.recordWait(since: stamp, now: monotonicNanoseconds(), in: wait)
     }
 
     /// Whether a get just freed room a waiting producer needs, or brought the depth below
@@ -407,9 +437,12 @@ extension BoundedQueue {
                 if stamp != 0 { stamps.append(stamp) }
             }
             if taken > 0 {
-                if !stamps.isEmpty { state.withLock { m in for stamp in stamps { m.recordWait(since: stamp, monotonicNanoseconds) } } }
+                if !stamps.isEmpty, let wait {
+                    let now = monotonicNanoseconds()
+                    for stamp in stamps { ring.recordWait(since: stamp, now: now, in: wait) }
+                }
                 if mayAdmitProducers { admitProducers() }
-                if emit.wants(notable: false) { for _ in 0..<taken { emit.queue(.got(gauges: gauges)) } }
+                if ring.everyEvent.load(ordering: .relaxed) { for _ in 0..<taken { emit.queue(.got(gauges: gauges)) } }
                 return nil
             }
         }
@@ -485,7 +518,7 @@ extension BoundedQueue {
         // Pairs with `join`, which announces itself before it reads `done`: one of the two
         // sees the other, so a joiner is never left waiting for a finish it missed.
         if completion.joinersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wakeJoiners() }
-        if emit.wants(notable: false) { emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: doneNow) })) }
+        if ring.everyEvent.load(ordering: .relaxed) { emitRoutine(.taskDone(done: doneNow)) }
     }
 
     /// The refusal of `taskDone`, checked again under the lock: a close that discards items

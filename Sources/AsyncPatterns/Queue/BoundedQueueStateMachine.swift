@@ -54,9 +54,9 @@ import DequeModule
     /// Consumers waiting for an item, in order; announced in `ring.waitingConsumers`.
     @usableFromInline var consumers: WaiterLine<WaitingConsumer, QueueRing<Element>.Announced>
     @usableFromInline var isClosed = false
-    /// How long items wait in the queue, for a sample of them (nil: not timed).
-    @usableFromInline let wait: LatencyDistribution?
-    @usableFromInline var sampler = LatencySampler()
+    /// How long items wait in the queue, for a sample of them (nil: not timed). Recorded
+    /// without the lock too (`BoundedQueue.recordWait`).
+    @usableFromInline let wait: QueueWaitSample?
     /// The low-water mark: nil resumes each producer as soon as its item is in.
     @usableFromInline let resumeProducersBelow: Int?
     /// Producers whose items moved in, waiting for the depth to fall below
@@ -94,7 +94,7 @@ import DequeModule
         completion = QueueCompletion()
         joiners = WaiterLine(announcing: completion)
         self.resumeProducersBelow = resumeProducersBelow
-        wait = timed ? LatencyDistribution() : nil
+        wait = timed ? QueueWaitSample() : nil
     }
 
     @inlinable var capacity: Int { ring.capacity.load(ordering: .relaxed) }
@@ -104,14 +104,10 @@ import DequeModule
     @inlinable var gotCount: Int { ring.gotCount }
     @inlinable var maxDepth: Int { ring.maxDepth.load(ordering: .relaxed) }
 
-    /// Records how long a stamped item waited, and samples every item once items come
-    /// slowly (more than 20 µs apart), one in 32 while they come fast.
-    @inlinable mutating func recordWait(since enqueuedAt: UInt64, _ now: () -> UInt64) {
+    /// Records how long a stamped item waited (see `QueueWaitSample`).
+    @inlinable func recordWait(since enqueuedAt: UInt64, _ now: () -> UInt64) {
         guard enqueuedAt != 0, let wait else { return }
-        let t = now()
-        wait.record(t &- Swift.min(t, enqueuedAt))
-        sampler.sampled(at: t)
-        ring.samplePeriodMask.store(Int(sampler.period) - 1, ordering: .relaxed)
+        ring.recordWait(since: enqueuedAt, now: now(), in: wait)
     }
 
     /// Producers suspended in `put`: those whose items wait to go in, and (with a low-water

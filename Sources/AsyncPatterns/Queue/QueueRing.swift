@@ -74,9 +74,15 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// the largest value seen; it publishes no other memory.
     @usableFromInline let maxDepth = Atomic<Int>(0)
     /// Items whose position has these bits clear are stamped with the time they went in
-    /// (31: one in 32; 0: every item). Only read when `timed`. Relaxed: it only chooses which
-    /// items are timed; a stale mask times a few more or fewer.
-    @usableFromInline let samplePeriodMask = Atomic<Int>(31)
+    /// (255: one in 256; 0: every item; see `QueueWaitSample`). Only read when `timed`.
+    /// Relaxed: it only chooses which items are timed; a stale mask times a few more or fewer.
+    @usableFromInline let samplePeriodMask = Atomic<Int>(QueueWaitSample.sparsestMask)
+    /// Whether someone subscribes to every event of the queue's registry (its probe is told:
+    /// `PatternProbe.everyEventWanted`). The fast paths read this instead of the registry's
+    /// interest: one load from a line they read anyway, where the registry's costs two more
+    /// while anyone at all listens (issue #23). Relaxed, like the registry's interest: it
+    /// only says whether to build events, and publishes no memory.
+    @usableFromInline let everyEvent = Atomic<Bool>(false)
     @usableFromInline let timed: Bool
     /// Rings replaced by bigger ones. Kept until the queue goes: a thread may still be
     /// reading one's sequence numbers (its compare-and-swap then fails on the generation).
@@ -176,7 +182,12 @@ final class QueueRing<Element>: @unchecked Sendable {
                     expected: word, desired: word &+ 1, ordering: .sequentiallyConsistent)
                 if won {
                     (ring.pointee.elements + index).initialize(to: element)
-                    if let stamps = ring.pointee.stamps { stamps[index] = stamp(position, now) }
+                    // A slot's stamp is 0 unless its item is one of the sample (the get that
+                    // takes a stamped item clears it), so only a sampled put writes a stamp:
+                    // the stamps' cache lines stay with the consumer, which reads them.
+                    if let stamps = ring.pointee.stamps, _slowPath(position & samplePeriodMask.load(ordering: .relaxed) == 0) {
+                        stamps[index] = Swift.max(1, now())
+                    }
                     ring.pointee.sequences[index].store(position &+ 1, ordering: .releasing)
                     return .pushed(position: position)
                 }
@@ -194,8 +205,24 @@ final class QueueRing<Element>: @unchecked Sendable {
         }
     }
 
-    @inlinable func stamp(_ position: Int, _ now: () -> UInt64) -> UInt64 {
-        position & samplePeriodMask.load(ordering: .relaxed) == 0 ? Swift.max(1, now()) : 0
+    /// The stamp of the item being taken from `slot` (0: not sampled), clearing it for the
+    /// slot's next item. Call before the slot is handed back: the sequence number's release
+    /// store then orders the clear before the next lap's put, which loads it acquiring
+    /// before it may write a stamp of its own.
+    @inlinable func takeStamp(_ stamps: UnsafeMutablePointer<UInt64>?, at index: Int) -> UInt64 {
+        guard let stamps else { return 0 }
+        let stamp = stamps[index]
+        if stamp != 0 { stamps[index] = 0 }
+        return stamp
+    }
+
+    /// Records a stamped item's wait in `sample`, and changes which items are stamped when
+    /// the spacing of gets says so (stored only then: the mask shares its cache line with
+    /// what every put reads).
+    @inlinable func recordWait(since enqueuedAt: UInt64, now: UInt64, in sample: QueueWaitSample) {
+        let mask = samplePeriodMask.load(ordering: .relaxed)
+        let wanted = sample.record(since: enqueuedAt, now: now, mask: mask)
+        if wanted != mask { samplePeriodMask.store(wanted, ordering: .relaxed) }
     }
 
     /// Raises `maxDepth` if the put at `position` made the queue deeper than it has been.
@@ -239,7 +266,7 @@ final class QueueRing<Element>: @unchecked Sendable {
                     expected: word, desired: word &+ 1, ordering: .sequentiallyConsistent)
                 if won {
                     let element = (ring.pointee.elements + index).move()
-                    let stamp = ring.pointee.stamps?[index] ?? 0
+                    let stamp = takeStamp(ring.pointee.stamps, at: index)
                     ring.pointee.sequences[index].store(position &+ ring.pointee.mask &+ 1, ordering: .releasing)
                     return .item(element, stamp: stamp)
                 }
@@ -285,7 +312,7 @@ final class QueueRing<Element>: @unchecked Sendable {
             for offset in 0..<ready {
                 let index = (position &+ offset) & mask
                 let element = (ring.pointee.elements + index).move()
-                let stamp = ring.pointee.stamps?[index] ?? 0
+                let stamp = takeStamp(ring.pointee.stamps, at: index)
                 ring.pointee.sequences[index].store(position &+ offset &+ mask &+ 1, ordering: .releasing)
                 body(element, stamp)
             }

@@ -67,12 +67,12 @@ final class StreamProgress: Sendable, PatternProbe {
 
     @inlinable func produce() {
         let count = produced.wrappingAdd(1, ordering: .relaxed).newValue
-        emit.stream(.produced(count: count, total: total))
+        if emit.wants(notable: false) { emit.stream(.produced(count: count, total: total)) }
     }
 
     @inlinable func consume() {
         let count = consumed.wrappingAdd(1, ordering: .relaxed).newValue
-        emit.stream(.consumed(count: count, total: total))
+        if emit.wants(notable: false) { emit.stream(.consumed(count: count, total: total)) }
     }
 
     /// An element produced and handed over at once (a pull stream): one check of whether
