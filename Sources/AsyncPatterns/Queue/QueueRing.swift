@@ -205,6 +205,12 @@ final class QueueRing<Element>: @unchecked Sendable {
         }
     }
 
+    /// The stamp for the item put at `position` (0: not one of the sample), for a put that
+    /// keeps its item under the queue's lock (LIFO, priority) rather than in a slot.
+    @inlinable func stamp(_ position: Int, _ now: () -> UInt64) -> UInt64 {
+        position & samplePeriodMask.load(ordering: .relaxed) == 0 ? Swift.max(1, now()) : 0
+    }
+
     /// The stamp of the item being taken from `slot` (0: not sampled), clearing it for the
     /// slot's next item. Call before the slot is handed back: the sequence number's release
     /// store then orders the clear before the next lap's put, which loads it acquiring
@@ -428,6 +434,7 @@ extension QueueRing {
             // untouched, and written (close waited for the puts).
             let index = position & ring.pointee.mask
             items.append((ring.pointee.elements + index).move())
+            _ = takeStamp(ring.pointee.stamps, at: index)  // a slot's stamp is 0 without its item
             ring.pointee.sequences[index].store(position &+ count, ordering: .releasing)
         }
         counted(items.count)
