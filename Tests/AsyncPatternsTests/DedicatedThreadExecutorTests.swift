@@ -28,7 +28,7 @@ import Testing
     @Test func oneThreadRunsOneJobAtATime() async {
         let executor = DedicatedThreadExecutor(name: "exec-one", threads: 1)
         defer { executor.shutdown() }
-        final class Order: Sendable { let seen = Mutex<[String]>([]) }
+        final class Order: Sendable { let seen = Locked<[String]>([]) }  // a pthread mutex: TSan sees it
         let order = Order()
         let first = Task(executorPreference: executor) {
             order.seen.withLock { $0.append("first begins") }

@@ -264,7 +264,8 @@ final class Progress: Sendable {
     /// when it reaches it. Both sides write first and read the other second, sequentially
     /// consistent, so a waiter that joins as the count passes its mark is seen by one of them.
     private let lowestWanted = Atomic<Int>(.max)
-    private let waiters = Mutex<[(count: Int, continuation: CheckedContinuation<Void, Never>)]>([])
+    /// `Locked` (a pthread mutex), not `Mutex`: ThreadSanitizer does not see a futex.
+    private let waiters = Locked<[(count: Int, continuation: CheckedContinuation<Void, Never>)]>([])
 
     var count: Int { got.load(ordering: .relaxed) }
 
