@@ -85,31 +85,14 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         // can hold even this executor's idle thread past 100 ms; the hold below is what counts.
         try await waitFor("heartbeats") { doctor.snapshot().beats >= 3 }
         let before = doctor.snapshot().stalls
-        let holdsEnded = Locked(0)
-        var holds = 0
-        func hold() {
-            holds += 1
-            Task(executorPreference: executor) {
-                holdTheThreadOnPurpose(milliseconds: 400)
-                holdsEnded.withLock { $0 += 1 }
-            }
-        }
-        hold()
         // On a loaded machine the heartbeat may also run late with the thread idle (then the
         // executor's own loop is where it was): look for the place among the blockers.
         let named = { doctor.snapshot().blockers.first { $0.location.contains("holdTheThreadOnPurpose") } }
         // One snapshot for both: a stall going on is listed as if it ended now, so two reads
         // could see the place during the stall and then a table without it.
-        try await waitFor("the stall named") {
+        try await hold(executor, milliseconds: 400, until: "the stall named") {
             let now = doctor.snapshot()
-            if now.stalledNowNanos == 0 && now.blockers.contains(where: { $0.location.contains("holdTheThreadOnPurpose") }) {
-                return true
-            }
-            // A hold is one chance: at load 20 on two cores the watchdog's thread may only get
-            // to signal after the hold has ended (the stack is then the executor's idle loop).
-            // Hold again once it has; the doctor must name it on one of them.
-            if holdsEnded.withLock({ $0 }) == holds { hold() }
-            return false
+            return now.stalledNowNanos == 0 && now.blockers.contains { $0.location.contains("holdTheThreadOnPurpose") }
         }
         let pool = doctor.snapshot()
         let blocker = try #require(named())
@@ -148,9 +131,8 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
             registry: nil)
         defer { doctor.stop() }
         try await waitFor("heartbeats") { doctor.snapshot().beats >= 2 }
-        Task(executorPreference: executor) { holdTheThreadOnPurpose(milliseconds: 300) }
         // The hold's own stall (a shorter one of a busy machine may come first).
-        try await waitFor("the hold's stall") {
+        try await hold(executor, milliseconds: 300, until: "the hold's stall") {
             let now = doctor.snapshot()
             return now.stalls >= 1 && now.delayMaxNanos >= 150_000_000 && now.stalledNowNanos == 0
         }
@@ -164,6 +146,26 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
 
 /// Whether this test binary runs under ThreadSanitizer (its runtime is linked in).
 let underThreadSanitizer = dlsym(dlopen(nil, RTLD_NOW), "__tsan_init") != nil
+
+/// Holds `executor`'s thread for `milliseconds`, and again each time a hold ends, until
+/// `seen` (polled as `waitFor` does). A hold is one chance for the doctor: on a loaded
+/// machine its watchdog may get to look only after the hold ended, or the hold may fall
+/// between two heartbeats; with one hold, the test failed about half the time at load 20.
+func hold(_ executor: ThreadExecutor, milliseconds: UInt64, until what: String, _ seen: () -> Bool) async throws {
+    let ended = Locked(0)
+    var started = 0
+    try await waitFor(what) {
+        if seen() { return true }
+        if ended.withLock({ $0 }) == started {
+            started += 1
+            Task(executorPreference: executor) {
+                holdTheThreadOnPurpose(milliseconds: milliseconds)
+                ended.withLock { $0 += 1 }
+            }
+        }
+        return false
+    }
+}
 
 /// Polls `condition` every 10 ms until it holds; fails after a generous deadline.
 func waitFor(_ what: String, within limit: Duration = .seconds(30), _ condition: () -> Bool) async throws {
