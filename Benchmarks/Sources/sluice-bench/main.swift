@@ -263,6 +263,14 @@ if options.wants("doctor") {
     }
 }
 
+// MARK: a program watched by `sluice attach` at 10 Hz (issue #23)
+
+var watched: WatchedCosts?
+if options.wants("watched") {
+    print("measuring a program watched at 10 Hz...")
+    watched = await watchedCosts(quick: options.quick)
+}
+
 // MARK: a pipeline file in virtual time (issue #24)
 
 var pipelineCost: (cpuMillis: Double, completed: Int, jobs: Int)?
@@ -387,6 +395,20 @@ if let agent {
     }
 }
 
+if let watched {
+    print("")
+    print(
+        pad("watched by sluice attach at 10 Hz (medians)", 46) + pad("bare", 10)
+            + pad("watched", 10) + "watched/bare")
+    for row in watched.rows {
+        print(
+            pad(row.name, 46) + pad(rate(row.bare) + "/s", 10) + pad(rate(row.watched) + "/s", 10) + formatOne(row.watched / row.bare * 100)
+                + "%")
+        json.append("{\"workload\":\"watched: \(row.name)\",\"bare\":\(json(row.bare)),\"watched\":\(json(row.watched))}")
+    }
+    print("(one viewer taking snapshots and notable events: the agent sent it \(watched.snapshotsSent) snapshots meanwhile)")
+}
+
 if let doctor {
     print("")
     print(pad("pool doctor (medians, runs alternated)", 46) + pad("off", 10) + pad("on", 10) + pad("+hook", 10) + "on/off, +hook/off")
@@ -470,6 +492,13 @@ if let big = frameRows.first(where: { $0.0.hasPrefix("actors screen, 100,000") }
 if let screen = frameRows.first(where: { $0.0.hasPrefix("attached, 100,000 idle actors: one viewer's screen") }) {
     targets.append(
         Target(text: "agent's snapshot for one viewer, 100,000 actors <= 2000 µs", measured: screen.1, needed: 2000, atMost: true))
+}
+
+if let watched {
+    for row in watched.rows {
+        targets.append(
+            Target(text: "watched at 10 Hz: \(row.name) loses <= 5% (watched/bare, %)", measured: row.watched / row.bare * 100, needed: 95))
+    }
 }
 
 if let doctor {
