@@ -98,25 +98,7 @@ extension QueueDiscardStressTests {
         for round in 0..<(underThreadSanitizer ? 50 : 300) {
             let q = BoundedQueue<Int>(
                 capacity: 1, order: order == "lifo" ? .lifo : .priority, resumeProducersBelow: resumeBelow, registry: nil)
-            let pairs = Task(executorPreference: executor) {
-                await withTaskGroup(of: Void.self) { group in
-                    for i in 0..<100 {
-                        group.addTask { try? await q.put(i) }
-                        group.addTask { _ = try? await q.get() }
-                    }
-                }
-            }
-            let ended = await withTaskGroup(of: Bool.self) { race in
-                race.addTask {
-                    await pairs.value
-                    return true
-                }
-                race.addTask { (try? await Task.sleep(for: .seconds(30))) == nil }
-                let first = await race.next() ?? false
-                race.cancelAll()
-                pairs.cancel()
-                return first
-            }
+            let ended = await QueueFastPathStressTests.pairsEnd(100, through: q, on: executor)
             let stats = q.stats
             guard ended, stats.put == 100, stats.got == 100 else {
                 Issue.record("round \(round): stranded waiters; \(stats)")

@@ -122,30 +122,37 @@ import Testing
         for round in 0..<(underThreadSanitizer ? 250 : 2000) {
             let q = BoundedQueue<Int>(
                 capacity: capacity, resumeProducersBelow: resumeBelow, registry: timed ? PatternRegistry() : nil)
-            let pairs = Task(executorPreference: executor) {
-                await withTaskGroup(of: Void.self) { group in
-                    for i in 0..<200 {
-                        group.addTask { try? await q.put(i) }
-                        group.addTask { _ = try? await q.get() }
-                    }
-                }
-            }
-            let ended = await withTaskGroup(of: Bool.self) { race in
-                race.addTask {
-                    await pairs.value
-                    return true
-                }
-                race.addTask { (try? await Task.sleep(for: .seconds(30))) == nil }
-                let first = await race.next() ?? false
-                race.cancelAll()
-                pairs.cancel()  // a stranded waiter ends in CancellationError
-                return first
-            }
+            let ended = await Self.pairsEnd(200, through: q, on: executor)
             let stats = q.stats
             guard ended, stats.put == 200, stats.got == 200 else {
                 Issue.record("round \(round): stranded waiters; \(stats)")
                 return
             }
+        }
+    }
+
+    /// Puts and gets `pairs` items, each by a task of its own, through `q` on `executor`;
+    /// false if they have not all ended within 30 s (a waiter stranded beside what it waits
+    /// for), after cancelling them so that the suite goes on.
+    static func pairsEnd(_ pairs: Int, through q: BoundedQueue<Int>, on executor: DedicatedThreadExecutor) async -> Bool {
+        let tasks = Task(executorPreference: executor) {
+            await withTaskGroup(of: Void.self) { group in
+                for i in 0..<pairs {
+                    group.addTask { try? await q.put(i) }
+                    group.addTask { _ = try? await q.get() }
+                }
+            }
+        }
+        return await withTaskGroup(of: Bool.self) { race in
+            race.addTask {
+                await tasks.value
+                return true
+            }
+            race.addTask { (try? await Task.sleep(for: .seconds(30))) == nil }
+            let first = await race.next() ?? false
+            race.cancelAll()
+            tasks.cancel()  // a stranded waiter ends in CancellationError
+            return first
         }
     }
 

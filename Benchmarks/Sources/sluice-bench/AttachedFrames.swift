@@ -98,9 +98,10 @@ func actorsScreen(_ source: AttachedSource) -> DashboardApp {
     return app
 }
 
-/// Microseconds inside each of `frames` frames (refresh, compose, diff), one every 50 ms.
+/// Microseconds inside each of `frames` frames (refresh, compose, diff), one every
+/// `cadence` (nil: back to back).
 @MainActor
-func frameMicros(_ app: DashboardApp, frames: Int) async -> Double {
+func frameMicros(_ app: DashboardApp, frames: Int, cadence: Duration? = .milliseconds(50)) async -> Double {
     var previous = app.frame()
     var inside = Duration.zero
     for _ in 0..<frames {
@@ -110,7 +111,7 @@ func frameMicros(_ app: DashboardApp, frames: Int) async -> Double {
         _ = frame.diff(from: previous)
         previous = frame
         inside += ContinuousClock.now - start
-        try? await Task.sleep(until: start + .milliseconds(50))
+        if let cadence { try? await Task.sleep(until: start + cadence) }
     }
     return inside.seconds / Double(frames) * 1e6
 }

@@ -25,18 +25,7 @@ func composeAndDiff(
     let app = DashboardApp(backend: backend, choices: choices)
     app.open(0, values: values)
     try? await Task.sleep(for: settle)
-    var previous = app.frame()
-    let frames = options.quick ? 50 : 200
-    var inside = Duration.zero
-    for _ in 0..<frames {
-        let start = ContinuousClock.now
-        app.refresh()
-        let frame = app.frame()
-        _ = frame.diff(from: previous)
-        previous = frame
-        inside += ContinuousClock.now - start
-        if let cadence { try? await Task.sleep(until: start + cadence) }
-    }
+    let frame = await frameMicros(app, frames: options.quick ? 50 : 200, cadence: cadence)
     let snapshotStart = ContinuousClock.now
     _ = app.source?.snapshot()
     let snapshot = (ContinuousClock.now - snapshotStart).seconds * 1e6
@@ -48,7 +37,7 @@ func composeAndDiff(
         screen = min(screen, (ContinuousClock.now - start).seconds * 1e6)
     }
     _ = app.press(.char("q"))
-    return (inside.seconds / Double(frames) * 1e6, snapshot, screen)
+    return (frame, snapshot, screen)
 }
 
 /// A source that reads every actor for the screen too (the default of `Source`): the
