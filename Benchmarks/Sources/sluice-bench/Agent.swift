@@ -5,6 +5,7 @@ import Glibc
 #endif
 import AsyncPatterns
 import NIOCore
+import PoolDoctor
 @_spi(Benchmarks) import SluiceAgent
 import SluiceWire
 
@@ -39,13 +40,9 @@ func agentCosts(seconds: Double) -> AgentCosts {
     let payload = ByteBuffer(bytes: bytes)
     costs.decodeMicros = medianMicros(20) { _ = try? WireCoding.decodeAgentMessage(from: payload) }
 
-    let folder = "/tmp/sluice-bench-\(getpid())"
-    guard let agent = try? SluiceAgent.start(name: "bench", registry: registry, directory: SocketDirectory(path: folder))
-    else { return costs }
-    defer {
-        agent.stop()
-        rmdir(folder)
-    }
+    guard let bench = BenchAgent("agent", registry: registry) else { return costs }
+    defer { bench.stop() }
+    let agent = bench.agent
     var viewers: [AgentConnection] = []
     for count in [0, 1, 4] {
         while viewers.count < count {
@@ -73,4 +70,25 @@ func medianMicros(_ runs: Int, _ body: () -> Void) -> Double {
         times.append((ContinuousClock.now - start).seconds * 1e6)
     }
     return times.sorted()[runs / 2]
+}
+
+/// An agent for a benchmark, its socket in a folder of this run's own
+/// (`/tmp/sluice-bench-NAME-PID`), which `stop()` removes with the agent.
+final class BenchAgent {
+    let agent: SluiceAgent
+    private let folder: String
+
+    init?(_ name: String, registry: PatternRegistry, pool: PoolDoctor.Options? = PoolDoctor.Options()) {
+        folder = "/tmp/sluice-bench-\(name)-\(getpid())"
+        guard
+            let agent = try? SluiceAgent.start(
+                name: "bench", registry: registry, directory: SocketDirectory(path: folder), pool: pool)
+        else { return nil }
+        self.agent = agent
+    }
+
+    func stop() {
+        agent.stop()
+        rmdir(folder)
+    }
 }

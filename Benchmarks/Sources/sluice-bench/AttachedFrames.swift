@@ -34,13 +34,9 @@ func attachedCosts(actors count: Int, quick: Bool) async -> AttachedCosts? {
     let registry = PatternRegistry()
     let actors = (0..<count).map { MailboxActor<Int>(name: "actor-\($0)", registry: registry) }
     defer { withExtendedLifetime(actors) {} }
-    let folder = "/tmp/sluice-bench-attached-\(getpid())"
-    guard let agent = try? SluiceAgent.start(name: "bench", registry: registry, directory: SocketDirectory(path: folder), pool: nil)
-    else { return nil }
-    defer {
-        agent.stop()
-        rmdir(folder)
-    }
+    guard let bench = BenchAgent("attached", registry: registry, pool: nil) else { return nil }
+    defer { bench.stop() }
+    let agent = bench.agent
     var costs = AttachedCosts()
 
     // One viewer's message, read and encoded on this thread while no viewer watches: the

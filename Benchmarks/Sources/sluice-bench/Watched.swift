@@ -18,13 +18,9 @@ struct WatchedCosts {
 @MainActor
 func watchedCosts(quick: Bool) async -> WatchedCosts? {
     let registry = PatternRegistry()
-    let folder = "/tmp/sluice-bench-watched-\(getpid())"
-    guard let agent = try? SluiceAgent.start(name: "bench", registry: registry, directory: SocketDirectory(path: folder))
-    else { return nil }
-    defer {
-        agent.stop()
-        rmdir(folder)
-    }
+    guard let bench = BenchAgent("watched", registry: registry) else { return nil }
+    defer { bench.stop() }
+    let agent = bench.agent
     guard let viewer = try? AgentConnection.open(path: agent.socketPath, client: "bench") else { return nil }
     defer { viewer.close() }
     viewer.watch(snapshotsPerSecond: 10, events: .notable)
