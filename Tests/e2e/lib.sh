@@ -6,7 +6,9 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "SKIPPED: tmux is not installed, so the $name tests did not run (apt-get install tmux)"
     exit 0
 fi
-T="tmux -L sluice-$name-$$"
+# Each shell gets a tmux server of its own (see new_shell); T names the current one.
+shells=0
+T="tmux -L sluice-$name-$$-$shells"
 passed=0
 failed=0
 trap '$T kill-server 2>/dev/null' EXIT
@@ -25,12 +27,17 @@ wait_for() {
     return 1
 }
 check() { if wait_for "$2" "${3:-10}"; then ok "$1"; else bad "$1 (expected /$2/)"; fi; }
-# A fresh 120x40 terminal with a bare prompt, `prompt$ `.
+# A fresh 120x40 terminal with a bare prompt, `prompt$ `, on a tmux server of its own:
+# kill-server returns before the old server has gone, and a session started on the same
+# socket meanwhile can go with it.
 new_shell() {
     $T kill-server 2>/dev/null
-    while $T ls >/dev/null 2>&1; do sleep 0.1; done
-    $T new-session -d -x 120 -y 40 -s e2e "env -i HOME=$HOME PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 PS1='prompt\$ ' bash --norc --noprofile"
-    wait_for 'prompt\$' 5 || true
+    shells=$((shells + 1))
+    T="tmux -L sluice-$name-$$-$shells"
+    local why
+    why=$($T new-session -d -x 120 -y 40 -s e2e "env -i HOME=$HOME PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 PS1='prompt\$ ' bash --norc --noprofile" 2>&1) \
+        || echo "  new_shell: tmux could not start a session: $why"
+    wait_for 'prompt\$' 5 || echo "  new_shell: no prompt within 5 s"
 }
 # wait_prompt SECONDS: the last non-empty line is a bare prompt (the program has exited).
 wait_prompt() {
