@@ -77,6 +77,7 @@ public final class PoolDoctor: Sendable {
         var captureNanos: UInt64 = 0
         var symbolizeNanos: UInt64 = 0
         var warmNanos: UInt64 = 0
+        var lateCaptures = 0
     }
 
     /// The options it runs with.
@@ -203,6 +204,10 @@ public final class PoolDoctor: Sendable {
         state.withLock { ($0.captures, $0.captureNanos, $0.symbolizeNanos, $0.warmNanos) }
     }
 
+    /// Captures left out because the stall had ended by the time they were taken (the
+    /// watchdog looked late): their stacks would name what ran after the stall.
+    public var lateCaptures: Int { state.withLock { $0.lateCaptures } }
+
     // MARK: - Heartbeat
 
     private func startHeartbeat() {
@@ -312,7 +317,13 @@ public final class PoolDoctor: Sendable {
         case .capture:
             let since = w.detector.stalledSince
             state.withLock { $0.stalledSince = since }
-            w.episode += captureNow(w.symbolizer)
+            let captured = captureNow(w.symbolizer)
+            let pendingAfter = due.load(ordering: .relaxed)
+            guard w.detector.capturedDuringTheStall(due: pendingAfter == 0 ? nil : pendingAfter) else {
+                state.withLock { $0.lateCaptures += 1 }
+                break
+            }
+            w.episode += captured
             let places = w.episode.map { (key: $0.key, name: $0.name, frames: $0.frames) }
             state.withLock { $0.current = places }
         case .ended(let nanos):

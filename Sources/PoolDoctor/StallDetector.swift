@@ -35,6 +35,15 @@ public struct StallDetector: Sendable {
         return nil
     }
 
+    /// Whether a capture just taken shows the stall: the beat it waits for (`due`, read after
+    /// the capture) has still not run. If it has, the pool's threads may have been caught in
+    /// whatever ran after the stall (a watchdog that looks late on a loaded machine), and
+    /// naming that code would blame the wrong place.
+    public func capturedDuringTheStall(due: UInt64?) -> Bool {
+        guard case .stalled(let stalledDue, _) = state else { return false }
+        return due == stalledDue
+    }
+
     /// One tick: `due` is the deadline of the beat now waiting to run (nil: none waits);
     /// `lastLag` how late the last beat that ran was, and `lastDue` the deadline it had.
     public mutating func tick(now: UInt64, due: UInt64?, lastDue: UInt64, lastLag: UInt64) -> Action {

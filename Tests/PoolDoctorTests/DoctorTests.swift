@@ -144,6 +144,47 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
     }
 }
 
+/// A capture taken after the stall ended is left out: the stall is counted, with no place
+/// named. The gate is the doctor's own look at the threads: the job holding the executor is
+/// released from inside it, and the capture waits until the stalled beat has run.
+@Suite struct LateCaptureDoctorTests {
+    @Test func aCaptureTakenAfterTheStallEndedNamesNothing() async throws {
+        let executor = ThreadExecutor()
+        defer { executor.stop() }
+        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
+        let tid = executor.tid.load(ordering: .relaxed)
+        let released = Locked(false)
+        let box = Locked<PoolDoctor?>(nil)
+        let threads: @Sendable () -> [Int32] = {
+            // The tick that counts threads comes here too; only the stall's capture releases.
+            guard let doctor = box.withLock({ $0 }), let since = doctor.state.withLock({ $0.stalledSince }) else { return [tid] }
+            released.withLock { $0 = true }
+            let deadline = monotonicNow() + 30_000_000_000
+            while doctor.due.load(ordering: .relaxed) == since, monotonicNow() < deadline { usleep(1_000) }
+            return [tid]
+        }
+        let doctor = PoolDoctor(
+            options: .init(threshold: .milliseconds(100), hook: false, executor: executor, threads: threads), registry: nil)
+        defer { doctor.stop() }
+        box.withLock { $0 = doctor }
+        try await waitFor("heartbeats") { doctor.snapshot().beats >= 2 }
+        Task(executorPreference: executor) { holdUntil(released) }
+        try await waitFor("the stall counted") { doctor.lateCaptures >= 1 && doctor.snapshot().stalls >= 1 }
+        let pool = doctor.snapshot()
+        #expect(released.withLock { $0 })
+        #expect(pool.stalls >= 1)
+        #expect(pool.blockers.isEmpty, "named from a capture after the stall: \(pool.blockers.map(\.location))")
+    }
+}
+
+/// Spins (a capture's signal would end a sleep early) until `released`.
+@inline(never)
+func holdUntil(_ released: Locked<Bool>) {
+    var spins = 0
+    while !released.withLock({ $0 }) { spins &+= 1 }
+    blackHole(spins)
+}
+
 /// Whether this test binary runs under ThreadSanitizer (its runtime is linked in).
 let underThreadSanitizer = dlsym(dlopen(nil, RTLD_NOW), "__tsan_init") != nil
 

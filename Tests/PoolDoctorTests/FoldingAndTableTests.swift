@@ -136,3 +136,17 @@ import Testing
         #expect(d.tick(now: 400 * ms, due: nil, lastDue: 10 * ms, lastLag: 0) == .ended(nanos: 350 * ms))
     }
 }
+
+@Suite struct LateCaptureTests {
+    let ms: UInt64 = 1_000_000
+
+    @Test func aCaptureCountsOnlyWhileTheSameBeatStillWaits() {
+        var d = StallDetector(threshold: 100 * ms)
+        #expect(!d.capturedDuringTheStall(due: 50 * ms))
+        #expect(d.tick(now: 200 * ms, due: 50 * ms, lastDue: 0, lastLag: 0) == .capture)
+        #expect(d.capturedDuringTheStall(due: 50 * ms))
+        // The stalled beat ran while the threads were captured: nothing waits, or the next beat does.
+        #expect(!d.capturedDuringTheStall(due: nil))
+        #expect(!d.capturedDuringTheStall(due: 260 * ms))
+    }
+}
