@@ -526,7 +526,7 @@ struct TallyBehavior: ActorBehavior {
 }
 
 /// Polls `condition` until it holds, for at most `seconds` (a generous deadline).
-func pollUntil(seconds: Double = 30, _ condition: () -> Bool) async throws {
+func pollUntil(seconds: Double = 240, _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while !condition() {
         if ContinuousClock.now > deadline {

@@ -19,7 +19,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         try await q.put(1)
         let producer = Task { try await q.put(2) }
-        while q.stats.waitingProducers == 0 { await Task.yield() }
+        await eventually("q.stats.waitingProducers > 0") { q.stats.waitingProducers > 0 }
         #expect(q.stats.depth == 1)
         #expect(try await q.get() == 1)
         try await producer.value
@@ -31,7 +31,7 @@ import Testing
         try await q.put(1)
         try await q.put(2)
         let blocked = Task { try await q.put(3) }
-        while q.stats.waitingProducers == 0 { await Task.yield() }
+        await eventually("q.stats.waitingProducers > 0") { q.stats.waitingProducers > 0 }
         q.close()
         await #expect(throws: QueueClosed.self) { try await blocked.value }
         await #expect(throws: QueueClosed.self) { try await q.put(4) }
@@ -44,7 +44,7 @@ import Testing
     @Test func closeWakesWaitingConsumers() async throws {
         let q = BoundedQueue<Int>(capacity: 2)
         let consumers = (0..<3).map { _ in Task { try await q.get() } }
-        while q.stats.waitingConsumers < 3 { await Task.yield() }
+        await eventually("q.stats.waitingConsumers >= 3") { q.stats.waitingConsumers >= 3 }
         q.close()
         for c in consumers { await #expect(throws: QueueClosed.self) { try await c.value } }
     }
@@ -52,9 +52,9 @@ import Testing
     @Test func cancellingAWaitingGetTakesNothing() async throws {
         let q = BoundedQueue<Int>(capacity: 2)
         let first = Task { try await q.get() }
-        while q.stats.waitingConsumers < 1 { await Task.yield() }
+        await eventually("q.stats.waitingConsumers >= 1") { q.stats.waitingConsumers >= 1 }
         let second = Task { try await q.get() }
-        while q.stats.waitingConsumers < 2 { await Task.yield() }
+        await eventually("q.stats.waitingConsumers >= 2") { q.stats.waitingConsumers >= 2 }
         first.cancel()
         await #expect(throws: CancellationError.self) { try await first.value }
         try await q.put(42)
@@ -66,7 +66,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         try await q.put(1)
         let p = Task { try await q.put(2) }
-        while q.stats.waitingProducers < 1 { await Task.yield() }
+        await eventually("q.stats.waitingProducers >= 1") { q.stats.waitingProducers >= 1 }
         p.cancel()
         await #expect(throws: CancellationError.self) { try await p.value }
         #expect(try await q.get() == 1)
@@ -79,7 +79,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         let waiter = Task { try await q.get(timeout: .seconds(1), clock: clock) }
         await clock.waitForSleepers(1)
-        while q.stats.waitingConsumers < 1 { await Task.yield() }
+        await eventually("q.stats.waitingConsumers >= 1") { q.stats.waitingConsumers >= 1 }
         clock.advance(by: .milliseconds(999))
         #expect(q.stats.waitingConsumers == 1)
         clock.advance(by: .milliseconds(1))
@@ -160,7 +160,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         try await q.put(0)
         let producers = (1...3).map { i in Task { try await q.put(i) } }
-        while q.stats.waitingProducers < 3 { await Task.yield() }
+        await eventually("q.stats.waitingProducers >= 3") { q.stats.waitingProducers >= 3 }
         q.setCapacity(4)
         for p in producers { try await p.value }
         #expect(q.stats.depth == 4 && q.stats.capacity == 4)

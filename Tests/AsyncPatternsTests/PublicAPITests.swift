@@ -83,7 +83,7 @@ import Testing
         let actor = MailboxActor<Tally>(name: "idle", registry: registry)
         try await actor.tell(.increment)
         let asked = Task { try await actor.ask { .getCount($0) } }
-        while actor.stats.mailboxDepth < 2 { await Task.yield() }
+        await eventually("actor.stats.mailboxDepth >= 2") { actor.stats.mailboxDepth >= 2 }
         actor.stop()
         await #expect(throws: ActorStopped.self) { try await asked.value }
         let snap = registry.snapshot().actor("idle")
@@ -151,7 +151,7 @@ import Testing
             for try await item in queue { got.append(item) }
             return got
         }
-        while queue.stats.waitingConsumers < 1 { await Task.yield() }
+        await eventually("queue.stats.waitingConsumers >= 1") { queue.stats.waitingConsumers >= 1 }
         queue.close(throwing: Upstream())
         await #expect(throws: Upstream.self) { try await consumer.value }
     }
@@ -213,7 +213,7 @@ import Testing
         let queue = BoundedQueue<Int>(capacity: 4, registry: nil)
         for i in 0..<4 { try await queue.put(i) }
         let producer = Task { try await queue.put(4) }
-        while queue.stats.waitingProducers < 1 { await Task.yield() }
+        await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
         _ = try await queue.get()
         try await producer.value  // its item took the freed slot
         for _ in 0..<4 {
@@ -232,7 +232,7 @@ import Testing
         let queue = BoundedQueue<Int>(capacity: 4, registry: nil)
         for i in 0..<4 { try await queue.put(i) }
         let producer = Task { try await queue.put(4) }
-        while queue.stats.waitingProducers < 1 { await Task.yield() }
+        await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
         _ = try await queue.get()
         let s = queue.stats
         #expect(s.depth == s.capacity && s.waitingProducers == 0, "room (\(s.depth) of \(s.capacity)) while a producer waits")
@@ -277,7 +277,7 @@ import Testing
         let queue = BoundedQueue<Int>(capacity: 4, resumeProducersBelow: 2, registry: nil)
         for i in 0..<4 { try await queue.put(i) }
         let producer = Task { try await queue.put(4) }
-        while queue.stats.waitingProducers < 1 { await Task.yield() }
+        await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
         _ = try await queue.get()  // 4 moves in; the producer stays suspended (depth 4)
         _ = try await queue.get()  // depth 3: still not below 2
         #expect(queue.stats.depth == 3 && queue.stats.waitingProducers == 1 && queue.stats.put == 5)

@@ -18,18 +18,7 @@ import Testing
         }
     }
 
-    /// Spins (yielding) until `condition` holds; every caller waits for something the test
-    /// itself set in motion, so this ends; the limit only turns a bug into a failure.
-    static func waitUntil(_ what: String, _ condition: () -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !condition() {
-            if ContinuousClock.now > deadline {
-                Issue.record("never: \(what)")
-                return
-            }
-            await Task.yield()
-        }
-    }
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async { await eventually(what, condition) }
 
     // MARK: the cheap questions (test_empty, test_full, qsize)
 

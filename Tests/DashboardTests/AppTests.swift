@@ -127,7 +127,7 @@ import TUI
 
 /// Polls `condition` every 10 ms until it holds: the condition is the gate; the generous
 /// deadline only ends a test that would otherwise hang.
-@MainActor func poll(_ what: String, within limit: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+@MainActor func poll(_ what: String, within limit: Duration = .seconds(240), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
         guard ContinuousClock.now < deadline else {

@@ -53,9 +53,9 @@ import Testing
 
     /// Polls with a deadline on this (the main) thread: the condition is the gate.
     func waitUntil(_ what: String, _ condition: () -> Bool) throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(240)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw AttachedScreenFailure("\(what): not within 30 s") }
+            guard ContinuousClock.now < deadline else { throw AttachedScreenFailure("\(what): not within 240 s") }
             usleep(2_000)
         }
     }

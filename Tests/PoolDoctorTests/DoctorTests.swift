@@ -209,7 +209,7 @@ func hold(_ executor: ThreadExecutor, milliseconds: UInt64, until what: String, 
 }
 
 /// Polls `condition` every 10 ms until it holds; fails after a generous deadline.
-func waitFor(_ what: String, within limit: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+func waitFor(_ what: String, within limit: Duration = .seconds(240), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
         guard ContinuousClock.now < deadline else {

@@ -368,8 +368,10 @@ func frame(_ payload: [UInt8]) -> [UInt8] {
 }
 
 /// Polls a condition with a deadline: the condition is the gate, the deadline only ends a
-/// test that would otherwise hang.
-func waitUntil(seconds: Double = 60, _ condition: () -> Bool) throws {
+/// test that would otherwise hang. It is generous (under ThreadSanitizer on a loaded machine,
+/// the suite's shared pool has held a 2 ms sleep's wake-up for over 60 s) and still ends a
+/// hang well before the stage's own limit (`make`'s UNIT_LIMIT).
+func waitUntil(seconds: Double = 240, _ condition: () -> Bool) throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
@@ -377,7 +379,7 @@ func waitUntil(seconds: Double = 60, _ condition: () -> Bool) throws {
     }
 }
 
-func waitUntilAsync(seconds: Double = 60, _ condition: () -> Bool) async throws {
+func waitUntilAsync(seconds: Double = 240, _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
