@@ -15,12 +15,14 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 struct slot {
     _Atomic int state;
     _Atomic int tid;
     _Atomic int count;
+    _Atomic uint64_t at;
     void *frames[SLUICE_CAPTURE_FRAMES];
 };
 
@@ -45,6 +47,10 @@ static void on_sigprof(int signo, siginfo_t *info, void *context) {
         if (!atomic_compare_exchange_strong_explicit(
                 &s->state, &expected, SLUICE_SLOT_WRITING, memory_order_acq_rel, memory_order_relaxed))
             continue;
+        // When, so the watchdog can tell a stack taken during the stall from one taken after.
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        atomic_store_explicit(&s->at, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec, memory_order_relaxed);
         int n = backtrace(s->frames, SLUICE_CAPTURE_FRAMES);
         atomic_store_explicit(&s->count, n < 0 ? 0 : n, memory_order_relaxed);
         atomic_store_explicit(&s->state, SLUICE_SLOT_FILLED, memory_order_release);
@@ -92,6 +98,7 @@ int sluice_capture_arm(int slot, int tid) {
         return -1;
     atomic_store_explicit(&s->tid, tid, memory_order_relaxed);
     atomic_store_explicit(&s->count, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->at, 0, memory_order_relaxed);
     atomic_store_explicit(&s->state, SLUICE_SLOT_ARMED, memory_order_release);
     return 0;
 }
@@ -114,6 +121,13 @@ int sluice_capture_read(int slot, uintptr_t *frames, int max) {
     if (n > max) n = max;
     for (int i = 0; i < n; i++) frames[i] = (uintptr_t)s->frames[i];
     return n;
+}
+
+uint64_t sluice_capture_time(int slot) {
+    if (slot < 0 || slot >= SLUICE_CAPTURE_SLOTS) return 0;
+    struct slot *s = &slots[slot];
+    if (atomic_load_explicit(&s->state, memory_order_acquire) != SLUICE_SLOT_FILLED) return 0;
+    return atomic_load_explicit(&s->at, memory_order_relaxed);
 }
 
 int sluice_capture_release(int slot) {

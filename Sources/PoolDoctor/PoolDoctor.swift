@@ -77,7 +77,7 @@ public final class PoolDoctor: Sendable {
         var captureNanos: UInt64 = 0
         var symbolizeNanos: UInt64 = 0
         var warmNanos: UInt64 = 0
-        var lateCaptures = 0
+        var lateStacks = 0
     }
 
     /// The options it runs with.
@@ -204,9 +204,9 @@ public final class PoolDoctor: Sendable {
         state.withLock { ($0.captures, $0.captureNanos, $0.symbolizeNanos, $0.warmNanos) }
     }
 
-    /// Captures left out because the stall had ended by the time they were taken (the
-    /// watchdog looked late): their stacks would name what ran after the stall.
-    public var lateCaptures: Int { state.withLock { $0.lateCaptures } }
+    /// Stacks left out because the stall had ended when they were taken (the watchdog looked
+    /// late): they would name what ran after the stall.
+    public var lateStacks: Int { state.withLock { $0.lateStacks } }
 
     // MARK: - Heartbeat
 
@@ -220,7 +220,8 @@ public final class PoolDoctor: Sendable {
                 let lag = monotonicNow() &- deadline
                 let lagged = Int64(bitPattern: lag) < 0 ? 0 : lag
                 doctor.lastLag.store(lagged, ordering: .relaxed)
-                doctor.lastDue.store(deadline, ordering: .relaxed)
+                // Releasing: whoever sees this due sees its lag (the watchdog's late check).
+                doctor.lastDue.store(deadline, ordering: .releasing)
                 doctor.due.store(0, ordering: .relaxed)
                 doctor.beat(lagged)
             }
@@ -319,11 +320,13 @@ public final class PoolDoctor: Sendable {
             state.withLock { $0.stalledSince = since }
             let captured = captureNow(w.symbolizer)
             let pendingAfter = due.load(ordering: .relaxed)
-            guard w.detector.capturedDuringTheStall(due: pendingAfter == 0 ? nil : pendingAfter) else {
-                state.withLock { $0.lateCaptures += 1 }
-                break
+            let ranDue = lastDue.load(ordering: .acquiring)
+            let ranLag = lastLag.load(ordering: .relaxed)
+            let kept = captured.filter {
+                w.detector.shows(stackTakenAt: $0.at, due: pendingAfter == 0 ? nil : pendingAfter, lastDue: ranDue, lastLag: ranLag)
             }
-            w.episode += captured
+            if kept.count < captured.count { state.withLock { $0.lateStacks += captured.count - kept.count } }
+            w.episode += kept.map { (thread: $0.thread, key: $0.key, name: $0.name, frames: $0.frames) }
             let places = w.episode.map { (key: $0.key, name: $0.name, frames: $0.frames) }
             state.withLock { $0.current = places }
         case .ended(let nanos):
@@ -349,7 +352,7 @@ public final class PoolDoctor: Sendable {
     }
 
     /// One capture of the pool's threads, folded into places (empty when capture is off).
-    private func captureNow(_ symbolizer: Symbolizer) -> [(thread: Int32, key: String, name: String, frames: [PoolFrame])] {
+    private func captureNow(_ symbolizer: Symbolizer) -> [(thread: Int32, key: String, name: String, frames: [PoolFrame], at: UInt64)] {
         guard state.withLock({ $0.captureOn }) else { return [] }
         if case .refused(let why) = StackCapture.prepare() {
             state.withLock {
@@ -363,11 +366,11 @@ public final class PoolDoctor: Sendable {
         let tids = (options.threads ?? StackCapture.poolThreads)()
         let result = StackCapture.capture(tids)
         let captured = threadCPUNanos()
-        var places: [(thread: Int32, key: String, name: String, frames: [PoolFrame])] = []
+        var places: [(thread: Int32, key: String, name: String, frames: [PoolFrame], at: UInt64)] = []
         for stack in result.stacks {
             let frames = symbolizer.frames(stack.addresses)
             if let place = Folding.location(of: frames, functionStart: symbolizer.functionStart) {
-                places.append((stack.tid, place.key, place.name, Array(frames.prefix(PoolDoctor.framesKept))))
+                places.append((stack.tid, place.key, place.name, Array(frames.prefix(PoolDoctor.framesKept)), stack.at))
             }
         }
         let symbolized = threadCPUNanos()

@@ -14,6 +14,8 @@ public enum StackCapture {
         public var tid: Int32
         /// Return addresses, innermost first (the handler's own frames already dropped).
         public var addresses: [UInt]
+        /// When the thread's handler took it (monotonic nanoseconds; 0: unknown).
+        public var at: UInt64 = 0
     }
 
     /// What a capture got, and what went wrong on the way (in words, for the report).
@@ -90,7 +92,8 @@ public enum StackCapture {
                 let n = frames.withUnsafeMutableBufferPointer {
                     Int(sluice_capture_read(entry.slot, $0.baseAddress, Int32($0.count)))
                 }
-                result.stacks.append(Stack(tid: entry.tid, addresses: Array(frames[min(n, handlerFrames)..<n])))
+                let at = sluice_capture_time(entry.slot)
+                result.stacks.append(Stack(tid: entry.tid, addresses: Array(frames[min(n, handlerFrames)..<n]), at: at))
                 while sluice_capture_release(entry.slot) != 0 { sched_yield() }
                 return true
             }
@@ -116,9 +119,10 @@ public enum StackCapture {
             let n = frames.withUnsafeMutableBufferPointer {
                 Int(sluice_capture_read(entry.slot, $0.baseAddress, Int32($0.count)))
             }
+            let at = sluice_capture_time(entry.slot)
             while sluice_capture_release(entry.slot) != 0 { sched_yield() }
             if n > 0 {
-                result.stacks.append(Stack(tid: entry.tid, addresses: Array(frames[min(n, handlerFrames)..<n])))
+                result.stacks.append(Stack(tid: entry.tid, addresses: Array(frames[min(n, handlerFrames)..<n]), at: at))
             } else {
                 result.problems.append(
                     exited

@@ -35,13 +35,16 @@ public struct StallDetector: Sendable {
         return nil
     }
 
-    /// Whether a capture just taken shows the stall: the beat it waits for (`due`, read after
-    /// the capture) has still not run. If it has, the pool's threads may have been caught in
-    /// whatever ran after the stall (a watchdog that looks late on a loaded machine), and
-    /// naming that code would blame the wrong place.
-    public func capturedDuringTheStall(due: UInt64?) -> Bool {
+    /// Whether a stack taken at `takenAt` shows the stall going on, not what ran after it (a
+    /// watchdog that looked late on a loaded machine): naming that code would blame the wrong
+    /// place. `due` is the beat waiting now, read after the capture; `lastDue` and `lastLag`
+    /// are the last beat that ran. The stall ended when its beat ran, at its due time plus
+    /// its lag; if a later beat has run too, when is not known, and the stack is not kept.
+    public func shows(stackTakenAt takenAt: UInt64, due: UInt64?, lastDue: UInt64, lastLag: UInt64) -> Bool {
         guard case .stalled(let stalledDue, _) = state else { return false }
-        return due == stalledDue
+        if due == stalledDue { return true }
+        guard lastDue == stalledDue else { return false }
+        return takenAt < stalledDue &+ lastLag
     }
 
     /// One tick: `due` is the deadline of the beat now waiting to run (nil: none waits);

@@ -169,7 +169,7 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         box.withLock { $0 = doctor }
         try await waitFor("heartbeats") { doctor.snapshot().beats >= 2 }
         Task(executorPreference: executor) { holdUntil(released) }
-        try await waitFor("the stall counted") { doctor.lateCaptures >= 1 && doctor.snapshot().stalls >= 1 }
+        try await waitFor("the stall counted") { doctor.lateStacks >= 1 && doctor.snapshot().stalls >= 1 }
         let pool = doctor.snapshot()
         #expect(released.withLock { $0 })
         #expect(pool.stalls >= 1)

@@ -140,13 +140,28 @@ import Testing
 @Suite struct LateCaptureTests {
     let ms: UInt64 = 1_000_000
 
-    @Test func aCaptureCountsOnlyWhileTheSameBeatStillWaits() {
+    func stalled() -> StallDetector {
         var d = StallDetector(threshold: 100 * ms)
-        #expect(!d.capturedDuringTheStall(due: 50 * ms))
         #expect(d.tick(now: 200 * ms, due: 50 * ms, lastDue: 0, lastLag: 0) == .capture)
-        #expect(d.capturedDuringTheStall(due: 50 * ms))
-        // The stalled beat ran while the threads were captured: nothing waits, or the next beat does.
-        #expect(!d.capturedDuringTheStall(due: nil))
-        #expect(!d.capturedDuringTheStall(due: 260 * ms))
+        return d
+    }
+
+    @Test func whileTheStalledBeatStillWaitsEveryStackShowsTheStall() {
+        #expect(stalled().shows(stackTakenAt: 210 * ms, due: 50 * ms, lastDue: 0, lastLag: 0))
+        #expect(!StallDetector(threshold: 100 * ms).shows(stackTakenAt: 210 * ms, due: 50 * ms, lastDue: 0, lastLag: 0))
+    }
+
+    /// The stalled beat ran at 50 + 180 = 230 ms (a capture's signal can end the blocking
+    /// call itself: a stack taken before is the blocker's).
+    @Test func afterTheBeatRanOnlyStacksTakenBeforeItCount() {
+        let d = stalled()
+        #expect(d.shows(stackTakenAt: 229 * ms, due: nil, lastDue: 50 * ms, lastLag: 180 * ms))
+        #expect(!d.shows(stackTakenAt: 231 * ms, due: nil, lastDue: 50 * ms, lastLag: 180 * ms))
+        #expect(!d.shows(stackTakenAt: 231 * ms, due: 280 * ms, lastDue: 50 * ms, lastLag: 180 * ms))
+    }
+
+    /// A later beat ran as well: when the stall ended is no longer known.
+    @Test func afterALaterBeatNoStackCounts() {
+        #expect(!stalled().shows(stackTakenAt: 210 * ms, due: 330 * ms, lastDue: 280 * ms, lastLag: 0))
     }
 }

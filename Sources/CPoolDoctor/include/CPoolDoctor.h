@@ -41,6 +41,8 @@ int sluice_capture_signal(int tid);
 int sluice_capture_state(int slot);
 /// Copies a FILLED slot's frames (at most `max`) and returns how many there were.
 int sluice_capture_read(int slot, uintptr_t *frames, int max);
+/// When a FILLED slot's stack was taken (CLOCK_MONOTONIC, nanoseconds; 0 if not filled).
+uint64_t sluice_capture_time(int slot);
 /// Frees a slot: FILLED → FREE, or ARMED → FREE (the handler never came). Returns 0, or -1
 /// while the handler is writing (call again).
 int sluice_capture_release(int slot);
