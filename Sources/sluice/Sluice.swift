@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Scenarios
 
@@ -14,4 +17,12 @@ struct Sluice: AsyncParsableCommand {
         subcommands: [Pick.self, List.self, Run.self, Check.self, Plan.self, Replay.self, Ps.self, Attach.self, Doctor.self],
         defaultSubcommand: Pick.self
     )
+
+    /// SIGPIPE is ignored before any command runs: a reader that has gone (`sluice … | head
+    /// -n 1`) is then a write error for every command, not a death by signal before the
+    /// command got to install its handlers.
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
 }

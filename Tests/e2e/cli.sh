@@ -70,6 +70,15 @@ if [ $status -lt 128 ]; then passed=$((passed + 1)); else fail "stdout closed ea
 "$bin" run semaphore --preset seed --headless --speed 20 2>/dev/null | head -n 1 >/dev/null
 status=${PIPESTATUS[0]}
 if [ $status -lt 128 ]; then passed=$((passed + 1)); else fail "transcript reader gone: died with status $status"; fi
+# A reader gone before the first byte, for every command: the run's transcript is written
+# before its headless watch starts, `list` and `--help` at once.
+for args in "run semaphore --preset seed --headless --speed 50" "list" "--help" "ps"; do
+    # shellcheck disable=SC2086
+    status=$(python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+print(subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.DEVNULL).returncode)' "$bin" $args)
+    if [ "$status" -ge 0 ] 2>/dev/null; then passed=$((passed + 1)); else fail "sluice $args with its reader gone: status $status (negative: killed by that signal)"; fi
+done
 
 # Issue 12's defects. Times are wall-clock milliseconds; "on time" means within a second of
 # the deadline or signal, whatever the scenario's sleepers and blocking calls are doing.
