@@ -14,6 +14,7 @@ export SLUICE_DIR=$work/sockets
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; $T kill-server 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+last_line_has() { tail -1 "$work/indexer.log" | grep -q "$1"; }
 
 # A tree of 600 small files: each pass takes a moment, passes go on until killed.
 mkdir -p "$work/tree"
@@ -39,7 +40,7 @@ out=$("$bin" attach --json 2>&1); status=$?
 echo "attach: the example program"
 "$indexer" "$work/tree" --pause 2 > "$work/indexer.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 50); do grep -q "socket" "$work/indexer.log" 2>/dev/null && break; sleep 0.1; done
+wait_until 30 grep -q "socket" "$work/indexer.log"
 head -1 "$work/indexer.log" | grep -q "sluice-indexer pid $pid, socket $SLUICE_DIR/sluice-indexer.$pid.sock" \
     && ok "the example prints its pid and socket first" || bad "example's first line: $(head -1 "$work/indexer.log")"
 sock=$SLUICE_DIR/sluice-indexer.$pid.sock
@@ -122,15 +123,13 @@ keys " "
 check "pause says it is not available" "pause: not available"
 keys "+"
 check "the knob moves in the dashboard" "workers 4 -> 5"
-for _ in $(seq 1 30); do tail -1 "$work/indexer.log" | grep -q "workers 5" && break; sleep 0.2; done
-tail -1 "$work/indexer.log" | grep -q "workers 5" && ok "the program runs with 5 workers (its own output)" \
+wait_until 30 last_line_has "workers 5" && ok "the program runs with 5 workers (its own output)" \
     || bad "program output: $(tail -1 "$work/indexer.log")"
 # Three presses in one burst (#25): each must count, not start again from a snapshot that
 # has not caught up yet.
 keys + + +
 check "three quick presses: the dashboard ends at 8" "workers 7 -> 8"
-for _ in $(seq 1 30); do tail -1 "$work/indexer.log" | grep -q "workers 8" && break; sleep 0.2; done
-tail -1 "$work/indexer.log" | grep -q "workers 8" && ok "three quick presses: the program runs with 8 workers" \
+wait_until 30 last_line_has "workers 8" && ok "three quick presses: the program runs with 8 workers" \
     || bad "three quick presses, program output: $(tail -1 "$work/indexer.log")"
 
 viewer=$($T list-panes -t e2e -F '#{pane_pid}')
@@ -184,7 +183,7 @@ fi
 echo "attach: the picker follows the programs (#25)"
 "$indexer" "$work/tree" --pause 2 > "$work/indexer2.log" 2>&1 &
 pid2=$!
-for _ in $(seq 1 50); do grep -q "socket" "$work/indexer2.log" 2>/dev/null && break; sleep 0.1; done
+wait_until 30 grep -q "socket" "$work/indexer2.log"
 out=$("$bin" attach sluice-indexer --headless 2>&1); status=$?
 [ $status = 64 ] && echo "$out" | grep -q "several programs are named 'sluice-indexer'" && ! echo "$out" | grep -q "Usage:" \
     && ok "two programs with one name: says so, exit 64, no usage line" || bad "two of one name: $status $out"
@@ -203,7 +202,7 @@ rm -f "$SLUICE_DIR/sluice-indexer.$pid2.sock"
 echo "attach: the program exits during a headless watch"
 "$indexer" "$work/tree" --pause 2 > "$work/short.log" 2>&1 &
 short=$!
-for _ in $(seq 1 50); do grep -q "socket" "$work/short.log" 2>/dev/null && break; sleep 0.1; done
+wait_until 30 grep -q "socket" "$work/short.log"
 ( sleep 1; kill -TERM "$short" 2>/dev/null ) &
 killer=$!
 out=$("$bin" attach "$short" --headless --duration 30s 2>&1); status=$?
@@ -276,11 +275,11 @@ while True:
         f.write(b"connection %d bytes\n" % len(heard))
 ' "$fake" &
     fake_pid=$!
-    for _ in $(seq 1 100); do [ -S "$fake/evil.$fake_pid.sock" ] && break; sleep 0.05; done
+    wait_until 30 test -S "$fake/evil.$fake_pid.sock"
     mv "$fake/evil.$fake_pid.sock" "$SLUICE_DIR/"
     out=$("$bin" attach evil --headless --duration 1s 2>&1); status=$?
     [ $status = 69 ] && echo "$out" | grep -q "runs as uid 65534, not as you" && ok "attach refuses another user's program: exit 69" || bad "fake agent: $status $out"
-    for _ in $(seq 1 100); do [ -s "$fake/heard" ] && break; sleep 0.05; done
+    wait_until 30 test -s "$fake/heard"
     [ "$(cat "$fake/heard" 2>/dev/null)" = "connection 0 bytes" ] && ok "it was told nothing" || bad "the fake agent heard: $(cat "$fake/heard" 2>/dev/null)"
     "$bin" ps 2>&1 | grep "evil" | grep -q "runs as uid 65534" && ok "ps names it as not yours" || bad "ps fake: $("$bin" ps 2>&1)"
     kill "$fake_pid" 2>/dev/null

@@ -23,7 +23,7 @@ done
 start_indexer() {
     "$indexer" "$work/tree" "$@" > "$work/indexer.log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 50); do grep -q "socket" "$work/indexer.log" 2>/dev/null && break; sleep 0.1; done
+    wait_until 30 grep -q "socket" "$work/indexer.log"
 }
 stop_indexer() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=; }
 

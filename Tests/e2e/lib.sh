@@ -26,7 +26,18 @@ wait_for() {
     done
     return 1
 }
-check() { if wait_for "$2" "${3:-10}"; then ok "$1"; else bad "$1 (expected /$2/)"; fi; }
+# wait_until SECONDS COMMAND...: true once COMMAND succeeds (tried every 0.1 s). For what
+# a program does at its own pace (starting, printing a line): a loaded machine can take
+# seconds, so the limit is generous and only ends a wait that would never end.
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.1
+    done
+}
+check() { if wait_for "$2" "${3:-20}"; then ok "$1"; else bad "$1 (expected /$2/)"; fi; }
 # A fresh 120x40 terminal with a bare prompt, `prompt$ `, on a tmux server of its own:
 # kill-server returns before the old server has gone, and a session started on the same
 # socket meanwhile can go with it.
