@@ -29,6 +29,8 @@ struct Row {
     func peer(_ name: String) -> Double { peers.first { $0.name == name }?.rate ?? .nan }
 }
 
+if let rounds = options.queueSpin { queueSpinRounds = rounds }
+if let v = getenv("SLUICE_BENCH_LOST_RACE"), let n = Int(String(cString: v)) { queueLostRacePauses = n }
 if let mode = options.actorMemory {
     print(Int(await actorMemory(observed: mode == "observed")))
     exit(0)
@@ -171,7 +173,7 @@ for workload in engine where options.wants(workload.name) {
         if observation == .none { spread[workload.name] = r }
     }
     row.sluice = observed[workload.name]?[Observation.none] ?? .nan
-    for (name, measurePeer) in workload.peers { row.peers.append((name, await measurePeer())) }
+    for (name, measurePeer) in workload.peers where options.wantsPeer(name) { row.peers.append((name, await measurePeer())) }
     for (name, key) in workload.python { row.peers.append((name, py[key] ?? .nan)) }
     rows[workload.name] = row
 }
