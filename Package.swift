@@ -37,14 +37,10 @@ let package = Package(
         // No pkgConfig: SwiftPM would warn about (and drop) its -D_XOPEN_SOURCE flags; the
         // shim header defines what they enable and the module map links ncursesw.
         .systemLibrary(name: "CNCurses"),
-        // The processor's spin-wait hint (x86 `pause`, ARM `yield`), for the queue's
-        // consumers that look again for a moment before they wait.
-        .target(name: "CSpinHint"),
         .target(
             name: "AsyncPatterns",
             dependencies: [
-                "CSpinHint",
-                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections")
             ],
             swiftSettings: strict
         ),

@@ -101,7 +101,7 @@ func callgrindCount(_ workload: String, items: Int, binary: String, outFile: Str
     unlink(out)
     let command =
         "\(valgrindPrefix)valgrind \(valgrindOptions.joined(separator: " ")) --callgrind-out-file=\(shellQuoted(out)) "
-        + "\(shellQuoted(binary)) --callgrind-workload \(shellQuoted(workload)) --items \(items)\(spinArgument) > \(log) 2>&1"
+        + "\(shellQuoted(binary)) --callgrind-workload \(shellQuoted(workload)) --items \(items) > \(log) 2>&1"
     let status = system(command)
     let output = readLines(log)
     guard status == 0, let operations = output.lazy.compactMap({ $0.hasPrefix("operations ") ? Int($0.dropFirst(11)) : nil }).first,

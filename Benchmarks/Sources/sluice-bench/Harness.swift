@@ -3,7 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@_spi(Benchmarks) import AsyncPatterns
+import AsyncPatterns
 import Dashboard
 import Scenarios
 import TUI
@@ -48,24 +48,19 @@ struct Options: Sendable {
     var runsOverride: Int?
     /// Measure only the peers whose names contain this (nil: all of them).
     var peers: String?
-    /// The queue consumers' spin budget in rounds instead of the engine's (0: no spinning).
-    var queueSpin: Int?
 
     var items: Int { itemsOverride ?? (quick ? 200_000 : 1_000_000) }
     var runs: Int { runsOverride ?? (quick ? 1 : 5) }
     var callgrindRuns: Int { callgrindRunsOverride ?? (quick ? 1 : 3) }
 
     static let usage = """
-        usage: sluice-bench [--quick] [--only WORD] [--peers WORD] [--items N] [--runs N] [--queue-spin N]
-                            [--sluice PATH]
+        usage: sluice-bench [--quick] [--only WORD] [--peers WORD] [--items N] [--runs N] [--sluice PATH]
                             [--profile none|dashboard|everyEvent]
                             [--no-pinned] [--no-callgrind] [--callgrind] [--callgrind-items N] [--callgrind-runs K]
                             [--callgrind-out DIR] [--write-callgrind-baseline] [--engine-rates]
           --only           only the workloads whose names contain WORD ("queue 4/4")
           --peers          only the peers whose names contain WORD ("actor queue")
           --runs           timings per median (5; 1 with --quick)
-          --queue-spin     rounds a queue consumer that finds the queue empty spins before it waits
-                           (the engine's budget: 64 with two or more processors; 0: never)
           --engine-rates   print each engine workload's median rate and its peers' as tab-separated
                            lines, and exit (what the pinned child reports; with --only, --peers and
                            --runs: one workload against one peer, for a loop of many runs)
@@ -101,10 +96,6 @@ struct Options: Sendable {
             case "--items": options.itemsOverride = count(argument)
             case "--runs": options.runsOverride = count(argument)
             case "--peers": options.peers = value(argument)
-            case "--queue-spin":
-                let v = value(argument)
-                guard let n = Int(v), n >= 0 else { fail("--queue-spin takes a whole number, not '\(v)'") }
-                options.queueSpin = n
             case "--callgrind": options.callgrindOnly = true
             case "--no-callgrind": options.callgrind = false
             case "--callgrind-items": options.callgrindItems = count(argument)
@@ -135,8 +126,6 @@ struct Options: Sendable {
 }
 
 let options = Options.parse(CommandLine.arguments)
-/// `--queue-spin N` again, for a child that measures (empty without it).
-let spinArgument = options.queueSpin.map { " --queue-spin \($0)" } ?? ""
 let items = options.items
 
 /// Operations per second over `options.runs` timings: the median, and the slowest and

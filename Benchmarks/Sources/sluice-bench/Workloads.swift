@@ -3,28 +3,12 @@
 import Glibc
 #endif
 @_spi(Benchmarks) import AsyncPatterns
-import Synchronization
 
 func sluiceQueue(producers: Int, consumers: Int, registry: PatternRegistry?) async {
     // The low-water mark batches producers' wake-ups (one per half queue, not one per item),
     // as the queue did by itself before it became an explicit option (issue #15).
     let q = BoundedQueue<Int>(capacity: 1024, resumeProducersBelow: 512, registry: registry)
     let per = items / producers
-    let debugStop = DebugStop()
-    let sampler: Task<[Int], any Error>? =
-        getenv("SLUICE_BENCH_DEBUG") == nil
-        ? nil
-        : Task {
-            try await runOffPool {
-                var histogram = [Int](repeating: 0, count: 12)  // depth buckets: 0, 1, 2-3, 4-7, ...
-                while !debugStop.flag.load(ordering: .relaxed) {
-                    let d = q.count
-                    histogram[d == 0 ? 0 : min(11, Int.bitWidth - d.leadingZeroBitCount)] += 1
-                    usleep(20)
-                }
-                return histogram
-            }
-        }
     await withTaskGroup(of: Void.self) { group in
         for _ in 0..<consumers {
             group.addTask {
@@ -42,8 +26,6 @@ func sluiceQueue(producers: Int, consumers: Int, registry: PatternRegistry?) asy
         try! await q.join()
         q.close()
     }
-    debugStop.flag.store(true, ordering: .relaxed)
-    if let sampler { print("debug depth histogram \(producers)/\(consumers): \(try! await sampler.value)") }
 }
 
 func sluiceMailbox(registry: PatternRegistry?) async {
@@ -146,8 +128,4 @@ func residentBytes() -> Int {
     guard fgets(&line, 128, f) != nil else { return 0 }
     let fields = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: " ")
     return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
-
-final class DebugStop: Sendable {
-    let flag = Atomic<Bool>(false)
 }

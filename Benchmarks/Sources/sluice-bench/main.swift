@@ -29,8 +29,6 @@ struct Row {
     func peer(_ name: String) -> Double { peers.first { $0.name == name }?.rate ?? .nan }
 }
 
-if let rounds = options.queueSpin { queueSpinRounds = rounds }
-if let v = getenv("SLUICE_BENCH_LOST_RACE"), let n = Int(String(cString: v)) { queueLostRacePauses = n }
 if let mode = options.actorMemory {
     print(Int(await actorMemory(observed: mode == "observed")))
     exit(0)

@@ -408,7 +408,6 @@ extension BoundedQueue {
 
     @inlinable @inline(never)
     nonisolated(nonsending) func getSlowly() async throws -> Element {
-        if let element = spinForItem() { return element }
         switch state.withLock({ $0.get(now: monotonicNanoseconds()) }) {
         case .item(let element, let gauges, let wakes):
             resume(wakes)
@@ -419,41 +418,6 @@ extension BoundedQueue {
         case .closed:
             throw closedError()
         }
-    }
-
-    /// Looks again for a moment before the consumer waits, for an item a producer on
-    /// another processor may be putting now, with nobody waiting ahead of it (see
-    /// `QueueSpin`; never with one processor, nor for a LIFO or priority queue, whose items
-    /// are under the lock). A waiter costs a continuation, a task switch, and the put that
-    /// serves it the lock and an executor job; while one waits, every get waits behind it.
-    @inlinable
-    func spinForItem() -> Element? {
-        let full = QueueSpin.rounds.load(ordering: .relaxed)
-        guard full > 0, ring.enqueue.load(ordering: .relaxed) & (Position.closed | Position.countingOnly) == 0 else {
-            return nil
-        }
-        let budget = ring.spinRounds.load(ordering: .relaxed)
-        var round = 0
-        while round < budget {
-            round &+= 1
-            QueueSpin.hint()
-            if ring.waitingConsumers.load(ordering: .relaxed) != 0 { continue }  // they go first
-            switch ring.tryPop() {
-            case .item(let element, let stamp):
-                if budget != full { ring.spinRounds.store(full, ordering: .relaxed) }
-                didPop(stamp: stamp)
-                return element
-            case .empty:
-                if ring.enqueue.load(ordering: .relaxed) & Position.closed != 0 { return nil }
-            case .busy:
-                continue
-            case .blocked:
-                return nil
-            }
-        }
-        let less = Swift.max(Swift.min(QueueSpin.probeRounds, full), budget / 2)
-        if less != budget { ring.spinRounds.store(less, ordering: .relaxed) }
-        return nil
     }
 
     /// Appends up to `max` items to `batch` with one compare-and-swap, without suspending.

@@ -70,10 +70,6 @@ final class QueueRing<Element>: @unchecked Sendable {
     @usableFromInline let pendingProducers = Atomic<Int>(0)
     /// Producers whose items are in, waiting for the low-water mark to be resumed.
     @usableFromInline let admittedProducers = Atomic<Int>(0)
-    /// How many rounds a consumer that finds the ring empty spins before it waits (see
-    /// `QueueSpin`). Relaxed: a heuristic that publishes no memory, stored only when it
-    /// changes (it shares its line with what every put and get reads).
-    @usableFromInline let spinRounds = Atomic<Int>(QueueSpin.rounds.load(ordering: .relaxed))
     /// The deepest the queue has been. Relaxed: a statistic, raised by compare-and-swap to
     /// the largest value seen; it publishes no other memory.
     @usableFromInline let maxDepth = Atomic<Int>(0)
@@ -195,7 +191,6 @@ final class QueueRing<Element>: @unchecked Sendable {
                     ring.pointee.sequences[index].store(position &+ 1, ordering: .releasing)
                     return .pushed(position: position)
                 }
-                QueueSpin.backOffAfterLostRace(&attempts)
                 word = current
             } else if sequence < position {
                 // The slot still holds the item one lap back: every slot is taken, or that
@@ -266,7 +261,6 @@ final class QueueRing<Element>: @unchecked Sendable {
     @inlinable
     func tryPop() -> PopOutcome {
         var word = dequeue.load(ordering: .sequentiallyConsistent)
-        var lost = 0
         while true {
             if word & Position.frozen != 0 { return .blocked }
             let position = word & Position.mask
@@ -282,7 +276,6 @@ final class QueueRing<Element>: @unchecked Sendable {
                     ring.pointee.sequences[index].store(position &+ ring.pointee.mask &+ 1, ordering: .releasing)
                     return .item(element, stamp: stamp)
                 }
-                QueueSpin.backOffAfterLostRace(&lost)
                 word = current
             } else if sequence <= position {
                 let put = enqueue.load(ordering: .sequentiallyConsistent) & Position.mask
