@@ -44,16 +44,26 @@ struct Options: Sendable {
     /// The child under taskset: measure the engine workloads (Sluice and Swift peers),
     /// print them as tab-separated lines, and exit.
     var engineRates = false
+    /// Timings per median instead of the default (five; one with --quick).
+    var runsOverride: Int?
+    /// Measure only the peers whose names contain this (nil: all of them).
+    var peers: String?
 
     var items: Int { itemsOverride ?? (quick ? 200_000 : 1_000_000) }
-    var runs: Int { quick ? 1 : 5 }
+    var runs: Int { runsOverride ?? (quick ? 1 : 5) }
     var callgrindRuns: Int { callgrindRunsOverride ?? (quick ? 1 : 3) }
 
     static let usage = """
-        usage: sluice-bench [--quick] [--only WORD] [--items N] [--sluice PATH]
+        usage: sluice-bench [--quick] [--only WORD] [--peers WORD] [--items N] [--runs N] [--sluice PATH]
                             [--profile none|dashboard|everyEvent]
                             [--no-pinned] [--no-callgrind] [--callgrind] [--callgrind-items N] [--callgrind-runs K]
-                            [--callgrind-out DIR] [--write-callgrind-baseline]
+                            [--callgrind-out DIR] [--write-callgrind-baseline] [--engine-rates]
+          --only           only the workloads whose names contain WORD ("queue 4/4")
+          --peers          only the peers whose names contain WORD ("actor queue")
+          --runs           timings per median (5; 1 with --quick)
+          --engine-rates   print each engine workload's median rate and its peers' as tab-separated
+                           lines, and exit (what the pinned child reports; with --only, --peers and
+                           --runs: one workload against one peer, for a loop of many runs)
           --callgrind      only count instructions per item under valgrind (the workloads --only selects),
                            print them beside Benchmarks/callgrind-baseline.json, and exit
           --callgrind-out  keep each callgrind.out file in DIR, for callgrind_annotate
@@ -84,6 +94,8 @@ struct Options: Sendable {
             case "--sluice": options.sluicePath = value(argument)
             case "--actor-memory": options.actorMemory = value(argument)
             case "--items": options.itemsOverride = count(argument)
+            case "--runs": options.runsOverride = count(argument)
+            case "--peers": options.peers = value(argument)
             case "--callgrind": options.callgrindOnly = true
             case "--no-callgrind": options.callgrind = false
             case "--callgrind-items": options.callgrindItems = count(argument)
@@ -110,6 +122,7 @@ struct Options: Sendable {
     }
 
     func wants(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+    func wantsPeer(_ name: String) -> Bool { peers.map { name.contains($0) } ?? true }
 }
 
 let options = Options.parse(CommandLine.arguments)

@@ -21,7 +21,9 @@ func printEngineRates(_ workloads: [Engine]) async {
     for workload in workloads {
         let sluice = await measure(workload.operations) { await workload.run(nil) }
         print("rate\t\(workload.name)\tSluice\t\(sluice)")
-        for (name, measurePeer) in workload.peers { print("rate\t\(workload.name)\t\(name)\t\(await measurePeer())") }
+        for (name, measurePeer) in workload.peers where options.wantsPeer(name) {
+            print("rate\t\(workload.name)\t\(name)\t\(await measurePeer())")
+        }
     }
     let affinity = threadAffinities()
     print("threads\t\(affinity.count)\t\(affinity.filter { $0 == affinity.first }.count)\t\(affinity.first ?? "?")")
@@ -48,6 +50,8 @@ func pinnedRows(_ workloads: [Engine]) -> (rows: [String: Row], note: String)? {
     var arguments = ["--engine-rates", "--items", "\(items)"]
     if options.quick { arguments.append("--quick") }
     if let only = options.only { arguments += ["--only", only] }
+    if let peers = options.peers { arguments += ["--peers", peers] }
+    if let runs = options.runsOverride { arguments += ["--runs", "\(runs)"] }
     let lines = commandOutput("taskset -c 0 " + ([CommandLine.arguments[0]] + arguments).map(shellQuoted).joined(separator: " "))
     var rates: [String: [(String, Double)]] = [:]
     var note = "pinned: the child did not report its threads"

@@ -171,7 +171,7 @@ for workload in engine where options.wants(workload.name) {
         if observation == .none { spread[workload.name] = r }
     }
     row.sluice = observed[workload.name]?[Observation.none] ?? .nan
-    for (name, measurePeer) in workload.peers { row.peers.append((name, await measurePeer())) }
+    for (name, measurePeer) in workload.peers where options.wantsPeer(name) { row.peers.append((name, await measurePeer())) }
     for (name, key) in workload.python { row.peers.append((name, py[key] ?? .nan)) }
     rows[workload.name] = row
 }
