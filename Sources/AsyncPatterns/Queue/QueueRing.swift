@@ -341,6 +341,7 @@ final class QueueRing<Element>: @unchecked Sendable {
     /// generation. Call with the queue's lock held.
     @inlinable @inline(never)
     func replace(slotCount count: Int) {
+        assert(retired.count < Position.generations - 1, "a queue's generations would come round again (see Position.generations)")
         let old = slots.load(ordering: .acquiring)
         let oldCount = old.pointee.mask + 1
         let frozenPut = enqueue.bitwiseOr(Position.frozen, ordering: .sequentiallyConsistent).newValue
@@ -425,6 +426,13 @@ extension QueueRing {
         let got = frozenGot & Position.mask
         let put = enqueue.load(ordering: .sequentiallyConsistent) & Position.mask
         precondition(enqueue.load(ordering: .relaxed) & Position.closed != 0, "items are discarded from a closed ring only")
+        if put == got {
+            // Nothing to discard, and no get can win a position: no new generation (each one
+            // is spent for good, see `Position.generations`).
+            counted(0)
+            dequeue.store(frozenGot & ~Position.frozen, ordering: .sequentiallyConsistent)
+            return []
+        }
         let ring = slots.load(ordering: .acquiring)
         let count = ring.pointee.mask &+ 1
         var items: [Element] = []
@@ -449,6 +457,12 @@ extension QueueRing {
     @usableFromInline static let mask = (1 << 54) - 1
     @usableFromInline static let generationUnit = 1 << 54
     @usableFromInline static let generationMask = 0x3F << 54
+    /// How many generations there are before they repeat. A compare-and-swap prepared
+    /// against an old ring fails only while its generation has not come round again, so a
+    /// queue may change generation fewer times than this in its whole life: the ring
+    /// doubles at most 39 times (4 slots to 2^40), and a discarding close changes the dequeue
+    /// side's once (it has items to discard once: a closed ring takes no more).
+    @usableFromInline static let generations = 64
     @usableFromInline static let frozen = 1 << 60
     @usableFromInline static let closed = 1 << 61
     /// Enqueue side, for the ring's whole life: the items are kept under the lock.
