@@ -211,6 +211,8 @@ if options.wants("frame attached"), let attached = await attachedCosts(actors: 1
     print("measured attached frames: one viewer's message \(attached.screenBytes) bytes, every actor's \(attached.wholeBytes)")
     frameRows.append(("attached, 100,000 idle actors: one viewer's screen, read + encoded", attached.screenMicros))
     frameRows.append(("  of which the registry's read", attached.screenReadMicros))
+    frameRows.append(("  the registry's first read (indexes every actor)", attached.firstScreenReadMicros))
+    frameRows.append(("  its second (reads each again once)", attached.secondScreenReadMicros))
     frameRows.append(("  the same, every actor (before #23)", attached.wholeMicros))
     frameRows.append(("  of which the registry's read", attached.wholeReadMicros))
     frameRows.append(("  agent thread CPU a screen sent, 1 viewer at 10/s", attached.screenAgentMicros))

@@ -63,8 +63,9 @@ struct ActorIndex {
         var p99Stale = false
         /// The snapshot (`ActorIndex.reads`) that last read it.
         var readAt = 0
-        /// When it was last seen changing or reported a change, in nanoseconds of the time source.
-        var touched: Int64 = 0
+        /// It joined, reported a change or was seen changing at the last read: read again at
+        /// the next snapshot (a change that raced with clearing its marks shows then).
+        var followUp = false
     }
 
     private(set) var records: [Record] = []
@@ -85,8 +86,10 @@ struct ActorIndex {
     private var slotsByName: [String: [Int32]] = [:]
     /// Live actors with messages waiting or dead letters: listed whatever the query.
     private(set) var followed: Set<Int32> = []
-    /// Slots read at every snapshot: their rate has not come down to 0, they changed less
-    /// than a second ago, or they report no changes (counters made outside an actor).
+    /// Slots read at every snapshot: their rate meter has not settled (a rate that is not 0,
+    /// or operations it has not yet put in a window), they joined, changed or reported a
+    /// change since the last snapshot, or they report no changes (counters made outside an
+    /// actor).
     private var revisit: [Int32] = []
     private var staleP99: [Int32] = []
     private var deadSlots = 0
@@ -98,10 +101,6 @@ struct ActorIndex {
     /// Actors the last snapshot read.
     private(set) var lastReads = 0
     private var lastNanos: Int64 = 0
-
-    /// A second: an actor that changed is read at every snapshot for at least this long,
-    /// and until its rate is 0 again.
-    static let settle: Int64 = 1_000_000_000
 
     var liveCount: Int { records.count - deadSlots }
 
@@ -116,7 +115,7 @@ struct ActorIndex {
         var joined: [Int32] = []
         if let membership, !membership.overflowed {
             for entry in membership.added {
-                if let s = insert(entry, now: nowNanos) { joined.append(s) }
+                if let s = insert(entry) { joined.append(s) }
             }
             for id in membership.removed { remove(id) }
         } else {
@@ -124,14 +123,14 @@ struct ActorIndex {
             reads = 1
             lastReads = 0
             for case let entry? in entries {
-                if let s = insert(entry, now: nowNanos) { joined.append(s) }
+                if let s = insert(entry) { joined.append(s) }
             }
         }
         if !joined.isEmpty || membership?.removed.isEmpty == false { reorderNames(joined: joined) }
         for counters in changes {
             guard let s = slotByObject[ObjectIdentifier(counters)], records[Int(s)].alive else { continue }
             counters.clearMarks()
-            records[Int(s)].touched = nowNanos
+            records[Int(s)].followUp = true
             if !records[Int(s)].revisiting {
                 records[Int(s)].revisiting = true
                 revisit.append(s)
@@ -140,9 +139,10 @@ struct ActorIndex {
         var kept: [Int32] = []
         kept.reserveCapacity(revisit.count)
         for s in revisit where records[Int(s)].alive {
-            if records[Int(s)].readAt != reads { read(s, now: now, nowNanos: nowNanos) }
+            if records[Int(s)].readAt != reads { read(s, now: now) }
             let r = records[Int(s)]
-            if r.counters.changes == nil || r.key.processedPerSecond != 0 || nowNanos - r.touched < Self.settle {
+            if r.counters.changes == nil || r.followUp || !r.meters.value.primary.isSettled(at: r.key.processed) {
+                records[Int(s)].followUp = false
                 kept.append(s)
             } else {
                 records[Int(s)].revisiting = false
@@ -155,13 +155,13 @@ struct ActorIndex {
     }
 
     /// Adds an actor's entry (not an actor: nothing) and reads it; returns its slot.
-    private mutating func insert(_ entry: Entry, now nowNanos: Int64) -> Int32? {
+    private mutating func insert(_ entry: Entry) -> Int32? {
         guard let actor = entry.actor, slotByID[entry.id] == nil else { return nil }
         let counters = actor.counters.takeUnretainedValue()
         let s = Int32(records.count)
         counters.clearMarks()
         var record = Record(id: entry.id, counters: counters, meters: entry.meters, key: ActorKey(name: counters.name))
-        record.touched = nowNanos
+        record.followUp = true
         record.revisiting = true
         add(record.key, sign: 1)
         records.append(record)
@@ -190,7 +190,7 @@ struct ActorIndex {
     }
 
     /// Reads a slot's counters and rate, and updates what depends on them.
-    private mutating func read(_ s: Int32, now: Duration, nowNanos: Int64) {
+    private mutating func read(_ s: Int32, now: Duration) {
         let i = Int(s)
         lastReads += 1
         let old = records[i].key
@@ -208,7 +208,7 @@ struct ActorIndex {
         let changed =
             key.processed != old.processed || key.failed != old.failed || key.deadLetters != old.deadLetters
             || key.mailboxDepth != old.mailboxDepth
-        if changed { records[i].touched = nowNanos }
+        if changed { records[i].followUp = true }
         if changed || fresh {
             if records[i].counters.hasDiagnostics.load(ordering: .relaxed), !records[i].p99Stale {
                 records[i].p99Stale = true

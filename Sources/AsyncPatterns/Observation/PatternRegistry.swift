@@ -489,6 +489,10 @@ struct RateMeter {
         anchorNanos = Int64(origin.seconds * 1e9)
     }
 
+    /// Whether, with the count still `count`, updates would only ever give 0 (and move the
+    /// anchor): the actor index then stops reading the pattern until it changes.
+    func isSettled(at count: Int) -> Bool { rate == 0 && anchorNanos >= 0 && count == anchorCount }
+
     /// Shorter than this since the anchor, a rate would be noise.
     private static let shortestWindow: Int64 = 10_000_000
 
