@@ -114,6 +114,7 @@ struct ActorIndex {
         lastReads = 0
         var joined: [Int32] = []
         if let membership, !membership.overflowed {
+            reserve(membership.added.count)
             for entry in membership.added {
                 if let s = insert(entry) { joined.append(s) }
             }
@@ -122,6 +123,7 @@ struct ActorIndex {
             self = ActorIndex()
             reads = 1
             lastReads = 0
+            reserve(entries.count)
             for case let entry? in entries {
                 if let s = insert(entry) { joined.append(s) }
             }
@@ -152,6 +154,19 @@ struct ActorIndex {
         if p99 { refreshP99() }
         lastNanos = nowNanos
         if deadSlots > 64, deadSlots * 2 > records.count { compact() }
+    }
+
+    /// Makes room for `more` actors at once (100,000 joining grow each array once).
+    private mutating func reserve(_ more: Int) {
+        let n = records.count + more
+        records.reserveCapacity(n)
+        live.reserveCapacity(n)
+        for i in values.indices { values[i].reserveCapacity(n) }
+        plainRank.reserveCapacity(n)
+        naturalRank.reserveCapacity(n)
+        revisit.reserveCapacity(revisit.count + more)
+        slotByID.reserveCapacity(slotByID.count + more)
+        slotByObject.reserveCapacity(slotByObject.count + more)
     }
 
     /// Adds an actor's entry (not an actor: nothing) and reads it; returns its slot.
