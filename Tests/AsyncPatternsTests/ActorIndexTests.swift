@@ -146,6 +146,34 @@ import Testing
         #expect(registry.indexReads == 0 && rounds >= 2)
     }
 
+    /// Most actors leaving (the index drops their slots), then more actors joining between
+    /// two snapshots than the registry logs (the index starts again from the entries).
+    @Test func manyLeavingAndMoreJoiningThanTheLogHolds() {
+        let clock = HandClock()
+        let registry = PatternRegistry(timeSource: clock.source)
+        var actors = Self.counters(600, in: registry)
+        var rng = SplitMix64(seed: 5)
+        for (c, _) in actors { Self.change(c, &rng) }
+        let query = ActorQuery(order: .processed, first: 30, offset: 10, named: ["actor-599"])
+        Self.check(registry, query, "600")
+        for (c, id) in actors.prefix(500) { registry.retire(id: id, final: c.read()) }
+        actors.removeFirst(500)
+        clock.advance(.milliseconds(100))
+        for order in ActorOrder.allCases { Self.check(registry, ActorQuery(order: order, first: 30, offset: 10), "100 left, \(order)") }
+        var joined: [(ActorCounters, UInt64)] = []
+        for round in 0..<10 {
+            let more = Self.counters(500, in: registry, from: 1_000 + round * 500)
+            for (c, _) in more { Self.change(c, &rng) }
+            for (c, id) in more.prefix(450) { registry.retire(id: id, final: c.read()) }
+            joined += more.suffix(50)
+        }
+        clock.advance(.milliseconds(100))
+        for order in ActorOrder.allCases { Self.check(registry, ActorQuery(order: order, first: 30, offset: 50), "after the flood, \(order)") }
+        for (c, _) in (actors + joined).prefix(40) { Self.change(c, &rng) }
+        clock.advance(.milliseconds(100))
+        for order in ActorOrder.allCases { Self.check(registry, ActorQuery(order: order, first: 30, offset: 50), "then, \(order)") }
+    }
+
     /// A window at the bottom of the list, in each order: the last rows, not every row
     /// down to them.
     @Test(arguments: ActorOrder.allCases)

@@ -83,7 +83,6 @@ struct ActorIndex {
     private var naturalSorted: [Int32] = []
     private var slotByID: [UInt64: Int32] = [:]
     private var slotByObject: [ObjectIdentifier: Int32] = [:]
-    private var slotsByName: [String: [Int32]] = [:]
     /// Live actors with messages waiting or dead letters: listed whatever the query.
     private(set) var followed: Set<Int32> = []
     /// Slots read at every snapshot: their rate meter has not settled (a rate that is not 0,
@@ -186,7 +185,6 @@ struct ActorIndex {
         naturalRank.append(0)
         slotByID[entry.id] = s
         slotByObject[ObjectIdentifier(counters)] = s
-        slotsByName[counters.name, default: []].append(s)
         revisit.append(s)
         return s
     }
@@ -195,8 +193,6 @@ struct ActorIndex {
         guard let s = slotByID.removeValue(forKey: id) else { return }
         let r = records[Int(s)]
         slotByObject[ObjectIdentifier(r.counters)] = nil
-        slotsByName[r.key.name]?.removeAll { $0 == s }
-        if slotsByName[r.key.name]?.isEmpty == true { slotsByName[r.key.name] = nil }
         followed.remove(s)
         add(r.key, sign: -1)
         records[Int(s)].alive = false
@@ -308,7 +304,6 @@ struct ActorIndex {
         naturalSorted = naturalSorted.map { newSlot[Int($0)] }
         slotByID = slotByID.mapValues { newSlot[Int($0)] }
         slotByObject = slotByObject.mapValues { newSlot[Int($0)] }
-        slotsByName = slotsByName.mapValues { $0.map { newSlot[Int($0)] } }
         followed = Set(followed.map { newSlot[Int($0)] })
         revisit = revisit.compactMap { newSlot[Int($0)] >= 0 ? newSlot[Int($0)] : nil }
         staleP99 = staleP99.compactMap { newSlot[Int($0)] >= 0 ? newSlot[Int($0)] : nil }
@@ -317,8 +312,13 @@ struct ActorIndex {
 
     // MARK: asking
 
-    /// Live slots named `name`.
-    func slots(named name: String) -> [Int32] { slotsByName[name] ?? [] }
+    /// Live slots named `name` (found in plain name order).
+    func slots(named name: String) -> ArraySlice<Int32> {
+        let from = plainSorted.partitioningIndex { records[Int($0)].key.name >= name }
+        var to = from
+        while to < plainSorted.count, records[Int(plainSorted[to])].key.name == name { to += 1 }
+        return plainSorted[from..<to]
+    }
 
     /// Whether live slot `a` comes before `b` in `order`.
     func precedes(_ order: ActorOrder, _ a: Int32, _ b: Int32) -> Bool {
