@@ -168,7 +168,9 @@ import Testing
             joined += more.suffix(50)
         }
         clock.advance(.milliseconds(100))
-        for order in ActorOrder.allCases { Self.check(registry, ActorQuery(order: order, first: 30, offset: 50), "after the flood, \(order)") }
+        for order in ActorOrder.allCases {
+            Self.check(registry, ActorQuery(order: order, first: 30, offset: 50), "after the flood, \(order)")
+        }
         for (c, _) in (actors + joined).prefix(40) { Self.change(c, &rng) }
         clock.advance(.milliseconds(100))
         for order in ActorOrder.allCases { Self.check(registry, ActorQuery(order: order, first: 30, offset: 50), "then, \(order)") }
