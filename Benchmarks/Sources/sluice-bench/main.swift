@@ -200,6 +200,7 @@ if options.wants("frame") {
         scenario: ActorsScenario(), values: ["actors": 100_000, "rate": 0], settle: .seconds(8), cadence: .milliseconds(50))
     frameRows.append(("actors screen, 100,000 idle actors, 20 frames/s", actors100k.frame))
     frameRows.append(("  of which one screen snapshot of 100,000 actors", actors100k.screenMicros))
+    frameRows.append(("  the next frames (the actor index built)", actors100k.warmFrame))
     let everyRow = await composeAndDiff(
         scenario: ActorsScenario(), values: ["actors": 100_000, "rate": 0], settle: .seconds(8), cadence: .milliseconds(50),
         everyRow: true)
