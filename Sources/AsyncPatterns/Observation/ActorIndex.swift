@@ -140,9 +140,11 @@ struct ActorIndex {
         var kept: [Int32] = []
         kept.reserveCapacity(revisit.count)
         for s in revisit where records[Int(s)].alive {
-            if records[Int(s)].readAt != reads { read(s, now: now) }
-            let r = records[Int(s)]
-            if r.counters.changes == nil || r.followUp || !r.meters.value.primary.isSettled(at: r.key.processed) {
+            if records[Int(s)].readAt != reads { read(s, now: nowNanos) }
+            let i = Int(s)
+            if records[i].followUp || records[i].counters.changes == nil
+                || !records[i].meters.value.primary.isSettled(at: records[i].key.processed)
+            {
                 records[Int(s)].followUp = false
                 kept.append(s)
             } else {
@@ -201,7 +203,7 @@ struct ActorIndex {
     }
 
     /// Reads a slot's counters and rate, and updates what depends on them.
-    private mutating func read(_ s: Int32, now: Duration) {
+    private mutating func read(_ s: Int32, now: Int64) {
         let i = Int(s)
         lastReads += 1
         let old = records[i].key
@@ -212,9 +214,9 @@ struct ActorIndex {
         if !fresh, records[i].readAt < reads - 1 {
             // Skipped since its last read (its rate was 0 and it did not change): a meter
             // read at every snapshot would have moved its anchor up to the last one.
-            _ = meters.value.primary.update(count: old.processed, now: .nanoseconds(lastNanos))
+            _ = meters.value.primary.update(count: old.processed, nanoseconds: lastNanos)
         }
-        key.processedPerSecond = meters.value.primary.update(count: key.processed, now: now)
+        key.processedPerSecond = meters.value.primary.update(count: key.processed, nanoseconds: now)
         records[i].readAt = reads
         let changed =
             key.processed != old.processed || key.failed != old.failed || key.deadLetters != old.deadLetters

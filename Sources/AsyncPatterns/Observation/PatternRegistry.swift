@@ -497,7 +497,12 @@ struct RateMeter {
     private static let shortestWindow: Int64 = 10_000_000
 
     mutating func update(count: Int, now: Duration) -> Double {
-        let nowNanos = Int64(now.seconds * 1e9)
+        update(count: count, nanoseconds: Int64(now.seconds * 1e9))
+    }
+
+    /// `update(count:now:)` with the time in nanoseconds of the time source (converted once
+    /// for 100,000 actors).
+    mutating func update(count: Int, nanoseconds nowNanos: Int64) -> Double {
         guard anchorNanos >= 0 else {
             anchorNanos = nowNanos
             anchorCount = count
