@@ -46,7 +46,8 @@ public enum SnapshotLayout {
     }
 
     /// A `screen` message: the screen marker, the layout's version, `dropped`, the actors'
-    /// totals (count, processed, failed, dead letters), the knobs' values and the snapshot.
+    /// totals (count, processed, failed, dead letters, the window's offset, the actors
+    /// listed before it), the knobs' values and the snapshot.
     public static func encode(screen snapshot: Snapshot, actors: ActorTotals, knobs: [String: Double], dropped: Int) -> [UInt8] {
         encode(body: body(screen: snapshot, actors: actors, knobs: knobs), dropped: dropped, marker: screenMarker)
     }
@@ -59,6 +60,8 @@ public enum SnapshotLayout {
         w.int(actors.processed)
         w.int(actors.failed)
         w.int(actors.deadLetters)
+        w.int(actors.offset)
+        w.int(actors.listedBefore)
         w.knobs(knobs)
         w.snapshot(snapshot)
         return w.bytes
@@ -112,8 +115,11 @@ public enum SnapshotLayout {
             t.processed = try r.int()
             t.failed = try r.int()
             t.deadLetters = try r.int()
-            guard min(t.count, t.processed, t.failed, t.deadLetters) >= 0 else {
-                throw .badMessage("negative actor totals (\(t.count), \(t.processed), \(t.failed), \(t.deadLetters))")
+            t.offset = try r.int()
+            t.listedBefore = try r.int()
+            guard min(t.count, t.processed, t.failed, t.deadLetters, t.offset, t.listedBefore) >= 0 else {
+                throw .badMessage(
+                    "negative actor totals (\(t.count), \(t.processed), \(t.failed), \(t.deadLetters), \(t.offset), \(t.listedBefore))")
             }
             totals = t
         }
@@ -124,6 +130,12 @@ public enum SnapshotLayout {
         // A count below the rows sent would make "N more" negative downstream.
         guard totals.count >= snapshot.actors.count else {
             throw .badMessage("a screen of \(snapshot.actors.count) actors that says there are \(totals.count)")
+        }
+        // The rows from the offset on are the listed ones after `listedBefore`.
+        guard totals.offset <= totals.count, totals.listedBefore <= snapshot.actors.count else {
+            throw .badMessage(
+                "a screen of \(snapshot.actors.count) of \(totals.count) actors from place \(totals.offset), \(totals.listedBefore) listed before"
+            )
         }
         return .screen(snapshot: snapshot, actors: totals, knobs: knobs, dropped: dropped)
     }

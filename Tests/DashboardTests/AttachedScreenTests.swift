@@ -79,8 +79,18 @@ import Testing
             let expected = actorLines(local)
             #expect(expected.count >= rows, "\(what): the pane shows rows")
             // Until the agent's answer to a new query is in, the rows are the last query's.
-            try waitUntil(what) { actorLines(attached) == expected && attached.lastSnapshot.actors.count < 400 }
-            #expect(attached.lastActors == totals, "\(what)")
+            do {
+                try waitUntil(what) { actorLines(attached) == expected && attached.lastSnapshot.actors.count < 400 }
+            } catch {
+                let shown = actorLines(attached).joined(separator: "\n")
+                Issue.record(
+                    "\(what): \(attached.lastSnapshot.actors.count) listed; attached:\n\(shown)\nexpected:\n\(expected.joined(separator: "\n"))"
+                )
+                throw error
+            }
+            var all = totals
+            (all.offset, all.listedBefore) = (attached.lastActors.offset, attached.lastActors.listedBefore)
+            #expect(attached.lastActors == all, "\(what)")
         }
         for _ in ActorOrder.allCases {
             let order = local.state.actorSort
@@ -90,7 +100,11 @@ import Testing
             [local, attached].forEach { $0.press(.enter) }
             try same("\(order), detail", rows: 1)
             [local, attached].forEach { $0.press(.escape) }
-            for _ in 0..<75 { [local, attached].forEach { $0.press(.up) } }
+            // The bottom of the list: the agent sends the rows there, not every row above them.
+            for _ in 0..<150 { [local, attached].forEach { $0.press(.pageDown) } }
+            try same("\(order), bottom")
+            #expect(attached.lastActors.offset > 1_000, "\(order): a window down the list")
+            for _ in 0..<150 { [local, attached].forEach { $0.press(.pageUp) } }
             [local, attached].forEach { $0.press(.char("s")) }
             #expect(attached.state.actorSort == order.next)
         }

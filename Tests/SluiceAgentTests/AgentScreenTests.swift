@@ -25,11 +25,11 @@ extension AgentTests {
     }
 
     /// The names a snapshot for `query` lists: every actor with mail or dead letters, those
-    /// named, and the first `query.first` of the others in the query's order.
+    /// named, and the `query.first` from place `query.offset` in the query's order.
     static func listed(by query: ActorQuery, in full: Snapshot) -> Set<String> {
         let extra = { (a: ActorSnapshot) in a.mailboxDepth > 0 || a.deadLetters > 0 || query.named.contains(a.name) }
-        let others = full.actors.filter { !extra($0) }.sorted(by: query.order.precedes)
-        return Set(full.actors.filter(extra).map(\.name) + others.prefix(query.first).map(\.name))
+        let window = full.actors.sorted(by: query.order.precedes).dropFirst(query.offset).prefix(query.first)
+        return Set(full.actors.filter(extra).map(\.name) + window.map(\.name))
     }
 
     /// Waits until `viewer`'s latest screen lists what `query` asks, and checks it: only
@@ -122,6 +122,14 @@ extension AgentTests {
                 (
                     frame(Array(#"{"show":{"actors":{"order":"name","first":1e12,"everyUpTo":0,"named":[]}}}"#.utf8)),
                     "bad message: impossible actor query: first 1000000000000 is not a row count in 0...1048576"
+                ),
+                (
+                    frame(Array(#"{"show":{"actors":{"order":"name","first":5,"offset":-1,"everyUpTo":0,"named":[]}}}"#.utf8)),
+                    "bad message: impossible actor query: offset -1 is not a row count in 0...1048576"
+                ),
+                (
+                    frame(Array(#"{"show":{"actors":{"order":"name","first":5,"offset":1e12,"everyUpTo":0,"named":[]}}}"#.utf8)),
+                    "bad message: impossible actor query: offset 1000000000000 is not a row count in 0...1048576"
                 ),
             ]
             for (show, reason) in cases {

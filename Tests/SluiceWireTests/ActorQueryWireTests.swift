@@ -15,6 +15,14 @@ import Testing
         #expect(json.contains(#""order":"p99""#) && json.contains(#""first":64"#), "\(json)")
         #expect(try WireCoding.decode(ViewerMessage.self, from: ByteBuffer(string: json)) == .show(actors: query))
         #expect(try WireCoding.decode(ViewerMessage.self, from: ByteBuffer(string: #"{"show":{}}"#)) == .show(actors: nil))
+        // A window down the list says where it starts; without `offset`, it starts at the top.
+        let deep = ActorQuery(order: .name, first: 96, offset: 99_904, everyUpTo: 1000)
+        let deepJSON = String(decoding: WireCoding.encode(ViewerMessage.show(actors: deep)), as: UTF8.self)
+        #expect(deepJSON.contains(#""offset":99904"#), "\(deepJSON)")
+        #expect(try WireCoding.decode(ViewerMessage.self, from: ByteBuffer(string: deepJSON)) == .show(actors: deep))
+        #expect(
+            try WireCoding.decode(ViewerMessage.self, from: show(#"{"order":"name","first":5,"everyUpTo":0,"named":[]}"#))
+                == .show(actors: ActorQuery(order: .name, first: 5)))
         for order in ActorOrder.allCases {
             let q = ActorQuery(order: order, first: 1)
             #expect(
@@ -45,6 +53,23 @@ import Testing
                 "impossible actor query: first 2.5 is not a row count in 0...1048576"
             ),
             (
+                #"{"order":"name","first":5,"offset":-1,"everyUpTo":0,"named":[]}"#,
+                "impossible actor query: offset -1 is not a row count in 0...1048576"
+            ),
+            (
+                #"{"order":"name","first":5,"offset":1048577,"everyUpTo":0,"named":[]}"#,
+                "impossible actor query: offset 1048577 is not a row count in 0...1048576"
+            ),
+            (
+                #"{"order":"name","first":5,"offset":3.5,"everyUpTo":0,"named":[]}"#,
+                "impossible actor query: offset 3.5 is not a row count in 0...1048576"
+            ),
+            (
+                #"{"order":"name","first":5,"offset":1e300,"everyUpTo":0,"named":[]}"#,
+                "impossible actor query: offset 1e+300 is not a row count in 0...1048576"
+            ),
+            (#"{"order":"name","first":5,"offset":"9","everyUpTo":0,"named":[]}"#, "wrong type at 'show.actors.offset'"),
+            (
                 #"{"order":"name","first":5,"everyUpTo":-3,"named":[]}"#,
                 "impossible actor query: everyUpTo -3 is not a row count in 0...1048576"
             ),
@@ -73,8 +98,9 @@ import Testing
     /// What a viewer sends is within what an agent reads, whatever the screen asked.
     @Test func aViewerClampsItsQueryToWhatAnAgentReads() throws {
         let names = (0..<40).map { "n\($0)" } + [String(repeating: "y", count: 2000)]
-        let clamped = ActorQuery(order: .rate, first: .max, everyUpTo: .max, named: names).withinWireLimits
+        let clamped = ActorQuery(order: .rate, first: .max, offset: .max, everyUpTo: .max, named: names).withinWireLimits
         #expect(clamped.first == ActorQuery.largestRows && clamped.everyUpTo == ActorQuery.largestRows)
+        #expect(clamped.offset == ActorQuery.largestRows)
         #expect(clamped.named == Array(names.prefix(16)))
         let message = ViewerMessage.show(actors: clamped)
         #expect(try WireCoding.decode(ViewerMessage.self, from: ByteBuffer(bytes: WireCoding.encode(message))) == message)
@@ -88,6 +114,7 @@ import Testing
         s.queues = [QueueSnapshot(name: "jobs")]
         var totals = ActorTotals()
         (totals.count, totals.processed, totals.failed, totals.deadLetters) = (100_000, 123_456, 7, 9)
+        (totals.offset, totals.listedBefore) = (99_940, 1)
         return (s, totals)
     }
 
@@ -118,8 +145,17 @@ import Testing
         few.count = 1
         var huge = good
         huge.processed = 1 << 60
+        var past = good
+        past.offset = 100_001
+        var before = good
+        before.listedBefore = 3
+        var negativeOffset = good
+        negativeOffset.offset = -5
         let cases: [(ActorTotals, String)] = [
-            (negative, "bad message: negative actor totals (100000, 123456, -1, 9)"),
+            (negative, "bad message: negative actor totals (100000, 123456, -1, 9, 99940, 1)"),
+            (negativeOffset, "bad message: negative actor totals (100000, 123456, 7, 9, -5, 1)"),
+            (past, "bad message: a screen of 2 of 100000 actors from place 100001, 1 listed before"),
+            (before, "bad message: a screen of 2 of 100000 actors from place 99940, 3 listed before"),
             (few, "bad message: a screen of 2 actors that says there are 1"),
             (huge, "bad message: 1152921504606846976 is beyond any count a program reaches"),
         ]

@@ -19,6 +19,10 @@ struct AttachedCosts {
     /// Of which the registry's read alone, median.
     var wholeReadMicros = 0.0
     var screenReadMicros = 0.0
+    /// The registry's first two reads for a screen: the first builds its actor index (every
+    /// actor read and sorted by name), the second reads each actor once more.
+    var firstScreenReadMicros = 0.0
+    var secondScreenReadMicros = 0.0
     /// The agent thread's CPU for each snapshot it sent to one viewer at 10 a second.
     var wholeAgentMicros = 0.0
     var screenAgentMicros = 0.0
@@ -43,6 +47,8 @@ func attachedCosts(actors count: Int, quick: Bool) async -> AttachedCosts? {
     // query a 200x60 actors screen asks at its top (what `actorsScreen` below sends).
     let query = DashboardApp(backend: TestBackend(width: 200, height: 60), choices: []).actorQuery
     let runs = quick ? 3 : 9
+    costs.firstScreenReadMicros = medianMicros(1) { _ = agent.screen(actors: query) }
+    costs.secondScreenReadMicros = medianMicros(1) { _ = agent.screen(actors: query) }
     var bytes: [UInt8] = []
     costs.wholeMicros = medianMicros(runs) { bytes = agent.freshMessage(actors: nil) }
     costs.wholeBytes = bytes.count

@@ -200,6 +200,7 @@ if options.wants("frame") {
         scenario: ActorsScenario(), values: ["actors": 100_000, "rate": 0], settle: .seconds(8), cadence: .milliseconds(50))
     frameRows.append(("actors screen, 100,000 idle actors, 20 frames/s", actors100k.frame))
     frameRows.append(("  of which one screen snapshot of 100,000 actors", actors100k.screenMicros))
+    frameRows.append(("  the next frames (the actor index built)", actors100k.warmFrame))
     let everyRow = await composeAndDiff(
         scenario: ActorsScenario(), values: ["actors": 100_000, "rate": 0], settle: .seconds(8), cadence: .milliseconds(50),
         everyRow: true)
@@ -211,6 +212,8 @@ if options.wants("frame attached"), let attached = await attachedCosts(actors: 1
     print("measured attached frames: one viewer's message \(attached.screenBytes) bytes, every actor's \(attached.wholeBytes)")
     frameRows.append(("attached, 100,000 idle actors: one viewer's screen, read + encoded", attached.screenMicros))
     frameRows.append(("  of which the registry's read", attached.screenReadMicros))
+    frameRows.append(("  the registry's first read (indexes every actor)", attached.firstScreenReadMicros))
+    frameRows.append(("  its second (reads each again once)", attached.secondScreenReadMicros))
     frameRows.append(("  the same, every actor (before #23)", attached.wholeMicros))
     frameRows.append(("  of which the registry's read", attached.wholeReadMicros))
     frameRows.append(("  agent thread CPU a screen sent, 1 viewer at 10/s", attached.screenAgentMicros))

@@ -28,12 +28,44 @@ final class ActorCounters: Sendable, ActorProbe {
     @usableFromInline let padding1 = CacheLinePadding()
     /// Messages counted into the mailbox (taken back when a delivery fails).
     @usableFromInline let sent = Atomic<Int>(0)
+    /// The senders' change mark (on their cache line): clear once the registry's actor index
+    /// has read the actor; the first send after that sets it and reports the actor to
+    /// `changes`. Set from the start, so an actor reports nothing before the index knows it.
+    /// Relaxed: a change whose report races with the index's read is read again at the
+    /// next snapshot (the index reads an actor that reported a change for a second).
+    @usableFromInline let sentMark = Atomic<Bool>(true)
     @usableFromInline let padding2 = CacheLinePadding()
     /// Messages the run loop has taken out (processed or reported as dead letters).
     @usableFromInline let taken = Atomic<Int>(0)
     @usableFromInline let processed = Atomic<Int>(0)
+    /// The run loop's change mark, as `sentMark` is the senders'.
+    @usableFromInline let loopMark = Atomic<Bool>(true)
+    /// Where the actor reports its first change after each read (its registry's log); nil:
+    /// the index reads it at every snapshot.
+    let changes: ActorChangeLog?
 
-    init(name: String) { self.name = name }
+    init(name: String, changes: ActorChangeLog? = nil) {
+        self.name = name
+        self.changes = changes
+    }
+
+    /// After a send: reports the actor if it is the first change since the index read it.
+    @inlinable func sentChanged() {
+        if !sentMark.load(ordering: .relaxed) { reportSent() }
+    }
+
+    /// After a message: reports the actor if it is the first change since the index read it.
+    @inlinable func loopChanged() {
+        if !loopMark.load(ordering: .relaxed) { reportLoop() }
+    }
+
+    @usableFromInline @inline(never) func reportSent() {
+        if !sentMark.exchange(true, ordering: .relaxed) { changes?.append(self) }
+    }
+
+    @usableFromInline @inline(never) func reportLoop() {
+        if !loopMark.exchange(true, ordering: .relaxed) { changes?.append(self) }
+    }
 
     /// Messages sent and not yet taken by the run loop. A message is counted as sent before
     /// it can be taken; the two counters are read one after the other, so clamp at zero.

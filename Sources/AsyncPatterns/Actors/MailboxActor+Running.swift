@@ -84,6 +84,7 @@ extension MailboxActor {
                 counters.failed.wrappingAdd(1, ordering: .relaxed)
                 emit.actor(.failed(depth: currentDepth))
             }
+            counters.loopChanged()
             if !counters.lifecycle.current.keepsProcessing { return }
         }
     }

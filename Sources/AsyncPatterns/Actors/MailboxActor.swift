@@ -49,7 +49,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         self.directory = directory
         mailbox = BoundedQueue(capacity: mailboxCapacity ?? Int.max, name: name, registry: nil)
         emit = Emitter(registry, PatternID(.actor, name))
-        counters = ActorCounters(name: name)
+        counters = ActorCounters(name: name, changes: registry?.actorChanges)
         directory?.add(self)
         emit.register(counters)
     }
@@ -149,6 +149,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         // back on every path where the message did not go in. The run loop's counter is
         // read only for events: reading it on every send would pull its cache line over.
         counters.sent.wrappingAdd(1, ordering: .relaxed)
+        counters.sentChanged()
         do {
             if try !mailbox.tryPut(envelope) {
                 guard ifFull == .wait else { throw MailboxFull(name: name) }
@@ -176,6 +177,7 @@ public final class MailboxActor<Message: Sendable>: Sendable {
     @usableFromInline
     func reportDeadLetter(to recipient: String, reason: DeadLetterReason) {
         counters.deadLetters.wrappingAdd(1, ordering: .relaxed)
+        counters.reportSent()
         counters.diagnostics.withLock { d in
             if d.recentDeadLetters.count == 5 { d.recentDeadLetters.removeFirst() }
             d.recentDeadLetters.append("\(recipient): \(reason.rawValue)")

@@ -35,25 +35,31 @@ public enum ActorOrder: Int, CaseIterable, Sendable, Hashable, Codable {
 public struct ActorQuery: Sendable, Hashable {
     /// The order the screen lists actors in.
     public var order: ActorOrder
-    /// How many of the first actors in `order` to list.
+    /// How many actors in `order` to list, from `offset` on.
     public var first: Int
+    /// The place in `order` of the first of those (0: the first actor): a screen scrolled
+    /// down the list asks for the rows it shows, not every row above them.
+    public var offset: Int
     /// While there are at most this many actors, every one is listed.
     public var everyUpTo: Int
     /// Actors listed whatever their place (an actor whose detail is open).
     public var named: [String]
 
-    /// Lists the first `first` actors in `order`, every actor with messages waiting or dead
-    /// letters, those `named`, and every actor while there are at most `everyUpTo`.
-    public init(order: ActorOrder, first: Int, everyUpTo: Int = 0, named: [String] = []) {
+    /// Lists `first` actors in `order` from place `offset` on, every actor with messages
+    /// waiting or dead letters, those `named`, and every actor while there are at most
+    /// `everyUpTo`.
+    public init(order: ActorOrder, first: Int, offset: Int = 0, everyUpTo: Int = 0, named: [String] = []) {
         self.order = order
         self.first = max(0, first)
+        self.offset = max(0, offset)
         self.everyUpTo = everyUpTo
         self.named = named
     }
 
     /// Whether a snapshot asked for with this query lists every actor `other` asks for.
     public func covers(_ other: ActorQuery) -> Bool {
-        order == other.order && first >= other.first && everyUpTo >= other.everyUpTo && Set(other.named).isSubset(of: named)
+        order == other.order && offset <= other.offset && offset + first >= other.offset + other.first
+            && everyUpTo >= other.everyUpTo && Set(other.named).isSubset(of: named)
     }
 }
 
@@ -67,6 +73,13 @@ public struct ActorTotals: Sendable, Hashable {
     public var failed = 0
     /// Their dead letters (`Snapshot.deadLetters` without the retired actors' ones).
     public var deadLetters = 0
+    /// The place in the order of the query's first row (its `offset`, or the number of
+    /// actors when that is past them); 0 when every actor is listed.
+    public var offset = 0
+    /// Listed actors that come before that row in the order (those with mail, dead letters
+    /// or named): sorted, the listed actors show the row at place `offset + i` at index
+    /// `listedBefore + i`.
+    public var listedBefore = 0
 
     /// Zero actors.
     public init() {}
@@ -87,89 +100,108 @@ extension PatternRegistry {
     /// `snapshot()` lists them, with what all of them add up to. Everything else is as
     /// `snapshot()` has it, rates included (every actor's rate is kept, listed or not).
     ///
-    /// An actor is listed when it is among the first `query.first` in `query.order`, when
-    /// it has messages waiting or dead letters, when it is named, or when there are no more
-    /// than `query.everyUpTo` actors. Sorting the listed actors by the same order gives the
-    /// same first rows as sorting all of them. Reading 100,000 actors this way costs a few
-    /// counters each and builds rows only for those listed.
+    /// An actor is listed when its place in `query.order` is among the `query.first` from
+    /// `query.offset` on, when it has messages waiting or dead letters, when it is named,
+    /// or when there are no more than `query.everyUpTo` actors. Sorting the listed actors by
+    /// the same order puts the rows from `query.offset` on after the first
+    /// `ActorTotals.listedBefore`, as sorting all of them would.
+    ///
+    /// The registry keeps an index of its actors' sort keys: a snapshot reads again only
+    /// the actors that changed since the last one (each actor reports its first change after
+    /// a read), those whose rate is still settling, and those that joined; the rows come
+    /// from the index, and only listed actors' rows are built.
     public func snapshot(actors query: ActorQuery) -> (snapshot: Snapshot, actors: ActorTotals) {
         guard listedActors > query.everyUpTo else {
             let snap = snapshot()
             return (snap, ActorTotals(of: snap.actors))
         }
-        let result = snapshot { snap, view, now in
-            let entries = view.entries, finished = view.finished
-            var top = TopRows(order: query.order, limit: query.first)
-            var extras: [ListedActor] = []
-            var totals = ActorTotals()
+        let result = snapshot(indexed: true) { snap, view, now, index in
             var operations = 0
-            func consider(_ key: ActorKey, _ listed: ListedActor) {
-                totals.count += 1
-                totals.processed += key.processed
-                totals.failed += key.failed
-                totals.deadLetters += key.deadLetters
-                if key.mailboxDepth > 0 || key.deadLetters > 0 || (!query.named.isEmpty && query.named.contains(key.name)) {
-                    extras.append(listed)
-                } else {
-                    top.offer(key, listed)
-                }
+            for case let entry? in view.entries where !entry.isActor {
+                operations += entry.probe.read(into: &snap, meters: &entry.meters.value, now: now)
             }
-            let p99 = query.order == .p99
-            // The counters first, in a loop that does nothing else, so that the processor
-            // waits for many actors' cache misses at once; then the rates, then the order.
-            var keys: [(slot: Int, key: ActorKey)] = []
-            keys.reserveCapacity(view.actors)
-            for slot in entries.indices {
-                guard let actor = entries[slot]?.actor else {
-                    if let entry = entries[slot] {
-                        operations += entry.probe.read(into: &snap, meters: &entry.meters.value, now: now)
-                    }
-                    continue
-                }
-                keys.append((slot, actor.counters._withUnsafeGuaranteedRef { $0.key(p99: p99) }))
-            }
-            for i in keys.indices {
-                let meters = entries[keys[i].slot]!.actor!.meters
-                let processed = keys[i].key.processed
-                keys[i].key.processedPerSecond = meters._withUnsafeGuaranteedRef { $0.value.primary.update(count: processed, now: now) }
-            }
-            for (slot, key) in keys {
-                operations += key.processed + key.failed + key.deadLetters
-                consider(key, ListedActor(slot: slot, rate: key.processedPerSecond))
-            }
-            var rows: [ActorSnapshot] = []
+            index.update(
+                entries: view.entries, membership: view.membership, changes: actorChanges.take(), now: now,
+                p99: query.order == .p99)
+            operations += index.operations
+            var totals = index.totals
+            var finished: [ActorSnapshot] = []
             var none = Meters()
-            for reading in finished {
+            for reading in view.finished {
                 guard case .actor(let a) = reading else {
                     reading.append(to: &snap, meters: &none, now: now)
                     continue
                 }
-                consider(ActorKey(a), ListedActor(slot: entries.count + rows.count, rate: 0))
-                rows.append(a)
+                finished.append(a)
+                totals.count += 1
+                totals.processed += a.processed
+                totals.failed += a.failed
+                totals.deadLetters += a.deadLetters
             }
-            var listed = top.rows + extras
-            listed.sort { $0.slot < $1.slot }
-            snap.actors.reserveCapacity(listed.count)
-            for l in listed {
-                if l.slot < entries.count {
-                    var a = entries[l.slot]!.actor!.counters._withUnsafeGuaranteedRef { $0.snapshot() }
-                    a.processedPerSecond = l.rate
-                    snap.actors.append(a)
-                } else {
-                    snap.actors.append(rows[l.slot - entries.count])
-                }
+            let window = index.window(query, finished: finished)
+            var liveListed = Set(window.compactMap(\.slot)).union(index.followed)
+            var finishedListed = Set(window.compactMap(\.finished))
+            for name in query.named { liveListed.formUnion(index.slots(named: name)) }
+            for (i, a) in finished.enumerated() where a.mailboxDepth > 0 || a.deadLetters > 0 || query.named.contains(a.name) {
+                finishedListed.insert(i)
             }
+            totals.offset = min(query.offset, totals.count)
+            if let head = window.first {
+                let first = index.key(head, finished: finished)
+                totals.listedBefore =
+                    liveListed.count { query.order.ordered(index.records[Int($0)].key, first) }
+                    + finishedListed.count { query.order.ordered(ActorKey(finished[$0]), first) }
+            }
+            snap.actors.reserveCapacity(liveListed.count + finishedListed.count)
+            for s in liveListed.sorted() {
+                let record = index.records[Int(s)]
+                var a = record.counters.snapshot()
+                a.processedPerSecond = record.key.processedPerSecond
+                snap.actors.append(a)
+            }
+            for i in finishedListed.sorted() { snap.actors.append(finished[i]) }
             return (operations, totals)
         }
         return (result.snapshot, result.found)
     }
 }
 
-/// Where a listed actor is (its index among the registry's entries, or past them, among
-/// the finished readings) and its rate, read once.
-struct ListedActor {
-    var slot: Int
-    var rate: Double
+/// A place in an order: a live actor of the index, or one of the finished readings.
+enum ActorPlace {
+    case live(Int32)
+    case done(Int)
+
+    var slot: Int32? { if case .live(let s) = self { s } else { nil } }
+    var finished: Int? { if case .done(let i) = self { i } else { nil } }
+}
+
+extension ActorIndex {
+    func key(_ place: ActorPlace, finished: [ActorSnapshot]) -> ActorKey {
+        switch place {
+        case .live(let s): records[Int(s)].key
+        case .done(let i): ActorKey(finished[i])
+        }
+    }
+
+    /// The actors at places `query.offset ..< query.offset + query.first` in `query.order`,
+    /// the live ones and the `finished` together, in that order. Takes the first places from
+    /// the front, or the last from the back (the bottom of the list costs as the top).
+    func window(_ query: ActorQuery, finished: [ActorSnapshot]) -> [ActorPlace] {
+        let total = liveCount + finished.count
+        let start = min(query.offset, total), end = min(total, start + query.first)
+        guard start < end else { return [] }
+        let fromFront = end <= total - start
+        let wanted = fromFront ? end : total - start
+        var places = first(wanted, in: query.order, last: !fromFront).map(ActorPlace.live)
+        // The finished (a few dozen at most) go in where the order puts them.
+        for i in finished.indices {
+            let k = ActorKey(finished[i])
+            let at = places.partitioningIndex { !query.order.ordered(key($0, finished: finished), k) }
+            places.insert(.done(i), at: at)
+        }
+        let from = fromFront ? start : places.count - wanted
+        return Array(places[from..<(from + end - start)])
+    }
 }
 
 /// What an order compares.
@@ -222,50 +254,6 @@ extension ActorCounters {
             k.p99 = diagnostics.withLock { $0.processing?.percentiles().p99 ?? 0 }
         }
         return k
-    }
-}
-
-/// The first `limit` rows in an order, kept in a heap whose root is the last of them, so
-/// a row that does not make it costs one comparison.
-struct TopRows {
-    let order: ActorOrder
-    let limit: Int
-    private var heap: [(key: ActorKey, row: ListedActor)] = []
-
-    init(order: ActorOrder, limit: Int) {
-        self.order = order
-        self.limit = limit
-        heap.reserveCapacity(limit)
-    }
-
-    var rows: [ListedActor] { heap.map(\.row) }
-
-    /// Whether the heap's element `i` should sit above `j` (it comes later in the order).
-    private func above(_ i: Int, _ j: Int) -> Bool { order.ordered(heap[j].key, heap[i].key) }
-
-    mutating func offer(_ key: ActorKey, _ row: ListedActor) {
-        guard limit > 0 else { return }
-        if heap.count < limit {
-            heap.append((key, row))
-            var i = heap.count - 1
-            while i > 0, above(i, (i - 1) / 2) {
-                heap.swapAt(i, (i - 1) / 2)
-                i = (i - 1) / 2
-            }
-            return
-        }
-        guard order.ordered(key, heap[0].key) else { return }
-        heap[0] = (key, row)
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < heap.count, above(l, m) { m = l }
-            if r < heap.count, above(r, m) { m = r }
-            if m == i { return }
-            heap.swapAt(i, m)
-            i = m
-        }
     }
 }
 

@@ -31,8 +31,11 @@ public final class PatternRegistry: Sendable {
     @usableFromInline let interest = Atomic<Int>(0)
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])
-    /// Taken by `snapshot` around its reading: the rate meters are its alone.
-    private let reader: Locked<RateMeter>
+    /// Taken by `snapshot` around its reading: the rate meters and the actor index are its
+    /// alone.
+    let reader: Locked<SnapshotReader>
+    /// Where this registry's actors report a change, for its actor index.
+    let actorChanges = ActorChangeLog()
     private let timeSource: @Sendable () -> Duration
 
     /// - Parameters:
@@ -50,7 +53,7 @@ public final class PatternRegistry: Sendable {
             self.timeSource = { .nanoseconds(Int64(monotonicNanoseconds() &- start)) }
         }
         // Operations are counted from now: the first snapshot already has a rate.
-        reader = Locked(RateMeter(origin: self.timeSource()))
+        reader = Locked(SnapshotReader(operationsRate: RateMeter(origin: self.timeSource())))
     }
 
     /// Live patterns right now.
@@ -86,7 +89,7 @@ public final class PatternRegistry: Sendable {
     /// paused clock) they hold their last value. Percentiles are read from each pattern's
     /// distribution, recomputed only for patterns that recorded something since.
     public func snapshot() -> Snapshot {
-        snapshot { snap, view, now in
+        snapshot(indexed: false) { snap, view, now, _ in
             snap.actors.reserveCapacity(view.actors)
             var operations = 0
             for case let entry? in view.entries { operations += entry.probe.read(into: &snap, meters: &entry.meters.value, now: now) }
@@ -97,27 +100,36 @@ public final class PatternRegistry: Sendable {
     }
 
     /// A snapshot whose patterns `read` fills in from the registry's entries, returning the
-    /// live patterns' operations and whatever else it found.
+    /// live patterns' operations and whatever else it found. `indexed`: `read` keeps the
+    /// actor index, and the view carries the actors that joined and left since.
     func snapshot<Found>(
-        _ read: (inout Snapshot, RegistryView, Duration) -> (operations: Int, found: Found)
+        indexed: Bool, _ read: (inout Snapshot, RegistryView, Duration, inout ActorIndex) -> (operations: Int, found: Found)
     ) -> (snapshot: Snapshot, found: Found) {
         let now = timeSource()
-        return reader.withLock { operationsRate in
+        return reader.withLock { reader in
             // The entries are taken under the state lock (the array, not a copy of it) and
             // read outside it, so registering and retiring never wait for a large snapshot;
             // one that comes meanwhile copies the array once.
             let (view, retired, retiredOperations) = state.withLock { s in
-                (
-                    RegistryView(entries: s.entries, finished: s.finished, actors: s.actorCount + s.finishedCounts[.actor, default: 0]),
+                var membership: ActorMembershipLog?
+                if indexed {
+                    // From the first indexed snapshot on, the state logs who joins and leaves.
+                    membership = s.membership
+                    s.membership = ActorMembershipLog()
+                }
+                return (
+                    RegistryView(
+                        entries: s.entries, finished: s.finished, actors: s.actorCount + s.finishedCounts[.actor, default: 0],
+                        membership: membership),
                     s.retired, s.retiredOperations
                 )
             }
             var snap = Snapshot()
             snap.elapsed = now
             snap.retired = retired
-            let (operations, found) = read(&snap, view, now)
+            let (operations, found) = read(&snap, view, now, &reader.index)
             snap.operations = retiredOperations + operations
-            snap.operationsPerSecond = operationsRate.update(count: snap.operations, now: now)
+            snap.operationsPerSecond = reader.operationsRate.update(count: snap.operations, now: now)
             return (snap, found)
         }
     }
@@ -339,6 +351,15 @@ struct RegistryView {
     let finished: Deque<PatternReading>
     /// Actors among them.
     let actors: Int
+    /// For an indexed snapshot: the actors that joined and left since the last one (nil:
+    /// the first, which indexes every entry).
+    var membership: ActorMembershipLog? = nil
+}
+
+/// What only the snapshot that holds the reader lock touches.
+struct SnapshotReader {
+    var operationsRate: RateMeter
+    var index = ActorIndex()
 }
 
 /// A pattern whose numbers live in one locked value, as its registry reads it: the value,
@@ -371,17 +392,25 @@ struct RegistryState {
     var finishedCounts: [PatternKind: Int] = [:]
     var retired = RetiredTotals()
     var retiredOperations = 0
+    /// Actors that joined and left since the last indexed snapshot; nil until the first.
+    var membership: ActorMembershipLog?
 
     mutating func add(_ entry: Entry) {
         position[entry.id] = entries.count
         entries.append(entry)
         live += 1
-        if entry.isActor { actorCount += 1 }
+        if entry.isActor {
+            actorCount += 1
+            membership?.add(entry, actors: actorCount)
+        }
     }
 
     mutating func retire(id: UInt64, final reading: PatternReading, keep: Int) {
         guard let i = position.removeValue(forKey: id) else { return }
-        if entries[i]!.isActor { actorCount -= 1 }
+        if entries[i]!.isActor {
+            actorCount -= 1
+            membership?.remove(id, actors: actorCount)
+        }
         entries[i] = nil
         live -= 1
         retiredOperations += reading.operations
@@ -460,11 +489,20 @@ struct RateMeter {
         anchorNanos = Int64(origin.seconds * 1e9)
     }
 
+    /// Whether, with the count still `count`, updates would only ever give 0 (and move the
+    /// anchor): the actor index then stops reading the pattern until it changes.
+    func isSettled(at count: Int) -> Bool { rate == 0 && anchorNanos >= 0 && count == anchorCount }
+
     /// Shorter than this since the anchor, a rate would be noise.
     private static let shortestWindow: Int64 = 10_000_000
 
     mutating func update(count: Int, now: Duration) -> Double {
-        let nowNanos = Int64(now.seconds * 1e9)
+        update(count: count, nanoseconds: Int64(now.seconds * 1e9))
+    }
+
+    /// `update(count:now:)` with the time in nanoseconds of the time source (converted once
+    /// for 100,000 actors).
+    mutating func update(count: Int, nanoseconds nowNanos: Int64) -> Double {
         guard anchorNanos >= 0 else {
             anchorNanos = nowNanos
             anchorCount = count

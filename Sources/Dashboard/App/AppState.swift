@@ -46,9 +46,11 @@ public struct SourceFacts: Sendable {
     public var panes: [PatternKind] = []
     public var status = SourceStatus.running
     public var speed = 1.0
-    /// The first actor names in the order the actors pane shows them: up to the selection
-    /// and a page past it (a sort of 100,000 actors per key would be slow).
+    /// Actor names in the order the actors pane shows them, from place `actorsOffset` up to
+    /// the selection and a page past it (a sort of 100,000 actors per key would be slow).
     public var actors: [String] = []
+    /// The place in the actors pane's order of the first of `actors`.
+    public var actorsOffset = 0
     public var actorCount = 0
     public var queueCount = 0
     public var semaphoreCount = 0
@@ -215,8 +217,8 @@ public struct AppState: Sendable {
         case .picker:
             return choices > 0 ? .open(pickerSelection) : .none
         case .source:
-            if focus == .pane(.actor), source.actors.indices.contains(actorSelection) {
-                screen = .actorDetail(source.actors[actorSelection])
+            if focus == .pane(.actor), source.actors.indices.contains(actorSelection - source.actorsOffset) {
+                screen = .actorDetail(source.actors[actorSelection - source.actorsOffset])
             }
             if focus == .pane(.health), source.blockers.indices.contains(poolSelection) {
                 screen = .blockerDetail(source.blockers[poolSelection])

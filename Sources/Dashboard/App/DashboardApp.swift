@@ -203,16 +203,19 @@ public final class DashboardApp {
         return nil
     }
 
-    /// The actors a snapshot lists for this screen: the first rows of the actors pane up to
-    /// a page past its selection (what the pane and `facts` sort), in pages of 32 so that
-    /// moving the selection reads again only now and then; every actor while their
-    /// histories are all kept; the one whose detail is open.
+    /// The actors a snapshot lists for this screen: the rows of the actors pane from a
+    /// screen above its selection to a page past it (what the pane and `facts` sort), in
+    /// pages of 32 so that moving the selection reads again only now and then; every actor
+    /// while their histories are all kept; the one whose detail is open.
     public var actorQuery: ActorQuery {
-        let rows = backend.size.height + state.actorSelection + 11
+        let height = backend.size.height
+        let offset = max(0, state.actorSelection - height) / 32 * 32
+        let rows = state.actorSelection + height + 11 - offset
         var named: [String] = []
         if case .actorDetail(let name) = state.screen { named.append(name) }
         return ActorQuery(
-            order: state.actorSort, first: (rows + 31) / 32 * 32, everyUpTo: DashboardHistory.actorHistoryLimit, named: named)
+            order: state.actorSort, first: (rows + 31) / 32 * 32, offset: offset, everyUpTo: DashboardHistory.actorHistoryLimit,
+            named: named)
     }
 
     /// What the state needs to know about the source to handle a key.
@@ -225,7 +228,10 @@ public final class DashboardApp {
         facts.panes = source.panes
         facts.status = source.status
         facts.speed = source.speed
-        facts.actors = state.actorSort.first(state.actorSelection + 11, of: lastSnapshot.actors).map(\.name)
+        let before = lastActors.listedBefore, offset = lastActors.offset
+        facts.actors = state.actorSort.first(before + state.actorSelection + 11 - offset, of: lastSnapshot.actors).dropFirst(before)
+            .map(\.name)
+        facts.actorsOffset = offset
         facts.actorCount = lastActors.count
         facts.queueCount = lastSnapshot.queues.count
         facts.semaphoreCount = lastSnapshot.semaphores.count

@@ -124,7 +124,8 @@ struct SourceScreen: Widget {
                 focused: focused, note: note, glyphs: glyphs)
         case .actor:
             return ActorsPane(
-                actors: snapshot.actors, count: actors.count, depthHistory: state.history.actorDepth, sort: state.actorSort,
+                actors: snapshot.actors, count: actors.count, from: (actors.offset, actors.listedBefore),
+                depthHistory: state.history.actorDepth, sort: state.actorSort,
                 selected: focused ? state.actorSelection : nil, focused: focused, note: note, glyphs: glyphs)
         case .stream:
             return StreamsPane(streams: snapshot.streams, focused: focused, note: note, glyphs: glyphs)

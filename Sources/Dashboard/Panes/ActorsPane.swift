@@ -10,6 +10,10 @@ public struct ActorsPane: Widget {
     public var actors: [ActorSnapshot]
     /// How many actors there are in all.
     public var count: Int
+    /// The place in `sort` of the first row `actors` hold (a snapshot of a screen scrolled
+    /// down the list), and how many of `actors` come before it (those listed whatever their
+    /// place: with mail, dead letters, or named).
+    public var from: (place: Int, listedBefore: Int)
     public var depthHistory: [String: History]
     public var sort: ActorSort
     /// Index into the sorted rows.
@@ -20,12 +24,14 @@ public struct ActorsPane: Widget {
     public var glyphs: Glyphs
 
     public init(
-        actors: [ActorSnapshot], count: Int? = nil, depthHistory: [String: History], sort: ActorSort = .mailbox,
-        selected: Int? = nil, focused: Bool = false, note: String? = nil, glyphs: Glyphs
+        actors: [ActorSnapshot], count: Int? = nil, from: (place: Int, listedBefore: Int) = (0, 0),
+        depthHistory: [String: History], sort: ActorSort = .mailbox, selected: Int? = nil, focused: Bool = false,
+        note: String? = nil, glyphs: Glyphs
     ) {
         self.note = note
         self.actors = actors
         self.count = max(count ?? actors.count, actors.count)
+        self.from = (max(0, from.place), min(max(0, from.listedBefore), actors.count))
         self.depthHistory = depthHistory
         self.sort = sort
         self.selected = selected
@@ -36,7 +42,8 @@ public struct ActorsPane: Widget {
     public func render(in area: Rect, into buffer: inout Buffer) {
         // Only the rows up to the selection and the window after it are ever shown.
         let wanted = max(0, area.height) + (selected ?? 0) + 1
-        let rows = sort.first(wanted, of: actors)
+        let place = min(from.place, count)
+        let rows = Array(sort.first(from.listedBefore + max(0, wanted - place), of: actors).dropFirst(from.listedBefore))
         Panel("Actors (\(count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(
             in: area, into: &buffer)
         let inner = Panel.inner(area)
@@ -48,11 +55,14 @@ public struct ActorsPane: Widget {
         let capacity = max(0, inner.height - 1)
         let needsMore = count > capacity
         let visibleCount = needsMore ? max(0, capacity - 1) : rows.count
-        // Keep the selection visible: scroll so it is in the window.
-        let sel = selected.map { min($0, count - 1, rows.count - 1) }
-        let start = sel.map { max(0, $0 - visibleCount + 1) } ?? 0
-        let window = Array(rows[start..<min(rows.count, start + visibleCount)])
-        let maxDepth = Double(max(1, rows.map(\.mailboxDepth).max() ?? 1))
+        // Keep the selection visible: scroll so it is in the window (which starts no higher
+        // than the rows the snapshot holds).
+        let sel = selected.map { min($0, count - 1, place + rows.count - 1) }
+        let start = max(place, sel.map { max(0, $0 - visibleCount + 1) } ?? 0)
+        let window = Array(rows[min(rows.count, start - place)..<min(rows.count, start - place + visibleCount)])
+        // Bars scale to the deepest mailbox of all: every actor with mail is listed, so a
+        // screen of some actors scales as a screen of every actor, wherever it is scrolled.
+        let maxDepth = Double(max(1, actors.map(\.mailboxDepth).max() ?? 1))
         let wide = inner.width >= 70
         var columns: [Table.Column] = [
             Table.Column("name", width: min(14, max(6, inner.width / 5))), Table.Column("mailbox", width: 8, right: true),
@@ -76,7 +86,7 @@ public struct ActorsPane: Widget {
                 return row
             },
             rowStyles: window.map { a in a.deadLetters > 0 ? Style(fg: .red) : a.isStopped ? Theme.dim : .plain },
-            selected: sel.map { $0 - start },
+            selected: sel.flatMap { $0 >= start ? $0 - start : nil },
             sortColumn: sortColumnIndex(wide: wide),
             glyphs: glyphs)
         table.render(in: inner, into: &buffer)
