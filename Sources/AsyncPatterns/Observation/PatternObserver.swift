@@ -77,18 +77,31 @@ extension HealthEvent: KindEvent {}
 
 /// Keeps the most recent events and, apart, the most recent notable ones, each numbered, in
 /// bounded memory; counts what it had to drop. Subscribe it to a registry.
+///
+/// Subscribed to a registry, a log takes its events from the registry's event buffer rather
+/// than one call of `observe` at a time: each read of the log (`fill`, `events(since:)`,
+/// `total`) first drains the buffer, so it sees every event emitted before it; events the
+/// buffer had to drop (it was full while another reader drained it) are counted as events
+/// seen and not kept, like those the log itself dropped: a gap in the numbers, never a
+/// silent one.
 public final class EventLog: PatternObserver {
     private struct State {
         var all: Deque<PatternEvent> = []
+        /// The number of each event in `all`: ascending, with gaps where a buffer dropped.
+        var numbers: Deque<UInt64> = []
         var notable: Deque<PatternEvent> = []
         /// Events seen (the number of the next one).
         var total: UInt64 = 0
         var notableTotal: UInt64 = 0
+        /// Of `total`, events the registries' buffers dropped before the log could take them.
+        var bufferDropped: UInt64 = 0
     }
 
     /// Events kept in each of the two logs.
     public let capacity: Int
     private let state = Locked(State())
+    /// The buffers of the registries this log is subscribed to, drained before every read.
+    private let buffers = Locked<[EventBuffer]>([])
 
     /// - Parameter capacity: events kept in each of the two logs.
     public init(capacity: Int = 256) {
@@ -98,25 +111,74 @@ public final class EventLog: PatternObserver {
 
     /// Appends the event (and, if notable, to the notable log), dropping the oldest when full.
     public func observe(_ event: PatternEvent) {
-        let capacity = self.capacity
-        state.withLock { s in
-            s.total &+= 1
-            if s.all.count == capacity { s.all.removeFirst() }
-            s.all.append(event)
-            if event.isNotable {
-                s.notableTotal &+= 1
-                if s.notable.count == capacity { s.notable.removeFirst() }
-                s.notable.append(event)
-            }
+        state.withLock { append(event, to: &$0) }
+    }
+
+    private func append(_ event: PatternEvent, to s: inout State) {
+        if s.all.count == capacity {
+            s.all.removeFirst()
+            s.numbers.removeFirst()
+        }
+        s.all.append(event)
+        s.numbers.append(s.total)
+        s.total &+= 1
+        if event.isNotable {
+            s.notableTotal &+= 1
+            if s.notable.count == capacity { s.notable.removeFirst() }
+            s.notable.append(event)
         }
     }
 
+    /// Takes a drained batch from a registry's buffer: the events `interest` wants, then
+    /// those of `gap`, the events the buffer dropped, that it wants (counted, and numbered,
+    /// as events seen and not kept). After the batch: a buffer drops when it is full, so the
+    /// events it holds came before those it dropped.
+    func take(_ events: [PatternEvent], interest: EventInterest, gap: EventGap) {
+        guard interest > .none else { return }
+        state.withLock { s in
+            if interest >= .all {
+                for event in events { append(event, to: &s) }
+            } else {
+                for event in events where event.isNotable { append(event, to: &s) }
+            }
+            let dropped = interest >= .all ? gap.routine &+ gap.notable : gap.notable
+            s.total &+= dropped
+            s.notableTotal &+= gap.notable
+            s.bufferDropped &+= dropped
+        }
+    }
+
+    func attach(_ buffer: EventBuffer) { buffers.withLock { $0.append(buffer) } }
+
+    func detach(_ buffer: EventBuffer) {
+        buffers.withLock { list in
+            if let i = list.firstIndex(where: { $0 === buffer }) { list.remove(at: i) }
+        }
+    }
+
+    /// Takes what the registries' buffers hold, so a read sees every event emitted before it.
+    private func drainBuffers() {
+        for buffer in buffers.withLock({ $0 }) { buffer.drain() }
+    }
+
     /// Events seen so far, kept or not.
-    public var total: UInt64 { state.withLock { $0.total } }
+    public var total: UInt64 {
+        drainBuffers()
+        return state.withLock { $0.total }
+    }
+
+    /// Of `total`, the events a registry's event buffer dropped before this log could take
+    /// them (the buffer was full while another reader drained it). Also in `total`, and in
+    /// `Snapshot.droppedEvents` and the `missed` of `events(since:)`.
+    public var bufferDropped: UInt64 {
+        drainBuffers()
+        return state.withLock { $0.bufferDropped }
+    }
 
     /// Copies the kept events into `snapshot` (recent, notable and how many each dropped):
     /// at most the last `limit` of each (a log kept long for a recorder is not copied whole).
     public func fill(_ snapshot: inout Snapshot, limit: Int = .max) {
+        drainBuffers()
         state.withLock { s in
             snapshot.recentEvents = Array(s.all.suffix(limit))
             snapshot.droppedEvents = Int(s.total) - snapshot.recentEvents.count
@@ -128,11 +190,18 @@ public final class EventLog: PatternObserver {
     /// The events numbered `cursor` and later that are still kept, the cursor to ask with
     /// next time, and how many after `cursor` were dropped before they could be read.
     public func events(since cursor: UInt64) -> (events: [PatternEvent], next: UInt64, missed: UInt64) {
-        state.withLock { s in
-            let first = s.total - UInt64(s.all.count)
-            let from = max(cursor, first)
-            let events = from >= s.total ? [] : Array(s.all.suffix(Int(s.total - from)))
-            return (events, s.total, from - min(cursor, from))
+        drainBuffers()
+        return state.withLock { s in
+            guard cursor < s.total else { return ([], s.total, 0) }
+            // The first kept event numbered `cursor` or later (the numbers ascend).
+            var low = 0
+            var high = s.numbers.count
+            while low < high {
+                let middle = (low + high) / 2
+                if s.numbers[middle] < cursor { low = middle + 1 } else { high = middle }
+            }
+            let events = Array(s.all[low...])
+            return (events, s.total, s.total - cursor - UInt64(events.count))
         }
     }
 }
