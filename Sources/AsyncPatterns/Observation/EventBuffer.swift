@@ -41,7 +41,7 @@ final class EventBuffer: @unchecked Sendable {
         /// The drop counters as the last drain saw them.
         var droppedSeen = EventGap(routine: 0, notable: 0)
         var sinks: [Sink] = []
-        /// Reused by every drain.
+        /// Reused by every drain for more than one log.
         var batch: [PatternEvent] = []
     }
 
@@ -124,24 +124,74 @@ final class EventBuffer: @unchecked Sendable {
     func drain() { drainer.withLock { _ = drain(&$0) } }
 
     private func drain(_ d: inout Drainer) -> Bool {
-        var position = d.head
-        while sequences[position & mask].load(ordering: .acquiring) == position &+ 1 {
+        var events = Drain(sequences: sequences, slots: slots, mask: mask, position: d.head)
+        var seen = d.droppedSeen
+        /// The drops since the last drain. Read after the events: a drop counted before an
+        /// event this drain took is in.
+        func gap() -> EventGap {
+            let dropped = EventGap(
+                routine: droppedRoutine.load(ordering: .relaxed), notable: droppedNotable.load(ordering: .relaxed))
+            defer { seen = dropped }
+            return EventGap(routine: dropped.routine &- seen.routine, notable: dropped.notable &- seen.notable)
+        }
+        switch d.sinks.count {
+        case 0:
+            while events.next() != nil {}
+            _ = gap()
+        case 1:
+            // The usual case: each event moves from its slot into the log, not copied.
+            events.limit = events.ready()
+            d.sinks[0].log.take(interest: d.sinks[0].interest, &events, count: events.limit, gap: gap)
+        default:
+            while let event = events.next() { d.batch.append(event) }
+            let found = gap()
+            for sink in d.sinks {
+                var copies = d.batch.makeIterator()
+                sink.log.take(interest: sink.interest, &copies, count: d.batch.count, gap: { found })
+            }
+            d.batch.removeAll(keepingCapacity: true)
+        }
+        d.head = events.position
+        d.droppedSeen = seen
+        return true
+    }
+
+    /// The events in the ring from `position` on, each moved out of its slot (a value, not a
+    /// closure: the drain's loop runs without dynamic exclusivity checks).
+    private struct Drain: IteratorProtocol {
+        let sequences: UnsafeMutablePointer<Atomic<Int>>
+        let slots: UnsafeMutablePointer<PatternEvent>
+        let mask: Int
+        var position: Int
+        /// Events it hands out at most.
+        var limit = Int.max
+
+        init(sequences: UnsafeMutablePointer<Atomic<Int>>, slots: UnsafeMutablePointer<PatternEvent>, mask: Int, position: Int) {
+            self.sequences = sequences
+            self.slots = slots
+            self.mask = mask
+            self.position = position
+        }
+
+        /// Events written from `position` on, in a row (as many as `next` then hands out,
+        /// with `limit` set to it).
+        func ready() -> Int {
+            var count = 0
+            while count <= mask, sequences[(position &+ count) & mask].load(ordering: .acquiring) == position &+ count &+ 1 {
+                count += 1
+            }
+            return count
+        }
+
+        mutating func next() -> PatternEvent? {
             let index = position & mask
-            d.batch.append((slots + index).move())
+            guard limit > 0, sequences[index].load(ordering: .acquiring) == position &+ 1 else { return nil }
+            let event = (slots + index).move()
             sequences[index].store(position &+ mask &+ 1, ordering: .releasing)
             position &+= 1
+            limit -= 1
+            return event
         }
-        d.head = position
-        // Read after the events: a drop counted before an event this drain took is in.
-        let dropped = EventGap(
-            routine: droppedRoutine.load(ordering: .relaxed), notable: droppedNotable.load(ordering: .relaxed))
-        let gap = EventGap(routine: dropped.routine &- d.droppedSeen.routine, notable: dropped.notable &- d.droppedSeen.notable)
-        d.droppedSeen = dropped
-        if !d.batch.isEmpty || gap.routine > 0 || gap.notable > 0 {
-            for sink in d.sinks { sink.log.take(d.batch, interest: sink.interest, gap: gap) }
-        }
-        d.batch.removeAll(keepingCapacity: true)
-        return true
     }
 
     /// Sends every event after those in the ring now that `interest` wants to `log`, for

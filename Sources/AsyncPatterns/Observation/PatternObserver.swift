@@ -6,7 +6,9 @@ import Synchronization
 ///
 /// `observe` is called synchronously on the task that caused the change, after the
 /// pattern's lock is released. It must not block, suspend or call back into the pattern;
-/// keep it to a few counter updates or an append to a bounded buffer (see `EventLog`).
+/// keep it to a few counter updates or an append to a bounded buffer. (An `EventLog` is the
+/// exception: subscribed to a registry, it takes its events from the registry's event
+/// buffer when it is read, not through `observe`.)
 public protocol PatternObserver: Sendable {
     func observe(_ event: PatternEvent)
 }
@@ -86,9 +88,8 @@ extension HealthEvent: KindEvent {}
 /// silent one.
 public final class EventLog: PatternObserver {
     private struct State {
-        var all: Deque<PatternEvent> = []
-        /// The number of each event in `all`: ascending, with gaps where a buffer dropped.
-        var numbers: Deque<UInt64> = []
+        /// Each event with its number: ascending, with gaps where a buffer dropped.
+        var all: Deque<Numbered> = []
         var notable: Deque<PatternEvent> = []
         /// Events seen (the number of the next one).
         var total: UInt64 = 0
@@ -114,33 +115,55 @@ public final class EventLog: PatternObserver {
         state.withLock { append(event, to: &$0) }
     }
 
-    private func append(_ event: PatternEvent, to s: inout State) {
-        if s.all.count == capacity {
-            s.all.removeFirst()
-            s.numbers.removeFirst()
-        }
-        s.all.append(event)
-        s.numbers.append(s.total)
-        s.total &+= 1
-        if event.isNotable {
-            s.notableTotal &+= 1
-            if s.notable.count == capacity { s.notable.removeFirst() }
-            s.notable.append(event)
-        }
+    private struct Numbered: Sendable {
+        let number: UInt64
+        let event: PatternEvent
     }
 
-    /// Takes a drained batch from a registry's buffer: the events `interest` wants, then
-    /// those of `gap`, the events the buffer dropped, that it wants (counted, and numbered,
-    /// as events seen and not kept). After the batch: a buffer drops when it is full, so the
-    /// events it holds came before those it dropped.
-    func take(_ events: [PatternEvent], interest: EventInterest, gap: EventGap) {
-        guard interest > .none else { return }
+    private func append(_ event: consuming PatternEvent, to s: inout State) {
+        if event.isNotable { appendNotable(copy event, to: &s) }
+        if s.all.count == capacity { s.all.removeFirst() }
+        s.all.append(Numbered(number: s.total, event: event))
+        s.total &+= 1
+    }
+
+    private func appendNotable(_ event: consuming PatternEvent, to s: inout State) {
+        s.notableTotal &+= 1
+        if s.notable.count == capacity { s.notable.removeFirst() }
+        s.notable.append(event)
+    }
+
+    /// Takes what a registry's buffer drains: every event of `events` (the ones
+    /// `interest` wants are kept), then those of `gap`, the events the buffer dropped, that
+    /// it wants (counted, and numbered, as events seen and not kept). The gap after the
+    /// events: a buffer drops when it is full, so the events it holds came before those it
+    /// dropped.
+    ///
+    /// `count`: how many `events` hands out. Of more than the log keeps, the first ones would
+    /// only go in to push each other out: they are numbered and counted, and only the
+    /// notable ones among them kept (in the notable log).
+    func take<Events: IteratorProtocol<PatternEvent>>(
+        interest: EventInterest, _ events: inout Events, count: Int, gap: () -> EventGap
+    ) {
         state.withLock { s in
-            if interest >= .all {
-                for event in events { append(event, to: &s) }
-            } else {
-                for event in events where event.isNotable { append(event, to: &s) }
+            switch interest {
+            case .all:
+                var skip = count - capacity
+                if skip >= 0 { s.all.removeAll(keepingCapacity: true) }
+                while skip > 0, let event = events.next() {
+                    skip -= 1
+                    if event.isNotable { appendNotable(event, to: &s) }
+                    s.total &+= 1
+                }
+                while let event = events.next() { append(event, to: &s) }
+            case .notable:
+                while let event = events.next() {
+                    if event.isNotable { append(event, to: &s) }
+                }
+            case .none: while events.next() != nil {}
             }
+            let gap = gap()
+            guard interest > .none else { return }
             let dropped = interest >= .all ? gap.routine &+ gap.notable : gap.notable
             s.total &+= dropped
             s.notableTotal &+= gap.notable
@@ -180,7 +203,7 @@ public final class EventLog: PatternObserver {
     public func fill(_ snapshot: inout Snapshot, limit: Int = .max) {
         drainBuffers()
         state.withLock { s in
-            snapshot.recentEvents = Array(s.all.suffix(limit))
+            snapshot.recentEvents = s.all.suffix(limit).map(\.event)
             snapshot.droppedEvents = Int(s.total) - snapshot.recentEvents.count
             snapshot.notableEvents = Array(s.notable.suffix(limit))
             snapshot.droppedNotableEvents = Int(s.notableTotal) - snapshot.notableEvents.count
@@ -195,12 +218,12 @@ public final class EventLog: PatternObserver {
             guard cursor < s.total else { return ([], s.total, 0) }
             // The first kept event numbered `cursor` or later (the numbers ascend).
             var low = 0
-            var high = s.numbers.count
+            var high = s.all.count
             while low < high {
                 let middle = (low + high) / 2
-                if s.numbers[middle] < cursor { low = middle + 1 } else { high = middle }
+                if s.all[middle].number < cursor { low = middle + 1 } else { high = middle }
             }
-            let events = Array(s.all[low...])
+            let events = s.all[low...].map(\.event)
             return (events, s.total, s.total - cursor - UInt64(events.count))
         }
     }
