@@ -18,12 +18,18 @@ public protocol PatternObserver: Sendable {
 @usableFromInline
 struct Emitter: Sendable {
     @usableFromInline let registry: PatternRegistry?
+    /// The same registry, for `send`: used at +0 (`_withUnsafeGuaranteedRef`), not retained
+    /// and released around each event (an atomic pair an event, as the compiler kept the
+    /// registry alive across the event's building). Safe: `registry`, beside it, holds it
+    /// as long as the emitter, and only the pattern holding the emitter sends.
+    @usableFromInline let unretained: Unmanaged<PatternRegistry>?
     @usableFromInline let source: PatternID
     /// The pattern's key in the registry (0 when it has none).
     @usableFromInline let key: UInt64
 
     init(_ registry: PatternRegistry?, _ source: PatternID) {
         self.registry = registry
+        unretained = registry.map { .passUnretained($0) }
         self.source = source
         key = registry?.reserveID() ?? 0
     }
@@ -52,10 +58,13 @@ struct Emitter: Sendable {
     @inlinable func send<Event: KindEvent>(
         _ event: () -> Event, as wrap: (Event, PatternID, MonotonicInstant) -> PatternEvent
     ) {
-        guard let registry, registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
-        let event = event()
-        let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(wrap(event, source, .now()), notable: notable) }
+        unretained?._withUnsafeGuaranteedRef { registry in
+            guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
+            let event = event()
+            let notable = event.isNotable
+            guard registry.interest.load(ordering: .relaxed) >= (notable ? EventInterest.notable : .all).rawValue else { return }
+            registry.deliver(wrap(event, source, .now()), notable: notable)
+        }
     }
     @inlinable func queue(_ event: @autoclosure () -> QueueEvent) { send(event, as: PatternEvent.queue) }
     @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) { send(event, as: PatternEvent.semaphore) }
