@@ -109,16 +109,19 @@ let engine: [Engine] = [
 
 if let name = options.callgrindWorkload {
     // NAME+doctor: the same workload with the pool doctor on and watched (issue #21);
-    // NAME+dashboard: observed as the dashboard observes (issue #23).
-    let doctored = name.hasSuffix(doctoredSuffix)
-    let observed = name.hasSuffix(dashboardSuffix)
-    let base = doctored || observed ? String(name.dropLast((doctored ? doctoredSuffix : dashboardSuffix).count)) : name
+    // NAME+dashboard: observed as the dashboard observes (issue #23); NAME+every: with every
+    // event subscribed.
+    let suffix = [doctoredSuffix, dashboardSuffix, everyEventSuffix].first { name.hasSuffix($0) }
+    let base = String(name.dropLast(suffix?.count ?? 0))
     guard let w = engine.first(where: { $0.name == base }) else {
         let names = engine.map(\.name).joined(separator: ", ")
-        print("sluice-bench: --callgrind-workload takes one of: \(names) (each also with \(doctoredSuffix) or \(dashboardSuffix))")
+        print(
+            "sluice-bench: --callgrind-workload takes one of: \(names) "
+                + "(each also with \(doctoredSuffix), \(dashboardSuffix) or \(everyEventSuffix))")
         exit(64)
     }
-    await runCallgrindWorkload(w, doctor: doctored, observed: observed)
+    let interest: EventInterest? = suffix == dashboardSuffix ? .notable : suffix == everyEventSuffix ? .all : nil
+    await runCallgrindWorkload(w, doctor: suffix == doctoredSuffix, interest: interest)
 }
 let engineNames = engine.map(\.name).filter { options.wants($0) }
 if options.only != nil, engineNames.isEmpty, options.callgrindOnly || options.engineRates || options.profile != nil {
@@ -150,6 +153,12 @@ if let observation = options.profile {
         exit(64)
     }
     for _ in 0..<5 { print(w.name, observation.title, rate(await measure(w.operations) { await observation.run(w.run) })) }
+    if observation == .everyEvent, w.name == "queue 1/1" {
+        // Both medians in this run, side by side: the machine's load moves both alike.
+        let none = await measure(w.operations) { await Observation.none.run(w.run) }
+        let all = await measure(w.operations) { await observation.run(w.run) }
+        print("queue 1/1 unobserved \(rate(none)), every event \(rate(all)): added per event \(formatOne((1e9 / all - 1e9 / none) / 3)) ns")
+    }
     exit(0)
 }
 print(

@@ -6,7 +6,9 @@ import Synchronization
 ///
 /// `observe` is called synchronously on the task that caused the change, after the
 /// pattern's lock is released. It must not block, suspend or call back into the pattern;
-/// keep it to a few counter updates or an append to a bounded buffer (see `EventLog`).
+/// keep it to a few counter updates or an append to a bounded buffer. (An `EventLog` is the
+/// exception: subscribed to a registry, it takes its events from the registry's event
+/// buffer when it is read, not through `observe`.)
 public protocol PatternObserver: Sendable {
     func observe(_ event: PatternEvent)
 }
@@ -16,12 +18,18 @@ public protocol PatternObserver: Sendable {
 @usableFromInline
 struct Emitter: Sendable {
     @usableFromInline let registry: PatternRegistry?
+    /// The same registry, for `send`: used at +0 (`_withUnsafeGuaranteedRef`), not retained
+    /// and released around each event (an atomic pair an event, as the compiler kept the
+    /// registry alive across the event's building). Safe: `registry`, beside it, holds it
+    /// as long as the emitter, and only the pattern holding the emitter sends.
+    @usableFromInline let unretained: Unmanaged<PatternRegistry>?
     @usableFromInline let source: PatternID
     /// The pattern's key in the registry (0 when it has none).
     @usableFromInline let key: UInt64
 
     init(_ registry: PatternRegistry?, _ source: PatternID) {
         self.registry = registry
+        unretained = registry.map { .passUnretained($0) }
         self.source = source
         key = registry?.reserveID() ?? 0
     }
@@ -50,10 +58,13 @@ struct Emitter: Sendable {
     @inlinable func send<Event: KindEvent>(
         _ event: () -> Event, as wrap: (Event, PatternID, MonotonicInstant) -> PatternEvent
     ) {
-        guard let registry, registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
-        let event = event()
-        let notable = event.isNotable
-        if wants(notable: notable) { registry.deliver(wrap(event, source, .now()), notable: notable) }
+        unretained?._withUnsafeGuaranteedRef { registry in
+            guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
+            let event = event()
+            let notable = event.isNotable
+            guard registry.interest.load(ordering: .relaxed) >= (notable ? EventInterest.notable : .all).rawValue else { return }
+            registry.deliver(wrap(event, source, .now()), notable: notable)
+        }
     }
     @inlinable func queue(_ event: @autoclosure () -> QueueEvent) { send(event, as: PatternEvent.queue) }
     @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) { send(event, as: PatternEvent.semaphore) }
@@ -77,18 +88,30 @@ extension HealthEvent: KindEvent {}
 
 /// Keeps the most recent events and, apart, the most recent notable ones, each numbered, in
 /// bounded memory; counts what it had to drop. Subscribe it to a registry.
+///
+/// Subscribed to a registry, a log takes its events from the registry's event buffer rather
+/// than one call of `observe` at a time: each read of the log (`fill`, `events(since:)`,
+/// `total`) first drains the buffer, so it sees every event emitted before it; events the
+/// buffer had to drop (it was full while another reader drained it) are counted as events
+/// seen and not kept, like those the log itself dropped: a gap in the numbers, never a
+/// silent one.
 public final class EventLog: PatternObserver {
     private struct State {
-        var all: Deque<PatternEvent> = []
+        /// Each event with its number: ascending, with gaps where a buffer dropped.
+        var all: Deque<Numbered> = []
         var notable: Deque<PatternEvent> = []
         /// Events seen (the number of the next one).
         var total: UInt64 = 0
         var notableTotal: UInt64 = 0
+        /// Of `total`, events the registries' buffers dropped before the log could take them.
+        var bufferDropped: UInt64 = 0
     }
 
     /// Events kept in each of the two logs.
     public let capacity: Int
     private let state = Locked(State())
+    /// The buffers of the registries this log is subscribed to, drained before every read.
+    private let buffers = Locked<[EventBuffer]>([])
 
     /// - Parameter capacity: events kept in each of the two logs.
     public init(capacity: Int = 256) {
@@ -98,27 +121,98 @@ public final class EventLog: PatternObserver {
 
     /// Appends the event (and, if notable, to the notable log), dropping the oldest when full.
     public func observe(_ event: PatternEvent) {
-        let capacity = self.capacity
+        state.withLock { append(event, to: &$0) }
+    }
+
+    private struct Numbered: Sendable {
+        let number: UInt64
+        let event: PatternEvent
+    }
+
+    private func append(_ event: consuming PatternEvent, to s: inout State) {
+        if event.isNotable { appendNotable(copy event, to: &s) }
+        if s.all.count == capacity { s.all.removeFirst() }
+        s.all.append(Numbered(number: s.total, event: event))
+        s.total &+= 1
+    }
+
+    private func appendNotable(_ event: consuming PatternEvent, to s: inout State) {
+        s.notableTotal &+= 1
+        if s.notable.count == capacity { s.notable.removeFirst() }
+        s.notable.append(event)
+    }
+
+    /// Takes what a registry's buffer drains: every event of `events` (the ones
+    /// `interest` wants are kept), then those of `gap`, the events the buffer dropped, that
+    /// it wants (counted, and numbered, as events seen and not kept). The gap after the
+    /// events: a buffer drops when it is full, so the events it holds came before those it
+    /// dropped.
+    ///
+    /// `count`: how many `events` hands out. Of more than the log keeps, the first ones would
+    /// only go in to push each other out: they are numbered and counted, and only the
+    /// notable ones among them kept (in the notable log).
+    func take<Events: IteratorProtocol<PatternEvent>>(
+        interest: EventInterest, _ events: inout Events, count: Int, gap: () -> EventGap
+    ) {
         state.withLock { s in
-            s.total &+= 1
-            if s.all.count == capacity { s.all.removeFirst() }
-            s.all.append(event)
-            if event.isNotable {
-                s.notableTotal &+= 1
-                if s.notable.count == capacity { s.notable.removeFirst() }
-                s.notable.append(event)
+            switch interest {
+            case .all:
+                var skip = count - capacity
+                if skip >= 0 { s.all.removeAll(keepingCapacity: true) }
+                while skip > 0, let event = events.next() {
+                    skip -= 1
+                    if event.isNotable { appendNotable(event, to: &s) }
+                    s.total &+= 1
+                }
+                while let event = events.next() { append(event, to: &s) }
+            case .notable:
+                while let event = events.next() {
+                    if event.isNotable { append(event, to: &s) }
+                }
+            case .none: while events.next() != nil {}
             }
+            let gap = gap()
+            guard interest > .none else { return }
+            let dropped = interest >= .all ? gap.routine &+ gap.notable : gap.notable
+            s.total &+= dropped
+            s.notableTotal &+= gap.notable
+            s.bufferDropped &+= dropped
         }
     }
 
+    func attach(_ buffer: EventBuffer) { buffers.withLock { $0.append(buffer) } }
+
+    func detach(_ buffer: EventBuffer) {
+        buffers.withLock { list in
+            if let i = list.firstIndex(where: { $0 === buffer }) { list.remove(at: i) }
+        }
+    }
+
+    /// Takes what the registries' buffers hold, so a read sees every event emitted before it.
+    private func drainBuffers() {
+        for buffer in buffers.withLock({ $0 }) { buffer.drain() }
+    }
+
     /// Events seen so far, kept or not.
-    public var total: UInt64 { state.withLock { $0.total } }
+    public var total: UInt64 {
+        drainBuffers()
+        return state.withLock { $0.total }
+    }
+
+    /// Of `total`, the events a registry's event buffer dropped before this log could take
+    /// them (the buffer was full while another reader drained it). Also in `total`, and in
+    /// `Snapshot.droppedEvents` and the `missed` of `events(since:)`.
+    public var bufferDropped: UInt64 {
+        drainBuffers()
+        return state.withLock { $0.bufferDropped }
+    }
 
     /// Copies the kept events into `snapshot` (recent, notable and how many each dropped):
     /// at most the last `limit` of each (a log kept long for a recorder is not copied whole).
     public func fill(_ snapshot: inout Snapshot, limit: Int = .max) {
+        drainBuffers()
         state.withLock { s in
-            snapshot.recentEvents = Array(s.all.suffix(limit))
+            snapshot.recentEvents = s.all.suffix(limit).map(\.event)
             snapshot.droppedEvents = Int(s.total) - snapshot.recentEvents.count
             snapshot.notableEvents = Array(s.notable.suffix(limit))
             snapshot.droppedNotableEvents = Int(s.notableTotal) - snapshot.notableEvents.count
@@ -128,11 +222,18 @@ public final class EventLog: PatternObserver {
     /// The events numbered `cursor` and later that are still kept, the cursor to ask with
     /// next time, and how many after `cursor` were dropped before they could be read.
     public func events(since cursor: UInt64) -> (events: [PatternEvent], next: UInt64, missed: UInt64) {
-        state.withLock { s in
-            let first = s.total - UInt64(s.all.count)
-            let from = max(cursor, first)
-            let events = from >= s.total ? [] : Array(s.all.suffix(Int(s.total - from)))
-            return (events, s.total, from - min(cursor, from))
+        drainBuffers()
+        return state.withLock { s in
+            guard cursor < s.total else { return ([], s.total, 0) }
+            // The first kept event numbered `cursor` or later (the numbers ascend).
+            var low = 0
+            var high = s.all.count
+            while low < high {
+                let middle = (low + high) / 2
+                if s.all[middle].number < cursor { low = middle + 1 } else { high = middle }
+            }
+            let events = s.all[low...].map(\.event)
+            return (events, s.total, s.total - cursor - UInt64(events.count))
         }
     }
 }

@@ -29,6 +29,13 @@ public final class PatternRegistry: Sendable {
     /// moment after one subscribed: events are a live view, not a ledger; the numbers a
     /// snapshot reads are kept by the patterns whether or not anyone listens.
     @usableFromInline let interest = Atomic<Int>(0)
+    /// The highest interest of the event logs subscribed, which take their events from
+    /// `events`, and of the other observers, called one event at a time. Relaxed, like
+    /// `interest`.
+    private let bufferedInterest = Atomic<Int>(0)
+    private let directInterest = Atomic<Int>(0)
+    /// Events on their way to the event logs subscribed (drained by the logs' reads).
+    let events = EventBuffer(capacity: 1024)
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])
     /// Taken by `snapshot` around its reading: the rate meters and the actor index are its
@@ -138,16 +145,27 @@ public final class PatternRegistry: Sendable {
 
     /// Sends events to `observer` from every pattern in this registry, as much as it asks
     /// for. Keep the subscription: it ends when cancelled or released.
+    ///
+    /// An `EventLog` takes its events from the registry's event buffer, drained whenever the
+    /// log is read (see `EventLog`); any other observer is called once an event, on the task
+    /// that caused it.
     public func subscribe(_ observer: any PatternObserver, interest: EventInterest) -> EventSubscription {
         let subscription = EventSubscription(registry: self)
+        let id = ObjectIdentifier(subscription)
+        let log = observer as? EventLog
+        if let log {
+            events.attach(log, interest: interest, id: id)
+            log.attach(events)
+        }
         subscribers.withLock { list in
-            list.append(Subscriber(id: ObjectIdentifier(subscription), observer: observer, interest: interest))
+            list.append(Subscriber(id: id, observer: observer, interest: interest, buffered: log != nil))
             recomputeInterest(list)
         }
         return subscription
     }
 
     func setInterest(_ interest: EventInterest, for subscription: ObjectIdentifier) {
+        events.setInterest(interest, id: subscription)
         subscribers.withLock { list in
             for i in list.indices where list[i].id == subscription { list[i].interest = interest }
             recomputeInterest(list)
@@ -159,11 +177,14 @@ public final class PatternRegistry: Sendable {
             list.removeAll { $0.id == subscription }
             recomputeInterest(list)
         }
+        events.detach(subscription)?.detach(events)
     }
 
     /// Stores the highest interest of any subscriber, for patterns to read.
     private func recomputeInterest(_ list: [Subscriber]) {
         let highest = list.map(\.interest.rawValue).max() ?? 0
+        bufferedInterest.store(list.filter(\.buffered).map(\.interest.rawValue).max() ?? 0, ordering: .relaxed)
+        directInterest.store(list.filter { !$0.buffered }.map(\.interest.rawValue).max() ?? 0, ordering: .relaxed)
         let everyEvent = highest >= EventInterest.all.rawValue
         let before = interest.exchange(highest, ordering: .relaxed) >= EventInterest.all.rawValue
         guard everyEvent != before else { return }
@@ -174,12 +195,18 @@ public final class PatternRegistry: Sendable {
         }
     }
 
-    /// Hands `event` to every subscriber that wants it. Called by patterns, outside their
-    /// locks, only after `interest` said someone does.
+    /// Hands `event` to every subscriber that wants it: into the event buffer for the event
+    /// logs, and to each other observer. Called by patterns, outside their locks, only after
+    /// `interest` said someone does.
     @usableFromInline
-    func deliver(_ event: PatternEvent, notable: Bool) {
-        let needed: EventInterest = notable ? .notable : .all
-        for subscriber in subscribers.withLock({ $0 }) where subscriber.interest >= needed {
+    func deliver(_ event: consuming PatternEvent, notable: Bool) {
+        let needed = notable ? EventInterest.notable.rawValue : EventInterest.all.rawValue
+        guard directInterest.load(ordering: .relaxed) >= needed else {
+            if bufferedInterest.load(ordering: .relaxed) >= needed { events.push(event) }
+            return
+        }
+        if bufferedInterest.load(ordering: .relaxed) >= needed { events.push(copy event) }
+        for subscriber in subscribers.withLock({ $0 }) where !subscriber.buffered && subscriber.interest.rawValue >= needed {
             subscriber.observer.observe(event)
         }
     }
@@ -232,6 +259,8 @@ private struct Subscriber: Sendable {
     let id: ObjectIdentifier
     let observer: any PatternObserver
     var interest: EventInterest
+    /// An event log, which takes its events from the registry's buffer.
+    let buffered: Bool
 }
 
 // MARK: - registry internals

@@ -231,7 +231,8 @@ extension BoundedQueue {
         switch event {
         case .put: emit.queue(.put(gauges: gauges))
         case .got: emit.queue(.got(gauges: gauges))
-        case .taskDone(let done): emit.queue(.taskDone(unfinished: state.withLock { $0.unfinished(done: done) }))
+        // The put count is the ring's (an atomic): no lock for the gauge.
+        case .taskDone(let done): emit.queue(.taskDone(unfinished: ring.putCount - done))
         }
     }
 

@@ -1,0 +1,235 @@
+import Synchronization
+
+/// A registry's events on their way to its event logs: a bounded multi-producer ring in
+/// Dmitry Vyukov's style (as the queue's `QueueRing`), which one reader at a time drains
+/// into the logs (issue #23, after tokio-console's instrumentation: the instrumented code
+/// only sends into a bounded channel, the aggregator drains it, and what did not fit is
+/// counted).
+///
+/// An event costs its emitter one compare-and-swap and the copy of the event into a slot:
+/// no lock, no copy of the subscriber list, no log of anyone's. The ring's order is the
+/// order the emitters claimed their positions, so events stay in order (per pattern, and
+/// between patterns), and the logs number them as they take them.
+///
+/// Drained by every read of an attached log (so a log read sees every event emitted before
+/// it), and by the emitter whose position starts a half of the ring (so the ring empties
+/// while nobody reads, in batches). An emitter that finds the ring full drains it itself
+/// unless someone else is draining it; only then is its event dropped, counted in
+/// `dropped` and handed to the logs as a gap where the drain notices it.
+///
+/// `@unchecked Sendable`: the positions and counters are atomics; a slot's memory passes
+/// from its emitter to the drainer and back through the slot's sequence number (release and
+/// acquire); `sinks` and what `drain` keeps are touched only under `drainer`'s lock (a
+/// pthread mutex, `Locked`, which ThreadSanitizer sees, with a try-lock for emitters).
+final class EventBuffer: @unchecked Sendable {
+    /// The next position an emitter claims.
+    private let tail = Atomic<Int>(0)
+    private let padding = CacheLinePadding()
+    /// Routine events dropped because the ring was full and someone else was draining it.
+    let droppedRoutine = Atomic<UInt64>(0)
+    /// Notable events dropped so.
+    let droppedNotable = Atomic<UInt64>(0)
+    private let sequences: UnsafeMutablePointer<Atomic<Int>>
+    private let slots: UnsafeMutablePointer<PatternEvent>
+    private let mask: Int
+    private let drainer = Locked(Drainer())
+
+    /// What only the one who drains touches.
+    private struct Drainer: Sendable {
+        /// The next position to read.
+        var head = 0
+        /// The drop counters as the last drain saw them.
+        var droppedSeen = EventGap(routine: 0, notable: 0)
+        var sinks: [Sink] = []
+        /// Reused by every drain for more than one log.
+        var batch: [PatternEvent] = []
+    }
+
+    private struct Sink: Sendable {
+        /// The subscription's.
+        let id: ObjectIdentifier
+        let log: EventLog
+        var interest: EventInterest
+    }
+
+    /// - Parameter capacity: slots, rounded up to a power of two (at least 2).
+    init(capacity: Int) {
+        let count = 1 << (Int.bitWidth - (Swift.max(2, capacity) - 1).leadingZeroBitCount)
+        mask = count - 1
+        sequences = .allocate(capacity: count)
+        for i in 0..<count { (sequences + i).initialize(to: Atomic(i)) }
+        slots = .allocate(capacity: count)
+    }
+
+    deinit {
+        drainer.withLock { d in
+            var position = d.head
+            while sequences[position & mask].load(ordering: .acquiring) == position &+ 1 {
+                (slots + (position & mask)).deinitialize(count: 1)
+                position &+= 1
+            }
+        }
+        sequences.deinitialize(count: mask + 1)
+        sequences.deallocate()
+        slots.deallocate()
+    }
+
+    /// Slots in the ring.
+    var capacity: Int { mask + 1 }
+
+    /// Puts `event` in the ring; drains the ring every half of it, and when full.
+    func push(_ event: consuming PatternEvent) {
+        var position = tail.load(ordering: .relaxed)
+        var drained = false
+        while true {
+            let index = position & mask
+            let sequence = sequences[index].load(ordering: .acquiring)
+            if sequence == position {
+                let (won, current) = tail.weakCompareExchange(expected: position, desired: position &+ 1, ordering: .relaxed)
+                if won {
+                    (slots + index).initialize(to: event)
+                    sequences[index].store(position &+ 1, ordering: .releasing)
+                    // Every half a ring, the emitter empties it (unless someone is at it).
+                    if _slowPath(position & (mask >> 1) == 0) { tryDrain() }
+                    return
+                }
+                position = current
+            } else if sequence &- position < 0 {
+                // The slot still holds the event one lap back: the ring is full, or that
+                // event's drainer is moving it out (a moment). Drain once, then drop.
+                if drained || !tryDrain() {
+                    if event.isNotable {
+                        droppedNotable.wrappingAdd(1, ordering: .relaxed)
+                    } else {
+                        droppedRoutine.wrappingAdd(1, ordering: .relaxed)
+                    }
+                    return
+                }
+                drained = true
+                position = tail.load(ordering: .relaxed)
+            } else {
+                position = tail.load(ordering: .relaxed)  // another emitter took it
+            }
+        }
+    }
+
+    /// Drains unless someone else is draining; whether it did.
+    @discardableResult
+    private func tryDrain() -> Bool {
+        guard let drained = drainer.withLockIfAvailable({ drain(&$0) }) else { return false }
+        return drained
+    }
+
+    /// Moves every event now in the ring to the logs, in order. Returns when it is done.
+    func drain() { drainer.withLock { _ = drain(&$0) } }
+
+    private func drain(_ d: inout Drainer) -> Bool {
+        var events = Drain(sequences: sequences, slots: slots, mask: mask, position: d.head)
+        var seen = d.droppedSeen
+        /// The drops since the last drain. Read after the events: a drop counted before an
+        /// event this drain took is in.
+        func gap() -> EventGap {
+            let dropped = EventGap(
+                routine: droppedRoutine.load(ordering: .relaxed), notable: droppedNotable.load(ordering: .relaxed))
+            defer { seen = dropped }
+            return EventGap(routine: dropped.routine &- seen.routine, notable: dropped.notable &- seen.notable)
+        }
+        switch d.sinks.count {
+        case 0:
+            while events.next() != nil {}
+            _ = gap()
+        case 1:
+            // The usual case: each event moves from its slot into the log, not copied.
+            events.limit = events.ready()
+            d.sinks[0].log.take(interest: d.sinks[0].interest, &events, count: events.limit, gap: gap)
+        default:
+            while let event = events.next() { d.batch.append(event) }
+            let found = gap()
+            for sink in d.sinks {
+                var copies = d.batch.makeIterator()
+                sink.log.take(interest: sink.interest, &copies, count: d.batch.count, gap: { found })
+            }
+            d.batch.removeAll(keepingCapacity: true)
+        }
+        d.head = events.position
+        d.droppedSeen = seen
+        return true
+    }
+
+    /// The events in the ring from `position` on, each moved out of its slot (a value, not a
+    /// closure: the drain's loop runs without dynamic exclusivity checks).
+    private struct Drain: IteratorProtocol {
+        let sequences: UnsafeMutablePointer<Atomic<Int>>
+        let slots: UnsafeMutablePointer<PatternEvent>
+        let mask: Int
+        var position: Int
+        /// Events it hands out at most.
+        var limit = Int.max
+
+        init(sequences: UnsafeMutablePointer<Atomic<Int>>, slots: UnsafeMutablePointer<PatternEvent>, mask: Int, position: Int) {
+            self.sequences = sequences
+            self.slots = slots
+            self.mask = mask
+            self.position = position
+        }
+
+        /// Events written from `position` on, in a row (as many as `next` then hands out,
+        /// with `limit` set to it).
+        func ready() -> Int {
+            var count = 0
+            while count <= mask, sequences[(position &+ count) & mask].load(ordering: .acquiring) == position &+ count &+ 1 {
+                count += 1
+            }
+            return count
+        }
+
+        mutating func next() -> PatternEvent? {
+            let index = position & mask
+            guard limit > 0, sequences[index].load(ordering: .acquiring) == position &+ 1 else { return nil }
+            let event = (slots + index).move()
+            sequences[index].store(position &+ mask &+ 1, ordering: .releasing)
+            position &+= 1
+            limit -= 1
+            return event
+        }
+    }
+
+    /// Sends every event after those in the ring now that `interest` wants to `log`, for
+    /// the subscription `id`.
+    func attach(_ log: EventLog, interest: EventInterest, id: ObjectIdentifier) {
+        drainer.withLock { d in
+            _ = drain(&d)
+            d.sinks.append(Sink(id: id, log: log, interest: interest))
+        }
+    }
+
+    /// Changes what the subscription `id` takes, from the events after those in the ring now.
+    func setInterest(_ interest: EventInterest, id: ObjectIdentifier) {
+        drainer.withLock { d in
+            _ = drain(&d)
+            for i in d.sinks.indices where d.sinks[i].id == id { d.sinks[i].interest = interest }
+        }
+    }
+
+    /// Ends the subscription `id` after the events in the ring now; its log, if it had one.
+    func detach(_ id: ObjectIdentifier) -> EventLog? {
+        drainer.withLock { d in
+            _ = drain(&d)
+            guard let i = d.sinks.firstIndex(where: { $0.id == id }) else { return nil }
+            return d.sinks.remove(at: i).log
+        }
+    }
+}
+
+/// Events a buffer dropped between two drains, routine and notable apart (a log that takes
+/// only notable events counts only those).
+struct EventGap: Sendable {
+    var routine: UInt64
+    var notable: UInt64
+}
+
+extension EventBuffer {
+    /// Runs `body` while holding the drain lock, as a reader in the middle of a long drain
+    /// would: emitters meanwhile fill the ring and then drop (for tests).
+    func whileDraining<Result>(_ body: () -> Result) -> Result { drainer.withLock { _ in body() } }
+}
