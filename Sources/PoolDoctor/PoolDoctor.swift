@@ -180,7 +180,10 @@ public final class PoolDoctor: Sendable {
             p.stalls = s.stalls
             p.stalledNanos = s.stalledNanos
             p.longestStallNanos = s.longest
-            if let since = s.stalledSince, pending == since, now > since { p.stalledNowNanos = now - since }
+            // A stall found under a threshold since raised shows once it passes the new one.
+            if let since = s.stalledSince, pending == since, now > since, now - since >= threshold.load(ordering: .relaxed) {
+                p.stalledNowNanos = now - since
+            }
             p.capture = s.capture
             p.captureOn = s.captureOn
             if p.stalledNowNanos > 0, !s.current.isEmpty {
@@ -293,7 +296,7 @@ public final class PoolDoctor: Sendable {
     /// of the threshold (2...20 ms), so a stall is seen at most that late.
     private func tick(_ w: Watch) -> UInt64 {
         let wanted = threshold.load(ordering: .relaxed)
-        if wanted != w.detector.threshold, w.detector.stalledSince == nil { w.detector = StallDetector(threshold: wanted) }
+        if wanted != w.detector.threshold { w.detector.setThreshold(wanted) }
         let now = monotonicNow()
         if now >= w.nextThreads {
             let count = (options.threads ?? StackCapture.poolThreads)().count
@@ -329,6 +332,12 @@ public final class PoolDoctor: Sendable {
             w.episode += kept.map { (thread: $0.thread, key: $0.key, name: $0.name, frames: $0.frames) }
             let places = w.episode.map { (key: $0.key, name: $0.name, frames: $0.frames) }
             state.withLock { $0.current = places }
+        case .dismissed:
+            w.episode = []
+            state.withLock { s in
+                s.stalledSince = nil
+                s.current = []
+            }
         case .ended(let nanos):
             let at = Double(monotonicNow() - started) / 1e9
             let places = w.episode

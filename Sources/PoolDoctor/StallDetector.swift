@@ -10,15 +10,19 @@ public struct StallDetector: Sendable {
         case capture
         /// The stall that began with the beat due at `due` ended: it lasted `nanos`.
         case ended(nanos: UInt64)
+        /// The stall ended shorter than the threshold, which was raised while it went on
+        /// (`sluice doctor --threshold`): by the rule now in force it was no stall.
+        case dismissed(nanos: UInt64)
     }
 
     enum State: Equatable {
         case calm
-        case stalled(due: UInt64, lastCapture: UInt64)
+        /// `seenAt`: the threshold that found the stall.
+        case stalled(due: UInt64, lastCapture: UInt64, seenAt: UInt64)
     }
 
     /// How long the heartbeat may be due before it is a stall.
-    public let threshold: UInt64
+    public private(set) var threshold: UInt64
     /// While a stall lasts, capture again this often.
     public let recaptureEvery: UInt64
     private(set) var state = State.calm
@@ -29,9 +33,13 @@ public struct StallDetector: Sendable {
         self.recaptureEvery = recaptureEvery
     }
 
+    /// Changes the threshold, also while a stall goes on: it then decides at the stall's end
+    /// whether it counts (see `Action.dismissed`).
+    public mutating func setThreshold(_ value: UInt64) { threshold = value }
+
     /// Whether a stall is going on, and since which due time.
     public var stalledSince: UInt64? {
-        if case .stalled(let due, _) = state { return due }
+        if case .stalled(let due, _, _) = state { return due }
         return nil
     }
 
@@ -41,7 +49,7 @@ public struct StallDetector: Sendable {
     /// are the last beat that ran. The stall ended when its beat ran, at its due time plus
     /// its lag; if a later beat has run too, when is not known, and the stack is not kept.
     public func shows(stackTakenAt takenAt: UInt64, due: UInt64?, lastDue: UInt64, lastLag: UInt64) -> Bool {
-        guard case .stalled(let stalledDue, _) = state else { return false }
+        guard case .stalled(let stalledDue, _, _) = state else { return false }
         if due == stalledDue { return true }
         guard lastDue == stalledDue else { return false }
         return takenAt < stalledDue &+ lastLag
@@ -53,17 +61,18 @@ public struct StallDetector: Sendable {
         switch state {
         case .calm:
             guard let due, now > due, now - due >= threshold else { return .none }
-            state = .stalled(due: due, lastCapture: now)
+            state = .stalled(due: due, lastCapture: now, seenAt: threshold)
             return .capture
-        case .stalled(let stalledDue, let lastCapture):
+        case .stalled(let stalledDue, let lastCapture, let seenAt):
             if due != stalledDue {
                 state = .calm
                 // The beat that was late has run: its lag is the stall's length.
                 let nanos = lastDue == stalledDue ? lastLag : now &- stalledDue
+                if threshold > seenAt, nanos < threshold { return .dismissed(nanos: nanos) }
                 return .ended(nanos: max(nanos, threshold))
             }
             guard now - lastCapture >= recaptureEvery else { return .none }
-            state = .stalled(due: stalledDue, lastCapture: now)
+            state = .stalled(due: stalledDue, lastCapture: now, seenAt: seenAt)
             return .capture
         }
     }

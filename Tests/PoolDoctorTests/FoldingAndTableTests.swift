@@ -124,6 +124,24 @@ import Testing
         #expect(d.tick(now: 1_300 * ms, due: 1_290 * ms, lastDue: 40 * ms, lastLag: 1_200 * ms) == .none)
     }
 
+    /// `sluice doctor --threshold 500ms` while a stall found at 100 ms goes on: it ended at
+    /// 175 ms, no stall by the rule now in force. One that passes the new threshold counts.
+    @Test func aThresholdRaisedDuringAStallDecidesAtItsEnd() {
+        var d = StallDetector(threshold: 100 * ms)
+        #expect(d.tick(now: 150 * ms, due: 40 * ms, lastDue: 0, lastLag: 0) == .capture)
+        d.setThreshold(500 * ms)
+        #expect(d.tick(now: 220 * ms, due: 260 * ms, lastDue: 40 * ms, lastLag: 175 * ms) == .dismissed(nanos: 175 * ms))
+        #expect(d.stalledSince == nil)
+        #expect(d.tick(now: 700 * ms, due: 260 * ms, lastDue: 40 * ms, lastLag: 175 * ms) == .none)
+        #expect(d.tick(now: 760 * ms, due: 260 * ms, lastDue: 40 * ms, lastLag: 175 * ms) == .capture)
+        #expect(d.tick(now: 900 * ms, due: 950 * ms, lastDue: 260 * ms, lastLag: 620 * ms) == .ended(nanos: 620 * ms))
+
+        var lowered = StallDetector(threshold: 500 * ms)
+        #expect(lowered.tick(now: 600 * ms, due: 40 * ms, lastDue: 0, lastLag: 0) == .capture)
+        lowered.setThreshold(100 * ms)
+        #expect(lowered.tick(now: 700 * ms, due: 750 * ms, lastDue: 40 * ms, lastLag: 610 * ms) == .ended(nanos: 610 * ms))
+    }
+
     @Test func noBeatWaitingIsNoStall() {
         var d = StallDetector(threshold: 100 * ms)
         #expect(d.tick(now: 10_000 * ms, due: nil, lastDue: 0, lastLag: 0) == .none)
