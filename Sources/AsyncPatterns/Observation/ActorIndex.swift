@@ -375,6 +375,8 @@ struct ActorIndex {
 
 /// Natural name order (`String.compare(naturally:)`) with each name split once.
 struct NaturalNames {
+    /// A name split at its last `-`: the rule of `String.compare(naturally:)`. Allocates
+    /// nothing (the prefix shares the name's storage).
     struct Key {
         let name: String
         let prefix: Substring?
@@ -415,7 +417,7 @@ extension ActorCounters {
 extension Array {
     /// The first index whose element is in the second part, for a predicate that is false
     /// and then true along the array (a binary search).
-    func partitioningIndex(where second: (Element) -> Bool) -> Int {
+    package func partitioningIndex(where second: (Element) -> Bool) -> Int {
         var low = 0, high = count
         while low < high {
             let mid = (low + high) / 2

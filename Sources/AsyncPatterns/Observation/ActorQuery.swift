@@ -261,11 +261,6 @@ extension String {
     /// "actor-2" before "actor-10": names that differ only in a number after the last `-`
     /// compare by that number. Allocates nothing (called for every pair a sort compares).
     package func compare(naturally other: String) -> Bool {
-        if let a = lastIndex(of: "-"), let b = other.lastIndex(of: "-"), self[..<a] == other[..<b],
-            let x = Int(self[index(after: a)...]), let y = Int(other[other.index(after: b)...])
-        {
-            return x < y
-        }
-        return self < other
+        NaturalNames.Key(self).less(than: NaturalNames.Key(other))
     }
 }

@@ -40,16 +40,3 @@ extension ActorOrder {
         return top.map { actors[$0] }
     }
 }
-
-extension Array {
-    /// The first index whose element satisfies `belongsInSecondPartition`, for an array
-    /// already partitioned by it (binary search).
-    func partitioningIndex(where belongsInSecondPartition: (Element) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if belongsInSecondPartition(self[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
-    }
-}
