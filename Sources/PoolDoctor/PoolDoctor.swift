@@ -222,9 +222,11 @@ public final class PoolDoctor: Sendable {
                 do { try await Task.sleep(for: interval) } catch { break }
                 let lag = monotonicNow() &- deadline
                 let lagged = Int64(bitPattern: lag) < 0 ? 0 : lag
-                doctor.lastLag.store(lagged, ordering: .relaxed)
-                // Releasing: whoever sees this due sees its lag (the watchdog's late check).
-                doctor.lastDue.store(deadline, ordering: .releasing)
+                // Due cleared, lag, due: `lastBeat()` never pairs one beat's due with
+                // another's lag.
+                doctor.lastDue.store(0, ordering: .sequentiallyConsistent)
+                doctor.lastLag.store(lagged, ordering: .sequentiallyConsistent)
+                doctor.lastDue.store(deadline, ordering: .sequentiallyConsistent)
                 doctor.due.store(0, ordering: .relaxed)
                 doctor.beat(lagged)
             }
@@ -312,21 +314,15 @@ public final class PoolDoctor: Sendable {
             }
             w.lastCount = (now, jobs)
         }
-        let pending = due.load(ordering: .relaxed)
-        switch w.detector.tick(
-            now: now, due: pending == 0 ? nil : pending, lastDue: lastDue.load(ordering: .relaxed),
-            lastLag: lastLag.load(ordering: .relaxed))
-        {
+        let beat = lastBeat()
+        switch w.detector.tick(now: now, due: beat.due, lastDue: beat.lastDue, lastLag: beat.lastLag) {
         case .none: break
         case .capture:
             let since = w.detector.stalledSince
             state.withLock { $0.stalledSince = since }
-            let captured = captureNow(w.symbolizer)
-            let pendingAfter = due.load(ordering: .relaxed)
-            let ranDue = lastDue.load(ordering: .acquiring)
-            let ranLag = lastLag.load(ordering: .relaxed)
+            let (captured, beat) = captureNow(w.symbolizer)
             let kept = captured.filter {
-                w.detector.shows(stackTakenAt: $0.at, due: pendingAfter == 0 ? nil : pendingAfter, lastDue: ranDue, lastLag: ranLag)
+                w.detector.shows(stackTakenAt: $0.at, due: beat.due, lastDue: beat.lastDue, lastLag: beat.lastLag)
             }
             if kept.count < captured.count { state.withLock { $0.lateStacks += captured.count - kept.count } }
             w.episode += kept.map { (thread: $0.thread, key: $0.key, name: $0.name, frames: $0.frames) }
@@ -360,20 +356,47 @@ public final class PoolDoctor: Sendable {
         return max(2_000, min(20_000, w.detector.threshold / 5_000))
     }
 
-    /// One capture of the pool's threads, folded into places (empty when capture is off).
-    private func captureNow(_ symbolizer: Symbolizer) -> [(thread: Int32, key: String, name: String, frames: [PoolFrame], at: UInt64)] {
-        guard state.withLock({ $0.captureOn }) else { return [] }
+    /// The heartbeat as the watchdog judges a capture by: the beat waiting now, and the last
+    /// that ran (its due time and lag, of one beat).
+    /// Tries a few times while the heartbeat is writing; then says no beat is known to have
+    /// run (the stacks are left out rather than judged by a mixed pair).
+    private func lastBeat() -> (due: UInt64?, lastDue: UInt64, lastLag: UInt64) {
+        var pending: UInt64 = 0
+        for _ in 0..<100 {
+            let before = lastDue.load(ordering: .sequentiallyConsistent)
+            let lag = lastLag.load(ordering: .sequentiallyConsistent)
+            pending = due.load(ordering: .sequentiallyConsistent)
+            if before == lastDue.load(ordering: .sequentiallyConsistent), before != 0 || lag == 0 {
+                return (pending == 0 ? nil : pending, before, lag)
+            }
+            sched_yield()
+        }
+        return (pending == 0 ? nil : pending, 0, 0)
+    }
+
+    /// One capture of the pool's threads, folded into places (none when capture is off),
+    /// and the heartbeat read as soon as the stacks are in: before symbolizing, so that on a
+    /// loaded machine a later beat is less likely to have run and made the stall's end
+    /// unknown.
+    private func captureNow(
+        _ symbolizer: Symbolizer
+    ) -> (
+        places: [(thread: Int32, key: String, name: String, frames: [PoolFrame], at: UInt64)],
+        beat: (due: UInt64?, lastDue: UInt64, lastLag: UInt64)
+    ) {
+        guard state.withLock({ $0.captureOn }) else { return ([], lastBeat()) }
         if case .refused(let why) = StackCapture.prepare() {
             state.withLock {
                 $0.captureOn = false
                 $0.capture = why
             }
             note(why)
-            return []
+            return ([], lastBeat())
         }
         let cpuBefore = threadCPUNanos()
         let tids = (options.threads ?? StackCapture.poolThreads)()
         let result = StackCapture.capture(tids)
+        let beat = lastBeat()
         let captured = threadCPUNanos()
         var places: [(thread: Int32, key: String, name: String, frames: [PoolFrame], at: UInt64)] = []
         for stack in result.stacks {
@@ -396,7 +419,7 @@ public final class PoolDoctor: Sendable {
                 $0.capture = "off: the program replaced the SIGPROF handler"
             }
         }
-        return places
+        return (places, beat)
     }
 
     /// Frames kept per blocker (innermost first).

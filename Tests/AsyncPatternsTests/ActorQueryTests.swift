@@ -89,4 +89,20 @@ final class HandClock: Sendable {
         #expect(!q.covers(ActorQuery(order: .name, first: 40, everyUpTo: 1000)))
         #expect(!q.covers(ActorQuery(order: .rate, first: 40, everyUpTo: 1000, named: ["b"])))
     }
+
+    /// A caller in the process may ask for every row from anywhere: no arithmetic traps.
+    @Test func theLargestQueriesAreAnswered() {
+        let (registry, _) = registry()
+        let full = registry.snapshot()
+        for offset in [1, Int.max] {
+            var query = ActorQuery(order: .name, first: .max, offset: offset)
+            #expect(query.covers(ActorQuery(order: .name, first: 5, offset: offset)))
+            let (partial, totals) = registry.snapshot(actors: query)
+            #expect(totals.count == full.actors.count)
+            #expect(offset == 1 ? partial.actors.count >= full.actors.count - 1 : partial.actors.count < full.actors.count)
+            query.first = .min
+            query.offset = .min
+            _ = registry.snapshot(actors: query)
+        }
+    }
 }

@@ -76,8 +76,11 @@ for args in "run semaphore --preset seed --headless --speed 50" "list" "--help" 
     # shellcheck disable=SC2086
     status=$(python3 -c 'import os, subprocess, sys
 r, w = os.pipe(); os.close(r)
-print(subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.DEVNULL).returncode)' "$bin" $args)
-    if [ "$status" -ge 0 ] 2>/dev/null; then passed=$((passed + 1)); else fail "sluice $args with its reader gone: status $status (negative: killed by that signal)"; fi
+try:
+    print(subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.DEVNULL, timeout=60).returncode)
+except subprocess.TimeoutExpired:
+    print("hung")' "$bin" $args)
+    if [ "$status" -ge 0 ] 2>/dev/null; then passed=$((passed + 1)); else fail "sluice $args with its reader gone: status $status (negative: killed by that signal; hung: still running after 60 s)"; fi
 done
 
 # Issue 12's defects. Times are wall-clock milliseconds; "on time" means within a second of

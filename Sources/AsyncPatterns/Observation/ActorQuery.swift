@@ -56,9 +56,16 @@ public struct ActorQuery: Sendable, Hashable {
         self.named = named
     }
 
+    /// The place after the last of the `first` rows (saturating: a caller may ask for
+    /// `Int.max` rows from any place).
+    var end: Int {
+        let (sum, overflow) = offset.addingReportingOverflow(first)
+        return overflow ? (first > 0 ? .max : .min) : sum
+    }
+
     /// Whether a snapshot asked for with this query lists every actor `other` asks for.
     public func covers(_ other: ActorQuery) -> Bool {
-        order == other.order && offset <= other.offset && offset + first >= other.offset + other.first
+        order == other.order && offset <= other.offset && end >= other.end
             && everyUpTo >= other.everyUpTo && Set(other.named).isSubset(of: named)
     }
 }
@@ -188,7 +195,7 @@ extension ActorIndex {
     /// the front, or the last from the back (the bottom of the list costs as the top).
     func window(_ query: ActorQuery, finished: [ActorSnapshot]) -> [ActorPlace] {
         let total = liveCount + finished.count
-        let start = min(query.offset, total), end = min(total, start + query.first)
+        let start = min(max(0, query.offset), total), end = min(total, start + min(max(0, query.first), total))
         guard start < end else { return [] }
         let fromFront = end <= total - start
         let wanted = fromFront ? end : total - start

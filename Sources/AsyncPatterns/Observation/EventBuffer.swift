@@ -11,8 +11,9 @@ import Synchronization
 /// order the emitters claimed their positions, so events stay in order (per pattern, and
 /// between patterns), and the logs number them as they take them.
 ///
-/// Drained by every read of an attached log (so a log read sees every event emitted before
-/// it), and by the emitter whose position starts a half of the ring (so the ring empties
+/// Drained by every read of an attached log (so a log read sees every event whose emitter
+/// has returned, unless an earlier emitter has claimed its position and not written it yet:
+/// the drain stops there, in order, and the next one takes both), and by the emitter whose position starts a half of the ring (so the ring empties
 /// while nobody reads, in batches). An emitter that finds the ring full drains it itself
 /// unless someone else is draining it; only then is its event dropped, counted in
 /// `dropped` and handed to the logs as a gap where the drain notices it.
@@ -134,13 +135,15 @@ final class EventBuffer: @unchecked Sendable {
             defer { seen = dropped }
             return EventGap(routine: dropped.routine &- seen.routine, notable: dropped.notable &- seen.notable)
         }
+        // At most the events written now (one ring's worth): emitters refilling the slots
+        // this frees cannot keep the drainer, possibly an emitting task, at it for ever.
+        events.limit = events.ready()
         switch d.sinks.count {
         case 0:
             while events.next() != nil {}
             _ = gap()
         case 1:
             // The usual case: each event moves from its slot into the log, not copied.
-            events.limit = events.ready()
             d.sinks[0].log.take(interest: d.sinks[0].interest, &events, count: events.limit, gap: gap)
         default:
             while let event = events.next() { d.batch.append(event) }

@@ -91,7 +91,8 @@ extension HealthEvent: KindEvent {}
 ///
 /// Subscribed to a registry, a log takes its events from the registry's event buffer rather
 /// than one call of `observe` at a time: each read of the log (`fill`, `events(since:)`,
-/// `total`) first drains the buffer, so it sees every event emitted before it; events the
+/// `total`) first drains the buffer, so it sees every event emitted before it (one another
+/// thread is still writing holds back those after it until the next read); events the
 /// buffer had to drop (it was full while another reader drained it) are counted as events
 /// seen and not kept, like those the log itself dropped: a gap in the numbers, never a
 /// silent one.
