@@ -18,8 +18,6 @@ import Testing
         }
     }
 
-    static func waitUntil(_ what: String, _ condition: () -> Bool) async { await eventually(what, condition) }
-
     // MARK: the cheap questions (test_empty, test_full, qsize)
 
     @Test(arguments: orders)
@@ -114,7 +112,7 @@ import Testing
                 havePut.append(i)
             }
         }
-        await Self.waitUntil("the third put waits") { q.stats.waitingProducers == 1 }
+        await eventually("the third put waits") { q.stats.waitingProducers == 1 }
         #expect(havePut.all == [0, 1])
         let first = try await q.get()
         try await putter.value
@@ -130,7 +128,7 @@ import Testing
     func aWaitingGetIsHandedThePut(order: String) async throws {
         let q = BoundedQueue<Int>(capacity: 2, order: Self.order(order), registry: nil)
         let getter = Task { try await q.get() }
-        await Self.waitUntil("the get waits") { q.stats.waitingConsumers == 1 }
+        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         try await q.put(7)
         #expect(try await getter.value == 7)
         #expect(q.stats.got == 1 && q.isEmpty)
@@ -141,9 +139,9 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), registry: nil)
         try await q.put(0)
         let a = Task { try await q.put(10) }
-        await Self.waitUntil("a waits") { q.stats.waitingProducers == 1 }
+        await eventually("a waits") { q.stats.waitingProducers == 1 }
         let b = Task { try await q.put(5) }
-        await Self.waitUntil("b waits") { q.stats.waitingProducers == 2 }
+        await eventually("b waits") { q.stats.waitingProducers == 2 }
         #expect(try await q.get() == 0)
         try await a.value
         #expect(try await q.get() == 10)  // a came first, whatever the order of the items
@@ -158,9 +156,9 @@ import Testing
     func cancelledWaitersLeaveTheLineHavingHadNoEffect(order: String) async throws {
         let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), registry: nil)
         let first = Task { try await q.get() }
-        await Self.waitUntil("the first get waits") { q.stats.waitingConsumers == 1 }
+        await eventually("the first get waits") { q.stats.waitingConsumers == 1 }
         let second = Task { try await q.get() }
-        await Self.waitUntil("the second get waits") { q.stats.waitingConsumers == 2 }
+        await eventually("the second get waits") { q.stats.waitingConsumers == 2 }
         first.cancel()
         await #expect(throws: CancellationError.self) { try await first.value }
         #expect(q.stats.waitingConsumers == 1)
@@ -169,7 +167,7 @@ import Testing
 
         try await q.put(2)
         let putter = Task { try await q.put(3) }
-        await Self.waitUntil("the put waits") { q.stats.waitingProducers == 1 }
+        await eventually("the put waits") { q.stats.waitingProducers == 1 }
         putter.cancel()
         await #expect(throws: CancellationError.self) { try await putter.value }
         #expect(q.stats.waitingProducers == 0 && q.stats.put == 2)
@@ -224,7 +222,7 @@ import Testing
     func closingAnEmptyQueueFailsAWaitingGetAndEveryLaterPutAndGet(order: String, discarding: Bool) async throws {
         let q = BoundedQueue<Int>(capacity: 4, order: Self.order(order), registry: nil)
         let getter = Task { try await q.get() }
-        await Self.waitUntil("the get waits") { q.stats.waitingConsumers == 1 }
+        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         #expect(q.close(discardingItems: discarding) == 0)
         #expect(q.count == 0)
         try await q.join()
@@ -241,7 +239,7 @@ import Testing
         try q.tryPut(1)
         let joiner = Task { try await q.join() }
         let putter = Task { try await q.put(2) }
-        await Self.waitUntil("the put and the join wait") {
+        await eventually("the put and the join wait") {
             q.stats.waitingProducers == 1 && q.completion.joinersWaiting.load(ordering: .relaxed) == 1
         }
         q.close()
@@ -266,7 +264,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 4, order: Self.order(order), name: "q", registry: registry)
         try q.tryPut(1)
         let joiner = Task { try await q.join() }
-        await Self.waitUntil("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
+        await eventually("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
         #expect(q.close(discardingItems: true) == 1)
         #expect(q.count == 0 && q.isEmpty)
         try await joiner.value
@@ -287,7 +285,7 @@ import Testing
         try q.tryPut(1)
         try q.tryPut(1)
         let joiner = Task { try await q.join() }
-        await Self.waitUntil("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
+        await eventually("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
         #expect(try await q.get() == 1)
         #expect(q.close(discardingItems: true) == 1)
         #expect(q.count == 0)
@@ -308,14 +306,14 @@ import Testing
         try full.tryPut(1)
         try full.tryPut(2)
         let putters = (3...5).map { i in Task { try await full.put(i) } }
-        await Self.waitUntil("three puts wait") { full.stats.waitingProducers == 3 }
+        await eventually("three puts wait") { full.stats.waitingProducers == 3 }
         #expect(full.close(discardingItems: true) == 2)
         for p in putters { await #expect(throws: QueueClosed.self) { try await p.value } }
         #expect(full.stats.put == 2 && full.stats.dropped == 2 && full.stats.waitingProducers == 0)
 
         let empty = BoundedQueue<Int>(capacity: 2, order: Self.order(order), registry: nil)
         let getters = (0..<3).map { _ in Task { try await empty.get() } }
-        await Self.waitUntil("three gets wait") { empty.stats.waitingConsumers == 3 }
+        await eventually("three gets wait") { empty.stats.waitingConsumers == 3 }
         #expect(empty.close(discardingItems: true) == 0)
         for g in getters { await #expect(throws: QueueClosed.self) { try await g.value } }
         #expect(empty.stats.waitingConsumers == 0)
@@ -327,7 +325,7 @@ import Testing
     func closingThrowingAndDiscardingHandsTheErrorToGets(order: String) async throws {
         let q = BoundedQueue<Int>(capacity: 2, order: Self.order(order), registry: nil)
         let getter = Task { try await q.get() }
-        await Self.waitUntil("the get waits") { q.stats.waitingConsumers == 1 }
+        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         #expect(q.close(throwing: Stopped(), discardingItems: true) == 0)
         await #expect(throws: Stopped.self) { try await getter.value }
         await #expect(throws: Stopped.self) { try await q.get() }
@@ -362,9 +360,9 @@ import Testing
         try q.tryPut(1)
         try q.tryPut(2)
         let putter = Task { try await q.put(3) }
-        await Self.waitUntil("the put waits") { q.stats.waitingProducers == 1 }
+        await eventually("the put waits") { q.stats.waitingProducers == 1 }
         _ = try await q.get()  // its item goes in; it waits for the depth to fall below 1
-        await Self.waitUntil("the item is in") { q.stats.put == 3 }
+        await eventually("the item is in") { q.stats.put == 3 }
         #expect(q.stats.waitingProducers == 1)
         #expect(q.close(discardingItems: true) == 2)
         try await putter.value
@@ -405,7 +403,7 @@ import Testing
             let item = try await q.get()
             return (item, Task.isCancelled)
         }
-        await Self.waitUntil("the get waits") { q.stats.waitingConsumers == 1 }
+        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         await held.hold()
         try q.tryPut(1)  // handed to the reader, which is resumed onto the held thread
         try q.tryPut(2)
@@ -425,7 +423,7 @@ import Testing
         defer { held.executor.shutdown() }
         let q = BoundedQueue<Int>(capacity: 4, order: Self.order(order), registry: nil)
         let reader = Task(executorPreference: held.executor) { try await q.get() }
-        await Self.waitUntil("the get waits") { q.stats.waitingConsumers == 1 }
+        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         await held.hold()
         try q.tryPut(1)
         try q.tryPut(2)
@@ -447,7 +445,7 @@ import Testing
             try await sem.acquire()
             return Task.isCancelled
         }
-        await Self.waitUntil("the acquire waits") { sem.stats.waiting == 1 }
+        await eventually("the acquire waits") { sem.stats.waiting == 1 }
         await held.hold()
         try sem.release()  // granted to the waiter, resumed onto the held thread
         #expect(sem.stats.inUse == 1 && sem.stats.waiting == 0)
@@ -471,7 +469,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), name: "q", registry: registry)
         try await q.put(1)
         let putter = Task { try await q.put(2) }
-        await Self.waitUntil("the put waits") { q.stats.waitingProducers == 1 }
+        await eventually("the put waits") { q.stats.waitingProducers == 1 }
         _ = try await q.get()
         try await putter.value
         try q.taskDone()
