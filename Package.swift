@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "SluiceAgentTests",
             dependencies: [
-                "SluiceAgent", "SluiceWire", "PoolDoctor",
+                "SluiceAgent", "SluiceWire", "PoolDoctor", "Patience",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -143,12 +143,12 @@ let package = Package(
                 "PoolDoctor", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/PoolDoctorProbe", swiftSettings: strict),
-        .testTarget(name: "PoolDoctorTests", dependencies: ["PoolDoctor", "CPoolDoctor"], swiftSettings: strict),
-        .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
+        .testTarget(name: "PoolDoctorTests", dependencies: ["PoolDoctor", "CPoolDoctor", "Patience"], swiftSettings: strict),
+        .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns", "Patience"], swiftSettings: strict),
         .testTarget(
             name: "AsyncPatternsMetricsTests",
             dependencies: [
-                "AsyncPatternsMetrics", "AsyncPatternsServices",
+                "AsyncPatternsMetrics", "AsyncPatternsServices", "Patience",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,12 +157,14 @@ let package = Package(
         ),
         // What tests that run scenarios share: a run on threads of its own, stopped at the end.
         .target(name: "TestSupport", dependencies: ["AsyncPatterns", "Scenarios"], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "TestSupport"], swiftSettings: strict),
+        // The one real-time wait every test uses, with the suite's one limit.
+        .target(name: "Patience", path: "Tests/Patience", swiftSettings: strict),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "TestSupport", "Patience"], swiftSettings: strict),
         // The command line's own parsers (`@testable import sluice`).
         .testTarget(name: "SluiceCommandTests", dependencies: ["sluice", "Scenarios"], swiftSettings: strict),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Scenarios", "AsyncPatterns"], swiftSettings: strict),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Scenarios", "AsyncPatterns", "Patience"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: strict),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI", "TestSupport", "SluiceAgent"], swiftSettings: strict),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI", "TestSupport", "SluiceAgent", "Patience"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI"], swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 import AsyncPatternsServices
 import Logging
 import MetricsTestKit
+import Patience
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -461,7 +462,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
         let running = Task { try await group.run() }
         try await actor.tell(.add(5))
         #expect(try await actor.ask { .getCount($0) } == 5)
-        try await pollUntil { (try? metrics.expectGauge("sluice_actor_mailbox_depth", dims("actor", "tally"))) != nil }
+        try await eventually { (try? metrics.expectGauge("sluice_actor_mailbox_depth", dims("actor", "tally"))) != nil }
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(actor.stats.isStopped)
@@ -496,7 +497,7 @@ private func queue(_ name: String, depth: Int = 0, put: Int = 0, got: Int = 0) -
     for _ in 0..<4 { try await actor.tell(.increment) }
     await gate.waitForSleepers(1)  // the first is being handled, three wait
     await group.triggerGracefulShutdown()
-    try await pollUntil { directory.count == 0 }  // finished: it left its directory
+    try await eventually { directory.count == 0 }  // finished: it left its directory
     await #expect(throws: ActorStopped(name: "draining")) { try await actor.tell(.increment) }
     for _ in 0..<4 {
         await gate.waitForSleepers(1)
@@ -522,17 +523,5 @@ struct TallyBehavior: ActorBehavior {
         case .add(let n): count += n
         case .getCount(let replyTo): replyTo.send(count)
         }
-    }
-}
-
-/// Polls `condition` until it holds, for at most `seconds` (a generous deadline).
-func pollUntil(seconds: Double = 240, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while !condition() {
-        if ContinuousClock.now > deadline {
-            Issue.record("the condition did not hold in \(seconds) s")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(5))
     }
 }

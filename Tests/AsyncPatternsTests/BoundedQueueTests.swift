@@ -1,3 +1,4 @@
+import Patience
 import Synchronization
 import Testing
 @testable import AsyncPatterns
@@ -19,7 +20,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         try await q.put(1)
         let producer = Task { try await q.put(2) }
-        await eventually("q.stats.waitingProducers > 0") { q.stats.waitingProducers > 0 }
+        try await eventually("q.stats.waitingProducers > 0") { q.stats.waitingProducers > 0 }
         #expect(q.stats.depth == 1)
         #expect(try await q.get() == 1)
         try await producer.value
@@ -31,7 +32,7 @@ import Testing
         try await q.put(1)
         try await q.put(2)
         let blocked = Task { try await q.put(3) }
-        await eventually("q.stats.waitingProducers > 0") { q.stats.waitingProducers > 0 }
+        try await eventually("q.stats.waitingProducers > 0") { q.stats.waitingProducers > 0 }
         q.close()
         await #expect(throws: QueueClosed.self) { try await blocked.value }
         await #expect(throws: QueueClosed.self) { try await q.put(4) }
@@ -44,7 +45,7 @@ import Testing
     @Test func closeWakesWaitingConsumers() async throws {
         let q = BoundedQueue<Int>(capacity: 2)
         let consumers = (0..<3).map { _ in Task { try await q.get() } }
-        await eventually("q.stats.waitingConsumers >= 3") { q.stats.waitingConsumers >= 3 }
+        try await eventually("q.stats.waitingConsumers >= 3") { q.stats.waitingConsumers >= 3 }
         q.close()
         for c in consumers { await #expect(throws: QueueClosed.self) { try await c.value } }
     }
@@ -52,9 +53,9 @@ import Testing
     @Test func cancellingAWaitingGetTakesNothing() async throws {
         let q = BoundedQueue<Int>(capacity: 2)
         let first = Task { try await q.get() }
-        await eventually("q.stats.waitingConsumers >= 1") { q.stats.waitingConsumers >= 1 }
+        try await eventually("q.stats.waitingConsumers >= 1") { q.stats.waitingConsumers >= 1 }
         let second = Task { try await q.get() }
-        await eventually("q.stats.waitingConsumers >= 2") { q.stats.waitingConsumers >= 2 }
+        try await eventually("q.stats.waitingConsumers >= 2") { q.stats.waitingConsumers >= 2 }
         first.cancel()
         await #expect(throws: CancellationError.self) { try await first.value }
         try await q.put(42)
@@ -66,7 +67,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         try await q.put(1)
         let p = Task { try await q.put(2) }
-        await eventually("q.stats.waitingProducers >= 1") { q.stats.waitingProducers >= 1 }
+        try await eventually("q.stats.waitingProducers >= 1") { q.stats.waitingProducers >= 1 }
         p.cancel()
         await #expect(throws: CancellationError.self) { try await p.value }
         #expect(try await q.get() == 1)
@@ -79,7 +80,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         let waiter = Task { try await q.get(timeout: .seconds(1), clock: clock) }
         await clock.waitForSleepers(1)
-        await eventually("q.stats.waitingConsumers >= 1") { q.stats.waitingConsumers >= 1 }
+        try await eventually("q.stats.waitingConsumers >= 1") { q.stats.waitingConsumers >= 1 }
         clock.advance(by: .milliseconds(999))
         #expect(q.stats.waitingConsumers == 1)
         clock.advance(by: .milliseconds(1))
@@ -160,7 +161,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1)
         try await q.put(0)
         let producers = (1...3).map { i in Task { try await q.put(i) } }
-        await eventually("q.stats.waitingProducers >= 3") { q.stats.waitingProducers >= 3 }
+        try await eventually("q.stats.waitingProducers >= 3") { q.stats.waitingProducers >= 3 }
         q.setCapacity(4)
         for p in producers { try await p.value }
         #expect(q.stats.depth == 4 && q.stats.capacity == 4)

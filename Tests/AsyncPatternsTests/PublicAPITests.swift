@@ -1,3 +1,4 @@
+import Patience
 import Testing
 @testable import AsyncPatterns
 
@@ -73,7 +74,7 @@ import Testing
         let actor = MailboxActor<Tally>(name: "counter", registry: nil)
         let run = Task { await actor.run(TallyBehavior()) }
         try await actor.tell(.add(41))
-        #expect(try await actor.ask(timeout: .seconds(60)) { .getCount($0) } == 41)
+        #expect(try await actor.ask(timeout: patience) { .getCount($0) } == 41)
         actor.stop()
         await run.value
     }
@@ -83,7 +84,7 @@ import Testing
         let actor = MailboxActor<Tally>(name: "idle", registry: registry)
         try await actor.tell(.increment)
         let asked = Task { try await actor.ask { .getCount($0) } }
-        await eventually("actor.stats.mailboxDepth >= 2") { actor.stats.mailboxDepth >= 2 }
+        try await eventually("actor.stats.mailboxDepth >= 2") { actor.stats.mailboxDepth >= 2 }
         actor.stop()
         await #expect(throws: ActorStopped.self) { try await asked.value }
         let snap = registry.snapshot().actor("idle")
@@ -151,7 +152,7 @@ import Testing
             for try await item in queue { got.append(item) }
             return got
         }
-        await eventually("queue.stats.waitingConsumers >= 1") { queue.stats.waitingConsumers >= 1 }
+        try await eventually("queue.stats.waitingConsumers >= 1") { queue.stats.waitingConsumers >= 1 }
         queue.close(throwing: Upstream())
         await #expect(throws: Upstream.self) { try await consumer.value }
     }
@@ -160,8 +161,8 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func putTakesAPlainDurationLikeGet() async throws {
         let queue = BoundedQueue<Int>(capacity: 1, registry: nil)
-        try await queue.put(1, timeout: .seconds(60))  // room: at once
-        #expect(try await queue.get(timeout: .seconds(60)) == 1)
+        try await queue.put(1, timeout: patience)  // room: at once
+        #expect(try await queue.get(timeout: patience) == 1)
     }
 
     /// The common case names no clock: a stored property of the continuous clock's stream.
@@ -213,7 +214,7 @@ import Testing
         let queue = BoundedQueue<Int>(capacity: 4, registry: nil)
         for i in 0..<4 { try await queue.put(i) }
         let producer = Task { try await queue.put(4) }
-        await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
+        try await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
         _ = try await queue.get()
         try await producer.value  // its item took the freed slot
         for _ in 0..<4 {
@@ -232,7 +233,7 @@ import Testing
         let queue = BoundedQueue<Int>(capacity: 4, registry: nil)
         for i in 0..<4 { try await queue.put(i) }
         let producer = Task { try await queue.put(4) }
-        await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
+        try await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
         _ = try await queue.get()
         let s = queue.stats
         #expect(s.depth == s.capacity && s.waitingProducers == 0, "room (\(s.depth) of \(s.capacity)) while a producer waits")
@@ -277,7 +278,7 @@ import Testing
         let queue = BoundedQueue<Int>(capacity: 4, resumeProducersBelow: 2, registry: nil)
         for i in 0..<4 { try await queue.put(i) }
         let producer = Task { try await queue.put(4) }
-        await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
+        try await eventually("queue.stats.waitingProducers >= 1") { queue.stats.waitingProducers >= 1 }
         _ = try await queue.get()  // 4 moves in; the producer stays suspended (depth 4)
         _ = try await queue.get()  // depth 3: still not below 2
         #expect(queue.stats.depth == 3 && queue.stats.waitingProducers == 1 && queue.stats.put == 5)

@@ -1,4 +1,5 @@
 import Foundation
+import Patience
 import Synchronization
 import Testing
 @testable import AsyncPatterns
@@ -112,7 +113,7 @@ import Testing
                 havePut.append(i)
             }
         }
-        await eventually("the third put waits") { q.stats.waitingProducers == 1 }
+        try await eventually("the third put waits") { q.stats.waitingProducers == 1 }
         #expect(havePut.all == [0, 1])
         let first = try await q.get()
         try await putter.value
@@ -128,7 +129,7 @@ import Testing
     func aWaitingGetIsHandedThePut(order: String) async throws {
         let q = BoundedQueue<Int>(capacity: 2, order: Self.order(order), registry: nil)
         let getter = Task { try await q.get() }
-        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
+        try await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         try await q.put(7)
         #expect(try await getter.value == 7)
         #expect(q.stats.got == 1 && q.isEmpty)
@@ -139,9 +140,9 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), registry: nil)
         try await q.put(0)
         let a = Task { try await q.put(10) }
-        await eventually("a waits") { q.stats.waitingProducers == 1 }
+        try await eventually("a waits") { q.stats.waitingProducers == 1 }
         let b = Task { try await q.put(5) }
-        await eventually("b waits") { q.stats.waitingProducers == 2 }
+        try await eventually("b waits") { q.stats.waitingProducers == 2 }
         #expect(try await q.get() == 0)
         try await a.value
         #expect(try await q.get() == 10)  // a came first, whatever the order of the items
@@ -156,9 +157,9 @@ import Testing
     func cancelledWaitersLeaveTheLineHavingHadNoEffect(order: String) async throws {
         let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), registry: nil)
         let first = Task { try await q.get() }
-        await eventually("the first get waits") { q.stats.waitingConsumers == 1 }
+        try await eventually("the first get waits") { q.stats.waitingConsumers == 1 }
         let second = Task { try await q.get() }
-        await eventually("the second get waits") { q.stats.waitingConsumers == 2 }
+        try await eventually("the second get waits") { q.stats.waitingConsumers == 2 }
         first.cancel()
         await #expect(throws: CancellationError.self) { try await first.value }
         #expect(q.stats.waitingConsumers == 1)
@@ -167,7 +168,7 @@ import Testing
 
         try await q.put(2)
         let putter = Task { try await q.put(3) }
-        await eventually("the put waits") { q.stats.waitingProducers == 1 }
+        try await eventually("the put waits") { q.stats.waitingProducers == 1 }
         putter.cancel()
         await #expect(throws: CancellationError.self) { try await putter.value }
         #expect(q.stats.waitingProducers == 0 && q.stats.put == 2)
@@ -222,7 +223,7 @@ import Testing
     func closingAnEmptyQueueFailsAWaitingGetAndEveryLaterPutAndGet(order: String, discarding: Bool) async throws {
         let q = BoundedQueue<Int>(capacity: 4, order: Self.order(order), registry: nil)
         let getter = Task { try await q.get() }
-        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
+        try await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         #expect(q.close(discardingItems: discarding) == 0)
         #expect(q.count == 0)
         try await q.join()
@@ -239,7 +240,7 @@ import Testing
         try q.tryPut(1)
         let joiner = Task { try await q.join() }
         let putter = Task { try await q.put(2) }
-        await eventually("the put and the join wait") {
+        try await eventually("the put and the join wait") {
             q.stats.waitingProducers == 1 && q.completion.joinersWaiting.load(ordering: .relaxed) == 1
         }
         q.close()
@@ -264,7 +265,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 4, order: Self.order(order), name: "q", registry: registry)
         try q.tryPut(1)
         let joiner = Task { try await q.join() }
-        await eventually("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
+        try await eventually("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
         #expect(q.close(discardingItems: true) == 1)
         #expect(q.count == 0 && q.isEmpty)
         try await joiner.value
@@ -285,7 +286,7 @@ import Testing
         try q.tryPut(1)
         try q.tryPut(1)
         let joiner = Task { try await q.join() }
-        await eventually("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
+        try await eventually("the join waits") { q.completion.joinersWaiting.load(ordering: .relaxed) == 1 }
         #expect(try await q.get() == 1)
         #expect(q.close(discardingItems: true) == 1)
         #expect(q.count == 0)
@@ -306,14 +307,14 @@ import Testing
         try full.tryPut(1)
         try full.tryPut(2)
         let putters = (3...5).map { i in Task { try await full.put(i) } }
-        await eventually("three puts wait") { full.stats.waitingProducers == 3 }
+        try await eventually("three puts wait") { full.stats.waitingProducers == 3 }
         #expect(full.close(discardingItems: true) == 2)
         for p in putters { await #expect(throws: QueueClosed.self) { try await p.value } }
         #expect(full.stats.put == 2 && full.stats.dropped == 2 && full.stats.waitingProducers == 0)
 
         let empty = BoundedQueue<Int>(capacity: 2, order: Self.order(order), registry: nil)
         let getters = (0..<3).map { _ in Task { try await empty.get() } }
-        await eventually("three gets wait") { empty.stats.waitingConsumers == 3 }
+        try await eventually("three gets wait") { empty.stats.waitingConsumers == 3 }
         #expect(empty.close(discardingItems: true) == 0)
         for g in getters { await #expect(throws: QueueClosed.self) { try await g.value } }
         #expect(empty.stats.waitingConsumers == 0)
@@ -325,7 +326,7 @@ import Testing
     func closingThrowingAndDiscardingHandsTheErrorToGets(order: String) async throws {
         let q = BoundedQueue<Int>(capacity: 2, order: Self.order(order), registry: nil)
         let getter = Task { try await q.get() }
-        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
+        try await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         #expect(q.close(throwing: Stopped(), discardingItems: true) == 0)
         await #expect(throws: Stopped.self) { try await getter.value }
         await #expect(throws: Stopped.self) { try await q.get() }
@@ -360,9 +361,9 @@ import Testing
         try q.tryPut(1)
         try q.tryPut(2)
         let putter = Task { try await q.put(3) }
-        await eventually("the put waits") { q.stats.waitingProducers == 1 }
+        try await eventually("the put waits") { q.stats.waitingProducers == 1 }
         _ = try await q.get()  // its item goes in; it waits for the depth to fall below 1
-        await eventually("the item is in") { q.stats.put == 3 }
+        try await eventually("the item is in") { q.stats.put == 3 }
         #expect(q.stats.waitingProducers == 1)
         #expect(q.close(discardingItems: true) == 2)
         try await putter.value
@@ -403,7 +404,7 @@ import Testing
             let item = try await q.get()
             return (item, Task.isCancelled)
         }
-        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
+        try await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         await held.hold()
         try q.tryPut(1)  // handed to the reader, which is resumed onto the held thread
         try q.tryPut(2)
@@ -423,7 +424,7 @@ import Testing
         defer { held.executor.shutdown() }
         let q = BoundedQueue<Int>(capacity: 4, order: Self.order(order), registry: nil)
         let reader = Task(executorPreference: held.executor) { try await q.get() }
-        await eventually("the get waits") { q.stats.waitingConsumers == 1 }
+        try await eventually("the get waits") { q.stats.waitingConsumers == 1 }
         await held.hold()
         try q.tryPut(1)
         try q.tryPut(2)
@@ -445,7 +446,7 @@ import Testing
             try await sem.acquire()
             return Task.isCancelled
         }
-        await eventually("the acquire waits") { sem.stats.waiting == 1 }
+        try await eventually("the acquire waits") { sem.stats.waiting == 1 }
         await held.hold()
         try sem.release()  // granted to the waiter, resumed onto the held thread
         #expect(sem.stats.inUse == 1 && sem.stats.waiting == 0)
@@ -469,7 +470,7 @@ import Testing
         let q = BoundedQueue<Int>(capacity: 1, order: Self.order(order), name: "q", registry: registry)
         try await q.put(1)
         let putter = Task { try await q.put(2) }
-        await eventually("the put waits") { q.stats.waitingProducers == 1 }
+        try await eventually("the put waits") { q.stats.waitingProducers == 1 }
         _ = try await q.get()
         try await putter.value
         try q.taskDone()

@@ -1,3 +1,4 @@
+import Patience
 import Synchronization
 import Testing
 @testable import AsyncPatterns
@@ -148,7 +149,7 @@ import Testing
                 await tasks.value
                 return true
             }
-            race.addTask { (try? await Task.sleep(for: .seconds(30))) == nil }
+            race.addTask { (try? await Task.sleep(for: patience)) == nil }
             let first = await race.next() ?? false
             race.cancelAll()
             tasks.cancel()  // a stranded waiter ends in CancellationError

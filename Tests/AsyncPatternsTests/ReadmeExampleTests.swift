@@ -61,7 +61,7 @@ actor Crawler {
         let counter = MailboxActor<CounterMessage>(name: "counter")
         let run = Task { await counter.run(Adder()) }
         try await counter.tell(.add(2))
-        let total = try await counter.ask(timeout: .seconds(5)) { .total($0) }  // 2
+        let total = try await counter.ask(timeout: .seconds(60)) { .total($0) }  // 2
         counter.stop()
         await run.value
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Patience
 import Synchronization
 import Testing
 @testable import AsyncPatterns

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import Patience
 import Scenarios
 import TestSupport
 import Testing
@@ -59,13 +60,11 @@ import TUI
         #expect(app.source == nil && app.state.screen == .picker)
         app.press(.escape)
         available.withLock { $0 = [] }
-        // The picker reads the programs at most twice a second: poll, with a generous deadline.
-        let deadline = ContinuousClock.now + .seconds(10)
-        repeat {
-            try await Task.sleep(for: .milliseconds(50))
+        // The picker reads the programs at most twice a second.
+        try await eventually("the picker drops the program that has gone") {
             app.draw()
-        } while text(backend).contains("gone (pid 1)") && ContinuousClock.now < deadline
-        #expect(!text(backend).contains("gone (pid 1)"))
+            return !text(backend).contains("gone (pid 1)")
+        }
         #expect(text(backend).contains("no program with a Sluice agent is running now"))
     }
 
@@ -76,13 +75,13 @@ import TUI
             app.press(.char("j"))
             app.press(.char("j"))
             app.press(.enter)  // semaphore
-            try await poll("the run's first operations") { (app.source?.snapshot().operations ?? 0) > 0 }
+            try await eventually("the run's first operations") { (app.source?.snapshot().operations ?? 0) > 0 }
             app.press(.char(" "))
             app.draw()
             #expect(text(backend).contains("PAUSED"))
             // Work already under way when the clock stopped may still change a figure; once
             // it has settled, frames send no cells.
-            try await poll("two frames in a row that send no cells") {
+            try await eventually("two frames in a row that send no cells") {
                 app.draw()
                 return backend.cellsSent.suffix(2) == [0, 0]
             }
@@ -112,7 +111,7 @@ import TUI
                 let app = DashboardApp(backend: backend, choices: SourceChoice.scenarios(speed: 5, executor: executor))
                 for _ in 0..<i { app.press(.down) }
                 app.press(.enter)
-                try await poll("\(scenario.name)'s first snapshot") { !(app.source?.snapshot().kindsPresent.isEmpty ?? true) }
+                try await eventually("\(scenario.name)'s first snapshot") { !(app.source?.snapshot().kindsPresent.isEmpty ?? true) }
                 app.draw()
                 let lines = backend.lastFrame!.lines
                 #expect(lines.count == 24)
@@ -122,18 +121,5 @@ import TUI
                 app.quit()
             }
         }
-    }
-}
-
-/// Polls `condition` every 10 ms until it holds: the condition is the gate; the generous
-/// deadline only ends a test that would otherwise hang.
-@MainActor func poll(_ what: String, within limit: Duration = .seconds(240), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("not within \(limit): \(what)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }

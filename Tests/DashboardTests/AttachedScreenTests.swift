@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Patience
 import SluiceAgent
 import SluiceWire
 import TUI
@@ -44,20 +45,11 @@ import Testing
         let choice = SourceChoice(name: "many", summary: "s", explanation: "e", knobs: []) { _ in source }
         let app = DashboardApp(backend: TestBackend(width: 200, height: 60), choices: [choice])
         // An attached program's panes are those its first snapshot shows.
-        (source as? AttachedSource)?.waitForFirstSnapshot(atMost: .seconds(30))
+        (source as? AttachedSource)?.waitForFirstSnapshot(atMost: patience)
         app.open(0, values: [:])
         app.refresh()
         app.press(.tab)  // the actors pane
         return app
-    }
-
-    /// Polls with a deadline on this (the main) thread: the condition is the gate.
-    func waitUntil(_ what: String, _ condition: () -> Bool) throws {
-        let deadline = ContinuousClock.now + .seconds(240)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw AttachedScreenFailure("\(what): not within 240 s") }
-            usleep(2_000)
-        }
     }
 
     /// The actors pane's rows and count, as a frame draws them.
@@ -80,7 +72,7 @@ import Testing
             #expect(expected.count >= rows, "\(what): the pane shows rows")
             // Until the agent's answer to a new query is in, the rows are the last query's.
             do {
-                try waitUntil(what) { actorLines(attached) == expected && attached.lastSnapshot.actors.count < 400 }
+                try eventuallyBlocking(what) { actorLines(attached) == expected && attached.lastSnapshot.actors.count < 400 }
             } catch {
                 let shown = actorLines(attached).joined(separator: "\n")
                 Issue.record(
@@ -122,7 +114,7 @@ import Testing
         defer { source.stop(waitingAtMost: .seconds(1)) }
         #expect(source.connection.version == 2)
         let query = ActorQuery(order: .processed, first: 32)
-        try waitUntil("a snapshot") { source.snapshot(actors: query).snapshot.actors.count == 1_500 }
+        try eventuallyBlocking("a snapshot") { source.snapshot(actors: query).snapshot.actors.count == 1_500 }
         #expect(source.snapshot(actors: query).actors == ActorTotals(of: registry.snapshot().actors))
         #expect(source.connection.closedReason == nil && agent.stats.closedForErrors == 0)
     }
@@ -135,10 +127,10 @@ import Testing
         let source = AttachedSource(try AgentConnection.open(path: agent.socketPath, client: "test"), rate: 50)
         defer { source.stop(waitingAtMost: .seconds(1)) }
         let query = ActorQuery(order: .name, first: 10)
-        try waitUntil("a screen") {
+        try eventuallyBlocking("a screen") {
             source.snapshot(actors: query).snapshot.actors.count < 100 && source.connection.latestActors?.actors != nil
         }
-        try waitUntil("every actor") { source.snapshot().actors.count == 1_500 }
+        try eventuallyBlocking("every actor") { source.snapshot().actors.count == 1_500 }
         #expect(source.connection.latestActors?.actors == nil)
     }
 
@@ -150,7 +142,7 @@ import Testing
         let agent = try agent(registry)
         defer { agent.stop() }
         let attached = AttachedSource(try AgentConnection.open(path: agent.socketPath, client: "test"), rate: 50)
-        #expect(attached.waitForFirstSnapshot(atMost: .seconds(30)))
+        #expect(attached.waitForFirstSnapshot(atMost: patience))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-attached-\(getpid()).rec").path
         defer { unlink(path) }
         let recording = RecordingSource(attached, recorder: try Recorder(recording: attached, to: path))
@@ -163,9 +155,4 @@ import Testing
         let replay = ReplaySource(try Recording.open(path: path), now: { 0 })
         #expect(replay.snapshot().actors.count == 1_500)
     }
-}
-
-struct AttachedScreenFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

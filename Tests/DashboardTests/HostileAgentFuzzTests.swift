@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AsyncPatterns
 import Foundation
+import Patience
 import SluiceWire
 import TUI
 import Testing
@@ -87,11 +88,11 @@ import Testing
         for n in 0..<count {
             let fake = try FakeAgent(path: path, says: Self.script(&rng))
             defer { fake.stop() }
-            guard let connection = try? AgentConnection.open(path: path, client: "fuzz", waitingAtMost: .seconds(2)) else { continue }
+            guard let connection = try? AgentConnection.open(path: path, client: "fuzz", waitingAtMost: patience) else { continue }
             connected += 1
             _ = connection.program.name.terminalSafe()
             let source = AttachedSource(connection, rate: 10)
-            let deadline = ContinuousClock.now + .seconds(2)
+            let deadline = ContinuousClock.now + patience
             while connection.latest == nil, connection.closedReason == nil, ContinuousClock.now < deadline { usleep(1_000) }
             if n % 2 == 0 {
                 // Everything the fake agent says has been read once it closes (50 ms on).

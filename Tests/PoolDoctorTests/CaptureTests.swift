@@ -4,6 +4,7 @@ import Glibc
 #endif
 import AsyncPatterns
 import CPoolDoctor
+import Patience
 import Synchronization
 import Testing
 
@@ -41,29 +42,28 @@ final class SpinThreads: Sendable {
     func stop() { running.store(false, ordering: .relaxed) }
     var current: [Int32] { tids.withLock { Array($0) } }
 
-    /// Waits (polling, with a generous deadline) until `n` threads have started.
-    func waitForStarted(_ n: Int) {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while started.load(ordering: .relaxed) < n, ContinuousClock.now < deadline { usleep(1_000) }
+    /// Waits until `n` threads have started.
+    func waitForStarted(_ n: Int) throws {
+        try eventuallyBlocking("\(n) threads started") { started.load(ordering: .relaxed) >= n }
     }
 }
 
 /// Runs `body` on a thread of its own and suspends until it is done: captures wait (yield,
 /// sleep) for the signalled threads, which must never happen on the shared pool.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        let started = startDetachedThread { continuation.resume(returning: body()) }
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let started = startDetachedThread { continuation.resume(with: Result { try body() }) }
         precondition(started, "no thread")
     }
 }
 
 @Suite(.serialized) struct CaptureTests {
     @Test func capturesAThreadOfOurs() async throws {
-        let (ready, result, frames) = await onOwnThread { () -> (StackCapture.Readiness, StackCapture.Result, [PoolFrame]) in
+        let (ready, result, frames) = try await onOwnThread { () -> (StackCapture.Readiness, StackCapture.Result, [PoolFrame]) in
             let ready = StackCapture.prepare()
             let threads = SpinThreads()
             threads.start()
-            threads.waitForStarted(1)
+            try threads.waitForStarted(1)
             defer { threads.stop() }
             let result = StackCapture.capture(threads.current)
             return (ready, result, result.stacks.first.map { Symbolizer().frames($0.addresses) } ?? [])
@@ -82,8 +82,8 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     /// slot stays taken, and what goes wrong is said in words. (A thread id freed by an
     /// exit may be given to a new thread before the signal lands; that thread then answers
     /// in its place, as with any profiler that signals threads by id.)
-    @Test func tenThousandCapturesWhileThreadsComeAndGo() async {
-        let (stacks, churned, problems, slots) = await onOwnThread { () -> (Int, Int, [String: Int], [Int32]) in
+    @Test func tenThousandCapturesWhileThreadsComeAndGo() async throws {
+        let (stacks, churned, problems, slots) = try await onOwnThread { () -> (Int, Int, [String: Int], [Int32]) in
             _ = StackCapture.prepare()
             let threads = SpinThreads()
             for _ in 0..<4 { threads.start() }
@@ -96,7 +96,7 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
                     usleep(300)
                 }
             }
-            threads.waitForStarted(4)
+            try threads.waitForStarted(4)
             var stacks = 0
             var problems: [String: Int] = [:]
             let start = ContinuousClock.now
@@ -122,12 +122,12 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         #expect(slots.allSatisfy { $0 == Int32(SLUICE_SLOT_FREE) }, "every slot free: \(slots)")
     }
 
-    @Test func aThreadThatMasksSIGPROFIsNamedNotWaitedFor() async {
-        let (tid, masked, result) = await onOwnThread { () -> (Int32, Bool, StackCapture.Result) in
+    @Test func aThreadThatMasksSIGPROFIsNamedNotWaitedFor() async throws {
+        let (tid, masked, result) = try await onOwnThread { () -> (Int32, Bool, StackCapture.Result) in
             _ = StackCapture.prepare()
             let threads = SpinThreads()
             threads.start(maskSIGPROF: true)
-            threads.waitForStarted(1)
+            try threads.waitForStarted(1)
             defer { threads.stop() }
             let tid = threads.current[0]
             return (tid, StackCapture.masksSIGPROF(tid), StackCapture.capture([tid]))
@@ -137,8 +137,8 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         #expect(result.problems == ["thread \(tid) blocks SIGPROF: its stack is unknown"])
     }
 
-    @Test func aThreadThatIsGoneIsSkipped() async {
-        let result = await onOwnThread { () -> StackCapture.Result in
+    @Test func aThreadThatIsGoneIsSkipped() async throws {
+        let result = try await onOwnThread { () -> StackCapture.Result in
             _ = StackCapture.prepare()
             return StackCapture.capture([Int32.max - 7])
         }

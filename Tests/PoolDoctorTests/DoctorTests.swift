@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AsyncPatterns
 import CPoolDoctor
+import Patience
 import Synchronization
 import Testing
 
@@ -76,14 +77,14 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
     func namesTheFunctionThatBlocksItsExecutor() async throws {
         let executor = ThreadExecutor()
         defer { executor.stop() }
-        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
+        try await eventually("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
         let tid = executor.tid.load(ordering: .relaxed)
         let doctor = PoolDoctor(
             options: .init(threshold: .milliseconds(100), hook: false, executor: executor, threads: { [tid] }), registry: nil)
         defer { doctor.stop() }
         // A few beats first. No "no stall yet": beside the suite's stress tests, two busy cores
         // can hold even this executor's idle thread past 100 ms; the hold below is what counts.
-        try await waitFor("heartbeats") { doctor.snapshot().beats >= 3 }
+        try await eventually("heartbeats") { doctor.snapshot().beats >= 3 }
         let before = doctor.snapshot().stalls
         // On a loaded machine the heartbeat may also run late with the thread idle (then the
         // executor's own loop is where it was): look for the place among the blockers.
@@ -115,22 +116,22 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
         defer { executor.stop() }
         var doctor: PoolDoctor? = PoolDoctor(options: .init(hook: false, executor: executor, threads: { [] }), registry: nil)
         weak let weakDoctor = doctor
-        try await waitFor("heartbeats") { (weakDoctor?.snapshot().beats ?? 0) >= 2 }
+        try await eventually("heartbeats") { (weakDoctor?.snapshot().beats ?? 0) >= 2 }
         doctor = nil
-        try await waitFor("the doctor gone") { weakDoctor == nil }
+        try await eventually("the doctor gone") { weakDoctor == nil }
         #expect(weakDoctor == nil)
     }
 
     @Test func captureOffKeepsTheFiguresAndSaysWhy() async throws {
         let executor = ThreadExecutor()
         defer { executor.stop() }
-        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
+        try await eventually("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
         let tid = executor.tid.load(ordering: .relaxed)
         let doctor = PoolDoctor(
             options: .init(threshold: .milliseconds(100), capture: false, hook: false, executor: executor, threads: { [tid] }),
             registry: nil)
         defer { doctor.stop() }
-        try await waitFor("heartbeats") { doctor.snapshot().beats >= 2 }
+        try await eventually("heartbeats") { doctor.snapshot().beats >= 2 }
         // The hold's own stall (a shorter one of a busy machine may come first).
         try await hold(executor, milliseconds: 300, until: "the hold's stall") {
             let now = doctor.snapshot()
@@ -151,7 +152,7 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
     @Test func aCaptureTakenAfterTheStallEndedNamesNothing() async throws {
         let executor = ThreadExecutor()
         defer { executor.stop() }
-        try await waitFor("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
+        try await eventually("the executor's thread") { executor.tid.load(ordering: .relaxed) != 0 }
         let tid = executor.tid.load(ordering: .relaxed)
         let released = Locked(false)
         let box = Locked<PoolDoctor?>(nil)
@@ -167,9 +168,9 @@ func blackHole(_ value: Int) { withExtendedLifetime(value) {} }
             options: .init(threshold: .milliseconds(100), hook: false, executor: executor, threads: threads), registry: nil)
         defer { doctor.stop() }
         box.withLock { $0 = doctor }
-        try await waitFor("heartbeats") { doctor.snapshot().beats >= 2 }
+        try await eventually("heartbeats") { doctor.snapshot().beats >= 2 }
         Task(executorPreference: executor) { holdUntil(released) }
-        try await waitFor("the stall counted") { doctor.lateStacks >= 1 && doctor.snapshot().stalls >= 1 }
+        try await eventually("the stall counted") { doctor.lateStacks >= 1 && doctor.snapshot().stalls >= 1 }
         let pool = doctor.snapshot()
         #expect(released.withLock { $0 })
         #expect(pool.stalls >= 1)
@@ -195,7 +196,7 @@ let underThreadSanitizer = dlsym(dlopen(nil, RTLD_NOW), "__tsan_init") != nil
 func hold(_ executor: ThreadExecutor, milliseconds: UInt64, until what: String, _ seen: () -> Bool) async throws {
     let ended = Locked(0)
     var started = 0
-    try await waitFor(what) {
+    try await eventually(what) {
         if seen() { return true }
         if ended.withLock({ $0 }) == started {
             started += 1
@@ -205,17 +206,5 @@ func hold(_ executor: ThreadExecutor, milliseconds: UInt64, until what: String, 
             }
         }
         return false
-    }
-}
-
-/// Polls `condition` every 10 ms until it holds; fails after a generous deadline.
-func waitFor(_ what: String, within limit: Duration = .seconds(240), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("\(what): not within \(limit)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }

@@ -1,19 +1,8 @@
 import AsyncPatterns
+import Patience
 import TestSupport
 import Testing
 @testable import Scenarios
-
-/// Waits (polling the snapshot) until `condition` holds, or fails after `limit` real time.
-func eventually(_ what: Comment, limit: Duration = .seconds(20), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while !condition() {
-        if ContinuousClock.now > deadline {
-            Issue.record("timed out waiting for: \(what)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
 
 @Suite struct LiveKnobTests {
     @Test func moreConsumersDrainAFullQueue() async throws {
@@ -129,7 +118,7 @@ private struct ContextRecorder: Scenario {
         let (first, second) = recorder.contexts.withLock { ($0[0], $0[1]) }
         #expect(first.isStopped && !second.isStopped)
         // A blocking wait: on a thread of its own, so the run's task can have the pool.
-        #expect(try await runOffPool { run.stop(waitingAtMost: .seconds(10)) })
+        #expect(try await runOffPool { run.stop(waitingAtMost: patience) })
         #expect(second.isStopped && run.currentStatus == .done)
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import NIOCore
+import Patience
 import Testing
 
 @testable import AsyncPatterns
@@ -36,7 +37,7 @@ extension AgentTests {
     /// those rows, the same first rows as every actor sorted, the totals of all of them.
     func expectScreen(_ viewer: AgentConnection, _ query: ActorQuery, of full: Snapshot) throws {
         let expected = Self.listed(by: query, in: full)
-        try waitUntil { viewer.latestActors.map { $0.actors != nil && Set($0.snapshot.actors.map(\.name)) == expected } == true }
+        try eventuallyBlocking { viewer.latestActors.map { $0.actors != nil && Set($0.snapshot.actors.map(\.name)) == expected } == true }
         let latest = try #require(viewer.latestActors)
         #expect(latest.snapshot.actors.count == expected.count, "each listed once")
         #expect(latest.actors == ActorTotals(of: full.actors))
@@ -69,7 +70,7 @@ extension AgentTests {
 
             // Every actor again.
             viewer.show(actors: nil)
-            try waitUntil { viewer.latestActors.map { $0.actors == nil && $0.snapshot.actors.count == 1_500 } == true }
+            try eventuallyBlocking { viewer.latestActors.map { $0.actors == nil && $0.snapshot.actors.count == 1_500 } == true }
             #expect(agent.stats.closedForErrors == 0)
         }
     }
@@ -94,7 +95,7 @@ extension AgentTests {
             // From then on every screen each one reads is its own (no waiting for it).
             for _ in 0..<5 {
                 let sent = agent.stats.snapshotsSent
-                try waitUntil { agent.stats.snapshotsSent >= sent + 4 }
+                try eventuallyBlocking { agent.stats.snapshotsSent >= sent + 4 }
                 for (viewer, query) in zip(viewers, queries) {
                     #expect(Set(viewer.latestActors?.snapshot.actors.map(\.name) ?? []) == Self.listed(by: query, in: full))
                 }
@@ -140,14 +141,14 @@ extension AgentTests {
             let show = frame(WireCoding.encode(ViewerMessage.show(actors: ActorQuery(order: .name, first: 5))))
             let answer = try RawPeer(path: agent.socketPath).send(old + show).readUntilClosed()
             #expect(answer.last == .goodbye(reason: "show needs protocol version 3; this connection speaks version 2"))
-            try waitUntil { agent.stats.closedForErrors == cases.count + 1 }
+            try eventuallyBlocking { agent.stats.closedForErrors == cases.count + 1 }
 
             // The most a viewer may ask: every actor there is, and the agent stays well.
             let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
             defer { viewer.close() }
             viewer.show(actors: ActorQuery(order: .rate, first: .max, named: (0..<99).map { "actor-\($0)" }))
             viewer.watch(snapshotsPerSecond: 50, events: .none)
-            try waitUntil { viewer.latestActors.map { $0.actors?.count == 1_500 && $0.snapshot.actors.count == 1_500 } == true }
+            try eventuallyBlocking { viewer.latestActors.map { $0.actors?.count == 1_500 && $0.snapshot.actors.count == 1_500 } == true }
             #expect(viewer.closedReason == nil && agent.stats.closedForErrors == cases.count + 1)
         }
     }
@@ -166,7 +167,7 @@ extension AgentTests {
             viewer.watch(snapshotsPerSecond: 50, events: .none)
             let sent = agent.stats.snapshotsSent
             // Snapshots counted as sent may be on their way: wait for one to arrive too.
-            try waitUntil { agent.stats.snapshotsSent >= sent + 3 && viewer.latestActors != nil }
+            try eventuallyBlocking { agent.stats.snapshotsSent >= sent + 3 && viewer.latestActors != nil }
             let latest = try #require(viewer.latestActors)
             #expect(latest.actors == nil && latest.snapshot.actors.count == 1_500)
             #expect(viewer.closedReason == nil && agent.stats.closedForErrors == 0)

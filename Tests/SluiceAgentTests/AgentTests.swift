@@ -4,6 +4,7 @@ import Glibc
 import AsyncPatterns
 import Logging
 import NIOCore
+import Patience
 import ServiceLifecycle
 import Testing
 
@@ -51,12 +52,12 @@ import PoolDoctor
             #expect(viewer.knobs.map(\.name) == ["pool-threshold"])
             #expect(viewer.knobs[0].unit == "ms")
             viewer.watch(snapshotsPerSecond: 50, events: .none)
-            try waitUntil { (viewer.latest?.snapshot.pool?.beats ?? 0) >= 2 }
+            try eventuallyBlocking { (viewer.latest?.snapshot.pool?.beats ?? 0) >= 2 }
             #expect(viewer.latest?.snapshot.pool?.thresholdNanos == 100_000_000)
             #expect(viewer.latest?.snapshot.pool?.hook == "off (option)")
             #expect(viewer.latest?.knobs["pool-threshold"] == 100)
             #expect(viewer.setKnob("pool-threshold", to: 250) == .applied(250))
-            try waitUntil { viewer.latest?.snapshot.pool?.thresholdNanos == 250_000_000 }
+            try eventuallyBlocking { viewer.latest?.snapshot.pool?.thresholdNanos == 250_000_000 }
             #expect(agent.doctor?.stallThreshold == .milliseconds(250))
         }
     }
@@ -91,9 +92,9 @@ import PoolDoctor
 
             try queue.tryPut(1).ok()
             viewer.watch(snapshotsPerSecond: 50, events: .notable)
-            try waitUntil { viewer.latest?.snapshot.queue("jobs")?.put == 1 }
+            try eventuallyBlocking { viewer.latest?.snapshot.queue("jobs")?.put == 1 }
             #expect(viewer.latest?.knobs["capacity"] == 8)
-            try waitUntil { agent.stats.viewers == 1 }
+            try eventuallyBlocking { agent.stats.viewers == 1 }
 
             #expect(viewer.setKnob("capacity", to: 20) == .applied(20))
             #expect(queue.stats.capacity == 20)
@@ -103,7 +104,7 @@ import PoolDoctor
             #expect(viewer.setKnob("capacity", to: .nan) == .refused("nan is not a number"))
 
             // A knob change is a notable event, and reaches the viewer.
-            try waitUntil {
+            try eventuallyBlocking {
                 viewer.log.events(since: 0).events.contains {
                     if case .health(.note(let text), _, _) = $0 { return text == "capacity set to 100 by a viewer" }
                     return false
@@ -124,7 +125,7 @@ import PoolDoctor
             let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
             defer { viewer.close() }
             viewer.watch(snapshotsPerSecond: 1, events: .notable)  // slow snapshots: the next one is far off
-            try waitUntil { viewer.latest?.knobs["capacity"] == 5 }
+            try eventuallyBlocking { viewer.latest?.knobs["capacity"] == 5 }
             for _ in 0..<3 {
                 let now = try #require(viewer.latest?.knobs["capacity"])
                 #expect(viewer.setKnob("capacity", to: now + 1) == .applied(now + 1))
@@ -157,7 +158,7 @@ import PoolDoctor
                 let answer = try RawPeer(path: agent.socketPath).send(bytes).readUntilClosed()
                 #expect(answer == [.goodbye(reason: reason)], "for \(bytes.prefix(16))")
             }
-            try waitUntil { agent.stats.closedForErrors == cases.count }
+            try eventuallyBlocking { agent.stats.closedForErrors == cases.count }
             // The program's own events say so too.
             let notes = programsLog.events(since: 0).events.compactMap { event -> String? in
                 if case .health(.note(let text), _, _) = event { return text }
@@ -170,7 +171,7 @@ import PoolDoctor
             // A good viewer is served as before.
             let viewer = try AgentConnection.open(path: agent.socketPath, client: "test")
             viewer.close()
-            try waitUntil { agent.stats.connections == 0 }
+            try eventuallyBlocking { agent.stats.connections == 0 }
         }
     }
 
@@ -180,13 +181,13 @@ import PoolDoctor
             defer { agent.stop() }
             let first = try AgentConnection.open(path: agent.socketPath, client: "first")
             first.watch(snapshotsPerSecond: 10, events: .none)
-            try waitUntil { agent.stats.viewers == 1 }
+            try eventuallyBlocking { agent.stats.viewers == 1 }
             let second = try AgentConnection.open(path: agent.socketPath, client: "second")
             second.watch(snapshotsPerSecond: 10, events: .none)
-            try waitUntil { second.closedReason != nil }
+            try eventuallyBlocking { second.closedReason != nil }
             #expect(second.closedReason == "this program already has 1 viewers, the most it allows")
             first.close()
-            try waitUntil { agent.stats.viewers == 0 }
+            try eventuallyBlocking { agent.stats.viewers == 0 }
         }
     }
 
@@ -202,9 +203,9 @@ import PoolDoctor
             let peer = try RawPeer(path: agent.socketPath)
             try peer.send(frame(WireCoding.encode(ViewerMessage.hello(versions: WireVersion.supported, client: "stuck"))))
             try peer.send(frame(WireCoding.encode(ViewerMessage.watch(snapshotsPerSecond: 50, events: .none))))
-            try waitUntil(seconds: 30) { agent.stats.droppedViewers == 1 }
+            try eventuallyBlocking { agent.stats.droppedViewers == 1 }
             #expect(agent.stats.droppedSnapshots > 0)
-            try waitUntil { agent.stats.viewers == 0 }
+            try eventuallyBlocking { agent.stats.viewers == 0 }
             withExtendedLifetime(queues) {}
             peer.close()
         }
@@ -228,7 +229,7 @@ import PoolDoctor
             while sent < 4_000, peer.trySend(request) { sent += 1 }
             #expect(sent < 4_000, "the agent never closed the flooding peer")
             #expect(sent * request.count < 64 << 20, "the agent took more than 64 MB of requests before closing")
-            try waitUntil { agent.stats.closedUnread == 1 && agent.stats.connections == 0 }
+            try eventuallyBlocking { agent.stats.closedUnread == 1 && agent.stats.connections == 0 }
             #expect(notes.events(since: 0).events.contains { "\($0)".contains("did not read the answers") })
         }
     }
@@ -253,7 +254,7 @@ import PoolDoctor
             defer { agent.stop() }
             let held = try (0..<SluiceAgent.connectionsPerPeer).map { _ in try RawPeer(path: agent.socketPath) }
             defer { for peer in held { peer.close() } }
-            try waitUntil { agent.stats.connections == SluiceAgent.connectionsPerPeer }
+            try eventuallyBlocking { agent.stats.connections == SluiceAgent.connectionsPerPeer }
             let extra = try RawPeer(path: agent.socketPath)
             let messages = try extra.readUntilClosed()
             #expect(messages.contains { "\($0)".contains("already has \(SluiceAgent.connectionsPerPeer) connections") }, "\(messages)")
@@ -264,7 +265,7 @@ import PoolDoctor
     @Test func agentAsAServiceStopsOnCancellation() async throws {
         let agent = SluiceAgent(name: "service", registry: PatternRegistry(), directory: SocketDirectory(path: folder), pool: nil)
         let task = Task { try await agent.run() }
-        try await waitUntilAsync { agent.isListening }
+        try await eventually { agent.isListening }
         #expect(access(agent.socketPath, F_OK) == 0)
         task.cancel()
         try await task.value
@@ -276,7 +277,7 @@ import PoolDoctor
         let agent = SluiceAgent(name: "grouped", registry: PatternRegistry(), directory: SocketDirectory(path: folder), pool: nil)
         let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
-        try await waitUntilAsync { agent.isListening }
+        try await eventually { agent.isListening }
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(!agent.isListening)
@@ -365,26 +366,6 @@ extension String {
 func frame(_ payload: [UInt8]) -> [UInt8] {
     let n = UInt32(payload.count)
     return [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + payload
-}
-
-/// Polls a condition with a deadline: the condition is the gate, the deadline only ends a
-/// test that would otherwise hang. It is generous (under ThreadSanitizer on a loaded machine,
-/// the suite's shared pool has held a 2 ms sleep's wake-up for over 60 s) and still ends a
-/// hang well before the stage's own limit (`make`'s UNIT_LIMIT).
-func waitUntil(seconds: Double = 240, _ condition: () -> Bool) throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
-        usleep(2_000)
-    }
-}
-
-func waitUntilAsync(seconds: Double = 240, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
-        try await Task.sleep(for: .milliseconds(2))
-    }
 }
 
 /// Fails the test that throws it (a skip would hide the failure).
