@@ -160,12 +160,7 @@ extension PatternRegistry {
                     + finishedListed.count { query.order.ordered(ActorKey(finished[$0]), first) }
             }
             snap.actors.reserveCapacity(liveListed.count + finishedListed.count)
-            for s in liveListed.sorted() {
-                let record = index.records[Int(s)]
-                var a = record.counters.snapshot()
-                a.processedPerSecond = record.key.processedPerSecond
-                snap.actors.append(a)
-            }
+            for s in liveListed.sorted() { snap.actors.append(index.row(s, p99: query.order == .p99)) }
             for i in finishedListed.sorted() { snap.actors.append(finished[i]) }
             return (operations, totals)
         }
@@ -225,8 +220,34 @@ extension ActorSnapshot: ActorSortKeys {
     var p99: UInt64 { processing.p99 }
 }
 
+extension ActorIndex {
+    /// Slot `s`'s row, with the numbers its place and the totals were worked out from. Read
+    /// again, a busy actor's numbers could have moved since; the screen, sorting the rows by
+    /// the same order, would then find another row at the window's edge than the one
+    /// `listedBefore` counts to, and that row would flicker as the screen scrolls.
+    func row(_ s: Int32, p99: Bool) -> ActorSnapshot {
+        let record = records[Int(s)]
+        var a = record.counters.snapshot()
+        a.mailboxDepth = record.key.mailboxDepth
+        a.maxMailboxDepth = max(a.maxMailboxDepth, a.mailboxDepth)
+        a.processed = record.key.processed
+        a.failed = record.key.failed
+        a.deadLetters = record.key.deadLetters
+        a.processedPerSecond = record.key.processedPerSecond
+        if p99, a.processing.p99 != record.key.p99 {
+            // The distribution moved between the two reads: its p99 as ordered, the others
+            // kept in order around it.
+            a.processing.p99 = record.key.p99
+            a.processing.p90 = min(a.processing.p90, a.processing.p99)
+            a.processing.p50 = min(a.processing.p50, a.processing.p90)
+            a.processing.max = max(a.processing.max, a.processing.p99)
+        }
+        return a
+    }
+}
+
 /// An actor's sort keys and totals, read from its counters without building its row.
-struct ActorKey: ActorSortKeys {
+struct ActorKey: ActorSortKeys, Equatable {
     var name: String
     var mailboxDepth = 0
     var processed = 0
