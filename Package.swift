@@ -164,7 +164,8 @@ let package = Package(
         .testTarget(name: "SluiceCommandTests", dependencies: ["sluice", "Scenarios"], swiftSettings: strict),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Scenarios", "AsyncPatterns", "Patience"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: strict),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TUI", "TestSupport", "SluiceAgent", "Patience"], swiftSettings: strict),
+        .testTarget(
+            name: "DashboardTests", dependencies: ["Dashboard", "TUI", "TestSupport", "SluiceAgent", "Patience"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI"], swiftSettings: strict),
     ]
 )
