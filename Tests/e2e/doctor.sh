@@ -112,11 +112,16 @@ new_shell
 keys "$bin run blocking" Enter
 check "the Pool pane names the line that blocks (Blocking.swift:$line)" "Blocking\.swift:$line closure #1 in BlockingScenario\.run" 15
 keys Tab
+check_focus Pool
 keys Enter
 check "Enter on the blocker: its whole stack, usleep in it" "Blocker Blocking\.swift:$line" 5
 check "the stack shows libc's usleep under the program's frame" "usleep +\[libc" 5
 keys Escape
-check "Esc: back to the Pool pane" "top blockers" 5
+if wait_until 5 sh -c "! $T capture-pane -t e2e -p | grep -q 'Blocker Blocking'"; then
+    check "Esc: back to the Pool pane" "top blockers" 5
+else
+    bad "Esc: the blocker's stack stays"
+fi
 keys BTab Down Down Down +
 check "offload turned to 1" "offload 0 -> 1" 5
 if wait_gone "Blocking\.swift:$line" 25; then ok "with offload 1 the stalls stop and the name ages out"; else bad "the blocker stays"; fi

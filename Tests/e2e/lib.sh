@@ -14,7 +14,15 @@ failed=0
 trap '$T kill-server 2>/dev/null' EXIT
 
 ok() { passed=$((passed + 1)); echo "  ok   $1"; }
-bad() { failed=$((failed + 1)); echo "  FAIL $1"; echo "----- screen -----"; screen | sed 's/^/  | /'; echo "------------------"; }
+bad() {
+    failed=$((failed + 1))
+    echo "  FAIL $1"
+    echo "----- screen -----"
+    screen | sed 's/^/  | /'
+    # What a text capture cannot show: the reversed text (a focused panel's title, a
+    # selected row), which says where the keys went.
+    echo "----- reversed: $($T capture-pane -t e2e -p -e | grep -oE $'\e\\[([0-9]*;)*7(;[0-9]*)*m[^\e]*' | tr -d '\033' | head -4 | tr '\n' '|')"
+}
 screen() { $T capture-pane -t e2e -p; }
 keys() { $T send-keys -t e2e "$@"; }
 # wait_for PATTERN SECONDS: true once the screen matches the (extended) regex.
@@ -38,6 +46,9 @@ wait_until() {
     done
 }
 check() { if wait_for "$2" "${3:-20}"; then ok "$1"; else bad "$1 (expected /$2/)"; fi; }
+# focused TITLE: the panel titled TITLE is focused (its title drawn reversed).
+focused() { $T capture-pane -t e2e -p -e | grep -qE $'\e\\[([0-9]*;)*7(;[0-9]*)*m '"$1 "; }
+check_focus() { if wait_until "${2:-20}" focused "$1"; then ok "the $1 panel is focused"; else bad "the $1 panel is not focused"; fi; }
 # A fresh 120x40 terminal with a bare prompt, `prompt$ `, on a tmux server of its own:
 # kill-server returns before the old server has gone, and a session started on the same
 # socket meanwhile can go with it.
