@@ -15,8 +15,8 @@ public let patience: Duration = .seconds(240)
 public struct NotInTime: Error, CustomStringConvertible {
     public let description: String
 
-    init(_ what: String, within limit: Duration, file: StaticString, line: UInt) {
-        description = "\(file):\(line): not within \(limit): \(what)"
+    init(_ what: String, file: StaticString, line: UInt) {
+        description = "\(file):\(line): not within \(patience): \(what)"
     }
 }
 
@@ -24,12 +24,12 @@ public struct NotInTime: Error, CustomStringConvertible {
 /// sleeps, so the pool's threads are free for what it waits for (the suite runs its tests
 /// side by side on one shared pool). The condition runs in the caller's isolation.
 public func eventually(
-    _ what: String = "the condition", within limit: Duration = patience, file: StaticString = #fileID, line: UInt = #line,
+    _ what: String = "the condition", file: StaticString = #fileID, line: UInt = #line,
     isolation: isolated (any Actor)? = #isolation, _ condition: () -> Bool
 ) async throws {
-    let deadline = ContinuousClock.now + limit
+    let deadline = ContinuousClock.now + patience
     while !condition() {
-        guard ContinuousClock.now < deadline else { throw NotInTime(what, within: limit, file: file, line: line) }
+        guard ContinuousClock.now < deadline else { throw NotInTime(what, file: file, line: line) }
         try await Task.sleep(for: .milliseconds(1))
     }
 }
@@ -37,12 +37,12 @@ public func eventually(
 /// The same on the calling thread, for code that must not suspend. It blocks that thread:
 /// call it only from a thread of the test's own, never from a task on the shared pool.
 public func eventuallyBlocking(
-    _ what: String = "the condition", within limit: Duration = patience, file: StaticString = #fileID, line: UInt = #line,
+    _ what: String = "the condition", file: StaticString = #fileID, line: UInt = #line,
     _ condition: () -> Bool
 ) throws {
-    let deadline = ContinuousClock.now + limit
+    let deadline = ContinuousClock.now + patience
     while !condition() {
-        guard ContinuousClock.now < deadline else { throw NotInTime(what, within: limit, file: file, line: line) }
+        guard ContinuousClock.now < deadline else { throw NotInTime(what, file: file, line: line) }
         usleep(1_000)
     }
 }
