@@ -22,7 +22,7 @@ import Synchronization
 /// from its emitter to the drainer and back through the slot's sequence number (release and
 /// acquire); `sinks` and what `drain` keeps are touched only under `drainer`'s lock (a
 /// pthread mutex, `Locked`, which ThreadSanitizer sees, with a try-lock for emitters).
-final class EventBuffer: @unchecked Sendable {
+@usableFromInline final class EventBuffer: @unchecked Sendable {
     /// The next position an emitter claims.
     private let tail = Atomic<Int>(0)
     private let padding = CacheLinePadding()
@@ -79,7 +79,7 @@ final class EventBuffer: @unchecked Sendable {
     var capacity: Int { mask + 1 }
 
     /// Puts `event` in the ring; drains the ring every half of it, and when full.
-    func push(_ event: consuming PatternEvent) {
+    @usableFromInline func push(_ event: consuming PatternEvent) {
         var position = tail.load(ordering: .relaxed)
         var drained = false
         while true {
