@@ -201,4 +201,144 @@ import Testing
         registry.note("nobody", from: "n")
         #expect(stopping.total == 100 && staying.total == 201)
     }
+
+    /// A log smaller than what it takes keeps exactly the last events, numbered, oldest
+    /// first, whatever the size of each batch a read drains into it (its ring wraps at every
+    /// place), and its notable log keeps the last notable ones.
+    @Test func aSmallLogKeepsTheLastEventsInOrderAcrossItsWrap() {
+        let registry = PatternRegistry()
+        let capacity = 7
+        let log = EventLog(capacity: capacity)
+        let subscription = registry.subscribe(log, interest: .all)
+        let queue = BoundedQueue<Int>(capacity: 10_000, name: "q", registry: registry)
+        var emitted: [Int] = []  // the note numbers, -1 for a put
+        var notes = 0
+        for batch in [1, 2, 3, 5, 6, 7, 8, 9, 13, 1, 1, 20, 600, 3, 0, 2] {
+            for k in 0..<batch {
+                if k % 3 == 1 {
+                    _ = try? queue.tryPut(k)
+                    emitted.append(-1)
+                } else {
+                    registry.note(String(notes), from: "n")
+                    emitted.append(notes)
+                    notes += 1
+                }
+            }
+            let (events, next, missed) = log.events(since: 0)
+            let total = emitted.count
+            let kept = min(total, capacity)
+            #expect(next == UInt64(total) && missed == UInt64(total - kept) && log.total == UInt64(total))
+            let expected = Array(emitted.suffix(kept))
+            let got = events.map { event -> Int in
+                if case .health(.note(let text), _, _) = event { return Int(text)! }
+                return -1
+            }
+            #expect(got == expected, "after \(total) events")
+            // From a cursor inside what is kept: the events from it on, none missed.
+            if kept > 2 {
+                let cursor = UInt64(total - 2)
+                let tail = log.events(since: cursor)
+                #expect(tail.events.count == 2 && tail.missed == 0 && tail.next == UInt64(total))
+            }
+            var snap = Snapshot()
+            log.fill(&snap, limit: 3)
+            #expect(snap.recentEvents.count == min(3, kept) && snap.droppedEvents == total - min(3, kept))
+            #expect(Self.notes(snap.notableEvents).map(\.number) == Array((0..<notes).suffix(min(3, capacity))))
+        }
+        subscription.cancel()
+        withExtendedLifetime(queue) {}
+    }
+
+    /// Four threads emit into a registry whose log keeps few events, while a reader reads
+    /// by cursor: what it reads is in order per pattern, and every event is read or counted
+    /// as missed.
+    @Test func aSmallLogReadWhileManyThreadsEmit() async {
+        let registry = PatternRegistry()
+        let log = EventLog(capacity: 100)
+        let subscription = registry.subscribe(log, interest: .all)
+        let threads = 4
+        let each = underThreadSanitizer ? 2_000 : 20_000
+        let (read, missed) = await Self.onThread { () -> ([PatternEvent], UInt64) in
+            let done = Atomic<Bool>(false)
+            let reader = Locked<([PatternEvent], UInt64)>(([], 0))
+            let readerFinished = CountingSemaphore()
+            let started = startDetachedThread {
+                var cursor: UInt64 = 0
+                var events: [PatternEvent] = []
+                var missed: UInt64 = 0
+                while true {
+                    let last = done.load(ordering: .acquiring)
+                    let got = log.events(since: cursor)
+                    events += got.events
+                    missed += got.missed
+                    cursor = got.next
+                    if last { break }
+                }
+                reader.withLock { $0 = (events, missed) }
+                readerFinished.signal()
+            }
+            precondition(started, "could not start a thread")
+            Self.onThreads(threads) { i in
+                for k in 0..<each { registry.note(String(k), from: "t\(i)") }
+            }
+            done.store(true, ordering: .releasing)
+            readerFinished.wait()
+            return reader.withLock { $0 }
+        }
+        let total = UInt64(threads * each)
+        #expect(log.total == total)
+        #expect(UInt64(read.count) + missed == total, "every event is read or counted as missed")
+        #expect(missed >= log.bufferDropped)
+        #expect(Self.inOrderPerSource(Self.notes(read)))
+        subscription.cancel()
+    }
+
+    /// Event logs and other observers side by side, at each level of interest: each gets
+    /// exactly the events of its level (the registry routes an event to the buffer, to the
+    /// observers, or both, by one word it keeps for both), observers once an event.
+    @Test func logsAndObserversEachGetTheirLevel() {
+        let registry = PatternRegistry()
+        let queue = BoundedQueue<Int>(capacity: 100, name: "q", registry: registry)
+        /// Puts and gets `n` items and writes one note: 2n routine events, one notable.
+        func traffic(_ n: Int) {
+            for k in 0..<n {
+                _ = try? queue.tryPut(k)
+                _ = try? queue.tryGet()
+            }
+            registry.note("n", from: "t")
+        }
+        let allLog = EventLog(capacity: 1_000)
+        let notableLog = EventLog(capacity: 1_000)
+        let allObserver = CountingObserver()
+        let notableObserver = CountingObserver()
+
+        // Only an observer of notable events, then a log of every event beside it.
+        let s1 = registry.subscribe(notableObserver, interest: .notable)
+        traffic(5)
+        #expect(notableObserver.count.load(ordering: .relaxed) == 1)
+        let s2 = registry.subscribe(allLog, interest: .all)
+        traffic(5)
+        #expect(notableObserver.count.load(ordering: .relaxed) == 2 && allLog.total == 11)
+        // Then a log of notable events and an observer of every event.
+        let s3 = registry.subscribe(notableLog, interest: .notable)
+        let s4 = registry.subscribe(allObserver, interest: .all)
+        traffic(5)
+        #expect(notableObserver.count.load(ordering: .relaxed) == 3 && allObserver.count.load(ordering: .relaxed) == 11)
+        #expect(allLog.total == 22 && notableLog.total == 1)
+        // The log of every event leaves: the observer of every event still gets each once.
+        s2.cancel()
+        traffic(5)
+        #expect(allObserver.count.load(ordering: .relaxed) == 22 && allLog.total == 22 && notableLog.total == 2)
+        // Only logs of notable events left: routine events go nowhere, notes to the log.
+        s1.cancel()
+        s4.cancel()
+        traffic(5)
+        #expect(notableObserver.count.load(ordering: .relaxed) == 4 && allObserver.count.load(ordering: .relaxed) == 22)
+        #expect(notableLog.total == 3 && allLog.total == 22)
+        var snap = Snapshot()
+        notableLog.fill(&snap)
+        #expect(snap.recentEvents.count == 3 && snap.recentEvents.allSatisfy(\.isNotable))
+        s3.cancel()
+        withExtendedLifetime(queue) {}
+    }
 }

@@ -22,7 +22,7 @@ import Synchronization
 /// from its emitter to the drainer and back through the slot's sequence number (release and
 /// acquire); `sinks` and what `drain` keeps are touched only under `drainer`'s lock (a
 /// pthread mutex, `Locked`, which ThreadSanitizer sees, with a try-lock for emitters).
-final class EventBuffer: @unchecked Sendable {
+@usableFromInline final class EventBuffer: @unchecked Sendable {
     /// The next position an emitter claims.
     private let tail = Atomic<Int>(0)
     private let padding = CacheLinePadding()
@@ -79,7 +79,7 @@ final class EventBuffer: @unchecked Sendable {
     var capacity: Int { mask + 1 }
 
     /// Puts `event` in the ring; drains the ring every half of it, and when full.
-    func push(_ event: consuming PatternEvent) {
+    @usableFromInline func push(_ event: consuming PatternEvent) {
         var position = tail.load(ordering: .relaxed)
         var drained = false
         while true {
@@ -135,9 +135,6 @@ final class EventBuffer: @unchecked Sendable {
             defer { seen = dropped }
             return EventGap(routine: dropped.routine &- seen.routine, notable: dropped.notable &- seen.notable)
         }
-        // At most the events written now (one ring's worth): emitters refilling the slots
-        // this frees cannot keep the drainer, possibly an emitting task, at it for ever.
-        events.limit = events.ready()
         switch d.sinks.count {
         case 0:
             while events.next() != nil {}
@@ -159,36 +156,35 @@ final class EventBuffer: @unchecked Sendable {
         return true
     }
 
-    /// The events in the ring from `position` on, each moved out of its slot (a value, not a
-    /// closure: the drain's loop runs without dynamic exclusivity checks).
+    /// The events written in the ring from `position` on, in a row, when it was made: each
+    /// moved out of its slot (a value, not a closure: the drain's loop runs without dynamic
+    /// exclusivity checks).
+    ///
+    /// At most one ring's worth, counted once (`limit`): emitters refilling the slots this
+    /// frees cannot keep the drainer, possibly an emitting task, at it for ever, and `next`
+    /// need not look at a slot's sequence again (the acquiring loads that counted it made its
+    /// event visible).
     private struct Drain: IteratorProtocol {
         let sequences: UnsafeMutablePointer<Atomic<Int>>
         let slots: UnsafeMutablePointer<PatternEvent>
         let mask: Int
         var position: Int
-        /// Events it hands out at most.
-        var limit = Int.max
+        /// Events it hands out still.
+        private(set) var limit = 0
 
         init(sequences: UnsafeMutablePointer<Atomic<Int>>, slots: UnsafeMutablePointer<PatternEvent>, mask: Int, position: Int) {
             self.sequences = sequences
             self.slots = slots
             self.mask = mask
             self.position = position
-        }
-
-        /// Events written from `position` on, in a row (as many as `next` then hands out,
-        /// with `limit` set to it).
-        func ready() -> Int {
-            var count = 0
-            while count <= mask, sequences[(position &+ count) & mask].load(ordering: .acquiring) == position &+ count &+ 1 {
-                count += 1
+            while limit <= mask, sequences[(position &+ limit) & mask].load(ordering: .acquiring) == position &+ limit &+ 1 {
+                limit += 1
             }
-            return count
         }
 
         mutating func next() -> PatternEvent? {
             let index = position & mask
-            guard limit > 0, sequences[index].load(ordering: .acquiring) == position &+ 1 else { return nil }
+            guard limit > 0 else { return nil }
             let event = (slots + index).move()
             sequences[index].store(position &+ mask &+ 1, ordering: .releasing)
             position &+= 1

@@ -13,6 +13,77 @@ public protocol PatternObserver: Sendable {
     func observe(_ event: PatternEvent)
 }
 
+/// An event with its number in a log.
+private struct Numbered: Sendable {
+    let number: UInt64
+    let event: PatternEvent
+}
+
+/// The last `capacity` events of a log, oldest first: a ring that, once full, writes each
+/// new event over the oldest. A batch is written through one buffer pointer (no uniqueness
+/// or bounds check an event, no deque).
+private struct KeptEvents: Sendable {
+    private var storage: ContiguousArray<Numbered> = []
+    /// Where the oldest is, once full.
+    private var start = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { storage.count }
+
+    subscript(i: Int) -> Numbered {
+        let j = start + i
+        return storage[j < capacity ? j : j - capacity]
+    }
+
+    /// Appends one event (`observe`, and logs of notable events: not a hot path).
+    mutating func append(_ event: consuming Numbered) {
+        if storage.count < capacity {
+            storage.append(event)
+        } else {
+            storage[start] = event
+            start = start + 1 == capacity ? 0 : start + 1
+        }
+    }
+
+    /// Appends each event of `events`, numbered from `number` on, handing the notable ones
+    /// to `notable` too (a copy); the number after the last.
+    mutating func append<Events: IteratorProtocol<PatternEvent>>(
+        from events: inout Events, numberedFrom number: UInt64, notable: (PatternEvent) -> Void
+    ) -> UInt64 {
+        var number = number
+        // Until full, one at a time (a log's first events only).
+        while storage.count < capacity {
+            guard let event = events.next() else { return number }
+            if event.isNotable { notable(event) }
+            storage.append(Numbered(number: number, event: event))
+            number &+= 1
+        }
+        var start = self.start
+        storage.withUnsafeMutableBufferPointer { kept in
+            let base = kept.baseAddress!
+            while let event = events.next() {
+                if event.isNotable { notable(event) }
+                base[start] = Numbered(number: number, event: event)
+                number &+= 1
+                start = start + 1 == kept.count ? 0 : start + 1
+            }
+        }
+        self.start = start
+        return number
+    }
+
+    /// The last `n` events (all if fewer), oldest first.
+    func suffix(_ n: Int) -> [PatternEvent] {
+        let n = Swift.min(n, count)
+        var events: [PatternEvent] = []
+        events.reserveCapacity(n)
+        for i in (count - n)..<count { events.append(self[i].event) }
+        return events
+    }
+}
+
 /// A pattern's link to its registry: its identity, its membership, and its events. Costs
 /// one relaxed atomic load per operation while nobody wants the events.
 @usableFromInline
@@ -62,7 +133,12 @@ struct Emitter: Sendable {
             guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
             let event = event()
             let notable = event.isNotable
-            guard registry.interest.load(ordering: .relaxed) >= (notable ? EventInterest.notable : .all).rawValue else { return }
+            // Only event logs want it (the usual case): straight into their buffer.
+            let routes = EventRoutes(rawValue: registry.routes.load(ordering: .relaxed))
+            if !routes.toObservers(notable: notable) {
+                if routes.toLogs(notable: notable) { registry.events.push(wrap(event, source, .now())) }
+                return
+            }
             registry.deliver(wrap(event, source, .now()), notable: notable)
         }
     }
@@ -99,7 +175,7 @@ extension HealthEvent: KindEvent {}
 public final class EventLog: PatternObserver {
     private struct State {
         /// Each event with its number: ascending, with gaps where a buffer dropped.
-        var all: Deque<Numbered> = []
+        var all: KeptEvents
         var notable: Deque<PatternEvent> = []
         /// Events seen (the number of the next one).
         var total: UInt64 = 0
@@ -110,7 +186,7 @@ public final class EventLog: PatternObserver {
 
     /// Events kept in each of the two logs.
     public let capacity: Int
-    private let state = Locked(State())
+    private let state: Locked<State>
     /// The buffers of the registries this log is subscribed to, drained before every read.
     private let buffers = Locked<[EventBuffer]>([])
 
@@ -118,6 +194,7 @@ public final class EventLog: PatternObserver {
     public init(capacity: Int = 256) {
         precondition(capacity >= 1, "an event log keeps at least one event")
         self.capacity = capacity
+        state = Locked(State(all: KeptEvents(capacity: capacity)))
     }
 
     /// Appends the event (and, if notable, to the notable log), dropping the oldest when full.
@@ -125,14 +202,8 @@ public final class EventLog: PatternObserver {
         state.withLock { append(event, to: &$0) }
     }
 
-    private struct Numbered: Sendable {
-        let number: UInt64
-        let event: PatternEvent
-    }
-
     private func append(_ event: consuming PatternEvent, to s: inout State) {
         if event.isNotable { appendNotable(copy event, to: &s) }
-        if s.all.count == capacity { s.all.removeFirst() }
         s.all.append(Numbered(number: s.total, event: event))
         s.total &+= 1
     }
@@ -158,14 +229,20 @@ public final class EventLog: PatternObserver {
         state.withLock { s in
             switch interest {
             case .all:
+                // The first of more events than the log keeps would only push each other out
+                // (the last `capacity` write over every event kept before).
                 var skip = count - capacity
-                if skip >= 0 { s.all.removeAll(keepingCapacity: true) }
                 while skip > 0, let event = events.next() {
                     skip -= 1
                     if event.isNotable { appendNotable(event, to: &s) }
                     s.total &+= 1
                 }
-                while let event = events.next() { append(event, to: &s) }
+                // The kept events out of the state while they are written, so that the
+                // notable ones can go to the state's notable log meanwhile.
+                var kept = KeptEvents(capacity: capacity)
+                swap(&kept, &s.all)
+                s.total = kept.append(from: &events, numberedFrom: s.total) { appendNotable($0, to: &s) }
+                swap(&kept, &s.all)
             case .notable:
                 while let event = events.next() {
                     if event.isNotable { append(event, to: &s) }
@@ -213,7 +290,7 @@ public final class EventLog: PatternObserver {
     public func fill(_ snapshot: inout Snapshot, limit: Int = .max) {
         drainBuffers()
         state.withLock { s in
-            snapshot.recentEvents = s.all.suffix(limit).map(\.event)
+            snapshot.recentEvents = s.all.suffix(limit)
             snapshot.droppedEvents = Int(s.total) - snapshot.recentEvents.count
             snapshot.notableEvents = Array(s.notable.suffix(limit))
             snapshot.droppedNotableEvents = Int(s.notableTotal) - snapshot.notableEvents.count
@@ -233,7 +310,7 @@ public final class EventLog: PatternObserver {
                 let middle = (low + high) / 2
                 if s.all[middle].number < cursor { low = middle + 1 } else { high = middle }
             }
-            let events = s.all[low...].map(\.event)
+            let events = s.all.suffix(s.all.count - low)
             return (events, s.total, s.total - cursor - UInt64(events.count))
         }
     }

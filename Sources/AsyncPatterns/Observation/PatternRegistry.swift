@@ -29,13 +29,12 @@ public final class PatternRegistry: Sendable {
     /// moment after one subscribed: events are a live view, not a ledger; the numbers a
     /// snapshot reads are kept by the patterns whether or not anyone listens.
     @usableFromInline let interest = Atomic<Int>(0)
-    /// The highest interest of the event logs subscribed, which take their events from
-    /// `events`, and of the other observers, called one event at a time. Relaxed, like
-    /// `interest`.
-    private let bufferedInterest = Atomic<Int>(0)
-    private let directInterest = Atomic<Int>(0)
+    /// Where events of each level go (`EventRoutes`): into `events` for the event logs
+    /// subscribed, and to the other observers, called one event at a time. Read by `Emitter`
+    /// once it has built an event. Relaxed, like `interest`.
+    @usableFromInline let routes = Atomic<Int>(0)
     /// Events on their way to the event logs subscribed (drained by the logs' reads).
-    let events = EventBuffer(capacity: 1024)
+    @usableFromInline let events = EventBuffer(capacity: 1024)
     private let state: Locked<RegistryState>
     private let subscribers = Locked<[Subscriber]>([])
     /// Taken by `snapshot` around its reading: the rate meters and the actor index are its
@@ -183,8 +182,7 @@ public final class PatternRegistry: Sendable {
     /// Stores the highest interest of any subscriber, for patterns to read.
     private func recomputeInterest(_ list: [Subscriber]) {
         let highest = list.map(\.interest.rawValue).max() ?? 0
-        bufferedInterest.store(list.filter(\.buffered).map(\.interest.rawValue).max() ?? 0, ordering: .relaxed)
-        directInterest.store(list.filter { !$0.buffered }.map(\.interest.rawValue).max() ?? 0, ordering: .relaxed)
+        routes.store(EventRoutes(list.map { ($0.interest, $0.buffered) }).rawValue, ordering: .relaxed)
         let everyEvent = highest >= EventInterest.all.rawValue
         let before = interest.exchange(highest, ordering: .relaxed) >= EventInterest.all.rawValue
         guard everyEvent != before else { return }
@@ -197,15 +195,17 @@ public final class PatternRegistry: Sendable {
 
     /// Hands `event` to every subscriber that wants it: into the event buffer for the event
     /// logs, and to each other observer. Called by patterns, outside their locks, only after
-    /// `interest` said someone does.
+    /// `interest` said someone does (`Emitter.send` puts an event only event logs want into
+    /// the buffer itself).
     @usableFromInline
     func deliver(_ event: consuming PatternEvent, notable: Bool) {
         let needed = notable ? EventInterest.notable.rawValue : EventInterest.all.rawValue
-        guard directInterest.load(ordering: .relaxed) >= needed else {
-            if bufferedInterest.load(ordering: .relaxed) >= needed { events.push(event) }
+        let routes = EventRoutes(rawValue: routes.load(ordering: .relaxed))
+        guard routes.toObservers(notable: notable) else {
+            if routes.toLogs(notable: notable) { events.push(event) }
             return
         }
-        if bufferedInterest.load(ordering: .relaxed) >= needed { events.push(copy event) }
+        if routes.toLogs(notable: notable) { events.push(copy event) }
         for subscriber in subscribers.withLock({ $0 }) where !subscriber.buffered && subscriber.interest.rawValue >= needed {
             subscriber.observer.observe(event)
         }
@@ -222,6 +222,29 @@ public final class PatternRegistry: Sendable {
         guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
         deliver(.health(.note(text: text), source: PatternID(.health, source), at: .now()), notable: true)
     }
+}
+
+/// Where a registry's events of each level go, in one word that `Emitter.send` reads once.
+@usableFromInline struct EventRoutes {
+    @usableFromInline let rawValue: Int
+
+    @inlinable init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// From the subscribers' interests and whether each is an event log (buffered).
+    init(_ subscribers: [(interest: EventInterest, buffered: Bool)]) {
+        var raw = 0
+        for s in subscribers {
+            let base = s.buffered ? 0 : 2
+            if s.interest >= .notable { raw |= 1 << base }
+            if s.interest >= .all { raw |= 2 << base }
+        }
+        rawValue = raw
+    }
+
+    /// Whether an event log wants events of this level.
+    @inlinable func toLogs(notable: Bool) -> Bool { rawValue & (notable ? 1 : 2) != 0 }
+    /// Whether another observer wants events of this level.
+    @inlinable func toObservers(notable: Bool) -> Bool { rawValue & (notable ? 4 : 8) != 0 }
 }
 
 /// How many events an observer wants.
