@@ -126,40 +126,6 @@ import TUI
         #expect(state.handle(.escape, source: facts()) == .close)
     }
 
-    /// Home, then Enter, on an attached program: the rows held are still those of the old
-    /// window (its answer for the new one comes a moment later). Enter opens the actor once
-    /// its row comes, unless another key came first.
-    @Test func enterBeforeTheRowsComeOpensTheActorWhenTheyCome() {
-        var state = onSource()
-        _ = state.handle(.tab, source: facts())
-        _ = state.handle(.tab, source: facts())
-        var deep = facts()
-        deep.actorCount = 500
-        deep.actors = (96..<140).map { "actor-\($0)" }
-        deep.actorsOffset = 96
-        state.actorSelection = 120
-        _ = state.handle(.home, source: deep)
-        #expect(state.actorSelection == 0)
-        _ = state.handle(.enter, source: deep)
-        #expect(state.screen == .source && state.actorToOpen == 0)
-        state.rowsCame(deep)  // the same rows again: still waiting
-        #expect(state.screen == .source && state.actorToOpen == 0)
-        var top = deep
-        top.actors = (0..<44).map { "actor-\($0)" }
-        top.actorsOffset = 0
-        state.rowsCame(top)
-        #expect(state.screen == .actorDetail("actor-0") && state.actorToOpen == nil)
-
-        _ = state.handle(.escape, source: top)
-        state.actorSelection = 120
-        _ = state.handle(.home, source: deep)
-        _ = state.handle(.enter, source: deep)
-        _ = state.handle(.down, source: deep)  // changed their mind
-        #expect(state.actorToOpen == nil)
-        state.rowsCame(top)
-        #expect(state.screen == .source)
-    }
-
     /// The overlay says "press any key to close"; q used to quit the program (#25).
     @Test func helpClosesOnAnyKeyQToo() {
         var state = onSource()

@@ -93,10 +93,6 @@ public struct AppState: Sendable {
     public var focus = Focus.knobs
     public var actorSort = ActorSort.mailbox
     public var actorSelection = 0
-    /// The place Enter chose in the actors pane before its row had come (an attached program
-    /// answers a moved selection's rows a moment later): opened when they come, forgotten at
-    /// the next key.
-    public private(set) var actorToOpen: Int?
     /// Which queue and which semaphore the panes show in detail (their lists show all).
     public var queueSelection = 0
     public var semaphoreSelection = 0
@@ -134,7 +130,6 @@ public struct AppState: Sendable {
 
     /// Applies one key.
     public mutating func handle(_ key: Key, source: SourceFacts) -> AppCommand {
-        if key != .resize { actorToOpen = nil }  // a key after Enter changes what the user wants
         if prompt != nil { return typed(key, source) }
         if showHelp {
             // Any key closes the help, as it says; q too (it used to quit the program).
@@ -222,12 +217,8 @@ public struct AppState: Sendable {
         case .picker:
             return choices > 0 ? .open(pickerSelection) : .none
         case .source:
-            if focus == .pane(.actor) {
-                if source.actors.indices.contains(actorSelection - source.actorsOffset) {
-                    screen = .actorDetail(source.actors[actorSelection - source.actorsOffset])
-                } else if actorSelection < source.actorCount {
-                    actorToOpen = actorSelection
-                }
+            if focus == .pane(.actor), source.actors.indices.contains(actorSelection - source.actorsOffset) {
+                screen = .actorDetail(source.actors[actorSelection - source.actorsOffset])
             }
             if focus == .pane(.health), source.blockers.indices.contains(poolSelection) {
                 screen = .blockerDetail(source.blockers[poolSelection])
@@ -297,14 +288,6 @@ public struct AppState: Sendable {
 
     /// Folds a snapshot into the histories (twice a second of the source's time).
     public mutating func sample(_ snapshot: Snapshot, actorCount: Int? = nil) { history.sample(snapshot, actorCount: actorCount) }
-
-    /// New rows came (`source`): the actor Enter chose before its row had come opens now.
-    public mutating func rowsCame(_ source: SourceFacts) {
-        guard let place = actorToOpen, screen == .source, focus == .pane(.actor), place == actorSelection else { return }
-        guard source.actors.indices.contains(place - source.actorsOffset) else { return }
-        actorToOpen = nil
-        screen = .actorDetail(source.actors[place - source.actorsOffset])
-    }
 
     /// The picker's entries changed (programs come and go): the selection stays on the entry
     /// it was on, by name, or as near as there is.

@@ -100,7 +100,6 @@ public final class DashboardApp {
         (lastSnapshot, lastActors) = source.snapshot(actors: query)
         lastQuery = query
         state.sample(lastSnapshot, actorCount: lastActors.count)
-        if state.actorToOpen != nil { state.rowsCame(facts) }
         nextSnapshot = start + (ContinuousClock.now - start) * (Self.snapshotSpacing + 1)
     }
 

@@ -114,8 +114,6 @@ public enum KeyMap {
         KeyBinding([.char("c")], "c", .clearFilter, on: [.source], help: "event log: clear the filter and the search"),
         KeyBinding([.pageUp], "PgUp/PgDn, wheel", .pageUp, on: [.source], help: "scroll the focused list"),
         KeyBinding([.pageDown], "", .pageDown, on: [.source], help: nil),
-        KeyBinding([.home], "Home/End", .top, on: [.source], help: "the first / last row of the focused list"),
-        KeyBinding([.end], "", .bottom, on: [.source], help: nil),
         KeyBinding(
             [.char("p")], "p", .saveScreen, on: [.source], help: "save the screen to a file (text, and one with ANSI colours)",
             footer: "save"),
