@@ -126,6 +126,20 @@ import TUI
         #expect(state.handle(.escape, source: facts()) == .close)
     }
 
+    /// Home and End reach the ends of the focused list (they worked only in the picker).
+    @Test func homeAndEndReachTheEndsOfTheFocusedList() {
+        var state = onSource()
+        _ = state.handle(.tab, source: facts())
+        _ = state.handle(.tab, source: facts())
+        #expect(state.focus == .pane(.actor))
+        var many = facts()
+        many.actorCount = 500
+        _ = state.handle(.end, source: many)
+        #expect(state.actorSelection == 499)
+        _ = state.handle(.home, source: many)
+        #expect(state.actorSelection == 0)
+    }
+
     /// The overlay says "press any key to close"; q used to quit the program (#25).
     @Test func helpClosesOnAnyKeyQToo() {
         var state = onSource()

@@ -112,8 +112,11 @@ public enum KeyMap {
         KeyBinding([.char("n")], "n / N", .nextMatch, on: [.source], help: "next / previous match (older / newer)"),
         KeyBinding([.char("N")], "", .previousMatch, on: [.source], help: nil),
         KeyBinding([.char("c")], "c", .clearFilter, on: [.source], help: "event log: clear the filter and the search"),
-        KeyBinding([.pageUp], "PgUp/PgDn, wheel", .pageUp, on: [.source], help: "scroll the focused list"),
+        KeyBinding(
+            [.pageUp], "PgUp/Dn, Home/End", .pageUp, on: [.source], help: "scroll the focused list (wheel too); first / last row"),
         KeyBinding([.pageDown], "", .pageDown, on: [.source], help: nil),
+        KeyBinding([.home], "", .top, on: [.source], help: nil),
+        KeyBinding([.end], "", .bottom, on: [.source], help: nil),
         KeyBinding(
             [.char("p")], "p", .saveScreen, on: [.source], help: "save the screen to a file (text, and one with ANSI colours)",
             footer: "save"),
