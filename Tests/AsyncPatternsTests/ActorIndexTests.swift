@@ -110,6 +110,59 @@ import Testing
         }
     }
 
+    /// Names made to trip the name orders (shared prefixes of 8 and 16 bytes, numbers with
+    /// leading zeros, a `+` and past 64 bits, no `-`, Unicode), joining in bulk and a few at a
+    /// time, with the screen switching between the name order and another.
+    @Test(arguments: ActorOrder.allCases)
+    func namesMadeToTripTheOrders(order: ActorOrder) {
+        let clock = HandClock()
+        let registry = PatternRegistry(finishedToKeep: 5, timeSource: clock.source)
+        func join(_ n: Int, from: Int) -> [(ActorCounters, UInt64)] {
+            (from..<from + n).map { i in
+                let name =
+                    switch i % 9 {
+                    case 0: "actor-\(i)"
+                    case 1: "actor-0\(i)"
+                    case 2: "actor-+\(i)"
+                    case 3: "long-common-prefix-of-many-names-\(i)"
+                    case 4: "é-\(i % 50)-\(i)"
+                    case 5: "日本-\(i)"
+                    case 6: "w\(i)"
+                    case 7: "big-\(i)00000000000000000000"
+                    default: "abcdefgh\(i)"
+                    }
+                let c = ActorCounters(name: name, changes: registry.actorChanges)
+                let id = registry.reserveID()
+                registry.add(c, id: id)
+                return (c, id)
+            }
+        }
+        var actors = join(400, from: 0)
+        var rng = SplitMix64(seed: UInt64(order.rawValue) + 41)
+        var next = 400
+        for round in 0..<8 {
+            for _ in 0..<30 { Self.change(actors[Int(rng.next() % UInt64(actors.count))].0, &rng) }
+            // Bulk (more than the index inserts one by one) and a few.
+            let more = round == 3 ? 300 : 7
+            actors += join(more, from: next)
+            next += more
+            for _ in 0..<5 {
+                let (c, id) = actors.remove(at: Int(rng.next() % UInt64(actors.count)))
+                registry.retire(id: id, final: c.read())
+            }
+            clock.advance(.milliseconds(300))
+            // Every other round asks for another order first: the name order is then made
+            // (again) only when asked for.
+            let orders = round % 2 == 0 ? [order] : [.mailbox, order, .name]
+            for o in orders {
+                for (first, offset) in [(20, 0), (30, actors.count / 2), (25, actors.count - 10)] {
+                    Self.check(
+                        registry, ActorQuery(order: o, first: first, offset: offset), "round \(round), \(o), \(first) from \(offset)")
+                }
+            }
+        }
+    }
+
     /// A screen of many idle actors reads only those that changed.
     @Test func aSnapshotReadsOnlyTheActorsThatChanged() {
         let clock = HandClock()

@@ -129,7 +129,7 @@ extension PatternRegistry {
             }
             index.update(
                 entries: view.entries, membership: view.membership, changes: actorChanges.take(), now: now,
-                p99: query.order == .p99)
+                names: query.order == .name, p99: query.order == .p99)
             operations += index.operations
             var totals = index.totals
             var finished: [ActorSnapshot] = []
@@ -156,14 +156,13 @@ extension PatternRegistry {
             if let head = window.first {
                 let first = index.key(head, finished: finished)
                 totals.listedBefore =
-                    liveListed.count { query.order.ordered(index.records[Int($0)].key, first) }
+                    liveListed.count { query.order.ordered(index.key($0), first) }
                     + finishedListed.count { query.order.ordered(ActorKey(finished[$0]), first) }
             }
             snap.actors.reserveCapacity(liveListed.count + finishedListed.count)
             for s in liveListed.sorted() {
-                let record = index.records[Int(s)]
-                var a = record.counters.snapshot()
-                a.processedPerSecond = record.key.processedPerSecond
+                var a = index.records[Int(s)].counters.snapshot()
+                a.processedPerSecond = index.rate(s)
                 snap.actors.append(a)
             }
             for i in finishedListed.sorted() { snap.actors.append(finished[i]) }
@@ -185,7 +184,7 @@ enum ActorPlace {
 extension ActorIndex {
     func key(_ place: ActorPlace, finished: [ActorSnapshot]) -> ActorKey {
         switch place {
-        case .live(let s): records[Int(s)].key
+        case .live(let s): key(s)
         case .done(let i): ActorKey(finished[i])
         }
     }
@@ -245,22 +244,6 @@ struct ActorKey: ActorSortKeys {
         deadLetters = a.deadLetters
         processedPerSecond = a.processedPerSecond
         p99 = a.processing.p99
-    }
-}
-
-extension ActorCounters {
-    /// The numbers an order and the totals need; the processing p99 (a lock and a walk of
-    /// the distribution) only when asked.
-    func key(p99: Bool) -> ActorKey {
-        var k = ActorKey(name: name)
-        k.mailboxDepth = depth
-        k.processed = processed.load(ordering: .relaxed)
-        k.failed = failed.load(ordering: .relaxed)
-        k.deadLetters = deadLetters.load(ordering: .relaxed)
-        if p99, hasDiagnostics.load(ordering: .relaxed) {
-            k.p99 = diagnostics.withLock { $0.processing?.percentiles().p99 ?? 0 }
-        }
-        return k
     }
 }
 
