@@ -161,7 +161,7 @@ extension PatternRegistry {
             }
             snap.actors.reserveCapacity(liveListed.count + finishedListed.count)
             for s in liveListed.sorted() {
-                var a = index.records[Int(s)].counters.snapshot()
+                var a = index.counters(s).snapshot()
                 a.processedPerSecond = index.rate(s)
                 snap.actors.append(a)
             }
