@@ -453,14 +453,7 @@ enum NaturalNames {
             // ASCII names (all but a few) split on their bytes: each byte is a character there
             // (but "\r\n", which no `-` splits), and finding the last `-` by characters costs
             // thousands of instructions a name.
-            let ascii: (dash: Int?, number: Int?)? =
-                name.utf8.withContiguousStorageIfAvailable { bytes -> (dash: Int?, number: Int?)? in
-                    var high: UInt8 = 0
-                    for b in bytes { high |= b }
-                    guard high < 0x80 else { return nil }
-                    guard let dash = bytes.lastIndex(of: UInt8(ascii: "-")) else { return (nil, nil) }
-                    return (dash, Self.number(bytes[(dash + 1)...]))
-                } ?? nil
+            let ascii = name.utf8.withContiguousStorageIfAvailable(Self.split) ?? nil
             if let ascii {
                 if let dash = ascii.dash {
                     prefix = name[..<name.utf8.index(name.utf8.startIndex, offsetBy: dash)]
@@ -476,6 +469,16 @@ enum NaturalNames {
                 prefix = nil
                 number = nil
             }
+        }
+
+        /// An ASCII name's last `-` and the number after it, on its bytes; nil when the name
+        /// is not ASCII.
+        static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> (dash: Int?, number: Int?)? {
+            var high: UInt8 = 0
+            for b in bytes { high |= b }
+            guard high < 0x80 else { return nil }
+            guard let dash = bytes.lastIndex(of: UInt8(ascii: "-")) else { return (nil, nil) }
+            return (dash, number(bytes[(dash + 1)...]))
         }
 
         /// `Int(text)` of ASCII bytes: an optional `+`, then decimal digits that fit.

@@ -102,20 +102,45 @@ enum NameOrder {
         var group = [Int32](repeating: -1, count: sorted.count)
         var number = [Int](repeating: 0, count: sorted.count)
         var groups: [Substring: Int32] = [:]
-        var last: (prefix: Substring, group: Int32)?
+        // In plain order a group's names mostly come together: the last group is tried
+        // first, on the bytes when it and the name are ASCII (equal bytes, equal prefixes).
+        var last: (name: String, dash: Int, group: Int32)?
         for (place, s) in sorted.enumerated() {
-            let split = NaturalNames.Key(name(s))
-            guard let prefix = split.prefix, let n = split.number else { continue }
-            // In plain order a group's names mostly come together: the last group first.
-            if let last, last.prefix == prefix {
-                group[place] = last.group
-            } else {
+            let n = name(s)
+            let split = n.utf8.withContiguousStorageIfAvailable { bytes -> (dash: Int, number: Int, sameAsLast: Bool)?? in
+                guard let split = NaturalNames.Key.split(bytes) else { return nil }
+                guard let dash = split.dash, let number = split.number else { return .some(nil) }
+                let same =
+                    last.map { last in
+                        last.dash == dash
+                            && last.name.utf8.withContiguousStorageIfAvailable {
+                                $0[..<dash].elementsEqual(bytes[..<dash])
+                            } == true
+                    } ?? false
+                return (dash, number, same)
+            }
+            if let split = split ?? nil {
+                // ASCII.
+                guard let split else { continue }
+                number[place] = split.number
+                if split.sameAsLast, let last {
+                    group[place] = last.group
+                    continue
+                }
+                let prefix = n[..<n.utf8.index(n.utf8.startIndex, offsetBy: split.dash)]
                 let g = groups[prefix, default: Int32(groups.count)]
                 groups[prefix] = g
                 group[place] = g
-                last = (prefix, g)
+                last = (n, split.dash, g)
+                continue
             }
-            number[place] = n
+            let key = NaturalNames.Key(n)
+            guard let prefix = key.prefix, let value = key.number else { continue }
+            let g = groups[prefix, default: Int32(groups.count)]
+            groups[prefix] = g
+            group[place] = g
+            number[place] = value
+            last = nil
         }
         // The places of each group, in plain order (a counting sort by group).
         var start = [Int](repeating: 0, count: groups.count + 1)
