@@ -51,8 +51,8 @@ struct ActorMembershipLog {
 /// that joined; then it finds the rows a screen shows from the keys kept here, with integer
 /// comparisons on arrays of their own, without touching the other actors.
 ///
-/// About 100 bytes an actor: a slot's numbers live in columns of integers (what the scans
-/// read), its name stays in its counters.
+/// A slot's numbers live in columns of integers (what the scans read); its name stays in
+/// its counters.
 struct ActorIndex {
     /// One actor as the index knows it, besides its columns: its counters (which keep their
     /// slot: `ActorCounters.indexSlot`) and its meters.
@@ -451,8 +451,8 @@ enum NaturalNames {
         init(_ name: String) {
             self.name = name
             // ASCII names (all but a few) split on their bytes: each byte is a character there
-            // (but "\r\n", which no `-` splits), and finding the last `-` by characters costs
-            // thousands of instructions a name.
+            // (but "\r\n", which no `-` splits), and finding the last `-` by characters walks
+            // grapheme clusters backwards.
             let ascii = name.utf8.withContiguousStorageIfAvailable(Self.split) ?? nil
             if let ascii {
                 if let dash = ascii.dash {
