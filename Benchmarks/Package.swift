@@ -27,6 +27,12 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]
         ),
+        // The actor index's first build alone, for callgrind and perf (issue #23).
+        .executableTarget(
+            name: "index-probe",
+            dependencies: [.product(name: "AsyncPatterns", package: "Sluice"), "CCallgrind"],
+            swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]
+        ),
         // Callgrind's client requests (valgrind's C macros), to count only a workload's run.
         .target(name: "CCallgrind"),
     ]

@@ -43,6 +43,10 @@ final class ActorCounters: Sendable, ActorProbe {
     /// Where the actor reports its first change after each read (its registry's log); nil:
     /// the index reads it at every snapshot.
     let changes: ActorChangeLog?
+    /// The actor's slot in its registry's actor index (-1: none yet), so the index finds
+    /// the actor of a reported change without a table of its own. Read and written only by
+    /// the index, under the registry's reader lock: relaxed is enough.
+    let indexSlot = Atomic<Int32>(-1)
 
     init(name: String, changes: ActorChangeLog? = nil) {
         self.name = name

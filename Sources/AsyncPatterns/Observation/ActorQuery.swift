@@ -129,7 +129,7 @@ extension PatternRegistry {
             }
             index.update(
                 entries: view.entries, membership: view.membership, changes: actorChanges.take(), now: now,
-                p99: query.order == .p99)
+                names: query.order == .name, p99: query.order == .p99)
             operations += index.operations
             var totals = index.totals
             var finished: [ActorSnapshot] = []
@@ -156,11 +156,11 @@ extension PatternRegistry {
             if let head = window.first {
                 let first = index.key(head, finished: finished)
                 totals.listedBefore =
-                    liveListed.count { query.order.ordered(index.records[Int($0)].key, first) }
+                    liveListed.count { query.order.ordered(index.key($0), first) }
                     + finishedListed.count { query.order.ordered(ActorKey(finished[$0]), first) }
             }
             snap.actors.reserveCapacity(liveListed.count + finishedListed.count)
-            for s in liveListed.sorted() { snap.actors.append(index.row(s, p99: query.order == .p99)) }
+            for s in liveListed.sorted() { snap.actors.append(index.row(s, orderedByP99: query.order == .p99)) }
             for i in finishedListed.sorted() { snap.actors.append(finished[i]) }
             return (operations, totals)
         }
@@ -180,7 +180,7 @@ enum ActorPlace {
 extension ActorIndex {
     func key(_ place: ActorPlace, finished: [ActorSnapshot]) -> ActorKey {
         switch place {
-        case .live(let s): records[Int(s)].key
+        case .live(let s): key(s)
         case .done(let i): ActorKey(finished[i])
         }
     }
@@ -225,19 +225,19 @@ extension ActorIndex {
     /// again, a busy actor's numbers could have moved since; the screen, sorting the rows by
     /// the same order, would then find another row at the window's edge than the one
     /// `listedBefore` counts to, and that row would flicker as the screen scrolls.
-    func row(_ s: Int32, p99: Bool) -> ActorSnapshot {
-        let record = records[Int(s)]
-        var a = record.counters.snapshot()
-        a.mailboxDepth = record.key.mailboxDepth
+    func row(_ s: Int32, orderedByP99: Bool) -> ActorSnapshot {
+        let key = key(s)
+        var a = counters(s).snapshot()
+        a.mailboxDepth = key.mailboxDepth
         a.maxMailboxDepth = max(a.maxMailboxDepth, a.mailboxDepth)
-        a.processed = record.key.processed
-        a.failed = record.key.failed
-        a.deadLetters = record.key.deadLetters
-        a.processedPerSecond = record.key.processedPerSecond
-        if p99, a.processing.p99 != record.key.p99 {
+        a.processed = key.processed
+        a.failed = key.failed
+        a.deadLetters = key.deadLetters
+        a.processedPerSecond = key.processedPerSecond
+        if orderedByP99, a.processing.p99 != key.p99 {
             // The distribution moved between the two reads: its p99 as ordered, the others
             // kept in order around it.
-            a.processing.p99 = record.key.p99
+            a.processing.p99 = key.p99
             a.processing.p90 = min(a.processing.p90, a.processing.p99)
             a.processing.p50 = min(a.processing.p50, a.processing.p90)
             a.processing.max = max(a.processing.max, a.processing.p99)
@@ -266,22 +266,6 @@ struct ActorKey: ActorSortKeys, Equatable {
         deadLetters = a.deadLetters
         processedPerSecond = a.processedPerSecond
         p99 = a.processing.p99
-    }
-}
-
-extension ActorCounters {
-    /// The numbers an order and the totals need; the processing p99 (a lock and a walk of
-    /// the distribution) only when asked.
-    func key(p99: Bool) -> ActorKey {
-        var k = ActorKey(name: name)
-        k.mailboxDepth = depth
-        k.processed = processed.load(ordering: .relaxed)
-        k.failed = failed.load(ordering: .relaxed)
-        k.deadLetters = deadLetters.load(ordering: .relaxed)
-        if p99, hasDiagnostics.load(ordering: .relaxed) {
-            k.p99 = diagnostics.withLock { $0.processing?.percentiles().p99 ?? 0 }
-        }
-        return k
     }
 }
 
