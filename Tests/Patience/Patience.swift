@@ -20,7 +20,8 @@ public struct NotInTime: Error, CustomStringConvertible {
     }
 }
 
-/// Waits until `condition` holds, looking once a millisecond. Between looks the task
+/// Waits until `condition` holds, looking after 1 ms, then less often (at most 20 ms
+/// apart: some conditions draw a whole frame). Between looks the task
 /// sleeps, so the pool's threads are free for what it waits for (the suite runs its tests
 /// side by side on one shared pool). The condition runs in the caller's isolation.
 public func eventually(
@@ -28,9 +29,11 @@ public func eventually(
     isolation: isolated (any Actor)? = #isolation, _ condition: () -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + patience
+    var pause = Duration.milliseconds(1)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw NotInTime(what, file: file, line: line) }
-        try await Task.sleep(for: .milliseconds(1))
+        try await Task.sleep(for: pause)
+        pause = min(pause * 2, .milliseconds(20))  // some conditions draw a frame
     }
 }
 
@@ -41,8 +44,10 @@ public func eventuallyBlocking(
     _ condition: () -> Bool
 ) throws {
     let deadline = ContinuousClock.now + patience
+    var pause: UInt32 = 1_000
     while !condition() {
         guard ContinuousClock.now < deadline else { throw NotInTime(what, file: file, line: line) }
-        usleep(1_000)
+        usleep(pause)
+        pause = min(pause * 2, 20_000)
     }
 }

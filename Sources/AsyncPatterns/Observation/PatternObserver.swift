@@ -288,6 +288,7 @@ public final class EventLog: PatternObserver {
     /// Copies the kept events into `snapshot` (recent, notable and how many each dropped):
     /// at most the last `limit` of each (a log kept long for a recorder is not copied whole).
     public func fill(_ snapshot: inout Snapshot, limit: Int = .max) {
+        let limit = max(0, limit)
         drainBuffers()
         state.withLock { s in
             snapshot.recentEvents = s.all.suffix(limit)
