@@ -39,7 +39,7 @@ func composeAndDiff(
         _ = app.source?.snapshot(actors: query)
         screen = min(screen, (ContinuousClock.now - start).seconds * 1e6)
     }
-    _ = app.press(.char("q"))
+    app.quit()  // stops the run: a run left behind (the blocking scenario) would hold the pool for the rest
     return (frame, snapshot, screen, warmFrame)
 }
 
