@@ -180,7 +180,6 @@ struct ActorIndex {
         } else {
             self = ActorIndex()
             reads = 1
-            lastReads = 0
             reserve(entries.count)
             joined.reserveCapacity(entries.count)
             for i in entries.indices {
@@ -474,11 +473,16 @@ enum NaturalNames {
         /// An ASCII name's last `-` and the number after it, on its bytes; nil when the name
         /// is not ASCII.
         static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> (dash: Int?, number: Int?)? {
-            var high: UInt8 = 0
-            for b in bytes { high |= b }
-            guard high < 0x80 else { return nil }
+            guard isASCII(bytes) else { return nil }
             guard let dash = bytes.lastIndex(of: UInt8(ascii: "-")) else { return (nil, nil) }
             return (dash, number(bytes[(dash + 1)...]))
+        }
+
+        /// Whether every byte is ASCII (the name's characters are its bytes).
+        static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var high: UInt8 = 0
+            for b in bytes { high |= b }
+            return high < 0x80
         }
 
         /// `Int(text)` of ASCII bytes: an optional `+`, then decimal digits that fit.

@@ -247,7 +247,7 @@ extension ActorIndex {
 }
 
 /// An actor's sort keys and totals, read from its counters without building its row.
-struct ActorKey: ActorSortKeys, Equatable {
+struct ActorKey: ActorSortKeys {
     var name: String
     var mailboxDepth = 0
     var processed = 0

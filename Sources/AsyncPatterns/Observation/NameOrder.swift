@@ -45,9 +45,7 @@ enum NameOrder {
 
         /// Nil when `bytes` are not all ASCII.
         init?(slot: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
-            var high: UInt8 = 0
-            for b in bytes { high |= b }
-            guard high < 0x80 else { return nil }
+            guard NaturalNames.Key.isASCII(bytes) else { return nil }
             self.slot = slot
             length = Int32(bytes.count)
             chunk = Self.chunk(bytes, depth: 0)
