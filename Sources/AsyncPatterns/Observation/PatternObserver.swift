@@ -133,13 +133,7 @@ struct Emitter: Sendable {
             guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
             let event = event()
             let notable = event.isNotable
-            // Only event logs want it (the usual case): straight into their buffer.
-            let routes = EventRoutes(rawValue: registry.routes.load(ordering: .relaxed))
-            if !routes.toObservers(notable: notable) {
-                if routes.toLogs(notable: notable) { registry.events.push(wrap(event, source, .now())) }
-                return
-            }
-            registry.deliver(wrap(event, source, .now()), notable: notable)
+            registry.deliver({ wrap(event, source, .now()) }, notable: notable)
         }
     }
     @inlinable func queue(_ event: @autoclosure () -> QueueEvent) { send(event, as: PatternEvent.queue) }

@@ -193,19 +193,27 @@ public final class PatternRegistry: Sendable {
         }
     }
 
-    /// Hands `event` to every subscriber that wants it: into the event buffer for the event
-    /// logs, and to each other observer. Called by patterns, outside their locks, only after
-    /// `interest` said someone does (`Emitter.send` puts an event only event logs want into
-    /// the buffer itself).
-    @usableFromInline
-    func deliver(_ event: consuming PatternEvent, notable: Bool) {
-        let needed = notable ? EventInterest.notable.rawValue : EventInterest.all.rawValue
+    /// Hands `event` (built only if someone wants its level) to every subscriber that wants
+    /// it: into the event buffer for the event logs, and to each other observer. Called by
+    /// patterns, outside their locks, only after `interest` said someone does. Inlined into
+    /// the patterns: an event only event logs want (the usual case) goes straight into
+    /// their buffer, with no call.
+    @inlinable
+    func deliver(_ event: () -> PatternEvent, notable: Bool) {
         let routes = EventRoutes(rawValue: routes.load(ordering: .relaxed))
         guard routes.toObservers(notable: notable) else {
-            if routes.toLogs(notable: notable) { events.push(event) }
+            if routes.toLogs(notable: notable) { events.push(event()) }
             return
         }
-        if routes.toLogs(notable: notable) { events.push(copy event) }
+        deliver(event(), notable: notable, toLogs: routes.toLogs(notable: notable))
+    }
+
+    /// `deliver` when another observer wants the event: a copy into the buffer too if event
+    /// logs want it, then each such observer.
+    @usableFromInline
+    func deliver(_ event: consuming PatternEvent, notable: Bool, toLogs: Bool) {
+        let needed = notable ? EventInterest.notable.rawValue : EventInterest.all.rawValue
+        if toLogs { events.push(copy event) }
         for subscriber in subscribers.withLock({ $0 }) where !subscriber.buffered && subscriber.interest.rawValue >= needed {
             subscriber.observer.observe(event)
         }
@@ -214,13 +222,13 @@ public final class PatternRegistry: Sendable {
     /// A stall of the pool, for whoever listens (notable): what the pool doctor reports.
     package func poolStall(_ stall: PoolStall, from source: String = "pool") {
         guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
-        deliver(.health(.poolStall(stall: stall), source: PatternID(.health, source), at: .now()), notable: true)
+        deliver({ .health(.poolStall(stall: stall), source: PatternID(.health, source), at: .now()) }, notable: true)
     }
 
     /// Puts a free-form note in the event log of whoever listens (notable).
     public func note(_ text: String, from source: String = "program") {
         guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
-        deliver(.health(.note(text: text), source: PatternID(.health, source), at: .now()), notable: true)
+        deliver({ .health(.note(text: text), source: PatternID(.health, source), at: .now()) }, notable: true)
     }
 }
 
