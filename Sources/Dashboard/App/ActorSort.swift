@@ -25,6 +25,12 @@ extension ActorOrder {
         actors.sorted { precedes($0, $1) }
     }
 
+    /// The `count` actors from place `ActorTotals.offset` on in this order, of a snapshot's
+    /// `actors` listed from that place: after the `listedBefore` of them that come before it.
+    public func window(_ count: Int, listedBefore: Int, of actors: [ActorSnapshot]) -> ArraySlice<ActorSnapshot> {
+        first(listedBefore + max(0, count), of: actors).dropFirst(listedBefore)
+    }
+
     /// The first `count` actors in this order, without sorting them all: 100,000 actors
     /// cost one pass and a short sorted list, not a sort of 100,000 rows every frame.
     public func first(_ count: Int, of actors: [ActorSnapshot]) -> [ActorSnapshot] {

@@ -229,7 +229,7 @@ public final class DashboardApp {
         facts.status = source.status
         facts.speed = source.speed
         let before = lastActors.listedBefore, offset = lastActors.offset
-        facts.actors = state.actorSort.first(before + state.actorSelection + 11 - offset, of: lastSnapshot.actors).dropFirst(before)
+        facts.actors = state.actorSort.window(state.actorSelection + 11 - offset, listedBefore: before, of: lastSnapshot.actors)
             .map(\.name)
         facts.actorsOffset = offset
         facts.actorCount = lastActors.count

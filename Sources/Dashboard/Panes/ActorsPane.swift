@@ -43,7 +43,7 @@ public struct ActorsPane: Widget {
         // Only the rows up to the selection and the window after it are ever shown.
         let wanted = max(0, area.height) + (selected ?? 0) + 1
         let place = min(from.place, count)
-        let rows = Array(sort.first(from.listedBefore + max(0, wanted - place), of: actors).dropFirst(from.listedBefore))
+        let rows = Array(sort.window(wanted - place, listedBefore: from.listedBefore, of: actors))
         Panel("Actors (\(count))  sort: \(sort.title)" + titleNote(note), focused: focused, glyphs: glyphs).render(
             in: area, into: &buffer)
         let inner = Panel.inner(area)
