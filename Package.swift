@@ -37,10 +37,14 @@ let package = Package(
         // No pkgConfig: SwiftPM would warn about (and drop) its -D_XOPEN_SOURCE flags; the
         // shim header defines what they enable and the module map links ncursesw.
         .systemLibrary(name: "CNCurses"),
+        // CLOCK_MONOTONIC read through the TSC where the kernel reads it so: the timestamp
+        // of every event and wait time, in C for the counter read and 128-bit arithmetic.
+        .target(name: "CMonotonicClock"),
         .target(
             name: "AsyncPatterns",
             dependencies: [
-                .product(name: "DequeModule", package: "swift-collections")
+                "CMonotonicClock",
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
@@ -144,7 +148,8 @@ let package = Package(
             ],
             path: "Tests/PoolDoctorProbe", swiftSettings: strict),
         .testTarget(name: "PoolDoctorTests", dependencies: ["PoolDoctor", "CPoolDoctor", "Patience"], swiftSettings: strict),
-        .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns", "Patience"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncPatternsTests", dependencies: ["AsyncPatterns", "CMonotonicClock", "Patience"], swiftSettings: strict),
         .testTarget(
             name: "AsyncPatternsMetricsTests",
             dependencies: [

@@ -1,15 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+internal import CMonotonicClock
 
-/// Nanoseconds on CLOCK_MONOTONIC: about 20 ns through the vDSO, no allocation.
+/// Nanoseconds on CLOCK_MONOTONIC, no allocation: about 10 ns where the kernel reads that
+/// clock from the TSC (read here the same way, see CMonotonicClock.h), else the vDSO's 20.
 @usableFromInline
 func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    sluice_clock_now()
 }

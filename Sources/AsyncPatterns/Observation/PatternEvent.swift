@@ -43,7 +43,8 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable, Codable {
         try container.encode(nanoseconds)
     }
 
-    /// Reads the monotonic clock (`CLOCK_MONOTONIC`, via `ContinuousClock` semantics).
+    /// Reads the monotonic clock: `CLOCK_MONOTONIC`, through the CPU's time-stamp counter
+    /// where the kernel itself reads it so (within microseconds of it, and never back).
     @inlinable
     public static func now() -> MonotonicInstant {
         MonotonicInstant(nanoseconds: monotonicNanoseconds())

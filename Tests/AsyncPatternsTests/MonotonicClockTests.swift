@@ -1,0 +1,139 @@
+import CMonotonicClock
+import Patience
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import AsyncPatterns
+
+/// The clock behind every event and wait time (issue #23): CLOCK_MONOTONIC read through the
+/// TSC. Its policy is a pure step, driven here with a made-up 3 GHz counter.
+@Suite struct MonotonicClockTests {
+    static let gigahertz3: UInt64 = 3
+    static let empty = sluice_clock_state()
+
+    /// The state after a first reading at 0 and a second `nanoseconds` later on a 3 GHz
+    /// counter that keeps exact time.
+    static func calibrated(after nanoseconds: UInt64 = 10_000_000) -> sluice_clock_state {
+        let first = sluice_clock_step(empty, 1_000, 1_000)
+        return sluice_clock_step(first, 1_000 + nanoseconds * gigahertz3, 1_000 + nanoseconds)
+    }
+
+    /// What a mapping answers for `tsc`, as the header's fast path computes it.
+    static func read(_ a: sluice_clock_anchor, at tsc: UInt64) -> UInt64 {
+        let product = (tsc - a.tsc).multipliedFullWidth(by: a.scale)
+        return a.nanoseconds + (product.high << 32 | product.low >> 32)
+    }
+
+    @Test func noMappingUntilTenMillisecondsWereMeasured() {
+        let first = sluice_clock_step(Self.empty, 1_000, 1_000)
+        #expect(first.anchor.scale == 0 && first.off == 0)
+        let early = sluice_clock_step(first, 1_000 + 5_000_000 * 3, 1_000 + 5_000_000)
+        #expect(early.anchor.scale == 0)
+        let state = Self.calibrated()
+        #expect(state.anchor.scale == (1 << 32) / 3)
+        #expect(state.anchor.nanoseconds == 10_001_000)
+        // Trusted for about a second of ticks.
+        #expect((2_999_999_990...3_000_000_010).contains(state.anchor.horizon))
+        #expect(Self.read(state.anchor, at: state.anchor.tsc + 300_000_000) - 10_001_000 == 99_999_999)
+    }
+
+    @Test func aClockThatRanAheadSlowsDownAndNeverGoesBack() {
+        // The kernel's clock runs 200 ppm slower than the rate measured at first.
+        var state = Self.calibrated()
+        let start = state.anchor
+        let ceiling = Self.read(start, at: start.tsc + start.horizon)
+        let tsc = start.tsc + start.horizon
+        let elapsed = (start.horizon / 3) * (1_000_000 - 200) / 1_000_000
+        state = sluice_clock_step(state, tsc, start.nanoseconds + elapsed)
+        #expect(state.off == 0)
+        // It starts where the old mapping stopped, not where the kernel's clock is.
+        #expect(state.anchor.nanoseconds == ceiling)
+        #expect(state.anchor.nanoseconds > start.nanoseconds + elapsed)
+        // And it is back on the kernel's clock one horizon later (within a nanosecond or two).
+        let next = state.anchor
+        let kernel = start.nanoseconds + elapsed + (next.horizon / 3) * (1_000_000 - 200) / 1_000_000
+        let mine = Self.read(next, at: next.tsc + next.horizon)
+        #expect(mine >= kernel - 3 && mine <= kernel + 3, "\(mine) against \(kernel)")
+    }
+
+    @Test func aClockThatFellBehindJumpsToTheKernelsClock() {
+        var state = Self.calibrated()
+        let start = state.anchor
+        let tsc = start.tsc + start.horizon
+        let kernel = start.nanoseconds + (start.horizon / 3) * (1_000_000 + 200) / 1_000_000
+        state = sluice_clock_step(state, tsc, kernel)
+        #expect(state.off == 0)
+        #expect(state.anchor.nanoseconds == kernel && state.anchor.tsc == tsc)
+    }
+
+    @Test func afterAnHourIdleItTakesTheKernelsClockExactly() {
+        var state = Self.calibrated()
+        let start = state.anchor
+        let hour: UInt64 = 3_600_000_000_000
+        state = sluice_clock_step(state, start.tsc + hour * 3, start.nanoseconds + hour)
+        #expect(state.off == 0)
+        #expect(state.anchor.nanoseconds == start.nanoseconds + hour)
+    }
+
+    @Test func aCounterBehindByAFewTicksKeepsTheMappingAndMoreIsRefused() {
+        let state = Self.calibrated()
+        let skewed = sluice_clock_step(state, state.anchor.tsc - 50, state.anchor.nanoseconds + 1)
+        #expect(skewed.off == 0 && skewed.anchor.tsc == state.anchor.tsc)
+        let back = sluice_clock_step(state, state.anchor.tsc - 10_000_000, state.anchor.nanoseconds + 1)
+        #expect(back.off == 1)
+    }
+
+    @Test func aRateThatChangesIsRefused() {
+        let state = Self.calibrated()
+        let a = state.anchor
+        // The counter ran at 3.3 GHz over the next second: not a steady TSC.
+        let jumped = sluice_clock_step(state, a.tsc + a.horizon, a.nanoseconds + a.horizon * 10 / 33)
+        #expect(jumped.off == 1)
+        // Nor is a first rate that no TSC has (50 MHz).
+        let first = sluice_clock_step(Self.empty, 1_000, 1_000)
+        #expect(sluice_clock_step(first, 1_000 + 500_000, 1_000 + 10_000_000).off == 1)
+    }
+
+    @Test func aClockFarAheadIsRefused() {
+        // A mapping handed out 5 ms more than the kernel's clock moved: broken, not slewed.
+        var state = Self.calibrated()
+        state.anchor.nanoseconds += 5_000_000
+        let a = state.anchor
+        #expect(sluice_clock_step(state, a.tsc + a.horizon, a.nanoseconds - 5_000_000 + a.horizon / 3).off == 1)
+    }
+
+    @Test func aRenewalAskedForTooSoonChangesNothing() {
+        let state = Self.calibrated()
+        let a = state.anchor
+        let soon = sluice_clock_step(state, a.tsc + a.horizon / 4, a.nanoseconds + a.horizon / 12)
+        #expect(soon.anchor.tsc == a.tsc && soon.anchor.nanoseconds == a.nanoseconds && soon.off == 0)
+    }
+
+    /// The clock this process reads: between two reads of CLOCK_MONOTONIC either side of it
+    /// (within the millisecond the policy allows), and never back, before and after it has
+    /// measured the counter.
+    @Test func theLiveClockKeepsToClockMonotonic() async throws {
+        func kernel() -> UInt64 {
+            var t = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+        }
+        var last: UInt64 = 0
+        func look() {
+            let before = kernel()
+            let now = monotonicNanoseconds()
+            let after = kernel()
+            #expect(now + 1_000_000 >= before && now <= after + 1_000_000, "\(before) \(now) \(after)")
+            #expect(now >= last)
+            last = now
+        }
+        try await eventually("the clock decided whether to read the TSC") {
+            look()
+            return sluice_clock_mode() != 0
+        }
+        for _ in 0..<10_000 { look() }
+    }
+}
