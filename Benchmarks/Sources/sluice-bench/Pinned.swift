@@ -76,6 +76,21 @@ func pinnedRows(_ workloads: [Engine]) -> (rows: [String: Row], note: String)? {
     return (rows, note)
 }
 
+/// What every event adds to queue 1/1 pinned to one core: nanoseconds an event (three an
+/// item), and the share of the unobserved rate lost. A child runs `--profile everyEvent`,
+/// which measures both side by side and prints them on an `events` line.
+func pinnedEventCost() -> (nanoseconds: Double, costPercent: Double)? {
+    guard system("command -v taskset >/dev/null 2>&1") == 0 else { return nil }
+    print("measuring every event pinned to one core (taskset -c 0)...")
+    let command = ["taskset", "-c", "0", CommandLine.arguments[0], "--only", "queue 1/1", "--profile", "everyEvent"]
+    for line in commandOutput(command.map(shellQuoted).joined(separator: " ")) {
+        let fields = line.split(separator: "\t")
+        guard fields.count == 3, fields[0] == "events", let none = Double(fields[1]), let all = Double(fields[2]) else { continue }
+        return ((1e9 / all - 1e9 / none) / 3, (1 - all / none) * 100)
+    }
+    return nil
+}
+
 // MARK: targets
 
 struct Target {
