@@ -138,14 +138,27 @@ struct Rate {
 
 @MainActor
 func measureSpread(_ operations: Int, _ body: () async -> Void) async -> Rate {
-    var rates: [Double] = []
+    await withoutActuallyEscaping(body) { body in await measureInterleaved(operations, [body])[0] }
+}
+
+/// `measureSpread` of several ways to run one workload, their timings interleaved run by
+/// run: a machine whose state drifts during the measurement (queue 4/4 on two cores has a
+/// fast and a slow mode that follow it, BENCHMARKS.md) moves them alike, where one block of
+/// runs after another could compare two modes.
+@MainActor
+func measureInterleaved(_ operations: Int, _ bodies: [() async -> Void]) async -> [Rate] {
+    var rates = Array(repeating: [Double](), count: bodies.count)
     for _ in 0..<options.runs {
-        let start = ContinuousClock.now
-        await body()
-        rates.append(Double(operations) / (ContinuousClock.now - start).seconds)
+        for (i, body) in bodies.enumerated() {
+            let start = ContinuousClock.now
+            await body()
+            rates[i].append(Double(operations) / (ContinuousClock.now - start).seconds)
+        }
     }
-    rates.sort()
-    return Rate(median: rates[rates.count / 2], min: rates[0], max: rates[rates.count - 1])
+    return rates.map { r in
+        let sorted = r.sorted()
+        return Rate(median: sorted[sorted.count / 2], min: sorted[0], max: sorted[sorted.count - 1])
+    }
 }
 
 /// The median of `measureSpread`.

@@ -175,8 +175,9 @@ var spread: [String: Rate] = [:]
 for workload in engine where options.wants(workload.name) {
     print("measuring \(workload.name)...")
     var row = Row(workload: workload.title, sluice: 0, peers: [])
-    for observation in Observation.allCases {
-        let r = await measureSpread(workload.operations) { await observation.run(workload.run) }
+    let observations = Observation.allCases
+    let measured = await measureInterleaved(workload.operations, observations.map { o in { await o.run(workload.run) } })
+    for (observation, r) in zip(observations, measured) {
         observed[workload.name, default: [:]][observation] = r.median
         if observation == .none { spread[workload.name] = r }
     }
