@@ -12,6 +12,9 @@
 #define HORIZON_NS 1000000000ull
 #define RATE_TOLERANCE_PPM 1000ull
 #define MOST_AHEAD_NS 1000000ull
+// How precisely two readings must pin a rate down (their brackets against the ticks between
+// them) before it is used: 10 ppm, 10 µs a second.
+#define PRECISION_PPM 10ull
 // TSC readings that came back by less than this are cores' counters a little apart: the
 // clock keeps its mapping and answers its anchor. More than this, and the TSC is not steady.
 #define SKEW_TICKS 100000ull
@@ -35,11 +38,12 @@ static int plausible(uint64_t scale) {
     return scale >= (1ull << 32) / 20 && scale <= (1ull << 32) * 10;
 }
 
-sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_t nanoseconds) {
+sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_t nanoseconds, uint64_t width) {
     if (s.off) return s;
     if (s.lastTsc == 0 && s.lastNanoseconds == 0) {
         s.lastTsc = tsc;
         s.lastNanoseconds = nanoseconds;
+        s.lastWidth = width;
         return s;
     }
     if (tsc <= s.lastTsc) {
@@ -49,9 +53,20 @@ sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_
     if (nanoseconds < s.lastNanoseconds) return s;
     uint64_t ticks = tsc - s.lastTsc;
     uint64_t elapsed = nanoseconds - s.lastNanoseconds;
+    // How sure a rate over these two readings is: each reading's TSC is known to within its
+    // bracket (the ordered reads either side of CLOCK_MONOTONIC's).
+    int precise = (unsigned __int128)(s.lastWidth + width) * 1000000 <= (unsigned __int128)ticks * PRECISION_PPM;
     sluice_clock_anchor a = s.anchor;
     if (a.scale == 0) {
-        if (elapsed < CALIBRATION_NS) return s;
+        if (elapsed < CALIBRATION_NS || !precise) {
+            // A reading bracketed more tightly than the first is a better start.
+            if (width < s.lastWidth) {
+                s.lastTsc = tsc;
+                s.lastNanoseconds = nanoseconds;
+                s.lastWidth = width;
+            }
+            return s;
+        }
         uint64_t measured = rate(elapsed, ticks);
         if (!plausible(measured)) {
             s.off = 1;
@@ -60,11 +75,13 @@ sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_
         s.anchor = (sluice_clock_anchor){tsc, nanoseconds, measured, horizon(measured)};
         s.lastTsc = tsc;
         s.lastNanoseconds = nanoseconds;
+        s.lastWidth = width;
         return s;
     }
-    // A rate measured over less than half a horizon is too coarse to renew with; the mapping
-    // stays (the caller asked because of a skewed read or a race with another writer).
-    if (ticks < a.horizon / 2) return s;
+    // A rate measured over less than half a horizon, or from readings too loosely bracketed
+    // (a thread preempted between them), is not one to renew with: the mapping stays, and
+    // the next reading tries again.
+    if (ticks < a.horizon / 2 || !precise) return s;
     uint64_t measured = rate(elapsed, ticks);
     uint64_t previous = s.anchor.scale;
     uint64_t apart = measured > previous ? measured - previous : previous - measured;
@@ -72,25 +89,41 @@ sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_
         s.off = 1;
         return s;
     }
-    // The most the old mapping handed out: the new one starts there or later, so the clock
-    // never goes back. Where CLOCK_MONOTONIC is ahead, it jumps to it; where the clock ran
-    // ahead, it slows by as much as it is ahead over the next horizon.
-    uint64_t ceiling = a.nanoseconds + map(a.horizon, a.scale);
+    // The most the old mapping can have handed out by now: the new one starts there or
+    // later, so the clock never goes back. Where CLOCK_MONOTONIC is ahead, it jumps to it;
+    // where the clock ran ahead, it slows by as much as it is ahead over the next horizon.
+    uint64_t reached = sluice_clock_reached(a, tsc);
     uint64_t next = horizon(measured);
-    if (nanoseconds >= ceiling) {
+    if (nanoseconds >= reached) {
         s.anchor = (sluice_clock_anchor){tsc, nanoseconds, measured, next};
     } else {
-        uint64_t ahead = ceiling - nanoseconds;
+        uint64_t ahead = reached - nanoseconds;
         if (ahead > MOST_AHEAD_NS) {
             s.off = 1;
             return s;
         }
         uint64_t slower = measured - rate(ahead, next);
-        s.anchor = (sluice_clock_anchor){tsc, ceiling, slower, next};
+        s.anchor = (sluice_clock_anchor){tsc, reached, slower, next};
     }
     s.lastTsc = tsc;
     s.lastNanoseconds = nanoseconds;
+    s.lastWidth = width;
     return s;
+}
+
+uint64_t sluice_clock_reached(sluice_clock_anchor a, uint64_t tsc) {
+    if (a.scale == 0 || tsc <= a.tsc) return a.nanoseconds;
+    uint64_t ticks = tsc - a.tsc;
+    return a.nanoseconds + map(ticks < a.horizon ? ticks : a.horizon, a.scale);
+}
+
+uint64_t sluice_clock_answer(sluice_clock_anchor a, uint64_t tsc, uint64_t nanoseconds) {
+    if (a.scale == 0) return nanoseconds;
+    if (tsc <= a.tsc) return a.nanoseconds;
+    uint64_t reached = sluice_clock_reached(a, tsc);
+    if (tsc - a.tsc < a.horizon) return reached;
+    // Stale, and not renewed yet: never below what the mapping handed out.
+    return nanoseconds > reached ? nanoseconds : reached;
 }
 
 static uint64_t monotonic(void) {
@@ -102,6 +135,9 @@ static uint64_t monotonic(void) {
 #if defined(__x86_64__)
 enum { UNDECIDED = 0, TRUSTED = 1, REFUSED = 2 };
 static _Atomic(int) trust;
+// When the TSC was found unsteady: the most its mapping had handed out, below which
+// CLOCK_MONOTONIC's answers are not given (the clock may have run ahead of it, a little).
+static _Atomic(uint64_t) floorWhenRefused;
 // Written only by the thread that holds the odd sequence number.
 static sluice_clock_state state;
 
@@ -117,7 +153,7 @@ static int kernelReadsTheTSC(void) {
 }
 
 static int trusted(void) {
-    int t = atomic_load_explicit(&trust, memory_order_relaxed);
+    int t = atomic_load_explicit(&trust, memory_order_acquire);
     if (t == UNDECIDED) {
         int decided = kernelReadsTheTSC() ? TRUSTED : REFUSED;
         atomic_compare_exchange_strong(&trust, &t, decided);
@@ -126,17 +162,33 @@ static int trusted(void) {
     return t == TRUSTED;
 }
 
-// CLOCK_MONOTONIC and the TSC at (nearly) the same instant: ordered reads either side,
-// the middle taken, a read that was interrupted taken again.
-static void readPair(uint64_t *tsc, uint64_t *nanoseconds) {
+// CLOCK_MONOTONIC and the TSC at (nearly) the same instant: ordered reads either side, the
+// middle taken; the narrowest bracket of four tries (a try a thread was preempted in is
+// wide). Returns the bracket's width in ticks.
+static uint64_t readPair(uint64_t *tsc, uint64_t *nanoseconds) {
     unsigned int cpu;
-    for (int attempt = 0;; attempt++) {
+    uint64_t best = UINT64_MAX;
+    for (int attempt = 0; attempt < 4 && best > 2000; attempt++) {
         uint64_t before = __builtin_ia32_rdtscp(&cpu);
-        *nanoseconds = monotonic();
+        uint64_t read = monotonic();
         uint64_t after = __builtin_ia32_rdtscp(&cpu);
-        *tsc = before + (after - before) / 2;
-        if (after - before < 20000 || attempt == 3) return;
+        if (after < before || after - before >= best) continue;
+        best = after - before;
+        *tsc = before + best / 2;
+        *nanoseconds = read;
     }
+    if (best == UINT64_MAX) {
+        *tsc = __builtin_ia32_rdtscp(&cpu);
+        *nanoseconds = monotonic();
+    }
+    return best;
+}
+
+// CLOCK_MONOTONIC, once the TSC is refused: never below what its mapping handed out.
+static uint64_t refusedAnswer(void) {
+    uint64_t now = monotonic();
+    uint64_t floor = atomic_load_explicit(&floorWhenRefused, memory_order_relaxed);
+    return now > floor ? now : floor;
 }
 
 static void publish(uint64_t sequence, sluice_clock_anchor a) {
@@ -150,9 +202,10 @@ static void publish(uint64_t sequence, sluice_clock_anchor a) {
 
 uint64_t sluice_clock_slow(void) {
 #if defined(__x86_64__)
-    if (!trusted()) return monotonic();
-    // A writer holds the sequence for four stores; one preempted there is waited for only
-    // briefly, then CLOCK_MONOTONIC answers.
+    if (!trusted()) return refusedAnswer();
+    // A writer holds the sequence for a reading and four stores; one preempted there is
+    // waited for only briefly, then CLOCK_MONOTONIC answers (within microseconds of the
+    // mapping: the one place a reader may see the clock step back, by that much).
     for (int spin = 0; spin < 256; spin++) {
         uint64_t sequence = atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_acquire);
         if (sequence & 1) {
@@ -165,17 +218,20 @@ uint64_t sluice_clock_slow(void) {
         if (!atomic_compare_exchange_strong_explicit(&sluice_clock_shared.sequence, &sequence, sequence | 1,
                                                      memory_order_acquire, memory_order_relaxed))
             continue;
-        if (atomic_load_explicit(&trust, memory_order_relaxed) != TRUSTED) {
+        if (atomic_load_explicit(&trust, memory_order_acquire) != TRUSTED) {
             atomic_store_explicit(&sluice_clock_shared.sequence, 0, memory_order_release);
-            return monotonic();
+            return refusedAnswer();
         }
         uint64_t tsc, nanoseconds;
-        readPair(&tsc, &nanoseconds);
-        state = sluice_clock_step(state, tsc, nanoseconds);
+        uint64_t width = readPair(&tsc, &nanoseconds);
+        sluice_clock_anchor before = state.anchor;
+        state = sluice_clock_step(state, tsc, nanoseconds, width);
         if (state.off) {
-            atomic_store_explicit(&trust, REFUSED, memory_order_relaxed);
+            uint64_t floor = before.scale == 0 ? 0 : sluice_clock_reached(before, tsc);
+            atomic_store_explicit(&floorWhenRefused, floor, memory_order_relaxed);
+            atomic_store_explicit(&trust, REFUSED, memory_order_release);
             atomic_store_explicit(&sluice_clock_shared.sequence, 0, memory_order_release);
-            return nanoseconds;
+            return nanoseconds > floor ? nanoseconds : floor;
         }
         sluice_clock_anchor a = state.anchor;
         if (a.scale == 0) {
@@ -183,8 +239,7 @@ uint64_t sluice_clock_slow(void) {
             return nanoseconds;
         }
         publish((sequence | 1) + 1, a);
-        if (tsc < a.tsc) return a.nanoseconds;
-        return a.nanoseconds + map(tsc - a.tsc, a.scale);
+        return sluice_clock_answer(a, tsc, nanoseconds);
     }
 #endif
     return monotonic();

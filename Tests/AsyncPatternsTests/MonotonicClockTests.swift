@@ -1,4 +1,5 @@
 import CMonotonicClock
+import Foundation
 import Patience
 import Testing
 
@@ -17,8 +18,8 @@ import Glibc
     /// The state after a first reading at 0 and a second `nanoseconds` later on a 3 GHz
     /// counter that keeps exact time.
     static func calibrated(after nanoseconds: UInt64 = 10_000_000) -> sluice_clock_state {
-        let first = sluice_clock_step(empty, 1_000, 1_000)
-        return sluice_clock_step(first, 1_000 + nanoseconds * gigahertz3, 1_000 + nanoseconds)
+        let first = sluice_clock_step(empty, 1_000, 1_000, 40)
+        return sluice_clock_step(first, 1_000 + nanoseconds * gigahertz3, 1_000 + nanoseconds, 40)
     }
 
     /// What a mapping answers for `tsc`, as the header's fast path computes it.
@@ -28,9 +29,9 @@ import Glibc
     }
 
     @Test func noMappingUntilTenMillisecondsWereMeasured() {
-        let first = sluice_clock_step(Self.empty, 1_000, 1_000)
+        let first = sluice_clock_step(Self.empty, 1_000, 1_000, 40)
         #expect(first.anchor.scale == 0 && first.off == 0)
-        let early = sluice_clock_step(first, 1_000 + 5_000_000 * 3, 1_000 + 5_000_000)
+        let early = sluice_clock_step(first, 1_000 + 5_000_000 * 3, 1_000 + 5_000_000, 40)
         #expect(early.anchor.scale == 0)
         let state = Self.calibrated()
         #expect(state.anchor.scale == (1 << 32) / 3)
@@ -47,7 +48,7 @@ import Glibc
         let ceiling = Self.read(start, at: start.tsc + start.horizon)
         let tsc = start.tsc + start.horizon
         let elapsed = (start.horizon / 3) * (1_000_000 - 200) / 1_000_000
-        state = sluice_clock_step(state, tsc, start.nanoseconds + elapsed)
+        state = sluice_clock_step(state, tsc, start.nanoseconds + elapsed, 40)
         #expect(state.off == 0)
         // It starts where the old mapping stopped, not where the kernel's clock is.
         #expect(state.anchor.nanoseconds == ceiling)
@@ -64,7 +65,7 @@ import Glibc
         let start = state.anchor
         let tsc = start.tsc + start.horizon
         let kernel = start.nanoseconds + (start.horizon / 3) * (1_000_000 + 200) / 1_000_000
-        state = sluice_clock_step(state, tsc, kernel)
+        state = sluice_clock_step(state, tsc, kernel, 40)
         #expect(state.off == 0)
         #expect(state.anchor.nanoseconds == kernel && state.anchor.tsc == tsc)
     }
@@ -73,16 +74,16 @@ import Glibc
         var state = Self.calibrated()
         let start = state.anchor
         let hour: UInt64 = 3_600_000_000_000
-        state = sluice_clock_step(state, start.tsc + hour * 3, start.nanoseconds + hour)
+        state = sluice_clock_step(state, start.tsc + hour * 3, start.nanoseconds + hour, 40)
         #expect(state.off == 0)
         #expect(state.anchor.nanoseconds == start.nanoseconds + hour)
     }
 
     @Test func aCounterBehindByAFewTicksKeepsTheMappingAndMoreIsRefused() {
         let state = Self.calibrated()
-        let skewed = sluice_clock_step(state, state.anchor.tsc - 50, state.anchor.nanoseconds + 1)
+        let skewed = sluice_clock_step(state, state.anchor.tsc - 50, state.anchor.nanoseconds + 1, 40)
         #expect(skewed.off == 0 && skewed.anchor.tsc == state.anchor.tsc)
-        let back = sluice_clock_step(state, state.anchor.tsc - 10_000_000, state.anchor.nanoseconds + 1)
+        let back = sluice_clock_step(state, state.anchor.tsc - 10_000_000, state.anchor.nanoseconds + 1, 40)
         #expect(back.off == 1)
     }
 
@@ -90,11 +91,11 @@ import Glibc
         let state = Self.calibrated()
         let a = state.anchor
         // The counter ran at 3.3 GHz over the next second: not a steady TSC.
-        let jumped = sluice_clock_step(state, a.tsc + a.horizon, a.nanoseconds + a.horizon * 10 / 33)
+        let jumped = sluice_clock_step(state, a.tsc + a.horizon, a.nanoseconds + a.horizon * 10 / 33, 40)
         #expect(jumped.off == 1)
         // Nor is a first rate that no TSC has (50 MHz).
-        let first = sluice_clock_step(Self.empty, 1_000, 1_000)
-        #expect(sluice_clock_step(first, 1_000 + 500_000, 1_000 + 10_000_000).off == 1)
+        let first = sluice_clock_step(Self.empty, 1_000, 1_000, 1)
+        #expect(sluice_clock_step(first, 1_000 + 500_000, 1_000 + 10_000_000, 1).off == 1)
     }
 
     @Test func aClockFarAheadIsRefused() {
@@ -102,13 +103,50 @@ import Glibc
         var state = Self.calibrated()
         state.anchor.nanoseconds += 5_000_000
         let a = state.anchor
-        #expect(sluice_clock_step(state, a.tsc + a.horizon, a.nanoseconds - 5_000_000 + a.horizon / 3).off == 1)
+        #expect(sluice_clock_step(state, a.tsc + a.horizon, a.nanoseconds - 5_000_000 + a.horizon / 3, 40).off == 1)
+    }
+
+    @Test func looselyBracketedReadingsDoNotCalibrate() {
+        // A first reading whose TSC is known only to within 2 ms of ticks (a preempted
+        // thread), then one 10 ms later: 20% of the interval, not a rate.
+        let first = sluice_clock_step(Self.empty, 1_000, 1_000, 6_000_000)
+        let loose = sluice_clock_step(first, 1_000 + 30_000_000, 1_000 + 10_000_000, 40)
+        #expect(loose.anchor.scale == 0 && loose.off == 0)
+        // The tighter reading became the start: 10 ms after it, the rate is taken.
+        #expect(loose.lastWidth == 40)
+        let later = sluice_clock_step(loose, 1_000 + 60_000_000, 1_000 + 20_000_000, 40)
+        #expect(later.anchor.scale == (1 << 32) / 3)
+    }
+
+    @Test func aLooseRenewalKeepsTheMappingAndTheAnswerNeverFallsBelowIt() {
+        var state = Self.calibrated()
+        let a = state.anchor
+        // The kernel's clock 300 µs behind the mapping at its horizon, read loosely.
+        let tsc = a.tsc + a.horizon + 3_000
+        let reached = sluice_clock_reached(a, tsc)
+        state = sluice_clock_step(state, tsc, reached - 300_000, 60_000)
+        #expect(state.off == 0 && state.anchor.tsc == a.tsc)
+        #expect(sluice_clock_answer(state.anchor, tsc, reached - 300_000) == reached)
+        #expect(sluice_clock_answer(state.anchor, tsc, reached + 5) == reached + 5)
+    }
+
+    @Test func aRenewalBeforeTheHorizonIsNotTakenForRunningAhead() {
+        // A reader whose counter came back a little (another core's) renews at 60% of the
+        // horizon: the mapping has not reached its horizon's end, and must not be judged by it.
+        let state = Self.calibrated()
+        let a = state.anchor
+        let ticks = a.horizon * 6 / 10
+        let renewed = sluice_clock_step(state, a.tsc + ticks, a.nanoseconds + ticks / 3, 40)
+        #expect(renewed.off == 0)
+        #expect(renewed.anchor.tsc == a.tsc + ticks)
+        let nanos = Int64(bitPattern: renewed.anchor.nanoseconds &- (a.nanoseconds + ticks / 3))
+        #expect(abs(nanos) <= 1)
     }
 
     @Test func aRenewalAskedForTooSoonChangesNothing() {
         let state = Self.calibrated()
         let a = state.anchor
-        let soon = sluice_clock_step(state, a.tsc + a.horizon / 4, a.nanoseconds + a.horizon / 12)
+        let soon = sluice_clock_step(state, a.tsc + a.horizon / 4, a.nanoseconds + a.horizon / 12, 40)
         #expect(soon.anchor.tsc == a.tsc && soon.anchor.nanoseconds == a.nanoseconds && soon.off == 0)
     }
 
@@ -135,5 +173,12 @@ import Glibc
             return sluice_clock_mode() != 0
         }
         for _ in 0..<10_000 { look() }
+        // Where the kernel reads CLOCK_MONOTONIC from the TSC, so does this clock.
+        #if arch(x86_64) && os(Linux)
+        let source = "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+        if let name = try? String(contentsOfFile: source, encoding: .utf8), name == "tsc\n" {
+            #expect(sluice_clock_mode() == 1)
+        }
+        #endif
     }
 }

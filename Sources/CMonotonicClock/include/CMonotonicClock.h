@@ -8,7 +8,9 @@
 // The kernel's CLOCK_MONOTONIC is the TSC scaled. This clock scales it too, with a rate it
 // measures against CLOCK_MONOTONIC and an anchor it renews at least once a second, so it
 // stays within a few microseconds of CLOCK_MONOTONIC and never goes back. Where the kernel
-// does not trust the TSC, or where it is not x86-64, every read is CLOCK_MONOTONIC.
+// does not trust the TSC, or where it is not x86-64, every read is CLOCK_MONOTONIC; where
+// the TSC is found unsteady (its rate moved by 0.1%, or it ran 1 ms ahead), every read
+// after is CLOCK_MONOTONIC, never below what the TSC's mapping had handed out.
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -23,17 +25,29 @@ typedef struct {
 } sluice_clock_anchor;
 
 /// What the clock knows: the mapping it hands out, the raw reading its rate was last
-/// measured from, the first raw reading, and whether the TSC is out of use.
+/// measured from (or, before the first mapping, the best first reading), and whether the TSC
+/// is out of use.
 typedef struct {
     sluice_clock_anchor anchor;
     uint64_t lastTsc;
     uint64_t lastNanoseconds;
+    uint64_t lastWidth;
     int off;
 } sluice_clock_state;
 
-/// The next state after a raw reading (`tsc`, and CLOCK_MONOTONIC read beside it). Pure: the
-/// whole policy, and what the tests drive with made-up counters.
-sluice_clock_state sluice_clock_step(sluice_clock_state state, uint64_t tsc, uint64_t nanoseconds);
+/// The next state after a raw reading: CLOCK_MONOTONIC's `nanoseconds`, and `tsc` known to
+/// within `width` ticks (the ordered reads either side of it). Pure: the whole policy, and
+/// what the tests drive with made-up counters.
+sluice_clock_state sluice_clock_step(sluice_clock_state state, uint64_t tsc, uint64_t nanoseconds, uint64_t width);
+
+/// The most a mapping can have handed out by the time the TSC reads `tsc`: its value there,
+/// or at the end of its horizon.
+uint64_t sluice_clock_reached(sluice_clock_anchor anchor, uint64_t tsc);
+
+/// What the clock answers for `tsc` with `anchor` published, CLOCK_MONOTONIC then reading
+/// `nanoseconds`: the mapping's value, or for a stale mapping not renewed (its readings too
+/// loose) CLOCK_MONOTONIC but never below what the mapping reached.
+uint64_t sluice_clock_answer(sluice_clock_anchor anchor, uint64_t tsc, uint64_t nanoseconds);
 
 /// The published mapping, behind a sequence number (a seqlock: odd while being written,
 /// 0 before the first mapping). Every field atomic, so readers race with nothing.
