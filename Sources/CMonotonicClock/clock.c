@@ -55,7 +55,7 @@ sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_
     uint64_t elapsed = nanoseconds - s.lastNanoseconds;
     // How sure a rate over these two readings is: each reading's TSC is known to within its
     // bracket (the ordered reads either side of CLOCK_MONOTONIC's).
-    int precise = (unsigned __int128)(s.lastWidth + width) * 1000000 <= (unsigned __int128)ticks * PRECISION_PPM;
+    int precise = ((unsigned __int128)s.lastWidth + width) * 1000000 <= (unsigned __int128)ticks * PRECISION_PPM;
     sluice_clock_anchor a = s.anchor;
     if (a.scale == 0) {
         if (elapsed < CALIBRATION_NS || !precise) {

@@ -116,6 +116,9 @@ import Glibc
         #expect(loose.lastWidth == 40)
         let later = sluice_clock_step(loose, 1_000 + 60_000_000, 1_000 + 20_000_000, 40)
         #expect(later.anchor.scale == (1 << 32) / 3)
+        // A reading with no bracket at all (every try came back reversed) is not precise.
+        let unbracketed = sluice_clock_step(loose, 1_000 + 60_000_000, 1_000 + 20_000_000, .max)
+        #expect(unbracketed.anchor.scale == 0)
     }
 
     @Test func aLooseRenewalKeepsTheMappingAndTheAnswerNeverFallsBelowIt() {
