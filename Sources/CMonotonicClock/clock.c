@@ -73,6 +73,7 @@ sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_
             return s;
         }
         s.anchor = (sluice_clock_anchor){tsc, nanoseconds, measured, horizon(measured)};
+        s.measuredScale = measured;
         s.lastTsc = tsc;
         s.lastNanoseconds = nanoseconds;
         s.lastWidth = width;
@@ -83,7 +84,7 @@ sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_
     // the next reading tries again.
     if (ticks < a.horizon / 2 || !precise) return s;
     uint64_t measured = rate(elapsed, ticks);
-    uint64_t previous = s.anchor.scale;
+    uint64_t previous = s.measuredScale;
     uint64_t apart = measured > previous ? measured - previous : previous - measured;
     if (!plausible(measured) || (unsigned __int128)apart * 1000000 > (unsigned __int128)previous * RATE_TOLERANCE_PPM) {
         s.off = 1;
@@ -105,6 +106,7 @@ sluice_clock_state sluice_clock_step(sluice_clock_state s, uint64_t tsc, uint64_
         uint64_t slower = measured - rate(ahead, next);
         s.anchor = (sluice_clock_anchor){tsc, reached, slower, next};
     }
+    s.measuredScale = measured;
     s.lastTsc = tsc;
     s.lastNanoseconds = nanoseconds;
     s.lastWidth = width;
@@ -133,17 +135,25 @@ static uint64_t monotonic(void) {
 }
 
 #if defined(__x86_64__)
+#include <cpuid.h>
+#include <pthread.h>
+
 enum { UNDECIDED = 0, TRUSTED = 1, REFUSED = 2 };
 static _Atomic(int) trust;
+// 1 while a thread renews the mapping (the others answer from it as it stands meanwhile).
+static _Atomic(int) writing;
+// Written only by the thread that holds `writing`.
+static sluice_clock_state state;
 // When the TSC was found unsteady: the most its mapping had handed out, below which
 // CLOCK_MONOTONIC's answers are not given (the clock may have run ahead of it, a little).
 static _Atomic(uint64_t) floorWhenRefused;
-// Written only by the thread that holds the odd sequence number.
-static sluice_clock_state state;
 
-// The kernel's own judgement: it reads CLOCK_MONOTONIC from the TSC only where the TSC is
-// invariant and in step across CPUs.
-static int kernelReadsTheTSC(void) {
+// The CPU's word (an invariant TSC, and `rdtscp`) and the kernel's (it reads
+// CLOCK_MONOTONIC from the TSC only where the TSC is in step across CPUs).
+static int tscIsUsable(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx) || !(edx & (1u << 27))) return 0;
+    if (!__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx) || !(edx & (1u << 8))) return 0;
     int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     char name[16] = {0};
@@ -152,12 +162,27 @@ static int kernelReadsTheTSC(void) {
     return n >= 3 && memcmp(name, "tsc", 3) == 0 && (n == 3 || name[3] == '\n');
 }
 
+// A child forked while a thread of its parent renewed the mapping has no such thread: the
+// published copy is whole (a writer fills the other one), the private state may not be.
+static void afterForkInChild(void) {
+    if (!atomic_load_explicit(&writing, memory_order_relaxed)) return;
+    sluice_clock_anchor a;
+    if (sluice_clock_load(&a)) {
+        state = (sluice_clock_state){a, a.tsc, a.nanoseconds, 0, a.scale, 0};
+    } else {
+        state = (sluice_clock_state){{0, 0, 0, 0}, 0, 0, 0, 0, 0};
+    }
+    atomic_store_explicit(&writing, 0, memory_order_release);
+}
+
 static int trusted(void) {
     int t = atomic_load_explicit(&trust, memory_order_acquire);
     if (t == UNDECIDED) {
-        int decided = kernelReadsTheTSC() ? TRUSTED : REFUSED;
-        atomic_compare_exchange_strong(&trust, &t, decided);
-        t = atomic_load_explicit(&trust, memory_order_relaxed);
+        int decided = tscIsUsable() ? TRUSTED : REFUSED;
+        if (atomic_compare_exchange_strong(&trust, &t, decided) && decided == TRUSTED) {
+            pthread_atfork(NULL, NULL, afterForkInChild);
+        }
+        t = atomic_load_explicit(&trust, memory_order_acquire);
     }
     return t == TRUSTED;
 }
@@ -184,6 +209,19 @@ static uint64_t readPair(uint64_t *tsc, uint64_t *nanoseconds) {
     return best;
 }
 
+static void publish(sluice_clock_anchor a) {
+    uint64_t next = atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_relaxed) + 1;
+    sluice_clock_copy *copy = &sluice_clock_shared.copies[next & 1];
+    // Readers of this copy (one publication back) must not see these stores before the
+    // publication that took them off it.
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&copy->tsc, a.tsc, memory_order_relaxed);
+    atomic_store_explicit(&copy->nanoseconds, a.nanoseconds, memory_order_relaxed);
+    atomic_store_explicit(&copy->scale, a.scale, memory_order_relaxed);
+    atomic_store_explicit(&copy->horizon, a.horizon, memory_order_relaxed);
+    atomic_store_explicit(&sluice_clock_shared.sequence, next, memory_order_release);
+}
+
 // CLOCK_MONOTONIC, once the TSC is refused: never below what its mapping handed out.
 static uint64_t refusedAnswer(void) {
     uint64_t now = monotonic();
@@ -191,37 +229,33 @@ static uint64_t refusedAnswer(void) {
     return now > floor ? now : floor;
 }
 
-static void publish(uint64_t sequence, sluice_clock_anchor a) {
-    atomic_store_explicit(&sluice_clock_shared.tsc, a.tsc, memory_order_relaxed);
-    atomic_store_explicit(&sluice_clock_shared.nanoseconds, a.nanoseconds, memory_order_relaxed);
-    atomic_store_explicit(&sluice_clock_shared.scale, a.scale, memory_order_relaxed);
-    atomic_store_explicit(&sluice_clock_shared.horizon, a.horizon, memory_order_relaxed);
-    atomic_store_explicit(&sluice_clock_shared.sequence, sequence, memory_order_release);
+// While another thread renews: the mapping as it stands (never below what it handed out),
+// or CLOCK_MONOTONIC before there is one.
+static uint64_t answerMeanwhile(void) {
+    sluice_clock_anchor a;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint64_t tsc = __builtin_ia32_rdtsc();
+        if (sluice_clock_load(&a)) return sluice_clock_answer(a, tsc, monotonic());
+        if (atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_acquire) == 0) break;
+    }
+    // No mapping yet, or refused meanwhile (or four publications in a row: a thread that
+    // was away that long reads a time after everything handed out before).
+    return refusedAnswer();
 }
 #endif
 
 uint64_t sluice_clock_slow(void) {
 #if defined(__x86_64__)
     if (!trusted()) return refusedAnswer();
-    // A writer holds the sequence for a reading and four stores; one preempted there is
-    // waited for only briefly, then CLOCK_MONOTONIC answers (within microseconds of the
-    // mapping: the one place a reader may see the clock step back, by that much).
-    for (int spin = 0; spin < 256; spin++) {
-        uint64_t sequence = atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_acquire);
-        if (sequence & 1) {
-            __builtin_ia32_pause();
-            continue;
-        }
-        // Another writer may have renewed the mapping while this one waited.
-        uint64_t answer;
-        if (sluice_clock_mapped(&answer)) return answer;
-        if (!atomic_compare_exchange_strong_explicit(&sluice_clock_shared.sequence, &sequence, sequence | 1,
-                                                     memory_order_acquire, memory_order_relaxed))
-            continue;
-        if (atomic_load_explicit(&trust, memory_order_acquire) != TRUSTED) {
-            atomic_store_explicit(&sluice_clock_shared.sequence, 0, memory_order_release);
-            return refusedAnswer();
-        }
+    int idle = 0;
+    if (!atomic_compare_exchange_strong_explicit(&writing, &idle, 1, memory_order_acquire, memory_order_relaxed))
+        return answerMeanwhile();
+    uint64_t answer;
+    if (atomic_load_explicit(&trust, memory_order_acquire) != TRUSTED) {
+        answer = refusedAnswer();
+    } else if (sluice_clock_mapped(&answer)) {
+        // Renewed by the thread that held `writing` before.
+    } else {
         uint64_t tsc, nanoseconds;
         uint64_t width = readPair(&tsc, &nanoseconds);
         sluice_clock_anchor before = state.anchor;
@@ -231,24 +265,24 @@ uint64_t sluice_clock_slow(void) {
             atomic_store_explicit(&floorWhenRefused, floor, memory_order_relaxed);
             atomic_store_explicit(&trust, REFUSED, memory_order_release);
             atomic_store_explicit(&sluice_clock_shared.sequence, 0, memory_order_release);
-            return nanoseconds > floor ? nanoseconds : floor;
+            answer = nanoseconds > floor ? nanoseconds : floor;
+        } else {
+            sluice_clock_anchor a = state.anchor;
+            if (a.scale != 0 && (a.tsc != before.tsc || a.scale != before.scale)) publish(a);
+            answer = sluice_clock_answer(a, tsc, nanoseconds);
         }
-        sluice_clock_anchor a = state.anchor;
-        if (a.scale == 0) {
-            atomic_store_explicit(&sluice_clock_shared.sequence, 0, memory_order_release);
-            return nanoseconds;
-        }
-        publish((sequence | 1) + 1, a);
-        return sluice_clock_answer(a, tsc, nanoseconds);
     }
-#endif
+    atomic_store_explicit(&writing, 0, memory_order_release);
+    return answer;
+#else
     return monotonic();
+#endif
 }
 
 int sluice_clock_mode(void) {
 #if defined(__x86_64__)
     if (atomic_load_explicit(&trust, memory_order_relaxed) == REFUSED) return 2;
-    return atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_acquire) >= 2 ? 1 : 0;
+    return atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_acquire) >= 1 ? 1 : 0;
 #else
     return 2;
 #endif

@@ -1,6 +1,7 @@
 import CMonotonicClock
 import Foundation
 import Patience
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -12,6 +13,19 @@ import Glibc
 /// The clock behind every event and wait time (issue #23): CLOCK_MONOTONIC read through the
 /// TSC. Its policy is a pure step, driven here with a made-up 3 GHz counter.
 @Suite struct MonotonicClockTests {
+    /// A seeded generator, so a failure repeats.
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
     static let gigahertz3: UInt64 = 3
     static let empty = sluice_clock_state()
 
@@ -153,9 +167,78 @@ import Glibc
         #expect(soon.anchor.tsc == a.tsc && soon.anchor.nanoseconds == a.nanoseconds && soon.off == 0)
     }
 
-    /// The clock this process reads: between two reads of CLOCK_MONOTONIC either side of it
-    /// (within the millisecond the policy allows), and never back, before and after it has
-    /// measured the counter.
+    /// Half an hour of a kernel that slews its clock (its rate moving by up to 0.03% a
+    /// step), read at random moments between renewals, some readings loose: whatever the
+    /// clock answers never goes back and stays within a millisecond of the kernel's clock.
+    @Test func aSlewedKernelClockIsFollowedAndNothingGoesBack() {
+        var random = SplitMix(seed: 23)
+        var state = Self.calibrated()
+        var tsc = state.anchor.tsc
+        var kernel = state.anchor.nanoseconds
+        var rate = 1.0 / 3  // nanoseconds a tick
+        var handedOut: UInt64 = 0
+        var renewals = 0
+        var declined = false
+        for _ in 0..<1_800 {
+            rate *= 1 + (Double(random.next() % 601) - 300) / 1e6 * 0.1
+            let step = 300_000_000 + random.next() % 4_500_000_000  // 0.1 to 1.6 s of ticks
+            func kernelAt(_ tick: UInt64) -> UInt64 { kernel + UInt64(Double(tick - tsc) * rate) }
+            func check(_ answer: UInt64, _ now: UInt64) {
+                #expect(answer >= handedOut, "went back by \(handedOut - answer) ns")
+                #expect(answer <= now + 1_000_000 && answer + 1_000_000 >= now, "\(answer) against \(now)")
+                handedOut = max(handedOut, answer)
+            }
+            for i in 1...8 {
+                let at = tsc + step * UInt64(i) / 8
+                // A reader at every moment: the mapping's last tick, then the renewal the
+                // first read after it makes, as often as the horizon runs out.
+                while at - state.anchor.tsc >= state.anchor.horizon {
+                    let a = state.anchor
+                    // After a loose reading the next try is the next read's.
+                    let renewAt = declined ? at : a.tsc + a.horizon
+                    if !declined { check(sluice_clock_answer(a, renewAt - 1, kernelAt(renewAt - 1)), kernelAt(renewAt - 1)) }
+                    let width: UInt64 = random.next() % 10 == 0 ? 50_000 : 40
+                    state = sluice_clock_step(state, renewAt, kernelAt(renewAt), width)
+                    #expect(state.off == 0)
+                    // What the renewing reader answers.
+                    check(sluice_clock_answer(state.anchor, renewAt, kernelAt(renewAt)), kernelAt(renewAt))
+                    declined = state.anchor.tsc == a.tsc
+                    if declined { break }
+                    renewals += 1
+                }
+                check(sluice_clock_answer(state.anchor, at, kernelAt(at)), kernelAt(at))
+            }
+            kernel += UInt64(Double(step) * rate)
+            tsc += step
+        }
+        #expect(renewals > 1_000)
+    }
+
+    /// Threads reading the events' clock at once: each sees it never go back.
+    @Test func eachThreadSeesTheEventsClockGoForward() async {
+        let backwards = await withCheckedContinuation { continuation in
+            let started = startDetachedThread {
+                let count = Mutex(0)
+                EventBufferTests.onThreads(4) { _ in
+                    var last: UInt64 = 0
+                    var back = 0
+                    for _ in 0..<200_000 {
+                        let now = eventNanoseconds()
+                        if now < last { back += 1 }
+                        last = now
+                    }
+                    count.withLock { $0 += back }
+                }
+                continuation.resume(returning: count.withLock { $0 })
+            }
+            precondition(started, "could not start a thread")
+        }
+        #expect(backwards == 0)
+    }
+
+    /// The events' clock in this process: between two reads of CLOCK_MONOTONIC either side
+    /// of it (within the millisecond the policy allows), and never back, before and after it
+    /// has measured the counter.
     @Test func theLiveClockKeepsToClockMonotonic() async throws {
         func kernel() -> UInt64 {
             var t = timespec()
@@ -165,7 +248,7 @@ import Glibc
         var last: UInt64 = 0
         func look() {
             let before = kernel()
-            let now = monotonicNanoseconds()
+            let now = eventNanoseconds()
             let after = kernel()
             #expect(now + 1_000_000 >= before && now <= after + 1_000_000, "\(before) \(now) \(after)")
             #expect(now >= last)

@@ -43,11 +43,14 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable, Codable {
         try container.encode(nanoseconds)
     }
 
-    /// Reads the monotonic clock: `CLOCK_MONOTONIC`, through the CPU's time-stamp counter
-    /// where the kernel itself reads it so (within microseconds of it, and never back).
+    /// Reads the events' clock: `CLOCK_MONOTONIC`, through the CPU's time-stamp counter where
+    /// the kernel itself reads it so. Within a millisecond of `CLOCK_MONOTONIC` (microseconds
+    /// while the kernel does not slew it) and never back on one thread; across threads, two
+    /// reads may come out a few hundred nanoseconds out of order, so measure a duration
+    /// with `nanoseconds(since:)` or `duration(since:)`, which never go below zero.
     @inlinable
     public static func now() -> MonotonicInstant {
-        MonotonicInstant(nanoseconds: monotonicNanoseconds())
+        MonotonicInstant(nanoseconds: eventNanoseconds())
     }
 
     /// Whether `a` came before `b`.

@@ -1,16 +1,20 @@
 #ifndef SLUICE_CMONOTONICCLOCK_H
 #define SLUICE_CMONOTONICCLOCK_H
 
-// CLOCK_MONOTONIC for every event and wait time, read through the CPU's time-stamp counter
+// The timestamp of every event: CLOCK_MONOTONIC read through the CPU's time-stamp counter
 // where the kernel itself reads CLOCK_MONOTONIC from it (issue #23: the vDSO's ordered read
 // and its bookkeeping cost 23 ns here, a plain `rdtsc` 10).
 //
 // The kernel's CLOCK_MONOTONIC is the TSC scaled. This clock scales it too, with a rate it
-// measures against CLOCK_MONOTONIC and an anchor it renews at least once a second, so it
-// stays within a few microseconds of CLOCK_MONOTONIC and never goes back. Where the kernel
-// does not trust the TSC, or where it is not x86-64, every read is CLOCK_MONOTONIC; where
-// the TSC is found unsteady (its rate moved by 0.1%, or it ran 1 ms ahead), every read
-// after is CLOCK_MONOTONIC, never below what the TSC's mapping had handed out.
+// measures against CLOCK_MONOTONIC and an anchor it renews at least once a second. It stays
+// within a millisecond of CLOCK_MONOTONIC (microseconds while the kernel does not slew its
+// clock), and a thread never sees it go back. Across threads it is as ordered as the
+// counter read without a fence: a thread may read a time a few hundred nanoseconds before
+// one another thread read just before (events are ordered by their numbers, not by their
+// times). Where the kernel does not read the TSC, where it is not x86-64 with an invariant
+// TSC, in a process's first 10 ms, and for good once the TSC is found unsteady (its rate
+// moved by 0.1%, or it ran 1 ms ahead), a read is CLOCK_MONOTONIC, never below what the
+// TSC's mapping handed out. Durations the engine measures read CLOCK_MONOTONIC itself.
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -32,6 +36,8 @@ typedef struct {
     uint64_t lastTsc;
     uint64_t lastNanoseconds;
     uint64_t lastWidth;
+    /// The rate last measured (the mapping's `scale` may be slowed a little to catch up).
+    uint64_t measuredScale;
     int off;
 } sluice_clock_state;
 
@@ -49,40 +55,56 @@ uint64_t sluice_clock_reached(sluice_clock_anchor anchor, uint64_t tsc);
 /// loose) CLOCK_MONOTONIC but never below what the mapping reached.
 uint64_t sluice_clock_answer(sluice_clock_anchor anchor, uint64_t tsc, uint64_t nanoseconds);
 
-/// The published mapping, behind a sequence number (a seqlock: odd while being written,
-/// 0 before the first mapping). Every field atomic, so readers race with nothing.
+/// One published copy of a mapping. Every field atomic, so readers race with nothing.
 typedef struct {
-    _Atomic(uint64_t) sequence;
     _Atomic(uint64_t) tsc;
     _Atomic(uint64_t) nanoseconds;
     _Atomic(uint64_t) scale;
     _Atomic(uint64_t) horizon;
+} sluice_clock_copy;
+
+/// The published mapping as a latch (the kernel's `seqcount_latch`): two copies, the
+/// current one `copies[sequence & 1]`; a writer fills the other and then counts the
+/// publication, so a reader never waits for a writer, and retries only if a publication
+/// came while it read. `sequence` 0: no mapping.
+typedef struct {
+    _Atomic(uint64_t) sequence;
+    sluice_clock_copy copies[2];
 } sluice_clock_published;
 
 extern sluice_clock_published sluice_clock_shared;
 
-/// The read when the mapping cannot answer: the first ones, a stale mapping, a writer at work.
+/// The current mapping, read whole: 1 and `*anchor` set, or 0 (none, or a publication came
+/// while it was read).
+static inline int sluice_clock_load(sluice_clock_anchor *anchor) {
+    uint64_t sequence = atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_acquire);
+    if (sequence == 0) return 0;
+    sluice_clock_copy *copy = &sluice_clock_shared.copies[sequence & 1];
+    anchor->tsc = atomic_load_explicit(&copy->tsc, memory_order_relaxed);
+    anchor->nanoseconds = atomic_load_explicit(&copy->nanoseconds, memory_order_relaxed);
+    anchor->scale = atomic_load_explicit(&copy->scale, memory_order_relaxed);
+    anchor->horizon = atomic_load_explicit(&copy->horizon, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_relaxed) == sequence;
+}
+
+/// The read when the mapping cannot answer: the first ones, a stale mapping.
 uint64_t sluice_clock_slow(void);
 
 /// 0 while the clock is still measuring the TSC's rate, 1 while it reads the TSC, 2 when it
 /// reads CLOCK_MONOTONIC for good (no trusted TSC here).
 int sluice_clock_mode(void);
 
-/// The published mapping's answer for now, if it has one: 1 and `*nanoseconds` set, or 0.
+/// The published mapping's answer for now, if it has one and it is fresh: 1 and
+/// `*nanoseconds` set, or 0.
 static inline int sluice_clock_mapped(uint64_t *nanoseconds) {
 #if defined(__x86_64__)
-    uint64_t sequence = atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_acquire);
-    if (sequence == 0 || (sequence & 1) != 0) return 0;
+    sluice_clock_anchor a;
     uint64_t tsc = __builtin_ia32_rdtsc();
-    uint64_t anchor = atomic_load_explicit(&sluice_clock_shared.tsc, memory_order_relaxed);
-    uint64_t base = atomic_load_explicit(&sluice_clock_shared.nanoseconds, memory_order_relaxed);
-    uint64_t scale = atomic_load_explicit(&sluice_clock_shared.scale, memory_order_relaxed);
-    uint64_t horizon = atomic_load_explicit(&sluice_clock_shared.horizon, memory_order_relaxed);
-    atomic_thread_fence(memory_order_acquire);
-    uint64_t ticks = tsc - anchor;
-    if (atomic_load_explicit(&sluice_clock_shared.sequence, memory_order_relaxed) != sequence || ticks >= horizon)
-        return 0;
-    *nanoseconds = base + (uint64_t)(((unsigned __int128)ticks * scale) >> 32);
+    if (!sluice_clock_load(&a)) return 0;
+    uint64_t ticks = tsc - a.tsc;
+    if (ticks >= a.horizon) return 0;
+    *nanoseconds = a.nanoseconds + (uint64_t)(((unsigned __int128)ticks * a.scale) >> 32);
     return 1;
 #else
     (void)nanoseconds;

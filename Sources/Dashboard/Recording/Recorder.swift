@@ -166,7 +166,7 @@ public final class Recorder: @unchecked Sendable {
         }
         // Knobs first: a change is placed before the events read with it (the poll that sees it).
         let now = MonotonicInstant.now().nanoseconds
-        let time = Int64(bitPattern: now &- s.writer.startNanos)
+        let time = Self.time(now, since: s.writer.startNanos)
         let knobs = source.knobValues
         if knobs != s.knobs {
             for (name, value) in knobs.sorted(by: { $0.key < $1.key }) where s.knobs[name] != value {
@@ -198,7 +198,7 @@ public final class Recorder: @unchecked Sendable {
         let since = s.writer.eventCount - s.lastKeyframeEvents
         let bytesSince = s.written + s.writer.pendingBytes - s.lastKeyframeBytes
         if (since >= keyframeEvents && bytesSince >= 2 * s.lastKeyframeSize) || since >= maximumKeyframeEvents
-            || (now &- s.lastKeyframeTime >= keyframeNanos && since > 0)
+            || (now &- min(now, s.lastKeyframeTime) >= keyframeNanos && since > 0)
         {
             let snapshot = source.snapshot()
             guard let size = s.writer.keyframe(snapshot, knobs: knobs, speed: source.speed, status: source.status, time: time) else {
@@ -275,8 +275,14 @@ public final class Recorder: @unchecked Sendable {
         return finish(status: source.status, elapsedSeconds: snapshot.elapsedSeconds, snapshot: snapshot)
     }
 
+    /// Nanoseconds from the recording's start to `now`: never below zero (the events' clock
+    /// may read a little earlier on this thread than it did on the one that started it).
+    private static func time(_ now: UInt64, since start: UInt64) -> Int64 {
+        Int64(clamping: now &- min(now, start))
+    }
+
     private func end(_ s: inout State, status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot, reason: String) {
-        let time = Int64(bitPattern: MonotonicInstant.now().nanoseconds &- s.writer.startNanos)
+        let time = Self.time(MonotonicInstant.now().nanoseconds, since: s.writer.startNanos)
         s.writer.end(status: status, elapsedSeconds: elapsedSeconds, snapshot: snapshot, reason: reason, time: time)
         flush(&s)
         s.finished = true
