@@ -124,7 +124,8 @@ struct CallgrindCount {
     var poolGrew: Bool { poolWidth > 0 && poolWorkers > poolWidth }
 }
 
-/// How often a run whose pool grew is taken again before its count is kept anyway (and said).
+/// How often a run whose pool grew is taken at most before its count is kept anyway (and said):
+/// about half the runs grew here, so six tries leave about one run in a hundred grown.
 ///
 /// Why a run whose pool grew is not counted: under `taskset -c 0` libdispatch gives the
 /// cooperative pool one worker, the width of a program pinned to one core (the pinned rates'
@@ -139,7 +140,7 @@ struct CallgrindCount {
 /// pass took different schedules (the generator +43.4% in a whole `make bench`). Repeating
 /// the run keeps the code counted the same (the same binary, executor and workload, the same
 /// rule for both twins) and its schedule that of the pinned program.
-let grownPoolAttempts = 4
+let grownPoolAttempts = 6
 
 /// The valgrind on the PATH, e.g. "valgrind-3.19.0", or nil.
 func valgrindVersion() -> String? {
