@@ -24,15 +24,15 @@ import Synchronization
 /// pthread mutex, `Locked`, which ThreadSanitizer sees, with a try-lock for emitters).
 @usableFromInline final class EventBuffer: @unchecked Sendable {
     /// The next position an emitter claims.
-    private let tail = Atomic<Int>(0)
+    @usableFromInline let tail = Atomic<Int>(0)
     private let padding = CacheLinePadding()
     /// Routine events dropped because the ring was full and someone else was draining it.
     let droppedRoutine = Atomic<UInt64>(0)
     /// Notable events dropped so.
     let droppedNotable = Atomic<UInt64>(0)
-    private let sequences: UnsafeMutablePointer<Atomic<Int>>
-    private let slots: UnsafeMutablePointer<PatternEvent>
-    private let mask: Int
+    @usableFromInline let sequences: UnsafeMutablePointer<Atomic<Int>>
+    @usableFromInline let slots: UnsafeMutablePointer<PatternEvent>
+    @usableFromInline let mask: Int
     private let drainer = Locked(Drainer())
 
     /// What only the one who drains touches.
@@ -78,8 +78,26 @@ import Synchronization
     /// Slots in the ring.
     var capacity: Int { mask + 1 }
 
-    /// Puts `event` in the ring; drains the ring every half of it, and when full.
-    @usableFromInline func push(_ event: consuming PatternEvent) {
+    /// Puts `event` in the ring; drains the ring every half of it, and when full. The usual
+    /// case (the slot free, the position won at the first try) is inlined into the pattern.
+    @inlinable func push(_ event: consuming PatternEvent) {
+        let position = tail.load(ordering: .relaxed)
+        let index = position & mask
+        if _fastPath(sequences[index].load(ordering: .acquiring) == position),
+            tail.weakCompareExchange(expected: position, desired: position &+ 1, ordering: .relaxed).exchanged
+        {
+            (slots + index).initialize(to: event)
+            sequences[index].store(position &+ 1, ordering: .releasing)
+            // Every half a ring, the emitter empties it (unless someone is at it).
+            if _slowPath(position & (mask >> 1) == 0) { tryDrain() }
+            return
+        }
+        pushSlowly(event)
+    }
+
+    /// `push` when the first try lost: another emitter took the position, or the ring is full.
+    @usableFromInline @inline(never)
+    func pushSlowly(_ event: consuming PatternEvent) {
         var position = tail.load(ordering: .relaxed)
         var drained = false
         while true {
@@ -90,7 +108,6 @@ import Synchronization
                 if won {
                     (slots + index).initialize(to: event)
                     sequences[index].store(position &+ 1, ordering: .releasing)
-                    // Every half a ring, the emitter empties it (unless someone is at it).
                     if _slowPath(position & (mask >> 1) == 0) { tryDrain() }
                     return
                 }
@@ -115,8 +132,8 @@ import Synchronization
     }
 
     /// Drains unless someone else is draining; whether it did.
-    @discardableResult
-    private func tryDrain() -> Bool {
+    @usableFromInline @discardableResult @inline(never)
+    func tryDrain() -> Bool {
         guard let drained = drainer.withLockIfAvailable({ drain(&$0) }) else { return false }
         return drained
     }

@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-internal import CMonotonicClock
+public import CMonotonicClock
 
 /// Nanoseconds on CLOCK_MONOTONIC: about 20 ns through the vDSO, no allocation. What the
 /// engine measures durations with (a wait, a hold, a message's processing): ordered across
@@ -20,8 +20,8 @@ func monotonicNanoseconds() -> UInt64 {
 /// Nanoseconds on CLOCK_MONOTONIC as the events' clock keeps it: about 10 ns where the
 /// kernel reads that clock from the TSC (see CMonotonicClock.h). Never back on one thread;
 /// across threads within a few hundred nanoseconds, which events, ordered by their numbers,
-/// can afford and durations cannot.
-@usableFromInline
+/// can afford and durations cannot. Inlined into every event's building.
+@inlinable
 func eventNanoseconds() -> UInt64 {
     sluice_clock_now()
 }
