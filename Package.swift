@@ -38,7 +38,7 @@ let package = Package(
         // shim header defines what they enable and the module map links ncursesw.
         .systemLibrary(name: "CNCurses"),
         // CLOCK_MONOTONIC read through the TSC where the kernel reads it so: the timestamp
-        // of every event and wait time, in C for the counter read and 128-bit arithmetic.
+        // of every event, in C for the counter read and 128-bit arithmetic.
         .target(name: "CMonotonicClock"),
         .target(
             name: "AsyncPatterns",

@@ -265,7 +265,7 @@ uint64_t sluice_clock_slow(void) {
             atomic_store_explicit(&floorWhenRefused, floor, memory_order_relaxed);
             atomic_store_explicit(&trust, REFUSED, memory_order_release);
             atomic_store_explicit(&sluice_clock_shared.sequence, 0, memory_order_release);
-            answer = nanoseconds > floor ? nanoseconds : floor;
+            answer = refusedAnswer();
         } else {
             sluice_clock_anchor a = state.anchor;
             if (a.scale != 0 && (a.tsc != before.tsc || a.scale != before.scale)) publish(a);

@@ -86,13 +86,19 @@ import Synchronization
         if _fastPath(sequences[index].load(ordering: .acquiring) == position),
             tail.weakCompareExchange(expected: position, desired: position &+ 1, ordering: .relaxed).exchanged
         {
-            (slots + index).initialize(to: event)
-            sequences[index].store(position &+ 1, ordering: .releasing)
-            // Every half a ring, the emitter empties it (unless someone is at it).
-            if _slowPath(position & (mask >> 1) == 0) { tryDrain() }
+            fill(position, with: event)
             return
         }
         pushSlowly(event)
+    }
+
+    /// Writes `event` into the slot of `position`, which this emitter won; every half a ring,
+    /// the emitter empties it (unless someone is at it).
+    @inlinable func fill(_ position: Int, with event: consuming PatternEvent) {
+        let index = position & mask
+        (slots + index).initialize(to: event)
+        sequences[index].store(position &+ 1, ordering: .releasing)
+        if _slowPath(position & (mask >> 1) == 0) { tryDrain() }
     }
 
     /// `push` when the first try lost: another emitter took the position, or the ring is full.
@@ -106,9 +112,7 @@ import Synchronization
             if sequence == position {
                 let (won, current) = tail.weakCompareExchange(expected: position, desired: position &+ 1, ordering: .relaxed)
                 if won {
-                    (slots + index).initialize(to: event)
-                    sequences[index].store(position &+ 1, ordering: .releasing)
-                    if _slowPath(position & (mask >> 1) == 0) { tryDrain() }
+                    fill(position, with: event)
                     return
                 }
                 position = current

@@ -198,7 +198,7 @@ public final class Recorder: @unchecked Sendable {
         let since = s.writer.eventCount - s.lastKeyframeEvents
         let bytesSince = s.written + s.writer.pendingBytes - s.lastKeyframeBytes
         if (since >= keyframeEvents && bytesSince >= 2 * s.lastKeyframeSize) || since >= maximumKeyframeEvents
-            || (now &- min(now, s.lastKeyframeTime) >= keyframeNanos && since > 0)
+            || (Self.elapsed(now, since: s.lastKeyframeTime) >= keyframeNanos && since > 0)
         {
             let snapshot = source.snapshot()
             guard let size = s.writer.keyframe(snapshot, knobs: knobs, speed: source.speed, status: source.status, time: time) else {
@@ -275,10 +275,15 @@ public final class Recorder: @unchecked Sendable {
         return finish(status: source.status, elapsedSeconds: snapshot.elapsedSeconds, snapshot: snapshot)
     }
 
-    /// Nanoseconds from the recording's start to `now`: never below zero (the events' clock
-    /// may read a little earlier on this thread than it did on the one that started it).
+    /// Nanoseconds from `start` to `now` on the events' clock, never below zero (it may read
+    /// a little earlier on this thread than it did on the one that read `start`).
+    private static func elapsed(_ now: UInt64, since start: UInt64) -> UInt64 {
+        MonotonicInstant(nanoseconds: now).nanoseconds(since: MonotonicInstant(nanoseconds: start))
+    }
+
+    /// A record's time: nanoseconds from the recording's start to `now`.
     private static func time(_ now: UInt64, since start: UInt64) -> Int64 {
-        Int64(clamping: now &- min(now, start))
+        Int64(clamping: elapsed(now, since: start))
     }
 
     private func end(_ s: inout State, status: SourceStatus, elapsedSeconds: Double, snapshot: Snapshot, reason: String) {
