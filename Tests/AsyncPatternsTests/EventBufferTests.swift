@@ -303,4 +303,50 @@ import Testing
         s3.cancel()
         withExtendedLifetime(queue) {}
     }
+
+    /// An event outlives its pattern: the buffer, and then each log that keeps the event,
+    /// keep the pattern's name (events point at it unretained), and let it go once no event
+    /// they hold points at it; what they keep stays bounded while patterns come and go.
+    @Test func eventsKeepTheNameOfAPatternThatIsGone() async throws {
+        let registry = PatternRegistry()
+        let capacity = 350
+        let log = EventLog(capacity: capacity)
+        let subscription = registry.subscribe(log, interest: .all)
+        weak var goneName: SourceName?
+        do {
+            let gone = BoundedQueue<Int>(capacity: 4, name: "gone", registry: registry)
+            goneName = gone.emit.name
+            try await gone.put(1)
+        }
+        // Others come and go: the buffer sweeps the names it keeps again and again.
+        for i in 0..<300 {
+            try await BoundedQueue<Int>(capacity: 4, name: "other \(i)", registry: registry).put(i)
+        }
+        let first = log.events(since: 0).events.first
+        #expect(first?.source == PatternID(.queue, "gone"))
+        guard case .queue(.put, _, _) = first else {
+            Issue.record("the first event is \(String(describing: first))")
+            return
+        }
+        #expect(goneName != nil, "the log keeps an event from it")
+        for i in 0..<600 {
+            try await BoundedQueue<Int>(capacity: 4, name: "later \(i)", registry: registry).put(i)
+        }
+        #expect(log.total == 901)
+        #expect(log.events(since: 0).events.first?.source == PatternID(.queue, "later 250"))
+        // Names are let go in sweeps, not at once: what the buffer keeps stays bounded (not
+        // one name a pattern that came and went), and the gone pattern's name goes.
+        var most = 0
+        for i in 0..<20_000 {
+            try await BoundedQueue<Int>(capacity: 4, name: "then \(i)", registry: registry).put(i)
+            if i % 100 == 0 { _ = log.total }  // a reader, as a dashboard's frames
+            most = max(most, registry.events.adoptedNames)
+        }
+        _ = log.total
+        #expect(goneName == nil, "neither the buffer nor the log keeps it")
+        // The log keeps the names of at most `capacity` patterns; the buffer those and, until
+        // it sweeps, as many again (786 when written; 20,000 came and went).
+        #expect(most <= 3 * capacity, "the buffer kept \(most) names")
+        subscription.cancel()
+    }
 }

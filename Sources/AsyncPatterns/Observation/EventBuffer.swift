@@ -31,9 +31,19 @@ import Synchronization
     /// Notable events dropped so.
     let droppedNotable = Atomic<UInt64>(0)
     @usableFromInline let sequences: UnsafeMutablePointer<Atomic<Int>>
-    @usableFromInline let slots: UnsafeMutablePointer<PatternEvent>
+    @usableFromInline let slots: UnsafeMutablePointer<BufferedEvent>
     @usableFromInline let mask: Int
     private let drainer = Locked(Drainer())
+    /// The sources whose events may be in the ring (see `adopt`).
+    private let names = Locked(AdoptedNames())
+    /// Whether the next drain sweeps `names`.
+    private let sweepDue = Atomic<Bool>(false)
+
+    private struct AdoptedNames: Sendable {
+        var list: [Adopted] = []
+        /// The list is swept once it has this many.
+        var sweepAt = 64
+    }
 
     /// What only the one who drains touches.
     private struct Drainer: Sendable {
@@ -43,7 +53,17 @@ import Synchronization
         var droppedSeen = EventGap(routine: 0, notable: 0)
         var sinks: [Sink] = []
         /// Reused by every drain for more than one log.
-        var batch: [PatternEvent] = []
+        var batch: [BufferedEvent] = []
+    }
+
+    /// A source the buffer keeps alive for the events in the ring that point at it.
+    private struct Adopted: Sendable {
+        var name: SourceName
+        /// Once nothing else held it: the ring's tail then. Nobody could emit an event from
+        /// it after that, so once the drain has passed this position, no event points at it.
+        var unheldBefore: Int?
+        /// Whether only the buffer held it at the sweep going on.
+        var unheld = false
     }
 
     private struct Sink: Sendable {
@@ -80,7 +100,7 @@ import Synchronization
 
     /// Puts `event` in the ring; drains the ring every half of it, and when full. The usual
     /// case (the slot free, the position won at the first try) is inlined into the pattern.
-    @inlinable func push(_ event: consuming PatternEvent) {
+    @inlinable func push(_ event: consuming BufferedEvent) {
         let position = tail.load(ordering: .relaxed)
         let index = position & mask
         if _fastPath(sequences[index].load(ordering: .acquiring) == position),
@@ -94,7 +114,7 @@ import Synchronization
 
     /// Writes `event` into the slot of `position`, which this emitter won; every half a ring,
     /// the emitter empties it (unless someone is at it).
-    @inlinable func fill(_ position: Int, with event: consuming PatternEvent) {
+    @inlinable func fill(_ position: Int, with event: consuming BufferedEvent) {
         let index = position & mask
         (slots + index).initialize(to: event)
         sequences[index].store(position &+ 1, ordering: .releasing)
@@ -103,7 +123,7 @@ import Synchronization
 
     /// `push` when the first try lost: another emitter took the position, or the ring is full.
     @usableFromInline @inline(never)
-    func pushSlowly(_ event: consuming PatternEvent) {
+    func pushSlowly(_ event: consuming BufferedEvent) {
         var position = tail.load(ordering: .relaxed)
         var drained = false
         while true {
@@ -174,6 +194,7 @@ import Synchronization
         }
         d.head = events.position
         d.droppedSeen = seen
+        sweep(head: d.head)
         return true
     }
 
@@ -187,13 +208,13 @@ import Synchronization
     /// event visible).
     private struct Drain: IteratorProtocol {
         let sequences: UnsafeMutablePointer<Atomic<Int>>
-        let slots: UnsafeMutablePointer<PatternEvent>
+        let slots: UnsafeMutablePointer<BufferedEvent>
         let mask: Int
         var position: Int
         /// Events it hands out still.
         private(set) var limit = 0
 
-        init(sequences: UnsafeMutablePointer<Atomic<Int>>, slots: UnsafeMutablePointer<PatternEvent>, mask: Int, position: Int) {
+        init(sequences: UnsafeMutablePointer<Atomic<Int>>, slots: UnsafeMutablePointer<BufferedEvent>, mask: Int, position: Int) {
             self.sequences = sequences
             self.slots = slots
             self.mask = mask
@@ -203,7 +224,7 @@ import Synchronization
             }
         }
 
-        mutating func next() -> PatternEvent? {
+        mutating func next() -> BufferedEvent? {
             let index = position & mask
             guard limit > 0 else { return nil }
             let event = (slots + index).move()
@@ -213,6 +234,59 @@ import Synchronization
             return event
         }
     }
+
+    /// Keeps `name` alive for as long as an event in the ring may point at it, once its
+    /// pattern (or whoever emits from it) holds it no longer. Called once a source, before
+    /// its first event (`SourceName.adopted`); never waits for a drain.
+    ///
+    /// Once the list has doubled, the next drain sweeps it: a name only the buffer holds is
+    /// marked with the ring's tail, and let go once a drain has passed the mark. The list
+    /// stays under about twice the sources alive, with no work on the events' path.
+    @usableFromInline @inline(never)
+    func adopt(_ name: SourceName) {
+        guard name.adopted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        let due = names.withLock { n in
+            n.list.append(Adopted(name: name))
+            return n.list.count >= n.sweepAt
+        }
+        if due { sweepDue.store(true, ordering: .relaxed) }
+    }
+
+    /// Sweeps the adopted names, after a drain that reached `head`. The list is taken out
+    /// while it is swept, so that adopting never waits for a sweep.
+    private func sweep(head: Int) {
+        guard sweepDue.exchange(false, ordering: .relaxed) else { return }
+        var list = names.withLock { n in
+            defer { n.list = [] }
+            return n.list
+        }
+        for i in list.indices { list[i].unheld = isKnownUniquelyReferenced(&list[i].name) }
+        // A name's last holder let it go (a releasing decrement) after its last event claimed
+        // a position: the fence makes the tail read below see that claim.
+        atomicMemoryFence(ordering: .acquiring)
+        let tail = tail.load(ordering: .relaxed)
+        var kept = 0
+        for i in list.indices {
+            if list[i].unheld {
+                // Marked now, it goes at once unless an event was claimed since the drain.
+                let before = list[i].unheldBefore ?? tail
+                if before &- head <= 0 { continue }
+                list[i].unheldBefore = before
+            }
+            if kept != i { list.swapAt(kept, i) }
+            kept += 1
+        }
+        list.removeLast(list.count - kept)
+        names.withLock { n in
+            list.append(contentsOf: n.list)
+            n.list = list
+            n.sweepAt = Swift.max(64, 2 * n.list.count)
+            if n.list.count >= n.sweepAt { sweepDue.store(true, ordering: .relaxed) }
+        }
+    }
+
+    /// Sources the buffer keeps alive now (for tests).
+    var adoptedNames: Int { names.withLock { $0.list.count } }
 
     /// Sends every event after those in the ring now that `interest` wants to `log`, for
     /// the subscription `id`.

@@ -16,17 +16,25 @@ public protocol PatternObserver: Sendable {
 /// An event with its number in a log.
 private struct Numbered: Sendable {
     let number: UInt64
-    let event: PatternEvent
+    let event: BufferedEvent
 }
 
 /// The last `capacity` events of a log, oldest first: a ring that, once full, writes each
 /// new event over the oldest. A batch is written through one buffer pointer (no uniqueness
 /// or bounds check an event, no deque).
+///
+/// Keeps the sources its events point at alive (`holders`): one more each time an event's
+/// source is not the one before, swept down to those still pointed at now and then.
 private struct KeptEvents: Sendable {
     private var storage: ContiguousArray<Numbered> = []
     /// Where the oldest is, once full.
     private var start = 0
     let capacity: Int
+    private var holders: [SourceName] = []
+    /// The source last appended to `holders`.
+    private var lastHeld: UInt?
+    /// `holders` is swept when it reaches this many.
+    private var sweepAt = 64
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -39,39 +47,73 @@ private struct KeptEvents: Sendable {
 
     /// Appends one event (`observe`, and logs of notable events: not a hot path).
     mutating func append(_ event: consuming Numbered) {
+        Self.hold(event.event.source, in: &holders, last: &lastHeld)
         if storage.count < capacity {
             storage.append(event)
         } else {
             storage[start] = event
             start = start + 1 == capacity ? 0 : start + 1
         }
+        sweepIfDue()
     }
 
     /// Appends each event of `events`, numbered from `number` on, handing the notable ones
     /// to `notable` too (a copy); the number after the last.
-    mutating func append<Events: IteratorProtocol<PatternEvent>>(
-        from events: inout Events, numberedFrom number: UInt64, notable: (PatternEvent) -> Void
+    mutating func append<Events: IteratorProtocol<BufferedEvent>>(
+        from events: inout Events, numberedFrom number: UInt64, notable: (BufferedEvent) -> Void
     ) -> UInt64 {
+        defer { sweepIfDue() }
         var number = number
         // Until full, one at a time (a log's first events only).
         while storage.count < capacity {
             guard let event = events.next() else { return number }
             if event.isNotable { notable(event) }
+            Self.hold(event.source, in: &holders, last: &lastHeld)
             storage.append(Numbered(number: number, event: event))
             number &+= 1
         }
         var start = self.start
+        var holders: [SourceName] = []
+        swap(&holders, &self.holders)
+        var last = lastHeld
         storage.withUnsafeMutableBufferPointer { kept in
             let base = kept.baseAddress!
             while let event = events.next() {
                 if event.isNotable { notable(event) }
+                Self.hold(event.source, in: &holders, last: &last)
                 base[start] = Numbered(number: number, event: event)
                 number &+= 1
                 start = start + 1 == kept.count ? 0 : start + 1
             }
         }
+        swap(&holders, &self.holders)
+        lastHeld = last
         self.start = start
         return number
+    }
+
+    @inline(__always)
+    private static func hold(_ source: Unmanaged<SourceName>, in holders: inout [SourceName], last: inout UInt?) {
+        let raw = UInt(bitPattern: source.toOpaque())
+        guard raw != last else { return }
+        last = raw
+        holders.append(source.takeUnretainedValue())
+    }
+
+    /// Lets go of the sources no kept event points at.
+    private mutating func sweepIfDue() {
+        guard holders.count >= sweepAt else { return }
+        var seen = Set<ObjectIdentifier>()
+        var still: [SourceName] = []
+        for kept in storage {
+            let name = kept.event.source.takeUnretainedValue()
+            if seen.insert(ObjectIdentifier(name)).inserted { still.append(name) }
+        }
+        holders = still
+        // The last event's source is among them, not necessarily last: the next event's
+        // source is held again (a duplicate at worst).
+        lastHeld = nil
+        sweepAt = Swift.max(64, 2 * holders.count)
     }
 
     /// The last `n` events (all if fewer), oldest first.
@@ -79,7 +121,7 @@ private struct KeptEvents: Sendable {
         let n = Swift.min(n, count)
         var events: [PatternEvent] = []
         events.reserveCapacity(n)
-        for i in (count - n)..<count { events.append(self[i].event) }
+        for i in (count - n)..<count { events.append(self[i].event.event) }
         return events
     }
 }
@@ -94,16 +136,20 @@ struct Emitter: Sendable {
     /// registry alive across the event's building). Safe: `registry`, beside it, holds it
     /// as long as the emitter, and only the pattern holding the emitter sends.
     @usableFromInline let unretained: Unmanaged<PatternRegistry>?
-    @usableFromInline let source: PatternID
+    /// The pattern's identity, which its events point at (see `SourceName`).
+    @usableFromInline let name: SourceName
     /// The pattern's key in the registry (0 when it has none).
     @usableFromInline let key: UInt64
 
     init(_ registry: PatternRegistry?, _ source: PatternID) {
         self.registry = registry
         unretained = registry.map { .passUnretained($0) }
-        self.source = source
+        name = SourceName(source)
         key = registry?.reserveID() ?? 0
     }
+
+    /// The pattern's identity.
+    @usableFromInline var source: PatternID { name.id }
 
     /// Joins the registry; call once the pattern is fully initialized.
     func register(_ probe: any PatternProbe) { registry?.add(probe, id: key) }
@@ -126,22 +172,21 @@ struct Emitter: Sendable {
     /// built: its gauges read counters that other threads write (the mailbox's depth reads
     /// the run loop's), and building the event only to drop it was most of what watching
     /// cost a fast path.
-    @inlinable func send<Event: KindEvent>(
-        _ event: () -> Event, as wrap: (Event, PatternID, MonotonicInstant) -> PatternEvent
-    ) {
+    @inlinable func send<Event: KindEvent>(_ event: () -> Event, as wrap: (Event) -> EventBody) {
         unretained?._withUnsafeGuaranteedRef { registry in
             guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
+            if _slowPath(!name.adopted.load(ordering: .relaxed)) { registry.events.adopt(name) }
             let event = event()
             let notable = event.isNotable
-            registry.deliver({ wrap(event, source, .now()) }, notable: notable)
+            registry.deliver({ BufferedEvent(source: .passUnretained(name), at: .now(), body: wrap(event)) }, notable: notable)
         }
     }
-    @inlinable func queue(_ event: @autoclosure () -> QueueEvent) { send(event, as: PatternEvent.queue) }
-    @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) { send(event, as: PatternEvent.semaphore) }
-    @inlinable func actor(_ event: @autoclosure () -> ActorEvent) { send(event, as: PatternEvent.actor) }
-    @inlinable func stream(_ event: @autoclosure () -> StreamEvent) { send(event, as: PatternEvent.stream) }
-    @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) { send(event, as: PatternEvent.resource) }
-    @inlinable func health(_ event: @autoclosure () -> HealthEvent) { send(event, as: PatternEvent.health) }
+    @inlinable func queue(_ event: @autoclosure () -> QueueEvent) { send(event, as: EventBody.queue) }
+    @inlinable func semaphore(_ event: @autoclosure () -> SemaphoreEvent) { send(event, as: EventBody.semaphore) }
+    @inlinable func actor(_ event: @autoclosure () -> ActorEvent) { send(event, as: EventBody.actor) }
+    @inlinable func stream(_ event: @autoclosure () -> StreamEvent) { send(event, as: EventBody.stream) }
+    @inlinable func resource(_ event: @autoclosure () -> ResourceEvent) { send(event, as: EventBody.resource) }
+    @inlinable func health(_ event: @autoclosure () -> HealthEvent) { send(event, as: EventBody.health) }
 }
 
 /// An event of one pattern kind, which knows whether it is notable.
@@ -176,6 +221,8 @@ public final class EventLog: PatternObserver {
         var notableTotal: UInt64 = 0
         /// Of `total`, events the registries' buffers dropped before the log could take them.
         var bufferDropped: UInt64 = 0
+        /// The source of the last event `observe` took, for the next one from it.
+        var observed: SourceName?
     }
 
     /// Events kept in each of the two logs.
@@ -193,19 +240,23 @@ public final class EventLog: PatternObserver {
 
     /// Appends the event (and, if notable, to the notable log), dropping the oldest when full.
     public func observe(_ event: PatternEvent) {
-        state.withLock { append(event, to: &$0) }
+        state.withLock { s in
+            let source = s.observed.flatMap { $0.id == event.source ? $0 : nil } ?? SourceName(event.source)
+            s.observed = source
+            append(BufferedEvent(source: .passUnretained(source), at: event.at, body: event.body), to: &s)
+        }
     }
 
-    private func append(_ event: consuming PatternEvent, to s: inout State) {
-        if event.isNotable { appendNotable(copy event, to: &s) }
+    private func append(_ event: consuming BufferedEvent, to s: inout State) {
+        if event.isNotable { appendNotable(event, to: &s) }
         s.all.append(Numbered(number: s.total, event: event))
         s.total &+= 1
     }
 
-    private func appendNotable(_ event: consuming PatternEvent, to s: inout State) {
+    private func appendNotable(_ event: borrowing BufferedEvent, to s: inout State) {
         s.notableTotal &+= 1
         if s.notable.count == capacity { s.notable.removeFirst() }
-        s.notable.append(event)
+        s.notable.append(event.event)
     }
 
     /// Takes what a registry's buffer drains: every event of `events` (the ones
@@ -217,7 +268,7 @@ public final class EventLog: PatternObserver {
     /// `count`: how many `events` hands out. Of more than the log keeps, the first ones would
     /// only go in to push each other out: they are numbered and counted, and only the
     /// notable ones among them kept (in the notable log).
-    func take<Events: IteratorProtocol<PatternEvent>>(
+    func take<Events: IteratorProtocol<BufferedEvent>>(
         interest: EventInterest, _ events: inout Events, count: Int, gap: () -> EventGap
     ) {
         state.withLock { s in

@@ -199,7 +199,7 @@ public final class PatternRegistry: Sendable {
     /// the patterns: an event only event logs want (the usual case) goes straight into
     /// their buffer, with no call.
     @inlinable
-    func deliver(_ event: () -> PatternEvent, notable: Bool) {
+    func deliver(_ event: () -> BufferedEvent, notable: Bool) {
         let routes = EventRoutes(rawValue: routes.load(ordering: .relaxed))
         guard routes.toObservers(notable: notable) else {
             if routes.toLogs(notable: notable) { events.push(event()) }
@@ -211,24 +211,33 @@ public final class PatternRegistry: Sendable {
     /// `deliver` when another observer wants the event: a copy into the buffer too if event
     /// logs want it, then each such observer.
     @usableFromInline
-    func deliver(_ event: consuming PatternEvent, notable: Bool, toLogs: Bool) {
+    func deliver(_ event: consuming BufferedEvent, notable: Bool, toLogs: Bool) {
         let needed = notable ? EventInterest.notable.rawValue : EventInterest.all.rawValue
-        if toLogs { events.push(copy event) }
+        let observed = event.event
+        if toLogs { events.push(event) }
         for subscriber in subscribers.withLock({ $0 }) where !subscriber.buffered && subscriber.interest.rawValue >= needed {
-            subscriber.observer.observe(event)
+            subscriber.observer.observe(observed)
         }
     }
 
     /// A stall of the pool, for whoever listens (notable): what the pool doctor reports.
     package func poolStall(_ stall: PoolStall, from source: String = "pool") {
         guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
-        deliver({ .health(.poolStall(stall: stall), source: PatternID(.health, source), at: .now()) }, notable: true)
+        deliver(.poolStall(stall: stall), from: source)
     }
 
     /// Puts a free-form note in the event log of whoever listens (notable).
     public func note(_ text: String, from source: String = "program") {
         guard interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
-        deliver({ .health(.note(text: text), source: PatternID(.health, source), at: .now()) }, notable: true)
+        deliver(.note(text: text), from: source)
+    }
+
+    /// A notable health event from a source with no pattern of its own: one `SourceName` an
+    /// event, which the buffer keeps alive until the event has left it.
+    private func deliver(_ event: HealthEvent, from source: String) {
+        let name = SourceName(PatternID(.health, source))
+        events.adopt(name)
+        deliver({ BufferedEvent(source: .passUnretained(name), at: .now(), body: .health(event)) }, notable: true)
     }
 }
 
