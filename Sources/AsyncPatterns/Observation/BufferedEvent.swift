@@ -1,16 +1,13 @@
-import Synchronization
-
 /// A pattern's identity, in one object its events point to without retaining it.
 ///
 /// An event carries its pattern's name, a `String`; copied into every event, the name's
 /// storage was retained and released once an event, an atomic pair on a line every emitting
 /// thread shares. The event buffer and the event logs keep events as `BufferedEvent`s, which
-/// point at this object unretained, and keep each `SourceName` alive themselves for as long
-/// as one of their events points at it (`EventBuffer.adopt`, `EventLog`'s holders).
+/// point at this object unretained. While its pattern lives, the pattern holds it; the
+/// buffer adopts it when the pattern leaves the registry (`EventBuffer.adopt`), and each log
+/// holds the sources of the events it keeps.
 @usableFromInline final class SourceName: Sendable {
     @usableFromInline let id: PatternID
-    /// Whether the registry's event buffer keeps it (set once, by `EventBuffer.adopt`).
-    @usableFromInline let adopted = Atomic<Bool>(false)
 
     @usableFromInline init(_ id: PatternID) { self.id = id }
 }

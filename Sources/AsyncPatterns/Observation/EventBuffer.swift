@@ -236,15 +236,15 @@ import Synchronization
     }
 
     /// Keeps `name` alive for as long as an event in the ring may point at it, once its
-    /// pattern (or whoever emits from it) holds it no longer. Called once a source, before
-    /// its first event (`SourceName.adopted`); never waits for a drain.
+    /// pattern (or whoever emits from it) holds it no longer. Called when a pattern leaves
+    /// the registry (its pattern holds it until then), and for an event from no pattern;
+    /// never waits for a drain.
     ///
     /// Once the list has doubled, the next drain sweeps it: a name only the buffer holds is
     /// marked with the ring's tail, and let go once a drain has passed the mark. The list
-    /// stays under about twice the sources alive, with no work on the events' path.
-    @usableFromInline @inline(never)
+    /// stays under about twice the patterns that left and are still held, with no work on
+    /// the events' path.
     func adopt(_ name: SourceName) {
-        guard name.adopted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         let due = names.withLock { n in
             n.list.append(Adopted(name: name))
             return n.list.count >= n.sweepAt

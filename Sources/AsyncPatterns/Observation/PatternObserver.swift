@@ -154,8 +154,14 @@ struct Emitter: Sendable {
     /// Joins the registry; call once the pattern is fully initialized.
     func register(_ probe: any PatternProbe) { registry?.add(probe, id: key) }
 
-    /// Leaves the registry with its last numbers (finished, stopped or released).
-    func retire(_ final: PatternReading) { registry?.retire(id: key, final: final) }
+    /// Leaves the registry with its last numbers (finished, stopped or released). The
+    /// registry's event buffer keeps the pattern's name from here on, for its events still in
+    /// the buffer and any it sends after.
+    func retire(_ final: PatternReading) {
+        guard let registry else { return }
+        registry.events.adopt(name)
+        registry.retire(id: key, final: final)
+    }
 
     /// Whether someone wants events of this level: one relaxed atomic load.
     @inlinable func wants(notable: Bool) -> Bool {
@@ -175,7 +181,6 @@ struct Emitter: Sendable {
     @inlinable func send<Event: KindEvent>(_ event: () -> Event, as wrap: (Event) -> EventBody) {
         unretained?._withUnsafeGuaranteedRef { registry in
             guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
-            if _slowPath(!name.adopted.load(ordering: .relaxed)) { registry.events.adopt(name) }
             let event = event()
             let notable = event.isNotable
             registry.deliver({ BufferedEvent(source: .passUnretained(name), at: .now(), body: wrap(event)) }, notable: notable)
