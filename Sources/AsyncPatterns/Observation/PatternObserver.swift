@@ -136,20 +136,29 @@ struct Emitter: Sendable {
     /// registry alive across the event's building). Safe: `registry`, beside it, holds it
     /// as long as the emitter, and only the pattern holding the emitter sends.
     @usableFromInline let unretained: Unmanaged<PatternRegistry>?
-    /// The pattern's identity, which its events point at (see `SourceName`).
-    @usableFromInline let name: SourceName
+    @usableFromInline let source: PatternID
+    /// The pattern's identity as its events point at it (see `SourceName`); only with a
+    /// registry.
+    @usableFromInline let name: SourceName?
     /// The pattern's key in the registry (0 when it has none).
     @usableFromInline let key: UInt64
 
     init(_ registry: PatternRegistry?, _ source: PatternID) {
-        self.registry = registry
-        unretained = registry.map { .passUnretained($0) }
-        name = SourceName(source)
-        key = registry?.reserveID() ?? 0
+        self.init(registry, source: source, name: registry == nil ? nil : SourceName(source))
     }
 
-    /// The pattern's identity.
-    @usableFromInline var source: PatternID { name.id }
+    /// An emitter whose events point at `name`, an object the pattern has anyway.
+    init(_ registry: PatternRegistry?, named name: SourceName) {
+        self.init(registry, source: name.id, name: name)
+    }
+
+    private init(_ registry: PatternRegistry?, source: PatternID, name: SourceName?) {
+        self.registry = registry
+        unretained = registry.map { .passUnretained($0) }
+        self.source = source
+        self.name = name
+        key = registry?.reserveID() ?? 0
+    }
 
     /// Joins the registry; call once the pattern is fully initialized.
     func register(_ probe: any PatternProbe) { registry?.add(probe, id: key) }
@@ -158,7 +167,7 @@ struct Emitter: Sendable {
     /// registry's event buffer keeps the pattern's name from here on, for its events still in
     /// the buffer and any it sends after.
     func retire(_ final: PatternReading) {
-        guard let registry else { return }
+        guard let registry, let name else { return }
         registry.events.adopt(name)
         registry.retire(id: key, final: final)
     }
@@ -180,7 +189,7 @@ struct Emitter: Sendable {
     /// cost a fast path.
     @inlinable func send<Event: KindEvent>(_ event: () -> Event, as wrap: (Event) -> EventBody) {
         unretained?._withUnsafeGuaranteedRef { registry in
-            guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
+            guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue, let name else { return }
             let event = event()
             let notable = event.isNotable
             registry.deliver({ BufferedEvent(source: .passUnretained(name), at: .now(), body: wrap(event)) }, notable: notable)
