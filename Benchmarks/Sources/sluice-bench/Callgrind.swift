@@ -13,6 +13,7 @@
 // - it dies of SIGSEGV as soon as the async main parks the main thread: see CCallgrind.c.
 import AsyncPatterns
 import CCallgrind
+import PoolDoctor
 import Foundation
 import TUI
 
@@ -42,10 +43,20 @@ let valgrindPrefix = system("command -v taskset >/dev/null 2>&1") == 0 ? "taskse
 /// viewer watches (its threshold out of reach: valgrind's slowdown is no stall).
 /// With `interest`, the workload runs observed: `.notable` as the dashboard observes it (see
 /// `dashboardSuffix`), `.all` with every event subscribed (see `everyEventSuffix`).
+/// With `watched`, as `sluice attach` watches it (see `watchedSuffix`): registered, the agent
+/// and its pool doctor started (threshold out of reach, as above), a viewer process at 10 Hz.
 @MainActor
-func runCallgrindWorkload(_ workload: Engine, doctor: Bool, interest: EventInterest?) async -> Never {
+func runCallgrindWorkload(_ workload: Engine, doctor: Bool, interest: EventInterest?, watched: Bool = false) async -> Never {
     let poolDoctor = doctor ? startWatchedDoctor(threshold: .seconds(3600)) : nil
-    let registry = interest == nil ? nil : PatternRegistry()
+    let registry = interest == nil && !watched ? nil : PatternRegistry()
+    // Valgrind's slowdown: the viewer's hello and first snapshot take seconds here.
+    let watch = registry.flatMap { r in
+        watched ? WatchedProgram(registry: r, doctor: PoolDoctor.Options(threshold: .seconds(3600)), waitingAtMost: .seconds(120)) : nil
+    }
+    if watched, watch == nil {
+        print("the agent could not start, or its viewer did not attach")
+        exit(1)
+    }
     let log = EventLog()
     let subscription = interest.flatMap { registry?.subscribe(log, interest: $0) }
     await workload.run(registry)
@@ -59,11 +70,17 @@ func runCallgrindWorkload(_ workload: Engine, doctor: Bool, interest: EventInter
         // so counting it would only cost time.
         print("pool workers \(workersBefore) \(workersBefore) width \(allowedCPUs())")
         print("not counted: the pool grew before the counted run")
+        watch?.stop()
         exit(0)
     }
+    let sentBefore = watch?.agent.stats.snapshotsSent ?? 0
     sluice_callgrind_start()
     await workload.run(registry)
     sluice_callgrind_stop()
+    if let watch {
+        print("note \(watch.agent.stats.snapshotsSent - sentBefore) snapshots sent in the counted run")
+        watch.stop()
+    }
     let workersAfter = poolWorkers()
     subscription?.cancel()
     poolDoctor?.stop()
@@ -115,7 +132,7 @@ func callgrindNames(_ names: [String]) -> [String] {
 
 /// Whether a callgrind row is an observed twin (not a workload of its own).
 func isObservedTwin(_ workload: String) -> Bool {
-    workload.hasSuffix(dashboardSuffix) || workload.hasSuffix(everyEventSuffix)
+    workload.hasSuffix(dashboardSuffix) || workload.hasSuffix(everyEventSuffix) || workload.hasSuffix(watchedSuffix)
 }
 
 /// One workload's count: instructions per operation, or nil (with the reason printed).
@@ -127,6 +144,10 @@ struct CallgrindCount {
     /// left it out: then `perItem` is NaN), and the pool's width.
     var poolWorkers: Int
     var poolWidth: Int
+
+    /// What the child said of the run beside its count (`note ...` lines), e.g. how many
+    /// snapshots a watched run's viewer was sent.
+    var note = ""
 
     /// Whether the pool had more workers than its width: see `grownPoolAttempts`.
     var poolGrew: Bool { poolWidth > 0 && poolWorkers > poolWidth }
@@ -203,7 +224,8 @@ func callgrindCount(_ workload: String, items: Int, binary: String, outFile: Str
         return nil
     }
     return CallgrindCount(
-        perItem: total / Double(operations), instructions: total, operations: operations, poolWorkers: workers, poolWidth: width)
+        perItem: total / Double(operations), instructions: total, operations: operations, poolWorkers: workers, poolWidth: width,
+        note: output.filter { $0.hasPrefix("note ") }.map { String($0.dropFirst(5)) }.joined(separator: "; "))
 }
 
 /// Instructions per item of the code before issue #16 (2bce857), measured once and kept in
@@ -287,7 +309,9 @@ func callgrindPass(_ names: [String], items: Int, runs: Int, outDirectory: Strin
                 continue
             }
             if count.poolGrew { grown.append(count.perItem) } else { counts.append(count.perItem) }
-            let grew = count.poolGrew ? ", the pool grew to \(count.poolWorkers) workers in all \(attempt) tries" : ""
+            let grew =
+                (count.poolGrew ? ", the pool grew to \(count.poolWorkers) workers in all \(attempt) tries" : "")
+                + (count.note.isEmpty ? "" : ", " + count.note)
             print(
                 "  callgrind \(pad(name, 18)) \(pad(formatOne(count.perItem), 8)) instructions/item  (\(formatOne((ContinuousClock.now - start).seconds)) s\(grew))"
             )
