@@ -458,7 +458,9 @@ if let watched {
     print(
         "(one viewer process taking snapshots and notable events: the agent sent it \(watched.snapshotsSent) snapshots in the timed runs;")
     if watchedCallgrind != nil {
-        print(" under valgrind 10 a second fall on ~50x fewer items, so the watched count overstates the snapshots' share)")
+        print(
+            " under valgrind 10 a second fall on ~50x fewer items, so the watched count overstates the snapshots' share;"
+                + " the instructions judge the target, the wall clock is shown)")
     } else {
         print(" no instruction counts: --no-callgrind or valgrind missing)")
     }
@@ -558,13 +560,17 @@ if let screen = frameRows.first(where: { $0.0.hasPrefix("attached, 100,000 idle 
 }
 
 if let watched {
-    for row in watchedCallgrindRows(watchedCallgrind) {
+    // Judged by instructions (BENCHMARKS.md: on two shared cores one watched/bare ratio lands
+    // anywhere between 88% and 113%, a median of 21 rounds still moves by 15 points); the
+    // wall clock judges only when valgrind is missing, and is printed above either way.
+    let counted = watchedCallgrindRows(watchedCallgrind)
+    for row in counted {
         targets.append(
             Target(
                 text: "watched at 10 Hz: \(row.name) instructions/item <= +5% (callgrind, %)",
                 measured: (row.watched / row.bare - 1) * 100, needed: 5, atMost: true))
     }
-    for row in watched.rows {
+    for row in watched.rows where counted.isEmpty {
         targets.append(
             Target(text: "watched at 10 Hz: \(row.name) loses <= 5% (wall clock, watched/bare, %)", measured: row.ratio * 100, needed: 95))
     }
