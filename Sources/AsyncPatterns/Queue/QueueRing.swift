@@ -212,6 +212,12 @@ final class QueueRing<Element>: @unchecked Sendable {
         position & samplePeriodMask.load(ordering: .relaxed) == 0 ? Swift.max(1, now()) : 0
     }
 
+    /// Whether a slot's sequence number says the item of `position` is written, stamped or
+    /// not. The unstamped test first: an untimed ring (a mailbox) never needs the second.
+    @inlinable func isWritten(_ sequence: Int, at position: Int) -> Bool {
+        sequence == position &+ 1 || (timed && sequence == (position &+ 1) | Position.stamped)
+    }
+
     /// The stamp of the item in slot `index` of `ring` (0: not one of the sample), for the
     /// get that has won it. Call before the slot is handed back (the next lap's put may
     /// write the stamp again). Stamps are never cleared: a slot's stamp belongs to its item
@@ -324,8 +330,7 @@ final class QueueRing<Element>: @unchecked Sendable {
             let mask = ring.pointee.mask
             var ready = 0
             while ready < Swift.min(max, mask &+ 1),
-                ring.pointee.sequences[(position &+ ready) & mask].load(ordering: .acquiring) & ~Position.stamped
-                    == position &+ ready &+ 1
+                isWritten(ring.pointee.sequences[(position &+ ready) & mask].load(ordering: .acquiring), at: position &+ ready)
             {
                 ready &+= 1
             }
@@ -376,7 +381,7 @@ final class QueueRing<Element>: @unchecked Sendable {
         let got = frozenGot & Position.mask
         var attempts = 0
         for position in got..<put {  // items claimed: wait until written
-            while old.pointee.sequences[position & old.pointee.mask].load(ordering: .acquiring) & ~Position.stamped != position &+ 1 {
+            while !isWritten(old.pointee.sequences[position & old.pointee.mask].load(ordering: .acquiring), at: position) {
                 backOff(&attempts)
             }
         }
@@ -393,9 +398,13 @@ final class QueueRing<Element>: @unchecked Sendable {
             if position < put {
                 let from = position & old.pointee.mask
                 (ring.pointee.elements + index).initialize(to: (old.pointee.elements + from).move())
-                let written = old.pointee.sequences[from].load(ordering: .relaxed)
-                if let stamps = ring.pointee.stamps, let oldStamps = old.pointee.stamps { stamps[index] = oldStamps[from] }
-                ring.pointee.sequences[index].store((position &+ 1) | (written & Position.stamped), ordering: .relaxed)
+                if let stamps = ring.pointee.stamps, let oldStamps = old.pointee.stamps {
+                    stamps[index] = oldStamps[from]
+                    let stamped = old.pointee.sequences[from].load(ordering: .relaxed) & Position.stamped
+                    ring.pointee.sequences[index].store((position &+ 1) | stamped, ordering: .relaxed)
+                } else {
+                    ring.pointee.sequences[index].store(position &+ 1, ordering: .relaxed)
+                }
             } else {
                 ring.pointee.sequences[index].store(position, ordering: .relaxed)
             }
