@@ -108,13 +108,38 @@ func runWatchingViewer(socket: String) -> Never {
     exit(0)
 }
 
-/// Instructions per item of each watched workload, bare and watched (nil pass: none).
-func watchedCallgrindRows(_ pass: CallgrindPass?) -> [(name: String, bare: Double, watched: Double)] {
+/// Pass rows of a watched workload beside its count: per item without the agent's thread,
+/// and the agent thread's instructions a snapshot.
+let agentApartSuffix = ", agent apart"
+let perSnapshotSuffix = ", a snapshot"
+
+/// Instructions per item of each watched workload (nil pass: none): bare; watched, as
+/// counted; the same without the agent's thread; and the agent's instructions a snapshot
+/// (NaN when callgrind_annotate could not split them).
+///
+/// Why the split: valgrind slows the program 50-100x and the agent snapshots by real time,
+/// so a counted run gets 2-12 snapshots where the program natively gets a fraction of one,
+/// and how many follows valgrind's speed and the machine's load (queue 1/1 +5.7% to +8.5%
+/// as counted, BENCHMARKS.md). The rest of the watched count is steady.
+func watchedCallgrindRows(_ pass: CallgrindPass?) -> [(name: String, bare: Double, watched: Double, apart: Double, perSnapshot: Double)] {
     guard let pass else { return [] }
+    func median(_ workload: String) -> Double? { pass.rows.first(where: { $0.workload == workload })?.median }
     return watchedWorkloads.compactMap { name in
-        guard let bare = pass.rows.first(where: { $0.workload == name })?.median,
-            let watched = pass.rows.first(where: { $0.workload == name + watchedSuffix })?.median
-        else { return nil }
-        return (name, bare, watched)
+        guard let bare = median(name), let watched = median(name + watchedSuffix) else { return nil }
+        return (
+            name, bare, watched, median(name + watchedSuffix + agentApartSuffix) ?? .nan,
+            median(name + watchedSuffix + perSnapshotSuffix) ?? .nan
+        )
     }
+}
+
+/// The watched cost judged (instructions per item): the count without the agent's thread,
+/// plus the agent's instructions a snapshot at 10 snapshots a second over the watched rate
+/// the wall clock measured (items a second): the snapshots' share at the program's own
+/// speed. The count as measured when it could not be split.
+func judgedWatchedCount(
+    _ row: (name: String, bare: Double, watched: Double, apart: Double, perSnapshot: Double), watchedRate: Double
+) -> Double {
+    guard row.apart.isFinite, row.perSnapshot.isFinite, watchedRate.isFinite, watchedRate > 0 else { return row.watched }
+    return row.apart + row.perSnapshot * 10 / watchedRate
 }
