@@ -20,8 +20,9 @@ import Testing
         }
     }
 
-    /// A slot's stamp is cleared by the get that takes its item: a later item in the same
-    /// slot that is not one of the sample reads no stamp, though the slot held one a lap ago.
+    /// A slot's stamp belongs to its item only when the slot's sequence number says so
+    /// (`Position.stamped`): a later item in the same slot that is not one of the sample
+    /// reads no stamp, though the slot still holds the one of a lap ago (nobody clears it).
     @Test func onlySampledItemsCarryAStamp() {
         let ring = QueueRing<Int>(capacity: 4, timed: true)
         ring.samplePeriodMask.store(3, ordering: .relaxed)  // position 0 of the first lap
@@ -51,6 +52,19 @@ import Testing
         stamps = []
         while case .item(_, let stamp) = ring.tryPop() { stamps.append(stamp) }
         #expect(stamps == [1_009, 1_010, 1_011, 1_012])
+        // Stamped while every item was sampled, got after the period went back to one in
+        // 256: the gets follow what each put did, not the period now.
+        push(12..<16)
+        ring.samplePeriodMask.store(QueueWaitSample.sparsestMask, ordering: .relaxed)
+        stamps = []
+        #expect(ring.tryPopBatch(max: 2) { _, stamp in stamps.append(stamp) } == 2)
+        while case .item(_, let stamp) = ring.tryPop() { stamps.append(stamp) }
+        #expect(stamps == [1_013, 1_014, 1_015, 1_016])
+        // The next lap, unsampled, in slots that still hold the stamps of 8..<12: none is read.
+        push(16..<20)
+        stamps = []
+        while case .item(_, let stamp) = ring.tryPop() { stamps.append(stamp) }
+        #expect(stamps == [0, 0, 0, 0])
     }
 
     /// The sampling period halves at each sampled get that finds items came more than

@@ -13,6 +13,7 @@
 // - it dies of SIGSEGV as soon as the async main parks the main thread: see CCallgrind.c.
 import AsyncPatterns
 import CCallgrind
+import PoolDoctor
 import Foundation
 import TUI
 
@@ -42,10 +43,20 @@ let valgrindPrefix = system("command -v taskset >/dev/null 2>&1") == 0 ? "taskse
 /// viewer watches (its threshold out of reach: valgrind's slowdown is no stall).
 /// With `interest`, the workload runs observed: `.notable` as the dashboard observes it (see
 /// `dashboardSuffix`), `.all` with every event subscribed (see `everyEventSuffix`).
+/// With `watched`, as `sluice attach` watches it (see `watchedSuffix`): registered, the agent
+/// and its pool doctor started (threshold out of reach, as above), a viewer process at 10 Hz.
 @MainActor
-func runCallgrindWorkload(_ workload: Engine, doctor: Bool, interest: EventInterest?) async -> Never {
+func runCallgrindWorkload(_ workload: Engine, doctor: Bool, interest: EventInterest?, watched: Bool = false) async -> Never {
     let poolDoctor = doctor ? startWatchedDoctor(threshold: .seconds(3600)) : nil
-    let registry = interest == nil ? nil : PatternRegistry()
+    let registry = interest == nil && !watched ? nil : PatternRegistry()
+    // Valgrind's slowdown: the viewer's hello and first snapshot take seconds here.
+    let watch = registry.flatMap { r in
+        watched ? WatchedProgram(registry: r, doctor: PoolDoctor.Options(threshold: .seconds(3600)), waitingAtMost: .seconds(120)) : nil
+    }
+    if watched, watch == nil {
+        print("the agent could not start, or its viewer did not attach")
+        exit(1)
+    }
     let log = EventLog()
     let subscription = interest.flatMap { registry?.subscribe(log, interest: $0) }
     await workload.run(registry)
@@ -59,11 +70,19 @@ func runCallgrindWorkload(_ workload: Engine, doctor: Bool, interest: EventInter
         // so counting it would only cost time.
         print("pool workers \(workersBefore) \(workersBefore) width \(allowedCPUs())")
         print("not counted: the pool grew before the counted run")
+        watch?.stop()
         exit(0)
     }
+    let sentBefore = watch?.agent.stats.snapshotsSent ?? 0
     sluice_callgrind_start()
     await workload.run(registry)
     sluice_callgrind_stop()
+    if let watch {
+        let snapshots = watch.agent.stats.snapshotsSent - sentBefore
+        print("snapshots \(snapshots)")
+        print("note \(snapshots) snapshots sent in the counted run")
+        watch.stop()
+    }
     let workersAfter = poolWorkers()
     subscription?.cancel()
     poolDoctor?.stop()
@@ -115,7 +134,7 @@ func callgrindNames(_ names: [String]) -> [String] {
 
 /// Whether a callgrind row is an observed twin (not a workload of its own).
 func isObservedTwin(_ workload: String) -> Bool {
-    workload.hasSuffix(dashboardSuffix) || workload.hasSuffix(everyEventSuffix)
+    workload.hasSuffix(dashboardSuffix) || workload.hasSuffix(everyEventSuffix) || workload.contains(watchedSuffix)
 }
 
 /// One workload's count: instructions per operation, or nil (with the reason printed).
@@ -127,6 +146,14 @@ struct CallgrindCount {
     /// left it out: then `perItem` is NaN), and the pool's width.
     var poolWorkers: Int
     var poolWidth: Int
+
+    /// What the child said of the run beside its count (`note ...` lines), e.g. how many
+    /// snapshots a watched run's viewer was sent.
+    var note = ""
+    /// A watched run (`watchedSuffix`): the snapshots the agent sent in the counted run, and
+    /// the instructions of the agent's own thread in it (0: not known).
+    var snapshots = 0
+    var agentInstructions = 0.0
 
     /// Whether the pool had more workers than its width: see `grownPoolAttempts`.
     var poolGrew: Bool { poolWidth > 0 && poolWorkers > poolWidth }
@@ -202,8 +229,26 @@ func callgrindCount(_ workload: String, items: Int, binary: String, outFile: Str
         print("  callgrind: no totals line in \(out)")
         return nil
     }
-    return CallgrindCount(
-        perItem: total / Double(operations), instructions: total, operations: operations, poolWorkers: workers, poolWidth: width)
+    var count = CallgrindCount(
+        perItem: total / Double(operations), instructions: total, operations: operations, poolWorkers: workers, poolWidth: width,
+        note: output.filter { $0.hasPrefix("note ") }.map { String($0.dropFirst(5)) }.joined(separator: "; "))
+    if workload.hasSuffix(watchedSuffix) {
+        count.snapshots = output.lazy.compactMap { $0.hasPrefix("snapshots ") ? Int($0.dropFirst(10)) : nil }.first ?? 0
+        count.agentInstructions = agentThreadInstructions(out)
+    }
+    return count
+}
+
+/// The instructions of the agent's thread in a callgrind.out file: everything under its
+/// event loop's `SelectableEventLoop.run()` (the watched child runs one event loop, the
+/// agent's; the viewer is another process), by `callgrind_annotate --inclusive=yes`. 0 when
+/// it cannot be read.
+func agentThreadInstructions(_ file: String) -> Double {
+    let lines = commandOutput("callgrind_annotate --inclusive=yes --threshold=100 \(shellQuoted(file)) 2>/dev/null")
+    guard let line = lines.first(where: { $0.contains("SelectableEventLoopC3runyyKF") }),
+        let first = line.split(separator: " ").first
+    else { return 0 }
+    return Double(first.filter(\.isNumber)) ?? 0
 }
 
 /// Instructions per item of the code before issue #16 (2bce857), measured once and kept in
@@ -264,6 +309,10 @@ func callgrindPass(_ names: [String], items: Int, runs: Int, outDirectory: Strin
     for name in names {
         var counts: [Double] = []
         var grown: [Double] = []
+        // Watched runs: per item without the agent's thread, and the agent's instructions a
+        // snapshot (see `watchedCallgrindRows`).
+        var apart: [Double] = []
+        var perSnapshot: [Double] = []
         for run in 0..<runs {
             let file = outDirectory.map {
                 "\($0)/callgrind.out.\(name.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "-"))"
@@ -287,7 +336,13 @@ func callgrindPass(_ names: [String], items: Int, runs: Int, outDirectory: Strin
                 continue
             }
             if count.poolGrew { grown.append(count.perItem) } else { counts.append(count.perItem) }
-            let grew = count.poolGrew ? ", the pool grew to \(count.poolWorkers) workers in all \(attempt) tries" : ""
+            if !count.poolGrew, count.snapshots > 0, count.agentInstructions > 0 {
+                apart.append((count.instructions - count.agentInstructions) / Double(count.operations))
+                perSnapshot.append(count.agentInstructions / Double(count.snapshots))
+            }
+            let grew =
+                (count.poolGrew ? ", the pool grew to \(count.poolWorkers) workers in all \(attempt) tries" : "")
+                + (count.note.isEmpty ? "" : ", " + count.note)
             print(
                 "  callgrind \(pad(name, 18)) \(pad(formatOne(count.perItem), 8)) instructions/item  (\(formatOne((ContinuousClock.now - start).seconds)) s\(grew))"
             )
@@ -301,8 +356,10 @@ func callgrindPass(_ names: [String], items: Int, runs: Int, outDirectory: Strin
             print("  callgrind \(pad(name, 18)) \(grown.count) run(s) left out: the pool grew in every try")
         }
         guard !counts.isEmpty else { continue }
-        counts.sort()
-        pass.rows.append((name, counts[counts.count / 2], counts[0], counts[counts.count - 1]))
+        for (suffix, list) in [("", counts), (agentApartSuffix, apart), (perSnapshotSuffix, perSnapshot)] where !list.isEmpty {
+            let sorted = list.sorted()
+            pass.rows.append((name + suffix, sorted[sorted.count / 2], sorted[0], sorted[sorted.count - 1]))
+        }
     }
     return pass
 }

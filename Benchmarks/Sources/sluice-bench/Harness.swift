@@ -46,6 +46,11 @@ struct Options: Sendable {
     var engineRates = false
     /// Timings per median instead of the default (five; one with --quick).
     var runsOverride: Int?
+    /// Print each round of interleaved runs as it is taken (the runs behind a median).
+    var printRuns = false
+    /// The viewer of the watched row, in a process of its own: watch the agent at this
+    /// socket at 10 Hz until it goes (`runWatchingViewer`).
+    var watchAgent: String?
     /// Measure only the peers whose names contain this (nil: all of them).
     var peers: String?
 
@@ -57,7 +62,7 @@ struct Options: Sendable {
         usage: sluice-bench [--quick] [--only WORD] [--peers WORD] [--items N] [--runs N] [--sluice PATH]
                             [--profile none|dashboard|everyEvent]
                             [--no-pinned] [--no-callgrind] [--callgrind] [--callgrind-items N] [--callgrind-runs K]
-                            [--callgrind-out DIR] [--write-callgrind-baseline] [--engine-rates]
+                            [--callgrind-out DIR] [--write-callgrind-baseline] [--engine-rates] [--print-runs]
           --only           only the workloads whose names contain WORD ("queue 4/4")
           --peers          only the peers whose names contain WORD ("actor queue")
           --runs           timings per median (5; 1 with --quick)
@@ -69,6 +74,7 @@ struct Options: Sendable {
           --callgrind-out  keep each callgrind.out file in DIR, for callgrind_annotate
           --callgrind-runs the median of K counted runs (3; 1 with --quick)
           --no-pinned      leave out the engine measured again under taskset -c 0
+          --print-runs     print each round of interleaved runs (observed against not, watched against bare)
         """
 
     static func parse(_ arguments: [String]) -> Options {
@@ -104,6 +110,8 @@ struct Options: Sendable {
             case "--write-callgrind-baseline": options.writeCallgrindBaseline = true
             case "--callgrind-workload": options.callgrindWorkload = value(argument)
             case "--no-pinned": options.pinned = false
+            case "--print-runs": options.printRuns = true
+            case "--watch-agent": options.watchAgent = value(argument)
             case "--engine-rates": options.engineRates = true
             case "--profile":
                 let mode = value(argument)
@@ -147,17 +155,49 @@ func measureSpread(_ operations: Int, _ body: () async -> Void) async -> Rate {
 /// runs after another could compare two modes.
 @MainActor
 func measureInterleaved(_ operations: Int, _ bodies: [() async -> Void]) async -> [Rate] {
+    await timeInterleaved(operations, bodies, runs: options.runs).map(Rate.init(runs:))
+}
+
+/// Each of `bodies` timed `runs` times, interleaved run by run: every run's rate, by body,
+/// in the order taken (so that run `k` of one body sits beside run `k` of another).
+/// `--print-runs` prints each round as it is taken.
+@MainActor
+func timeInterleaved(_ operations: Int, _ bodies: [() async -> Void], runs: Int) async -> [[Double]] {
     var rates = Array(repeating: [Double](), count: bodies.count)
-    for _ in 0..<options.runs {
+    for run in 0..<runs {
         for (i, body) in bodies.enumerated() {
             let start = ContinuousClock.now
             await body()
             rates[i].append(Double(operations) / (ContinuousClock.now - start).seconds)
         }
+        if options.printRuns { print("  run \(run + 1): " + rates.map { rate($0[run]) + "/s" }.joined(separator: "  ")) }
     }
-    return rates.map { r in
-        let sorted = r.sorted()
-        return Rate(median: sorted[sorted.count / 2], min: sorted[0], max: sorted[sorted.count - 1])
+    return rates
+}
+
+/// The median over runs of `b`'s rate divided by `a`'s in the same run (runs taken by
+/// `timeInterleaved`).
+///
+/// Why not the ratio of the two medians: on two shared cores a two-task workload lands in
+/// a fast or a slow mode run by run (queue 1/1 9-79M/s within 15 runs), so each median is
+/// whichever mode most of its runs took, and the two columns' medians can be of different
+/// modes: a ratio of medians then swings by tens of percent either way with no change in
+/// the code. Runs taken side by side more often share a mode, and when they do not, the
+/// ratios of mixed pairs fall on both sides alike (either column may be the fast one), so
+/// the median ratio sits on the pairs that share a mode: what the second way adds to the
+/// same schedule.
+func medianRatio(_ a: [Double], _ b: [Double]) -> Double {
+    let ratios = zip(a, b).map { $1 / $0 }.sorted()
+    guard !ratios.isEmpty else { return .nan }
+    let mid = ratios.count / 2
+    return ratios.count % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2
+}
+
+extension Rate {
+    /// The median, slowest and fastest of `runs` rates.
+    init(runs: [Double]) {
+        let sorted = runs.sorted()
+        self.init(median: sorted[sorted.count / 2], min: sorted[0], max: sorted[sorted.count - 1])
     }
 }
 

@@ -110,19 +110,20 @@ let engine: [Engine] = [
 if let name = options.callgrindWorkload {
     // NAME+doctor: the same workload with the pool doctor on and watched (issue #21);
     // NAME+dashboard: observed as the dashboard observes (issue #23); NAME+every: with every
-    // event subscribed.
-    let suffix = [doctoredSuffix, dashboardSuffix, everyEventSuffix].first { name.hasSuffix($0) }
+    // event subscribed; NAME+watched: as `sluice attach` watches it at 10 Hz (issue #23).
+    let suffix = [doctoredSuffix, dashboardSuffix, everyEventSuffix, watchedSuffix].first { name.hasSuffix($0) }
     let base = String(name.dropLast(suffix?.count ?? 0))
     guard let w = engine.first(where: { $0.name == base }) else {
         let names = engine.map(\.name).joined(separator: ", ")
         print(
             "sluice-bench: --callgrind-workload takes one of: \(names) "
-                + "(each also with \(doctoredSuffix), \(dashboardSuffix) or \(everyEventSuffix))")
+                + "(each also with \(doctoredSuffix), \(dashboardSuffix), \(everyEventSuffix) or \(watchedSuffix))")
         exit(64)
     }
     let interest: EventInterest? = suffix == dashboardSuffix ? .notable : suffix == everyEventSuffix ? .all : nil
-    await runCallgrindWorkload(w, doctor: suffix == doctoredSuffix, interest: interest)
+    await runCallgrindWorkload(w, doctor: suffix == doctoredSuffix, interest: interest, watched: suffix == watchedSuffix)
 }
+if let socket = options.watchAgent { runWatchingViewer(socket: socket) }
 let engineNames = engine.map(\.name).filter { options.wants($0) }
 if options.only != nil, engineNames.isEmpty, options.callgrindOnly || options.engineRates || options.profile != nil {
     print("sluice-bench: --only names none of: \(engine.map(\.name).joined(separator: ", "))")
@@ -171,15 +172,20 @@ if options.only == nil {
 }
 var rows: [String: Row] = [:]
 var observed: [String: [Observation: Double]] = [:]
+/// What each observation costs a workload: the median over runs of observed / unobserved
+/// in the same round (`medianRatio`), by workload.
+var observedRatio: [String: [Observation: Double]] = [:]
 var spread: [String: Rate] = [:]
 for workload in engine where options.wants(workload.name) {
     print("measuring \(workload.name)...")
     var row = Row(workload: workload.title, sluice: 0, peers: [])
     let observations = Observation.allCases
-    let measured = await measureInterleaved(workload.operations, observations.map { o in { await o.run(workload.run) } })
-    for (observation, r) in zip(observations, measured) {
-        observed[workload.name, default: [:]][observation] = r.median
-        if observation == .none { spread[workload.name] = r }
+    let runs = await timeInterleaved(
+        workload.operations, observations.map { o in { await o.run(workload.run) } }, runs: options.runs)
+    for (observation, r) in zip(observations, runs) {
+        observed[workload.name, default: [:]][observation] = Rate(runs: r).median
+        observedRatio[workload.name, default: [:]][observation] = medianRatio(runs[0], r)
+        if observation == .none { spread[workload.name] = Rate(runs: r) }
     }
     row.sluice = observed[workload.name]?[Observation.none] ?? .nan
     for (name, measurePeer) in workload.peers where options.wantsPeer(name) { row.peers.append((name, await measurePeer())) }
@@ -280,9 +286,17 @@ if options.wants("doctor") {
 // MARK: a program watched by `sluice attach` at 10 Hz (issue #23)
 
 var watched: WatchedCosts?
+var watchedCallgrind: CallgrindPass?
 if options.wants("watched") {
     print("measuring a program watched at 10 Hz...")
     watched = await watchedCosts(quick: options.quick)
+    if options.callgrind {
+        // As for the doctor: five runs (unless --callgrind-runs says), so the median is the
+        // common schedule.
+        watchedCallgrind = callgrindPass(
+            watchedWorkloads.flatMap { [$0, $0 + watchedSuffix] }, items: options.callgrindItems,
+            runs: options.callgrindRunsOverride ?? 5, outDirectory: options.callgrindOut)
+    }
 }
 
 // MARK: a pipeline file in virtual time (issue #24)
@@ -346,14 +360,15 @@ if let recordCost {
 }
 if !observed.isEmpty {
     print("")
-    print(pad("observation overhead", 46) + pad("unobserved", 12) + pad("dashboard", 20) + "every event")
+    print(pad("observation overhead (medians; cost: median of ratios)", 58) + pad("unobserved", 12) + pad("dashboard", 20) + "every event")
     for workload in engine {
         guard let r = observed[workload.name], let none = r[Observation.none] else { continue }
-        var line = pad(workload.name, 46) + pad(rate(none) + "/s", 12)
+        var line = pad(workload.name, 58) + pad(rate(none) + "/s", 12)
         var fields: [String] = []
         for observation in [Observation.dashboard, .everyEvent] {
             let v = r[observation] ?? .nan
-            let cost = (1 - v / none) * 100
+            // Each run against the unobserved run beside it (`medianRatio`), not the medians.
+            let cost = (1 - (observedRatio[workload.name]?[observation] ?? .nan)) * 100
             if observation == .dashboard { worstDashboardCost = max(worstDashboardCost, cost) }
             line += pad("\(rate(v))/s (\(cost >= 0 ? "-" : "+")\(formatOne(abs(cost)))%)", 20)
             fields.append("\"\(observation)\":\(json(v))")
@@ -423,15 +438,44 @@ if let agent {
 if let watched {
     print("")
     print(
-        pad("watched by sluice attach at 10 Hz (medians)", 46) + pad("bare", 10)
-            + pad("watched", 10) + "watched/bare")
+        pad("watched by sluice attach at 10 Hz (\(watched.runs) rounds)", 46) + pad("bare", 12)
+            + pad("watched", 12) + "watched/bare (median of ratios)")
     for row in watched.rows {
         print(
-            pad(row.name, 46) + pad(rate(row.bare) + "/s", 10) + pad(rate(row.watched) + "/s", 10) + formatOne(row.watched / row.bare * 100)
-                + "%")
-        json.append("{\"workload\":\"watched: \(row.name)\",\"bare\":\(json(row.bare)),\"watched\":\(json(row.watched))}")
+            pad(row.name + ", wall clock (medians)", 46) + pad(rate(row.bare) + "/s", 12) + pad(rate(row.watched) + "/s", 12)
+                + formatOne(row.ratio * 100) + "%")
+        json.append(
+            "{\"workload\":\"watched: \(row.name)\",\"bare\":\(json(row.bare)),\"watched\":\(json(row.watched)),"
+                + "\"ratio\":\(formatOne(row.ratio * 100))}")
     }
-    print("(one viewer taking snapshots and notable events: the agent sent it \(watched.snapshotsSent) snapshots meanwhile)")
+    for row in watchedCallgrindRows(watchedCallgrind) {
+        func line(_ title: String, _ value: Double, _ note: String) {
+            print(
+                pad(title, 46) + pad(formatOne(row.bare), 12) + pad(formatOne(value), 12)
+                    + String(format: "%+.2f%%", (value / row.bare - 1) * 100) + note)
+        }
+        line(row.name + ", instructions/item (callgrind)", row.watched, " (medians, as counted)")
+        let rate = watched.rows.first { $0.name == row.name }?.watched ?? .nan
+        let judged = judgedWatchedCount(row, watchedRate: rate)
+        if row.apart.isFinite {
+            line("  the agent's thread apart", row.apart, "")
+            line("  + its snapshots at the program's own speed", judged, " (judged)")
+            print(pad("  (the agent's thread, a snapshot)", 46) + formatOne(row.perSnapshot) + " instructions")
+        }
+        json.append(
+            "{\"workload\":\"watched: \(row.name), callgrind\",\"bare\":\(formatOne(row.bare)),\"watched\":\(formatOne(row.watched)),"
+                + "\"judged\":\(formatOne(judged))}")
+    }
+    print(
+        "(one viewer process taking snapshots and notable events: the agent sent it \(watched.snapshotsSent) snapshots in the timed runs;")
+    if watchedCallgrind != nil {
+        print(
+            " under valgrind 10 a second fall on 50-100x fewer items, so the count as counted overstates the snapshots' share;"
+                + " judged: the agent's thread apart, plus its instructions a snapshot 10 times a second at the watched"
+                + " wall-clock rate; the wall clock itself is shown, not judged)")
+    } else {
+        print(" no instruction counts: --no-callgrind or valgrind missing)")
+    }
 }
 
 if let doctor {
@@ -478,7 +522,8 @@ var targets = engineTargets(rows, label: "")
 if let pinned { targets += engineTargets(pinned.rows, label: "pinned: ") }
 targets += callgrindTargets
 if !observed.isEmpty {
-    targets.append(Target(text: "dashboard observation <= 5% (worst workload, %)", measured: worstDashboardCost, needed: 5, atMost: true))
+    targets.append(
+        Target(text: "dashboard observation <= 5% (wall clock, worst workload, %)", measured: worstDashboardCost, needed: 5, atMost: true))
 }
 if let pinnedEvents {
     targets.append(
@@ -527,9 +572,20 @@ if let screen = frameRows.first(where: { $0.0.hasPrefix("attached, 100,000 idle 
 }
 
 if let watched {
-    for row in watched.rows {
+    // Judged by instructions (BENCHMARKS.md: on two shared cores one watched/bare ratio lands
+    // anywhere between 88% and 113%, a median of 21 rounds still moves by 15 points); the
+    // wall clock judges only when valgrind is missing, and is printed above either way.
+    let counted = watchedCallgrindRows(watchedCallgrind)
+    for row in counted {
+        let rate = watched.rows.first { $0.name == row.name }?.watched ?? .nan
         targets.append(
-            Target(text: "watched at 10 Hz: \(row.name) loses <= 5% (watched/bare, %)", measured: row.watched / row.bare * 100, needed: 95))
+            Target(
+                text: "watched at 10 Hz: \(row.name) instructions/item <= +5% (callgrind, %)",
+                measured: (judgedWatchedCount(row, watchedRate: rate) / row.bare - 1) * 100, needed: 5, atMost: true))
+    }
+    for row in watched.rows where counted.isEmpty {
+        targets.append(
+            Target(text: "watched at 10 Hz: \(row.name) loses <= 5% (wall clock, watched/bare, %)", measured: row.ratio * 100, needed: 95))
     }
 }
 

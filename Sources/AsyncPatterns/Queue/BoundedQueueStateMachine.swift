@@ -250,7 +250,10 @@ import DequeModule
             }
         }
         if !admitted.isEmpty, resumesAdmitted {
-            resume.append(contentsOf: admitted.removeAll().lazy.map(\.token))
+            // A closure, not `\.token`: a key path in this generic context is built at run
+            // time on every call (swift_getKeyPath and a demangling, ~13,000 instructions,
+            // under callgrind about 6% of queue 1/1's count with its low-water mark).
+            resume.append(contentsOf: admitted.removeAll().lazy.map { $0.token })
         }
         return resume
     }

@@ -182,17 +182,18 @@ final class QueueRing<Element>: @unchecked Sendable {
                     expected: word, desired: word &+ 1, ordering: .sequentiallyConsistent)
                 if won {
                     (ring.pointee.elements + index).initialize(to: element)
-                    // A slot's stamp is 0 unless its item is one of the sample (the get that
-                    // takes a stamped item clears it), so only a sampled put writes a stamp:
-                    // the stamps' cache lines stay with the consumer, which reads them.
+                    // Only a sampled put writes a stamp, and says so in the slot's sequence
+                    // number (`Position.stamped`): a get reads the stamps only then.
                     if let stamps = ring.pointee.stamps, _slowPath(position & samplePeriodMask.load(ordering: .relaxed) == 0) {
                         stamps[index] = Swift.max(1, now())
+                        ring.pointee.sequences[index].store((position &+ 1) | Position.stamped, ordering: .releasing)
+                    } else {
+                        ring.pointee.sequences[index].store(position &+ 1, ordering: .releasing)
                     }
-                    ring.pointee.sequences[index].store(position &+ 1, ordering: .releasing)
                     return .pushed(position: position)
                 }
                 word = current
-            } else if sequence < position {
+            } else if sequence < position || (_slowPath(sequence & Position.stamped != 0) && sequence ^ Position.stamped < position) {
                 // The slot still holds the item one lap back: every slot is taken, or that
                 // item's consumer is still reading it (a moment).
                 let got = dequeue.load(ordering: .sequentiallyConsistent) & Position.mask
@@ -211,15 +212,43 @@ final class QueueRing<Element>: @unchecked Sendable {
         position & samplePeriodMask.load(ordering: .relaxed) == 0 ? Swift.max(1, now()) : 0
     }
 
-    /// The stamp of the item being taken from `slot` (0: not sampled), clearing it for the
-    /// slot's next item. Call before the slot is handed back: the sequence number's release
-    /// store then orders the clear before the next lap's put, which loads it acquiring
-    /// before it may write a stamp of its own.
-    @inlinable func takeStamp(_ stamps: UnsafeMutablePointer<UInt64>?, at index: Int) -> UInt64 {
-        guard let stamps else { return 0 }
-        let stamp = stamps[index]
-        if stamp != 0 { stamps[index] = 0 }
-        return stamp
+    /// Whether a slot's sequence number says the item of `position` is written, stamped or
+    /// not. The unstamped test first: an untimed ring (a mailbox) never needs the second.
+    @inlinable func isWritten(_ sequence: Int, at position: Int) -> Bool {
+        sequence == position &+ 1 || (timed && sequence == (position &+ 1) | Position.stamped)
+    }
+
+    /// The stamp of the item in slot `index` of `ring` (0: not one of the sample), for the
+    /// get that has won it. Call before the slot is handed back (the next lap's put may
+    /// write the stamp again). Stamps are never cleared: a slot's stamp belongs to its item
+    /// only when the sequence number says so, so a get reads the stamps' memory for a
+    /// sampled item alone. (Reading each get's stamp to find the sampled ones cost a third
+    /// stream of memory a get, beside the sequence numbers and the items: twice the
+    /// consumer's L1 misses on queue 1/1 under callgrind's cache simulation.) The sequence
+    /// number is loaded again, relaxed: the slot is the get's own until it stores the next.
+    @inlinable func stamp(at index: Int, in ring: UnsafeMutablePointer<RingSlots<Element>>) -> UInt64 {
+        guard let stamps = ring.pointee.stamps,
+            _slowPath(ring.pointee.sequences[index].load(ordering: .relaxed) & Position.stamped != 0)
+        else { return 0 }
+        return stamps[index]
+    }
+
+    /// `tryPop` where the slot's sequence number `sequence` has `Position.stamped`: the get
+    /// of a stamped item, or `.busy` (try again) when the slot moved on or another get won
+    /// it. Out of line, and called last, so that the usual get's loop keeps the registers
+    /// and the tests it had (a call inside it took two registers more to save, two writes
+    /// a get); not calling `tryPop` again, so that losing races cannot deepen the stack.
+    @inlinable @inline(never)
+    func tryPopStamped(word: Int, sequence: Int, ring: UnsafeMutablePointer<RingSlots<Element>>) -> PopOutcome {
+        let position = word & Position.mask
+        let index = position & ring.pointee.mask
+        guard sequence == (position &+ 1) | Position.stamped,
+            dequeue.compareExchange(expected: word, desired: word &+ 1, ordering: .sequentiallyConsistent).exchanged
+        else { return .busy }
+        let element = (ring.pointee.elements + index).move()
+        let stamp = ring.pointee.stamps?[index] ?? 0
+        ring.pointee.sequences[index].store(position &+ ring.pointee.mask &+ 1, ordering: .releasing)
+        return .item(element, stamp: stamp)
     }
 
     /// Records a stamped item's wait in `sample`, and changes which items are stamped when
@@ -252,7 +281,8 @@ final class QueueRing<Element>: @unchecked Sendable {
     @usableFromInline enum PopOutcome {
         case item(Element, stamp: UInt64)
         case empty
-        /// A producer has claimed the next position and is still writing it (a moment).
+        /// A producer has claimed the next position and is still writing it, or another get
+        /// took the stamped item this one was after: try again in a moment.
         case busy
         /// Frozen while the ring is replaced: take the lock.
         case blocked
@@ -267,19 +297,20 @@ final class QueueRing<Element>: @unchecked Sendable {
             let ring = slots.load(ordering: .acquiring)
             let index = position & ring.pointee.mask
             let sequence = ring.pointee.sequences[index].load(ordering: .acquiring)
-            if sequence == position &+ 1 {
+            if sequence == position &+ 1 {  // written, and not stamped: no stamp to read
                 let (won, current) = dequeue.weakCompareExchange(
                     expected: word, desired: word &+ 1, ordering: .sequentiallyConsistent)
                 if won {
                     let element = (ring.pointee.elements + index).move()
-                    let stamp = takeStamp(ring.pointee.stamps, at: index)
                     ring.pointee.sequences[index].store(position &+ ring.pointee.mask &+ 1, ordering: .releasing)
-                    return .item(element, stamp: stamp)
+                    return .item(element, stamp: 0)
                 }
                 word = current
-            } else if sequence <= position {
+            } else if sequence <= position {  // (a stamped sequence number is never this low)
                 let put = enqueue.load(ordering: .sequentiallyConsistent) & Position.mask
                 return put <= position ? .empty : .busy
+            } else if _slowPath(sequence & Position.stamped != 0) {
+                return tryPopStamped(word: word, sequence: sequence, ring: ring)
             } else {
                 word = dequeue.load(ordering: .sequentiallyConsistent)  // another consumer took it
             }
@@ -299,13 +330,13 @@ final class QueueRing<Element>: @unchecked Sendable {
             let mask = ring.pointee.mask
             var ready = 0
             while ready < Swift.min(max, mask &+ 1),
-                ring.pointee.sequences[(position &+ ready) & mask].load(ordering: .acquiring) == position &+ ready &+ 1
+                isWritten(ring.pointee.sequences[(position &+ ready) & mask].load(ordering: .acquiring), at: position &+ ready)
             {
                 ready &+= 1
             }
             if ready == 0 {
                 let sequence = ring.pointee.sequences[position & mask].load(ordering: .acquiring)
-                if sequence <= position { return 0 }
+                if sequence & ~Position.stamped <= position { return 0 }
                 word = dequeue.load(ordering: .sequentiallyConsistent)
                 continue
             }
@@ -318,7 +349,7 @@ final class QueueRing<Element>: @unchecked Sendable {
             for offset in 0..<ready {
                 let index = (position &+ offset) & mask
                 let element = (ring.pointee.elements + index).move()
-                let stamp = takeStamp(ring.pointee.stamps, at: index)
+                let stamp = stamp(at: index, in: ring)
                 ring.pointee.sequences[index].store(position &+ offset &+ mask &+ 1, ordering: .releasing)
                 body(element, stamp)
             }
@@ -350,7 +381,7 @@ final class QueueRing<Element>: @unchecked Sendable {
         let got = frozenGot & Position.mask
         var attempts = 0
         for position in got..<put {  // items claimed: wait until written
-            while old.pointee.sequences[position & old.pointee.mask].load(ordering: .acquiring) != position &+ 1 {
+            while !isWritten(old.pointee.sequences[position & old.pointee.mask].load(ordering: .acquiring), at: position) {
                 backOff(&attempts)
             }
         }
@@ -367,8 +398,13 @@ final class QueueRing<Element>: @unchecked Sendable {
             if position < put {
                 let from = position & old.pointee.mask
                 (ring.pointee.elements + index).initialize(to: (old.pointee.elements + from).move())
-                if let stamps = ring.pointee.stamps, let oldStamps = old.pointee.stamps { stamps[index] = oldStamps[from] }
-                ring.pointee.sequences[index].store(position &+ 1, ordering: .relaxed)
+                if let stamps = ring.pointee.stamps, let oldStamps = old.pointee.stamps {
+                    stamps[index] = oldStamps[from]
+                    let stamped = old.pointee.sequences[from].load(ordering: .relaxed) & Position.stamped
+                    ring.pointee.sequences[index].store((position &+ 1) | stamped, ordering: .relaxed)
+                } else {
+                    ring.pointee.sequences[index].store(position &+ 1, ordering: .relaxed)
+                }
             } else {
                 ring.pointee.sequences[index].store(position, ordering: .relaxed)
             }
@@ -442,7 +478,6 @@ extension QueueRing {
             // untouched, and written (close waited for the puts).
             let index = position & ring.pointee.mask
             items.append((ring.pointee.elements + index).move())
-            _ = takeStamp(ring.pointee.stamps, at: index)  // a slot's stamp is 0 without its item
             ring.pointee.sequences[index].store(position &+ count, ordering: .releasing)
         }
         counted(items.count)
@@ -467,16 +502,21 @@ extension QueueRing {
     @usableFromInline static let closed = 1 << 61
     /// Enqueue side, for the ring's whole life: the items are kept under the lock.
     @usableFromInline static let countingOnly = 1 << 62
+    /// Not in a position word: set in a slot's sequence number (`RingSlots.sequences`) with
+    /// `p + 1` when p's item carries a stamp (one of the wait sample).
+    @usableFromInline static let stamped = 1 << 62
 }
 
 /// One allocation of slots: a power-of-two count of sequence numbers, elements and stamps.
 @usableFromInline struct RingSlots<Element> {
     @usableFromInline let mask: Int
     /// Slot i holds position p (p mod count == i): `p` when free for p's put, `p + 1` once
-    /// p's item is written, `p + count` once it was read (free for the next lap).
+    /// p's item is written (with `Position.stamped` when it carries a stamp), `p + count`
+    /// once it was read (free for the next lap).
     @usableFromInline let sequences: UnsafeMutablePointer<Atomic<Int>>
     @usableFromInline let elements: UnsafeMutablePointer<Element>
-    /// When each item went in, for a sample of them (0: not sampled); nil when not timed.
+    /// When each item went in, for a sample of them (those whose sequence number is
+    /// `Position.stamped`; what the others' slots hold means nothing); nil when not timed.
     @usableFromInline let stamps: UnsafeMutablePointer<UInt64>?
 
     @inlinable init(
