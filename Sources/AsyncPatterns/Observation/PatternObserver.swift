@@ -189,10 +189,13 @@ struct Emitter: Sendable {
     /// cost a fast path.
     @inlinable func send<Event: KindEvent>(_ event: () -> Event, as wrap: (Event) -> EventBody) {
         unretained?._withUnsafeGuaranteedRef { registry in
-            guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue, let name else { return }
+            // `name` is there whenever `registry` is; read in place, not bound (a binding
+            // retained and released it once an event).
+            guard registry.interest.load(ordering: .relaxed) >= EventInterest.notable.rawValue else { return }
             let event = event()
             let notable = event.isNotable
-            registry.deliver({ BufferedEvent(source: .passUnretained(name), at: .now(), body: wrap(event)) }, notable: notable)
+            registry.deliver(
+                { BufferedEvent(source: .passUnretained(name.unsafelyUnwrapped), at: .now(), body: wrap(event)) }, notable: notable)
         }
     }
     @inlinable func queue(_ event: @autoclosure () -> QueueEvent) { send(event, as: EventBody.queue) }
