@@ -85,11 +85,21 @@ final class WatchedProgram {
 
 /// Starts this program again with `arguments` (not under valgrind: it does not trace
 /// children); its pid, or nil.
+///
+/// With no signal blocked: a child inherits its spawner's mask, and the pool's threads
+/// (libdispatch's workers) block nearly all, SIGTERM included, so `stop` could not end it.
 func spawnSelf(_ arguments: [String]) -> pid_t? {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var unblocked = sigset_t()
+    sigemptyset(&unblocked)
+    posix_spawnattr_setsigmask(&attributes, &unblocked)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
     let argv = ([CommandLine.arguments[0]] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
     var pid: pid_t = 0
-    guard posix_spawn(&pid, CommandLine.arguments[0], nil, nil, argv, environ) == 0 else { return nil }
+    guard posix_spawn(&pid, CommandLine.arguments[0], nil, &attributes, argv, environ) == 0 else { return nil }
     return pid
 }
 
