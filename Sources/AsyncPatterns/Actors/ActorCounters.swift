@@ -2,14 +2,9 @@ import Synchronization
 
 /// An actor's numbers, in an object of their own: the registry holds this strongly and
 /// reads it while the actor lives, without keeping the actor alive.
-///
-/// It is also the actor's name in the events it sends (`SourceName`). `@unchecked
-/// Sendable` as every subclass of `SourceName`: its stored properties are `let`s of
-/// `Sendable` types (atomics, locks and immutable values), as when the compiler checked it
-/// on its own.
 @usableFromInline
-final class ActorCounters: SourceName, ActorProbe, @unchecked Sendable {
-    var name: String { id.name }
+final class ActorCounters: Sendable, ActorProbe {
+    let name: String
     /// Where the actor is in its life (`ActorLifecycle`): read by every send and by the run
     /// loop after each message.
     @usableFromInline let lifecycle = ActorLifecycle.Storage()
@@ -54,8 +49,8 @@ final class ActorCounters: SourceName, ActorProbe, @unchecked Sendable {
     let indexSlot = Atomic<Int32>(-1)
 
     init(name: String, changes: ActorChangeLog? = nil) {
+        self.name = name
         self.changes = changes
-        super.init(PatternID(.actor, name))
     }
 
     /// After a send: reports the actor if it is the first change since the index read it.

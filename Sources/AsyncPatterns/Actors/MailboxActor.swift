@@ -48,8 +48,8 @@ public final class MailboxActor<Message: Sendable>: Sendable {
         self.mailboxCapacity = mailboxCapacity
         self.directory = directory
         mailbox = BoundedQueue(capacity: mailboxCapacity ?? Int.max, name: name, registry: nil)
+        emit = Emitter(registry, PatternID(.actor, name))
         counters = ActorCounters(name: name, changes: registry?.actorChanges)
-        emit = Emitter(registry, named: counters)
         directory?.add(self)
         emit.register(counters)
     }

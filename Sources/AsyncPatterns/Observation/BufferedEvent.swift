@@ -6,15 +6,8 @@
 /// point at this object unretained. While its pattern lives, the pattern holds it; the
 /// buffer adopts it when the pattern leaves the registry (`EventBuffer.adopt`), and each log
 /// holds the sources of the events it keeps.
-///
-/// Not final: an object a pattern has anyway may be its name (an actor's `ActorCounters`),
-/// so that 100,000 actors do not each allocate one more object.
-///
-/// `@unchecked Sendable` (the compiler checks no class with a superclass or a subclass):
-/// its one stored property is an immutable `Sendable` value, and a subclass may add only
-/// `Sendable` stored properties that are `let`s (`ActorCounters`: atomics and locks).
-@usableFromInline class SourceName: @unchecked Sendable {
-    @usableFromInline final let id: PatternID
+@usableFromInline final class SourceName: Sendable {
+    @usableFromInline let id: PatternID
 
     @usableFromInline init(_ id: PatternID) { self.id = id }
 }

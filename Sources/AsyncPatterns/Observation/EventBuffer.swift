@@ -54,6 +54,9 @@ import Synchronization
         var sinks: [Sink] = []
         /// Reused by every drain for more than one log.
         var batch: [BufferedEvent] = []
+        /// The latest mark of a name the last sweep kept only because the drain had not
+        /// passed it yet: the first drain past it sweeps again.
+        var sweepPast: Int?
     }
 
     /// A source the buffer keeps alive for the events in the ring that point at it.
@@ -194,7 +197,9 @@ import Synchronization
         }
         d.head = events.position
         d.droppedSeen = seen
-        sweep(head: d.head)
+        // Names marked behind a claim go once the drain has passed their mark.
+        if let mark = d.sweepPast, d.head &- mark >= 0 { sweepDue.store(true, ordering: .relaxed) }
+        sweep(&d)
         return true
     }
 
@@ -236,9 +241,9 @@ import Synchronization
     }
 
     /// Keeps `name` alive for as long as an event in the ring may point at it, once its
-    /// pattern (or whoever emits from it) holds it no longer. Called when a pattern leaves
-    /// the registry (its pattern holds it until then), and for an event from no pattern;
-    /// never waits for a drain.
+    /// pattern (or whoever emits from it) holds it no longer. Called once a name: when a
+    /// pattern leaves the registry (its pattern holds it until then), and for an event from
+    /// no pattern; never waits for a drain.
     ///
     /// Once the list has doubled, the next drain sweeps it: a name only the buffer holds is
     /// marked with the ring's tail, and let go once a drain has passed the mark. The list
@@ -249,13 +254,20 @@ import Synchronization
             n.list.append(Adopted(name: name))
             return n.list.count >= n.sweepAt
         }
-        if due { sweepDue.store(true, ordering: .relaxed) }
+        guard due else { return }
+        sweepDue.store(true, ordering: .relaxed)
+        // A registry no event log drains (nobody subscribed one, the usual case for
+        // `.shared`) would otherwise keep every name for ever: sweep here, behind the last
+        // drain's head, unless someone is draining now (then that drain sweeps).
+        _ = drainer.withLockIfAvailable { d in sweep(&d) }
     }
 
     /// Sweeps the adopted names, after a drain that reached `head`. The list is taken out
     /// while it is swept, so that adopting never waits for a sweep.
-    private func sweep(head: Int) {
+    private func sweep(_ d: inout Drainer) {
         guard sweepDue.exchange(false, ordering: .relaxed) else { return }
+        let head = d.head
+        d.sweepPast = nil
         var list = names.withLock { n in
             defer { n.list = [] }
             return n.list
@@ -272,6 +284,7 @@ import Synchronization
                 let before = list[i].unheldBefore ?? tail
                 if before &- head <= 0 { continue }
                 list[i].unheldBefore = before
+                if d.sweepPast.map({ before &- $0 > 0 }) ?? true { d.sweepPast = before }
             }
             if kept != i { list.swapAt(kept, i) }
             kept += 1

@@ -35,6 +35,8 @@ private struct KeptEvents: Sendable {
     private var lastHeld: UInt?
     /// `holders` is swept when it reaches this many.
     private var sweepAt = 64
+    /// Sweeps of `holders` so far (for tests).
+    private(set) var sweeps = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -103,6 +105,7 @@ private struct KeptEvents: Sendable {
     /// Lets go of the sources no kept event points at.
     private mutating func sweepIfDue() {
         guard holders.count >= sweepAt else { return }
+        sweeps += 1
         var seen = Set<ObjectIdentifier>()
         var still: [SourceName] = []
         for kept in storage {
@@ -113,7 +116,9 @@ private struct KeptEvents: Sendable {
         // The last event's source is among them, not necessarily last: the next event's
         // source is held again (a duplicate at worst).
         lastHeld = nil
-        sweepAt = Swift.max(64, 2 * holders.count)
+        // Each sweep reads every kept event: not before `capacity` more holders, so that it
+        // costs O(1) an event however the sources interleave.
+        sweepAt = Swift.max(64, 2 * holders.count, capacity)
     }
 
     /// The last `n` events (all if fewer), oldest first.
@@ -144,28 +149,19 @@ struct Emitter: Sendable {
     @usableFromInline let key: UInt64
 
     init(_ registry: PatternRegistry?, _ source: PatternID) {
-        self.init(registry, source: source, name: registry == nil ? nil : SourceName(source))
-    }
-
-    /// An emitter whose events point at `name`, an object the pattern has anyway.
-    init(_ registry: PatternRegistry?, named name: SourceName) {
-        self.init(registry, source: name.id, name: name)
-    }
-
-    private init(_ registry: PatternRegistry?, source: PatternID, name: SourceName?) {
         self.registry = registry
         unretained = registry.map { .passUnretained($0) }
         self.source = source
-        self.name = name
+        name = registry == nil ? nil : SourceName(source)
         key = registry?.reserveID() ?? 0
     }
 
     /// Joins the registry; call once the pattern is fully initialized.
     func register(_ probe: any PatternProbe) { registry?.add(probe, id: key) }
 
-    /// Leaves the registry with its last numbers (finished, stopped or released). The
-    /// registry's event buffer keeps the pattern's name from here on, for its events still in
-    /// the buffer and any it sends after.
+    /// Leaves the registry with its last numbers (finished, stopped or released); once a
+    /// pattern. The registry's event buffer keeps the pattern's name from here on, for its
+    /// events still in the buffer and any it sends after.
     func retire(_ final: PatternReading) {
         guard let registry, let name else { return }
         registry.events.adopt(name)
@@ -332,6 +328,10 @@ public final class EventLog: PatternObserver {
     private func drainBuffers() {
         for buffer in buffers.withLock({ $0 }) { buffer.drain() }
     }
+
+    /// How many times the log let go of the sources its events no longer point at (for
+    /// tests).
+    var sourceSweeps: Int { state.withLock { $0.all.sweeps } }
 
     /// Events seen so far, kept or not.
     public var total: UInt64 {

@@ -237,7 +237,11 @@ public final class PatternRegistry: Sendable {
     private func deliver(_ event: HealthEvent, from source: String) {
         let name = SourceName(PatternID(.health, source))
         events.adopt(name)
-        deliver({ BufferedEvent(source: .passUnretained(name), at: .now(), body: .health(event)) }, notable: true)
+        // `name` held until the event is in the ring (the buffer's sweep may see it unheld
+        // only after its claim).
+        withExtendedLifetime(name) {
+            deliver({ BufferedEvent(source: .passUnretained(name), at: .now(), body: .health(event)) }, notable: true)
+        }
     }
 }
 
