@@ -369,7 +369,10 @@ if !observed.isEmpty {
             let v = r[observation] ?? .nan
             // Each run against the unobserved run beside it (`medianRatio`), not the medians.
             let cost = (1 - (observedRatio[workload.name]?[observation] ?? .nan)) * 100
-            if observation == .dashboard { worstDashboardCost = max(worstDashboardCost, cost) }
+            // Judged on the issue's workloads, as the callgrind row is; the others are shown.
+            if observation == .dashboard, observedWorkloads.contains(workload.name) {
+                worstDashboardCost = max(worstDashboardCost, cost)
+            }
             line += pad("\(rate(v))/s (\(cost >= 0 ? "-" : "+")\(formatOne(abs(cost)))%)", 20)
             fields.append("\"\(observation)\":\(json(v))")
         }
@@ -523,7 +526,9 @@ if let pinned { targets += engineTargets(pinned.rows, label: "pinned: ") }
 targets += callgrindTargets
 if !observed.isEmpty {
     targets.append(
-        Target(text: "dashboard observation <= 5% (wall clock, worst workload, %)", measured: worstDashboardCost, needed: 5, atMost: true))
+        Target(
+            text: "dashboard observation <= 5% (wall clock, worst of #23's five, %)", measured: worstDashboardCost, needed: 5,
+            atMost: true))
 }
 if let pinnedEvents {
     targets.append(
