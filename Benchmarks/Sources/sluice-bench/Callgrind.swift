@@ -357,8 +357,8 @@ func callgrindPass(_ names: [String], items: Int, runs: Int, outDirectory: Strin
         }
         guard !counts.isEmpty else { continue }
         for (suffix, list) in [("", counts), (agentApartSuffix, apart), (perSnapshotSuffix, perSnapshot)] where !list.isEmpty {
-            let sorted = list.sorted()
-            pass.rows.append((name + suffix, sorted[sorted.count / 2], sorted[0], sorted[sorted.count - 1]))
+            let spread = Rate(runs: list)
+            pass.rows.append((name + suffix, spread.median, spread.min, spread.max))
         }
     }
     return pass

@@ -37,9 +37,9 @@
 /// (see `SourceName`), turned into a `PatternEvent` when read.
 ///
 /// `@unchecked Sendable`: `source` is an unretained reference to a `SourceName`, which is
-/// `Sendable` (immutable but for an atomic); whoever holds a `BufferedEvent` also keeps its
-/// `SourceName` alive (the buffer's adopted names, a log's holders), so the pointer is never
-/// read after the object is gone.
+/// `Sendable` (immutable); whoever holds a `BufferedEvent` also keeps its `SourceName` alive
+/// (the pattern's emitter while the pattern lives, then the buffer's adopted names; a log's
+/// holders), so the pointer is never read after the object is gone.
 @usableFromInline struct BufferedEvent: @unchecked Sendable {
     @usableFromInline let source: Unmanaged<SourceName>
     @usableFromInline let at: MonotonicInstant

@@ -262,8 +262,8 @@ import Synchronization
         _ = drainer.withLockIfAvailable { d in sweep(&d) }
     }
 
-    /// Sweeps the adopted names, after a drain that reached `head`. The list is taken out
-    /// while it is swept, so that adopting never waits for a sweep.
+    /// Sweeps the adopted names, behind the last drain's head (`d.head`), when one is due.
+    /// The list is taken out while it is swept, so that adopting never waits for a sweep.
     private func sweep(_ d: inout Drainer) {
         guard sweepDue.exchange(false, ordering: .relaxed) else { return }
         let head = d.head
